@@ -1,0 +1,61 @@
+"""Error types. Every error a user can cause is a :class:`KubeadmError`: the CLI prints
+``error: <message>`` on one line and exits with ``exit_code``; ``-v`` adds the traceback."""
+
+from __future__ import annotations
+
+
+class KubeadmError(Exception):
+    """A user-facing failure with a one-line message."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class ConfigError(KubeadmError):
+    """Invalid configuration: names the file, the document and the field path."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        document: str | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = [p for p in (source, document, field) if p]
+        full = f"{': '.join(where)}: {message}" if where else message
+        super().__init__(full, hint=hint)
+        self.source = source
+        self.document = document
+        self.field = field
+
+
+class PhaseError(KubeadmError):
+    """A phase failed; carries the phase path."""
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        super().__init__(f"phase {path}: {cause}")
+        self.path = path
+        self.cause = cause
+
+
+class RequirementError(KubeadmError):
+    """A phase needs something that is neither on disk nor produced earlier in this run."""
+
+
+class PreflightError(KubeadmError):
+    """Preflight found errors that were not ignored."""
+
+
+class ApiError(KubeadmError):
+    """The Kubernetes API server could not be reached or refused a request."""

@@ -1,0 +1,181 @@
+"""Host filesystem access for phases.
+
+:class:`HostFS` maps the host paths kubeadm uses (``/etc/kubernetes/...``) to real locations:
+under ``rootfs`` when one is given (image builders, unprivileged tests), and in dry-run mode
+writes go to a sandbox directory instead, while reads see the sandbox first and then the host,
+so a later phase of the same dry run reads what an earlier one "wrote". Every write is atomic
+(temporary file in the same directory, fsync, rename) with an explicit mode, and returns a
+:class:`~kubeadm_py.changes.Change` that says whether anything changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from kubeadm_py.changes import Change
+from kubeadm_py.errors import KubeadmError
+
+KEY_MODE = 0o600
+CERT_MODE = 0o644
+CONFIG_MODE = 0o600  # kubeconfig files and static Pod manifests, as kubeadm writes them
+MANIFEST_MODE = 0o600
+PUBLIC_MODE = 0o644
+
+
+def atomic_write(path: Path, data: bytes, mode: int) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dfd = os.open(path.parent, os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+class HostFS:
+    """Effector for host files. ``rootfs`` prefixes every host path; ``sandbox`` (dry-run)
+    receives the writes. Host paths are absolute POSIX strings such as ``/etc/kubernetes/pki/ca.crt``."""
+
+    def __init__(self, rootfs: str | Path | None = None, sandbox: str | Path | None = None) -> None:
+        self.rootfs = Path(rootfs) if rootfs else None
+        self.sandbox = Path(sandbox) if sandbox else None
+        self.changes: list[Change] = []
+
+    @property
+    def dry_run(self) -> bool:
+        return self.sandbox is not None
+
+    @staticmethod
+    def _rel(host_path: str) -> str:
+        p = PurePosixPath(host_path)
+        if not p.is_absolute():
+            raise KubeadmError(f"internal: host path must be absolute: {host_path}")
+        return str(p.relative_to("/"))
+
+    def real_path(self, host_path: str) -> Path:
+        """Where the host path lives on this machine (ignoring the dry-run sandbox)."""
+        rel = self._rel(host_path)
+        return (self.rootfs / rel) if self.rootfs else Path("/") / rel
+
+    def sandbox_path(self, host_path: str) -> Path | None:
+        return self.sandbox / self._rel(host_path) if self.sandbox else None
+
+    def read_path(self, host_path: str) -> Path:
+        """The location a read should use: the sandbox copy if a dry run wrote one."""
+        sp = self.sandbox_path(host_path)
+        if sp is not None and (sp.exists() or self._deleted(host_path)):
+            return sp
+        return self.real_path(host_path)
+
+    def _deleted(self, host_path: str) -> bool:
+        return any(c.kind == "file" and c.action == "delete" and c.target == host_path for c in self.changes)
+
+    def exists(self, host_path: str) -> bool:
+        return self.read_path(host_path).exists()
+
+    def is_dir(self, host_path: str) -> bool:
+        return self.read_path(host_path).is_dir()
+
+    def read_bytes(self, host_path: str) -> bytes | None:
+        """File content, or None when absent. A directory or unreadable file is an error."""
+        p = self.read_path(host_path)
+        try:
+            return p.read_bytes()
+        except FileNotFoundError:
+            return None
+        except IsADirectoryError:
+            raise KubeadmError(f"{host_path} is a directory, expected a file") from None
+        except OSError as e:
+            raise KubeadmError(f"cannot read {host_path}: {e.strerror}") from None
+
+    def read_text(self, host_path: str) -> str | None:
+        data = self.read_bytes(host_path)
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def listdir(self, host_path: str) -> list[str]:
+        names: set[str] = set()
+        for p in {self.real_path(host_path), self.sandbox_path(host_path)}:
+            if p is not None and p.is_dir():
+                names.update(os.listdir(p))
+        return sorted(n for n in names if not self._deleted(f"{host_path.rstrip('/')}/{n}"))
+
+    def mode(self, host_path: str) -> int | None:
+        try:
+            return self.read_path(host_path).stat().st_mode & 0o7777
+        except FileNotFoundError:
+            return None
+
+    def write(
+        self, host_path: str, data: bytes, mode: int, *, secret: bool = False, detail: str = ""
+    ) -> Change:
+        """Atomically write ``data`` with ``mode`` unless the file already has exactly that
+        content and mode. ``secret`` keeps the content out of dry-run output."""
+        old = self.read_bytes(host_path)
+        if old == data and self.mode(host_path) == mode:
+            change = Change("file", "unchanged", host_path, detail or "already up to date")
+        else:
+            target = self.sandbox_path(host_path) or self.real_path(host_path)
+            try:
+                atomic_write(target, data, mode)
+            except OSError as e:
+                raise KubeadmError(f"cannot write {host_path}: {e.strerror or e}") from None
+            action = "create" if old is None else "update"
+            content = None if secret else _printable(data)
+            desc = detail or f"{len(data)} bytes, mode {mode:04o}"
+            change = Change("file", action, host_path, desc, content)
+        self.changes.append(change)
+        return change
+
+    def mkdir(self, host_path: str, mode: int = 0o755) -> Change:
+        if self.is_dir(host_path):
+            return Change("dir", "unchanged", host_path, "exists")
+        target = self.sandbox_path(host_path) or self.real_path(host_path)
+        target.mkdir(parents=True, exist_ok=True, mode=mode)
+        change = Change("dir", "create", host_path, f"mode {mode:04o}")
+        self.changes.append(change)
+        return change
+
+    def remove(self, host_path: str) -> Change:
+        """Remove a file or a directory tree. In dry-run only records the deletion."""
+        p = self.read_path(host_path)
+        if not p.exists() and not p.is_symlink():
+            return Change("file", "unchanged", host_path, "absent")
+        if not self.dry_run:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+        else:
+            sp = self.sandbox_path(host_path)
+            if sp is not None and sp.exists():
+                shutil.rmtree(sp) if sp.is_dir() else sp.unlink()
+        change = Change("file", "delete", host_path, "removed")
+        self.changes.append(change)
+        return change
+
+
+def _printable(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "PRIVATE KEY" in text:
+        return None
+    return text

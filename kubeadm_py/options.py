@@ -1,0 +1,78 @@
+"""The flag registry: one :class:`FlagSpec` per command-line flag.
+
+Phases name the flags they use (``Phase.flags``); the CLI binder builds each command's options
+from these specs, and :func:`kubeadm_py.config.resolve.build_config` applies flag values on top of
+the config file through ``config_path`` (flag > config file > default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FlagSpec:
+    name: str  # CLI name without dashes, e.g. "cert-dir"
+    type: type  # str, int, bool or list (comma-separated / repeatable strings)
+    help: str
+    # Dotted path into KubeadmConfig the flag overrides: "<doc>.<field>.<field>", doc one of
+    # cluster, init, join, reset, upgrade. None: the flag is an option of the run, not config.
+    config_path: str | None = None
+    short: str | None = None
+    default: Any = None  # shown in help; the effective default comes from config defaulting
+
+    @property
+    def param(self) -> str:
+        return self.name.replace("-", "_")
+
+
+_F = FlagSpec
+FLAGS: dict[str, FlagSpec] = {
+    f.name: f
+    for f in [
+        _F("config", str, "Path to a kubeadm configuration file ('-' for standard input)."),
+        _F("dry-run", bool, "Do not change any state, just output what would be done."),
+        _F("rootfs", str, "Host paths (/etc/kubernetes, /var/lib/kubelet, /var/lib/etcd) live under this directory."),
+        _F("skip-phases", list, "List of phases to be skipped."),
+        _F("ignore-preflight-errors", list, "Checks whose errors are shown as warnings, e.g. 'Swap,NumCPU'; 'all' ignores all."),
+        _F("kubeconfig", str, "The kubeconfig file to use when talking to the cluster.", default="/etc/kubernetes/admin.conf"),
+        _F("kubeconfig-dir", str, "Where to save the kubeconfig files.", default="/etc/kubernetes"),
+        _F("cert-dir", str, "Where to save and store the certificates.", "cluster.certificatesDir", default="/etc/kubernetes/pki"),
+        _F("apiserver-advertise-address", str, "The IP address the API server advertises it's listening on.",
+           "init.localAPIEndpoint.advertiseAddress"),
+        _F("apiserver-bind-port", int, "Port for the API server to bind to.", "init.localAPIEndpoint.bindPort", default=6443),
+        _F("apiserver-cert-extra-sans", list, "Extra Subject Alternative Names (IPs or DNS names) for the API server certificate.",
+           "cluster.apiServer.certSANs"),
+        _F("control-plane-endpoint", str, "A stable IP address or DNS name for the control plane.",
+           "cluster.controlPlaneEndpoint"),
+        _F("pod-network-cidr", str, "IP address range for the pod network.", "cluster.networking.podSubnet"),
+        _F("service-cidr", str, "IP address range for service VIPs.", "cluster.networking.serviceSubnet", default="10.96.0.0/12"),
+        _F("service-dns-domain", str, "DNS domain for services.", "cluster.networking.dnsDomain", default="cluster.local"),
+        _F("kubernetes-version", str, "The Kubernetes version of the control plane.", "cluster.kubernetesVersion"),
+        _F("image-repository", str, "Container registry to pull control plane images from.", "cluster.imageRepository",
+           default="registry.k8s.io"),
+        _F("feature-gates", str, "Feature gates, key=value pairs, comma-separated.", "cluster.featureGates"),
+        _F("node-name", str, "The node name.", "init.nodeRegistration.name"),
+        _F("cri-socket", str, "Path to the CRI socket.", "init.nodeRegistration.criSocket"),
+        _F("patches", str, "Directory with patch files (target[suffix][+patchtype].yaml|json).", "init.patches.directory"),
+        _F("upload-certs", bool, "Upload the control-plane certificates to the kubeadm-certs Secret."),
+        _F("certificate-key", str, "Key used to encrypt the control-plane certificates in the kubeadm-certs Secret (64 hex).",
+           "init.certificateKey"),
+        _F("skip-certificate-key-print", bool, "Don't print the key used to encrypt the control-plane certificates."),
+        _F("token", str, "The bootstrap token ([a-z0-9]{6}.[a-z0-9]{16})."),
+        _F("token-ttl", str, "Duration before the bootstrap token is deleted (0: never).", default="24h0m0s"),
+        _F("skip-token-print", bool, "Skip printing of the default bootstrap token."),
+        _F("print-manifest", bool, "Print the addon manifests to STDOUT instead of installing them."),
+        _F("force", bool, "Do not ask for confirmation.", short="f"),
+        _F("cleanup-tmp-dir", bool, "Also remove /etc/kubernetes/tmp."),
+        _F("control-plane", bool, "Create a new control plane instance on this node."),
+        _F("discovery-token", str, "Token used to validate cluster information fetched from the API server."),
+        _F("discovery-token-ca-cert-hash", list, "Expected CA public key pin(s): 'sha256:<hex>'."),
+        _F("discovery-token-unsafe-skip-ca-verification", bool, "Join without pinning the CA (unsafe)."),
+        _F("discovery-file", str, "A kubeconfig file or https URL to load cluster information from."),
+        _F("tls-bootstrap-token", str, "Token used for the kubelet's TLS bootstrap."),
+        _F("certificate-renewal", bool, "Renew certificates during upgrade.", default=True),
+        _F("etcd-upgrade", bool, "Upgrade etcd.", default=True),
+        _F("yes", bool, "Perform the upgrade without asking.", short="y"),
+    ]
+}
