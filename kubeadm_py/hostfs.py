@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from kubeadm_py.changes import Change
+from kubeadm_py.changes import Action, Change
 from kubeadm_py.errors import KubeadmError
 
 KEY_MODE = 0o600
@@ -136,7 +136,7 @@ class HostFS:
                 atomic_write(target, data, mode)
             except OSError as e:
                 raise KubeadmError(f"cannot write {host_path}: {e.strerror or e}") from None
-            action = "create" if old is None else "update"
+            action: Action = "create" if old is None else "update"
             content = None if secret else _printable(data)
             desc = detail or f"{len(data)} bytes, mode {mode:04o}"
             change = Change("file", action, host_path, desc, content)

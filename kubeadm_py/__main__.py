@@ -1,0 +1,3 @@
+from kubeadm_py.cli.app import entrypoint
+
+entrypoint()

@@ -1,0 +1,146 @@
+"""The ``kubeadm-py`` command: a thin typer layer over the library.
+
+Sub-commands are registered on demand: only the command being invoked imports its module (and
+its libraries), so ``kubeadm-py version`` and ``--help`` stay fast. The error boundary in
+:func:`main` turns every :class:`~kubeadm_py.errors.KubeadmError` into one line on stderr and exit
+code 1; ``-v`` adds the traceback."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import typer
+
+from kubeadm_py import __version__
+
+# name -> (help, module, attribute): typer sub-apps owned by each area.
+SUBAPPS: dict[str, tuple[str, str, str]] = {
+    "certs": ("Commands related to handling Kubernetes certificates", "kubeadm_py.cli.commands.certs", "app"),
+    "kubeconfig": ("Kubeconfig file utilities", "kubeadm_py.cli.commands.kubeconfig", "app"),
+    "token": ("Manage bootstrap tokens", "kubeadm_py.cli.commands.token", "app"),
+    "config": ("Manage configuration for a kubeadm cluster", "kubeadm_py.cli.commands.config", "app"),
+}
+# name -> (help, module, function): single commands.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "preflight": (
+        "Check that this node is ready to become a control plane or a worker",
+        "kubeadm_py.cli.commands.preflight",
+        "preflight",
+    ),
+}
+WORKFLOW_HELP: dict[str, str] = {
+    "init": "Run this command in order to set up the Kubernetes control plane",
+}
+
+
+def _register_workflow(app: typer.Typer, name: str) -> None:
+    from kubeadm_py import workflows
+    from kubeadm_py.cli.bind import bind_workflow
+    from kubeadm_py.cli.run import workflow_invoker
+    from kubeadm_py.workflow.runner import phase_tree_text
+
+    wf = workflows.get(name)
+    phases = wf.phases()
+    bind_workflow(app, name, wf.help, phases, wf.flags, workflow_invoker(name), phase_tree_text(phases))
+
+
+def _placeholder(app: typer.Typer, name: str, help_text: str) -> None:
+    def placeholder() -> None:  # never runs: the real command is registered when invoked
+        raise typer.Exit(2)
+
+    app.command(name=name, help=help_text, context_settings={"ignore_unknown_options": True})(placeholder)
+
+
+def _version(
+    output: str = typer.Option("", "--output", "-o", help="Output format: short, json or yaml."),
+) -> None:
+    """Print the version of kubeadm-py."""
+    import platform
+
+    from kubeadm_py.errors import KubeadmError
+
+    info = {
+        "clientVersion": {
+            "gitVersion": f"v{__version__}",
+            "major": __version__.split(".")[0],
+            "minor": __version__.split(".")[1],
+            "pythonVersion": platform.python_version(),
+            "platform": f"{sys.platform}/{platform.machine()}",
+        }
+    }
+    if output == "":
+        print(f"kubeadm-py version: {info['clientVersion']}")
+    elif output == "short":
+        print(f"v{__version__}")
+    elif output in ("json", "yaml"):
+        from kubeadm_py.cli.render import dump
+
+        dump(info, output)
+    else:
+        raise KubeadmError(f"--output: unknown format {output!r}", hint="use short, json or yaml")
+
+
+def build_app(argv: Sequence[str]) -> typer.Typer:
+    """The root app for this invocation: the invoked command is registered for real, the others
+    as listings only."""
+    app = typer.Typer(
+        name="kubeadm-py",
+        help="kubeadm-py: easily bootstrap a secure Kubernetes cluster (a kubeadm-style toolbox).",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    target = next((a for a in argv if not a.startswith("-")), None)
+    app.command(name="version")(_version)
+    for name, (help_text, module, attr) in SUBAPPS.items():
+        if name == target:
+            sub: typer.Typer = getattr(importlib.import_module(module), attr)
+            app.add_typer(sub, name=name, help=help_text)
+        else:
+            _placeholder(app, name, help_text)
+    for name, (help_text, module, attr) in COMMANDS.items():
+        if name == target:
+            fn: Callable[..., Any] = getattr(importlib.import_module(module), attr)
+            app.command(name=name, help=help_text)(fn)
+        else:
+            _placeholder(app, name, help_text)
+    for name, help_text in WORKFLOW_HELP.items():
+        if name == target:
+            _register_workflow(app, name)
+        else:
+            _placeholder(app, name, help_text)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in args or "--verbose" in args
+    try:
+        build_app(args)(args=args, prog_name="kubeadm-py")
+    except SystemExit as e:
+        return int(e.code or 0) if not isinstance(e.code, str) else 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # the error boundary: one line, no traceback unless -v
+        from kubeadm_py.errors import KubeadmError
+
+        if verbose:
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(e, KubeadmError):
+            print(f"error: {e}", file=sys.stderr)
+            return e.exit_code
+        print(f"error: unexpected {type(e).__name__}: {e} (run with -v for details)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def entrypoint() -> None:
+    sys.exit(main())

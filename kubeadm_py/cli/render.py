@@ -1,0 +1,108 @@
+"""Rendering run results: live progress with rich, summaries, dry-run listings, JSON/YAML."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+from kubeadm_py.workflow.report import PhaseOutcome, RunReport
+
+OUTPUT_FORMATS = ("text", "json", "yaml")
+
+
+def check_output_format(fmt: str) -> str:
+    from kubeadm_py.errors import KubeadmError
+
+    if fmt not in OUTPUT_FORMATS:
+        raise KubeadmError(f"--output: unknown format {fmt!r}", hint="use text, json or yaml")
+    return fmt
+
+
+def dump(data: Any, fmt: str, stream: IO[str] | None = None) -> None:
+    out = stream or sys.stdout
+    if fmt == "json":
+        out.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    else:
+        import yaml
+
+        out.write(yaml.safe_dump(data, sort_keys=False))
+
+
+class RichReporter:
+    """Prints phase messages as they come, a spinner naming the running phase, and the timing of
+    each phase when it ends. Writes to stderr when stdout carries machine-readable output."""
+
+    def __init__(self, stream: IO[str] | None = None, quiet_phases: bool = False) -> None:
+        from rich.console import Console
+
+        self.console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+        self._status: Any = None
+        self.quiet_phases = quiet_phases
+
+    def phase_started(self, path: str) -> None:
+        if self.console.is_terminal:
+            self._status = self.console.status(f"phase {path}")
+            self._status.start()
+
+    def message(self, text: str) -> None:
+        self.console.print(text, markup=False)
+
+    def phase_finished(self, outcome: PhaseOutcome) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        if self.quiet_phases:
+            return
+        style = {"changed": "green", "unchanged": "cyan", "skipped": "yellow", "failed": "red"}[
+            outcome.status
+        ]
+        note = f" ({outcome.reason})" if outcome.status != "changed" and outcome.reason else ""
+        self.console.print(
+            f"[dim][phase][/dim] {outcome.path}: [{style}]{outcome.status}[/{style}]{note} "
+            f"[dim]{outcome.seconds:.2f}s[/dim]"
+        )
+
+
+def print_summary(report: RunReport, stream: IO[str] | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=stream or sys.stdout, highlight=False)
+    table = Table(title=f"{report.workflow}{' (dry run)' if report.dry_run else ''}", title_justify="left")
+    for col in ("PHASE", "RESULT", "CHANGES", "TIME"):
+        table.add_column(col)
+    for p in report.phases:
+        n = sum(1 for c in p.changes if c.changed)
+        table.add_row(p.path, p.status, str(n), f"{p.seconds:.2f}s")
+    console.print(table)
+
+
+def print_dry_run(report: RunReport, stream: IO[str] | None = None) -> None:
+    """Every file and API object the run would write, under the real paths / names."""
+    out = stream or sys.stdout
+    for p in report.phases:
+        for c in p.changes:
+            if not c.changed:
+                continue
+            verb = {"create": "write", "update": "update", "delete": "delete", "run": "run"}.get(
+                c.action, c.action
+            )
+            what = "file" if c.kind in ("file", "dir") else c.kind
+            out.write(f"[dryrun] Would {verb} {what} {c.target!r} ({c.detail})")
+            if c.content is not None and c.action != "delete":
+                out.write(" with content:\n")
+                for line in c.content.rstrip("\n").splitlines():
+                    out.write(f"\t{line}\n")
+            elif c.kind == "file" and c.action != "delete":
+                out.write(" [content not shown: secret or binary]\n")
+            else:
+                out.write("\n")
+
+
+def emit_report(report: RunReport, fmt: str) -> None:
+    if fmt == "text":
+        if report.dry_run:
+            print_dry_run(report)
+        return
+    dump(report.to_dict(with_content=report.dry_run), fmt)

@@ -1,0 +1,36 @@
+"""Running a workflow from the command line: options in, rendered report out."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def workflow_invoker(name: str) -> Callable[[dict[str, Any], list[str] | None], None]:
+    def invoke(kwargs: dict[str, Any], only: list[str] | None) -> None:
+        from kubeadm_py import api
+        from kubeadm_py.cli.render import RichReporter, check_output_format, emit_report, print_summary
+        from kubeadm_py.errors import PhaseError
+
+        fmt = check_output_format(kwargs.pop("output", "text") or "text")
+        kwargs.pop("verbose", None)
+        machine = fmt != "text"
+        reporter = RichReporter(stream=sys.stderr if machine else sys.stdout)
+        try:
+            report = api.run(name, phases=only, options=kwargs, reporter=reporter)
+        except PhaseError as e:
+            partial = getattr(e, "report", None)
+            if machine and partial is not None:
+                from kubeadm_py.cli.render import dump
+
+                dump(partial.to_dict(), fmt)
+            raise
+        emit_report(report, fmt)
+        if not machine and only is None:
+            print_summary(report)
+        if not machine:
+            for line in report.outputs.get("messages", []):
+                print(line)
+
+    return invoke

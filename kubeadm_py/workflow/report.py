@@ -1,0 +1,88 @@
+"""Structured results of a run: one :class:`PhaseOutcome` per phase, gathered in a :class:`RunReport`
+with a stable JSON form shared by ``-o json`` and the public Python API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from kubeadm_py.changes import Change
+
+Status = Literal["changed", "unchanged", "skipped", "failed"]
+
+
+@dataclass
+class PhaseOutcome:
+    path: str
+    status: Status
+    seconds: float = 0.0
+    changes: list[Change] = field(default_factory=list)
+    reason: str = ""
+
+    def to_dict(self, with_content: bool = False) -> dict[str, Any]:
+        return {
+            "phase": self.path,
+            "status": self.status,
+            "seconds": round(self.seconds, 4),
+            "reason": self.reason,
+            "changes": [c.to_dict(with_content) for c in self.changes],
+        }
+
+
+@dataclass
+class RunReport:
+    workflow: str
+    dry_run: bool
+    phases: list[PhaseOutcome] = field(default_factory=list)
+    # Values phases publish for callers (join command parts, token, CA hash, certificate key...).
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def changed(self) -> bool:
+        return any(p.status == "changed" for p in self.phases)
+
+    def outcome(self, path: str) -> PhaseOutcome:
+        for p in self.phases:
+            if p.path == path:
+                return p
+        raise KeyError(path)
+
+    def all_changes(self) -> list[Change]:
+        return [c for p in self.phases for c in p.changes]
+
+    def to_dict(self, with_content: bool = False) -> dict[str, Any]:
+        return {
+            "workflow": self.workflow,
+            "dryRun": self.dry_run,
+            "ok": self.ok,
+            "error": self.error,
+            "changed": self.changed,
+            "phases": [p.to_dict(with_content) for p in self.phases],
+            "outputs": self.outputs,
+        }
+
+
+class Reporter(Protocol):
+    """Receives progress while a workflow runs (the CLI renders it with rich)."""
+
+    def phase_started(self, path: str) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+    def phase_finished(self, outcome: PhaseOutcome) -> None: ...
+
+
+class NullReporter:
+    def phase_started(self, path: str) -> None:
+        return None
+
+    def message(self, text: str) -> None:
+        return None
+
+    def phase_finished(self, outcome: PhaseOutcome) -> None:
+        return None

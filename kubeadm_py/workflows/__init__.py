@@ -1,0 +1,25 @@
+"""The workflows kubeadm-py runs (init, join, reset), each an ordered phase tree."""
+
+from __future__ import annotations
+
+import importlib
+
+from kubeadm_py.workflows.base import Workflow
+
+# name -> module defining WORKFLOW; imported on demand so `kubeadm-py version` stays fast.
+_MODULES = {
+    "init": "kubeadm_py.workflows.init",
+}
+
+
+def names() -> list[str]:
+    return list(_MODULES)
+
+
+def get(name: str) -> Workflow:
+    if name not in _MODULES:
+        from kubeadm_py.errors import KubeadmError
+
+        raise KubeadmError(f"unknown workflow {name!r}", hint=f"workflows are: {', '.join(_MODULES)}")
+    wf: Workflow = importlib.import_module(_MODULES[name]).WORKFLOW
+    return wf
