@@ -309,6 +309,10 @@ class Node:
             argv.append("-n")
         return argv
 
+    def nsenter_argv(self, net: bool = True) -> list[str]:
+        """``nsenter ...`` prefix that enters this node's namespaces (for Popen-style use)."""
+        return self._nsenter(net)
+
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG",)}
         venv_bin = os.path.dirname(sys.executable)

@@ -1,0 +1,44 @@
+"""kubeadm configuration documents for test-bed nodes."""
+from __future__ import annotations
+
+KUBELET_CONFIG = """apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: cgroupfs
+failSwapOn: false
+"""
+
+
+def init_config_v1beta2(
+    address: str,
+    node_name: str,
+    kubernetes_version: str = "v1.20.2",
+    image_repository: str = "k8s.gcr.io",
+    cri_socket: str = "/run/containerd/containerd.sock",
+    bind_port: int = 6443,
+    service_subnet: str = "10.96.0.0/12",
+    pod_subnet: str | None = None,
+    control_plane_endpoint: str | None = None,
+    extra_cluster_yaml: str = "",
+) -> str:
+    """InitConfiguration + ClusterConfiguration (kubeadm.k8s.io/v1beta2, what kubeadm v1.20 reads)
+    + a KubeletConfiguration with the settings this machine needs (cgroupfs, failSwapOn false)."""
+    net = "  serviceSubnet: %s\n" % service_subnet
+    if pod_subnet:
+        net += "  podSubnet: %s\n" % pod_subnet
+    cpe = "controlPlaneEndpoint: %s\n" % control_plane_endpoint if control_plane_endpoint else ""
+    return f"""apiVersion: kubeadm.k8s.io/v1beta2
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: {address}
+  bindPort: {bind_port}
+nodeRegistration:
+  name: {node_name}
+  criSocket: {cri_socket}
+---
+apiVersion: kubeadm.k8s.io/v1beta2
+kind: ClusterConfiguration
+kubernetesVersion: {kubernetes_version}
+imageRepository: {image_repository}
+{cpe}networking:
+{net}{extra_cluster_yaml}---
+{KUBELET_CONFIG}"""

@@ -1,0 +1,115 @@
+"""pytest fixtures for the test bed. Use from a conftest.py::
+
+    from tests.testbed.fixtures import *  # noqa: F401,F403  (fixtures + report hook)
+
+Fixtures:
+    testbed             skips unless root and the cache is built; returns the cache dir
+    testbed_network     a started :class:`Network` (own bridge), stopped afterwards
+    testbed_node_factory
+        ``make(name="node1", network="shared", **node_kwargs) -> Node`` (started);
+        network="shared" (default): one bridge shared by the nodes of this test,
+        network=None: the host network namespace, or pass a Network.
+        Every node is stopped at teardown; if the test failed the logs are kept and
+        their directory printed (``KUBEADM_PY_TESTBED_KEEP=always`` keeps them always).
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from . import cache
+from .network import Network
+from .node import Node
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def _failed(request) -> bool:
+    for when in ("setup", "call"):
+        rep = getattr(request.node, "rep_" + when, None)
+        if rep is not None and rep.failed:
+            return True
+    return False
+
+
+def cleanup_stale_cgroups() -> None:
+    """Remove empty ``/sys/fs/cgroup/*/kpt-<name>-<pid>`` trees left by dead sessions."""
+    root = "/sys/fs/cgroup"
+    try:
+        hier = os.listdir(root)
+    except OSError:
+        return
+    for h in hier:
+        hp = os.path.join(root, h)
+        try:
+            names = os.listdir(hp)
+        except OSError:
+            continue
+        for n in names:
+            m = re.match(r"kpt-.*-(\d+)$", n)
+            if not m or os.path.exists("/proc/%s" % m.group(1)):
+                continue
+            for dp, _dn, _fn in sorted(os.walk(os.path.join(hp, n)), key=lambda t: len(t[0]), reverse=True):
+                try:
+                    os.rmdir(dp)
+                except OSError:
+                    pass
+
+
+@pytest.fixture
+def testbed() -> str:
+    reason = cache.skip_reason()
+    if reason:
+        pytest.skip(reason)
+    return cache.cache_dir()
+
+
+@pytest.fixture
+def testbed_network(testbed, request):
+    net = Network(name="kpt-" + request.node.name[:20])
+    net.start()
+    yield net
+    net.stop()
+
+
+@pytest.fixture
+def testbed_node_factory(testbed, request):
+    cleanup_stale_cgroups()
+    nodes: list[Node] = []
+    nets: list[Network] = []
+
+    def make(name: str = "node1", network: object = "shared", start: bool = True, **kw) -> Node:
+        net: Network | None
+        if network == "shared":
+            if not nets:
+                nets.append(Network().start())
+            net = nets[0]
+        else:
+            net = network  # type: ignore[assignment]
+        node = Node(name, network=net, **kw)
+        nodes.append(node)
+        if start:
+            node.start()
+        return node
+
+    yield make
+    failed = _failed(request)
+    kept = []
+    for n in reversed(nodes):
+        try:
+            k = n.stop(keep_logs=failed)
+            if k:
+                kept.append(k)
+        except Exception as e:  # keep stopping the others
+            print("[testbed] error stopping node %s: %r" % (n.name, e))
+    for net in nets:
+        net.stop()
+    if kept:
+        print("\n[testbed] kept logs: %s" % " ".join(kept))
