@@ -1,0 +1,81 @@
+"""Deciding whether an object in the cluster already matches what kubeadm-py wants.
+
+The API server fills defaults (a Deployment's ``revisionHistoryLimit``, a Service's
+``sessionAffinity``...) and adds bookkeeping metadata, so "matches" means: every field the desired
+object sets has the same value in the live object (a recursive subset test; lists must have the
+same length and match element by element). Fields that never matter are ignored."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+# metadata fields the server owns; never compared, never sent back from a desired object.
+_SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
+
+
+def is_subset(desired: Any, live: Any) -> bool:
+    if isinstance(desired, dict):
+        if not isinstance(live, dict):
+            return False
+        return all(k in live and is_subset(v, live[k]) for k, v in desired.items() if v is not None)
+    if isinstance(desired, list):
+        if not isinstance(live, list) or len(desired) != len(live):
+            return False
+        return all(is_subset(d, lv) for d, lv in zip(desired, live, strict=True))
+    if isinstance(desired, bool) or isinstance(live, bool):
+        return desired is live
+    if isinstance(desired, int | float) and isinstance(live, int | float):
+        return desired == live
+    return bool(desired == live)
+
+
+def comparable(obj: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a desired object that decide equality: no server-owned metadata, no status."""
+    out = copy.deepcopy(obj)
+    out.pop("status", None)
+    meta = out.get("metadata") or {}
+    for k in _SERVER_META:
+        meta.pop(k, None)
+    # ownerReferences carry the owner's uid, which a dry run cannot know.
+    for ref in meta.get("ownerReferences") or []:
+        if isinstance(ref, dict) and ref.get("uid") in ("", None):
+            ref.pop("uid", None)
+    return out
+
+
+def matches(desired: dict[str, Any], live: dict[str, Any]) -> bool:
+    return is_subset(comparable(desired), live)
+
+
+def changed_paths(desired: Any, live: Any, prefix: str = "") -> list[str]:
+    """Dotted paths where ``desired`` is not a subset of ``live`` (for change details)."""
+    if isinstance(desired, dict) and isinstance(live, dict):
+        out: list[str] = []
+        for k, v in desired.items():
+            if v is None:
+                continue
+            p = f"{prefix}.{k}" if prefix else str(k)
+            if k not in live:
+                out.append(p)
+            else:
+                out.extend(changed_paths(v, live[k], p))
+        return out
+    return [] if is_subset(desired, live) else [prefix or "."]
+
+
+def redacted(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy safe to print: Secret ``data``/``stringData`` values replaced by a marker."""
+    out = copy.deepcopy(obj)
+    if out.get("kind") == "Secret":
+        for key in ("data", "stringData"):
+            if isinstance(out.get(key), dict):
+                out[key] = {k: "<redacted>" for k in out[key]}
+    return out
+
+
+def to_yaml(obj: dict[str, Any]) -> str:
+    """Printable YAML of an object, Secrets redacted."""
+    return yaml.safe_dump(redacted(obj), sort_keys=False, default_flow_style=False)
