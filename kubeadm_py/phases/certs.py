@@ -1,0 +1,100 @@
+"""The ``certs`` phase: one child per entry of the certificate table (upstream order) plus ``sa``.
+
+``certs_phase()`` is init's phase; ``certs_phase(names=specs.node_specific_names())`` (or
+:func:`join_certs_phase`) is what a joining control plane runs: it writes only node-specific
+certificates and requires the shared CAs to be present (downloaded or copied)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kubeadm_py.pki import specs
+from kubeadm_py.workflow.phase import Phase, Requirement
+
+
+def _settings(ctx: Any) -> Any:
+    from kubeadm_py.pki import manager
+
+    st = ctx.state.get("pki_settings")
+    if st is None or st.cert_dir != ctx.cert_dir:
+        st = ctx.state["pki_settings"] = manager.settings(ctx.cfg)
+    return st
+
+
+def _run(name: str) -> Callable[[Any], Any]:
+    def run(ctx: Any) -> Any:
+        from kubeadm_py.pki import manager
+
+        return manager.ensure(ctx.fs, ctx.cfg, name, _settings(ctx), ctx.log)
+
+    run.__name__ = f"run_certs_{name.replace('-', '_')}"
+    return run
+
+
+def ca_present(ca_name: str) -> Callable[[Any], bool]:
+    """The CA certificate is on disk (its key may be absent: external-CA mode)."""
+    base = specs.get(ca_name).base
+
+    def present(ctx: Any) -> bool:
+        from kubeadm_py.constants import host_join
+
+        return bool(ctx.fs.exists(host_join(ctx.cert_dir, f"{base}.crt")))
+
+    return present
+
+
+def ca_requirement(ca_name: str) -> Requirement:
+    base = specs.get(ca_name).base
+    return Requirement(
+        ca_name,
+        f"the {ca_name} certificate authority (<certDir>/{base}.crt and {base}.key)",
+        present=ca_present(ca_name),
+    )
+
+
+def _local_etcd(ctx: Any) -> bool:
+    return bool(ctx.cfg.local_etcd)
+
+
+def cert_phase(spec: specs.CertSpec) -> Phase:
+    return Phase(
+        name=spec.name,
+        help=spec.help,
+        run=_run(spec.name),
+        flags=spec.flags,
+        requires=() if spec.is_ca else (ca_requirement(str(spec.ca)),),
+        provides=(spec.name,),
+        run_if=_local_etcd if spec.etcd else None,
+        extra={"cert": spec},
+    )
+
+
+def sa_phase() -> Phase:
+    return Phase(
+        name=specs.SA_NAME,
+        help=specs.SA_HELP,
+        run=_run(specs.SA_NAME),
+        flags=specs.SA_FLAGS,
+        provides=(specs.SA_NAME,),
+    )
+
+
+def certs_phase(names: Iterable[str] | None = None, name: str = "certs") -> Phase:
+    """The certs parent phase; ``names`` restricts the children (table order is kept; ``sa``
+    is included only when named or when ``names`` is None)."""
+    wanted = None if names is None else set(names)
+    children = [cert_phase(c) for c in specs.CERTS if wanted is None or c.name in wanted]
+    if wanted is None or specs.SA_NAME in wanted:
+        children.append(sa_phase())
+    return Phase(
+        name=name,
+        help="Certificate generation",
+        children=tuple(children),
+        provides=("pki",) if wanted is None else (),
+    )
+
+
+def join_certs_phase() -> Phase:
+    """Node-specific certificates of a joining control plane (etcd ones only with local etcd)."""
+    return certs_phase(names=specs.node_specific_names(local_etcd=True))

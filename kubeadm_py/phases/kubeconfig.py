@@ -1,0 +1,54 @@
+"""The ``kubeconfig`` phase: admin, super-admin, kubelet, controller-manager, scheduler.
+
+``kubeconfig_phase()`` is init's; :func:`join_kubeconfig_phase` (admin, controller-manager,
+scheduler) is a joining control plane's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kubeadm_py.kubeconfig.specs import KUBECONFIGS, KubeconfigSpec, join_names
+from kubeadm_py.phases.certs import ca_present
+from kubeadm_py.workflow.phase import Phase, Requirement
+
+CA_REQUIREMENT = Requirement("ca", "the cluster CA (<certDir>/ca.crt and ca.key)", present=ca_present("ca"))
+
+
+def _run(spec: KubeconfigSpec) -> Callable[[Any], Any]:
+    def run(ctx: Any) -> Any:
+        from kubeadm_py.kubeconfig.files import ensure_kubeconfig
+        from kubeadm_py.phases.certs import _settings
+
+        return ensure_kubeconfig(ctx.fs, ctx.cfg, spec, ctx.kubeconfig_dir, _settings(ctx), ctx.log)
+
+    run.__name__ = f"run_kubeconfig_{spec.name.replace('-', '_')}"
+    return run
+
+
+def kubeconfig_child(spec: KubeconfigSpec) -> Phase:
+    return Phase(
+        name=spec.name,
+        help=spec.help,
+        run=_run(spec),
+        flags=spec.flags,
+        requires=(CA_REQUIREMENT,),
+        provides=(f"kubeconfig/{spec.name}",),
+        extra={"kubeconfig": spec},
+    )
+
+
+def kubeconfig_phase(names: Iterable[str] | None = None, name: str = "kubeconfig") -> Phase:
+    wanted = None if names is None else set(names)
+    children = tuple(kubeconfig_child(k) for k in KUBECONFIGS if wanted is None or k.name in wanted)
+    return Phase(
+        name=name,
+        help="Generate all kubeconfig files necessary to establish the control plane "
+        "and the admin kubeconfig file",
+        children=children,
+        provides=("kubeconfig",) if wanted is None else (),
+    )
+
+
+def join_kubeconfig_phase() -> Phase:
+    return kubeconfig_phase(names=join_names())
