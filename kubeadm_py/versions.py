@@ -1,11 +1,34 @@
-"""Per-minor version table: component images and versions kubeadm uses for each supported
-Kubernetes minor. The newest entry is the default ``kubernetesVersion``.
+"""Per-minor version table: component images, versions and version-specific flags kubeadm uses for
+each supported Kubernetes minor. The newest entry is the default ``kubernetesVersion``.
 
-Owned by the control-plane/manifests area; extend rows rather than adding branches."""
+Owned by the control-plane/manifests area; extend rows rather than adding branches.
+
+Sources (see docs/control-plane.md for the full list):
+
+* v1.20: the Kubernetes v1.20.2 tree the test bed builds from
+  (``cmd/kubeadm/app/constants/constants.go``, ``constants_unix.go``, ``phases/controlplane/manifests.go``,
+  ``phases/etcd/local.go``, ``phases/kubelet/flags.go``, ``util/staticpod/utils.go``,
+  ``apis/kubeadm/v1beta2/defaults.go``).
+* v1.30 - v1.32: the newest kubeadm sources stored for kubernetes/kubernetes (the release-1.32 line:
+  ``SupportedEtcdVersion`` = {29..32: "3.5.24-0"}, ``CoreDNSVersion`` = "v1.11.3", ``PauseVersion`` = "3.10",
+  ``MinimumControlPlaneVersion`` = current-1). One kubeadm binary deploys its own etcd/CoreDNS/pause tags
+  for every control-plane minor it accepts, which is why the three rows share them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from kubeadm_py.errors import KubeadmError
+
+Flag = tuple[str, str]  # (name, value template); templates may use {cri_socket} and {pause_image}
+
+
+def _ro(d: dict[str, tuple[Flag, ...]]) -> Mapping[str, tuple[Flag, ...]]:
+    return MappingProxyType(d)
 
 
 @dataclass(frozen=True)
@@ -15,11 +38,156 @@ class MinorRelease:
     etcd: str  # etcd image tag
     coredns: str  # CoreDNS image tag (without leading v where upstream has none)
     pause: str  # pause image tag
+    # The image repository upstream kubeadm of that minor defaulted to (our config default is the
+    # v1beta4 one, registry.k8s.io; the image repository always comes from the config).
+    upstream_image_repository: str = "registry.k8s.io"
+    # Default flags kubeadm adds for this minor only, per static Pod component (on top of the
+    # version-independent defaults in kubeadm_py.manifests).
+    component_flags: Mapping[str, tuple[Flag, ...]] = field(default_factory=lambda: _ro({}))
+    # kubeadm feature gates that kubeadm forwarded to the components as --feature-gates (1.20: IPv6DualStack).
+    forwarded_feature_gates: tuple[str, ...] = ()
+    # Pod-level fields: spec.priority (2000001000) and securityContext.seccompProfile RuntimeDefault.
+    pod_priority: bool = True
+    seccomp_runtime_default: bool = True
+    # Control-plane containers get the user's extraEnvs (v1beta3+); 1.20 had only the proxy variables.
+    etcd_env: bool = True
+    # etcd probes: (liveness path, readiness path or "", startup path)
+    etcd_probe_paths: tuple[str, str, str] = ("/livez", "/readyz", "/readyz")
+    etcd_requests: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({"cpu": "100m", "memory": "100Mi"})
+    )
+    # Health endpoint paths wait-control-plane polls (the components' own servers).
+    health_paths: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType(
+            {"kube-apiserver": "/livez", "kube-controller-manager": "/healthz", "kube-scheduler": "/livez"}
+        )
+    )
+    # kubeadm-flags.env: flags for a CRI (non-dockershim) socket.
+    kubelet_flags: tuple[Flag, ...] = (
+        ("container-runtime-endpoint", "{cri_socket}"),
+        ("pod-infra-container-image", "{pause_image}"),
+    )
+    # KubeletConfiguration.cgroupDriver kubeadm sets when the user left it empty (None: not set).
+    kubelet_cgroup_driver: str | None = "systemd"
+    # --patches targets this minor's kubeadm knew (kubeletconfiguration arrived in 1.25,
+    # corednsdeployment in 1.26); we accept all targets for every minor and only note the difference.
+    patch_targets: tuple[str, ...] = (
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubeletconfiguration",
+        "corednsdeployment",
+    )
+
+    @property
+    def minor_number(self) -> int:
+        return int(self.minor.split(".")[1])
 
 
-# Filled in by the manifests work; 1.20 is the test bed's version.
+_MODERN_ETCD_FLAGS: tuple[Flag, ...] = (
+    # etcd 3.5 spellings (phases/etcd/local.go); etcd >= 3.6 (kubeadm 1.34+) uses
+    # --feature-gates=InitialCorruptCheck=true and --watch-progress-notify-interval=5s instead.
+    ("experimental-initial-corrupt-check", "true"),
+    ("experimental-watch-progress-notify-interval", "5s"),
+)
+
+
+def _modern(minor: str, patch: str) -> MinorRelease:
+    return MinorRelease(
+        minor,
+        patch,
+        etcd="3.5.24-0",
+        coredns="v1.11.3",
+        pause="3.10",
+        component_flags=_ro({"etcd": _MODERN_ETCD_FLAGS}),
+    )
+
+
 RELEASES: tuple[MinorRelease, ...] = (
-    MinorRelease("1.20", "v1.20.2", etcd="3.4.13-0", coredns="1.7.0", pause="3.2"),
+    MinorRelease(
+        "1.20",
+        "v1.20.2",
+        etcd="3.4.13-0",
+        coredns="1.7.0",
+        pause="3.2",
+        upstream_image_repository="k8s.gcr.io",
+        component_flags=_ro(
+            {
+                "kube-apiserver": (("insecure-port", "0"),),
+                "kube-controller-manager": (("port", "0"),),
+                "kube-scheduler": (("port", "0"),),
+            }
+        ),
+        forwarded_feature_gates=("IPv6DualStack",),
+        pod_priority=False,
+        seccomp_runtime_default=False,
+        etcd_env=False,
+        etcd_probe_paths=("/health", "", "/health"),
+        etcd_requests=MappingProxyType({"cpu": "100m", "ephemeral-storage": "100Mi", "memory": "100Mi"}),
+        health_paths=MappingProxyType(
+            {"kube-apiserver": "/livez", "kube-controller-manager": "/healthz", "kube-scheduler": "/healthz"}
+        ),
+        # The 1.20 kubelet reads the runtime endpoint only from flags; the pause image is passed only
+        # for the dockershim socket (phases/kubelet/flags.go).
+        kubelet_flags=(("container-runtime", "remote"), ("container-runtime-endpoint", "{cri_socket}")),
+        kubelet_cgroup_driver=None,
+        patch_targets=("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"),
+    ),
+    _modern("1.30", "v1.30.14"),
+    _modern("1.31", "v1.31.14"),
+    _modern("1.32", "v1.32.10"),
 )
 
 DEFAULT_KUBERNETES_VERSION = RELEASES[-1].default_patch
+
+DOCKERSHIM_SOCKETS = ("/var/run/dockershim.sock", "unix:///var/run/dockershim.sock")
+# 1.20 with the dockershim socket: flags instead of kubelet_flags (phases/kubelet/flags.go).
+DOCKERSHIM_KUBELET_FLAGS: tuple[Flag, ...] = (
+    ("network-plugin", "cni"),
+    ("pod-infra-container-image", "{pause_image}"),
+)
+
+_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?([-+].*)?$")
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    m = _VERSION_RE.match(version.strip())
+    if not m:
+        raise KubeadmError(
+            f"invalid Kubernetes version {version!r}",
+            hint="use a semantic version such as v1.32.10",
+        )
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+def supported_minors() -> list[str]:
+    return [r.minor for r in RELEASES]
+
+
+def release_for(version: str | None) -> MinorRelease:
+    """The table row for ``version`` ("v1.20.2", "1.32", ...; empty means the default version).
+    A minor outside the table is an error naming the supported ones."""
+    version = version or DEFAULT_KUBERNETES_VERSION
+    if version.startswith("ci/"):
+        version = version[3:]
+    major, minor, _ = parse_version(version)
+    key = f"{major}.{minor}"
+    for r in RELEASES:
+        if r.minor == key:
+            return r
+    raise KubeadmError(
+        f"Kubernetes version {version} is not supported by kubeadm-py",
+        hint=f"supported minors: {', '.join(supported_minors())}",
+    )
+
+
+def normalize_version(version: str | None) -> str:
+    """A full "vX.Y.Z" tag: the default patch when only a minor is given."""
+    if not version:
+        return DEFAULT_KUBERNETES_VERSION
+    rel = release_for(version)
+    v = version[3:] if version.startswith("ci/") else version
+    if re.match(r"^v?\d+\.\d+$", v):
+        return rel.default_patch
+    return v if v.startswith("v") else f"v{v}"

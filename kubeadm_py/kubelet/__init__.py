@@ -1,0 +1,1 @@
+"""Node-side kubelet files kubeadm writes (config.yaml, kubeadm-flags.env) and the kubelet service."""

@@ -1,0 +1,143 @@
+"""The local etcd static Pod (``phases/etcd/local.go``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.constants import ETCD_CLIENT_PORT, ETCD_DATA_DIR, ETCD_METRICS_PORT, ETCD_PEER_PORT
+from kubeadm_py.errors import KubeadmError
+from kubeadm_py.manifests.args import Arg, arguments_to_command, get_arg, set_arg
+from kubeadm_py.manifests.controlplane import BuildResult, extra_args, unknown_arg_warnings
+from kubeadm_py.manifests.images import etcd_image
+from kubeadm_py.manifests.pod import (
+    Pod,
+    component_health_timeout,
+    component_pod,
+    env_from_config,
+    host_path_volume,
+    is_ipv6,
+    join_host_port,
+    liveness_probe,
+    merge_env,
+    readiness_probe,
+    requests,
+    startup_probe,
+    volume_mount,
+)
+from kubeadm_py.versions import MinorRelease, release_for
+
+ANNOTATION_CLIENT_URLS = "kubeadm.kubernetes.io/etcd.advertise-client-urls"
+
+
+def client_url(advertise: str) -> str:
+    return f"https://{join_host_port(advertise, ETCD_CLIENT_PORT)}"
+
+
+def peer_url(advertise: str) -> str:
+    return f"https://{join_host_port(advertise, ETCD_PEER_PORT)}"
+
+
+def etcd_data_dir(cfg: KubeadmConfig) -> str:
+    local = (cfg.cluster.get("etcd") or {}).get("local") or {}
+    return str(local.get("dataDir") or ETCD_DATA_DIR)
+
+
+def etcd_command(
+    rel: MinorRelease, cfg: KubeadmConfig, initial_cluster: Sequence[tuple[str, str]] = ()
+) -> list[str]:
+    adv = cfg.advertise_address
+    node = cfg.node_name
+    cd = cfg.cert_dir.rstrip("/")
+    local_ip = "::1" if is_ipv6(adv) else "127.0.0.1"
+    args: list[Arg] = [
+        ("name", node),
+        ("listen-client-urls", f"https://{join_host_port(local_ip, ETCD_CLIENT_PORT)},{client_url(adv)}"),
+        ("advertise-client-urls", client_url(adv)),
+        ("listen-peer-urls", peer_url(adv)),
+        ("initial-advertise-peer-urls", peer_url(adv)),
+        ("data-dir", etcd_data_dir(cfg)),
+        ("cert-file", f"{cd}/etcd/server.crt"),
+        ("key-file", f"{cd}/etcd/server.key"),
+        ("trusted-ca-file", f"{cd}/etcd/ca.crt"),
+        ("client-cert-auth", "true"),
+        ("peer-cert-file", f"{cd}/etcd/peer.crt"),
+        ("peer-key-file", f"{cd}/etcd/peer.key"),
+        ("peer-trusted-ca-file", f"{cd}/etcd/ca.crt"),
+        ("peer-client-cert-auth", "true"),
+        ("snapshot-count", "10000"),
+        ("listen-metrics-urls", f"http://{join_host_port(local_ip, ETCD_METRICS_PORT)}"),
+        *rel.component_flags.get("etcd", ()),
+    ]
+    if not initial_cluster:
+        set_arg(args, "initial-cluster", f"{node}={peer_url(adv)}")
+    else:
+        set_arg(args, "initial-cluster", ",".join(f"{n}={u}" for n, u in initial_cluster))
+        set_arg(args, "initial-cluster-state", "existing")
+    return ["etcd", *arguments_to_command(args, extra_args(cfg.cluster, "etcd"))]
+
+
+def etcd_probe_endpoint(cfg: KubeadmConfig) -> tuple[str, int, str]:
+    """GetEtcdProbeEndpoint: first URL of a listen-metrics-urls extraArg, else localhost:2381 over HTTP."""
+    localhost = "::1" if is_ipv6(cfg.advertise_address) else "127.0.0.1"
+    val = get_arg(extra_args(cfg.cluster, "etcd"), "listen-metrics-urls")
+    if val is None:
+        return localhost, ETCD_METRICS_PORT, "HTTP"
+    try:
+        u = urlsplit(val.split(",")[0])
+        port = u.port or ETCD_METRICS_PORT
+    except ValueError:
+        return localhost, ETCD_METRICS_PORT, "HTTP"
+    return u.hostname or localhost, port, "HTTPS" if u.scheme == "https" else "HTTP"
+
+
+def build_etcd(cfg: KubeadmConfig, initial_cluster: Sequence[tuple[str, str]] = ()) -> BuildResult:
+    etcd = cfg.cluster.get("etcd") or {}
+    if etcd.get("external"):
+        raise KubeadmError(
+            "etcd static pod manifest cannot be generated for cluster using external etcd",
+            hint="remove etcd.external from the ClusterConfiguration or skip the etcd phase",
+        )
+    if not cfg.node_name:
+        raise KubeadmError("the etcd manifest needs a node name (nodeRegistration.name or --node-name)")
+    if not cfg.advertise_address:
+        raise KubeadmError(
+            "the etcd manifest needs the API server advertise address "
+            "(localAPIEndpoint.advertiseAddress or --apiserver-advertise-address)"
+        )
+    rel = release_for(cfg.kubernetes_version)
+    data_dir = etcd_data_dir(cfg)
+    certs = cfg.cert_dir.rstrip("/") + "/etcd"
+    host, port, scheme = etcd_probe_endpoint(cfg)
+    live, ready, startup = rel.etcd_probe_paths
+    timeout = component_health_timeout(cfg)
+    container: dict[str, Any] = {
+        "command": etcd_command(rel, cfg, initial_cluster),
+        "image": etcd_image(cfg),
+        "imagePullPolicy": "IfNotPresent",
+        "livenessProbe": liveness_probe(host, live, port, scheme),
+        "name": "etcd",
+        "resources": requests(**dict(rel.etcd_requests)),
+        "startupProbe": startup_probe(host, startup, port, scheme, timeout),
+        "volumeMounts": [
+            volume_mount("etcd-data", data_dir, False),
+            volume_mount("etcd-certs", certs, False),
+        ],
+    }
+    if ready:
+        container["readinessProbe"] = readiness_probe(host, ready, port, scheme)
+    local = etcd.get("local") or {}
+    extra_env = env_from_config(local.get("extraEnvs"), "ClusterConfiguration.etcd.local.extraEnvs")
+    container["env"] = merge_env(extra_env) if (rel.etcd_env or extra_env) else []
+    volumes = [
+        host_path_volume("etcd-certs", certs, "DirectoryOrCreate"),
+        host_path_volume("etcd-data", data_dir, "DirectoryOrCreate"),
+    ]
+    pod = component_pod(rel, container, volumes, {ANNOTATION_CLIENT_URLS: client_url(cfg.advertise_address)})
+    return BuildResult({"etcd": pod}, unknown_arg_warnings("etcd", extra_args(cfg.cluster, "etcd")))
+
+
+def pod_client_urls(pod: Pod) -> str | None:
+    return ((pod.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_CLIENT_URLS)

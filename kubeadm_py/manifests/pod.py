@@ -1,0 +1,219 @@
+"""Static Pod building blocks (``cmd/kubeadm/app/util/staticpod/utils.go``) and serialization.
+
+Pods are plain dicts in the Kubernetes wire form. :func:`to_yaml` serializes them like kubeadm does
+(``sigs.k8s.io/yaml``: JSON field names, map keys sorted, ``creationTimestamp: null`` and
+``status: {}`` from the zero-valued Go structs), so a diff against an upstream manifest is minimal.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from kubeadm_py.errors import ConfigError, KubeadmError
+from kubeadm_py.versions import MinorRelease
+
+Pod = dict[str, Any]
+
+PRIORITY_SYSTEM_NODE_CRITICAL = 2000001000
+DEFAULT_COMPONENT_HEALTH_TIMEOUT = 240.0  # seconds: ControlPlaneComponentHealthCheckTimeout (4m)
+
+
+def component_pod(
+    rel: MinorRelease,
+    container: dict[str, Any],
+    volumes: list[dict[str, Any]],
+    annotations: Mapping[str, str] | None,
+) -> Pod:
+    meta: dict[str, Any] = {
+        "creationTimestamp": None,
+        "labels": {"component": container["name"], "tier": "control-plane"},
+        "name": container["name"],
+        "namespace": "kube-system",
+    }
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    spec: dict[str, Any] = {
+        "containers": [_prune(container)],
+        "hostNetwork": True,
+        "priorityClassName": "system-node-critical",
+        "volumes": sorted(volumes, key=lambda v: v["name"]),
+    }
+    if rel.pod_priority:
+        spec["priority"] = PRIORITY_SYSTEM_NODE_CRITICAL
+    if rel.seccomp_runtime_default:
+        spec["securityContext"] = {"seccompProfile": {"type": "RuntimeDefault"}}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": {}}
+
+
+def _prune(container: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty optional fields as Go's omitempty does (env, probes...), keep ``resources``."""
+    return {k: v for k, v in container.items() if v not in (None, [], "") or k == "resources"}
+
+
+def requests(**res: str) -> dict[str, Any]:
+    return {"requests": {k.replace("_", "-"): v for k, v in res.items()}}
+
+
+def host_path_volume(name: str, path: str, path_type: str | None) -> dict[str, Any]:
+    hp: dict[str, Any] = {"path": path}
+    if path_type:
+        hp["type"] = path_type
+    return {"hostPath": hp, "name": name}
+
+
+def volume_mount(name: str, mount_path: str, read_only: bool) -> dict[str, Any]:
+    m: dict[str, Any] = {"mountPath": mount_path, "name": name}
+    if read_only:
+        m["readOnly"] = True
+    return m
+
+
+def _probe(
+    host: str, path: str, port: int, scheme: str, initial: int, timeout: int, failure: int, period: int
+):
+    get: dict[str, Any] = {"path": path, "port": port, "scheme": scheme}
+    if host:
+        get["host"] = host
+    return {
+        "failureThreshold": failure,
+        "httpGet": get,
+        "initialDelaySeconds": initial,
+        "periodSeconds": period,
+        "timeoutSeconds": timeout,
+    }
+
+
+def liveness_probe(host: str, path: str, port: int, scheme: str) -> dict[str, Any]:
+    return _probe(host, path, port, scheme, 10, 15, 8, 10)
+
+
+def readiness_probe(host: str, path: str, port: int, scheme: str) -> dict[str, Any]:
+    return _probe(host, path, port, scheme, 0, 15, 3, 1)
+
+
+def startup_probe(host: str, path: str, port: int, scheme: str, timeout_seconds: float) -> dict[str, Any]:
+    failure = int(math.ceil(timeout_seconds / 10))
+    return _probe(host, path, port, scheme, 10, 15, failure, 10)
+
+
+def probe_address(addr: str | None) -> str:
+    """getProbeAddress: an unspecified bind address means "the Pod IP" (empty host)."""
+    if addr in ("0.0.0.0", "::"):
+        return ""
+    return addr or "127.0.0.1"
+
+
+def is_ipv6(addr: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(addr), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
+def join_host_port(host: str, port: int | str) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+# --- environment -----------------------------------------------------------------------------------
+
+
+def proxy_env(environ: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """Every non-empty ``*_proxy`` variable (any case) of kubeadm's own environment."""
+    env = os.environ if environ is None else environ
+    return [{"name": k, "value": v} for k, v in env.items() if k.lower().endswith("_proxy") and v]
+
+
+def merge_env(*lists: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """MergeKubeadmEnvVars: later lists win by name; result sorted by name."""
+    merged: dict[str, dict[str, Any]] = {}
+    for lst in lists:
+        for e in lst:
+            merged[e["name"]] = {k: v for k, v in e.items() if v is not None}
+    return [merged[k] for k in sorted(merged)]
+
+
+def env_from_config(items: Any, field: str) -> list[dict[str, Any]]:
+    if not items:
+        return []
+    if not isinstance(items, list):
+        raise ConfigError("must be a list of {name, value} environment variables", field=field)
+    out = []
+    for i, e in enumerate(items):
+        if not isinstance(e, dict) or not e.get("name"):
+            raise ConfigError("each entry needs a non-empty 'name'", field=f"{field}[{i}]")
+        out.append(dict(e))
+    return out
+
+
+# --- durations -------------------------------------------------------------------------------------
+
+_DUR_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DUR_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: Any, field: str = "duration") -> float:
+    """A Go duration ("4m0s", "90s", "1h") in seconds. Numbers are taken as seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    s = str(value).strip()
+    if s in ("0", ""):
+        return 0.0
+    pos, total = 0, 0.0
+    for m in _DUR_RE.finditer(s):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _DUR_UNIT[m.group(2)]
+        pos = m.end()
+    if pos != len(s) or pos == 0:
+        raise ConfigError(f"invalid duration {value!r} (expected a Go duration such as 4m0s)", field=field)
+    return total
+
+
+def component_health_timeout(cfg: Any) -> float:
+    """init/join ``timeouts.controlPlaneComponentHealthCheck`` (default 4m)."""
+    for doc in (getattr(cfg, "init", None), getattr(cfg, "join", None)):
+        if doc and (doc.get("timeouts") or {}).get("controlPlaneComponentHealthCheck") is not None:
+            return parse_duration(
+                doc["timeouts"]["controlPlaneComponentHealthCheck"],
+                "timeouts.controlPlaneComponentHealthCheck",
+            )
+    return DEFAULT_COMPONENT_HEALTH_TIMEOUT
+
+
+# --- serialization ---------------------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_repr(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _str_repr)
+
+
+def to_yaml(obj: Any) -> str:
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=1 << 30)
+
+
+def from_yaml(text: str | bytes, source: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise KubeadmError(f"{source}: invalid YAML: {e}") from None
+
+
+def container_command(pod: Mapping[str, Any]) -> list[str]:
+    try:
+        return list(pod["spec"]["containers"][0].get("command") or [])
+    except (KeyError, IndexError, TypeError):
+        return []

@@ -1,0 +1,38 @@
+"""``init phase etcd local``: the local etcd static Pod manifest (cmd/phases/init/etcd.go)."""
+
+from __future__ import annotations
+
+from kubeadm_py.changes import Change
+from kubeadm_py.manifests.etcd import build_etcd, etcd_data_dir
+from kubeadm_py.manifests.write import write_static_pod
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.workflow.phase import Phase
+
+FLAGS = ("config", "dry-run", "image-repository", "patches", "kubernetes-version", "rootfs")
+
+
+def run_etcd_local(ctx: RunContext) -> list[Change]:
+    cfg = ctx.cfg
+    if not cfg.local_etcd:
+        ctx.log("[etcd] External etcd mode: Skipping the creation of a manifest for local etcd")
+        return []
+    result = build_etcd(cfg)
+    for w in result.warnings:
+        ctx.log(f"[etcd] WARNING: {w}")
+    changes = [ctx.fs.mkdir(etcd_data_dir(cfg), 0o700)]
+    ctx.log(f'[etcd] Creating static Pod manifest for local etcd in "{ctx.manifests_dir}"')
+    changes.append(write_static_pod(ctx, "etcd", result.pods["etcd"]))
+    return changes
+
+
+def etcd_phase() -> Phase:
+    local = Phase(
+        "local",
+        "Generate the static Pod manifest file for a local, single-node local etcd instance",
+        run=run_etcd_local,
+        flags=FLAGS,
+        provides=("manifest-etcd",),
+    )
+    return Phase(
+        "etcd", "Generate static Pod manifest file for local etcd", children=(local,), all_command=False
+    )

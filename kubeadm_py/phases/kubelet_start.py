@@ -1,0 +1,73 @@
+"""``init phase kubelet-start``: write the kubelet's config.yaml and kubeadm-flags.env, then
+(re)start the kubelet (cmd/phases/init/kubelet.go, phases/kubelet/{config,flags,kubelet}.go).
+
+The writer functions are reusable by join (``register_taints=True`` for worker nodes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeadm_py.changes import Change
+from kubeadm_py.constants import KUBELET_CONFIG_FILE, KUBELET_FLAGS_ENV
+from kubeadm_py.hostfs import PUBLIC_MODE
+from kubeadm_py.kubelet.config import cluster_kubelet_config
+from kubeadm_py.kubelet.flags import kubeadm_flags_env
+from kubeadm_py.kubelet.service import restart_kubelet, stop_kubelet, systemd_resolved_active
+from kubeadm_py.manifests.pod import to_yaml
+from kubeadm_py.patches import load_patches_for
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.workflow.phase import Phase
+
+FLAGS = ("config", "cri-socket", "node-name", "patches", "dry-run", "rootfs")
+
+
+def kubelet_config_document(ctx: RunContext, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The KubeletConfiguration for this node: ``base`` (e.g. from the kubelet-config ConfigMap on join)
+    or the cluster defaults, with ``kubeletconfiguration`` patches applied."""
+    doc = (
+        base
+        if base is not None
+        else cluster_kubelet_config(
+            ctx.cfg,
+            systemd_resolved=systemd_resolved_active(ctx.fs),
+            warn=lambda m: ctx.log(f"[kubelet-start] WARNING: {m}"),
+        )
+    )
+    patches = load_patches_for(ctx)
+    if patches is not None:
+        doc = patches.apply("kubeletconfiguration", doc, ctx.log)
+    return doc
+
+
+def write_kubelet_config(ctx: RunContext, base: dict[str, Any] | None = None) -> Change:
+    path = f"{ctx.kubelet_dir}/{KUBELET_CONFIG_FILE}"
+    ctx.log(f'[kubelet-start] Writing kubelet configuration to file "{path}"')
+    ctx.fs.mkdir(ctx.kubelet_dir, 0o700)
+    return ctx.fs.write(path, to_yaml(kubelet_config_document(ctx, base)).encode(), PUBLIC_MODE)
+
+
+def write_kubelet_flags(ctx: RunContext, register_taints: bool = False) -> Change:
+    path = f"{ctx.kubelet_dir}/{KUBELET_FLAGS_ENV}"
+    ctx.log(f'[kubelet-start] Writing kubelet environment file with flags to file "{path}"')
+    ctx.fs.mkdir(ctx.kubelet_dir, 0o700)
+    return ctx.fs.write(
+        path, kubeadm_flags_env(ctx.cfg, register_taints=register_taints).encode(), PUBLIC_MODE
+    )
+
+
+def run_kubelet_start(ctx: RunContext) -> list[Change]:
+    # Stop first so the kubelet does not crash-loop on half-written files (TryStopKubelet).
+    stop_kubelet(ctx.fs, ctx.dry_run, ctx.log)
+    changes = [write_kubelet_flags(ctx, register_taints=False), write_kubelet_config(ctx)]
+    changes.append(restart_kubelet(ctx.fs, ctx.dry_run, ctx.log))
+    return changes
+
+
+def kubelet_start_phase() -> Phase:
+    return Phase(
+        "kubelet-start",
+        "Write kubelet settings and (re)start the kubelet",
+        run=run_kubelet_start,
+        flags=FLAGS,
+        provides=("kubelet-config",),
+    )
