@@ -84,7 +84,8 @@ def output_document(certs: list[ExpirationInfo], cas: list[ExpirationInfo]) -> d
 
 def _table(rows: list[list[str]]) -> list[str]:
     # Go tabwriter(minwidth 10, tabwidth 4, padding 3): every column but the last is padded.
-    widths = [max(10, max(len(r[i]) for r in rows if len(r) > i) + 3) for i in range(len(rows[0]) - 1)]
+    n = len(rows[0])
+    widths = [max([10] + [len(r[i]) + 3 for r in rows if len(r) == n]) for i in range(n - 1)]
     out = []
     for r in rows:
         if len(r) == 1:
