@@ -1,0 +1,124 @@
+"""``upload-config``: the ``kubeadm-config`` and ``kubelet-config`` ConfigMaps and their RBAC
+(upstream ``phases/uploadconfig/uploadconfig.go`` and ``phases/kubelet/config.go``)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+import yaml
+
+from kubeadm_py.cluster import rbac
+from kubeadm_py.cluster.versioned import kubelet_config_name, kubelet_config_role
+from kubeadm_py.config.types import V1BETA4
+from kubeadm_py.constants import BOOTSTRAPPERS_GROUP, KUBE_SYSTEM, NODES_GROUP
+
+Obj = dict[str, Any]
+KUBEADM_CONFIG = "kubeadm-config"
+NODES_KUBEADM_CONFIG_ROLE = "kubeadm:nodes-kubeadm-config"
+HASH_ANNOTATION = "kubeadm.kubernetes.io/component-config.hash"
+CRI_SOCKET_ANNOTATION = "kubeadm.alpha.kubernetes.io/cri-socket"
+
+
+def marshal(doc: Obj) -> str:
+    """YAML as sigs.k8s.io/yaml writes it: keys sorted at every level, block style."""
+    return yaml.safe_dump(doc, sort_keys=True, default_flow_style=False)
+
+
+def cluster_configuration_yaml(cluster: Obj) -> str:
+    """The ClusterConfiguration as stored in ``kubeadm-config``: v1beta4, no component configs."""
+    doc = copy.deepcopy(cluster)
+    doc.pop("componentConfigs", None)
+    doc["apiVersion"] = V1BETA4
+    doc["kind"] = "ClusterConfiguration"
+    return marshal(doc)
+
+
+def kubeadm_config_objects(cluster: Obj) -> list[Obj]:
+    cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": KUBEADM_CONFIG, "namespace": KUBE_SYSTEM},
+        "data": {"ClusterConfiguration": cluster_configuration_yaml(cluster)},
+    }
+    role = rbac.role(
+        NODES_KUBEADM_CONFIG_ROLE,
+        KUBE_SYSTEM,
+        [rbac.rule(["get"], ["configmaps"], names=[KUBEADM_CONFIG])],
+    )
+    binding = rbac.role_binding(
+        NODES_KUBEADM_CONFIG_ROLE,
+        KUBE_SYSTEM,
+        NODES_KUBEADM_CONFIG_ROLE,
+        [rbac.group(BOOTSTRAPPERS_GROUP), rbac.group(NODES_GROUP)],
+    )
+    return [cm, role, binding]
+
+
+def config_hash(cm: Obj) -> str:
+    """componentconfigs.ChecksumForConfigMap: sha256 over data values (sorted keys), then binaryData."""
+    h = hashlib.sha256()
+    for k in sorted(cm.get("data") or {}):
+        h.update(str(cm["data"][k]).encode())
+    for k in sorted(cm.get("binaryData") or {}):
+        h.update(
+            cm["binaryData"][k]
+            if isinstance(cm["binaryData"][k], bytes)
+            else str(cm["binaryData"][k]).encode()
+        )
+    return f"sha256:{h.hexdigest()}"
+
+
+def sign_config_map(cm: Obj) -> Obj:
+    cm.setdefault("metadata", {}).setdefault("annotations", {})[HASH_ANNOTATION] = config_hash(cm)
+    return cm
+
+
+def kubelet_config_objects(kubelet: Obj, version: str, *, user_supplied: bool) -> list[Obj]:
+    name = kubelet_config_name(version)
+    role_name = kubelet_config_role(version)
+    cm: Obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": KUBE_SYSTEM},
+        "data": {"kubelet": marshal(kubelet)},
+    }
+    if not user_supplied:
+        sign_config_map(cm)
+    role = rbac.role(role_name, KUBE_SYSTEM, [rbac.rule(["get"], ["configmaps"], names=[name])])
+    binding = rbac.role_binding(
+        role_name, KUBE_SYSTEM, role_name, [rbac.group(NODES_GROUP), rbac.group(BOOTSTRAPPERS_GROUP)]
+    )
+    return [cm, role, binding]
+
+
+def kubelet_configuration(cfg: Any) -> tuple[Obj, bool]:
+    """(the cluster-wide KubeletConfiguration, whether the user supplied it)."""
+    try:
+        from kubeadm_py.config.componentconfigs import default_kubelet_config
+    except ImportError:  # the config area's defaulting has not landed: minimal kubeadm defaults
+        return (cfg.kubelet or _minimal_kubelet(cfg)), cfg.kubelet is not None
+    return default_kubelet_config(cfg), cfg.kubelet is not None
+
+
+def _minimal_kubelet(cfg: Any) -> Obj:
+    from kubeadm_py.cluster.netinfo import dns_domain, dns_ip
+
+    return {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "authentication": {
+            "anonymous": {"enabled": False},
+            "webhook": {"enabled": True},
+            "x509": {"clientCAFile": f"{cfg.cert_dir}/ca.crt"},
+        },
+        "authorization": {"mode": "Webhook"},
+        "cgroupDriver": "systemd",
+        "clusterDNS": [dns_ip(cfg)],
+        "clusterDomain": dns_domain(cfg),
+        "healthzBindAddress": "127.0.0.1",
+        "healthzPort": 10248,
+        "rotateCertificates": True,
+        "staticPodPath": "/etc/kubernetes/manifests",
+    }

@@ -1,0 +1,143 @@
+"""What changed between Kubernetes minors in the objects kubeadm writes, as one table.
+
+Rows apply from ``since`` up to the next row. The 1.20 row is the test bed's release; the last row
+follows current upstream (``cmd/kubeadm/app`` on the main branch). See docs/cluster-objects.md for
+the sources and for which cells are unverified."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MASTER_LABEL = "node-role.kubernetes.io/master"
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
+MASTER_TAINT = {"key": MASTER_LABEL, "effect": "NoSchedule"}
+CONTROL_PLANE_TAINT = {"key": CONTROL_PLANE_LABEL, "effect": "NoSchedule"}
+
+
+@dataclass(frozen=True)
+class ObjectsProfile:
+    since: tuple[int, int]
+    kubelet_config_versioned: bool  # kubelet-config-1.20 / kubeadm:kubelet-config-1.20 before 1.24
+    control_plane_labels: tuple[str, ...]
+    default_taints: tuple[dict[str, str], ...]
+    coredns_toleration_keys: tuple[str, ...]
+    coredns_image_subpath: bool  # <registry.k8s.io>/coredns/coredns:vX with the default registry
+    coredns_named_probe_ports: bool  # liveness-probe 8080 / readiness-probe 8181 container ports
+    coredns_cap_drop: str  # "all" (old) / "ALL"
+    coredns_rbac_nodes_get: bool
+    coredns_rbac_endpointslices: bool
+    corefile_cache_disable: bool  # cache 30 { disable success/denial <domain> }
+    kube_proxy_critical_addons_toleration: bool
+    annotate_cri_socket: bool  # upload-config/kubelet annotates the Node with its CRI socket
+    kubelet_finalize_phase: str
+
+
+PROFILES: tuple[ObjectsProfile, ...] = (
+    ObjectsProfile(
+        since=(1, 20),
+        kubelet_config_versioned=True,
+        control_plane_labels=(MASTER_LABEL, CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
+        default_taints=(MASTER_TAINT,),
+        coredns_toleration_keys=(MASTER_LABEL,),
+        coredns_image_subpath=False,
+        coredns_named_probe_ports=False,
+        coredns_cap_drop="all",
+        coredns_rbac_nodes_get=True,
+        coredns_rbac_endpointslices=False,
+        corefile_cache_disable=False,
+        kube_proxy_critical_addons_toleration=True,
+        annotate_cri_socket=True,
+        kubelet_finalize_phase="experimental-cert-rotation",
+    ),
+    ObjectsProfile(
+        since=(1, 24),
+        kubelet_config_versioned=False,
+        control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
+        default_taints=(MASTER_TAINT, CONTROL_PLANE_TAINT),
+        coredns_toleration_keys=(MASTER_LABEL, CONTROL_PLANE_LABEL),
+        coredns_image_subpath=True,
+        coredns_named_probe_ports=False,
+        coredns_cap_drop="all",
+        coredns_rbac_nodes_get=False,
+        coredns_rbac_endpointslices=True,
+        corefile_cache_disable=False,
+        kube_proxy_critical_addons_toleration=False,
+        annotate_cri_socket=True,
+        kubelet_finalize_phase="experimental-cert-rotation",
+    ),
+    ObjectsProfile(
+        since=(1, 25),
+        kubelet_config_versioned=False,
+        control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
+        default_taints=(CONTROL_PLANE_TAINT,),
+        coredns_toleration_keys=(CONTROL_PLANE_LABEL,),
+        coredns_image_subpath=True,
+        coredns_named_probe_ports=False,
+        coredns_cap_drop="all",
+        coredns_rbac_nodes_get=False,
+        coredns_rbac_endpointslices=True,
+        corefile_cache_disable=False,
+        kube_proxy_critical_addons_toleration=False,
+        annotate_cri_socket=True,
+        kubelet_finalize_phase="experimental-cert-rotation",
+    ),
+    ObjectsProfile(
+        since=(1, 34),
+        kubelet_config_versioned=False,
+        control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
+        default_taints=(CONTROL_PLANE_TAINT,),
+        coredns_toleration_keys=(CONTROL_PLANE_LABEL,),
+        coredns_image_subpath=True,
+        coredns_named_probe_ports=True,
+        coredns_cap_drop="ALL",
+        coredns_rbac_nodes_get=False,
+        coredns_rbac_endpointslices=True,
+        corefile_cache_disable=True,
+        kube_proxy_critical_addons_toleration=False,
+        annotate_cri_socket=False,
+        kubelet_finalize_phase="enable-client-cert-rotation",
+    ),
+)
+
+# CoreDNS tags per minor when kubeadm_py.versions has no row for it (newest first wins as fallback).
+COREDNS_FALLBACK_TAG = "v1.12.1"
+
+
+def parse_minor(version: str) -> tuple[int, int]:
+    m = re.match(r"^v?(\d+)\.(\d+)", version.strip())
+    if not m:
+        return PROFILES[-1].since
+    return int(m.group(1)), int(m.group(2))
+
+
+def profile_for(version: str) -> ObjectsProfile:
+    minor = parse_minor(version) if version else PROFILES[-1].since
+    chosen = PROFILES[0]
+    for p in PROFILES:
+        if minor >= p.since:
+            chosen = p
+    return chosen
+
+
+def kubelet_config_name(version: str) -> str:
+    """``kubelet-config`` (1.24+) or ``kubelet-config-1.20``."""
+    if profile_for(version).kubelet_config_versioned:
+        major, minor = parse_minor(version)
+        return f"kubelet-config-{major}.{minor}"
+    return "kubelet-config"
+
+
+def kubelet_config_role(version: str) -> str:
+    return f"kubeadm:{kubelet_config_name(version)}"
+
+
+def coredns_tag(version: str) -> str:
+    from kubeadm_py import versions
+
+    minor = "{}.{}".format(*parse_minor(version)) if version else ""
+    for r in versions.RELEASES:
+        if r.minor == minor:
+            return r.coredns
+    return COREDNS_FALLBACK_TAG
