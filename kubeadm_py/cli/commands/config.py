@@ -1,0 +1,137 @@
+"""``kubeadm-py config``: print defaults, validate and migrate configuration files.
+
+Thin: the work is done by :mod:`kubeadm_py.config.resolve`. Only typer is imported at module
+level; the config library (yaml, jsonschema) is imported inside the commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="Manage configuration for a kubeadm cluster",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+print_app = typer.Typer(
+    help="Print configuration: the defaults for init, join, reset and upgrade",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+app.add_typer(print_app, name="print")
+config_app = app  # the name the lead's registry may use
+
+ComponentConfigsOpt = typer.Option(
+    "",
+    "--component-configs",
+    help="A comma-separated list of component config API objects to print the defaults for: "
+    "KubeletConfiguration, KubeProxyConfiguration.",
+)
+
+
+def _print_defaults(kind: str, component_configs: str) -> None:
+    from kubeadm_py.config.resolve import print_defaults
+
+    typer.echo(print_defaults(kind, [component_configs] if component_configs else []), nl=False)  # type: ignore[arg-type]
+
+
+@print_app.command("init-defaults")
+def init_defaults(component_configs: str = ComponentConfigsOpt) -> None:
+    """Print the default InitConfiguration and ClusterConfiguration used for 'kubeadm-py init'.
+
+    Values that depend on the host are shown as placeholders (token abcdef.0123456789abcdef,
+    advertiseAddress 1.2.3.4, node name "node")."""
+    _print_defaults("init", component_configs)
+
+
+@print_app.command("join-defaults")
+def join_defaults(component_configs: str = ComponentConfigsOpt) -> None:
+    """Print the default JoinConfiguration used for 'kubeadm-py join'."""
+    _print_defaults("join", component_configs)
+
+
+@print_app.command("reset-defaults")
+def reset_defaults(component_configs: str = ComponentConfigsOpt) -> None:
+    """Print the default ResetConfiguration used for 'kubeadm-py reset'."""
+    _print_defaults("reset", component_configs)
+
+
+@print_app.command("upgrade-defaults")
+def upgrade_defaults(component_configs: str = ComponentConfigsOpt) -> None:
+    """Print the default UpgradeConfiguration used for 'kubeadm-py upgrade'."""
+    _print_defaults("upgrade", component_configs)
+
+
+def _warn(warnings: list[str]) -> None:
+    for w in warnings:
+        typer.echo(f"W: {w}", err=True)
+
+
+@app.command("validate")
+def validate_cmd(
+    config: str = typer.Option(
+        "", "--config", help="Path to a kubeadm configuration file ('-' for standard input)."
+    ),
+    allow_experimental_api: bool = typer.Option(
+        False,
+        "--allow-experimental-api",
+        help="Accepted for compatibility; kubeadm-py has no experimental APIs.",
+    ),
+) -> None:
+    """Read a kubeadm configuration file and report any problem (unknown fields, bad values,
+    deprecated API versions)."""
+    from kubeadm_py.config.loader import read_source
+    from kubeadm_py.config.resolve import validate
+    from kubeadm_py.errors import KubeadmError
+
+    if not config:
+        raise KubeadmError("--config is required", hint="kubeadm-py config validate --config kubeadm.yaml")
+    source, text = read_source(config)
+    warnings = validate(text=text, source=source)
+    _warn(warnings)
+    typer.echo(f"ok: {source} is a valid kubeadm configuration")
+
+
+@app.command("migrate")
+def migrate_cmd(
+    old_config: str = typer.Option(
+        "", "--old-config", help="Path to the old configuration file ('-' for standard input)."
+    ),
+    new_config: str = typer.Option(
+        "", "--new-config", help="Where to write the converted configuration (default: standard output)."
+    ),
+    allow_experimental_api: bool = typer.Option(
+        False,
+        "--allow-experimental-api",
+        help="Accepted for compatibility; kubeadm-py has no experimental APIs.",
+    ),
+) -> None:
+    """Convert kubeadm.k8s.io/v1beta2 and v1beta3 documents to kubeadm.k8s.io/v1beta4.
+
+    Component configs (KubeletConfiguration, KubeProxyConfiguration) are kept as they are."""
+    import os
+
+    from kubeadm_py.config.loader import read_source
+    from kubeadm_py.config.resolve import migrate
+    from kubeadm_py.errors import KubeadmError
+
+    if not old_config:
+        raise KubeadmError("--old-config is required", hint="kubeadm-py config migrate --old-config old.yaml")
+    source, text = read_source(old_config)
+    warnings: list[str] = []
+    out = migrate(text, source=source, warnings=warnings)
+    _warn(warnings)
+    if not new_config:
+        typer.echo(out, nl=False)
+        return
+    tmp = f"{new_config}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(out)
+        os.replace(tmp, new_config)
+    except OSError as exc:
+        raise KubeadmError(f"{new_config}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
