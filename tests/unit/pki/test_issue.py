@@ -21,14 +21,25 @@ SERVER, CLIENT = EKU.SERVER_AUTH, EKU.CLIENT_AUTH
 EXPECTED = {
     "ca": ("ca", "kubernetes", [], None, "kubernetes"),
     "apiserver": ("apiserver", "kube-apiserver", [], [SERVER], "kubernetes"),
-    "apiserver-kubelet-client": ("apiserver-kubelet-client", "kube-apiserver-kubelet-client",
-                                 ["kubeadm:cluster-admins"], [CLIENT], "kubernetes"),
+    "apiserver-kubelet-client": (
+        "apiserver-kubelet-client",
+        "kube-apiserver-kubelet-client",
+        ["kubeadm:cluster-admins"],
+        [CLIENT],
+        "kubernetes",
+    ),
     "front-proxy-ca": ("front-proxy-ca", "front-proxy-ca", [], None, "front-proxy-ca"),
     "front-proxy-client": ("front-proxy-client", "front-proxy-client", [], [CLIENT], "front-proxy-ca"),
     "etcd-ca": ("etcd/ca", "etcd-ca", [], None, "etcd-ca"),
     "etcd-server": ("etcd/server", "node1", [], [SERVER, CLIENT], "etcd-ca"),
     "etcd-peer": ("etcd/peer", "node1", [], [SERVER, CLIENT], "etcd-ca"),
-    "etcd-healthcheck-client": ("etcd/healthcheck-client", "kube-etcd-healthcheck-client", [], [CLIENT], "etcd-ca"),
+    "etcd-healthcheck-client": (
+        "etcd/healthcheck-client",
+        "kube-etcd-healthcheck-client",
+        [],
+        [CLIENT],
+        "etcd-ca",
+    ),
     "apiserver-etcd-client": ("apiserver-etcd-client", "kube-apiserver-etcd-client", [], [CLIENT], "etcd-ca"),
 }
 
@@ -46,8 +57,11 @@ def generated(tmp_path_factory):
     from kubeadm_py.hostfs import HostFS
 
     root = tmp_path_factory.mktemp("pki")
-    cfg = make_cfg(encryptionAlgorithm="ECDSA-P256", controlPlaneEndpoint="cp.example.com:443",
-                   apiServer={"certSANs": ["extra.example.com", "192.168.1.10", "*.wild.example.com"]})
+    cfg = make_cfg(
+        encryptionAlgorithm="ECDSA-P256",
+        controlPlaneEndpoint="cp.example.com:443",
+        apiServer={"certSANs": ["extra.example.com", "192.168.1.10", "*.wild.example.com"]},
+    )
     st = manager.settings(cfg)
     manager.create_pki(HostFS(rootfs=root), cfg, start=st.start)
     return root, st
@@ -79,7 +93,12 @@ def test_subject_issuer_usages(generated, name):
         assert not bc.value.ca and not ku.value.key_cert_sign
         assert cert.not_valid_after_utc == st.start + timedelta(hours=8760)
         assert list(ext(cert, x509.ExtendedKeyUsage).value) == ekus
-        ca = load(root, EXPECTED[{"kubernetes": "ca", "front-proxy-ca": "front-proxy-ca", "etcd-ca": "etcd-ca"}[issuer]][0])
+        ca = load(
+            root,
+            EXPECTED[{"kubernetes": "ca", "front-proxy-ca": "front-proxy-ca", "etcd-ca": "etcd-ca"}[issuer]][
+                0
+            ],
+        )
         aki = ext(cert, x509.AuthorityKeyIdentifier).value.key_identifier
         assert aki == ext(ca, x509.SubjectKeyIdentifier).value.digest
         cert.verify_directly_issued_by(ca)
@@ -88,11 +107,21 @@ def test_subject_issuer_usages(generated, name):
 def test_apiserver_sans(generated):
     root, _ = generated
     san = ext(load(root, "apiserver"), x509.SubjectAlternativeName).value
-    assert san.get_values_for_type(x509.DNSName) == sorted([
-        "*.wild.example.com", "cp.example.com", "extra.example.com", "kubernetes", "kubernetes.default",
-        "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "node1"])
-    assert san.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address(i) for i in
-                                                       ("10.96.0.1", "10.0.0.1", "192.168.1.10")]
+    assert san.get_values_for_type(x509.DNSName) == sorted(
+        [
+            "*.wild.example.com",
+            "cp.example.com",
+            "extra.example.com",
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            "kubernetes.default.svc.cluster.local",
+            "node1",
+        ]
+    )
+    assert san.get_values_for_type(x509.IPAddress) == [
+        ipaddress.ip_address(i) for i in ("10.96.0.1", "10.0.0.1", "192.168.1.10")
+    ]
 
 
 @pytest.mark.parametrize("name", ["etcd/server", "etcd/peer"])
@@ -121,13 +150,16 @@ def test_pem_types_and_modes(generated):
             assert p.stat().st_mode & 0o777 == want, p
 
 
-@pytest.mark.parametrize(("alg", "kind", "size", "hash_cls"), [
-    ("RSA-2048", rsa.RSAPublicKey, 2048, hashes.SHA256),
-    ("RSA-3072", rsa.RSAPublicKey, 3072, hashes.SHA256),
-    ("RSA-4096", rsa.RSAPublicKey, 4096, hashes.SHA256),
-    ("ECDSA-P256", ec.EllipticCurvePublicKey, 256, hashes.SHA256),
-    ("ECDSA-P384", ec.EllipticCurvePublicKey, 384, hashes.SHA384),
-])
+@pytest.mark.parametrize(
+    ("alg", "kind", "size", "hash_cls"),
+    [
+        ("RSA-2048", rsa.RSAPublicKey, 2048, hashes.SHA256),
+        ("RSA-3072", rsa.RSAPublicKey, 3072, hashes.SHA256),
+        ("RSA-4096", rsa.RSAPublicKey, 4096, hashes.SHA256),
+        ("ECDSA-P256", ec.EllipticCurvePublicKey, 256, hashes.SHA256),
+        ("ECDSA-P384", ec.EllipticCurvePublicKey, 384, hashes.SHA384),
+    ],
+)
 def test_algorithms(tmp_path, alg, kind, size, hash_cls):
     from kubeadm_py.hostfs import HostFS
 
@@ -157,8 +189,9 @@ def test_unknown_algorithm_is_an_error(tmp_path):
 def test_validity_periods_from_config(tmp_path):
     from kubeadm_py.hostfs import HostFS
 
-    cfg = make_cfg(encryptionAlgorithm="ECDSA-P256", certificateValidityPeriod="48h",
-                   caCertificateValidityPeriod="720h")
+    cfg = make_cfg(
+        encryptionAlgorithm="ECDSA-P256", certificateValidityPeriod="48h", caCertificateValidityPeriod="720h"
+    )
     st = manager.settings(cfg)
     manager.create_pki(HostFS(rootfs=tmp_path), cfg, names=["ca", "apiserver"], start=st.start)
     assert load(tmp_path, "ca").not_valid_after_utc == st.start + timedelta(hours=720)

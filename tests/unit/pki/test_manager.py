@@ -9,8 +9,8 @@ from cryptography import x509
 
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.phases.context import RunContext
 from kubeadm_py.phases.certs import certs_phase
+from kubeadm_py.phases.context import RunContext
 from kubeadm_py.pki import issue, keys, manager
 from kubeadm_py.workflow.runner import execute
 
@@ -38,7 +38,9 @@ def test_phase_tree_through_runner(fs, root, cfg):
 def test_leaf_phase_requires_ca(fs, cfg):
     from kubeadm_py.errors import RequirementError
 
-    with pytest.raises(RequirementError, match="certs/apiserver needs the ca certificate authority.*certs/ca"):
+    with pytest.raises(
+        RequirementError, match="certs/apiserver needs the ca certificate authority.*certs/ca"
+    ):
         execute("init", (certs_phase(),), RunContext(cfg=cfg, fs=fs), only=["certs/apiserver"])
 
 
@@ -55,7 +57,9 @@ def test_missing_san_is_an_error_naming_it_and_nothing_is_written(fs, root, cfg)
     manager.create_pki(fs, cfg)
     before = snapshot(root)
     cfg2 = make_cfg(encryptionAlgorithm="ECDSA-P256", apiServer={"certSANs": ["new.example.com", "10.1.1.1"]})
-    with pytest.raises(KubeadmError, match=r"apiserver\.crt cannot be used: SANs \['new.example.com', '10.1.1.1'\]"):
+    with pytest.raises(
+        KubeadmError, match=r"apiserver\.crt cannot be used: SANs \['new.example.com', '10.1.1.1'\]"
+    ):
         manager.ensure(HostFS(rootfs=root), cfg2, "apiserver")
     assert snapshot(root) == before
 
@@ -64,7 +68,9 @@ def test_invalid_san_is_a_clear_error(fs, root):
     cfg = make_cfg(encryptionAlgorithm="ECDSA-P256", apiServer={"certSANs": ["not a name!"]})
     manager.ensure(fs, cfg, "ca")
     before = snapshot(root)
-    with pytest.raises(KubeadmError, match=r"apiServer.certSANs: 'not a name!' is not a valid IP address, DNS name"):
+    with pytest.raises(
+        KubeadmError, match=r"apiServer.certSANs: 'not a name!' is not a valid IP address, DNS name"
+    ):
         manager.ensure(fs, cfg, "apiserver")
     assert snapshot(root) == before
 
@@ -79,18 +85,24 @@ def test_leaf_signed_by_another_ca_is_rejected(fs, root, cfg, tmp_path):
         manager.ensure(HostFS(rootfs=root), cfg, "apiserver")
 
 
-@pytest.mark.parametrize("garbage", [b"", b"hello", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
+@pytest.mark.parametrize(
+    "garbage", [b"", b"hello", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]
+)
 def test_garbled_certificate(fs, root, cfg, garbage):
     manager.ensure(fs, cfg, "ca")
     (pki(root) / "ca.crt").write_bytes(garbage)
-    with pytest.raises(KubeadmError, match=r"/etc/kubernetes/pki/ca\.crt: (not a valid PEM certificate|no certificate)"):
+    with pytest.raises(
+        KubeadmError, match=r"/etc/kubernetes/pki/ca\.crt: (not a valid PEM certificate|no certificate)"
+    ):
         manager.ensure(HostFS(rootfs=root), cfg, "ca")
     assert (pki(root) / "ca.crt").read_bytes() == garbage
 
 
 def test_garbled_key(fs, root, cfg):
     manager.ensure(fs, cfg, "ca")
-    (pki(root) / "ca.key").write_bytes(b"-----BEGIN RSA PRIVATE KEY-----\nZm9v\n-----END RSA PRIVATE KEY-----\n")
+    (pki(root) / "ca.key").write_bytes(
+        b"-----BEGIN RSA PRIVATE KEY-----\nZm9v\n-----END RSA PRIVATE KEY-----\n"
+    )
     with pytest.raises(KubeadmError, match=r"ca\.key: not a valid PEM private key"):
         manager.ensure(HostFS(rootfs=root), cfg, "apiserver")
     assert not (pki(root) / "apiserver.crt").exists()
@@ -141,8 +153,11 @@ def test_external_ca_mode(fs, root, cfg):
     assert snapshot(root) == before
     (pki(root) / "apiserver-kubelet-client.crt").unlink()
     (pki(root) / "apiserver-kubelet-client.key").unlink()
-    with pytest.raises(KubeadmError, match=r"external CA mode: .*ca\.key is absent, so the apiserver-kubelet-client "
-                                           r"certificate .*apiserver-kubelet-client\.crt"):
+    with pytest.raises(
+        KubeadmError,
+        match=r"external CA mode: .*ca\.key is absent, so the apiserver-kubelet-client "
+        r"certificate .*apiserver-kubelet-client\.crt",
+    ):
         manager.ensure(HostFS(rootfs=root), cfg, "apiserver-kubelet-client")
     assert not (pki(root) / "apiserver-kubelet-client.crt").exists()
 

@@ -4,8 +4,16 @@ from kubeadm_py.phases.kubeconfig import join_kubeconfig_phase, kubeconfig_phase
 from kubeadm_py.pki import specs
 
 UPSTREAM_ORDER = [
-    "ca", "apiserver", "apiserver-kubelet-client", "front-proxy-ca", "front-proxy-client", "etcd-ca",
-    "etcd-server", "etcd-peer", "etcd-healthcheck-client", "apiserver-etcd-client",
+    "ca",
+    "apiserver",
+    "apiserver-kubelet-client",
+    "front-proxy-ca",
+    "front-proxy-client",
+    "etcd-ca",
+    "etcd-server",
+    "etcd-peer",
+    "etcd-healthcheck-client",
+    "apiserver-etcd-client",
 ]
 
 
@@ -23,11 +31,19 @@ def test_external_etcd_drops_etcd_entries():
 
 def test_node_specific_names():
     assert specs.node_specific_names() == (
-        "apiserver", "apiserver-kubelet-client", "front-proxy-client", "etcd-server", "etcd-peer",
-        "etcd-healthcheck-client", "apiserver-etcd-client",
+        "apiserver",
+        "apiserver-kubelet-client",
+        "front-proxy-client",
+        "etcd-server",
+        "etcd-peer",
+        "etcd-healthcheck-client",
+        "apiserver-etcd-client",
     )
     assert specs.node_specific_names(local_etcd=False) == (
-        "apiserver", "apiserver-kubelet-client", "front-proxy-client")
+        "apiserver",
+        "apiserver-kubelet-client",
+        "front-proxy-client",
+    )
 
 
 def test_certs_phase_children_from_table():
@@ -35,8 +51,16 @@ def test_certs_phase_children_from_table():
     assert [c.name for c in p.children] == [*UPSTREAM_ORDER, "sa"]
     by = {c.name: c for c in p.children}
     assert by["apiserver"].flags == (
-        "apiserver-advertise-address", "apiserver-cert-extra-sans", "cert-dir", "config", "control-plane-endpoint",
-        "dry-run", "kubernetes-version", "service-cidr", "service-dns-domain")
+        "apiserver-advertise-address",
+        "apiserver-cert-extra-sans",
+        "cert-dir",
+        "config",
+        "control-plane-endpoint",
+        "dry-run",
+        "kubernetes-version",
+        "service-cidr",
+        "service-dns-domain",
+    )
     assert [r.name for r in by["apiserver"].requires] == ["ca"]
     assert [r.name for r in by["etcd-peer"].requires] == ["etcd-ca"]
     assert [r.name for r in by["front-proxy-client"].requires] == ["front-proxy-ca"]
@@ -53,7 +77,13 @@ def test_join_variants():
     assert [c.name for c in join_certs_phase().children] == list(specs.node_specific_names())
     assert [c.name for c in join_kubeconfig_phase().children] == ["admin", "controller-manager", "scheduler"]
     k = kubeconfig_phase()
-    assert [c.name for c in k.children] == ["admin", "super-admin", "kubelet", "controller-manager", "scheduler"]
+    assert [c.name for c in k.children] == [
+        "admin",
+        "super-admin",
+        "kubelet",
+        "controller-manager",
+        "scheduler",
+    ]
     assert all(c.requires[0].name == "ca" for c in k.children)
     assert "node-name" in {c.name: c for c in k.children}["kubelet"].flags
     for child in k.children:
