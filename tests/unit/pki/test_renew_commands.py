@@ -139,8 +139,8 @@ def test_cli_certificate_key(capsys):
 def test_generate_csr(root, capsys, tmp_path):
     cfgfile = tmp_path / "c.yaml"
     cfgfile.write_text(
-        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: 10.0.0.1\n"
-        "nodeRegistration:\n  name: node1\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: 10.0.0.1\n"  # noqa: E501
+        "nodeRegistration:\n  name: node1\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"  # noqa: E501
         "encryptionAlgorithm: ECDSA-P256\n"
     )
     rc, out, err = run_cli(capsys, "certs", "generate-csr", "--rootfs", str(root), "--config", str(cfgfile))
