@@ -48,7 +48,18 @@ def kubeadm_version() -> Version:
     return newest
 
 
-def minimum_kubelet_version() -> Version:
-    """kubeadm's ``MinimumKubeletVersion``: three minors below its own (kubelet skew policy)."""
-    k = kubeadm_version()
-    return Version(k.major, max(k.minor - 3, 0), 0)
+def oldest_supported_version() -> Version:
+    from kubeadm_py.versions import RELEASES
+
+    return min(Version.parse(r.default_patch) for r in RELEASES)
+
+
+def minimum_kubelet_version(kubernetes_version: str = "") -> Version:
+    """kubeadm's ``MinimumKubeletVersion`` (three minors below kubeadm's own, the kubelet skew
+    policy). kubeadm-py deploys several minors, so it counts from the target version, or from
+    the oldest minor of its version table when the target is unknown (join before discovery)."""
+    try:
+        base = Version.parse(kubernetes_version) if kubernetes_version else oldest_supported_version()
+    except ValueError:
+        base = oldest_supported_version()
+    return Version(base.major, max(base.minor - 3, 0), 0)

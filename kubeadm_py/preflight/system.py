@@ -351,7 +351,7 @@ class KubeletVersion:
     @property
     def what(self) -> str:
         cp = f", not newer than {self.kubernetes_version}" if self.kubernetes_version else ""
-        return f"kubelet at least v{minimum_kubelet_version()}{cp}"
+        return f"kubelet at least v{minimum_kubelet_version(self.kubernetes_version)}{cp}"
 
     @property
     def fix(self) -> str:
@@ -365,7 +365,7 @@ class KubeletVersion:
             why = (r.stderr or r.stdout).strip() or f"exit status {r.returncode}"
             return [], [f"couldn't get kubelet version: {why}"]
         kubelet = Version.parse(m.group(0))
-        minimum = minimum_kubelet_version()
+        minimum = minimum_kubelet_version(self.kubernetes_version)
         if kubelet < minimum:
             return [], [
                 f'Kubelet version "v{kubelet}" is lower than kubeadm can support. Please upgrade kubelet'

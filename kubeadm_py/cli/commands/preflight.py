@@ -30,6 +30,8 @@ def render_table(report: PreflightReport, stream: IO[str] | None = None, title: 
     from rich.table import Table
 
     console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = 200  # pipes and files: keep one line per row where possible
     table = Table(title=title or None, show_lines=False, expand=False)
     table.add_column("Check", no_wrap=True)
     table.add_column("Result", no_wrap=True)
@@ -59,6 +61,8 @@ def _load_config(config: str | None, role: str, overrides: dict[str, Any]) -> Ku
     """Load through the config library when it is available; without --config and without the
     library, the checks use kubeadm's defaults (NodeFacts)."""
     kind = "join" if role.startswith("join") else ("reset" if role == "reset" else "init")
+    if config is None and kind == "join":
+        return None  # a JoinConfiguration needs discovery settings; the worker checks do not
     try:
         from kubeadm_py import api
 
