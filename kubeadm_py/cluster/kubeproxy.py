@@ -114,26 +114,11 @@ spec:
 """
 
 
-def proxy_configuration(cfg: Any) -> tuple[Obj, bool]:
+def proxy_configuration(cfg: Any, warn: Any = None) -> tuple[Obj, bool]:
     """(KubeProxyConfiguration, whether the user supplied it)."""
-    try:
-        from kubeadm_py.config.componentconfigs import default_kubeproxy_config
-    except ImportError:  # the config area's defaulting has not landed: kubeadm's own defaults only
-        return (cfg.kubeproxy or _minimal_proxy(cfg)), cfg.kubeproxy is not None
-    return default_kubeproxy_config(cfg), cfg.kubeproxy is not None
+    from kubeadm_py.config.componentconfigs import default_kubeproxy_config
 
-
-def _minimal_proxy(cfg: Any) -> Obj:
-    doc: Obj = {
-        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
-        "kind": "KubeProxyConfiguration",
-        "bindAddress": "::" if ":" in (cfg.advertise_address or "") else "0.0.0.0",
-        "clientConnection": {"kubeconfig": "/var/lib/kube-proxy/kubeconfig.conf"},
-    }
-    pod_subnet = (cfg.cluster.get("networking") or {}).get("podSubnet")
-    if pod_subnet:
-        doc["clusterCIDR"] = pod_subnet
-    return doc
+    return default_kubeproxy_config(cfg, warn=warn), cfg.kubeproxy is not None
 
 
 def image(cfg: Any) -> str:
@@ -141,10 +126,10 @@ def image(cfg: Any) -> str:
     return f"{repo}/kube-proxy:{cfg.kubernetes_version}"
 
 
-def objects(cfg: Any) -> dict[str, Obj]:
+def objects(cfg: Any, warn: Any = None) -> dict[str, Obj]:
     """serviceaccount, clusterrolebinding, role, rolebinding, configmap, daemonset (upstream's order)."""
     profile = profile_for(cfg.kubernetes_version)
-    proxy_cfg, user_supplied = proxy_configuration(cfg)
+    proxy_cfg, user_supplied = proxy_configuration(cfg, warn)
     configmap = templating.load(
         CONFIGMAP,
         {

@@ -93,32 +93,11 @@ def kubelet_config_objects(kubelet: Obj, version: str, *, user_supplied: bool) -
     return [cm, role, binding]
 
 
-def kubelet_configuration(cfg: Any) -> tuple[Obj, bool]:
-    """(the cluster-wide KubeletConfiguration, whether the user supplied it)."""
-    try:
-        from kubeadm_py.config.componentconfigs import default_kubelet_config
-    except ImportError:  # the config area's defaulting has not landed: minimal kubeadm defaults
-        return (cfg.kubelet or _minimal_kubelet(cfg)), cfg.kubelet is not None
-    return default_kubelet_config(cfg), cfg.kubelet is not None
+def kubelet_configuration(cfg: Any, fs: Any = None, warn: Any = None) -> tuple[Obj, bool]:
+    """(the cluster-wide KubeletConfiguration, whether the user supplied it): the same document
+    ``kubelet-start`` writes to /var/lib/kubelet/config.yaml."""
+    from kubeadm_py.kubelet.config import cluster_kubelet_config
+    from kubeadm_py.kubelet.service import systemd_resolved_active
 
-
-def _minimal_kubelet(cfg: Any) -> Obj:
-    from kubeadm_py.cluster.netinfo import dns_domain, dns_ip
-
-    return {
-        "apiVersion": "kubelet.config.k8s.io/v1beta1",
-        "kind": "KubeletConfiguration",
-        "authentication": {
-            "anonymous": {"enabled": False},
-            "webhook": {"enabled": True},
-            "x509": {"clientCAFile": f"{cfg.cert_dir}/ca.crt"},
-        },
-        "authorization": {"mode": "Webhook"},
-        "cgroupDriver": "systemd",
-        "clusterDNS": [dns_ip(cfg)],
-        "clusterDomain": dns_domain(cfg),
-        "healthzBindAddress": "127.0.0.1",
-        "healthzPort": 10248,
-        "rotateCertificates": True,
-        "staticPodPath": "/etc/kubernetes/manifests",
-    }
+    resolved = systemd_resolved_active(fs) if fs is not None else False
+    return cluster_kubelet_config(cfg, systemd_resolved=resolved, warn=warn), cfg.kubelet is not None

@@ -231,25 +231,25 @@ class KubeClient:
         if live is None:
             try:
                 self.create(obj)
-                return self._record("create", target, detail or "created", content)
+                return self.record("create", target, detail or "created", content)
             except ConflictError:
                 live = self.get(kind, name, ns or None)
                 if live is None:
                     raise
         for _ in range(5):
             if matches(obj, live):
-                return self._record("unchanged", target, "already up to date", content)
+                return self.record("unchanged", target, "already up to date", content)
             paths = ", ".join(changed_paths(comparable(obj), live)[:5])
             body = deep_merge(_strip_server(live), obj) if merge else obj
             rv = str((live.get("metadata") or {}).get("resourceVersion", ""))
             try:
                 self.update(body, rv)
-                return self._record("update", target, detail or f"updated: {paths}", content)
+                return self.record("update", target, detail or f"updated: {paths}", content)
             except ConflictError:
                 live = self.get(kind, name, ns or None)
                 if live is None:
                     self.create(obj)
-                    return self._record("create", target, detail or "created", content)
+                    return self.record("create", target, detail or "created", content)
         raise ApiError(f"cannot update {target}: it keeps changing under us (resourceVersion conflicts)")
 
     def create_only(self, obj: Obj, *, exists_message: str | None = None) -> Change:
@@ -260,7 +260,7 @@ class KubeClient:
             self.create(obj)
         except ConflictError:
             raise ApiError(exists_message or f"{target} already exists") from None
-        return self._record("create", target, "created", to_yaml(obj))
+        return self.record("create", target, "created", to_yaml(obj))
 
     def delete(self, kind: str, name: str, namespace: str | None = None) -> Change:
         info = kind_info(kind)
@@ -268,8 +268,8 @@ class KubeClient:
         try:
             self.request("DELETE", info.path(namespace, name), what=target)
         except NotFoundError:
-            return self._record("unchanged", target, "absent")
-        return self._record("delete", target, "deleted")
+            return self.record("unchanged", target, "absent")
+        return self.record("delete", target, "deleted")
 
     def patch_node(
         self,
@@ -300,7 +300,7 @@ class KubeClient:
             mutate(want)
             patch = node_patch(node, want)
             if not patch:
-                return self._record("unchanged", target, "already up to date")
+                return self.record("unchanged", target, "already up to date")
             patch.setdefault("metadata", {})["resourceVersion"] = node["metadata"].get("resourceVersion", "")
             try:
                 self.request(
@@ -314,12 +314,12 @@ class KubeClient:
                 continue
             shown = {k: v for k, v in patch.items()}
             shown["metadata"] = {k: v for k, v in patch["metadata"].items() if k != "resourceVersion"}
-            return self._record(
+            return self.record(
                 "update", target, detail or "patched", json.dumps(shown, indent=2, sort_keys=True)
             )
         raise ApiError(f"cannot patch {target}: it keeps changing under us (resourceVersion conflicts)")
 
-    def _record(self, action: Action, target: str, detail: str, content: str | None = None) -> Change:
+    def record(self, action: Action, target: str, detail: str, content: str | None = None) -> Change:
         change = Change("object", action, target, detail, content)
         self.changes.append(change)
         return change

@@ -105,13 +105,13 @@ class DryRunKubeClient(KubeClient):
         live = self._live(kind, name, ns or None)
         if live is None:
             self._keep(obj)
-            return self._record("create", target, detail or "would create", content)
+            return self.record("create", target, detail or "would create", content)
         if matches(obj, live):
-            return self._record("unchanged", target, "already up to date", content)
+            return self.record("unchanged", target, "already up to date", content)
         paths = ", ".join(changed_paths(comparable(obj), live)[:5])
         new = deep_merge(comparable(live), obj) if merge else obj
         self._keep(new)
-        return self._record("update", target, detail or f"would update: {paths}", content)
+        return self.record("update", target, detail or f"would update: {paths}", content)
 
     def create_only(self, obj: Obj, *, exists_message: str | None = None) -> Change:
         kind, ns, name = object_key(obj)
@@ -119,16 +119,16 @@ class DryRunKubeClient(KubeClient):
         if self._live(kind, name, ns or None) is not None:
             raise ApiError(exists_message or f"{target} already exists")
         self._keep(obj)
-        return self._record("create", target, "would create", to_yaml(obj))
+        return self.record("create", target, "would create", to_yaml(obj))
 
     def delete(self, kind: str, name: str, namespace: str | None = None) -> Change:
         target = describe(kind, name, namespace)
         if self._live(kind, name, namespace) is None:
-            return self._record("unchanged", target, "absent")
+            return self.record("unchanged", target, "absent")
         ns = (namespace or "") if kind_info(kind).namespaced else ""
         self.store.pop((kind, ns, name), None)
         self.deleted.add((kind, ns, name))
-        return self._record("delete", target, "would delete")
+        return self.record("delete", target, "would delete")
 
     def patch_node(
         self,
@@ -150,9 +150,9 @@ class DryRunKubeClient(KubeClient):
         mutate(want)
         patch = node_patch(node, want)
         if not patch:
-            return self._record("unchanged", target, "already up to date")
+            return self.record("unchanged", target, "already up to date")
         self._keep(want)
-        return self._record(
+        return self.record(
             "update", target, detail or "would patch", json.dumps(patch, indent=2, sort_keys=True)
         )
 

@@ -1,0 +1,148 @@
+"""The ``join`` command lines kubeadm prints (upstream ``util/join.go`` template), with this
+tool's binary name, and the values behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubeadm_py.errors import KubeadmError
+
+BINARY = "kubeadm-py"
+WITHHELD = "<value withheld>"
+
+
+@dataclass
+class JoinCommand:
+    endpoint: str  # host:port, no scheme
+    token: str
+    ca_cert_hashes: list[str] = field(default_factory=list)
+    certificate_key: str = ""
+
+    def render(self, *, control_plane: bool = False, hide_token: bool = False, hide_key: bool = False) -> str:
+        token = WITHHELD if hide_token else self.token
+        pins = "".join(f"--discovery-token-ca-cert-hash {h} " for h in self.ca_cert_hashes)
+        out = f"{BINARY} join {self.endpoint} --token {token} \\\n\t{pins}"
+        if control_plane:
+            out += "\\\n\t--control-plane "
+            if self.certificate_key:
+                out += f"--certificate-key {WITHHELD if hide_key else self.certificate_key}"
+        return out.rstrip()
+
+
+def ca_hashes_from_pem(pem: bytes) -> list[str]:
+    from cryptography import x509
+
+    from kubeadm_py.tokens.pubkeypin import hash_certificate
+
+    try:
+        certs = x509.load_pem_x509_certificates(pem)
+    except ValueError as e:
+        raise KubeadmError(f"cannot parse the cluster CA certificate: {e}") from None
+    return [hash_certificate(c) for c in certs]
+
+
+def from_kubeconfig(admin_conf: bytes, source: str) -> tuple[str, list[str]]:
+    """(endpoint host:port, CA pins) from the admin kubeconfig's current cluster."""
+    import base64
+
+    from kubeadm_py.cluster.kubeconfigs import current_cluster, load
+
+    cluster = current_cluster(load(admin_conf, source), source)
+    server = str(cluster.get("server", ""))
+    ca_data = cluster.get("certificate-authority-data")
+    hashes = ca_hashes_from_pem(base64.b64decode(ca_data)) if ca_data else []
+    return server.replace("https://", ""), hashes
+
+
+def success_message(
+    cmd: JoinCommand,
+    *,
+    has_control_plane_endpoint: bool,
+    upload_certs: bool,
+    hide_token: bool,
+    hide_key: bool,
+    admin_conf: str = "/etc/kubernetes/admin.conf",
+) -> str:
+    """The text ``kubeadm init`` ends with (cmd/phases/init/showjoincommand.go)."""
+    worker = cmd.render(hide_token=hide_token)
+    lines = [
+        "Your Kubernetes control-plane has initialized successfully!",
+        "",
+        "To start using your cluster, you need to run the following as a regular user:",
+        "",
+        "  mkdir -p $HOME/.kube",
+        f"  sudo cp -i {admin_conf} $HOME/.kube/config",
+        "  sudo chown $(id -u):$(id -g) $HOME/.kube/config",
+        "",
+        "Alternatively, if you are the root user, you can run:",
+        "",
+        f"  export KUBECONFIG={admin_conf}",
+        "",
+        "You should now deploy a pod network to the cluster.",
+        'Run "kubectl apply -f [podnetwork].yaml" with one of the options listed at:',
+        "  https://kubernetes.io/docs/concepts/cluster-administration/addons/",
+        "",
+    ]
+    if has_control_plane_endpoint:
+        cp = cmd.render(control_plane=True, hide_token=hide_token, hide_key=hide_key)
+        if upload_certs:
+            lines += [
+                "You can now join any number of control-plane nodes running the following command on each "
+                "as root:",
+                "",
+                "  " + cp,
+                "",
+                "Please note that the certificate-key gives access to cluster sensitive data, "
+                "keep it secret!",
+                "As a safeguard, uploaded-certs will be deleted in two hours; If necessary, you can use",
+                f'"{BINARY} init phase upload-certs --upload-certs" to reload certs afterward.',
+                "",
+            ]
+        else:
+            lines += [
+                "You can now join any number of control-plane nodes by copying certificate authorities",
+                "and service account keys on each node and then running the following as root:",
+                "",
+                "  " + cp,
+                "",
+            ]
+    lines += [
+        "Then you can join any number of worker nodes by running the following on each as root:",
+        "",
+        worker,
+    ]
+    return "\n".join(lines)
+
+
+def context_values(ctx: Any) -> JoinCommand:
+    """Endpoint, token, CA pins and certificate key for this run."""
+    from kubeadm_py.cluster.netinfo import control_plane_endpoint, endpoint_hostport
+
+    data = ctx.fs.read_bytes(ctx.admin_kubeconfig)
+    if data is not None:
+        endpoint, hashes = from_kubeconfig(data, ctx.admin_kubeconfig)
+    else:
+        endpoint, hashes = endpoint_hostport(control_plane_endpoint(ctx.cfg)), []
+    if not hashes:
+        ca = ctx.fs.read_bytes(f"{ctx.cert_dir}/ca.crt")
+        if ca is None:
+            raise KubeadmError(f"cannot compute the CA hash: {ctx.cert_dir}/ca.crt not found")
+        hashes = ca_hashes_from_pem(ca)
+    token = ctx.state.get("token") or _first_token(ctx.cfg)
+    if not token:
+        raise KubeadmError(
+            "no bootstrap token to build the join command with", hint="run the bootstrap-token phase"
+        )
+    key = (
+        ctx.state.get("certificate_key")
+        or ctx.opts.get("certificate_key")
+        or (ctx.cfg.init or {}).get("certificateKey")
+        or ""
+    )
+    return JoinCommand(endpoint, str(token), hashes, str(key))
+
+
+def _first_token(cfg: Any) -> str:
+    tokens = (cfg.init or {}).get("bootstrapTokens") or []
+    return str(tokens[0].get("token") or "") if tokens else ""

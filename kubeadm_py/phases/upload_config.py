@@ -1,0 +1,85 @@
+"""``init phase upload-config [kubeadm|kubelet]``: store the ClusterConfiguration and the cluster's
+KubeletConfiguration in ConfigMaps, with the RBAC that lets joining nodes read them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeadm_py.cluster.phasekit import ADMIN_KUBECONFIG, api_timeout
+from kubeadm_py.workflow.phase import Phase
+
+FLAGS = ("config", "kubeconfig", "dry-run")
+
+
+def run_upload_kubeadm(ctx: Any) -> None:
+    from kubeadm_py.cluster.uploadconfig import kubeadm_config_objects
+
+    ctx.log(
+        '[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" '
+        'in the "kube-system" Namespace'
+    )
+    client = ctx.kube()
+    cm, role, binding = kubeadm_config_objects(ctx.cfg.cluster)
+    client.apply(cm, merge=True)  # CreateOrMutate: only the ClusterConfiguration key is replaced
+    client.apply(role)
+    client.apply(binding)
+
+
+def run_upload_kubelet(ctx: Any) -> None:
+    from kubeadm_py.cluster.uploadconfig import (
+        CRI_SOCKET_ANNOTATION,
+        kubelet_config_objects,
+        kubelet_configuration,
+    )
+    from kubeadm_py.cluster.versioned import kubelet_config_name, profile_for
+
+    version = ctx.cfg.kubernetes_version
+    name = kubelet_config_name(version)
+    ctx.log(
+        f'[kubelet] Creating a ConfigMap "{name}" in namespace kube-system with the configuration '
+        "for the kubelets in the cluster"
+    )
+    kubelet, user_supplied = kubelet_configuration(
+        ctx.cfg, ctx.fs, warn=lambda m: ctx.log(f"[kubelet] WARNING: {m}")
+    )
+    client = ctx.kube()
+    for obj in kubelet_config_objects(kubelet, version, user_supplied=user_supplied):
+        client.apply(obj)
+    cri = str(ctx.cfg.node_registration.get("criSocket") or "")
+    node = ctx.cfg.node_name
+    if profile_for(version).annotate_cri_socket and cri and node:
+        ctx.log("[upload-config] Preserving the CRISocket information for the control-plane node")
+        ctx.log(
+            f'[patchnode] Uploading the CRI Socket information "{cri}" to the Node API object "{node}" '
+            "as an annotation"
+        )
+
+        def annotate(n: dict[str, Any]) -> None:
+            n["metadata"]["annotations"][CRI_SOCKET_ANNOTATION] = cri
+
+        client.patch_node(node, annotate, wait=api_timeout(ctx))
+
+
+def upload_config_phase() -> Phase:
+    return Phase(
+        name="upload-config",
+        help="Upload the kubeadm and kubelet configuration to a ConfigMap",
+        children=(
+            Phase(
+                "kubeadm",
+                'Upload the kubeadm ClusterConfiguration to the "kubeadm-config" ConfigMap',
+                run=run_upload_kubeadm,
+                flags=FLAGS,
+                requires=(ADMIN_KUBECONFIG,),
+                provides=("upload-config/kubeadm",),
+            ),
+            Phase(
+                "kubelet",
+                'Upload the kubelet configuration to the "kubelet-config" ConfigMap',
+                run=run_upload_kubelet,
+                flags=FLAGS,
+                requires=(ADMIN_KUBECONFIG,),
+                provides=("upload-config/kubelet",),
+            ),
+        ),
+    )
