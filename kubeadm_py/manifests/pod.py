@@ -63,7 +63,7 @@ def requests(**res: str) -> dict[str, Any]:
 
 def host_path_volume(name: str, path: str, path_type: str | None) -> dict[str, Any]:
     hp: dict[str, Any] = {"path": path}
-    if path_type:
+    if path_type is not None:  # extraVolumes without pathType serialize as type: "" (a non-nil *HostPathType)
         hp["type"] = path_type
     return {"hostPath": hp, "name": name}
 

@@ -74,7 +74,9 @@ def extra_volumes(items: Any, field: str) -> list[dict[str, Any]]:
 
 def _add_extra(m: Mounts, vols: list[dict[str, Any]]) -> None:
     for v in vols:
-        _add(m, v["name"], v["hostPath"], v["mountPath"], bool(v.get("readOnly")), v.get("pathType") or None)
+        _add(
+            m, v["name"], v["hostPath"], v["mountPath"], bool(v.get("readOnly")), str(v.get("pathType") or "")
+        )
 
 
 def etcd_cert_mounts(external: dict[str, Any], cert_dir: str) -> Mounts:
