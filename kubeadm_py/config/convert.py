@@ -25,10 +25,14 @@ from kubeadm_py.config.loader import Document
 from kubeadm_py.config.types import KUBEADM_GROUP, V1BETA2, V1BETA3, V1BETA4
 
 DEPRECATED_WARNING = (
-    "{source}: {where} uses the deprecated API version {api} (upstream kubeadm no longer reads it); "
-    "it was converted to {new}. Run 'kubeadm-py config migrate --old-config {old} --new-config <new file>' "
-    "to write the file in the new version"
+    "{source}: your configuration uses the deprecated API version {api} ({docs}); it was converted to "
+    "kubeadm.k8s.io/v1beta4 ({why}). Run 'kubeadm-py config migrate --old-config {old} --new-config <new file>' "
+    "to write it in the new version"
 )
+WHY = {
+    V1BETA3: "upstream kubeadm deprecated v1beta3 in v1.31 and v1.37 rejects it",
+    V1BETA2: "upstream kubeadm removed v1beta2 in v1.27",
+}
 
 
 @dataclass
@@ -119,21 +123,26 @@ def convert(documents: list[Document]) -> Conversion:
             conv.documents.append(doc)
             continue
         conv.converted = True
-        conv.warnings.append(
-            DEPRECATED_WARNING.format(
-                source=doc.source,
-                where=doc.where,
-                api=api,
-                new=V1BETA4,
-                old=doc.source if not doc.source.startswith("<") else "<old file>",
-            )
-        )
         current: Document | None = doc
         if api == V1BETA2:
             current = _v1beta2_to_v1beta3(doc, conv)
         if current is not None:
             conv.documents.append(_v1beta3_to_v1beta4(current, conv))
     apply_control_plane_timeout(conv)
+    for api in (V1BETA2, V1BETA3):
+        old = [doc for doc in documents if doc.api_version == api]
+        if old:
+            source = old[0].source
+            conv.warnings.insert(
+                0,
+                DEPRECATED_WARNING.format(
+                    source=source,
+                    api=api,
+                    docs=", ".join(doc.where for doc in old),
+                    why=WHY[api],
+                    old=source if not source.startswith("<") else "<old file>",
+                ),
+            )
     return conv
 
 

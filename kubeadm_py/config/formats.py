@@ -138,6 +138,8 @@ def check_cidr(value: str) -> str | None:
 
 
 def check_cidr_list(value: str) -> str | None:
+    if value == "":
+        return None  # unset, as in Go
     parts = value.split(",")
     for part in parts:
         if check_cidr(part) is not None:

@@ -86,14 +86,17 @@ PATH_REMAP: dict[str, tuple[tuple[str, str], ...]] = {
     "init": (),
 }
 
-DEPRECATION_NOTE = "upstream kubeadm v1.37 rejects kubeadm.k8s.io/v1beta3"
 
 
 # --- serialisation ----------------------------------------------------------------------------
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    """Quotes with double quotes where quoting is needed, as Go's YAML encoder does."""
+
+    def choose_scalar_style(self) -> str:
+        style: str = super().choose_scalar_style()
+        return '"' if style == "'" else style
 
 
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
@@ -317,8 +320,6 @@ def build_config(
         raise ConfigError(f"unknown command kind {kind!r}", hint="one of init, join, reset, upgrade")
     _, conv = _source_config(config)
     warnings = list(conv.warnings)
-    if conv.converted:
-        warnings.append(DEPRECATION_NOTE)
     used = USES[kind]
     origin: dict[str, Document] = {}
     docs: dict[str, Doc] = {}
@@ -404,8 +405,6 @@ def validate(config: str | None = None, *, text: str | None = None, source: str 
     docs = load_documents(config, text=text, source=source)
     conv = convert(docs)
     warnings = list(conv.warnings)
-    if conv.converted:
-        warnings.append(DEPRECATION_NOTE)
     issues: list[Issue] = []
     for doc in conv.documents:
         defaulter = d.STATIC_DEFAULTERS.get(doc.kind)
@@ -413,6 +412,11 @@ def validate(config: str | None = None, *, text: str | None = None, source: str 
             continue
         body = copy.deepcopy(doc.body)
         defaulter(body)
+        where = f"{doc.source}: {doc.where}"
+        if doc.kind in ("InitConfiguration", "JoinConfiguration"):
+            d.fix_cri_socket(body["nodeRegistration"], "criSocket", warnings, where)
+        elif doc.kind == "ResetConfiguration":
+            d.fix_cri_socket(body, "criSocket", warnings, where)
         checked = Document(doc.index, V1BETA4, doc.kind, body, doc.source)
         issues.extend(Issue(i.message, i.field, i.hint, doc) for i in schema_issues(checked))
         issues.extend(Issue(m, p, h, doc) for p, m, h in semantic_issues(doc.kind, body))

@@ -473,7 +473,7 @@ def kubeproxy() -> S:
             "apiVersion": {"const": "kubeproxy.config.k8s.io/v1alpha1"},
             "kind": {"const": "KubeProxyConfiguration"},
             "bindAddress": string("ip"),
-            "clusterCIDR": {"anyOf": [{"const": ""}, string("cidr-list")]},
+            "clusterCIDR": string("cidr-list"),
             "mode": {
                 "type": "string",
                 "enum": ["", "iptables", "ipvs", "nftables", "kernelspace", "userspace"],
