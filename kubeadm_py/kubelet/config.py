@@ -90,6 +90,10 @@ def kubeadm_kubelet_defaults(
     doc["rotateCertificates"] = True
     if rel.kubelet_cgroup_driver and not doc.get("cgroupDriver"):
         doc["cgroupDriver"] = rel.kubelet_cgroup_driver
+    gates = cfg.cluster.get("featureGates") or {}
+    for g in rel.forwarded_feature_gates:  # 1.20: IPv6DualStack is also a kubelet feature gate
+        if g in gates:
+            doc.setdefault("featureGates", {})[g] = bool(gates[g])
     if systemd_resolved:
         _set_default(doc, "resolvConf", SYSTEMD_RESOLV_CONF, warn)
     return doc
