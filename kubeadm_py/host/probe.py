@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from kubeadm_py.host.cri import CriStatus, status_via_crictl, status_via_http2
+from kubeadm_py.host.cri import CriStatus, status_via_crictl, status_via_grpc, status_via_http2
 from kubeadm_py.hostfs import HostFS
 
 
@@ -219,6 +219,10 @@ class RealProbe:
         return any(p.info.get("name") == name for p in psutil.process_iter(["name"]))
 
     def cri_status(self, endpoint: str) -> CriStatus:
+        try:
+            return status_via_grpc(endpoint)
+        except ImportError:
+            pass
         crictl = self.which("crictl")
         if crictl:
 

@@ -142,36 +142,46 @@ def test_rootfs_file_checks(tmp_path: Path) -> None:
 # --- containerd: a real gRPC server on a unix socket ----------------------------------------------
 
 
-@pytest.fixture
-def containerd(tmp_path: Path) -> Iterator[Path]:
-    if not shutil.which("containerd"):
-        pytest.skip("containerd not installed")
-    sock = Path("/tmp") / f"kpy-ctd-{os.getpid()}.sock"  # short: unix socket paths are limited
+def _start_containerd(tmp_path: Path, extra: str = "") -> tuple[subprocess.Popen[bytes], Path]:
+    sock = Path("/tmp") / f"kpy-ctd-{os.getpid()}-{tmp_path.name}.sock"  # unix socket paths are short
     cfg = tmp_path / "config.toml"
     cfg.write_text(
-        f'version = 2\nroot = "{tmp_path}/root"\nstate = "{tmp_path}/state"\n'
+        f'version = 2\nroot = "{tmp_path}/root"\nstate = "{tmp_path}/state"\n{extra}'
         f'[grpc]\n  address = "{sock}"\n[ttrpc]\n  address = "{sock}.ttrpc"\n'
     )
     log = (tmp_path / "containerd.log").open("wb")
     proc = subprocess.Popen(["containerd", "--config", str(cfg)], stdout=log, stderr=log)
+    log.close()
+    return proc, sock
+
+
+@pytest.fixture(params=["cri", "no-cri"])
+def containerd(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, bool]]:
+    if not shutil.which("containerd"):
+        pytest.skip("containerd not installed")
+    with_cri = request.param == "cri"
+    extra = "" if with_cri else 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
+    proc, sock = _start_containerd(tmp_path, extra)
     try:
         _wait_for(sock)
-        yield sock
+        yield sock, with_cri
     finally:
         _stop(proc)
-        log.close()
         for p in (sock, Path(f"{sock}.ttrpc")):
             p.unlink(missing_ok=True)
 
 
-def test_cri_socket_of_real_containerd(containerd: Path) -> None:
-    st = status_via_http2(f"unix://{containerd}")
-    assert st.ok and st.depth == "http2-handshake"
-    probe = RealProbe()
-    warnings, errors = CRI(f"unix://{containerd}").run(probe)
-    assert errors == []
-    if not probe.which("crictl"):
-        assert warnings and "install crictl" in warnings[0]
+def test_cri_status_call_on_real_containerd(containerd: tuple[Path, bool]) -> None:
+    sock, with_cri = containerd
+    assert status_via_http2(f"unix://{sock}").ok  # a gRPC server answers either way
+    warnings, errors = CRI(f"unix://{sock}").run(RealProbe())
+    if with_cri:
+        assert (warnings, errors) == ([], [])  # RuntimeService/Status answered, RuntimeReady true
+    else:
+        assert errors == [
+            "container runtime is not running: rpc error: code = Unimplemented desc = "
+            "unknown service runtime.v1.RuntimeService"
+        ]
 
 
 def test_cri_socket_absent(tmp_path: Path) -> None:
