@@ -29,10 +29,9 @@ def create_certificate_key() -> str:
 
 
 def decode_key(key: str) -> bytes:
-    try:
-        raw = bytes.fromhex(key)
-    except ValueError:
-        raise KubeadmError("error decoding certificate key: not a hex string") from None
+    if any(c not in "0123456789abcdefABCDEF" for c in key):
+        raise KubeadmError("error decoding certificate key: not a hex string")
+    raw = bytes.fromhex(key)
     if len(raw) != 32:
         raise KubeadmError(
             f"invalid certificate key: expected 32 bytes (64 hex characters), got {len(raw)} bytes",

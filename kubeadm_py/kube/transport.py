@@ -7,6 +7,7 @@ so kubeadm-py controls retries, timeouts and error messages itself."""
 
 from __future__ import annotations
 
+import os
 import ssl
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +61,10 @@ class UrllibTransport:
         from kubernetes.config.kube_config import load_kube_config
 
         shown = display_path or path
+        if not os.path.isfile(path):
+            raise ApiError(
+                f"kubeconfig {shown} not found", hint="run the kubeconfig phase first or pass --kubeconfig"
+            )
         c = Configuration()
         try:
             load_kube_config(config_file=path, client_configuration=c, persist_config=False)

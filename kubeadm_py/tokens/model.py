@@ -4,6 +4,7 @@ kubeadm's ``apis/bootstraptoken/v1``): format, generation, validation, and the S
 from __future__ import annotations
 
 import base64
+import json
 import re
 import secrets as _secrets
 from dataclasses import dataclass, field
@@ -15,9 +16,9 @@ from kubeadm_py.errors import KubeadmError
 TOKEN_PATTERN = r"\A([a-z0-9]{6})\.([a-z0-9]{16})\z"
 TOKEN_ID_PATTERN = r"\A([a-z0-9]{6})\z"
 GROUP_PATTERN = r"\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\z"
-_TOKEN_RE = re.compile(r"^([a-z0-9]{6})\.([a-z0-9]{16})$")
-_ID_RE = re.compile(r"^[a-z0-9]{6}$")
-_GROUP_RE = re.compile(r"^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$")
+_TOKEN_RE = re.compile(r"\A([a-z0-9]{6})\.([a-z0-9]{16})\Z")
+_ID_RE = re.compile(r"\A[a-z0-9]{6}\Z")
+_GROUP_RE = re.compile(r"\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\Z")
 _CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 SECRET_TYPE = "bootstrap.kubernetes.io/token"
@@ -34,6 +35,11 @@ CERT_TOKEN_DESCRIPTION = "Proxy for managing TTL for the kubeadm-certs secret"
 
 class TokenError(KubeadmError):
     pass
+
+
+def _q(s: str) -> str:
+    """Go's %q for the strings these messages quote."""
+    return json.dumps(s)
 
 
 def random_string(n: int) -> str:
@@ -61,7 +67,7 @@ class TokenString:
     def parse(cls, token: str) -> TokenString:
         m = _TOKEN_RE.match(token)
         if not m:
-            raise TokenError(f"the bootstrap token {token!r} was not of the form {TOKEN_PATTERN!r}")
+            raise TokenError(f"the bootstrap token {_q(token)} was not of the form {_q(TOKEN_PATTERN)}")
         return cls(m.group(1), m.group(2))
 
 
@@ -76,7 +82,7 @@ def validate_usages(usages: list[str] | tuple[str, ...]) -> None:
 
 def validate_group(name: str) -> None:
     if not _GROUP_RE.match(name):
-        raise TokenError(f"bootstrap group {name!r} is invalid (must match {GROUP_PATTERN})")
+        raise TokenError(f"bootstrap group {_q(name)} is invalid (must match {GROUP_PATTERN})")
 
 
 _DUR_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
