@@ -462,3 +462,25 @@ def test_yaml_round_trip_and_style(tmp_path):
     assert lines[:4] == ["apiVersion: v1", "kind: Pod", "metadata:", "  annotations:"]
     assert "  creationTimestamp: null" in lines and lines[-1] == "status: {}"
     assert "  - command:" in lines and "    - kube-apiserver" in lines  # Go yaml list indentation
+
+
+def test_pause_and_coredns_images():
+    from kubeadm_py.manifests.images import coredns_image, pause_image
+
+    assert pause_image(make_cfg("v1.20.2", cluster={"imageRepository": "k8s.gcr.io"})) == "k8s.gcr.io/pause:3.2"  # noqa: E501
+    assert coredns_image(make_cfg("v1.20.2", cluster={"imageRepository": "k8s.gcr.io"})) == "k8s.gcr.io/coredns:1.7.0"  # noqa: E501
+    assert coredns_image(make_cfg("v1.32.10")) == "registry.k8s.io/coredns/coredns:v1.11.3"
+    assert coredns_image(make_cfg("v1.32.10", cluster={"imageRepository": "mirror.local/k8s"})) == (
+        "mirror.local/k8s/coredns:v1.11.3"
+    )
+    assert pause_image(make_cfg("v1.31")) == "registry.k8s.io/pause:3.10"
+
+
+def test_version_table_default_is_newest():
+    from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, normalize_version, release_for
+
+    assert DEFAULT_KUBERNETES_VERSION == "v1.32.10" == RELEASES[-1].default_patch
+    assert [r.minor for r in RELEASES] == sorted((r.minor for r in RELEASES), key=lambda m: int(m.split(".")[1]))  # noqa: E501
+    assert normalize_version("1.30") == "v1.30.14" and normalize_version("v1.20.1") == "v1.20.1"
+    assert normalize_version("") == DEFAULT_KUBERNETES_VERSION
+    assert release_for("ci/v1.31.3-alpha.0").minor == "1.31"
