@@ -1,3 +1,3 @@
-from kubeadm_py.cli.app import entrypoint
+from kubeadm_py.cli.main import entrypoint
 
 entrypoint()

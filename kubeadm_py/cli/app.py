@@ -1,20 +1,16 @@
-"""The ``kubeadm-py`` command: a thin typer layer over the library.
+"""The ``kubeadm-py`` typer app: a thin layer over the library.
 
 Sub-commands are registered on demand: only the command being invoked imports its module (and
-its libraries), so ``kubeadm-py version`` and ``--help`` stay fast. The error boundary in
-:func:`main` turns every :class:`~kubeadm_py.errors.KubeadmError` into one line on stderr and exit
-code 1; ``-v`` adds the traceback."""
+its libraries), so ``--help`` stays fast. The entry point and error boundary are in
+:mod:`kubeadm_py.cli.main`."""
 
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
-
-from kubeadm_py import __version__
 
 # name -> (help, module, attribute): typer sub-apps owned by each area.
 SUBAPPS: dict[str, tuple[str, str, str]] = {
@@ -58,29 +54,9 @@ def _version(
     output: str = typer.Option("", "--output", "-o", help="Output format: short, json or yaml."),
 ) -> None:
     """Print the version of kubeadm-py."""
-    import platform
+    from kubeadm_py.cli.version import print_version
 
-    from kubeadm_py.errors import KubeadmError
-
-    info = {
-        "clientVersion": {
-            "gitVersion": f"v{__version__}",
-            "major": __version__.split(".")[0],
-            "minor": __version__.split(".")[1],
-            "pythonVersion": platform.python_version(),
-            "platform": f"{sys.platform}/{platform.machine()}",
-        }
-    }
-    if output == "":
-        print(f"kubeadm-py version: {info['clientVersion']}")
-    elif output == "short":
-        print(f"v{__version__}")
-    elif output in ("json", "yaml"):
-        from kubeadm_py.cli.render import dump
-
-        dump(info, output)
-    else:
-        raise KubeadmError(f"--output: unknown format {output!r}", hint="use short, json or yaml")
+    print_version(output)
 
 
 def build_app(argv: Sequence[str]) -> typer.Typer:
@@ -115,32 +91,3 @@ def build_app(argv: Sequence[str]) -> typer.Typer:
         else:
             _placeholder(app, name, help_text)
     return app
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    verbose = "-v" in args or "--verbose" in args
-    try:
-        build_app(args)(args=args, prog_name="kubeadm-py")
-    except SystemExit as e:
-        return int(e.code or 0) if not isinstance(e.code, str) else 1
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except Exception as e:  # the error boundary: one line, no traceback unless -v
-        from kubeadm_py.errors import KubeadmError
-
-        if verbose:
-            import traceback
-
-            traceback.print_exc()
-        if isinstance(e, KubeadmError):
-            print(f"error: {e}", file=sys.stderr)
-            return e.exit_code
-        print(f"error: unexpected {type(e).__name__}: {e} (run with -v for details)", file=sys.stderr)
-        return 1
-    return 0
-
-
-def entrypoint() -> None:
-    sys.exit(main())

@@ -59,7 +59,7 @@ class RichReporter:
         ]
         note = f" ({outcome.reason})" if outcome.status != "changed" and outcome.reason else ""
         self.console.print(
-            f"[dim][phase][/dim] {outcome.path}: [{style}]{outcome.status}[/{style}]{note} "
+            f"[dim]\\[phase][/dim] {outcome.path}: [{style}]{outcome.status}[/{style}]{note} "
             f"[dim]{outcome.seconds:.2f}s[/dim]"
         )
 

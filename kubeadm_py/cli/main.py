@@ -1,0 +1,50 @@
+"""Entry point and error boundary of the ``kubeadm-py`` command.
+
+Every :class:`~kubeadm_py.errors.KubeadmError` becomes one line on stderr and exit code 1; ``-v``
+adds the traceback. A plain ``version`` call is answered before typer is imported (typer and the
+pydantic it loads for option parsing cost more than the rest of start-up)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in args or "--verbose" in args
+    try:
+        from kubeadm_py.cli.version import fast_version_output, print_version
+
+        fast = fast_version_output(args)
+        if fast is not None:
+            print_version(fast)
+            return 0
+        from kubeadm_py.cli.app import build_app
+
+        build_app(args)(args=args, prog_name="kubeadm-py")
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
+            return 1
+        return int(e.code or 0)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # the error boundary: one line, no traceback unless -v
+        from kubeadm_py.errors import KubeadmError
+
+        if verbose:
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(e, KubeadmError):
+            print(f"error: {e}", file=sys.stderr)
+            return e.exit_code
+        print(f"error: unexpected {type(e).__name__}: {e} (run with -v for details)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def entrypoint() -> None:
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The ``init`` workflow: phases in upstream order (kubeadm v1.31+ ordering, where etcd and the
+control-plane manifests come before kubelet-start)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from kubeadm_py.changes import Change
+from kubeadm_py.errors import PreflightError
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.workflow.phase import Phase
+from kubeadm_py.workflows.base import Workflow
+
+INIT_FLAGS = (
+    "config",
+    "apiserver-advertise-address",
+    "apiserver-bind-port",
+    "apiserver-cert-extra-sans",
+    "cert-dir",
+    "certificate-key",
+    "control-plane-endpoint",
+    "cri-socket",
+    "feature-gates",
+    "ignore-preflight-errors",
+    "image-repository",
+    "kubernetes-version",
+    "node-name",
+    "patches",
+    "pod-network-cidr",
+    "service-cidr",
+    "service-dns-domain",
+    "skip-certificate-key-print",
+    "skip-token-print",
+    "token",
+    "token-ttl",
+    "upload-certs",
+)
+
+
+def _dry_run_tolerant(phase: Phase) -> Phase:
+    """In a dry run, preflight errors are reported but do not stop the plan: the point of
+    ``init --dry-run`` is to show everything a real run would do, also on a machine that is not
+    ready yet. A real run stops at them as kubeadm does."""
+    inner = phase.run
+    assert inner is not None
+
+    def run(ctx: RunContext) -> list[Change] | None:
+        try:
+            return inner(ctx)
+        except PreflightError as e:
+            if not ctx.dry_run:
+                raise
+            ctx.log(f"[dryrun] {e}")
+            ctx.log("[dryrun] a real run would stop here; continuing to show the rest of the plan")
+            return [Change("note", "run", "preflight", "errors found (see above); ignored in dry-run")]
+
+    return replace(phase, run=run)
+
+
+def phases() -> tuple[Phase, ...]:
+    from kubeadm_py.phases.addons import addon_phase
+    from kubeadm_py.phases.bootstrap_token import bootstrap_token_phase
+    from kubeadm_py.phases.certs import certs_phase
+    from kubeadm_py.phases.control_plane import control_plane_phase
+    from kubeadm_py.phases.etcd import etcd_phase
+    from kubeadm_py.phases.kubeconfig import kubeconfig_phase
+    from kubeadm_py.phases.kubelet_finalize import kubelet_finalize_phase
+    from kubeadm_py.phases.kubelet_start import kubelet_start_phase
+    from kubeadm_py.phases.mark_control_plane import mark_control_plane_phase
+    from kubeadm_py.phases.preflight import preflight_phase
+    from kubeadm_py.phases.show_join_command import show_join_command_phase
+    from kubeadm_py.phases.upload_certs import upload_certs_phase
+    from kubeadm_py.phases.upload_config import upload_config_phase
+    from kubeadm_py.phases.wait_control_plane import wait_control_plane_phase
+
+    return (
+        _dry_run_tolerant(preflight_phase("init")),
+        certs_phase(),
+        kubeconfig_phase(),
+        etcd_phase(),
+        control_plane_phase(),
+        kubelet_start_phase(),
+        wait_control_plane_phase(),
+        upload_config_phase(),
+        upload_certs_phase(),
+        mark_control_plane_phase(),
+        bootstrap_token_phase(),
+        kubelet_finalize_phase(),
+        addon_phase(),
+        show_join_command_phase(),
+    )
+
+
+def _token_overrides(opts: dict[str, Any]) -> dict[str, Any]:
+    token, ttl = opts.get("token"), opts.get("token_ttl")
+    if not token and not ttl:
+        return {}
+    entry: dict[str, Any] = {}
+    if token:
+        entry["token"] = token
+    if ttl:
+        entry["ttl"] = ttl
+    return {"init.bootstrapTokens": [entry]}
+
+
+def _skip_from_config(ctx: RunContext) -> list[str]:
+    return list((ctx.cfg.init or {}).get("skipPhases") or [])
+
+
+WORKFLOW = Workflow(
+    name="init",
+    help="Run this command in order to set up the Kubernetes control plane",
+    config_kind="init",
+    phases=phases,
+    flags=INIT_FLAGS,
+    extra_overrides=_token_overrides,
+    skip_phases_from=_skip_from_config,
+)
