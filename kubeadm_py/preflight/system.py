@@ -111,7 +111,7 @@ class Firewalld:
     def fix(self) -> str:
         return (
             "open the ports: "
-            + " ".join(f"firewall-cmd --permanent --add-port={p}/tcp" for p in self.ports)
+            + " && ".join(f"firewall-cmd --permanent --add-port={p}/tcp" for p in self.ports)
             + " && firewall-cmd --reload"
         )
 
@@ -261,7 +261,7 @@ class FileContent:
         pre = "modprobe br_netfilter; " if "bridge" in key else ""
         return (
             f"{pre}sysctl -w {key}={self.content} and persist it: "
-            f"echo '{key} = {self.content}' > /etc/sysctl.d/k8s.conf"
+            f"echo '{key} = {self.content}' >> /etc/sysctl.d/k8s.conf"
         )
 
     def run(self, probe: SystemProbe) -> Findings:
@@ -322,8 +322,8 @@ class Hostname:
     @property
     def fix(self) -> str:
         return (
-            f'add "{self.node_name}" to /etc/hosts or DNS, or set nodeRegistration.name / --node-name to a '
-            "resolvable lowercase DNS name"
+            f"add {self.node_name or 'the hostname'} to /etc/hosts or DNS, or set nodeRegistration.name / "
+            "--node-name to a resolvable lowercase DNS name"
         )
 
     def run(self, probe: SystemProbe) -> Findings:
