@@ -26,8 +26,8 @@ from kubeadm_py.config.types import KUBEADM_GROUP, V1BETA2, V1BETA3, V1BETA4
 
 DEPRECATED_WARNING = (
     "{source}: your configuration uses the deprecated API version {api} ({docs}); it was converted to "
-    "kubeadm.k8s.io/v1beta4 ({why}). Run 'kubeadm-py config migrate --old-config {old} --new-config <new file>' "
-    "to write it in the new version"
+    "kubeadm.k8s.io/v1beta4 ({why}). Run 'kubeadm-py config migrate --old-config {old} "
+    "--new-config <new file>' to write it in the new version"
 )
 WHY = {
     V1BETA3: "upstream kubeadm deprecated v1beta3 in v1.31 and v1.37 rejects it",

@@ -125,7 +125,12 @@ plan:
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
-    [("init", INIT_DEFAULTS), ("join", JOIN_DEFAULTS), ("reset", RESET_DEFAULTS), ("upgrade", UPGRADE_DEFAULTS)],
+    [
+        ("init", INIT_DEFAULTS),
+        ("join", JOIN_DEFAULTS),
+        ("reset", RESET_DEFAULTS),
+        ("upgrade", UPGRADE_DEFAULTS),
+    ],
 )
 def test_print_defaults_matches_upstream_layout(kind: str, expected: str) -> None:
     assert print_defaults(kind) == expected  # type: ignore[arg-type]
@@ -162,7 +167,12 @@ def test_print_does_not_probe_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_print_component_configs_order_and_errors() -> None:
     text = print_defaults("init", ["kubeproxyconfiguration", "KubeletConfiguration"])
     kinds = [d["kind"] for d in yaml.safe_load_all(text)]
-    assert kinds == ["InitConfiguration", "ClusterConfiguration", "KubeProxyConfiguration", "KubeletConfiguration"]
+    assert kinds == [
+        "InitConfiguration",
+        "ClusterConfiguration",
+        "KubeProxyConfiguration",
+        "KubeletConfiguration",
+    ]
     with pytest.raises(ConfigError, match="unknown component config 'KubeSchedulerConfiguration'"):
         print_defaults("init", ["KubeSchedulerConfiguration"])
 
@@ -202,7 +212,9 @@ def test_dynamic_defaults_init(probe) -> None:  # type: ignore[no-untyped-def]
     assert cfg.node_name == "node-a.example"  # lowercased hostname
     assert cfg.advertise_address == "10.0.0.5"
     assert cfg.node_registration["criSocket"] == "unix:///run/containerd/containerd.sock"
-    assert cfg.node_registration["taints"] == [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+    assert cfg.node_registration["taints"] == [
+        {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+    ]
     assert cfg.kubernetes_version == DEFAULT_KUBERNETES_VERSION
     token = cfg.init["bootstrapTokens"][0]["token"]  # type: ignore[index]
     assert re.fullmatch(r"[a-z0-9]{6}\.[a-z0-9]{16}", token)
@@ -223,8 +235,12 @@ def test_dynamic_defaults_keep_user_values(write, probe) -> None:  # type: ignor
     assert cfg.node_registration["criSocket"] == "unix:///var/run/crio/crio.sock"
     assert cfg.node_registration["taints"] == []  # an explicit empty list means "no taints"
     assert cfg.init["bootstrapTokens"] == [  # type: ignore[index]
-        {"token": "abcdef.0123456789abcdef", "ttl": "1h0m0s", "usages": ["signing", "authentication"],
-         "groups": ["system:bootstrappers:kubeadm:default-node-token"]}
+        {
+            "token": "abcdef.0123456789abcdef",
+            "ttl": "1h0m0s",
+            "usages": ["signing", "authentication"],
+            "groups": ["system:bootstrappers:kubeadm:default-node-token"],
+        }
     ]
 
 
@@ -235,7 +251,9 @@ def test_dynamic_defaults_keep_user_values(write, probe) -> None:  # type: ignor
     + [("v" + r.minor, r.default_patch) for r in RELEASES],
 )
 def test_kubernetes_version_resolution(write, probe, given: str, expected: str) -> None:  # type: ignore[no-untyped-def]
-    path = write(f"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: '{given}'\n")
+    path = write(
+        f"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: '{given}'\n"
+    )
     assert build_config("init", path, probe=probe).kubernetes_version == expected
 
 
@@ -329,7 +347,9 @@ def test_cri_socket_without_scheme_gets_unix(write, probe) -> None:  # type: ign
 
 
 def test_unknown_feature_gate_is_a_warning(write, probe) -> None:  # type: ignore[no-untyped-def]
-    path = write("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nfeatureGates:\n  Foo: true\n")
+    path = write(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nfeatureGates:\n  Foo: true\n"
+    )
     cfg = build_config("init", path, probe=probe)
     assert any("unknown feature gate 'Foo'" in w for w in cfg.warnings)
 

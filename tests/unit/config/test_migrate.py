@@ -36,7 +36,10 @@ def test_old_files_load_directly_with_deprecation_warning(name: str, probe) -> N
     kind = "join" if "join" in name else "init"
     cfg = build_config(kind, path, probe=probe)  # type: ignore[arg-type]
     version = "v1beta2" if "v1beta2" in name else "v1beta3"
-    assert any(f"deprecated API version kubeadm.k8s.io/{version}" in w and "config migrate" in w for w in cfg.warnings)
+    assert any(
+        f"deprecated API version kubeadm.k8s.io/{version}" in w and "config migrate" in w
+        for w in cfg.warnings
+    )
     # Loading the old file equals loading its migration.
     migrated = build_config(kind, migrate((DATA / name).read_text()), probe=probe)  # type: ignore[arg-type]
     strip = lambda c: {k: v for k, v in (c or {}).items() if k != "bootstrapTokens"}  # noqa: E731
@@ -68,8 +71,10 @@ def test_v1beta3_conversion_rules() -> None:
     assert init["timeouts"] == {"controlPlaneComponentHealthCheck": "5m0s"}
     # component configs are preserved
     assert docs["KubeletConfiguration"] == {
-        "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
-        "cgroupDriver": "systemd", "serverTLSBootstrap": True,
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "cgroupDriver": "systemd",
+        "serverTLSBootstrap": True,
     }
     assert docs["KubeProxyConfiguration"]["ipvs"] == {"strictARP": True}
     # dual-stack subnets kept as given
@@ -81,7 +86,8 @@ def test_v1beta3_join_discovery_timeout() -> None:
     assert "timeout" not in join["discovery"]
     assert join["timeouts"] == {"discovery": "2m"}
     assert join["nodeRegistration"]["kubeletExtraArgs"] == [
-        {"name": "max-pods", "value": "60"}, {"name": "node-labels", "value": "tier=edge"},
+        {"name": "max-pods", "value": "60"},
+        {"name": "node-labels", "value": "tier=edge"},
     ]
 
 
@@ -94,10 +100,13 @@ def test_v1beta2_conversion_rules() -> None:
     assert cluster["controllerManager"]["extraArgs"] == [{"name": "node-cidr-mask-size", "value": "20"}]
     assert docs["InitConfiguration"]["timeouts"] == {"controlPlaneComponentHealthCheck": "4m0s"}
     assert docs["InitConfiguration"]["nodeRegistration"]["kubeletExtraArgs"] == [
-        {"name": "cgroup-driver", "value": "cgroupfs"}, {"name": "v", "value": "4"},
+        {"name": "cgroup-driver", "value": "cgroupfs"},
+        {"name": "v", "value": "4"},
     ]
     assert docs["KubeProxyConfiguration"] == {
-        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration", "mode": "ipvs",
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "mode": "ipvs",
     }
     join = _docs(migrate((DATA / "v1beta2-join.yaml").read_text()))["JoinConfiguration"]
     assert join["timeouts"] == {"discovery": "10m0s"}
@@ -122,14 +131,19 @@ def test_v1beta2_cluster_status_and_hyperkube_warn() -> None:
 
 def test_timeout_without_init_document_warns() -> None:
     warnings: list[str] = []
-    migrate("apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\napiServer:\n"
-            "  timeoutForControlPlane: 8m\n", warnings=warnings)
+    migrate(
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\napiServer:\n"
+        "  timeoutForControlPlane: 8m\n",
+        warnings=warnings,
+    )
     assert any("timeoutForControlPlane (8m)" in w for w in warnings)
 
 
 def test_cluster_timeout_applies_to_init_created_from_defaults(write, probe) -> None:  # type: ignore[no-untyped-def]
-    path = write("apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\napiServer:\n"
-                 "  timeoutForControlPlane: 8m\n")
+    path = write(
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\napiServer:\n"
+        "  timeoutForControlPlane: 8m\n"
+    )
     cfg = build_config("init", path, probe=probe)
     assert cfg.init["timeouts"]["controlPlaneComponentHealthCheck"] == "8m0s"  # type: ignore[index]
 
@@ -144,9 +158,14 @@ def test_v1beta4_passes_through_unchanged() -> None:
 
 def test_migrate_rejects_invalid_old_file() -> None:
     with pytest.raises(ConfigError) as info:
-        migrate("apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n  podSubnet: x\n",
-                source="old.yaml")
-    assert info.value.message == 'old.yaml: document 1 (ClusterConfiguration): networking.podSubnet: "x" is not a valid CIDR'
+        migrate(
+            "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n  podSubnet: x\n",
+            source="old.yaml",
+        )
+    assert (
+        info.value.message
+        == 'old.yaml: document 1 (ClusterConfiguration): networking.podSubnet: "x" is not a valid CIDR'
+    )
 
 
 def test_deprecation_warning_mentions_v137() -> None:

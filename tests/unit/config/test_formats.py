@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import pytest
+
+from kubeadm_py.config.formats import (
+    check_cidr_list,
+    check_endpoint,
+    check_kubernetes_version,
+    check_token,
+    format_duration,
+    normalize_duration,
+    parse_duration,
+)
+
+S = 1_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "ns", "canonical"),
+    [
+        ("0", 0, "0s"),
+        ("0s", 0, "0s"),
+        ("24h", 24 * 3600 * S, "24h0m0s"),
+        ("24h0m0s", 24 * 3600 * S, "24h0m0s"),
+        ("1h2m3s", 3723 * S, "1h2m3s"),
+        ("4m", 240 * S, "4m0s"),
+        ("90s", 90 * S, "1m30s"),
+        ("1.5h", 5400 * S, "1h30m0s"),
+        ("1.5s", 1_500_000_000, "1.5s"),
+        ("500ms", 500_000_000, "500ms"),
+        ("1.5ms", 1_500_000, "1.5ms"),
+        ("10us", 10_000, "10µs"),
+        ("10µs", 10_000, "10µs"),
+        ("7ns", 7, "7ns"),
+        ("8760h", 8760 * 3600 * S, "8760h0m0s"),
+        ("87600h", 87600 * 3600 * S, "87600h0m0s"),
+        ("-5m", -300 * S, "-5m0s"),
+        ("1h30m", 5400 * S, "1h30m0s"),
+    ],
+)
+def test_go_durations(text: str, ns: int, canonical: str) -> None:
+    assert parse_duration(text) == ns
+    assert format_duration(ns) == canonical
+    assert normalize_duration(text) == canonical
+
+
+@pytest.mark.parametrize("bad", ["", "1d", "4 minutes", "h", "1", "1.2.3s", "--1s", "s1"])
+def test_bad_durations(bad: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(bad)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("10.96.0.0/12", True),
+        ("10.96.0.1/12", True),  # host bits allowed, as Go's ParseCIDR
+        ("fd00::/108", True),
+        ("10.244.0.0/16,fd00:10:244::/56", True),
+        ("fd00:10:244::/56,10.244.0.0/16", True),
+        (" 10.244.0.0/16, fd00::/56", True),
+        ("", True),
+        ("10.96.0.0/33", False),
+        ("10.96.0.0", False),
+        ("10.244.0.0/16,10.245.0.0/16", False),
+        ("a/b", False),
+        ("10.0.0.0/8,fd00::/56,10.1.0.0/16", False),
+    ],
+)
+def test_cidr_lists(value: str, ok: bool) -> None:
+    assert (check_cidr_list(value) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("v1.20.2", True),
+        ("1.36.1", True),
+        ("v1.31.0-rc.1", True),
+        ("v1.20", True),
+        ("1.20", True),
+        ("stable", False),
+        ("stable-1", False),
+        ("latest-1.30", False),
+        ("ci/latest", False),
+        ("v1", False),
+        ("x", False),
+    ],
+)
+def test_versions(value: str, ok: bool) -> None:
+    assert (check_kubernetes_version(value) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("abcdef.0123456789abcdef", True),
+        ("ABCDEF.0123456789abcdef", False),
+        ("abcdef.0123456789abcde", False),
+        ("abcdef0123456789abcdef", False),
+    ],
+)
+def test_tokens(value: str, ok: bool) -> None:
+    assert (check_token(value) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("10.0.0.1", True),
+        ("10.0.0.1:6443", True),
+        ("lb.example.com", True),
+        ("LB.example.com:443", True),
+        ("[fd00::1]:6443", True),
+        ("fd00::1", True),
+        ("https://lb:6443", False),
+        ("lb:99999", False),
+        ("a b", False),
+        ("[fd00::1", False),
+    ],
+)
+def test_endpoints(value: str, ok: bool) -> None:
+    assert (check_endpoint(value) is None) is ok
