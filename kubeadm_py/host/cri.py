@@ -18,6 +18,7 @@ Depth, best first:
 from __future__ import annotations
 
 import json
+import os
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -152,6 +153,9 @@ def status_via_grpc(endpoint: str, timeout: float = 10.0) -> CriStatus:
     import grpc
 
     url = endpoint_url(endpoint)
+    path = socket_path(endpoint)
+    if url.startswith("unix://") and not os.path.exists(path):
+        return CriStatus(False, f"container runtime is not running: {path} does not exist", "status-call")
     with grpc.insecure_channel(url) as channel:
         call = channel.unary_unary(STATUS_METHOD, request_serializer=None, response_deserializer=None)
         try:

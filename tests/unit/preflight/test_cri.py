@@ -118,3 +118,11 @@ def test_http2_handshake_against_socket_server(tmp_path: Path) -> None:
         srv.close()
         os.unlink(path)
     assert not status_via_http2(str(tmp_path / "absent.sock"), timeout=1).ok
+
+
+def test_grpc_status_on_missing_socket(tmp_path: Path) -> None:
+    from kubeadm_py.host.cri import status_via_grpc
+
+    st = status_via_grpc(f"unix://{tmp_path}/containerd.sock", timeout=2)
+    assert not st.ok
+    assert st.message == f"container runtime is not running: {tmp_path}/containerd.sock does not exist"
