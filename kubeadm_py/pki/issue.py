@@ -127,7 +127,12 @@ def build(
     san = _san(profile.dns, profile.ips)
     if san is not None:
         b = b.add_extension(san, critical=False)
-    return b.sign(signer, signature_hash(signer))
+    cert = b.sign(signer, signature_hash(signer))
+    try:  # a corrupt signing key (its consistency check is skipped when loading) fails here
+        cert.verify_directly_issued_by(issuer if issuer is not None else cert)
+    except Exception as e:  # noqa: BLE001
+        raise KubeadmError(f"the signing key does not produce valid signatures for {profile.cn!r}: {e}") from None
+    return cert
 
 
 def self_signed_ca(

@@ -56,6 +56,11 @@ def generate_key(alg: str | KeyAlgorithm | None = None) -> PrivateKey:
     return ec.generate_private_key(a.curve())
 
 
+# Keys this process generated or already parsed, by their PEM: parsing an RSA key runs OpenSSL's
+# full consistency check (~130 ms for RSA-2048), and every leaf phase loads its CA key again.
+_LOADED: dict[bytes, PrivateKey] = {}
+
+
 def signature_hash(signer: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
     """The hash Go's x509.CreateCertificate picks for a signer: SHA-256 for RSA and P-256,
     SHA-384 for P-384, SHA-512 for P-521."""
@@ -86,15 +91,23 @@ def public_der(key: PublicKey) -> bytes:
 
 
 def load_private_key(data: bytes, source: str) -> PrivateKey:
-    """Parse a PEM private key (PKCS#1, SEC1 or PKCS#8); only RSA and ECDSA are accepted, as upstream."""
+    """Parse a PEM private key (PKCS#1, SEC1 or PKCS#8); only RSA and ECDSA are accepted, as upstream.
+
+    OpenSSL's RSA consistency check is skipped for speed: callers check that the key matches its
+    certificate, and every certificate signed with a loaded key is verified against the CA
+    certificate (:func:`kubeadm_py.pki.issue.build`), which a corrupt key cannot pass."""
+    cached = _LOADED.get(data)
+    if cached is not None:
+        return cached
     if b"ENCRYPTED" in data:
         raise KubeadmError(f"{source}: encrypted private keys are not supported")
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError) as e:
         raise KubeadmError(f"{source}: not a valid PEM private key ({_first_line(e)})") from None
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise KubeadmError(f"the private key file {source} is neither in RSA nor ECDSA format")
+    _LOADED[data] = key
     return key
 
 
