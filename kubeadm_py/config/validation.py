@@ -19,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from kubeadm_py.config.formats import FORMATS, check_dns_subdomain, check_token, parse_cidr_list
+from kubeadm_py.config.formats import FORMATS, check_dns_subdomain, check_ip, check_token, parse_cidr_list
 from kubeadm_py.config.loader import Document
 from kubeadm_py.config.schemagen import FLAVORS, schema_file_name
 from kubeadm_py.config.types import KUBEADM_GROUP, KUBELET_API, KUBEPROXY_API, V1BETA4
@@ -364,13 +364,25 @@ def _cluster_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]
                     f'"{n}" is too large: at most 20 host bits (/12 for IPv4, /108 for IPv6)',
                     None,
                 )
-            elif n.num_addresses < 11:
-                yield (
-                    "networking.serviceSubnet",
-                    f'"{n}" is too small: it must hold the DNS service IP (the 10th address)',
-                    None,
-                )
+            elif n.num_addresses < 10:
+                yield ("networking.serviceSubnet", f'"{n}" is too small: the minimum is 10 addresses', None)
     pod = net.get("podSubnet")
+    if isinstance(pod, str) and pod:
+        yield from _pod_subnet_node_mask(doc, pod)
+    for path, value in (
+        ("certificatesDir", doc.get("certificatesDir")),
+        ("etcd.local.dataDir", (etcd.get("local") or {}).get("dataDir")),
+    ):
+        if isinstance(value, str) and value and not value.startswith("/"):
+            yield path, f"{_show(value)} is not an absolute path", None
+    for path, sans in (
+        ("apiServer.certSANs", (doc.get("apiServer") or {}).get("certSANs")),
+        ("etcd.local.serverCertSANs", (etcd.get("local") or {}).get("serverCertSANs")),
+        ("etcd.local.peerCertSANs", (etcd.get("local") or {}).get("peerCertSANs")),
+    ):
+        for i, san in enumerate(sans or []):
+            if isinstance(san, str) and not _valid_san(san):
+                yield f"{path}[{i}]", f"{_show(san)} is not a valid IP address or DNS name", None
     if isinstance(svc, str) and isinstance(pod, str) and svc and pod:
         try:
             if len(parse_cidr_list(svc)) != len(parse_cidr_list(pod)):
@@ -384,7 +396,59 @@ def _cluster_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]
             pass
 
 
+def _valid_san(san: str) -> bool:
+    if check_ip(san) is None:
+        return True
+    return check_dns_subdomain(san[2:] if san.startswith("*.") else san) is None
+
+
+def _last_arg(args: Any, name: str) -> str | None:
+    if isinstance(args, list):
+        values = [a.get("value") for a in args if isinstance(a, dict) and a.get("name") == name]
+        return str(values[-1]) if values else None
+    return None
+
+
+def _pod_subnet_node_mask(doc: dict[str, Any], pod: str) -> Iterator[tuple[str, str, str | None]]:
+    """Upstream ValidatePodSubnetNodeMask: the pod subnet must hold whole node subnets
+    (kube-controller-manager --node-cidr-mask-size-ipv4/6, default 24/64), at most 16 bits apart."""
+    extra = (doc.get("controllerManager") or {}).get("extraArgs")
+    if _last_arg(extra, "allocate-node-cidrs") == "false":
+        return
+    try:
+        nets = parse_cidr_list(pod)
+    except ValueError:
+        return
+    for n in nets:
+        arg = "node-cidr-mask-size-ipv6" if n.version == 6 else "node-cidr-mask-size-ipv4"
+        raw = _last_arg(extra, arg)
+        try:
+            node_mask = int(raw) if raw is not None else (64 if n.version == 6 else 24)
+        except ValueError:
+            yield "controllerManager.extraArgs", f"{arg}={raw!r} is not an integer", None
+            continue
+        if n.prefixlen > node_mask:
+            yield (
+                "networking.podSubnet",
+                f'"{n}" is smaller than a node subnet (/{node_mask}, kube-controller-manager --{arg})',
+                f"use a larger pod subnet or set controllerManager.extraArgs {arg}",
+            )
+        elif node_mask - n.prefixlen > 16:
+            yield (
+                "networking.podSubnet",
+                f'"{n}" and the node mask /{node_mask} are more than 16 bits apart',
+                f"set controllerManager.extraArgs {arg}",
+            )
+
+
+def _ignore_preflight(owner: dict[str, Any], path: str) -> Iterator[tuple[str, str, str | None]]:
+    items = {str(i).lower() for i in owner.get("ignorePreflightErrors") or []}
+    if "all" in items and len(items) > 1:
+        yield path, "don't specify individual checks if 'all' is used", None
+
+
 def _node_registration_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    yield from _ignore_preflight(doc.get("nodeRegistration") or {}, "nodeRegistration.ignorePreflightErrors")
     name = (doc.get("nodeRegistration") or {}).get("name")
     if isinstance(name, str) and name:
         reason = check_dns_subdomain(name)
@@ -396,6 +460,9 @@ def _join_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
     yield from _node_registration_checks(doc)
     disc = doc.get("discovery") or {}
     token, file = disc.get("bootstrapToken"), disc.get("file")
+    ca = doc.get("caCertPath")
+    if isinstance(ca, str) and ca and not ca.startswith("/"):
+        yield "caCertPath", f"{_show(ca)} is not an absolute path", None
     if token is not None and file is not None:
         yield "discovery", "bootstrapToken and file are mutually exclusive", None
     elif token is None and file is None:
@@ -430,7 +497,15 @@ def _join_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
         pass  # the kubeconfig may carry credentials itself
 
 
+def _reset_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    cert_dir = doc.get("certificatesDir")
+    if isinstance(cert_dir, str) and cert_dir and not cert_dir.startswith("/"):
+        yield "certificatesDir", f"{_show(cert_dir)} is not an absolute path", None
+    yield from _ignore_preflight(doc, "ignorePreflightErrors")
+
+
 SEMANTIC_CHECKS: dict[str, Check] = {
+    "ResetConfiguration": _reset_checks,
     "ClusterConfiguration": _cluster_checks,
     "InitConfiguration": _node_registration_checks,
     "JoinConfiguration": _join_checks,

@@ -22,6 +22,42 @@ DISCOVERY = (
 # (case id, file text, expected "document: field: message" part, expected hint fragment or None)
 CASES = [
     (
+        "service-subnet-too-small",
+        CLUSTER4 + "networking:\n  serviceSubnet: 10.96.0.0/29\n",
+        'networking.serviceSubnet: "10.96.0.0/29" is too small: the minimum is 10 addresses',
+        None,
+    ),
+    (
+        "pod-subnet-node-mask",
+        CLUSTER4 + "networking:\n  podSubnet: 10.244.0.0/25\n",
+        'networking.podSubnet: "10.244.0.0/25" is smaller than a node subnet (/24',
+        "node-cidr-mask-size-ipv4",
+    ),
+    (
+        "relative-cert-dir",
+        CLUSTER4 + "certificatesDir: pki\n",
+        'certificatesDir: "pki" is not an absolute path',
+        None,
+    ),
+    (
+        "relative-ca-cert-path",
+        JOIN4 + DISCOVERY + "caCertPath: ca.crt\n",
+        'caCertPath: "ca.crt" is not an absolute path',
+        None,
+    ),
+    (
+        "cert-san",
+        CLUSTER4 + "apiServer:\n  certSANs: [ok.example.com, 'bad name']\n",
+        'apiServer.certSANs[1]: "bad name" is not a valid IP address or DNS name',
+        None,
+    ),
+    (
+        "ignore-all-and-more",
+        INIT4 + "nodeRegistration:\n  ignorePreflightErrors: [all, Swap]\n",
+        "nodeRegistration.ignorePreflightErrors: don't specify individual checks if 'all' is used",
+        None,
+    ),
+    (
         "cidr",
         INIT4 + "---\n" + CLUSTER4 + "networking:\n  serviceSubnet: 10.96.0.0/33\n",
         'document 2 (ClusterConfiguration): networking.serviceSubnet: "10.96.0.0/33" is not a valid CIDR',
