@@ -33,7 +33,10 @@ class Document:
         return ConfigError(message, source=self.source, document=self.where, field=field, hint=hint)
 
 
-class _StrictLoader(yaml.SafeLoader):
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+class _StrictLoader(_Base):  # type: ignore[valid-type,misc]
     """SafeLoader that keeps timestamps as strings (Go's decoder does) and rejects duplicate keys
     (kubeadm decodes strictly)."""
 
