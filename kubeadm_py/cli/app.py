@@ -32,7 +32,7 @@ WORKFLOW_HELP: dict[str, str] = {
 }
 
 
-def _register_workflow(app: typer.Typer, name: str) -> None:
+def _register_workflow(app: typer.Typer, name: str, argv: Sequence[str]) -> None:
     from kubeadm_py import workflows
     from kubeadm_py.cli.bind import bind_workflow
     from kubeadm_py.cli.run import workflow_invoker
@@ -40,7 +40,19 @@ def _register_workflow(app: typer.Typer, name: str) -> None:
 
     wf = workflows.get(name)
     phases = wf.phases()
-    bind_workflow(app, name, wf.help, phases, wf.flags, workflow_invoker(name), phase_tree_text(phases))
+    idx = list(argv).index(name)
+    with_phases = len(argv) > idx + 1 and argv[idx + 1] == "phase"
+    bind_workflow(
+        app,
+        name,
+        wf.help,
+        phases,
+        wf.flags,
+        workflow_invoker(name),
+        phase_tree_text(phases),
+        arguments=wf.arguments,
+        with_phases=with_phases or not wf.arguments,
+    )
 
 
 def _placeholder(app: typer.Typer, name: str, help_text: str) -> None:
@@ -87,7 +99,7 @@ def build_app(argv: Sequence[str]) -> typer.Typer:
             _placeholder(app, name, help_text)
     for name, help_text in WORKFLOW_HELP.items():
         if name == target:
-            _register_workflow(app, name)
+            _register_workflow(app, name, argv)
         else:
             _placeholder(app, name, help_text)
     return app

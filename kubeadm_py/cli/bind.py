@@ -85,8 +85,17 @@ def bind_workflow(
     top_flags: Sequence[str],
     invoke: Invoke,
     tree_text: str,
+    arguments: Sequence[inspect.Parameter] = (),
+    with_phases: bool = True,
 ) -> None:
-    """Register ``name`` (runs every phase) and ``name phase ...`` on ``app``."""
+    """Register ``name`` (runs every phase) and ``name phase ...`` on ``app``.
+
+    ``arguments`` are extra parameters of the workflow command itself, typically positional
+    arguments such as join's ``api-server-endpoint`` (``typer.Argument(None)`` defaults); their
+    values reach ``invoke`` in the options dict under the parameter name. Click cannot tell a
+    group's positional argument from a subcommand name, so a workflow with ``arguments`` is bound
+    either as a plain command (``with_phases=False``) or as the group with its ``phase``
+    subcommands and no positional arguments; the caller picks by looking at the command line."""
     wf_app = typer.Typer(
         name=name,
         help=f'{help_text}\n\nThe "{name}" command executes the following phases:\n\n{_fence(tree_text)}',
@@ -100,6 +109,12 @@ def bind_workflow(
     def run_all(kwargs: dict[str, Any]) -> None:
         invoke(kwargs, None)
 
+    if arguments and not with_phases:
+        cmd = make_command(all_flags, run_all, [*arguments, *output_parameters()])
+        app.command(
+            name=name, help=wf_app.info.help, context_settings={"help_option_names": ["-h", "--help"]}
+        )(cmd)
+        return
     main_cmd = make_command(all_flags, run_all, output_parameters())
 
     def callback(ctx: typer.Context, **kwargs: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,9 @@ class Workflow:
     config_kind: str  # which config documents it reads: init, join, reset, upgrade
     phases: Callable[[], tuple[Phase, ...]]  # built on demand: phase modules import their libraries
     flags: tuple[str, ...] = ()  # flags of the workflow command itself
+    # Positional arguments of the workflow command (e.g. join's api-server-endpoint), as
+    # inspect.Parameter objects with typer.Argument defaults.
+    arguments: tuple[inspect.Parameter, ...] = ()
     # Adjust config overrides from options that need more than a config path (e.g. --token).
     extra_overrides: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Adjust the context after it is built (e.g. defaults derived from options).
