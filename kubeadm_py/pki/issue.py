@@ -131,7 +131,7 @@ def build(
     try:  # a corrupt signing key (its consistency check is skipped when loading) fails here
         cert.verify_directly_issued_by(issuer if issuer is not None else cert)
     except Exception as e:  # noqa: BLE001
-        raise KubeadmError(f"the signing key does not produce valid signatures for {profile.cn!r}: {e}") from None
+        raise KubeadmError(f"the signing key produced an invalid signature for {profile.cn!r}: {e}") from None
     return cert
 
 
