@@ -114,7 +114,7 @@ def test_cli_check_expiration(cluster, capsys):
         "EXTERNALLY MANAGED",
     ]
     assert re.match(r"admin\.conf\s+\w{3} \d\d, \d{4} \d\d:\d\d UTC\s+(36[45]d|1y)\s+ca\s+no$", lines[1])
-    assert any(re.match(r"etcd-ca\s+.*\s+9y\s+no$", line) for line in lines)
+    assert any(re.match(r"etcd-ca\s+.*\s+(9y|10y)\s+no$", line) for line in lines)
     rc, out, _ = run_cli(capsys, "certs", "check-expiration", "--rootfs", str(cluster), "-o", "json")
     doc = json.loads(out)
     assert (
