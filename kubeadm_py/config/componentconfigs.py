@@ -95,13 +95,33 @@ def _setting(doc: Doc, path: str, recommended: Any, warn: Warn, kind: str, *, di
         _recommend(warn, kind, path, recommended, owner[leaf])
 
 
+def _release(cfg: KubeadmConfig) -> Any:
+    from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.versions import release_for
+
+    try:
+        return release_for(cfg.kubernetes_version or None)
+    except (KubeadmError, ValueError):
+        return None
+
+
 def default_kubelet_config(
-    cfg: KubeadmConfig, *, resolv_conf: str | None = None, warn: Warn | None = None
+    cfg: KubeadmConfig,
+    *,
+    resolv_conf: str | None = None,
+    systemd_resolved: bool = False,
+    warn: Warn | None = None,
 ) -> Doc:
     """The KubeletConfiguration kubeadm writes: the user's document over kubeadm's defaults.
 
-    ``resolv_conf``: pass ``/run/systemd/resolve/resolv.conf`` when systemd-resolved is active on
-    the node (upstream checks the service); ``None`` leaves ``resolvConf`` to the kubelet."""
+    ``resolv_conf`` (or ``systemd_resolved=True`` for the systemd-resolved path): upstream sets
+    ``resolvConf: /run/systemd/resolve/resolv.conf`` when systemd-resolved is active on the node;
+    without either, ``resolvConf`` is left to the kubelet. Version-dependent behaviour comes from
+    :mod:`kubeadm_py.versions`: the ``cgroupDriver`` default (``systemd`` since v1.21, unset for
+    v1.20) and kubeadm feature gates forwarded to the kubelet (v1.20: ``IPv6DualStack``)."""
+    if systemd_resolved and resolv_conf is None:
+        resolv_conf = SYSTEMD_RESOLV_CONF
+    rel = _release(cfg)
     kind = "KubeletConfiguration"
     w = _warner(cfg, warn)
     doc: Doc = copy.deepcopy(cfg.kubelet) if cfg.kubelet else {}
@@ -130,8 +150,13 @@ def default_kubelet_config(
     if doc.get("readOnlyPort", KUBELET_READ_ONLY_PORT) != KUBELET_READ_ONLY_PORT:
         _recommend(w, kind, "readOnlyPort", KUBELET_READ_ONLY_PORT, doc["readOnlyPort"])
     doc["rotateCertificates"] = True
-    if not doc.get("cgroupDriver"):
-        doc["cgroupDriver"] = CGROUP_DRIVER_SYSTEMD
+    cgroup_driver = CGROUP_DRIVER_SYSTEMD if rel is None else rel.kubelet_cgroup_driver
+    if not doc.get("cgroupDriver") and cgroup_driver:
+        doc["cgroupDriver"] = cgroup_driver
+    gates = cfg.cluster.get("featureGates") or {}
+    for gate in getattr(rel, "forwarded_feature_gates", ()):
+        if gate in gates:
+            doc["featureGates"][gate] = bool(gates[gate])
     if resolv_conf is not None:
         _setting(doc, "resolvConf", resolv_conf, w, kind)
     # Zero values upstream serialises (the kubelet defaults them).

@@ -129,3 +129,22 @@ def test_warn_callback(probe) -> None:  # type: ignore[no-untyped-def]
         'The recommended value for "readOnlyPort" in "KubeletConfiguration" is: 0; '
         "the provided value is: 10255"
     ]
+
+
+def test_kubelet_defaults_follow_the_version_table(probe) -> None:  # type: ignore[no-untyped-def]
+    from kubeadm_py.versions import RELEASES
+
+    for rel in RELEASES:
+        cfg = build_config(
+            "init",
+            None,
+            {
+                "cluster.kubernetesVersion": rel.default_patch,
+                "cluster.featureGates": {g: True for g in rel.forwarded_feature_gates},
+            },
+            probe=probe,
+        )
+        kc = default_kubelet_config(cfg, systemd_resolved=True)
+        assert kc.get("cgroupDriver") == rel.kubelet_cgroup_driver
+        assert kc.get("featureGates", {}) == {g: True for g in rel.forwarded_feature_gates}
+        assert kc["resolvConf"] == "/run/systemd/resolve/resolv.conf"
