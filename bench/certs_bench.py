@@ -1,0 +1,207 @@
+"""Benchmark: `init phase certs all` versus the key-generation floor.
+
+For each algorithm (RSA-2048, ECDSA-P256), in the same run and interleaved round by round:
+- floor/in-process: generate the same number of keys with cryptography in this process;
+- floor/process: a fresh `python -c` that imports cryptography and generates those keys;
+- library: kubeadm_py.pki.manager.create_pki in this process (a fresh rootfs each time);
+- library/process: a fresh Python process running create_pki (start-up and imports included);
+- command: `python -m kubeadm_py init phase certs all --rootfs D --config F` when the CLI has it.
+Medians and ratios are printed (and written as JSON with --json).
+
+Usage: .venv/bin/python bench/certs_bench.py [--reps 15] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+CONFIG = """apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: 10.0.0.1
+  bindPort: 6443
+nodeRegistration:
+  name: node1
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+encryptionAlgorithm: {alg}
+"""
+
+FLOOR = """
+import sys
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+alg, n = sys.argv[1], int(sys.argv[2])
+for _ in range(n):
+    if alg.startswith("RSA"):
+        rsa.generate_private_key(public_exponent=65537, key_size=int(alg[4:]))
+    else:
+        ec.generate_private_key({"ECDSA-P256": ec.SECP256R1, "ECDSA-P384": ec.SECP384R1}[alg]())
+"""
+
+LIBRARY = """
+import sys
+from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.hostfs import HostFS
+from kubeadm_py.pki.manager import create_pki
+cluster = {"networking": {"serviceSubnet": "10.96.0.0/12", "dnsDomain": "cluster.local"},
+           "certificatesDir": "/etc/kubernetes/pki", "etcd": {"local": {}}, "encryptionAlgorithm": sys.argv[1]}
+init = {"localAPIEndpoint": {"advertiseAddress": "10.0.0.1", "bindPort": 6443}, "nodeRegistration": {"name": "node1"}}
+create_pki(HostFS(rootfs=sys.argv[2]), KubeadmConfig(cluster=cluster, init=init))
+"""
+
+
+def keys_in_process(alg: str, n: int) -> float:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    t = time.perf_counter()
+    for _ in range(n):
+        if alg.startswith("RSA"):
+            rsa.generate_private_key(public_exponent=65537, key_size=int(alg[4:]))
+        else:
+            ec.generate_private_key(ec.SECP256R1() if alg == "ECDSA-P256" else ec.SECP384R1())
+    return time.perf_counter() - t
+
+
+def library_in_process(alg: str, root: Path) -> float:
+    from kubeadm_py.config.types import KubeadmConfig
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.pki.manager import create_pki
+
+    cluster = {
+        "networking": {"serviceSubnet": "10.96.0.0/12", "dnsDomain": "cluster.local"},
+        "certificatesDir": "/etc/kubernetes/pki",
+        "etcd": {"local": {}},
+        "encryptionAlgorithm": alg,
+    }
+    init = {
+        "localAPIEndpoint": {"advertiseAddress": "10.0.0.1", "bindPort": 6443},
+        "nodeRegistration": {"name": "node1"},
+    }
+    t = time.perf_counter()
+    create_pki(HostFS(rootfs=root), KubeadmConfig(cluster=cluster, init=init))
+    return time.perf_counter() - t
+
+
+def timed(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+    dt = time.perf_counter() - t
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()[-500:]}")
+    return dt
+
+
+def command_available(tmp: Path, cfgfile: Path) -> str | None:
+    try:
+        timed(
+            [
+                sys.executable,
+                "-m",
+                "kubeadm_py",
+                "init",
+                "phase",
+                "certs",
+                "all",
+                "--rootfs",
+                str(tmp / "probe"),
+                "--config",
+                str(cfgfile),
+            ]
+        )
+    except RuntimeError as e:
+        return str(e)
+    return None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--algs", default="RSA-2048,ECDSA-P256")
+    args = ap.parse_args()
+    from kubeadm_py.pki import specs
+
+    n_keys = len(specs.CERTS) + 1  # every certificate of the table plus sa
+    results: dict[str, dict[str, object]] = {}
+    for alg in args.algs.split(","):
+        tmp = Path(tempfile.mkdtemp(prefix="certs-bench-"))
+        try:
+            cfgfile = tmp / "config.yaml"
+            cfgfile.write_text(CONFIG.format(alg=alg))
+            cmd_error = command_available(tmp, cfgfile)
+            samples: dict[str, list[float]] = {
+                k: []
+                for k in (
+                    "floor_in_process",
+                    "floor_process",
+                    "library_in_process",
+                    "library_process",
+                    "command",
+                )
+            }
+            for i in range(args.reps):
+                samples["floor_in_process"].append(keys_in_process(alg, n_keys))
+                samples["floor_process"].append(timed([sys.executable, "-c", FLOOR, alg, str(n_keys)]))
+                samples["library_in_process"].append(library_in_process(alg, tmp / f"lib{i}"))
+                samples["library_process"].append(
+                    timed([sys.executable, "-c", LIBRARY, alg, str(tmp / f"libp{i}")])
+                )
+                if cmd_error is None:
+                    samples["command"].append(
+                        timed(
+                            [
+                                sys.executable,
+                                "-m",
+                                "kubeadm_py",
+                                "init",
+                                "phase",
+                                "certs",
+                                "all",
+                                "--rootfs",
+                                str(tmp / f"cmd{i}"),
+                                "--config",
+                                str(cfgfile),
+                            ]
+                        )
+                    )
+            med = {k: statistics.median(v) for k, v in samples.items() if v}
+            floor = med["floor_in_process"]
+            res: dict[str, object] = {
+                "keys": n_keys,
+                "reps": args.reps,
+                "median_s": med,
+                "ratio_to_floor_in_process": {k: v / floor for k, v in med.items()},
+                "ratio_to_floor_process": {k: v / med["floor_process"] for k, v in med.items()},
+            }
+            if cmd_error is not None:
+                res["command_unavailable"] = cmd_error
+            results[alg] = res
+            print(f"== {alg}: {n_keys} keys, {args.reps} reps (medians)")
+            for k, v in med.items():
+                print(
+                    f"  {k:20s} {v * 1000:8.1f} ms   x{v / floor:5.2f} of in-process floor"
+                    f"   x{v / med['floor_process']:5.2f} of process floor"
+                )
+            if cmd_error is not None:
+                print(f"  command: not measured ({cmd_error.splitlines()[-1][:160]})")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
