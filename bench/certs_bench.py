@@ -56,8 +56,10 @@ from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.pki.manager import create_pki
 cluster = {"networking": {"serviceSubnet": "10.96.0.0/12", "dnsDomain": "cluster.local"},
-           "certificatesDir": "/etc/kubernetes/pki", "etcd": {"local": {}}, "encryptionAlgorithm": sys.argv[1]}
-init = {"localAPIEndpoint": {"advertiseAddress": "10.0.0.1", "bindPort": 6443}, "nodeRegistration": {"name": "node1"}}
+           "certificatesDir": "/etc/kubernetes/pki", "etcd": {"local": {}},
+           "encryptionAlgorithm": sys.argv[1]}
+init = {"localAPIEndpoint": {"advertiseAddress": "10.0.0.1", "bindPort": 6443},
+        "nodeRegistration": {"name": "node1"}}
 create_pki(HostFS(rootfs=sys.argv[2]), KubeadmConfig(cluster=cluster, init=init))
 """
 
