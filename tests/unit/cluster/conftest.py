@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +65,16 @@ def make_cfg(version: str = "v1.20.2", **cluster: Any) -> KubeadmConfig:
     return KubeadmConfig(cluster=c, init=init)
 
 
+_POOL: list[rsa.RSAPrivateKey] = []
+_next = itertools.count()
+
+
 def _key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """RSA keys from a small per-session pool (generation is slow); distinct within one Env."""
+    if len(_POOL) < 6:
+        _POOL.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        return _POOL[-1]
+    return _POOL[next(_next) % len(_POOL)]
 
 
 def _ca(cn: str, key: rsa.RSAPrivateKey) -> x509.Certificate:
@@ -110,7 +120,9 @@ def write_pki(root: Path, cert_dir: str = "/etc/kubernetes/pki") -> dict[str, by
     return files
 
 
-def admin_conf_text(ca_pem: bytes, server: str = f"https://{ADVERTISE}:6443") -> str:
+def admin_conf_text(
+    ca_pem: bytes, server: str, client_cert: bytes = b"cert", client_key: bytes = b"key"
+) -> str:
     doc = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -133,11 +145,22 @@ def admin_conf_text(ca_pem: bytes, server: str = f"https://{ADVERTISE}:6443") ->
         "users": [
             {
                 "name": "kubernetes-admin",
-                "user": {"client-certificate-data": "Y2VydA==", "client-key-data": "a2V5"},
+                "user": {
+                    "client-certificate-data": base64.b64encode(client_cert).decode(),
+                    "client-key-data": base64.b64encode(client_key).decode(),
+                },
             }
         ],
     }
     return yaml.safe_dump(doc)
+
+
+def closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
 
 
 class Env:
@@ -146,8 +169,15 @@ class Env:
         self.api = FakeAPIServer()
         self.cfg = make_cfg(version)
         self.files = write_pki(root)
+        # The server is a closed loopback port: a dry run probing it finds no cluster (and no traffic
+        # ever leaves the machine); real runs use the in-memory API server instead.
+        self.server = f"https://127.0.0.1:{closed_port()}"
+        key = _key()
+        cert = _ca("kubernetes-admin", key).public_bytes(serialization.Encoding.PEM)
         admin = root / "etc/kubernetes/admin.conf"
-        admin.write_text(admin_conf_text(self.files["/etc/kubernetes/pki/ca.crt"]))
+        admin.write_text(
+            admin_conf_text(self.files["/etc/kubernetes/pki/ca.crt"], self.server, cert, _pem_key(key))
+        )
         self.logs: list[str] = []
 
     def ctx(self, dry_run: bool = False, **opts: Any) -> RunContext:
