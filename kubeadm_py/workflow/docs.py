@@ -27,7 +27,15 @@ def phases_markdown() -> str:
     ]
     for name in workflows.names():
         wf = workflows.get(name)
-        out += ["", f"## {name}", "", wf.help, "", "| phase | what it does | flags | needs |", "|---|---|---|---|"]
+        out += [
+            "",
+            f"## {name}",
+            "",
+            wf.help,
+            "",
+            "| phase | what it does | flags | needs |",
+            "|---|---|---|---|",
+        ]
         for f in flatten(list(wf.phases())):
             if f.phase.hidden:
                 continue

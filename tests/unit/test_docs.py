@@ -14,7 +14,9 @@ def test_phases_doc_in_sync() -> None:
     from kubeadm_py.workflow.docs import phases_markdown
 
     committed = (ROOT / "docs/phases.md").read_text()
-    assert committed == phases_markdown(), "docs/phases.md is stale: python -m kubeadm_py.workflow.docs > docs/phases.md"
+    assert committed == phases_markdown(), (
+        "docs/phases.md is stale: python -m kubeadm_py.workflow.docs > docs/phases.md"
+    )
 
 
 def test_api_example_runs(tmp_path: Path) -> None:
@@ -23,7 +25,9 @@ def test_api_example_runs(tmp_path: Path) -> None:
     assert len(blocks) == 1
     script = tmp_path / "example.py"
     script.write_text(blocks[0])
-    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    r = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     assert "certs/ca" in r.stdout and "changed" in r.stdout
     assert re.search(r"\d+ files and \d+ API objects would be written", r.stdout)

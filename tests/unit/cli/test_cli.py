@@ -15,7 +15,9 @@ from kubeadm_py.cli.version import fast_version_output
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kubeadm_py", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kubeadm_py", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_version_json_and_yaml_and_short() -> None:
@@ -45,7 +47,9 @@ def test_fast_version_parsing(args: list[str], expected: str | None) -> None:
 def test_bad_version_output_is_one_line_error() -> None:
     r = run_cli("version", "-o", "xml")
     assert r.returncode == 1
-    assert r.stderr.strip().splitlines() == ["error: --output: unknown format 'xml' (use short, json or yaml)"]
+    assert r.stderr.strip().splitlines() == [
+        "error: --output: unknown format 'xml' (use short, json or yaml)"
+    ]
     assert "Traceback" not in r.stderr
 
 

@@ -13,10 +13,14 @@ from kubeadm_py.workflow.phase import Phase
 
 TREE = (
     Phase("preflight", "Run checks", run=lambda c: None, flags=("ignore-preflight-errors", "dry-run")),
-    Phase("certs", "Certificate generation", children=(
-        Phase("ca", "The CA", run=lambda c: None, flags=("cert-dir",)),
-        Phase("apiserver", "API server cert", run=lambda c: None, flags=("cert-dir", "service-cidr")),
-    )),
+    Phase(
+        "certs",
+        "Certificate generation",
+        children=(
+            Phase("ca", "The CA", run=lambda c: None, flags=("cert-dir",)),
+            Phase("apiserver", "API server cert", run=lambda c: None, flags=("cert-dir", "service-cidr")),
+        ),
+    ),
     Phase("hidden", "Hidden", run=lambda c: None, hidden=True),
 )
 
@@ -58,7 +62,14 @@ def test_phase_command_flags(path: tuple[str, ...], expected: set[str]) -> None:
 
 def test_workflow_command_flags() -> None:
     app, _ = make_app()
-    assert flags_of(app, "init") == {"--config", "--rootfs", "--skip-phases", "--dry-run", "--output", "--verbose"}
+    assert flags_of(app, "init") == {
+        "--config",
+        "--rootfs",
+        "--skip-phases",
+        "--dry-run",
+        "--output",
+        "--verbose",
+    }
 
 
 def test_hidden_phase_has_no_command() -> None:
@@ -72,11 +83,21 @@ def test_hidden_phase_has_no_command() -> None:
 @pytest.mark.parametrize(
     ("argv", "only", "values"),
     [
-        (["init", "--config", "c.yaml", "--skip-phases", "a,b"], None,
-         {"config": "c.yaml", "skip_phases": ["a,b"], "dry_run": None}),
-        (["init", "phase", "certs", "ca", "--cert-dir", "/x"], ["certs/ca"], {"cert_dir": "/x", "rootfs": None}),
-        (["init", "phase", "certs", "all", "--service-cidr", "10.0.0.0/16"], ["certs"],
-         {"service_cidr": "10.0.0.0/16"}),
+        (
+            ["init", "--config", "c.yaml", "--skip-phases", "a,b"],
+            None,
+            {"config": "c.yaml", "skip_phases": ["a,b"], "dry_run": None},
+        ),
+        (
+            ["init", "phase", "certs", "ca", "--cert-dir", "/x"],
+            ["certs/ca"],
+            {"cert_dir": "/x", "rootfs": None},
+        ),
+        (
+            ["init", "phase", "certs", "all", "--service-cidr", "10.0.0.0/16"],
+            ["certs"],
+            {"service_cidr": "10.0.0.0/16"},
+        ),
         (["init", "phase", "preflight", "--dry-run"], ["preflight"], {"dry_run": True}),
     ],
 )
@@ -84,7 +105,7 @@ def test_invocation(argv: list[str], only: list[str] | None, values: dict[str, A
     app, calls = make_app()
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 0, result.output
-    (kwargs, got_only), = calls
+    ((kwargs, got_only),) = calls
     assert got_only == only
     for k, v in values.items():
         assert kwargs[k] == v

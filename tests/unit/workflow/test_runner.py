@@ -38,17 +38,28 @@ TREE = (
         "Certificate generation",
         children=(
             Phase("ca", "The CA", run=writer("certs/ca"), provides=("ca",), flags=("cert-dir",)),
-            Phase("apiserver", "API server cert", run=writer("certs/apiserver"), requires=(CA,),
-                  flags=("cert-dir", "service-cidr")),
+            Phase(
+                "apiserver",
+                "API server cert",
+                run=writer("certs/apiserver"),
+                requires=(CA,),
+                flags=("cert-dir", "service-cidr"),
+            ),
         ),
     ),
-    Phase("kubeconfig", "Kubeconfigs", children=(
-        Phase("admin", "admin.conf", run=writer("kubeconfig/admin"), requires=(CA,)),
-    )),
-    Phase("addon", "Addons", children=(
-        Phase("coredns", "CoreDNS", run=writer("addon/coredns")),
-        Phase("kube-proxy", "kube-proxy", run=writer("addon/kube-proxy"), run_if=lambda ctx: False),
-    )),
+    Phase(
+        "kubeconfig",
+        "Kubeconfigs",
+        children=(Phase("admin", "admin.conf", run=writer("kubeconfig/admin"), requires=(CA,)),),
+    ),
+    Phase(
+        "addon",
+        "Addons",
+        children=(
+            Phase("coredns", "CoreDNS", run=writer("addon/coredns")),
+            Phase("kube-proxy", "kube-proxy", run=writer("addon/kube-proxy"), run_if=lambda ctx: False),
+        ),
+    ),
 )
 
 
@@ -168,8 +179,12 @@ def test_extra_changes_returned_by_phase(tmp_path: Path) -> None:
 
 def test_flatten_and_flags() -> None:
     paths = [(f.path, f.level, f.parent) for f in flatten(TREE)]
-    assert paths[:4] == [("preflight", 0, None), ("certs", 0, None), ("certs/ca", 1, "certs"),
-                         ("certs/apiserver", 1, "certs")]
+    assert paths[:4] == [
+        ("preflight", 0, None),
+        ("certs", 0, None),
+        ("certs/ca", 1, "certs"),
+        ("certs/apiserver", 1, "certs"),
+    ]
     assert collect_flags(TREE[1]) == ("cert-dir", "service-cidr")
 
 
