@@ -1,0 +1,98 @@
+"""Bad configuration input through the real command: one line on stderr naming the file,
+document and field; exit code 1; no traceback; nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+V4 = "apiVersion: kubeadm.k8s.io/v1beta4\n"
+CASES = {
+    "empty": ("", ["empty configuration"]),
+    "not-yaml": ("a: [\n", ["document 1", "not valid YAML"]),
+    "unknown-field": (
+        V4 + "kind: ClusterConfiguration\nfoo: 1\n",
+        ["document 1 (ClusterConfiguration)", "foo"],
+    ),
+    "wrong-type": (
+        V4 + "kind: InitConfiguration\nlocalAPIEndpoint:\n  bindPort: x\n",
+        ["(InitConfiguration)", "localAPIEndpoint.bindPort"],
+    ),
+    "bad-cidr": (
+        V4 + "kind: ClusterConfiguration\nnetworking:\n  serviceSubnet: 10.96.0.0/33\n",
+        ["networking.serviceSubnet", "CIDR"],
+    ),
+    "bad-ip": (
+        V4 + "kind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: 10.0.0.300\n",
+        ["localAPIEndpoint.advertiseAddress"],
+    ),
+    "bad-duration": (
+        V4 + "kind: ClusterConfiguration\ncertificateValidityPeriod: 1 year\n",
+        ["certificateValidityPeriod"],
+    ),
+    "bad-version": (V4 + "kind: ClusterConfiguration\nkubernetesVersion: one.two\n", ["kubernetesVersion"]),
+    "duplicate-kind": (
+        V4 + "kind: ClusterConfiguration\n---\n" + V4 + "kind: ClusterConfiguration\n",
+        ["document 2", "duplicate ClusterConfiguration"],
+    ),
+    "v1beta3-field-in-v1beta4": (
+        V4 + "kind: ClusterConfiguration\napiServer:\n  extraArgs:\n    v: '2'\n",
+        ["apiServer.extraArgs", "config migrate"],
+    ),
+    "v1beta4-field-in-v1beta3": (
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nencryptionAlgorithm: RSA-2048\n",
+        ["encryptionAlgorithm"],
+    ),
+    "unknown-kind": (V4 + "kind: NodeConfiguration\n", ["NodeConfiguration"]),
+}
+
+
+def kubeadm_py(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kubeadm_py", *args], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
+
+
+def assert_one_line_error(r: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    assert "Traceback" not in r.stderr
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_config_validate_rejects(case: str, tmp_path: Path) -> None:
+    text, needles = CASES[case]
+    (tmp_path / f"{case}.yaml").write_text(text)
+    assert_one_line_error(
+        kubeadm_py("config", "validate", "--config", f"{case}.yaml", cwd=tmp_path), f"{case}.yaml", *needles
+    )
+
+
+@pytest.mark.parametrize("case", ["bad-cidr", "unknown-field"])
+def test_init_phase_rejects_before_writing(case: str, tmp_path: Path) -> None:
+    text, needles = CASES[case]
+    (tmp_path / "c.yaml").write_text(text)
+    r = kubeadm_py("init", "phase", "certs", "all", "--config", "c.yaml", "--rootfs", "root", cwd=tmp_path)
+    assert_one_line_error(r, "c.yaml", *needles)
+    assert not (tmp_path / "root").exists()
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    assert_one_line_error(
+        kubeadm_py("config", "validate", "--config", "nope.yaml", cwd=tmp_path), "nope.yaml"
+    )
+    (tmp_path / "d").mkdir()
+    assert_one_line_error(kubeadm_py("config", "validate", "--config", "d", cwd=tmp_path), "d", "directory")
+
+
+def test_bad_flag_value_names_the_flag(tmp_path: Path) -> None:
+    r = kubeadm_py(
+        "init", "phase", "certs", "apiserver", "--service-cidr", "10.0.0.0/99", "--rootfs", "r", cwd=tmp_path
+    )
+    assert_one_line_error(r, "--service-cidr")
