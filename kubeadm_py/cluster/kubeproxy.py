@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from kubeadm_py.cluster import rbac, templating
 from kubeadm_py.cluster.netinfo import control_plane_endpoint
 from kubeadm_py.cluster.uploadconfig import marshal, sign_config_map
@@ -165,4 +163,6 @@ def objects(cfg: Any, warn: Any = None) -> dict[str, Obj]:
 
 def manifest_stream(objs: list[Obj]) -> str:
     """``--print-manifest`` output: YAML documents separated by ``---``."""
-    return "".join("---\n" + yaml.safe_dump(o, sort_keys=False, default_flow_style=False) for o in objs)
+    from kubeadm_py.kube.compare import to_yaml
+
+    return "".join("---\n" + to_yaml(o) for o in objs)

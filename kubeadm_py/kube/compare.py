@@ -66,16 +66,39 @@ def changed_paths(desired: Any, live: Any, prefix: str = "") -> list[str]:
     return [] if is_subset(desired, live) else [prefix or "."]
 
 
+# Secret data keys that are not secret themselves (bootstrap token Secrets): shown in dry-run output.
+_PUBLIC_TOKEN_KEYS = ("token-id", "description", "expiration", "auth-extra-groups")
+
+
 def redacted(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy safe to print: Secret ``data``/``stringData`` values replaced by a marker."""
+    """A copy safe to print: Secret ``data``/``stringData`` values replaced by a marker (a bootstrap
+    token Secret keeps its public fields: id, description, expiration, usages, groups)."""
     out = copy.deepcopy(obj)
     if out.get("kind") == "Secret":
+        token = out.get("type") == "bootstrap.kubernetes.io/token"
         for key in ("data", "stringData"):
             if isinstance(out.get(key), dict):
-                out[key] = {k: "<redacted>" for k in out[key]}
+                out[key] = {
+                    k: v
+                    if token and (k in _PUBLIC_TOKEN_KEYS or k.startswith("usage-bootstrap-"))
+                    else "<redacted>"
+                    for k, v in out[key].items()
+                }
     return out
 
 
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data and not any(line != line.rstrip() for line in data.splitlines()) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def to_yaml(obj: dict[str, Any]) -> str:
-    """Printable YAML of an object, Secrets redacted."""
-    return yaml.safe_dump(redacted(obj), sort_keys=False, default_flow_style=False)
+    """Printable YAML of an object (multi-line strings as literal blocks), Secrets redacted."""
+    return yaml.dump(redacted(obj), Dumper=_Dumper, sort_keys=False, default_flow_style=False)
