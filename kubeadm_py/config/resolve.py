@@ -398,18 +398,18 @@ def build_config(
 # --- validate / migrate / print ---------------------------------------------------------------
 
 
-def validate(config: str | None = None, *, text: str | None = None, source: str = "<text>") -> list[str]:
-    """``config validate``: check every document (any kind), converted and statically defaulted.
-    Returns warnings; raises :class:`ConfigError` on the first problem."""
-    docs = load_documents(config, text=text, source=source)
-    conv = convert(docs)
-    warnings = list(conv.warnings)
+def _check_converted(documents: list[Document], warnings: list[str]) -> list[Doc]:
+    """Statically default copies of the converted kubeadm documents and check them (schema and
+    semantics); returns the defaulted bodies (component configs as given), in document order."""
     issues: list[Issue] = []
-    for doc in conv.documents:
+    bodies: list[Doc] = []
+    for doc in documents:
+        body = copy.deepcopy(doc.body)
+        bodies.append(body)
         defaulter = d.STATIC_DEFAULTERS.get(doc.kind)
         if defaulter is None:
+            issues.extend(schema_issues(doc))
             continue
-        body = copy.deepcopy(doc.body)
         defaulter(body)
         where = f"{doc.source}: {doc.where}"
         if doc.kind in ("InitConfiguration", "JoinConfiguration"):
@@ -420,17 +420,33 @@ def validate(config: str | None = None, *, text: str | None = None, source: str 
         issues.extend(Issue(i.message, i.field, i.hint, doc) for i in schema_issues(checked))
         issues.extend(Issue(m, p, h, doc) for p, m, h in semantic_issues(doc.kind, body))
         if doc.kind == "ClusterConfiguration":
-            warnings.extend(feature_gate_warnings(body, f"{doc.source}: {doc.where}"))
+            warnings.extend(feature_gate_warnings(body, where))
     raise_first(issues)
+    return bodies
+
+
+def validate(config: str | None = None, *, text: str | None = None, source: str = "<text>") -> list[str]:
+    """``config validate``: check every document (any kind), converted and statically defaulted.
+    Returns warnings; raises :class:`ConfigError` on the first problem."""
+    docs = load_documents(config, text=text, source=source)
+    conv = convert(docs)
+    warnings = list(conv.warnings)
+    _check_converted(conv.documents, warnings)
     return warnings
 
 
-def migrate(text: str, *, source: str = "<text>", warnings: list[str] | None = None) -> str:
-    """Convert v1beta2/v1beta3 documents to v1beta4 YAML. Nothing is defaulted (the output keeps
-    the user's intent); v1beta4 and component-config documents pass through unchanged."""
+def migrate(
+    text: str, *, source: str = "<text>", warnings: list[str] | None = None, defaults: bool = True
+) -> str:
+    """Convert v1beta2/v1beta3 documents to v1beta4 YAML, validated.
+
+    With ``defaults`` (upstream's behaviour: "the output is what kubeadm would read internally") the
+    static defaults are filled in, as ``config print`` shows them; host-dependent values (node
+    name, advertise address, CRI socket detection, a random token) are never written. Without,
+    only the converted fields are written. Component-config documents pass through unchanged."""
     docs = load_documents(text=text, source=source)
     conv = convert(docs)
-    notes = [w for w in conv.warnings if "deprecated API version" not in w]
+    notes: list[str] = [w for w in conv.warnings if "deprecated API version" not in w]
     if conv.control_plane_timeout and not any(
         doc.kind in ("InitConfiguration", "JoinConfiguration") for doc in conv.documents
     ):
@@ -439,14 +455,10 @@ def migrate(text: str, *, source: str = "<text>", warnings: list[str] | None = N
             "equivalent in ClusterConfiguration; add timeouts.controlPlaneComponentHealthCheck to your "
             "InitConfiguration/JoinConfiguration"
         )
-    out_docs: list[Doc] = []
-    for doc in conv.documents:
-        issues = schema_issues(doc)
-        raise_first([Issue(i.message, i.field, i.hint, doc) for i in issues])
-        out_docs.append(doc.body)
+    defaulted = _check_converted(conv.documents, notes)
     if warnings is not None:
         warnings.extend(notes)
-    return dump_documents(out_docs)
+    return dump_documents(defaulted if defaults else [doc.body for doc in conv.documents])
 
 
 COMPONENT_NAMES = {name.lower(): name for name in COMPONENT_DEFAULTERS}

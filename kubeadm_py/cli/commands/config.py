@@ -90,7 +90,7 @@ def validate_cmd(
     source, text = read_source(config)
     warnings = validate(text=text, source=source)
     _warn(warnings)
-    typer.echo(f"ok: {source} is a valid kubeadm configuration")
+    typer.echo("ok")
 
 
 @app.command("migrate")
@@ -106,10 +106,15 @@ def migrate_cmd(
         "--allow-experimental-api",
         help="Accepted for compatibility; kubeadm-py has no experimental APIs.",
     ),
+    no_defaults: bool = typer.Option(
+        False, "--no-defaults", help="Write only the converted fields, without kubeadm's static defaults."
+    ),
 ) -> None:
     """Convert kubeadm.k8s.io/v1beta2 and v1beta3 documents to kubeadm.k8s.io/v1beta4.
 
-    Component configs (KubeletConfiguration, KubeProxyConfiguration) are kept as they are."""
+    As upstream, the result is read, converted, defaulted and validated, so it shows what kubeadm-py
+    would use (host-dependent values such as the node name are left out). Component configs
+    (KubeletConfiguration, KubeProxyConfiguration) are kept as they are."""
     import os
 
     from kubeadm_py.config.loader import read_source
@@ -120,7 +125,7 @@ def migrate_cmd(
         raise KubeadmError("--old-config is required", hint="kubeadm-py config migrate --old-config old.yaml")
     source, text = read_source(old_config)
     warnings: list[str] = []
-    out = migrate(text, source=source, warnings=warnings)
+    out = migrate(text, source=source, warnings=warnings, defaults=not no_defaults)
     _warn(warnings)
     if not new_config:
         typer.echo(out, nl=False)

@@ -50,7 +50,7 @@ def test_old_files_load_directly_with_deprecation_warning(name: str, probe) -> N
 
 
 def test_v1beta3_conversion_rules() -> None:
-    docs = _docs(migrate((DATA / "v1beta3-init.yaml").read_text()))
+    docs = _docs(migrate((DATA / "v1beta3-init.yaml").read_text(), defaults=False))
     cluster, init = docs["ClusterConfiguration"], docs["InitConfiguration"]
     # extraArgs maps -> lists sorted by name
     assert cluster["apiServer"]["extraArgs"] == [
@@ -82,7 +82,7 @@ def test_v1beta3_conversion_rules() -> None:
 
 
 def test_v1beta3_join_discovery_timeout() -> None:
-    join = _docs(migrate((DATA / "v1beta3-join.yaml").read_text()))["JoinConfiguration"]
+    join = _docs(migrate((DATA / "v1beta3-join.yaml").read_text(), defaults=False))["JoinConfiguration"]
     assert "timeout" not in join["discovery"]
     assert join["timeouts"] == {"discovery": "2m"}
     assert join["nodeRegistration"]["kubeletExtraArgs"] == [
@@ -93,7 +93,11 @@ def test_v1beta3_join_discovery_timeout() -> None:
 
 def test_v1beta2_conversion_rules() -> None:
     warnings: list[str] = []
-    docs = _docs(migrate((DATA / "v1beta2-init.yaml").read_text(), source="old.yaml", warnings=warnings))
+    docs = _docs(
+        migrate(
+            (DATA / "v1beta2-init.yaml").read_text(), source="old.yaml", warnings=warnings, defaults=False
+        )
+    )
     cluster = docs["ClusterConfiguration"]
     assert "useHyperKubeImage" not in cluster
     assert "type" not in cluster["dns"]
@@ -108,7 +112,7 @@ def test_v1beta2_conversion_rules() -> None:
         "kind": "KubeProxyConfiguration",
         "mode": "ipvs",
     }
-    join = _docs(migrate((DATA / "v1beta2-join.yaml").read_text()))["JoinConfiguration"]
+    join = _docs(migrate((DATA / "v1beta2-join.yaml").read_text(), defaults=False))["JoinConfiguration"]
     assert join["timeouts"] == {"discovery": "10m0s"}
     assert join["nodeRegistration"]["taints"] == []
     assert join["controlPlane"]["certificateKey"].startswith("e6a2eb")
@@ -148,12 +152,45 @@ def test_cluster_timeout_applies_to_init_created_from_defaults(write, probe) -> 
     assert cfg.init["timeouts"]["controlPlaneComponentHealthCheck"] == "8m0s"  # type: ignore[index]
 
 
-def test_v1beta4_passes_through_unchanged() -> None:
+def test_v1beta4_passes_through_unchanged_without_defaults() -> None:
     text = (DATA / "v1beta4-full.yaml").read_text()
     warnings: list[str] = []
-    out = migrate(text, warnings=warnings)
+    out = migrate(text, warnings=warnings, defaults=False)
     assert list(yaml.safe_load_all(out)) == list(yaml.safe_load_all(text))
     assert warnings == []
+
+
+def test_migrate_defaults_like_upstream_but_without_host_values() -> None:
+    """Upstream writes what kubeadm would read internally: converted and defaulted."""
+    warnings: list[str] = []
+    docs = _docs(migrate((DATA / "v1beta2-init.yaml").read_text(), source="old.yaml", warnings=warnings))
+    init, cluster = docs["InitConfiguration"], docs["ClusterConfiguration"]
+    assert init["timeouts"]["controlPlaneComponentHealthCheck"] == "4m0s"  # converted value kept
+    assert init["timeouts"]["kubeletHealthCheck"] == "4m0s"  # default filled in
+    assert init["bootstrapTokens"][0]["ttl"] == "24h0m0s"  # "24h" normalised
+    assert init["nodeRegistration"]["imagePullPolicy"] == "IfNotPresent"
+    assert init["nodeRegistration"]["criSocket"] == "unix:///var/run/dockershim.sock"
+    assert any("has no URL scheme" in w for w in warnings)
+    assert cluster["encryptionAlgorithm"] == "RSA-2048" and cluster["proxy"] == {}
+    assert cluster["imageRepository"] == "k8s.gcr.io"  # the user's value wins over the default
+    assert docs["KubeletConfiguration"] == {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "cgroupDriver": "systemd",
+        "maxPods": 110,
+    }
+    join = _docs(migrate((DATA / "v1beta3-join.yaml").read_text()))["JoinConfiguration"]
+    assert join["timeouts"]["discovery"] == "2m0s"
+    assert join["caCertPath"] == "/etc/kubernetes/pki/ca.crt"
+    assert "name" in join["nodeRegistration"] and join["nodeRegistration"]["name"] == "worker-2"
+    assert "advertiseAddress" not in str(join)
+
+
+def test_migrate_without_host_values() -> None:
+    out = migrate("apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n")
+    init = yaml.safe_load(out)
+    assert "name" not in init["nodeRegistration"] and "token" not in init["bootstrapTokens"][0]
+    assert "advertiseAddress" not in init["localAPIEndpoint"]
 
 
 def test_migrate_rejects_invalid_old_file() -> None:
