@@ -383,17 +383,6 @@ def _cluster_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]
         for i, san in enumerate(sans or []):
             if isinstance(san, str) and not _valid_san(san):
                 yield f"{path}[{i}]", f"{_show(san)} is not a valid IP address or DNS name", None
-    if isinstance(svc, str) and isinstance(pod, str) and svc and pod:
-        try:
-            if len(parse_cidr_list(svc)) != len(parse_cidr_list(pod)):
-                yield (
-                    "networking.podSubnet",
-                    "dual-stack mismatch: podSubnet and serviceSubnet must both be "
-                    "single-stack or both dual-stack",
-                    None,
-                )
-        except ValueError:
-            pass
 
 
 def _valid_san(san: str) -> bool:

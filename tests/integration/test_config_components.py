@@ -49,7 +49,9 @@ def _binary(name: str) -> Path:
 
 
 def _run(args: list[str], timeout: float = 60, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, **kw)  # type: ignore[call-overload]
+    return subprocess.run(  # type: ignore[call-overload,no-any-return]
+        args, capture_output=True, text=True, errors="replace", timeout=timeout, check=False, **kw
+    )
 
 
 @pytest.mark.parametrize("which", ["init", "join"])
@@ -140,7 +142,12 @@ def test_kubelet_v120_loads_our_kubelet_config(tmp_path: Path) -> None:
     assert res.returncode != 0
     assert "failed to load Kubelet config file" not in output, output[-2000:]
     assert "strict decoding" not in output and "unknown field" not in output, output[-2000:]
-    assert "HealthzPort" in output or "healthz-port" in output.lower(), output[-2000:]
+    assert "healthzPort (--healthz-port) -1" in output, output[-2000:]
+    # Control: a config file the kubelet cannot decode fails at the loading step.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nhealthzPort: x\n")
+    res = _run([str(kubelet), f"--config={bad}", "--healthz-port=-1"], timeout=60)
+    assert "failed to load Kubelet config file" in res.stdout + res.stderr
 
 
 def test_kube_proxy_v120_loads_our_config(tmp_path: Path) -> None:

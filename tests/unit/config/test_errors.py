@@ -88,12 +88,6 @@ CASES = [
         None,
     ),
     (
-        "dual-stack-mismatch",
-        CLUSTER4 + "networking:\n  serviceSubnet: 10.96.0.0/16,fd00::/112\n  podSubnet: 10.244.0.0/16\n",
-        "networking.podSubnet: dual-stack mismatch",
-        None,
-    ),
-    (
         "ip",
         INIT4 + "localAPIEndpoint:\n  advertiseAddress: 10.0.0.300\n",
         "document 1 (InitConfiguration): "

@@ -239,6 +239,7 @@ def test_reset_maps_cert_dir_and_cri_socket(probe) -> None:  # type: ignore[no-u
         ("10.96.0.0/16,fd00:10:96::/112", "10.244.0.0/16,fd00:10:244::/56"),
         ("fd00:10:96::/112,10.96.0.0/16", "fd00:10:244::/56,10.244.0.0/16"),
         ("fd00:10:96::/108", "fd00:10:244::/56"),
+        ("10.96.0.0/16", "10.244.0.0/16,fd00:10:244::/56"),  # dual-stack Pods, single-stack Services
     ],
 )
 def test_dual_stack_and_ipv6(probe, service: str, pod: str) -> None:  # type: ignore[no-untyped-def]
