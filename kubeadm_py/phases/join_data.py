@@ -1,0 +1,156 @@
+"""What the join phases share, computed once per run and kept in ``ctx.state``
+(upstream ``cmd/join.go`` joinData: TLSBootstrapCfg, InitCfg, Client).
+
+* :func:`discovered` runs discovery (nothing written) the first time a phase needs the cluster;
+* :func:`bootstrap_client` talks to the API server as the bootstrap token (or the discovery file's
+  credentials);
+* :func:`ensure_cluster_config` reads ``kube-system/kubeadm-config`` with that client and makes it
+  ``ctx.cfg.cluster``: the joining node then builds certificates, kubeconfigs, manifests and kubelet
+  flags for the cluster's real configuration (version, networking, certificatesDir...);
+* :func:`is_control_plane` / :func:`require_control_plane_ready` for the control-plane-only phases.
+
+Tests put a discovery fetcher in ``ctx.state["discovery_fetcher"]`` and an API client in
+``ctx.state["bootstrap_client"]``; ``ctx.opts["discovery_interval"]`` shortens the poll interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeadm_py.constants import CLUSTER_CONFIGURATION_KEY, KUBE_SYSTEM, KUBEADM_CONFIG_CONFIGMAP
+from kubeadm_py.errors import KubeadmError
+
+DEFAULT_TIMEOUTS = {
+    "discovery": 300.0,
+    "tlsBootstrap": 300.0,
+    "kubeletHealthCheck": 240.0,
+    "etcdAPICall": 120.0,
+    "kubernetesAPICall": 60.0,
+    "controlPlaneComponentHealthCheck": 240.0,
+}
+
+
+def join_doc(ctx: Any) -> dict[str, Any]:
+    doc = ctx.cfg.join
+    if doc is None:
+        raise KubeadmError("internal: the join phases need a JoinConfiguration")
+    return dict(doc)
+
+
+def timeout(ctx: Any, key: str) -> float:
+    """``join.timeouts.<key>`` in seconds (``ctx.opts["<key>_timeout"]`` overrides, for tests)."""
+    override = ctx.opts.get(f"{key}_timeout")
+    if override is not None:
+        return float(override)
+    raw = ((ctx.cfg.join or {}).get("timeouts") or {}).get(key)
+    if raw is None:
+        return DEFAULT_TIMEOUTS[key]
+    from kubeadm_py.tokens.model import parse_duration
+
+    return parse_duration(str(raw)).total_seconds()
+
+
+def is_control_plane(ctx: Any) -> bool:
+    return isinstance((ctx.cfg.join or {}).get("controlPlane"), dict)
+
+
+def certificate_key(ctx: Any) -> str:
+    cp = (ctx.cfg.join or {}).get("controlPlane") or {}
+    return str(cp.get("certificateKey") or "")
+
+
+def discovered(ctx: Any) -> Any:
+    """The discovery result (:class:`kubeadm_py.discovery.discover.Discovered`), run once."""
+    if "discovered" not in ctx.state:
+        from kubeadm_py.discovery.discover import discover
+
+        interval = ctx.opts.get("discovery_interval")
+        extra: dict[str, Any] = {} if interval is None else {"interval": float(interval)}
+        ctx.state["discovered"] = discover(
+            join_doc(ctx),
+            timeout=timeout(ctx, "discovery"),
+            fetcher=ctx.state.get("discovery_fetcher"),
+            read_file=_reader(ctx),
+            log=ctx.log,
+            **extra,
+        )
+    return ctx.state["discovered"]
+
+
+def _reader(ctx: Any) -> Any:
+    def read(path: str) -> bytes | None:
+        p = path if path.startswith("/") else str(__import__("os").path.abspath(path))
+        data: bytes | None = ctx.fs.read_bytes(p)
+        return data
+
+    return read
+
+
+def bootstrap_client(ctx: Any) -> Any:
+    """A KubeClient authenticated as the TLS bootstrap identity, trusting the discovered CA."""
+    if ctx.state.get("bootstrap_client") is None:
+        from kubeadm_py.discovery.fetch import client
+
+        d = discovered(ctx)
+        token = d.tls_bootstrap_token or str(d.cluster.user.get("token") or "") or None
+        ca = None if d.cluster.insecure and not d.cluster.ca_pem else d.cluster.ca_pem
+        ctx.state["bootstrap_client"] = client(d.cluster.server, ca, token)
+    return ctx.state["bootstrap_client"]
+
+
+def ensure_cluster_config(ctx: Any) -> None:
+    """Replace ``ctx.cfg.cluster`` by the cluster's ClusterConfiguration (once)."""
+    if ctx.state.get("cluster_config_loaded"):
+        return
+    from kubeadm_py.config.resolve import build_config
+
+    cm = bootstrap_client(ctx).get("ConfigMap", KUBEADM_CONFIG_CONFIGMAP, KUBE_SYSTEM)
+    text = ((cm or {}).get("data") or {}).get(CLUSTER_CONFIGURATION_KEY)
+    if not text:
+        raise KubeadmError(
+            f"unable to fetch the kubeadm-config ConfigMap: {KUBE_SYSTEM}/{KUBEADM_CONFIG_CONFIGMAP} "
+            f"{'has no ' + CLUSTER_CONFIGURATION_KEY + ' key' if cm else 'not found'}",
+            hint="has 'init phase upload-config kubeadm' run on the control plane?",
+        )
+    try:
+        cluster = build_config("init", str(text), dynamic_defaults=False).cluster
+    except KubeadmError as e:
+        msg = f"the cluster's ClusterConfiguration (kube-system/kubeadm-config) is invalid: {e}"
+        raise KubeadmError(msg) from None
+    ctx.cfg.cluster = cluster
+    ctx.state["cluster_config_loaded"] = True
+    ctx.state.pop("pki_settings", None)
+    ctx.log(
+        f"[preflight] Read the cluster configuration from {KUBE_SYSTEM}/{KUBEADM_CONFIG_CONFIGMAP} "
+        f"(Kubernetes {cluster.get('kubernetesVersion')})"
+    )
+
+
+def shared_certs_missing(ctx: Any) -> list[str]:
+    """The shared CA files missing on disk (certs.SharedCertificateExists)."""
+    from kubeadm_py.cluster.copycerts import certs_to_transfer
+
+    return [p for p in certs_to_transfer(ctx.cfg).values() if p and not ctx.fs.exists(p)]
+
+
+def require_control_plane_ready(ctx: Any) -> None:
+    """checkIfReadyForAdditionalControlPlane: a stable controlPlaneEndpoint, and the shared
+    certificates either downloadable (--certificate-key) or already on disk."""
+    if ctx.state.get("control_plane_ready"):
+        return
+    ensure_cluster_config(ctx)
+    if not ctx.cfg.cluster.get("controlPlaneEndpoint"):
+        raise KubeadmError(
+            "unable to add a new control plane instance to a cluster that doesn't have a stable "
+            "controlPlaneEndpoint address",
+            hint="set controlPlaneEndpoint in the ClusterConfiguration (kube-system/kubeadm-config) to a "
+            "load balancer or DNS name; see 'kubeadm init --control-plane-endpoint'",
+        )
+    if not certificate_key(ctx):
+        missing = shared_certs_missing(ctx)
+        if missing:
+            raise KubeadmError(
+                f"the shared certificates are not on this node ({', '.join(missing[:3])}"
+                f"{'...' if len(missing) > 3 else ''}) and no --certificate-key was given",
+                hint="pass --certificate-key (from 'init phase upload-certs --upload-certs') or copy them",
+            )
+    ctx.state["control_plane_ready"] = True

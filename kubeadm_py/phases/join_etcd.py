@@ -1,0 +1,195 @@
+"""``join phase etcd-join``: add this control plane to the stacked etcd cluster
+(upstream ``phases/etcd/local.go`` CreateStackedEtcdStaticPodManifestFile).
+
+1. Endpoints of the existing members from the etcd static Pods' ``kubeadm.kubernetes.io/
+   etcd.advertise-client-urls`` annotations (read with admin.conf, written by control-plane-prepare).
+2. Add ``https://<advertiseAddress>:2380`` as a member: a **learner** where the version table below
+   says kubeadm does (EtcdLearnerMode, default from v1.29, GA later; the feature gate can turn it on
+   for v1.27/v1.28 or off before GA), else a plain voting member as kubeadm v1.20-v1.28 did.
+   Idempotent: an existing member with this peer URL is reused.
+3. Write ``etcd.yaml`` with ``--initial-cluster`` = every member (the new one under this node's
+   name, nameless ones under their hex id) and ``--initial-cluster-state=existing``.
+4. Promote the learner (retried while etcd says it is not in sync yet, up to timeouts.etcdAPICall).
+5. Wait for the cluster to be healthy (8 x 5 s as upstream).
+
+The etcd client is :class:`kubeadm_py.etcd.client.EtcdClient`; tests inject a factory through
+``ctx.state["etcd_client_factory"]`` (called with the endpoint list)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kubeadm_py.changes import Change
+from kubeadm_py.constants import KUBE_SYSTEM
+from kubeadm_py.errors import KubeadmError
+from kubeadm_py.phases import join_data
+from kubeadm_py.workflow.phase import Phase
+
+HEALTH_RETRIES, HEALTH_INTERVAL = 8, 5.0
+PROMOTE_INTERVAL = 0.5
+ETCD_POD_SELECTOR = "component=etcd,tier=control-plane"
+FLAGS = ("config", "control-plane", "dry-run", "patches", "apiserver-advertise-address", "node-name")
+
+
+@dataclass(frozen=True)
+class LearnerRule:
+    since: tuple[int, int]
+    default: bool  # learner mode unless the EtcdLearnerMode gate says otherwise
+    gate_settable: bool  # the gate can change it
+
+
+# How kubeadm adds a stacked etcd member, per Kubernetes minor (rows apply from `since`).
+LEARNER_TABLE: tuple[LearnerRule, ...] = (
+    LearnerRule((1, 0), False, False),  # MemberAdd (voting) - v1.20's behaviour
+    LearnerRule((1, 27), False, True),  # EtcdLearnerMode alpha
+    LearnerRule((1, 29), True, True),  # beta, on by default
+    LearnerRule((1, 32), True, False),  # GA: always learner
+)
+
+
+def use_learner(version: str, feature_gates: dict[str, Any] | None) -> bool:
+    from kubeadm_py.cluster.versioned import parse_minor
+
+    minor = parse_minor(version)
+    rule = LEARNER_TABLE[0]
+    for r in LEARNER_TABLE:
+        if minor >= r.since:
+            rule = r
+    gate = (feature_gates or {}).get("EtcdLearnerMode")
+    if rule.gate_settable and isinstance(gate, bool):
+        return gate
+    return rule.default
+
+
+def initial_cluster(members: Sequence[Any], name: str, peer_url: str) -> list[tuple[str, str]]:
+    """``--initial-cluster`` entries: every member with its first peer URL; the member with our peer
+    URL is named ``name`` (it has no name until it starts), other nameless ones by hex id."""
+    out: list[tuple[str, str]] = []
+    for m in members:
+        urls = list(m.peer_urls)
+        if not urls:
+            continue
+        if peer_url in urls:
+            out.append((name, peer_url))
+        else:
+            out.append((m.name or format(int(m.id), "x"), urls[0]))
+    if not any(u == peer_url for _, u in out):
+        out.append((name, peer_url))
+    return out
+
+
+def etcd_endpoints(ctx: Any) -> list[str]:
+    """Client URLs of the existing etcd members, from their static Pods' annotations."""
+    from kubeadm_py.manifests.etcd import ANNOTATION_CLIENT_URLS
+
+    pods = ctx.kube().list("Pod", KUBE_SYSTEM, label_selector=ETCD_POD_SELECTOR)
+    urls: list[str] = []
+    for pod in pods:
+        ann = ((pod.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_CLIENT_URLS)
+        if ann:
+            urls.extend(u.strip() for u in str(ann).split(",") if u.strip())
+    if not urls:
+        raise KubeadmError(
+            "could not find any etcd endpoint: no etcd static Pod in kube-system carries the "
+            f"{ANNOTATION_CLIENT_URLS} annotation",
+            hint="is the cluster using stacked etcd, and are the control-plane mirror Pods registered?",
+        )
+    return list(dict.fromkeys(urls))
+
+
+def _client(ctx: Any, endpoints: list[str]) -> Any:
+    factory = ctx.state.get("etcd_client_factory")
+    if factory is not None:
+        return factory(endpoints)
+    from kubeadm_py.etcd.client import EtcdClient
+
+    return EtcdClient.for_node(ctx.fs, ctx.cert_dir, endpoints)
+
+
+def promote(
+    client: Any, member_id: int, timeout: float, log: Any, sleep: Any = time.sleep, now: Any = time.monotonic
+) -> None:
+    deadline = now() + timeout
+    while True:
+        try:
+            client.promote(member_id)
+            return
+        except Exception as e:  # noqa: BLE001 - the etcd client's error type is not fixed here
+            if now() >= deadline:
+                raise KubeadmError(
+                    f"etcd: could not promote learner member {member_id:x} within {timeout:.0f}s: {e}",
+                    hint="is the new etcd member running? look at the etcd container's log on this node",
+                ) from None
+            if "in sync" not in str(e):
+                log(f"[etcd] Promoting the learner failed ({e}); retrying")
+        sleep(PROMOTE_INTERVAL)
+
+
+def run_etcd_join(ctx: Any) -> list[Change]:
+    from kubeadm_py.manifests.etcd import build_etcd, etcd_data_dir, peer_url
+    from kubeadm_py.manifests.write import write_static_pod
+
+    cfg = ctx.cfg
+    name, peer = cfg.node_name, peer_url(cfg.advertise_address)
+    learner = use_learner(cfg.kubernetes_version, cfg.cluster.get("featureGates"))
+    changes: list[Change] = [ctx.fs.mkdir(etcd_data_dir(cfg), 0o700)]
+    if ctx.dry_run:
+        ctx.log(f"[etcd] Would add etcd member {peer}{' as a learner' if learner else ''}")
+        changes.append(write_static_pod(ctx, "etcd", build_etcd(cfg).pods["etcd"]))
+        ctx.log("[etcd] Would wait for the new etcd member to join the cluster")
+        return changes
+    endpoints = etcd_endpoints(ctx)
+    client = _client(ctx, endpoints)
+    existing = client.member_by_peer_url(peer)
+    if existing is not None:
+        ctx.log(f"[etcd] etcd member {peer} already exists (id {existing.id:x}); not adding it again")
+        members = client.members()
+    else:
+        ctx.log(
+            f"[etcd] Adding etcd member {peer}{' as a learner' if learner else ''} via {', '.join(endpoints)}"
+        )
+        members = client.add_member(name, peer, learner=learner)
+        ctx.log("[etcd] Announced new etcd member joining to the existing etcd cluster")
+    cluster = initial_cluster(members, name, peer)
+    ctx.state["etcd_initial_cluster"] = cluster
+    ctx.log(
+        f'[etcd] Creating static Pod manifest for "etcd" (initial cluster: '
+        f"{','.join(f'{n}={u}' for n, u in cluster)})"
+    )
+    result = build_etcd(cfg, cluster)
+    for w in result.warnings:
+        ctx.log(f"[etcd] WARNING: {w}")
+    changes.append(write_static_pod(ctx, "etcd", result.pods["etcd"]))
+    changes.append(
+        Change(
+            "object",
+            "update",
+            f"etcd member {peer}",
+            "member exists" if existing is not None else f"added{' as learner' if learner else ''}",
+        )
+    )
+    me = client.member_by_peer_url(peer)
+    if me is not None and me.is_learner:
+        ctx.log("[etcd] Promoting the learner to a voting member once it is in sync")
+        promote(client, me.id, join_data.timeout(ctx, "etcdAPICall"), ctx.log)
+        changes.append(Change("object", "update", f"etcd member {peer}", "promoted to voting member"))
+    total = HEALTH_RETRIES * HEALTH_INTERVAL
+    ctx.log(f"[etcd] Waiting for the new etcd member to join the cluster. This can take up to {total:.0f}s")
+    client.wait_healthy(float(ctx.opts.get("etcd_health_timeout") or total))
+    return changes
+
+
+def etcd_join_phase() -> Phase:
+    from kubeadm_py.phases.join_control_plane import control_plane_only
+
+    phase = Phase(
+        "etcd-join",
+        "Join etcd for control plane nodes",
+        run=run_etcd_join,
+        flags=FLAGS,
+        run_if=lambda ctx: bool(ctx.cfg.local_etcd),
+    )
+    return control_plane_only(phase)
