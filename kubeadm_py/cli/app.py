@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 WORKFLOW_HELP: dict[str, str] = {
     "init": "Run this command in order to set up the Kubernetes control plane",
+    "reset": "Performs a best effort revert of changes made to this host by 'kubeadm init' or 'kubeadm join'",
+    "join": "Run this on any machine you wish to join an existing cluster",
 }
 
 

@@ -9,6 +9,8 @@ from kubeadm_py.workflows.base import Workflow
 # name -> module defining WORKFLOW; imported on demand so `kubeadm-py version` stays fast.
 _MODULES = {
     "init": "kubeadm_py.workflows.init",
+    "reset": "kubeadm_py.workflows.reset",
+    "join": "kubeadm_py.workflows.join",
 }
 
 
