@@ -94,6 +94,18 @@ def test_reference_kubeadm_defaults_load_and_convert(which: str) -> None:
         # The kubelet/kube-proxy documents kubeadm v1.20 prints pass through and are accepted.
         assert cfg.kubelet is not None and cfg.kubelet["clusterDNS"] == ["10.96.0.10"]
         assert cfg.kubeproxy is not None
+        # Without the kubelet document, our defaults for v1.20 are exactly what kubeadm v1.20 prints.
+        bare = "---\n".join(
+            yaml.safe_dump(upstream[k]) for k in ("InitConfiguration", "ClusterConfiguration")
+        )
+        assert (
+            default_kubelet_config(build_config("init", bare, probe=_Probe()))
+            == upstream["KubeletConfiguration"]
+        )
+        assert (
+            default_kubeproxy_config(build_config("init", bare, probe=_Probe()))
+            == upstream["KubeProxyConfiguration"]
+        )
         ours_kc = default_kubelet_config(cfg)
         for key in (
             "staticPodPath",
