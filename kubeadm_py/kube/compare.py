@@ -16,11 +16,18 @@ import yaml
 _SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
 
 
+def _zero(v: Any) -> bool:
+    """Go's zero values: the API server drops ``omitempty`` fields holding them (``readOnly: false``)."""
+    return v is False or v == 0 or v == "" or v == [] or v == {}
+
+
 def is_subset(desired: Any, live: Any) -> bool:
     if isinstance(desired, dict):
         if not isinstance(live, dict):
             return False
-        return all(k in live and is_subset(v, live[k]) for k, v in desired.items() if v is not None)
+        return all(
+            is_subset(v, live[k]) if k in live else _zero(v) for k, v in desired.items() if v is not None
+        )
     if isinstance(desired, list):
         if not isinstance(live, list) or len(desired) != len(live):
             return False
@@ -59,7 +66,8 @@ def changed_paths(desired: Any, live: Any, prefix: str = "") -> list[str]:
                 continue
             p = f"{prefix}.{k}" if prefix else str(k)
             if k not in live:
-                out.append(p)
+                if not _zero(v):
+                    out.append(p)
             else:
                 out.extend(changed_paths(v, live[k], p))
         return out
