@@ -68,8 +68,21 @@ class FakeAPIServer:
         return [r for r in self.requests if r[0] != "GET"]
 
     @staticmethod
+    def _drop_false_read_only(node: Any) -> None:
+        """Go's omitempty: ``readOnly: false`` is not stored (seen on a real v1.20 API server)."""
+        if isinstance(node, dict):
+            if node.get("readOnly") is False:
+                del node["readOnly"]
+            for v in node.values():
+                FakeAPIServer._drop_false_read_only(v)
+        elif isinstance(node, list):
+            for v in node:
+                FakeAPIServer._drop_false_read_only(v)
+
+    @staticmethod
     def _default(obj: dict[str, Any]) -> None:
         """A few server-side defaults, as the real API server adds them."""
+        FakeAPIServer._drop_false_read_only(obj)
         if obj["kind"] == "Deployment":
             spec = obj.setdefault("spec", {})
             spec.setdefault("revisionHistoryLimit", 10)

@@ -50,6 +50,38 @@ def test_server_defaults_do_not_count_as_drift() -> None:
     assert c.apply(svc).action == "unchanged"
 
 
+def test_go_zero_values_dropped_by_the_server_are_not_drift() -> None:
+    api = FakeAPIServer()
+    c = api.client()
+    ds = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "d", "namespace": "kube-system"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "volumeMounts": [
+                                {"mountPath": "/run/xtables.lock", "name": "x", "readOnly": False}
+                            ],
+                        }
+                    ]
+                }
+            }
+        },
+    }
+    c.apply(ds)
+    assert (
+        "readOnly"
+        not in api.obj("DaemonSet", "d", "kube-system")["spec"]["template"]["spec"]["containers"][0][
+            "volumeMounts"
+        ][0]
+    )
+    assert c.apply(ds).action == "unchanged"
+
+
 def test_merge_keeps_foreign_keys() -> None:
     api = FakeAPIServer()
     api.put({**CM, "data": {"a": "0", "jws-kubeconfig-abcdef": "sig"}})
