@@ -14,16 +14,17 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.config.formats import FORMATS, check_dns_subdomain, check_ip, check_token, parse_cidr_list
 from kubeadm_py.config.loader import Document
 from kubeadm_py.config.schemagen import FLAVORS, schema_file_name
 from kubeadm_py.config.types import KUBEADM_GROUP, KUBELET_API, KUBEPROXY_API, V1BETA4
 from kubeadm_py.errors import ConfigError
+
+if TYPE_CHECKING:  # jsonschema is imported on first validation (keeps `config print` fast)
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
 
 MIGRATE_HINT = "run `kubeadm-py config migrate --old-config <file>` to convert it to kubeadm.k8s.io/v1beta4"
 ARGS_LIST_HINT = (
@@ -106,6 +107,8 @@ def load_schema(api_version: str, kind: str) -> dict[str, Any] | None:
 
 
 def _format_checker() -> FormatChecker:
+    from jsonschema import FormatChecker
+
     checker = FormatChecker(formats=())
     for name, check in FORMATS.items():
         checker.checks(name)(functools.partial(lambda c, v: not isinstance(v, str) or c(v) is None, check))
@@ -114,6 +117,8 @@ def _format_checker() -> FormatChecker:
 
 @functools.cache
 def validator_for(api_version: str, kind: str) -> Draft202012Validator | None:
+    from jsonschema import Draft202012Validator
+
     schema = load_schema(api_version, kind)
     if schema is None:
         return None
@@ -174,6 +179,8 @@ def _unknown_field_hint(version: str, path: str) -> str | None:
 def _schema_issues(err: ValidationError, version: str) -> Iterator[tuple[str, str, str | None]]:
     """(field path, message, hint) for one jsonschema error."""
     if err.context:  # anyOf/oneOf: report the most relevant branch failure
+        from jsonschema.exceptions import best_match
+
         inner = best_match(err.context)
         if inner is not None:
             yield from _schema_issues(inner, version)
