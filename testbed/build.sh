@@ -184,7 +184,8 @@ if [[ "${KUBEADM_PY_TESTBED_KEEP_SRC:-0}" != 1 ]]; then
 fi
 
 for c in "${COMPONENTS[@]}"; do
-  "$CACHE/bin/$c" --version 2>&1 | head -1 | sed "s/^/  $c: /" >&2 || true
+  if [[ $c == kubeadm ]]; then v=$("$CACHE/bin/$c" version -o short 2>&1); else v=$("$CACHE/bin/$c" --version 2>&1 | head -1); fi
+  echo "  $c: $v" >&2
 done
 echo "$STAMP_VERSION $K8S_VERSION" > "$STAMP"
 log "done: $CACHE"

@@ -29,6 +29,8 @@ from . import _proc, cache
 from .network import Network
 
 KEEPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keeper.py")
+#: testbed/shims: a minimal ``crictl`` over ``ctr`` (cri-tools is not in Debian bookworm)
+SHIMS = os.path.join(cache.REPO_ROOT, "testbed", "shims")
 
 #: node path -> relative dir under ``<workdir>/root``; all bind-mounted in the node
 NODE_DIRS = (
@@ -316,7 +318,7 @@ class Node:
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG",)}
         venv_bin = os.path.dirname(sys.executable)
-        env["PATH"] = ":".join([os.path.join(cache.cache_dir(), "bin"), venv_bin, DEFAULT_PATH])
+        env["PATH"] = ":".join([os.path.join(cache.cache_dir(), "bin"), SHIMS, venv_bin, DEFAULT_PATH])
         env.setdefault("HOME", "/root")
         if extra:
             env.update(extra)
@@ -327,7 +329,8 @@ class Node:
             capture: bool = True) -> subprocess.CompletedProcess:
         """Run ``argv`` inside the node's namespaces (mount, PID, UTS, network).
 
-        PATH starts with the cached v1.20.2 binaries, then this interpreter's bin dir.
+        PATH: the cached v1.20.2 binaries, testbed/shims (crictl), this interpreter's bin dir,
+        then the usual system dirs.
         The command and everything it forks are killed when ``timeout`` expires.
         """
         cmd = self._nsenter() + list(argv)
