@@ -9,7 +9,10 @@ from kubeadm_py.changes import Change
 from kubeadm_py.cluster.phasekit import CA_CERT, outputs
 from kubeadm_py.workflow.phase import Phase
 
-FLAGS = ("config", "kubeconfig", "skip-certificate-key-print", "skip-token-print")
+FLAGS = (
+    "config", "kubeconfig", "upload-certs", "certificate-key", "skip-certificate-key-print",
+    "skip-token-print",
+)  # fmt: skip
 
 
 def run_show_join_command(ctx: Any) -> list[Change]:
