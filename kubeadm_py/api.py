@@ -105,6 +105,8 @@ def build_context(workflow: str, options: Mapping[str, Any], reporter: Reporter 
         opts.setdefault("_sandbox_owned", "KUBEADM_PY_DRYRUN_DIR" not in os.environ)
     fs = HostFS(rootfs=opts.get("rootfs"), sandbox=sandbox)
     rep = reporter or NullReporter()
+    for warning in cfg.warnings:
+        rep.message(f"[config] WARNING: {warning}")
     ctx = RunContext(cfg=cfg, fs=fs, opts=opts, dry_run=dry_run, log=rep.message, kube_factory=_kube_factory)
     if wf.prepare is not None:
         wf.prepare(ctx)
