@@ -1,0 +1,87 @@
+"""``upgrade apply|node phase preflight``: the version skew policy, the static Pod manifests this
+node must have, and the ``[y/N]`` question (skipped with ``-y``, ``-f``, ``--dry-run`` or when
+standard input is not a terminal)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from kubeadm_py.changes import Change
+from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS
+from kubeadm_py.errors import KubeadmError, PreflightError
+from kubeadm_py.workflow.phase import Phase
+
+FLAGS = (
+    "config",
+    "kubeconfig",
+    "dry-run",
+    "force",
+    "yes",
+    "ignore-preflight-errors",
+    "allow-experimental-upgrades",
+    "allow-release-candidate-upgrades",
+)
+
+
+def _ask(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return True
+    sys.stdout.write(question)
+    sys.stdout.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _ignored(ctx: Any, name: str) -> bool:
+    wanted = {str(x).lower() for x in ctx.opts.get("ignore_preflight_errors") or []}
+    section = "apply" if ctx.state["upgrade"].section != "node" else "node"
+    wanted |= {
+        str(x).lower()
+        for x in ((ctx.cfg.upgrade or {}).get(section) or {}).get("ignorePreflightErrors") or []
+    }
+    return "all" in wanted or name.lower() in wanted
+
+
+def run_preflight(ctx: Any) -> list[Change]:
+    from kubeadm_py.upgrade.context import facts
+    from kubeadm_py.upgrade.policy import enforce
+
+    f = facts(ctx)
+    ctx.log("[preflight] Running pre-flight checks.")
+    ctx.log(f"[upgrade/config] Using the ClusterConfiguration from {ctx.cfg.source}")
+    ctx.log(f"[upgrade/versions] Cluster version: {f.cluster_version}")
+    ctx.log(f"[upgrade/versions] Target version: {f.target}")
+    if f.control_plane:
+        missing = [c for c in CONTROL_PLANE_COMPONENTS if not ctx.fs.exists(f"{ctx.manifests_dir}/{c}.yaml")]
+        if missing and not _ignored(ctx, "StaticPodManifest"):
+            raise PreflightError(
+                f"[preflight] StaticPodManifest: missing static Pod manifests for {', '.join(missing)} "
+                f"in {ctx.manifests_dir}",
+                hint="restore them or pass --ignore-preflight-errors=StaticPodManifest",
+            )
+    force = bool(f.settings.get("forceUpgrade"))
+    res = enforce(f.version_info(), force=force)
+    for msg in res.skippable:
+        ctx.log(
+            f"[upgrade/version] Found {'skippable' if not force else 'forced'} version skew policy "
+            f"issue: {msg}"
+        )
+    for msg in res.warnings:
+        ctx.log(f"[upgrade/version] WARNING: {msg}")
+    if f.section != "node" and not (ctx.dry_run or ctx.opts.get("yes") or force):
+        confirm: Callable[[str], bool] = ctx.state.get("confirm") or _ask
+        if not confirm(f"[upgrade] Are you sure you want to proceed with the upgrade to {f.target}? [y/N]: "):
+            raise KubeadmError("won't proceed; the user didn't answer (Y|y) in order to continue")
+    return [
+        Change("note", "run", "preflight", f"version skew policy passed: {f.cluster_version} -> {f.target}")
+    ]
+
+
+def upgrade_preflight_phase() -> Phase:
+    return Phase(
+        "preflight",
+        "Run upgrade pre-flight checks (version skew policy, static Pod manifests)",
+        run=run_preflight,
+        flags=FLAGS,
+    )

@@ -1,0 +1,155 @@
+"""The manifests an upgrade would write: the same generation code as ``init`` (version table, user
+extraArgs/extraVolumes/extraEnvs, ``--patches``), compared with the ones on disk."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS
+from kubeadm_py.manifests.pod import to_yaml
+from kubeadm_py.patches import load_patches_for
+from kubeadm_py.upgrade.policy import Version
+from kubeadm_py.upgrade.staticpods import ManifestSwap
+
+ETCD = "etcd"
+
+
+@dataclass
+class EtcdDecision:
+    upgrade: bool
+    current: str  # current image tag ("" when unknown)
+    target: str
+    reason: str
+
+
+def manifest_path(ctx: Any, component: str) -> str:
+    return f"{ctx.manifests_dir.rstrip('/')}/{component}.yaml"
+
+
+def generate(ctx: Any, components: tuple[str, ...]) -> dict[str, bytes]:
+    """New manifests for ``components`` (control plane and/or ``etcd``) from ``ctx.cfg``, patched."""
+    from kubeadm_py.manifests.controlplane import build_control_plane
+    from kubeadm_py.manifests.etcd import build_etcd
+
+    pods: dict[str, Any] = {}
+    cp = tuple(c for c in components if c != ETCD)
+    warnings: list[str] = []
+    if cp:
+        res = build_control_plane(ctx.cfg, ctx.fs, cp)
+        pods.update(res.pods)
+        warnings += res.warnings
+    if ETCD in components:
+        res = build_etcd(ctx.cfg)
+        pods.update(res.pods)
+        warnings += res.warnings
+    for w in dict.fromkeys(warnings):
+        ctx.log(f"[upgrade/staticpods] WARNING: {w}")
+    patches = load_patches_for(ctx)
+    out: dict[str, bytes] = {}
+    for comp in components:
+        pod = pods[comp]
+        if patches is not None:
+            pod = patches.apply(comp, pod, ctx.log)
+        out[comp] = to_yaml(pod).encode()
+    return out
+
+
+def current(ctx: Any, component: str) -> bytes | None:
+    data: bytes | None = ctx.fs.read_bytes(manifest_path(ctx, component))
+    return data
+
+
+def image_of(manifest: bytes | None) -> str:
+    if not manifest:
+        return ""
+    try:
+        pod = yaml.safe_load(manifest)
+        return str(pod["spec"]["containers"][0].get("image", ""))
+    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        return ""
+
+
+def tag_of(image: str) -> str:
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else ""
+
+
+def _etcd_version(tag: str) -> Version | None:
+    try:
+        return Version.parse(tag.split("-", 1)[0])
+    except Exception:  # noqa: BLE001 - an unparsable tag means "unknown"
+        return None
+
+
+def etcd_decision(ctx: Any, etcd_upgrade: bool, new_manifest: bytes | None) -> EtcdDecision:
+    """Whether to swap the etcd manifest (upstream: skip when equal, never downgrade etcd)."""
+    cur = current(ctx, ETCD)
+    cur_tag, new_tag = tag_of(image_of(cur)), tag_of(image_of(new_manifest))
+    if not ctx.cfg.local_etcd:
+        return EtcdDecision(False, cur_tag, new_tag, "external etcd")
+    if cur is None:
+        return EtcdDecision(False, cur_tag, new_tag, "no local etcd manifest on this node")
+    if not etcd_upgrade:
+        return EtcdDecision(False, cur_tag, new_tag, "--etcd-upgrade=false")
+    a, b = _etcd_version(cur_tag), _etcd_version(new_tag)
+    if a is not None and b is not None and b.key() < a.key():
+        return EtcdDecision(
+            False,
+            cur_tag,
+            new_tag,
+            f"the target etcd {new_tag} is older than the running {cur_tag}: not downgrading",
+        )
+    return EtcdDecision(True, cur_tag, new_tag, "")
+
+
+def swaps(ctx: Any, etcd_upgrade: bool) -> tuple[list[ManifestSwap], EtcdDecision]:
+    """The ordered swaps: etcd first (when it is to be upgraded), then the control plane."""
+    comps = (
+        (ETCD, *CONTROL_PLANE_COMPONENTS)
+        if ctx.cfg.local_etcd and ctx.fs.exists(manifest_path(ctx, ETCD))
+        else CONTROL_PLANE_COMPONENTS
+    )
+    new = generate(ctx, comps)
+    decision = etcd_decision(ctx, etcd_upgrade, new.get(ETCD))
+    out = []
+    if decision.upgrade:
+        out.append(ManifestSwap(ETCD, manifest_path(ctx, ETCD), new[ETCD], current(ctx, ETCD)))
+    for comp in CONTROL_PLANE_COMPONENTS:
+        out.append(ManifestSwap(comp, manifest_path(ctx, comp), new[comp], current(ctx, comp)))
+    return out, decision
+
+
+def unified_diff(old: bytes | None, new: bytes, path: str, context: int = 3) -> str:
+    a = (old or b"").decode(errors="replace").splitlines(keepends=True)
+    b = new.decode(errors="replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(a, b, fromfile=path, tofile="new manifest", n=context))
+
+
+def command_flags(manifest: bytes | None) -> dict[str, str]:
+    if not manifest:
+        return {}
+    try:
+        pod = yaml.safe_load(manifest)
+        cmd = pod["spec"]["containers"][0].get("command") or []
+    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        return {}
+    out = {}
+    for part in cmd[1:]:
+        if part.startswith("--"):
+            name, _, value = part[2:].partition("=")
+            out[name] = value
+    return out
+
+
+def flag_changes(old: bytes | None, new: bytes) -> dict[str, list[dict[str, str | None]]]:
+    """Flags added, removed and changed between two manifests' commands."""
+    a, b = command_flags(old), command_flags(new)
+    return {
+        "added": [{"flag": k, "value": b[k]} for k in b if k not in a],
+        "removed": [{"flag": k, "value": a[k]} for k in a if k not in b],
+        "changed": [{"flag": k, "from": a[k], "to": b[k]} for k in b if k in a and a[k] != b[k]],
+    }

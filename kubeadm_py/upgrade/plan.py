@@ -1,0 +1,333 @@
+"""``upgrade plan [VERSION]`` and ``upgrade diff [VERSION]``: what an upgrade would change, computed
+with the same code ``upgrade apply`` runs, without writing anything.
+
+Available versions come from the version table (:mod:`kubeadm_py.versions`): the table's patch of
+the cluster's minor when it is newer, and the table's patch of the next minor; ``VERSION`` (or
+``--kubernetes-version``) names one explicitly. There is no network lookup."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS, KUBE_SYSTEM
+from kubeadm_py.errors import KubeadmError
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.upgrade import certs, manifests
+from kubeadm_py.upgrade.context import UpgradeFacts, configure, gather
+from kubeadm_py.upgrade.policy import Version, evaluate, policy_table
+from kubeadm_py.versions import RELEASES
+
+Log = Callable[[str], None]
+
+
+def _no_log(msg: str) -> None:
+    return None
+
+
+def open_context(
+    options: Mapping[str, Any], section: str, log: Log = _no_log
+) -> tuple[RunContext, UpgradeFacts]:
+    """A read-only context on the cluster (``--kubeconfig``, ``--rootfs``) plus the gathered facts."""
+    from kubeadm_py.api import _kube_factory, config_overrides, load_config, normalize_options
+    from kubeadm_py.hostfs import HostFS
+
+    opts = normalize_options(options)
+    cfg = load_config(opts.get("config"), kind="upgrade", overrides=config_overrides(opts))
+    ctx = RunContext(
+        cfg=cfg, fs=HostFS(rootfs=opts.get("rootfs")), opts=opts, log=log, kube_factory=_kube_factory
+    )
+    return ctx, gather(ctx, section)
+
+
+def candidates(cluster_version: str) -> list[str]:
+    """Versions from the table worth offering: a newer patch of this minor, the next minor."""
+    cur = Version.parse(cluster_version)
+    out = []
+    for rel in RELEASES:
+        v = Version.parse(rel.default_patch)
+        newer_patch = v.minor == cur.minor and v.key() > cur.key()
+        if v.major == cur.major and (newer_patch or v.minor == cur.minor + 1):
+            out.append(rel.default_patch)
+    return out
+
+
+def _image_version(image: str) -> str:
+    return manifests.tag_of(image) or "-"
+
+
+def _live_image(ctx: RunContext, kind: str, name: str) -> str:
+    try:
+        obj = ctx.kube().get(kind, name, KUBE_SYSTEM)
+    except KubeadmError:
+        return ""
+    containers = (((obj or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get(
+        "containers"
+    ) or []
+    return str(containers[0].get("image", "")) if containers else ""
+
+
+def _addon(ctx: RunContext, name: str) -> dict[str, Any]:
+    from kubeadm_py.phases.upgrade_cluster import ADDONS
+
+    section, cm = ADDONS[name]
+    if name == "coredns":
+        from kubeadm_py.cluster import coredns
+        from kubeadm_py.cluster.versioned import profile_for
+
+        current = _live_image(ctx, "Deployment", "coredns")
+        target = coredns.image(ctx.cfg, profile_for(ctx.cfg.kubernetes_version))
+    else:
+        from kubeadm_py.manifests.images import kubernetes_image
+
+        current = _live_image(ctx, "DaemonSet", "kube-proxy")
+        target = kubernetes_image("kube-proxy", ctx.cfg)
+    skip = None
+    if (ctx.cfg.cluster.get(section) or {}).get("disabled"):
+        skip = f"{section}.disabled is set"
+    else:
+        try:
+            if ctx.kube().get("ConfigMap", cm, KUBE_SYSTEM) is None:
+                skip = f"ConfigMap {KUBE_SYSTEM}/{cm} is missing"
+        except KubeadmError:
+            skip = "the cluster cannot be read"
+    return {
+        "name": name,
+        "currentImage": current,
+        "targetImage": target,
+        "current": _image_version(current) if current else "-",
+        "target": _image_version(target),
+        "skipped": skip,
+    }
+
+
+def plan_for(ctx: RunContext, f: UpgradeFacts, version: str) -> dict[str, Any]:
+    """The plan of one target version (``ctx.cfg`` is replaced by the configuration at ``version``)."""
+    configure(ctx, f, version)
+    res = evaluate(f.version_info())
+    force = bool(f.settings.get("forceUpgrade"))
+    etcd_upgrade = bool(f.settings.get("etcdUpgrade", True))
+    renewal = bool(f.settings.get("certificateRenewal", True))
+    node = ctx.cfg.node_name
+    components: list[dict[str, Any]] = []
+    swaps: list[Any] = []
+    decision = None
+    if f.control_plane:
+        swaps, decision = manifests.swaps(ctx, etcd_upgrade)
+        by_name = {s.component: s for s in swaps}
+        for comp in CONTROL_PLANE_COMPONENTS:
+            s = by_name[comp]
+            cur_img, new_img = manifests.image_of(s.old), manifests.image_of(s.new)
+            components.append(
+                {
+                    "name": comp,
+                    "node": node,
+                    "current": _image_version(cur_img),
+                    "target": _image_version(new_img),
+                    "currentImage": cur_img,
+                    "targetImage": new_img,
+                    "manifestChanged": not s.unchanged,
+                    "flags": manifests.flag_changes(s.old, s.new),
+                }
+            )
+    etcd: dict[str, Any] | None = None
+    if decision is not None and ctx.cfg.local_etcd:
+        es = next((s for s in swaps if s.component == "etcd"), None)
+        etcd = {
+            "node": node,
+            "current": decision.current or "-",
+            "target": decision.target,
+            "upgrade": decision.upgrade and es is not None and not es.unchanged,
+            "reason": decision.reason or ("manifest unchanged" if es is not None and es.unchanged else ""),
+            "flags": manifests.flag_changes(es.old, es.new) if es is not None else {},
+        }
+    cert_rows: list[dict[str, Any]] = []
+    if f.control_plane:
+        for comp in ("etcd", *CONTROL_PLANE_COMPONENTS, "admin"):
+            if comp == "etcd" and not (etcd and ctx.cfg.local_etcd):
+                continue
+            for p in certs.plan_component(ctx.fs, ctx.cfg, comp, renewal):
+                cert_rows.append(
+                    {
+                        "component": comp,
+                        "name": p.name,
+                        "action": p.action,
+                        "reason": p.reason,
+                        "addsSANs": p.missing_sans,
+                    }
+                )
+    kubelets = [{"node": n, "current": v, "target": version} for n, v in sorted(f.kubelets.items())]
+    return {
+        "targetVersion": version,
+        "allowed": not res.blocking(force),
+        "policy": res.to_dict(),
+        "configChanged": f.file_cluster is not None,
+        "components": components,
+        "etcd": etcd,
+        "addons": [_addon(ctx, "coredns"), _addon(ctx, "kube-proxy")],
+        "kubelets": kubelets,
+        "certificates": cert_rows,
+    }
+
+
+def plan(options: Mapping[str, Any], log: Log = _no_log) -> dict[str, Any]:
+    """Plans for ``options["version"]`` (refused by the policy → :class:`KubeadmError`) or for every
+    candidate from the version table."""
+    ctx, f = open_context(options, "plan", log)
+    explicit = ctx.opts.get("version") or ctx.opts.get("kubernetes_version")
+    if not explicit:
+        explicit = ((ctx.cfg.upgrade or {}).get("plan") or {}).get("kubernetesVersion")
+    if explicit:
+        Version.parse(str(explicit))
+        versions = [str(explicit)]
+    else:
+        versions = candidates(f.cluster_version)
+    base_cfg = ctx.cfg
+    force = bool(f.settings.get("forceUpgrade"))
+    plans = []
+    for v in versions:
+        ctx.cfg = copy.deepcopy(base_cfg)
+        f.target = v
+        if explicit:
+            from kubeadm_py.upgrade.policy import enforce
+
+            enforce(f.version_info(), force=force)  # a refused explicit version is an error
+        elif evaluate(f.version_info()).blocking(force):
+            log(f"[upgrade/versions] not offering {v}: refused by the version skew policy")
+            continue
+        try:
+            p = plan_for(ctx, f, v)
+        except KubeadmError as e:
+            if explicit:
+                raise
+            log(f"[upgrade/versions] not offering {v}: {e}")
+            continue
+        plans.append(p)
+    return {
+        "clusterVersion": f.cluster_version,
+        "configSource": "--config ClusterConfiguration"
+        if f.file_cluster is not None
+        else "kube-system/kubeadm-config",
+        "controlPlaneNode": f.control_plane,
+        "plans": plans,
+        "rules": policy_table(),
+    }
+
+
+def diff(options: Mapping[str, Any], log: Log = _no_log) -> str:
+    """Unified diffs between this node's manifests and those the upgrade would write."""
+    ctx, f = open_context(options, "diff", log)
+    from kubeadm_py.upgrade.context import resolve_target
+
+    configure(ctx, f, resolve_target(ctx, f))
+    raw_lines = ctx.opts.get("context_lines")
+    context_lines = 3 if raw_lines is None else int(raw_lines)
+    override = {
+        "kube-apiserver": ctx.opts.get("api_server_manifest"),
+        "kube-controller-manager": ctx.opts.get("controller_manager_manifest"),
+        "kube-scheduler": ctx.opts.get("scheduler_manifest"),
+    }
+    new = manifests.generate(ctx, CONTROL_PLANE_COMPONENTS)
+    out = []
+    for comp in CONTROL_PLANE_COMPONENTS:
+        path = override[comp] or manifests.manifest_path(ctx, comp)
+        old = ctx.fs.read_bytes(path)
+        if old is None:
+            raise KubeadmError(f"cannot diff {comp}: {path} does not exist")
+        out.append(manifests.unified_diff(old, new[comp], path, context_lines))
+    return "".join(out)
+
+
+# --- text rendering --------------------------------------------------------------------------------
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def _flags_text(flags: Mapping[str, Any]) -> list[str]:
+    out = [f"+ --{a['flag']}={a['value']}" for a in flags.get("added", [])]
+    out += [f"- --{a['flag']}={a['value']}" for a in flags.get("removed", [])]
+    out += [f"~ --{a['flag']}: {a['from']} -> {a['to']}" for a in flags.get("changed", [])]
+    return out
+
+
+def render_text(result: Mapping[str, Any]) -> str:
+    lines = [
+        f"[upgrade/config] Using the ClusterConfiguration from {result['configSource']}",
+        f"[upgrade/versions] Cluster version: {result['clusterVersion']}",
+    ]
+    if not result["plans"]:
+        lines += ["", "Awesome, you're up-to-date! Enjoy! (no newer version in kubeadm-py's version table)"]
+        return "\n".join(lines) + "\n"
+    for p in result["plans"]:
+        v = p["targetVersion"]
+        lines += ["", f"Upgrade to {v}:", ""]
+        if p["kubelets"]:
+            lines.append(
+                "Components that must be upgraded manually after you have upgraded the control plane "
+                "with 'kubeadm-py upgrade apply':"
+            )
+            lines += _table(
+                [["COMPONENT", "NODE", "CURRENT", "TARGET"]]
+                + [["kubelet", k["node"], k["current"], k["target"]] for k in p["kubelets"]]
+            )
+            lines.append("")
+        lines.append("Upgrade to the latest version in the table with 'kubeadm-py upgrade apply':")
+        rows = [["COMPONENT", "NODE", "CURRENT", "TARGET", "MANIFEST"]]
+        for c in p["components"]:
+            rows.append(
+                [
+                    c["name"],
+                    c["node"],
+                    c["current"],
+                    c["target"],
+                    "changes" if c["manifestChanged"] else "same",
+                ]
+            )
+        if p["etcd"]:
+            e = p["etcd"]
+            rows.append(
+                [
+                    "etcd",
+                    e["node"],
+                    e["current"],
+                    e["target"],
+                    "changes" if e["upgrade"] else (e["reason"] or "same"),
+                ]
+            )
+        for a in p["addons"]:
+            rows.append(
+                [a["name"], "", a["current"], a["target"], f"skipped: {a['skipped']}" if a["skipped"] else ""]
+            )
+        lines += _table(rows)
+        changed = [(c["name"], _flags_text(c["flags"])) for c in p["components"]]
+        if p["etcd"]:
+            changed.append(("etcd", _flags_text(p["etcd"]["flags"])))
+        changed = [(n, fl) for n, fl in changed if fl]
+        if changed:
+            lines += [
+                "",
+                "Command-line changes of the static Pods ('kubeadm-py upgrade diff' shows the full diff):",
+            ]
+            for name, fl in changed:
+                lines.append(f"  {name}:")
+                lines += [f"    {x}" for x in fl]
+        acts = [c for c in p["certificates"] if c["action"] != "skip"]
+        if acts:
+            lines += ["", "Certificates:"]
+            for c in acts:
+                extra = f" (adds SANs {', '.join(c['addsSANs'])})" if c["addsSANs"] else ""
+                lines.append(f"  {c['action']:<8} {c['name']}{extra}")
+        for msg in p["policy"]["skippable"] + p["policy"]["warnings"]:
+            lines.append(f"WARNING: {msg}")
+        lines += [
+            "",
+            "You can now apply the upgrade by executing the following command:",
+            "",
+            f"\tkubeadm-py upgrade apply {v}",
+            "",
+        ]
+    return "\n".join(lines) + "\n"

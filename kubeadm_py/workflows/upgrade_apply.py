@@ -1,0 +1,79 @@
+"""``upgrade apply [VERSION]``: upgrade (or reconfigure) the first control-plane node and the
+cluster-wide objects, in upstream phase order (kubeadm v1.32+)."""
+
+from __future__ import annotations
+
+import inspect
+
+import typer
+
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.workflow.phase import Phase
+from kubeadm_py.workflows.base import Workflow
+
+APPLY_FLAGS = (
+    "config",
+    "kubeconfig",
+    "force",
+    "yes",
+    "certificate-renewal",
+    "etcd-upgrade",
+    "patches",
+    "ignore-preflight-errors",
+    "allow-experimental-upgrades",
+    "allow-release-candidate-upgrades",
+    "upgrade-timeout",
+)
+
+VERSION_ARGUMENT = inspect.Parameter(
+    "version",
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    default=typer.Argument(
+        None, help="The Kubernetes version to upgrade to (the current one for a configuration change)."
+    ),
+    annotation=str | None,
+)
+
+
+def phases() -> tuple[Phase, ...]:
+    from kubeadm_py.phases.upgrade_cluster import (
+        addon_phase,
+        bootstrap_token_phase,
+        post_upgrade_phase,
+        upload_config_phase,
+    )
+    from kubeadm_py.phases.upgrade_control_plane import upgrade_control_plane_phase
+    from kubeadm_py.phases.upgrade_kubelet import kubelet_config_phase
+    from kubeadm_py.phases.upgrade_preflight import upgrade_preflight_phase
+
+    return (
+        upgrade_preflight_phase(),
+        upgrade_control_plane_phase(),
+        upload_config_phase(),
+        kubelet_config_phase(),
+        bootstrap_token_phase(),
+        addon_phase(),
+        post_upgrade_phase(),
+    )
+
+
+def _prepare(ctx: RunContext) -> None:
+    from kubeadm_py.upgrade.context import prepare
+
+    prepare(ctx, "apply")
+
+
+def _skip(ctx: RunContext) -> list[str]:
+    return list(((ctx.cfg.upgrade or {}).get("apply") or {}).get("skipPhases") or [])
+
+
+WORKFLOW = Workflow(
+    name="upgrade-apply",
+    help="Upgrade your Kubernetes cluster to the specified version",
+    config_kind="upgrade",
+    phases=phases,
+    flags=APPLY_FLAGS,
+    arguments=(VERSION_ARGUMENT,),
+    prepare=_prepare,
+    skip_phases_from=_skip,
+)

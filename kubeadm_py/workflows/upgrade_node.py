@@ -1,0 +1,55 @@
+"""``upgrade node``: upgrade another control-plane node to the cluster's version (static Pods,
+kubelet configuration), or a worker node (kubelet configuration only)."""
+
+from __future__ import annotations
+
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.workflow.phase import Phase
+from kubeadm_py.workflows.base import Workflow
+
+NODE_FLAGS = (
+    "config",
+    "kubeconfig",
+    "certificate-renewal",
+    "etcd-upgrade",
+    "patches",
+    "ignore-preflight-errors",
+    "upgrade-timeout",
+    "node-name",
+)
+
+
+def phases() -> tuple[Phase, ...]:
+    from kubeadm_py.phases.upgrade_cluster import addon_phase, post_upgrade_phase
+    from kubeadm_py.phases.upgrade_control_plane import upgrade_control_plane_phase
+    from kubeadm_py.phases.upgrade_kubelet import kubelet_config_phase
+    from kubeadm_py.phases.upgrade_preflight import upgrade_preflight_phase
+
+    return (
+        upgrade_preflight_phase(),
+        upgrade_control_plane_phase(),
+        kubelet_config_phase(),
+        addon_phase(),
+        post_upgrade_phase(),
+    )
+
+
+def _prepare(ctx: RunContext) -> None:
+    from kubeadm_py.upgrade.context import prepare
+
+    prepare(ctx, "node")
+
+
+def _skip(ctx: RunContext) -> list[str]:
+    return list(((ctx.cfg.upgrade or {}).get("node") or {}).get("skipPhases") or [])
+
+
+WORKFLOW = Workflow(
+    name="upgrade-node",
+    help="Upgrade commands for a node in the cluster",
+    config_kind="upgrade",
+    phases=phases,
+    flags=NODE_FLAGS,
+    prepare=_prepare,
+    skip_phases_from=_skip,
+)
