@@ -143,8 +143,22 @@ FLAGS: dict[str, FlagSpec] = {
         _F("discovery-token-unsafe-skip-ca-verification", bool, "Join without pinning the CA (unsafe)."),
         _F("discovery-file", str, "A kubeconfig file or https URL to load cluster information from."),
         _F("tls-bootstrap-token", str, "Token used for the kubelet's TLS bootstrap."),
-        _F("certificate-renewal", bool, "Renew certificates during upgrade.", default=True),
-        _F("etcd-upgrade", bool, "Upgrade etcd.", default=True),
+        # Go-style booleans that take a value (--certificate-renewal=false), as kubeadm's.
+        _F("certificate-renewal", str, "Renew certificates during upgrade: true or false.", default="true"),
+        _F("etcd-upgrade", str, "Upgrade the local etcd: true or false.", default="true"),
         _F("yes", bool, "Perform the upgrade without asking.", short="y"),
+        _F("allow-experimental-upgrades", bool, "Allow upgrading to alpha/beta/rc versions."),
+        _F("allow-release-candidate-upgrades", bool, "Allow upgrading to release candidate versions."),
+        _F("print-config", bool, "Print the configuration that will be used in the upgrade."),
+        _F("context-lines", int, "How many lines of context in the diff.", short="c", default=3),
+        _F("api-server-manifest", str, "Path to the current kube-apiserver manifest (upgrade diff)."),
+        _F("controller-manager-manifest", str, "Path to the current kube-controller-manager manifest."),
+        _F("scheduler-manifest", str, "Path to the current kube-scheduler manifest (upgrade diff)."),
+        _F(
+            "upgrade-timeout",
+            str,
+            "How long to wait for each upgraded component, e.g. 30s "
+            "(overrides UpgradeConfiguration timeouts.upgradeManifests).",
+        ),
     ]
 }

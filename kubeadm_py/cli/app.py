@@ -18,6 +18,11 @@ SUBAPPS: dict[str, tuple[str, str, str]] = {
     "kubeconfig": ("Kubeconfig file utilities", "kubeadm_py.cli.commands.kubeconfig", "app"),
     "token": ("Manage bootstrap tokens", "kubeadm_py.cli.commands.token", "app"),
     "config": ("Manage configuration for a kubeadm cluster", "kubeadm_py.cli.commands.config", "app"),
+    "upgrade": (
+        "Upgrade your cluster smoothly to a newer version with this command",
+        "kubeadm_py.cli.commands.upgrade",
+        "app",
+    ),
 }
 # name -> (help, module, function): single commands.
 COMMANDS: dict[str, tuple[str, str, str]] = {

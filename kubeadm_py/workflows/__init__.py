@@ -9,6 +9,8 @@ from kubeadm_py.workflows.base import Workflow
 # name -> module defining WORKFLOW; imported on demand so `kubeadm-py version` stays fast.
 _MODULES = {
     "init": "kubeadm_py.workflows.init",
+    "upgrade-apply": "kubeadm_py.workflows.upgrade_apply",
+    "upgrade-node": "kubeadm_py.workflows.upgrade_node",
     "reset": "kubeadm_py.workflows.reset",
     "join": "kubeadm_py.workflows.join",
 }
