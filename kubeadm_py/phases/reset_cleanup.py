@@ -1,0 +1,367 @@
+"""``reset phase cleanup-node`` (upstream ``cmd/phases/reset/cleanupnode.go``).
+
+In order: stop the kubelet (``systemctl stop kubelet`` when PID 1 is systemd, otherwise say what
+to stop); unmount everything below ``/var/lib/kubelet`` (``unmountFlags`` honoured; the directory
+is only cleaned when that worked); stop and remove every Pod sandbox through the CRI; delete the
+contents of ``/etc/kubernetes/manifests``, ``/var/lib/kubelet``, the certificate directory, the
+etcd data directory (from ``remove-etcd-member`` or the manifest) and, with ``--cleanup-tmp-dir``,
+``/etc/kubernetes/tmp``; delete the kubeconfig files kubeadm writes. Every deletion goes through
+``ctx.fs.remove`` (``--dry-run`` lists, ``--rootfs`` maps). What reset cannot clean (CNI
+configuration, iptables/nftables/IPVS rules, ``$HOME/.kube/config``) is printed with the command
+that cleans it, and returned in ``report.outputs["manual_cleanup"]``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from kubeadm_py.changes import Change
+from kubeadm_py.constants import (
+    ADMIN_KUBECONFIG,
+    CERTIFICATES_DIR,
+    CONTROLLER_MANAGER_KUBECONFIG,
+    KUBELET_BOOTSTRAP_KUBECONFIG,
+    KUBELET_DIR,
+    KUBELET_KUBECONFIG,
+    KUBERNETES_DIR,
+    SCHEDULER_KUBECONFIG,
+    SUPER_ADMIN_KUBECONFIG,
+    TMP_DIR,
+)
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.reset_etcd import (
+    ETCD_MANIFEST,
+    _note_manual,
+    dirs_to_clean,
+    read_local_etcd,
+    reset_cert_dir,
+)
+from kubeadm_py.workflow.phase import Phase
+
+KUBECONFIG_FILES = (
+    ADMIN_KUBECONFIG,
+    SUPER_ADMIN_KUBECONFIG,
+    KUBELET_KUBECONFIG,
+    KUBELET_BOOTSTRAP_KUBECONFIG,
+    CONTROLLER_MANAGER_KUBECONFIG,
+    SCHEDULER_KUBECONFIG,
+)
+UNMOUNT_FLAGS = {"MNT_FORCE": 1, "MNT_DETACH": 2, "MNT_EXPIRE": 4, "UMOUNT_NOFOLLOW": 8}
+CNI_DIR = "/etc/cni/net.d"
+
+# What reset leaves, and exactly how to clean it by hand (also in docs/reset.md).
+MANUAL_STEPS = (
+    (
+        "iptables rules (kube-proxy iptables mode, CNI plugins)",
+        "iptables -F && iptables -t nat -F && iptables -t mangle -F && iptables -X && "
+        "ip6tables -F && ip6tables -t nat -F && ip6tables -t mangle -F && ip6tables -X",
+    ),
+    (
+        "nftables rules (kube-proxy nftables mode)",
+        "nft delete table ip kube-proxy; nft delete table ip6 kube-proxy",
+    ),
+    ("IPVS tables (kube-proxy ipvs mode)", "ipvsadm --clear"),
+)
+
+
+# --- kubelet ----------------------------------------------------------------------------------
+
+
+def _pid1_is_systemd() -> bool:
+    try:
+        return Path("/proc/1/comm").read_text().strip() == "systemd"
+    except OSError:
+        return False
+
+
+def _kubelet_pids() -> list[int]:
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        return []
+    pids = []
+    for p in psutil.process_iter(["name"]):
+        if p.info.get("name") == "kubelet":
+            pids.append(p.pid)
+    return pids
+
+
+def stop_kubelet(ctx: RunContext) -> list[Change]:
+    rootfs = ctx.fs.rootfs
+    if rootfs is not None and str(rootfs) != "/":
+        ctx.log(
+            f"[reset] --rootfs {rootfs}: not stopping this machine's kubelet service; "
+            "make sure no kubelet uses that root"
+        )
+        return []
+    if _pid1_is_systemd():
+        active = (
+            subprocess.run(
+                ["systemctl", "is-active", "--quiet", "kubelet"], capture_output=True, timeout=30
+            ).returncode
+            == 0
+        )
+        if not active:
+            ctx.log("[reset] The kubelet service is not running")
+            return []
+        if ctx.dry_run:
+            ctx.log("[reset] Would stop the kubelet service")
+            return [Change("process", "run", "kubelet", "would run: systemctl stop kubelet")]
+        ctx.log("[reset] Stopping the kubelet service")
+        r = subprocess.run(["systemctl", "stop", "kubelet"], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            ctx.log(f"[reset] WARNING: The kubelet service could not be stopped: {r.stderr.strip()}")
+            ctx.log("[reset] Please ensure kubelet is stopped manually: systemctl stop kubelet")
+            _note_manual(ctx, "stop the kubelet", "systemctl stop kubelet")
+            return []
+        return [Change("process", "run", "kubelet", "stopped: systemctl stop kubelet")]
+    pids = _kubelet_pids()
+    if pids:
+        cmd = "kill " + " ".join(map(str, pids))
+        ctx.log("[reset] WARNING: The kubelet could not be stopped by kubeadm-py: PID 1 is not systemd")
+        ctx.log(f"[reset] Please stop the kubelet (PID {', '.join(map(str, pids))}) yourself, e.g.: {cmd}")
+        _note_manual(ctx, "stop the running kubelet", cmd)
+    else:
+        ctx.log(
+            "[reset] No init system kubeadm-py can drive (PID 1 is not systemd) and no kubelet is running"
+        )
+    return []
+
+
+# --- mounts -----------------------------------------------------------------------------------
+
+
+def _unescape(field: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def mounts_below(root: str, mountinfo: str) -> list[str]:
+    """Mount points strictly below ``root`` in ``/proc/self/mountinfo`` text, deepest first."""
+    prefix = root.rstrip("/") + "/"
+    found = []
+    for line in mountinfo.splitlines():
+        parts = line.split()
+        if len(parts) > 4:
+            mp = _unescape(parts[4])
+            if mp.startswith(prefix):
+                found.append(mp)
+    return sorted(dict.fromkeys(found), key=lambda p: (-p.count("/"), p))
+
+
+def _umount(path: str, flags: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.umount2(os.fsencode(path), flags) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def unmount_flags(ctx: RunContext) -> int:
+    flags = 0
+    for name in (ctx.cfg.reset or {}).get("unmountFlags") or []:
+        flags |= UNMOUNT_FLAGS.get(str(name), 0)
+    return flags
+
+
+def unmount_kubelet_dir(ctx: RunContext) -> tuple[bool, list[Change]]:
+    """Unmount everything below the kubelet directory; (whether it may be cleaned, changes)."""
+    real = ctx.fs.real_path(KUBELET_DIR)
+    if not real.exists():
+        return True, []
+    resolved = str(real.resolve())
+    try:
+        mountinfo = Path("/proc/self/mountinfo").read_text()
+    except OSError as e:
+        ctx.log(
+            f"[reset] WARNING: cannot read /proc/self/mountinfo ({e.strerror}); not cleaning {KUBELET_DIR}"
+        )
+        return False, []
+    mounts = mounts_below(resolved, mountinfo)
+    if not mounts:
+        return True, []
+    ctx.log(
+        f'[reset] {"Would unmount" if ctx.dry_run else "Unmounting"} mounted directories in "{KUBELET_DIR}"'
+    )
+    if ctx.dry_run:
+        return True, [Change("note", "run", f"umount {m}", "would unmount") for m in mounts]
+    flags = unmount_flags(ctx)
+    changes, failed = [], []
+    for m in mounts:
+        try:
+            _umount(m, flags)
+            changes.append(Change("note", "run", f"umount {m}", "unmounted"))
+        except OSError as e:
+            failed.append(f"{m}: {e.strerror}")
+    if failed:
+        ctx.log(
+            f"[reset] WARNING: Failed to unmount mounted directories in {KUBELET_DIR}: {'; '.join(failed)}"
+        )
+        ctx.log(
+            f"[reset] Not deleting the contents of {KUBELET_DIR}; unmount them (umount -R), then reset again"
+        )
+        _note_manual(
+            ctx, f"unmount directories below {resolved}", f"umount -R {' '.join(failed_paths(failed))}"
+        )
+        return False, changes
+    return True, changes
+
+
+def failed_paths(failed: list[str]) -> list[str]:
+    return [f.split(": ", 1)[0] for f in failed]
+
+
+# --- containers -------------------------------------------------------------------------------
+
+
+def remove_pods(ctx: RunContext) -> list[Change]:
+    from kubeadm_py.phases.reset_cri import CriUnavailable, open_cri
+
+    endpoint = str((ctx.cfg.reset or {}).get("criSocket") or "")
+    manual = f"crictl --runtime-endpoint {endpoint} rmp --force --all"
+    try:
+        cri = open_cri(endpoint, ctx.fs.real_path)
+    except CriUnavailable as e:
+        ctx.log(f"[reset] {e}: no containers to remove")
+        return []
+    try:
+        pods = cri.list()
+        if not pods:
+            return []
+        if ctx.dry_run:
+            ctx.log("[reset] Would remove Kubernetes-managed containers")
+            return [Change("process", "delete", p.label, "would be stopped and removed") for p in pods]
+        ctx.log(f"[reset] Removing {len(pods)} Kubernetes-managed Pod sandboxes and their containers")
+        changes = []
+        for p in pods:
+            try:
+                cri.stop_and_remove(p)
+                changes.append(Change("process", "delete", p.label, "stopped and removed"))
+            except CriUnavailable as e:
+                ctx.log(f"[reset] WARNING: Failed to remove {p.label}: {e}")
+                _note_manual(
+                    ctx, f"remove {p.label}", f"crictl --runtime-endpoint {endpoint} rmp --force {p.id}"
+                )
+        return changes
+    except CriUnavailable as e:
+        ctx.log(f"[reset] WARNING: Failed to remove containers: {e}")
+        ctx.log(f"[reset] Please remove them manually: {manual}")
+        _note_manual(ctx, "remove the Kubernetes containers", manual)
+        return []
+    finally:
+        cri.close()
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _etcd_data_dir(ctx: RunContext) -> str | None:
+    path = f"{ctx.manifests_dir.rstrip('/')}/{ETCD_MANIFEST}"
+    text = ctx.fs.read_text(path)
+    if text is None:
+        return None
+    try:
+        return read_local_etcd(text, path).data_dir
+    except Exception:  # noqa: BLE001 - a broken manifest must not stop the cleanup
+        return None
+
+
+def clean_dir(ctx: RunContext, host_dir: str, failures: list[str]) -> list[Change]:
+    changes = []
+    for name in ctx.fs.listdir(host_dir):
+        target = f"{host_dir.rstrip('/')}/{name}"
+        try:
+            changes.append(ctx.fs.remove(target))
+        except OSError as e:
+            failures.append(f"{target}: {e.strerror or e}")
+    return changes
+
+
+def run_cleanup_node(ctx: RunContext) -> list[Change]:
+    changes: list[Change] = []
+    changes += stop_kubelet(ctx)
+    kubelet_ok, unmounted = unmount_kubelet_dir(ctx)
+    changes += unmounted
+    changes += remove_pods(ctx)
+
+    cert_dir = reset_cert_dir(ctx)
+    if cert_dir != CERTIFICATES_DIR:
+        ctx.log(f'[reset] WARNING: Cleaning a non-default certificates directory: "{cert_dir}"')
+    dirs = [ctx.manifests_dir]
+    if kubelet_ok:
+        dirs.append(KUBELET_DIR)
+    dirs.append(cert_dir)
+    extra = list(dirs_to_clean(ctx))
+    if not extra:
+        data_dir = _etcd_data_dir(ctx)
+        extra = [data_dir] if data_dir else []
+    dirs += [d for d in extra if d not in dirs]
+    opts_tmp = ctx.opts.get("cleanup_tmp_dir")
+    if opts_tmp or (opts_tmp is None and (ctx.cfg.reset or {}).get("cleanupTmpDir")):
+        dirs.append(TMP_DIR)
+
+    failures: list[str] = []
+    verb = "Would delete" if ctx.dry_run else "Deleting"
+    ctx.log(f"[reset] {verb} contents of directories: [{' '.join(dirs)}]")
+    for d in dirs:
+        changes += clean_dir(ctx, d, failures)
+    files = [f"{KUBERNETES_DIR}/{name}" for name in KUBECONFIG_FILES]
+    ctx.log(f"[reset] {verb} files: [{' '.join(files)}]")
+    for f in files:
+        try:
+            changes.append(ctx.fs.remove(f))
+        except OSError as e:
+            failures.append(f"{f}: {e.strerror or e}")
+    for failure in failures:
+        ctx.log(f"[reset] WARNING: Failed to delete {failure}")
+    if failures:
+        _note_manual(ctx, "delete what reset could not", "rm -rf " + " ".join(failed_paths(failures)))
+
+    removed = [c for c in changes if c.changed]
+    if not removed and not failures:
+        ctx.log("[reset] Nothing to remove: this node has no files, mounts or containers left from kubeadm")
+    print_leftovers(ctx)
+    # File deletions reach the report through ctx.fs; return the others (processes, mounts).
+    return [c for c in changes if c.kind not in ("file", "dir")]
+
+
+def print_leftovers(ctx: RunContext) -> None:
+    """What reset does not clean, with the command that does (upstream prints reminders)."""
+    cni = ctx.fs.listdir(CNI_DIR)
+    if cni:
+        real = ctx.fs.real_path(CNI_DIR)
+        cmd = f"rm -rf {real}/*"
+        ctx.log(
+            f"[reset] The reset process does not clean CNI configuration ({len(cni)} files in {CNI_DIR})."
+        )
+        ctx.log(f"[reset] To do so, remove them: {cmd}")
+        _note_manual(ctx, f"CNI configuration in {CNI_DIR}", cmd)
+    ctx.log(
+        "[reset] The reset process does not reset or clean up iptables rules, nftables rules or IPVS tables."
+    )
+    for what, cmd in MANUAL_STEPS:
+        ctx.log(f"[reset]   {what}: {cmd}")
+        _note_manual(ctx, what, cmd)
+    home = os.environ.get("HOME") or "/root"
+    kubeconfig = f"{home.rstrip('/')}/.kube/config"
+    if ctx.fs.exists(kubeconfig):
+        cmd = f"rm -f {ctx.fs.real_path(kubeconfig)}"
+        ctx.log(
+            f"[reset] The reset process does not clean your kubeconfig files: check {kubeconfig} "
+            f"and remove it if it points to this cluster: {cmd}"
+        )
+        _note_manual(ctx, f"kubeconfig {kubeconfig}", cmd)
+
+
+def cleanup_node_phase() -> Phase:
+    return Phase(
+        name="cleanup-node",
+        help="Run cleanup node.\n\nStop the kubelet, unmount and delete what kubeadm wrote on this node "
+        "(manifests, kubelet state, certificates, kubeconfig files, etcd data) and remove the Kubernetes "
+        "containers. CNI configuration, iptables/nftables/IPVS rules and $HOME/.kube/config are left; "
+        "reset prints how to clean them (docs/reset.md).",
+        run=run_cleanup_node,
+        flags=("cert-dir", "cri-socket", "cleanup-tmp-dir", "dry-run"),
+    )

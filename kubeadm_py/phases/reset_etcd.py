@@ -1,0 +1,195 @@
+"""``reset phase remove-etcd-member`` (upstream ``cmd/phases/reset/removeetcdmember.go``).
+
+When this node runs a local etcd (``/etc/kubernetes/manifests/etcd.yaml`` exists) its member is
+removed from the etcd cluster by peer URL, unless it is the last member or already gone, and the
+etcd data directory is handed to ``cleanup-node`` (``ctx.state["reset_dirs_to_clean"]``). The
+peer URL, client URLs and data directory come from the manifest (``--initial-advertise-peer-urls``,
+the ``kubeadm.kubernetes.io/etcd.advertise-client-urls`` annotation or ``--advertise-client-urls``,
+the ``etcd-data`` hostPath volume or ``--data-dir``). A failure to remove the member is a warning
+with the exact ``etcdctl`` command to finish by hand, as upstream: reset is best effort.
+
+Tests may put ``ctx.state["etcd_client_factory"]`` (``(ctx, endpoints) -> EtcdClient``-like).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubeadm_py.changes import Change
+from kubeadm_py.constants import ETCD_DATA_DIR
+from kubeadm_py.errors import KubeadmError
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.workflow.phase import Phase
+
+ETCD_MANIFEST = "etcd.yaml"
+DATA_VOLUME = "etcd-data"
+CLIENT_URLS_ANNOTATION = "kubeadm.kubernetes.io/etcd.advertise-client-urls"
+DEFAULT_ETCD_API_TIMEOUT = 120.0
+REACH_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class LocalEtcd:
+    """What the node's etcd manifest says about its member."""
+
+    name: str
+    peer_url: str
+    client_urls: list[str]
+    data_dir: str
+
+
+def _flags(command: list[Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for word in command:
+        w = str(word)
+        if w.startswith("--"):
+            key, _, value = w[2:].partition("=")
+            out.setdefault(key, value)
+    return out
+
+
+def read_local_etcd(text: str, path: str) -> LocalEtcd:
+    """Parse the etcd static Pod manifest text."""
+    from kubeadm_py.manifests.pod import from_yaml
+
+    pod = from_yaml(text, path)
+    if not isinstance(pod, dict):
+        raise KubeadmError(f"{path}: not a Pod manifest")
+    spec = pod.get("spec") or {}
+    containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
+    etcd = next((c for c in containers if c.get("name") == "etcd"), containers[0] if containers else None)
+    if etcd is None:
+        raise KubeadmError(f"{path}: invalid etcd pod manifest (no container)")
+    flags = _flags([*(etcd.get("command") or []), *(etcd.get("args") or [])])
+    data_dir = ""
+    for vol in spec.get("volumes") or []:
+        if isinstance(vol, dict) and vol.get("name") == DATA_VOLUME:
+            data_dir = str((vol.get("hostPath") or {}).get("path") or "")
+    data_dir = data_dir or flags.get("data-dir") or ETCD_DATA_DIR
+    peer = (flags.get("initial-advertise-peer-urls") or "").split(",")[0].strip()
+    if not peer:
+        raise KubeadmError(f"{path}: the etcd command has no --initial-advertise-peer-urls")
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    clients = str(annotations.get(CLIENT_URLS_ANNOTATION) or flags.get("advertise-client-urls") or "")
+    client_urls = [u.strip() for u in clients.split(",") if u.strip()]
+    if not client_urls:
+        raise KubeadmError(f"{path}: no etcd client URL (--advertise-client-urls)")
+    return LocalEtcd(flags.get("name", ""), peer, client_urls, data_dir)
+
+
+def etcd_api_timeout(ctx: RunContext) -> float:
+    from kubeadm_py.config.formats import parse_duration
+
+    raw = ((ctx.cfg.reset or {}).get("timeouts") or {}).get("etcdAPICall")
+    try:
+        return parse_duration(str(raw)) / 1e9 if raw else DEFAULT_ETCD_API_TIMEOUT
+    except ValueError:
+        return DEFAULT_ETCD_API_TIMEOUT
+
+
+def reset_cert_dir(ctx: RunContext) -> str:
+    return str((ctx.cfg.reset or {}).get("certificatesDir") or ctx.cfg.cert_dir).rstrip("/")
+
+
+def dirs_to_clean(ctx: RunContext) -> list[str]:
+    dirs: list[str] = ctx.state.setdefault("reset_dirs_to_clean", [])
+    return dirs
+
+
+def _client(ctx: RunContext, endpoints: list[str]) -> Any:
+    factory = ctx.state.get("etcd_client_factory")
+    if factory is not None:
+        return factory(ctx, endpoints)
+    from kubeadm_py.etcd.client import EtcdClient
+
+    client = EtcdClient.for_node(ctx.fs, reset_cert_dir(ctx), endpoints)
+    client.timeout = etcd_api_timeout(ctx)
+    client.log = ctx.log
+    return client
+
+
+def _list_members(client: Any, ctx: RunContext) -> list[Any]:
+    """The member list, waiting at most REACH_TIMEOUT: an etcd that cannot be reached that long
+    (stopped, crashed) will not come back for reset; the removal itself gets the full
+    ``etcdAPICall`` budget."""
+    full = getattr(client, "timeout", None)
+    if full is not None:
+        client.timeout = min(REACH_TIMEOUT, full)
+    try:
+        return list(client.members())
+    finally:
+        if full is not None:
+            client.timeout = full
+
+
+def manual_removal_command(ctx: RunContext, local: LocalEtcd, member_id: int | None) -> str:
+    cd = reset_cert_dir(ctx)
+    target = format(member_id, "x") if member_id else f"<ID of the member with peer URL {local.peer_url}>"
+    return (
+        f"ETCDCTL_API=3 etcdctl --endpoints <client URL of another member> --cacert {cd}/etcd/ca.crt "
+        f"--cert {cd}/etcd/healthcheck-client.crt --key {cd}/etcd/healthcheck-client.key "
+        f"member remove {target}"
+    )
+
+
+def _note_manual(ctx: RunContext, what: str, command: str) -> None:
+    outputs = ctx.state.setdefault("outputs", {})
+    outputs.setdefault("manual_cleanup", []).append({"what": what, "command": command})
+
+
+def run_remove_etcd_member(ctx: RunContext) -> list[Change]:
+    path = f"{ctx.manifests_dir.rstrip('/')}/{ETCD_MANIFEST}"
+    text = ctx.fs.read_text(path)
+    if text is None:
+        ctx.log("[reset] No etcd config found. Assuming external etcd")
+        ctx.log("[reset] Please, manually reset etcd to prevent further issues")
+        return []
+    local = read_local_etcd(text, path)
+    if local.data_dir not in dirs_to_clean(ctx):
+        dirs_to_clean(ctx).append(local.data_dir)
+    target = f"etcd member {local.name or '?'} ({local.peer_url})"
+    if ctx.dry_run:
+        ctx.log("[reset] Would remove the etcd member on this node from the etcd cluster")
+        ctx.log(f"[reset] Would delete contents of the etcd data directory: {local.data_dir}")
+        return [Change("object", "delete", target, "would be removed from the etcd cluster (not contacted)")]
+
+    member_id: int | None = None
+    try:
+        client = _client(ctx, local.client_urls)
+        members = _list_members(client, ctx)
+        me = next(
+            (m for m in members if local.peer_url.rstrip("/") in [u.rstrip("/") for u in m.peer_urls]), None
+        )
+        if me is None:
+            ctx.log(f"[reset] No etcd member with peer URL {local.peer_url}: already removed")
+            return []
+        member_id = me.id
+        if len(members) == 1:
+            ctx.log("[reset] This is the only remaining etcd member in the etcd cluster, skip removing it")
+            return []
+        # Ask the members that stay first: the removed one stops serving once the change applies.
+        others = [u.rstrip("/") for m in members if m.id != me.id for u in m.client_urls]
+        client.endpoints = list(dict.fromkeys([*others, *client.endpoints]))
+        ctx.log(f"[reset] Removing etcd member {me.name or format(me.id, 'x')} ({local.peer_url})")
+        client.remove_member(me.id)
+    except KubeadmError as e:
+        command = manual_removal_command(ctx, local, member_id)
+        ctx.log(f"[reset] WARNING: Failed to remove etcd member: {e}")
+        ctx.log(f"[reset] Please, manually remove this etcd member using etcdctl: {command}")
+        _note_manual(ctx, f"remove {target} from the etcd cluster", command)
+        return [Change("note", "unchanged", target, f"NOT removed: {e}")]
+    remaining = len(members) - 1
+    ctx.log(f"[reset] Removed {target}; {remaining} member{'s' if remaining != 1 else ''} remain")
+    return [Change("object", "delete", target, f"id {format(me.id, 'x')} removed from the etcd cluster")]
+
+
+def remove_etcd_member_phase() -> Phase:
+    return Phase(
+        name="remove-etcd-member",
+        help="Remove a local etcd member.\n\nRemove a local etcd member for a control plane node: its member "
+        "is removed from the etcd cluster by peer URL (skipped when it is the last member or already "
+        "gone) and its data directory is cleaned by cleanup-node.",
+        run=run_remove_etcd_member,
+        flags=("kubeconfig", "dry-run", "cert-dir"),
+    )

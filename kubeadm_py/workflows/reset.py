@@ -1,0 +1,52 @@
+"""The ``reset`` workflow: preflight -> remove-etcd-member -> cleanup-node (upstream
+``cmd/kubeadm/app/cmd/reset.go`` and ``cmd/phases/reset``). See docs/reset.md."""
+
+from __future__ import annotations
+
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.workflow.phase import Phase
+from kubeadm_py.workflows.base import Workflow
+
+RESET_FLAGS = (
+    "cert-dir",
+    "cleanup-tmp-dir",
+    "config",
+    "cri-socket",
+    "dry-run",
+    "force",
+    "ignore-preflight-errors",
+    "kubeconfig",
+    "skip-phases",
+)
+
+
+def phases() -> tuple[Phase, ...]:
+    from kubeadm_py.phases.preflight import preflight_phase
+    from kubeadm_py.phases.reset_cleanup import cleanup_node_phase
+    from kubeadm_py.phases.reset_etcd import remove_etcd_member_phase
+
+    return (preflight_phase("reset"), remove_etcd_member_phase(), cleanup_node_phase())
+
+
+def _prepare(ctx: RunContext) -> None:
+    """ResetConfiguration ``force`` and ``cleanupTmpDir`` act like their flags (flag wins)."""
+    reset = ctx.cfg.reset or {}
+    if ctx.opts.get("force") is None and reset.get("force"):
+        ctx.opts["force"] = True
+    if ctx.opts.get("cleanup_tmp_dir") is None and reset.get("cleanupTmpDir"):
+        ctx.opts["cleanup_tmp_dir"] = True
+
+
+def _skip_from_config(ctx: RunContext) -> list[str]:
+    return list((ctx.cfg.reset or {}).get("skipPhases") or [])
+
+
+WORKFLOW = Workflow(
+    name="reset",
+    help="Performs a best effort revert of changes made to this host by 'kubeadm init' or 'kubeadm join'",
+    config_kind="reset",
+    phases=phases,
+    flags=RESET_FLAGS,
+    prepare=_prepare,
+    skip_phases_from=_skip_from_config,
+)
