@@ -52,6 +52,12 @@ def client(server: str, ca_pem: bytes | None, token: str | None = None, timeout:
     from kubeadm_py.kube.client import KubeClient, RetryPolicy
     from kubeadm_py.kube.transport import UrllibTransport
 
+    if ca_pem is None:
+        # Deliberate (the first, not-yet-trusted read of discovery): discovery logs what it does
+        # instead of urllib3's generic warning on every request.
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     transport = UrllibTransport(server, ssl_context(ca_pem), headers, timeout=timeout)
     user = f"system:bootstrap:{token.split('.')[0]}" if token else "system:anonymous"
