@@ -268,14 +268,25 @@ def _etcd_data_dir(ctx: RunContext) -> str | None:
         return None
 
 
+def remove_tree(ctx: RunContext, target: str, failures: list[str]) -> list[Change]:
+    """Remove ``target``; a real directory (not a symlink) child by child first, so that a dry
+    run lists every file it would delete."""
+    changes: list[Change] = []
+    p = ctx.fs.read_path(target)
+    if p.is_dir() and not p.is_symlink():
+        changes += clean_dir(ctx, target, failures)
+    try:
+        changes.append(ctx.fs.remove(target))
+    except OSError as e:
+        failures.append(f"{target}: {e.strerror or e}")
+    return changes
+
+
 def clean_dir(ctx: RunContext, host_dir: str, failures: list[str]) -> list[Change]:
-    changes = []
+    """Delete the contents of ``host_dir`` (not the directory itself), as kubeadm's CleanDir."""
+    changes: list[Change] = []
     for name in ctx.fs.listdir(host_dir):
-        target = f"{host_dir.rstrip('/')}/{name}"
-        try:
-            changes.append(ctx.fs.remove(target))
-        except OSError as e:
-            failures.append(f"{target}: {e.strerror or e}")
+        changes += remove_tree(ctx, f"{host_dir.rstrip('/')}/{name}", failures)
     return changes
 
 
