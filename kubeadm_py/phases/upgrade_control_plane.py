@@ -96,7 +96,7 @@ def run_control_plane(ctx: Any) -> list[Change]:
         ),
     )
     result = machine.run(swaps)
-    extra = certs.apply_component(ctx.fs, ctx.cfg, "admin", renewal, ctx.kubeconfig_dir, ctx.log)
+    certs.apply_component(ctx.fs, ctx.cfg, "admin", renewal, ctx.kubeconfig_dir, ctx.log)
     from kubeadm_py.cluster.phasekit import outputs
 
     outputs(
@@ -105,7 +105,7 @@ def run_control_plane(ctx: Any) -> list[Change]:
         unchanged=list(result.skipped),
         backup_dir=result.backup_dir if result.upgraded else "",
     )
-    return extra
+    return []  # files written through ctx.fs are collected by the runner
 
 
 def upgrade_control_plane_phase() -> Phase:

@@ -44,22 +44,19 @@ def run_kubelet_config(ctx: Any) -> list[Change]:
         )
     new = to_yaml(kubelet_config_document(ctx, base)).encode()
     old = ctx.fs.read_bytes(path)
-    changes: list[Change] = []
     if old == new:
         ctx.log(f"[upgrade/kubelet-config] {path} is already up to date")
-        return [Change("file", "unchanged", path, "already up to date")]
+        return []
     if old is not None:
         backup_dir = f"{TMP_DIR}/kubeadm-kubelet-config{secrets.randbelow(10**9):09d}"
         ctx.fs.mkdir(TMP_DIR, 0o700)
         ctx.fs.mkdir(backup_dir, 0o700)
-        changes.append(
-            ctx.fs.write(f"{backup_dir}/{KUBELET_CONFIG_FILE}", old, PUBLIC_MODE, detail=f"backup of {path}")
-        )
+        ctx.fs.write(f"{backup_dir}/{KUBELET_CONFIG_FILE}", old, PUBLIC_MODE, detail=f"backup of {path}")
         ctx.log(f"[upgrade] Backing up kubelet config file to {backup_dir}/{KUBELET_CONFIG_FILE}")
     ctx.fs.mkdir(ctx.kubelet_dir, 0o700)
     ctx.log(f'[kubelet-start] Writing kubelet configuration to file "{path}"')
-    changes.append(ctx.fs.write(path, new, PUBLIC_MODE))
-    return changes
+    ctx.fs.write(path, new, PUBLIC_MODE)
+    return []  # files written through ctx.fs are collected by the runner
 
 
 def kubelet_config_phase() -> Phase:

@@ -183,6 +183,8 @@ def plan(options: Mapping[str, Any], log: Log = _no_log) -> dict[str, Any]:
         versions = [str(explicit)]
     else:
         versions = candidates(f.cluster_version)
+        if f.file_cluster is not None:  # a configuration change at the current version
+            versions.insert(0, str(f.stored_cluster.get("kubernetesVersion") or f.cluster_version))
     base_cfg = ctx.cfg
     force = bool(f.settings.get("forceUpgrade"))
     plans = []

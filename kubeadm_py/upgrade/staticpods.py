@@ -89,7 +89,9 @@ def _fmt(seconds: float) -> str:
 def copy_tree(fs: HostFS, src: str, dst: str) -> Change:
     """Copy a host directory (the etcd data dir) recursively; in dry-run only record it."""
     if fs.dry_run:
-        return Change("dir", "create", dst, f"would copy {src}")
+        change = Change("dir", "create", dst, f"would copy {src}")
+        fs.changes.append(change)
+        return change
     real_src, real_dst = fs.real_path(src), fs.real_path(dst)
     if not real_src.is_dir():
         raise KubeadmError(f"cannot back up {src}: not a directory")
@@ -104,7 +106,9 @@ def copy_tree(fs: HostFS, src: str, dst: str) -> Change:
 
 def restore_tree(fs: HostFS, backup: str, dst: str) -> Change:
     if fs.dry_run:
-        return Change("dir", "update", dst, f"would restore from {backup}")
+        change = Change("dir", "update", dst, f"would restore from {backup}")
+        fs.changes.append(change)
+        return change
     real_dst = fs.real_path(dst)
     if real_dst.exists():
         shutil.rmtree(real_dst)
