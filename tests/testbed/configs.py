@@ -1,6 +1,16 @@
 """kubeadm configuration documents for test-bed nodes."""
 from __future__ import annotations
 
+#: kube-proxy in a node's own network namespace cannot set the global conntrack sysctls
+#: (nf_conntrack_max: permission denied -> CrashLoopBackOff); leave them alone, as kind does.
+KUBE_PROXY_CONFIG = """apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+conntrack:
+  maxPerCore: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+"""
+
 KUBELET_CONFIG = """apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: cgroupfs
@@ -19,9 +29,11 @@ def init_config_v1beta2(
     pod_subnet: str | None = None,
     control_plane_endpoint: str | None = None,
     extra_cluster_yaml: str = "",
+    kube_proxy_config: bool = True,
 ) -> str:
     """InitConfiguration + ClusterConfiguration (kubeadm.k8s.io/v1beta2, what kubeadm v1.20 reads)
-    + a KubeletConfiguration with the settings this machine needs (cgroupfs, failSwapOn false)."""
+    + a KubeletConfiguration with the settings this machine needs (cgroupfs, failSwapOn false)
+    + (``kube_proxy_config``) a KubeProxyConfiguration that leaves the conntrack sysctls alone."""
     net = "  serviceSubnet: %s\n" % service_subnet
     if pod_subnet:
         net += "  podSubnet: %s\n" % pod_subnet
@@ -41,4 +53,4 @@ kubernetesVersion: {kubernetes_version}
 imageRepository: {image_repository}
 {cpe}networking:
 {net}{extra_cluster_yaml}---
-{KUBELET_CONFIG}"""
+{KUBELET_CONFIG}""" + ("---\n" + KUBE_PROXY_CONFIG if kube_proxy_config else "")

@@ -171,6 +171,7 @@ class Node:
         self._import = import_images
         self.cgroup_root = "/kpt-%s-%d" % (self.name, os.getpid())
         self.logdir = os.path.join(self.workdir, "logs")
+        self.control_dir = os.path.join(self.workdir, "control")  # systemctl shim <-> supervisor
         self.pid: int | None = None  # keeper, host PID view
         self._unshare: subprocess.Popen | None = None
         self._containerd: subprocess.Popen | None = None
@@ -320,6 +321,7 @@ class Node:
         venv_bin = os.path.dirname(sys.executable)
         env["PATH"] = ":".join([os.path.join(cache.cache_dir(), "bin"), SHIMS, venv_bin, DEFAULT_PATH])
         env.setdefault("HOME", "/root")
+        env["KPT_NODE_CONTROL"] = self.control_dir
         if extra:
             env.update(extra)
         return env
@@ -487,49 +489,113 @@ class Node:
 
     def supervise_kubelet(self, restart_on_change: bool = True, restart_delay: float = 2.0,
                           settle: float = 1.0) -> None:
-        """Like systemd ``Restart=always`` for kubeadm's kubelet unit, in a background thread:
-        start the kubelet once ``/var/lib/kubelet/config.yaml`` exists, restart it when it
-        exits, and (``restart_on_change``) when config.yaml / kubeadm-flags.env change
-        (standing in for kubeadm's ``systemctl restart kubelet``)."""
+        """Run the kubelet like systemd runs kubeadm's kubelet unit (enabled, ``Restart=always``),
+        in a background thread:
+
+        * start it once ``/var/lib/kubelet/config.yaml`` exists; restart it ``restart_delay`` s
+          after it exits;
+        * obey ``systemctl start|stop|restart kubelet`` run inside the node (testbed/shims/systemctl
+          is first on PATH in :meth:`run`; kubeadm v1.20 calls it in kubelet-start, kubelet-finalize
+          and reset); after ``stop`` it stays down until ``start``/``restart``;
+        * ``restart_on_change``: also restart when config.yaml, kubeadm-flags.env or
+          /etc/default/kubelet change (for tools that write them without calling systemctl).
+        """
         if self._sup_thread is not None:
             return
         self._sup_stop.clear()
         cfg = self.path("/var/lib/kubelet/config.yaml")
+        ctl = self.control_dir
+        os.makedirs(ctl, exist_ok=True)
+        state = {"wanted": True, "enabled": True}
+
+        def write_state() -> None:
+            st = "%s %s" % ("active" if self.kubelet_running() else "inactive",
+                            "enabled" if state["enabled"] else "disabled")
+            with open(os.path.join(ctl, "kubelet.state.tmp"), "w") as f:
+                f.write(st + "\n")
+            os.replace(os.path.join(ctl, "kubelet.state.tmp"), os.path.join(ctl, "kubelet.state"))
+
+        def handle_requests() -> None:
+            for fn in sorted(os.listdir(ctl)):
+                if not fn.startswith("req-") or fn.endswith(".tmp"):
+                    continue
+                rp = os.path.join(ctl, fn)
+                try:
+                    verb = open(rp).read().strip()
+                except OSError:
+                    continue
+                rc = 0
+                if verb in ("start", "restart", "try-restart", "reload-or-restart"):
+                    if verb == "try-restart" and not self.kubelet_running():
+                        pass
+                    elif verb == "start" and self.kubelet_running():
+                        pass
+                    else:
+                        state["wanted"] = True
+                        if os.path.exists(cfg):
+                            self.start_kubelet()
+                        else:  # systemd would start it and it would exit at once
+                            self.stop_kubelet()
+                elif verb == "stop":
+                    state["wanted"] = False
+                    self.stop_kubelet()
+                elif verb == "enable":
+                    state["enabled"] = True
+                elif verb == "disable":
+                    state["enabled"] = False
+                self._log_supervisor("systemctl %s kubelet -> %d" % (verb, rc))
+                os.unlink(rp)
+                with open(os.path.join(ctl, fn.replace("req-", "ack-", 1)), "w") as f:
+                    f.write("%d\n" % rc)
+                write_state()
 
         def loop() -> None:
             last_exit = 0.0
             seen_cfg_at = None
-            while not self._sup_stop.wait(0.5):
-                try:
-                    with self._kubelet_lock:
-                        if self._sup_stop.is_set():
-                            return
-                        if not os.path.exists(cfg):
-                            seen_cfg_at = None
-                            if self.kubelet_running() and restart_on_change:
-                                self.stop_kubelet()
-                            continue
-                        if seen_cfg_at is None:
-                            seen_cfg_at = time.monotonic()
-                        if time.monotonic() - seen_cfg_at < settle:
-                            continue
-                        if not self.kubelet_running():
-                            if self._kubelet is not None:
+            with open(os.path.join(ctl, "supervisor.alive"), "w") as f:
+                f.write("%d\n" % os.getpid())
+            try:
+                while not self._sup_stop.wait(0.3):
+                    try:
+                        with self._kubelet_lock:
+                            if self._sup_stop.is_set():
+                                return
+                            handle_requests()
+                            if self._kubelet is not None and self._kubelet.poll() is not None:
+                                self._log_supervisor("kubelet exited with %s" % self._kubelet.returncode)
                                 last_exit = time.monotonic()
                                 self._kubelet = None
-                            if time.monotonic() - last_exit >= restart_delay:
-                                self.start_kubelet()
-                        elif restart_on_change and self._kubelet_inputs_now() != self._kubelet_inputs:
-                            time.sleep(settle)
-                            self.start_kubelet()
-                except Exception as e:  # keep supervising
-                    with open(os.path.join(self.logdir, "supervisor.log"), "a") as f:
-                        f.write("%s supervisor error: %r\n" % (time.strftime("%H:%M:%S"), e))
+                            if not state["wanted"] or not os.path.exists(cfg):
+                                seen_cfg_at = None
+                            else:
+                                if seen_cfg_at is None:
+                                    seen_cfg_at = time.monotonic()
+                                if time.monotonic() - seen_cfg_at >= settle:
+                                    if not self.kubelet_running():
+                                        if time.monotonic() - last_exit >= restart_delay:
+                                            self.start_kubelet()
+                                    elif restart_on_change and self._kubelet_inputs_now() != self._kubelet_inputs:
+                                        time.sleep(settle)
+                                        self._log_supervisor("kubelet inputs changed; restarting")
+                                        self.start_kubelet()
+                            write_state()
+                    except Exception as e:  # keep supervising
+                        self._log_supervisor("supervisor error: %r" % (e,))
+            finally:
+                for fn in ("supervisor.alive", "kubelet.state"):
+                    try:
+                        os.unlink(os.path.join(ctl, fn))
+                    except OSError:
+                        pass
 
         # kubelets started by this thread are nsenter children with PR_SET_PDEATHSIG tied to
         # it; the keeper's death (stop()) is what finally kills everything anyway.
         self._sup_thread = threading.Thread(target=loop, name="kubelet-supervisor-" + self.name, daemon=True)
         self._sup_thread.start()
+
+    def _log_supervisor(self, msg: str) -> None:
+        with open(os.path.join(self.logdir, "supervisor.log"), "a") as f:
+            f.write("%s %s\n" % (time.strftime("%H:%M:%S"), msg))
 
     # -------------------------------------------------------------- cgroups
     @staticmethod
