@@ -81,13 +81,14 @@ def _probe(
     get: dict[str, Any] = {"path": path, "port": port, "scheme": scheme}
     if host:
         get["host"] = host
-    return {
+    probe = {
         "failureThreshold": failure,
         "httpGet": get,
         "initialDelaySeconds": initial,
         "periodSeconds": period,
         "timeoutSeconds": timeout,
     }
+    return {k: v for k, v in probe.items() if v != 0}  # Go's omitempty drops zero integers
 
 
 def liveness_probe(host: str, path: str, port: int, scheme: str) -> dict[str, Any]:
@@ -195,7 +196,17 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str_repr(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+    """Plain when possible, else double-quoted, as go-yaml v2 (sigs.k8s.io/yaml) emits strings."""
+    style = None
+    if "\n" in data:
+        style = "|"
+    elif (
+        data == ""
+        or dumper.resolve(yaml.ScalarNode, data, (True, False)) != "tag:yaml.org,2002:str"
+        or not dumper.analyze_scalar(data).allow_block_plain
+    ):
+        style = '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
 _Dumper.add_representer(str, _str_repr)
