@@ -27,7 +27,7 @@ import re
 import subprocess
 import sys
 import tarfile
-from typing import Dict, Iterable, List, Optional, Tuple
+from collections.abc import Iterable
 
 DEFAULT_REPOS = ["k8s.gcr.io", "registry.k8s.io"]
 K8S_TAG = "v1.20.2"
@@ -37,7 +37,7 @@ MTIME = 1610000000  # fixed, so archives are reproducible
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # name -> tag for every image we build
-IMAGE_TAGS: Dict[str, str] = {
+IMAGE_TAGS: dict[str, str] = {
     "kube-apiserver": K8S_TAG,
     "kube-controller-manager": K8S_TAG,
     "kube-scheduler": K8S_TAG,
@@ -51,7 +51,7 @@ class Layer:
     """Collects root filesystem entries and writes them as a tar layer."""
 
     def __init__(self) -> None:
-        self.entries: Dict[str, Tuple[tarfile.TarInfo, Optional[str]]] = {}
+        self.entries: dict[str, tuple[tarfile.TarInfo, str | None]] = {}
 
     def _info(self, name: str, type_: bytes, mode: int) -> tarfile.TarInfo:
         ti = tarfile.TarInfo(name)
@@ -81,7 +81,7 @@ class Layer:
         ti.linkname = target
         self.entries[name] = (ti, None)
 
-    def file_from_host(self, path: str, host_path: str, mode: Optional[int] = None) -> None:
+    def file_from_host(self, path: str, host_path: str, mode: int | None = None) -> None:
         name = path.strip("/")
         self._parents(name)
         st = os.stat(host_path)
@@ -104,7 +104,7 @@ class Layer:
         while True:
             seen += 1
             if seen > 40:
-                raise RuntimeError("symlink loop at %s" % path)
+                raise RuntimeError(f"symlink loop at {path}")
             parts = todo.strip("/").split("/")
             cur = ""
             redirected = False
@@ -148,7 +148,7 @@ class Layer:
                     tf.addfile(ti)
 
 
-def ldd(path: str) -> List[str]:
+def ldd(path: str) -> list[str]:
     try:
         out = subprocess.run(["ldd", path], capture_output=True, text=True, check=False).stdout
     except FileNotFoundError:
@@ -162,15 +162,17 @@ def ldd(path: str) -> List[str]:
 
 
 def base_rootfs(layer: Layer) -> None:
-    for d in ("etc", "tmp", "var", "var/run", "run", "proc", "sys", "dev", "root", "usr/local/bin", "usr/bin", "usr/sbin"):
+    for d in ("etc", "tmp", "var", "var/run", "run", "proc", "sys", "dev", "root",
+              "usr/local/bin", "usr/bin", "usr/sbin"):
         layer.dir(d, 0o1777 if d == "tmp" else 0o755)
-    layer.file_bytes("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+    layer.file_bytes("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"
+                     b"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
     layer.file_bytes("etc/group", b"root:x:0:\nnogroup:x:65534:\n")
     layer.file_bytes("etc/nsswitch.conf", b"hosts: files dns\nnetworks: files\npasswd: files\ngroup: files\n")
     layer.file_bytes("etc/hosts", b"127.0.0.1 localhost\n")
 
 
-def build_layer(name: str, cache: str) -> Tuple[Layer, dict]:
+def build_layer(name: str, cache: str) -> tuple[Layer, dict]:
     """Return the root filesystem layer and the image config's ``config`` part."""
     layer = Layer()
     base_rootfs(layer)
@@ -205,7 +207,7 @@ def build_layer(name: str, cache: str) -> Tuple[Layer, dict]:
         for tool in ("etcd", "etcdctl"):
             host = "/usr/bin/" + tool
             if not os.path.exists(host):
-                raise SystemExit("%s missing: apt-get install etcd-server etcd-client" % host)
+                raise SystemExit(f"{host} missing: apt-get install etcd-server etcd-client")
             layer.file_from_host("usr/local/bin/" + tool, host, 0o755)
             for lib in ldd(host):
                 layer.host_path(lib)
@@ -219,7 +221,7 @@ def build_layer(name: str, cache: str) -> Tuple[Layer, dict]:
     return layer, cfg
 
 
-def _blob(tf: tarfile.TarFile, data: bytes) -> Tuple[str, int]:
+def _blob(tf: tarfile.TarFile, data: bytes) -> tuple[str, int]:
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     ti = tarfile.TarInfo("blobs/sha256/" + digest.split(":", 1)[1])
     ti.size = len(data)
@@ -229,11 +231,11 @@ def _blob(tf: tarfile.TarFile, data: bytes) -> Tuple[str, int]:
     return digest, len(data)
 
 
-def image_refs(name: str, tag: str, repos: Iterable[str]) -> List[str]:
-    return ["%s/%s:%s" % (r.rstrip("/"), name, tag) for r in repos]
+def image_refs(name: str, tag: str, repos: Iterable[str]) -> list[str]:
+    return ["{}/{}:{}".format(r.rstrip("/"), name, tag) for r in repos]
 
 
-def write_archive(out_path: str, layer: Layer, cfg: dict, refs: List[str]) -> str:
+def write_archive(out_path: str, layer: Layer, cfg: dict, refs: list[str]) -> str:
     """Write the OCI archive; returns the manifest digest."""
     tmp_layer = out_path + ".layer.tmp"
     h = hashlib.sha256()
@@ -306,10 +308,10 @@ def write_archive(out_path: str, layer: Layer, cfg: dict, refs: List[str]) -> st
     return m_digest
 
 
-def build(cache: str, repos: List[str], only: Optional[List[str]] = None) -> Dict[str, List[str]]:
+def build(cache: str, repos: list[str], only: list[str] | None = None) -> dict[str, list[str]]:
     imgdir = os.path.join(cache, "images")
     os.makedirs(imgdir, exist_ok=True)
-    result: Dict[str, List[str]] = {}
+    result: dict[str, list[str]] = {}
     for name, tag in IMAGE_TAGS.items():
         if only and name not in only:
             continue
@@ -318,15 +320,15 @@ def build(cache: str, repos: List[str], only: Optional[List[str]] = None) -> Dic
         out = os.path.join(imgdir, name + ".tar")
         digest = write_archive(out, layer, cfg, refs)
         result[name] = refs
-        print("image %-24s %s  %s (%d MiB)" % (name, digest[:19], " ".join(refs),
-                                               os.path.getsize(out) >> 20), file=sys.stderr)
+        size_mib = os.path.getsize(out) >> 20
+        print(f"image {name:<24} {digest[:19]}  {' '.join(refs)} ({size_mib} MiB)", file=sys.stderr)
     with open(os.path.join(imgdir, "images.json"), "w") as f:
         json.dump({"repos": repos, "images": {n: {"tag": IMAGE_TAGS[n], "file": n + ".tar", "refs": r}
                                              for n, r in result.items()}}, f, indent=1, sort_keys=True)
     return result
 
 
-def archive_refs(path: str) -> List[str]:
+def archive_refs(path: str) -> list[str]:
     with tarfile.open(path) as tf:
         f = tf.extractfile("index.json")
         assert f is not None
@@ -334,10 +336,11 @@ def archive_refs(path: str) -> List[str]:
     return [m["annotations"]["org.opencontainers.image.ref.name"] for m in idx["manifests"]]
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["build", "list"])
-    ap.add_argument("--cache", default=os.environ.get("KUBEADM_PY_TESTBED_CACHE", "/var/cache/kubeadm-py-testbed"))
+    ap.add_argument("--cache",
+                    default=os.environ.get("KUBEADM_PY_TESTBED_CACHE", "/var/cache/kubeadm-py-testbed"))
     ap.add_argument("--repos", nargs="+", default=DEFAULT_REPOS)
     ap.add_argument("--only", nargs="*")
     a = ap.parse_args(argv)

@@ -37,7 +37,7 @@ def test_upstream_kubeadm_init_on_node(testbed_node_factory):
         out = node.kubectl("get", "node", node.name, "-o", "name", check=False)
         if out.returncode == 0 and out.stdout.strip() == "node/" + node.name:
             break
-        assert time.monotonic() < deadline, "node %s never registered: %s" % (node.name, out.stderr)
+        assert time.monotonic() < deadline, f"node {node.name} never registered: {out.stderr}"
         time.sleep(2)
 
     # the control plane runs as containers started by the kubelet
@@ -47,10 +47,10 @@ def test_upstream_kubeadm_init_on_node(testbed_node_factory):
 
     # etcd is healthy over TLS, with the certificates kubeadm generated
     pki = "/etc/kubernetes/pki/etcd"
-    h = node.run(["etcdctl", "--endpoints", "https://%s:2379" % node.address,
+    h = node.run(["etcdctl", "--endpoints", f"https://{node.address}:2379",
                   "--cacert", pki + "/ca.crt", "--cert", pki + "/healthcheck-client.crt",
                   "--key", pki + "/healthcheck-client.key", "endpoint", "health"],
                  env={"ETCDCTL_API": "3"}, timeout=60)
     assert "is healthy" in (h.stdout + h.stderr), h.stdout + h.stderr
-    print("\n[testbed] node start %.1fs, kubeadm init %.1fs, kubelet starts %d, timings %s"
-          % (t_start, t_init, node.kubelet_starts, node.timings))
+    print(f"\n[testbed] node start {t_start:.1f}s, kubeadm init {t_init:.1f}s, "
+          f"kubelet starts {node.kubelet_starts}, timings {node.timings}")

@@ -32,7 +32,7 @@ def spawn(argv: list[str], log_path: str | None = None, env: dict | None = None,
 def children_of(pid: int) -> list[int]:
     """Direct children of ``pid`` (host PID namespace view)."""
     try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
             return [int(x) for x in f.read().split()]
     except OSError:
         pass
@@ -41,7 +41,7 @@ def children_of(pid: int) -> list[int]:
         if not d.isdigit():
             continue
         try:
-            with open("/proc/%s/stat" % d) as f:
+            with open(f"/proc/{d}/stat") as f:
                 st = f.read()
             ppid = int(st.rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
@@ -59,7 +59,7 @@ def wait_for(pred, timeout: float, interval: float = 0.2, what: str = "condition
         if v:
             return v
         if time.monotonic() >= deadline:
-            raise TimeoutError("timed out after %.0fs waiting for %s" % (timeout, what))
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
 
 

@@ -41,7 +41,7 @@ def image_index() -> dict:
 
 def image_ref(name: str, repo: str = "registry.k8s.io") -> str:
     tag = image_index()["images"][name]["tag"]
-    return "%s/%s:%s" % (repo, name, tag)
+    return f"{repo}/{name}:{tag}"
 
 
 def missing() -> list[str]:
@@ -52,7 +52,7 @@ def missing() -> list[str]:
             out.append("bin/" + c)
     for i in REQUIRED_IMAGES:
         if not os.path.isfile(os.path.join(image_dir(), i + ".tar")):
-            out.append("images/%s.tar" % i)
+            out.append(f"images/{i}.tar")
     for t in HOST_TOOLS:
         if shutil.which(t) is None:
             out.append("host tool " + t)
@@ -65,6 +65,6 @@ def skip_reason() -> str | None:
         return "test bed needs root"
     m = missing()
     if m:
-        return "test bed cache %s incomplete (missing %s); run: sudo bash %s" % (
+        return "test bed cache {} incomplete (missing {}); run: sudo bash {}".format(
             cache_dir(), ", ".join(m[:6]) + (" ..." if len(m) > 6 else ""), BUILD_SCRIPT)
     return None

@@ -34,10 +34,10 @@ def init_config_v1beta2(
     """InitConfiguration + ClusterConfiguration (kubeadm.k8s.io/v1beta2, what kubeadm v1.20 reads)
     + a KubeletConfiguration with the settings this machine needs (cgroupfs, failSwapOn false)
     + (``kube_proxy_config``) a KubeProxyConfiguration that leaves the conntrack sysctls alone."""
-    net = "  serviceSubnet: %s\n" % service_subnet
+    net = f"  serviceSubnet: {service_subnet}\n"
     if pod_subnet:
-        net += "  podSubnet: %s\n" % pod_subnet
-    cpe = "controlPlaneEndpoint: %s\n" % control_plane_endpoint if control_plane_endpoint else ""
+        net += f"  podSubnet: {pod_subnet}\n"
+    cpe = f"controlPlaneEndpoint: {control_plane_endpoint}\n" if control_plane_endpoint else ""
     return f"""apiVersion: kubeadm.k8s.io/v1beta2
 kind: InitConfiguration
 localAPIEndpoint:

@@ -14,6 +14,7 @@ Fixtures:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 
@@ -54,13 +55,11 @@ def cleanup_stale_cgroups() -> None:
             continue
         for n in names:
             m = re.match(r"kpt-.*-(\d+)$", n)
-            if not m or os.path.exists("/proc/%s" % m.group(1)):
+            if not m or os.path.exists(f"/proc/{m.group(1)}"):
                 continue
             for dp, _dn, _fn in sorted(os.walk(os.path.join(hp, n)), key=lambda t: len(t[0]), reverse=True):
-                try:
+                with contextlib.suppress(OSError):
                     os.rmdir(dp)
-                except OSError:
-                    pass
 
 
 @pytest.fixture
@@ -108,8 +107,8 @@ def testbed_node_factory(testbed, request):
             if k:
                 kept.append(k)
         except Exception as e:  # keep stopping the others
-            print("[testbed] error stopping node %s: %r" % (n.name, e))
+            print(f"[testbed] error stopping node {n.name}: {e!r}")
     for net in nets:
         net.stop()
     if kept:
-        print("\n[testbed] kept logs: %s" % " ".join(kept))
+        print("\n[testbed] kept logs: {}".format(" ".join(kept)))

@@ -43,7 +43,7 @@ def main() -> int:
             subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     except Exception as e:  # report and die: the node fails to start
         with open(ready + ".tmp", "w") as f:
-            f.write("error: %s\n" % e)
+            f.write(f"error: {e}\n")
         os.replace(ready + ".tmp", ready)
         return 1
     with open(ready + ".tmp", "w") as f:

@@ -30,6 +30,11 @@ def _ip(pid: int, *args: str) -> None:
                    capture_output=True, text=True, timeout=30)
 
 
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read().strip()
+
+
 class Network:
     """A bridge in its own network namespace; ``attach()`` plugs nodes into it."""
 
@@ -62,13 +67,13 @@ class Network:
             log_path=os.path.join(self.workdir, "hub.log"))
         _proc.wait_for(lambda: os.path.exists(ready) or self._proc.poll() is not None, 30,
                        what="network hub keeper")
-        if not os.path.exists(ready) or open(ready).read().strip() != "ok":
+        if not os.path.exists(ready) or _read(ready) != "ok":
             self.stop()
-            raise RuntimeError("network hub failed to start; see %s/hub.log" % self.workdir)
+            raise RuntimeError(f"network hub failed to start; see {self.workdir}/hub.log")
         kids = _proc.wait_for(lambda: _proc.children_of(self._proc.pid), 10, what="hub keeper pid")
         self.pid = kids[0]
         _ip(self.pid, "link", "add", "br0", "type", "bridge")
-        _ip(self.pid, "addr", "add", "%s/%d" % (self.gateway, self.prefixlen), "dev", "br0")
+        _ip(self.pid, "addr", "add", f"{self.gateway}/{self.prefixlen}", "dev", "br0")
         _ip(self.pid, "link", "set", "br0", "up")
         return self
 
@@ -83,11 +88,11 @@ class Network:
         address = address or self.allocate()
         with self._lock:
             self._n += 1
-            host_end = "kv%d" % self._n
+            host_end = f"kv{self._n}"
         _ip(self.pid, "link", "add", host_end, "type", "veth", "peer", "name", "eth0",
             "netns", str(node_pid))
         _ip(self.pid, "link", "set", host_end, "master", "br0", "up")
-        _ip(node_pid, "addr", "add", "%s/%d" % (address, self.prefixlen), "dev", "eth0")
+        _ip(node_pid, "addr", "add", f"{address}/{self.prefixlen}", "dev", "eth0")
         _ip(node_pid, "link", "set", "eth0", "up")
         _ip(node_pid, "route", "add", "default", "via", self.gateway, "dev", "eth0")
         return address

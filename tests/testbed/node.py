@@ -12,6 +12,7 @@ Killing the keeper kills every process of the node, containers included.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -59,8 +60,13 @@ class NodeCommandError(subprocess.CalledProcessError):
         def tail(s: object) -> str:
             s = s if isinstance(s, str) else (s or b"").decode("utf-8", "replace")  # type: ignore[union-attr]
             return "\n".join(s.rstrip().splitlines()[-40:])
-        return "%s\n--- stdout (tail) ---\n%s\n--- stderr (tail) ---\n%s" % (
-            super().__str__(), tail(self.stdout), tail(self.stderr))
+        return (f"{super().__str__()}\n--- stdout (tail) ---\n{tail(self.stdout)}"
+                f"\n--- stderr (tail) ---\n{tail(self.stderr)}")
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read().strip()
 
 
 def _sanitize(name: str) -> str:
@@ -164,12 +170,12 @@ class Node:
         self.network = network
         self.address = address or ("127.0.0.1" if network is None else None)
         self.image_repos = list(image_repos)
-        self.sandbox_image = sandbox_image or "%s/pause:3.2" % self.image_repos[0]
+        self.sandbox_image = sandbox_image or f"{self.image_repos[0]}/pause:3.2"
         self.kubelet_extra_args = list(kubelet_extra_args)
         self.extra_binds = dict(extra_binds or {})
         self.max_lifetime = max_lifetime
         self._import = import_images
-        self.cgroup_root = "/kpt-%s-%d" % (self.name, os.getpid())
+        self.cgroup_root = f"/kpt-{self.name}-{os.getpid()}"
         self.logdir = os.path.join(self.workdir, "logs")
         self.control_dir = os.path.join(self.workdir, "control")  # systemctl shim <-> supervisor
         self.pid: int | None = None  # keeper, host PID view
@@ -216,8 +222,8 @@ class Node:
         if self.network is not None and self.address is None:
             self.address = self.network.allocate()
         with open(os.path.join(self.workdir, "hosts"), "w") as f:
-            f.write("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n%s %s\n"
-                    % (self.address, self.name))
+            f.write("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
+                    f"{self.address} {self.name}\n")
         spec_path = os.path.join(self.workdir, "keeper.json")
         ready = os.path.join(self.workdir, "keeper.ready")
         with open(spec_path, "w") as f:
@@ -238,9 +244,9 @@ class Node:
         try:
             _proc.wait_for(lambda: os.path.exists(ready) or self._unshare.poll() is not None,  # type: ignore
                            30, what="node keeper")
-            status = open(ready).read().strip() if os.path.exists(ready) else "keeper exited"
+            status = _read(ready) if os.path.exists(ready) else "keeper exited"
             if status != "ok":
-                raise RuntimeError("node %s keeper failed: %s (see %s)" % (self.name, status, self.logdir))
+                raise RuntimeError(f"node {self.name} keeper failed: {status} (see {self.logdir})")
             self.pid = _proc.wait_for(lambda: _proc.children_of(self._unshare.pid), 10,  # type: ignore
                                       what="keeper pid")[0]
             if self.network is not None:
@@ -270,10 +276,8 @@ class Node:
             self._sup_thread = None
         kept = None
         if self.pid is not None and self._alive():
-            try:
+            with contextlib.suppress(Exception):
                 self._kill_tasks()
-            except Exception:
-                pass
         self.stop_kubelet()
         if self._containerd is not None:
             _proc.terminate(self._containerd, grace=10)
@@ -306,7 +310,7 @@ class Node:
     # -------------------------------------------------------------- commands
     def _nsenter(self, net: bool = True) -> list[str]:
         if self.pid is None:
-            raise RuntimeError("node %s is not running" % self.name)
+            raise RuntimeError(f"node {self.name} is not running")
         argv = ["nsenter", "-t", str(self.pid), "-m", "-p", "-u"]
         if net and self.network is not None:
             argv.append("-n")
@@ -344,12 +348,11 @@ class Node:
         try:
             out, err = p.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             out, err = p.communicate()
-            raise NodeCommandError(-9, list(argv), out, (err or "") + "\n[timed out after %ss]" % timeout)
+            err = (err or "") + f"\n[timed out after {timeout}s]"
+            raise NodeCommandError(-9, list(argv), out, err) from None
         if check and p.returncode != 0:
             raise NodeCommandError(p.returncode, list(argv), out, err)
         return subprocess.CompletedProcess(list(argv), p.returncode, out, err)
@@ -359,20 +362,22 @@ class Node:
 
     def kubectl(self, *args: str, kubeconfig: str = "/etc/kubernetes/admin.conf", timeout: float = 60,
                 check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(["kubectl", "--kubeconfig", kubeconfig, "--request-timeout=%ds" % max(1, timeout - 5),
-                         *args], timeout=timeout, check=check)
+        req_timeout = f"--request-timeout={max(1, int(timeout) - 5)}s"
+        return self.run(["kubectl", "--kubeconfig", kubeconfig, req_timeout, *args],
+                        timeout=timeout, check=check)
 
     def ctr(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
         return self.run(["ctr", "-a", CONTAINERD_SOCK, "-n", "k8s.io", *args], timeout=timeout, check=check)
 
-    def wait_for_apiserver(self, timeout: float = 240, kubeconfig: str = "/etc/kubernetes/admin.conf") -> None:
+    def wait_for_apiserver(self, timeout: float = 240,
+                           kubeconfig: str = "/etc/kubernetes/admin.conf") -> None:
         """Wait until ``kubectl get --raw /readyz`` answers ``ok``."""
         def ok() -> bool:
             if not os.path.exists(self.path(kubeconfig)):
                 return False
             r = self.kubectl("get", "--raw", "/readyz", kubeconfig=kubeconfig, timeout=15, check=False)
             return r.returncode == 0 and r.stdout.strip() == "ok"
-        _proc.wait_for(ok, timeout, interval=2, what="kube-apiserver /readyz on node %s" % self.name)
+        _proc.wait_for(ok, timeout, interval=2, what=f"kube-apiserver /readyz on node {self.name}")
 
     # -------------------------------------------------------------- containerd
     def start_containerd(self, timeout: float = 60) -> None:
@@ -386,14 +391,16 @@ class Node:
 
         def up() -> bool:
             if self._containerd.poll() is not None:  # type: ignore[union-attr]
-                raise RuntimeError("containerd exited; see %s/containerd.log" % self.logdir)
+                raise RuntimeError(f"containerd exited; see {self.logdir}/containerd.log")
             if not os.path.exists(self.path(CONTAINERD_SOCK)):
                 return False
-            return self.run(["ctr", "-a", CONTAINERD_SOCK, "version"], check=False, timeout=10).returncode == 0
-        _proc.wait_for(up, timeout, interval=0.3, what="containerd on node %s" % self.name)
+            r = self.run(["ctr", "-a", CONTAINERD_SOCK, "version"], check=False, timeout=10)
+            return r.returncode == 0
+        _proc.wait_for(up, timeout, interval=0.3, what=f"containerd on node {self.name}")
         self.timings["containerd"] = time.monotonic() - t0
 
-    def import_images(self, archives: Iterable[str] | None = None, repos: Iterable[str] | None = None) -> None:
+    def import_images(self, archives: Iterable[str] | None = None,
+                      repos: Iterable[str] | None = None) -> None:
         """Import the cached image archives (under their names for k8s.gcr.io and registry.k8s.io),
         then tag them for every extra repository in ``repos`` / ``self.image_repos``."""
         t0 = time.monotonic()
@@ -406,7 +413,7 @@ class Node:
         for name, info in idx["images"].items():
             src = info["refs"][0]
             for r in repos:
-                dst = "%s/%s:%s" % (r.rstrip("/"), name, info["tag"])
+                dst = "{}/{}:{}".format(r.rstrip("/"), name, info["tag"])
                 if dst not in have:
                     self.ctr("images", "tag", "--force", src, dst)
         self.timings["import_images"] = time.monotonic() - t0
@@ -430,7 +437,8 @@ class Node:
 
     def kubelet_argv(self, extra_args: Sequence[str] = ()) -> list[str]:
         """The kubelet command line, as kubeadm's systemd drop-in (10-kubeadm.conf) builds it."""
-        flags_env = self._read_env_file(self.path("/var/lib/kubelet/kubeadm-flags.env"), "KUBELET_KUBEADM_ARGS")
+        flags_env = self._read_env_file(self.path("/var/lib/kubelet/kubeadm-flags.env"),
+                                        "KUBELET_KUBEADM_ARGS")
         extra_env = self._read_env_file(self.path("/etc/default/kubelet"), "KUBELET_EXTRA_ARGS")
         args = ["kubelet",
                 "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
@@ -469,8 +477,8 @@ class Node:
             self._kubelet_inputs = self._kubelet_inputs_now()
             log = os.path.join(self.logdir, "kubelet.log")
             with open(log, "a") as f:
-                f.write("\n===== %s kubelet start #%d: %s\n" % (time.strftime("%H:%M:%S"),
-                                                              self.kubelet_starts + 1, " ".join(argv)))
+                f.write(f"\n===== {time.strftime('%H:%M:%S')} kubelet start #{self.kubelet_starts + 1}: "
+                        f"{' '.join(argv)}\n")
             self._kubelet = _proc.spawn(self._nsenter() + argv, log_path=log, env=self.env())
             self._kubelet_started_at = time.monotonic()
             self.kubelet_starts += 1
@@ -509,7 +517,7 @@ class Node:
         state = {"wanted": True, "enabled": True}
 
         def write_state() -> None:
-            st = "%s %s" % ("active" if self.kubelet_running() else "inactive",
+            st = "{} {}".format("active" if self.kubelet_running() else "inactive",
                             "enabled" if state["enabled"] else "disabled")
             with open(os.path.join(ctl, "kubelet.state.tmp"), "w") as f:
                 f.write(st + "\n")
@@ -521,14 +529,13 @@ class Node:
                     continue
                 rp = os.path.join(ctl, fn)
                 try:
-                    verb = open(rp).read().strip()
+                    verb = _read(rp)
                 except OSError:
                     continue
                 rc = 0
                 if verb in ("start", "restart", "try-restart", "reload-or-restart"):
-                    if verb == "try-restart" and not self.kubelet_running():
-                        pass
-                    elif verb == "start" and self.kubelet_running():
+                    running = self.kubelet_running()
+                    if (verb == "try-restart" and not running) or (verb == "start" and running):
                         pass
                     else:
                         state["wanted"] = True
@@ -543,17 +550,17 @@ class Node:
                     state["enabled"] = True
                 elif verb == "disable":
                     state["enabled"] = False
-                self._log_supervisor("systemctl %s kubelet -> %d" % (verb, rc))
+                self._log_supervisor(f"systemctl {verb} kubelet -> {rc}")
                 os.unlink(rp)
                 with open(os.path.join(ctl, fn.replace("req-", "ack-", 1)), "w") as f:
-                    f.write("%d\n" % rc)
+                    f.write(f"{rc}\n")
                 write_state()
 
         def loop() -> None:
             last_exit = 0.0
             seen_cfg_at = None
             with open(os.path.join(ctl, "supervisor.alive"), "w") as f:
-                f.write("%d\n" % os.getpid())
+                f.write(f"{os.getpid()}\n")
             try:
                 while not self._sup_stop.wait(0.3):
                     try:
@@ -562,7 +569,7 @@ class Node:
                                 return
                             handle_requests()
                             if self._kubelet is not None and self._kubelet.poll() is not None:
-                                self._log_supervisor("kubelet exited with %s" % self._kubelet.returncode)
+                                self._log_supervisor(f"kubelet exited with {self._kubelet.returncode}")
                                 last_exit = time.monotonic()
                                 self._kubelet = None
                             if not state["wanted"] or not os.path.exists(cfg):
@@ -574,19 +581,18 @@ class Node:
                                     if not self.kubelet_running():
                                         if time.monotonic() - last_exit >= restart_delay:
                                             self.start_kubelet()
-                                    elif restart_on_change and self._kubelet_inputs_now() != self._kubelet_inputs:
+                                    elif (restart_on_change
+                                          and self._kubelet_inputs_now() != self._kubelet_inputs):
                                         time.sleep(settle)
                                         self._log_supervisor("kubelet inputs changed; restarting")
                                         self.start_kubelet()
                             write_state()
                     except Exception as e:  # keep supervising
-                        self._log_supervisor("supervisor error: %r" % (e,))
+                        self._log_supervisor(f"supervisor error: {e!r}")
             finally:
                 for fn in ("supervisor.alive", "kubelet.state"):
-                    try:
+                    with contextlib.suppress(OSError):
                         os.unlink(os.path.join(ctl, fn))
-                    except OSError:
-                        pass
 
         # kubelets started by this thread are nsenter children with PR_SET_PDEATHSIG tied to
         # it; the keeper's death (stop()) is what finally kills everything anyway.
@@ -595,7 +601,7 @@ class Node:
 
     def _log_supervisor(self, msg: str) -> None:
         with open(os.path.join(self.logdir, "supervisor.log"), "a") as f:
-            f.write("%s %s\n" % (time.strftime("%H:%M:%S"), msg))
+            f.write("{} {}\n".format(time.strftime("%H:%M:%S"), msg))
 
     # -------------------------------------------------------------- cgroups
     @staticmethod
@@ -635,10 +641,8 @@ class Node:
             while os.path.isdir(top):
                 dirs = [dp for dp, _dn, _fn in os.walk(top)]
                 for d in sorted(dirs, key=len, reverse=True):
-                    try:
+                    with contextlib.suppress(OSError):
                         os.rmdir(d)
-                    except OSError:
-                        pass
                 if not os.path.isdir(top) or time.monotonic() > deadline:
                     break
                 time.sleep(0.3)
@@ -647,7 +651,7 @@ class Node:
     def collect_logs(self, dest: str | None = None) -> str:
         """Copy logs, pod logs, manifests and kubelet config out of the work dir; returns the path."""
         base = os.environ.get("KUBEADM_PY_TESTBED_LOGS", "/var/tmp/kubeadm-py-testbed-logs")
-        dest = dest or os.path.join(base, "%s-%s" % (self.name, time.strftime("%Y%m%d-%H%M%S")))
+        dest = dest or os.path.join(base, "{}-{}".format(self.name, time.strftime("%Y%m%d-%H%M%S")))
         os.makedirs(dest, exist_ok=True)
         for rel in ("logs", "root/var/log/pods", "root/etc/kubernetes/manifests",
                     "root/var/lib/kubelet/config.yaml", "root/var/lib/kubelet/kubeadm-flags.env",
@@ -662,5 +666,5 @@ class Node:
                     shutil.copy2(src, dst)
             except OSError:
                 pass
-        print("[testbed] logs of node %s kept in %s" % (self.name, dest), file=sys.stderr)
+        print(f"[testbed] logs of node {self.name} kept in {dest}", file=sys.stderr)
         return dest

@@ -113,7 +113,7 @@ class ProcessRunner:
 
             argv = [tr_arg(a) for a in list(c.get("command") or []) + list(c.get("args") or [])]
             if not argv:
-                self.errors.append("%s/%s: no command" % (pod, c.get("name")))
+                self.errors.append("{}/{}: no command".format(pod, c.get("name")))
                 continue
             exe = argv[0]
             if "/" not in exe:
@@ -123,7 +123,7 @@ class ProcessRunner:
             for e in c.get("env") or []:
                 if "value" in e:
                     env[e["name"]] = str(e["value"])
-            log = os.path.join(self.logdir, "%s_%s.log" % (pod, c.get("name")))
+            log = os.path.join(self.logdir, "{}_{}.log".format(pod, c.get("name")))
             out.append(_Container(pod, c.get("name", "c"), argv, env, log))
         return out
 
@@ -137,7 +137,8 @@ class ProcessRunner:
         for f in files:
             p = os.path.join(self.manifest_dir, f)
             try:
-                data = open(p, "rb").read()
+                with open(p, "rb") as fh:
+                    data = fh.read()
             except OSError:
                 continue
             h = hashlib.sha256(data).hexdigest()
@@ -149,7 +150,7 @@ class ProcessRunner:
                 doc = yaml.safe_load(data) or {}
                 containers = self._containers_for(f, doc)
             except Exception as e:
-                self.errors.append("%s: %r" % (f, e))
+                self.errors.append(f"{f}: {e!r}")
                 continue
             if old:
                 self._stop_containers(old[1])
@@ -165,7 +166,7 @@ class ProcessRunner:
             for c in cs:
                 if c.proc is not None and c.proc.poll() is not None:
                     with open(c.log, "a") as f:
-                        f.write("\n[process-runner] exited with %s\n" % c.proc.returncode)
+                        f.write(f"\n[process-runner] exited with {c.proc.returncode}\n")
                     c.proc = None
                     c.restarts += 1
                     c.delay = min(self.max_delay, max(self.restart_delay, c.delay * 2))
@@ -173,11 +174,11 @@ class ProcessRunner:
                 if c.proc is None and now >= c.next_start:
                     os.makedirs(self.logdir, exist_ok=True)
                     with open(c.log, "a") as f:
-                        f.write("\n[process-runner] %s start: %s\n" % (time.strftime("%H:%M:%S"), " ".join(c.argv)))
+                        f.write(f"\n[process-runner] {time.strftime('%H:%M:%S')} start: {' '.join(c.argv)}\n")
                     try:
                         c.proc = _proc.spawn(self.prefix + c.argv, log_path=c.log, env=c.env)
                     except OSError as e:
-                        self.errors.append("%s/%s: %r" % (c.pod, c.name, e))
+                        self.errors.append(f"{c.pod}/{c.name}: {e!r}")
                         c.next_start = now + self.max_delay
 
     def _stop_containers(self, cs: list[_Container]) -> None:
@@ -213,12 +214,12 @@ class ProcessRunner:
     def running(self) -> dict[str, int]:
         """``{"<pod>/<container>": pid}`` of the processes running now."""
         with self._lock:
-            return {"%s/%s" % (c.pod, c.name): c.proc.pid for _h, cs in self.pods.values()
+            return {f"{c.pod}/{c.name}": c.proc.pid for _h, cs in self.pods.values()
                     for c in cs if c.proc is not None and c.proc.poll() is None}
 
     def restarts(self) -> dict[str, int]:
         with self._lock:
-            return {"%s/%s" % (c.pod, c.name): c.restarts for _h, cs in self.pods.values() for c in cs}
+            return {f"{c.pod}/{c.name}": c.restarts for _h, cs in self.pods.values() for c in cs}
 
     def __enter__(self) -> ProcessRunner:
         return self.start()
