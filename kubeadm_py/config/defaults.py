@@ -254,18 +254,28 @@ def dynamic_cluster(doc: Doc) -> None:
     doc["kubernetesVersion"] = resolve_kubernetes_version(str(doc.get("kubernetesVersion") or ""))
 
 
-def _dynamic_node_registration(doc: Doc, probe: Probe, control_plane: bool) -> None:
+def _default_taints(version: str) -> list[Doc]:
+    """The control-plane taints kubeadm registers by default for ``version`` (``master`` before
+    v1.24, both during the rename, ``control-plane`` after)."""
+    if not version:
+        return [dict(CONTROL_PLANE_TAINT)]
+    from kubeadm_py.cluster.versioned import profile_for
+
+    return [dict(t) for t in profile_for(version).default_taints]
+
+
+def _dynamic_node_registration(doc: Doc, probe: Probe, control_plane: bool, version: str = "") -> None:
     nr = _sub(doc, "nodeRegistration")
     if not nr.get("name"):
         nr["name"] = probe.hostname().lower()
     if not nr.get("criSocket"):
         nr["criSocket"] = probe.cri_socket()
     if control_plane and nr.get("taints") is None:
-        nr["taints"] = [dict(CONTROL_PLANE_TAINT)]
+        nr["taints"] = _default_taints(version)
 
 
-def dynamic_init(doc: Doc, probe: Probe) -> None:
-    _dynamic_node_registration(doc, probe, control_plane=True)
+def dynamic_init(doc: Doc, probe: Probe, version: str = "") -> None:
+    _dynamic_node_registration(doc, probe, control_plane=True, version=version)
     endpoint = _sub(doc, "localAPIEndpoint")
     if not endpoint.get("advertiseAddress"):
         endpoint["advertiseAddress"] = probe.advertise_address()
@@ -274,9 +284,9 @@ def dynamic_init(doc: Doc, probe: Probe) -> None:
             token["token"] = random_token()
 
 
-def dynamic_join(doc: Doc, probe: Probe) -> None:
+def dynamic_join(doc: Doc, probe: Probe, version: str = "") -> None:
     cp = doc.get("controlPlane")
-    _dynamic_node_registration(doc, probe, control_plane=isinstance(cp, dict))
+    _dynamic_node_registration(doc, probe, control_plane=isinstance(cp, dict), version=version)
     if isinstance(cp, dict):
         endpoint = _sub(cp, "localAPIEndpoint")
         if not endpoint.get("advertiseAddress"):

@@ -367,9 +367,9 @@ def build_config(
                 exc.message.split(": ", 1)[-1], source=src, field="kubernetesVersion", hint=exc.hint
             ) from None
         if "init" in docs:
-            d.dynamic_init(docs["init"], host)
+            d.dynamic_init(docs["init"], host, str(docs["cluster"].get("kubernetesVersion", "")))
         if "join" in docs:
-            d.dynamic_join(docs["join"], host)
+            d.dynamic_join(docs["join"], host, str(docs["cluster"].get("kubernetesVersion", "")))
         if "reset" in docs:
             d.dynamic_reset(docs["reset"], host)
         warnings.extend(getattr(host, "warnings", []))

@@ -153,7 +153,7 @@ def ensure_kubeconfig(
             hint="'kubeadm-py certs generate-csr' writes its key and CSR",
         )
     log(f'[kubeconfig] Writing "{spec.file}" kubeconfig file')
-    profile = client_profile(spec.client_name(_node(cfg, spec)), spec.orgs)
+    profile = client_profile(spec.client_name(_node(cfg, spec)), spec.orgs_for(cfg.kubernetes_version))
     doc = new_client_doc(cfg, server, profile, ca_cert, ca_key, st)
     return [
         fs.write(

@@ -32,9 +32,35 @@ class KubeconfigSpec:
     renewable: bool  # `certs renew <file>` target (kubelet.conf is rotated by the kubelet)
     join: bool  # written by a joining control plane
     flags: tuple[str, ...] = _FLAGS
+    # Versioned facts: the first Kubernetes minor that has this file, and the organisations the
+    # client certificate had before a given minor ((minor, orgs) pairs, oldest first).
+    since: tuple[int, int] | None = None
+    orgs_before: tuple[tuple[tuple[int, int], tuple[str, ...]], ...] = ()
 
     def client_name(self, node_name: str) -> str:
         return self.client.replace("{node}", node_name)
+
+    def applies_to(self, version: str) -> bool:
+        return self.since is None or _minor(version) >= self.since
+
+    def orgs_for(self, version: str) -> tuple[str, ...]:
+        minor = _minor(version)
+        for before, orgs in self.orgs_before:
+            if minor < before:
+                return orgs
+        return self.orgs
+
+
+def _minor(version: str) -> tuple[int, int]:
+    from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, parse_version
+
+    major, minor, _ = parse_version(version or DEFAULT_KUBERNETES_VERSION)
+    return (major, minor)
+
+
+# kubeadm v1.29 moved admin.conf from system:masters to kubeadm:cluster-admins (bound to
+# cluster-admin by a ClusterRoleBinding) and added super-admin.conf for system:masters.
+SUPER_ADMIN_SINCE = (1, 29)
 
 
 KUBECONFIGS: tuple[KubeconfigSpec, ...] = (
@@ -47,6 +73,7 @@ KUBECONFIGS: tuple[KubeconfigSpec, ...] = (
         CONTROL_PLANE,
         True,
         True,
+        orgs_before=((SUPER_ADMIN_SINCE, (C.SYSTEM_PRIVILEGED_GROUP,)),),
     ),
     KubeconfigSpec(
         "super-admin",
@@ -57,6 +84,7 @@ KUBECONFIGS: tuple[KubeconfigSpec, ...] = (
         CONTROL_PLANE,
         True,
         False,
+        since=SUPER_ADMIN_SINCE,
     ),
     KubeconfigSpec(
         "kubelet",

@@ -34,6 +34,7 @@ def kubeconfig_child(spec: KubeconfigSpec) -> Phase:
         flags=spec.flags,
         requires=(CA_REQUIREMENT,),
         provides=(f"kubeconfig/{spec.name}",),
+        run_if=None if spec.since is None else (lambda ctx: spec.applies_to(ctx.cfg.kubernetes_version)),
         extra={"kubeconfig": spec},
     )
 

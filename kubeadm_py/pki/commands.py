@@ -5,66 +5,25 @@ documents of ``--config``; ``cert_dir`` overrides certificatesDir."""
 
 from __future__ import annotations
 
-import copy
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.changes import Change
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import KUBERNETES_DIR
 from kubeadm_py.hostfs import HostFS
 
+if TYPE_CHECKING:
+    from kubeadm_py.config.resolve import Kind
+
 Log = Callable[[str], None]
 
-DEFAULT_CLUSTER: dict[str, Any] = {
-    "networking": {"serviceSubnet": "10.96.0.0/12", "dnsDomain": "cluster.local"},
-    "certificatesDir": "/etc/kubernetes/pki",
-    "apiServer": {},
-    "etcd": {"local": {"dataDir": "/var/lib/etcd"}},
-    "encryptionAlgorithm": "RSA-2048",
-    "certificateValidityPeriod": "8760h0m0s",
-    "caCertificateValidityPeriod": "87600h0m0s",
-    "controlPlaneEndpoint": "",
-    "clusterName": "kubernetes",
-}
-DEFAULT_INIT: dict[str, Any] = {
-    "localAPIEndpoint": {"advertiseAddress": "", "bindPort": 6443},
-    "nodeRegistration": {"name": ""},
-}
 
+def load_config(config: str | None = None, cert_dir: str | None = None, kind: Kind = "init") -> KubeadmConfig:
+    from kubeadm_py.config.resolve import build_config
 
-def _fallback_config(config: str | None) -> KubeadmConfig:
-    cluster = copy.deepcopy(DEFAULT_CLUSTER)
-    init = copy.deepcopy(DEFAULT_INIT)
-    if config:
-        from kubeadm_py.config.loader import load
-
-        for doc in load(config):
-            body = getattr(doc, "body", None) or getattr(doc, "data", None) or {}
-            kind = getattr(doc, "kind", None) or body.get("kind")
-            target = (
-                cluster if kind == "ClusterConfiguration" else init if kind == "InitConfiguration" else None
-            )
-            if target is None:
-                continue
-            for k, v in body.items():
-                if k in ("apiVersion", "kind"):
-                    continue
-                if isinstance(v, dict) and isinstance(target.get(k), dict):
-                    target[k] = {**target[k], **v}
-                else:
-                    target[k] = v
-    return KubeadmConfig(cluster=cluster, init=init, source=config or "<defaults>")
-
-
-def load_config(config: str | None = None, cert_dir: str | None = None, kind: str = "init") -> KubeadmConfig:
-    try:
-        from kubeadm_py.config.resolve import build_config
-    except ImportError:
-        cfg = _fallback_config(config)
-    else:
-        cfg = build_config(kind, config=config)
+    cfg = build_config(kind, config=config)
     if cert_dir:
         cfg.cluster["certificatesDir"] = cert_dir
     return cfg

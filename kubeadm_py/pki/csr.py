@@ -61,6 +61,8 @@ def generate_csrs(fs: HostFS, cfg: KubeadmConfig, kubeconfig_dir: str, log: Log 
         out.append(fs.write(csr_path, encode_csr(csr), CSR_MODE, detail="certificate signing request"))
         log(f"[certs] Generating CSR for {spec.name} instead of certificate")
     for k in KUBECONFIGS:
+        if not k.applies_to(cfg.kubernetes_version):
+            continue
         path = host_join(kubeconfig_dir, k.file)
         csr_path = f"{path}.csr"
         if fs.exists(path) or fs.exists(csr_path):
@@ -68,7 +70,7 @@ def generate_csrs(fs: HostFS, cfg: KubeadmConfig, kubeconfig_dir: str, log: Log 
             continue
         key = keys.generate_key(st.algorithm)
         cn = k.client_name(cfg.node_name)
-        csr = new_csr(Profile(cn=cn, orgs=k.orgs), key)
+        csr = new_csr(Profile(cn=cn, orgs=k.orgs_for(cfg.kubernetes_version)), key)
         server = build.endpoint(cfg, k.endpoint)
         cluster = build.cluster_name(cfg)
         doc = build.document(

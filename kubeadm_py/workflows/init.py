@@ -104,6 +104,20 @@ def _token_overrides(opts: dict[str, Any]) -> dict[str, Any]:
     return {"init.bootstrapTokens": [entry]}
 
 
+def _init_kube_client(ctx: RunContext) -> Any:
+    """init's client: the admin.conf client, with admin.conf's group bound to cluster-admin first."""
+    from kubeadm_py.cluster.adminbinding import ensure_admin_binding
+    from kubeadm_py.kube.factory import client_for
+
+    client = client_for(ctx)
+    ensure_admin_binding(ctx, client)
+    return client
+
+
+def _prepare(ctx: RunContext) -> None:
+    ctx.kube_factory = _init_kube_client
+
+
 def _skip_from_config(ctx: RunContext) -> list[str]:
     return list((ctx.cfg.init or {}).get("skipPhases") or [])
 
@@ -115,5 +129,6 @@ WORKFLOW = Workflow(
     phases=phases,
     flags=INIT_FLAGS,
     extra_overrides=_token_overrides,
+    prepare=_prepare,
     skip_phases_from=_skip_from_config,
 )

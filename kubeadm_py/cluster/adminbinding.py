@@ -1,0 +1,45 @@
+"""The ``kubeadm:cluster-admins`` ClusterRoleBinding (kubeadm v1.29+).
+
+Since v1.29 admin.conf authenticates as group ``kubeadm:cluster-admins`` instead of
+``system:masters``; init binds that group to ``cluster-admin`` before using admin.conf, falling
+back to super-admin.conf (``system:masters``) when admin.conf is not yet allowed to create the
+binding (upstream ``phases/kubeconfig.EnsureAdminClusterRoleBinding``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeadm_py.constants import CLUSTER_ADMINS_GROUP, SUPER_ADMIN_KUBECONFIG, host_join
+from kubeadm_py.kube.client import ForbiddenError, KubeClient
+from kubeadm_py.kubeconfig.specs import SUPER_ADMIN_SINCE
+from kubeadm_py.versions import parse_version
+
+BINDING = {
+    "apiVersion": "rbac.authorization.k8s.io/v1",
+    "kind": "ClusterRoleBinding",
+    "metadata": {"name": CLUSTER_ADMINS_GROUP},
+    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": CLUSTER_ADMINS_GROUP}],
+}
+
+
+def needed(version: str) -> bool:
+    return parse_version(version)[:2] >= SUPER_ADMIN_SINCE
+
+
+def ensure_admin_binding(ctx: Any, client: KubeClient) -> None:
+    """Make sure admin.conf's group is bound to cluster-admin; a no-op before v1.29."""
+    if not needed(ctx.cfg.kubernetes_version):
+        return
+    try:
+        client.apply(BINDING)
+        return
+    except ForbiddenError:
+        pass
+    super_admin = host_join(ctx.kubeconfig_dir, SUPER_ADMIN_KUBECONFIG)
+    ctx.log(
+        f"[kubeconfig] admin.conf may not create the {CLUSTER_ADMINS_GROUP} binding yet; using {super_admin}"
+    )
+    su = KubeClient.from_kubeconfig(str(ctx.fs.read_path(super_admin)), display_path=super_admin)
+    change = su.apply(BINDING)
+    client.changes.append(change)
