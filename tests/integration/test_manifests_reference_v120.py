@@ -274,6 +274,10 @@ def test_kubelet_files_match_reference(name, tmp_path, kubeadm_binary):
         "--container-runtime=remote --container-runtime-endpoint=/run/containerd/containerd.sock" in our_env
     )
     assert ("--hostname-override=node1" in our_env) is (socket.gethostname().lower() != "node1")
+    # byte-identical config.yaml (componentconfigs serialises the zero values upstream writes)
+    assert (our_root / "var/lib/kubelet/config.yaml").read_text() == (
+        ref_root / "var/lib/kubelet/config.yaml"
+    ).read_text()
     ours = yaml.safe_load((our_root / "var/lib/kubelet/config.yaml").read_text())
     ref = yaml.safe_load((ref_root / "var/lib/kubelet/config.yaml").read_text())
     # Everything we write equals the reference; what only the reference has are Go zero values

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubeadm_py.kubelet.config import dns_ip, healthz_url, kubeadm_kubelet_defaults
+from kubeadm_py.kubelet.config import cluster_kubelet_config, healthz_url
 from kubeadm_py.kubelet.flags import kubeadm_flags_env, parse_flags_env
 
 from .helpers import make_cfg
@@ -81,16 +81,16 @@ def test_kubelet_config_defaults():
         },
     )
     warnings: list[str] = []
-    doc = kubeadm_kubelet_defaults(cfg, systemd_resolved=True, warn=warnings.append)
+    doc = cluster_kubelet_config(cfg, systemd_resolved=True, warn=warnings.append)
     assert doc["clusterDNS"] == ["10.100.0.10"]
     assert doc["clusterDomain"] == "corp.local"
     assert doc["staticPodPath"] == "/etc/kubernetes/manifests"
     assert doc["authentication"] == {
         "x509": {"clientCAFile": "/etc/kubernetes/pki/ca.crt"},
         "anonymous": {"enabled": False},
-        "webhook": {"enabled": True},
+        "webhook": {"enabled": True, "cacheTTL": "0s"},
     }
-    assert doc["authorization"] == {"mode": "Webhook"}
+    assert doc["authorization"]["mode"] == "Webhook"
     assert doc["cgroupDriver"] == "systemd"
     assert doc["resolvConf"] == "/run/systemd/resolve/resolv.conf"
     assert doc["rotateCertificates"] is True
@@ -100,11 +100,6 @@ def test_kubelet_config_defaults():
 
 
 def test_kubelet_config_1_20_leaves_cgroup_driver():
-    doc = kubeadm_kubelet_defaults(make_cfg("v1.20.2"))
+    doc = cluster_kubelet_config(make_cfg("v1.20.2"))
     assert "cgroupDriver" not in doc and "resolvConf" not in doc
 
-
-def test_dns_ip():
-    assert dns_ip("10.96.0.0/12") == "10.96.0.10"
-    assert dns_ip("fd00:10:96::/112,10.96.0.0/12") == "fd00:10:96::a"
-    assert dns_ip("bogus") == "10.96.0.10"
