@@ -50,6 +50,11 @@ def run_preflight(ctx: Any) -> list[Change]:
     f = facts(ctx)
     ctx.log("[preflight] Running pre-flight checks.")
     ctx.log(f"[upgrade/config] Using the ClusterConfiguration from {ctx.cfg.source}")
+    if f.file_cluster is not None:
+        ctx.log(
+            "[upgrade/config] The ClusterConfiguration given with --config replaces the one stored in "
+            "kube-system/kubeadm-config (a configuration change)"
+        )
     ctx.log(f"[upgrade/versions] Cluster version: {f.cluster_version}")
     ctx.log(f"[upgrade/versions] Target version: {f.target}")
     if f.control_plane:
