@@ -225,3 +225,51 @@ def test_upgrade_node_on_a_worker_writes_only_the_kubelet_config(node: Node, wai
     assert backup.read_text() == "kind: KubeletConfiguration\nold: true\n"
     assert waiter.calls == []
     assert next(o for o in report.phases if o.path == "control-plane").status == "unchanged"
+
+
+def test_single_phase_takes_the_version_from_the_upgrade_configuration(
+    node: Node, waiter: FakeWaiter, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "upgrade.yaml"
+    cfg.write_text(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: UpgradeConfiguration\n"
+        "apply:\n  kubernetesVersion: v1.31.14\n"
+    )
+    report = api.run(
+        "upgrade-apply", phases=["control-plane"], rootfs=str(node.root), options={"config": str(cfg)}
+    )
+    assert [o.path for o in report.phases] == ["control-plane"]
+    assert "kube-scheduler:v1.31.14" in node.manifest("kube-scheduler")
+    # only the selected phase ran: the stored configuration is still the old one
+    assert yaml.safe_load(node.stored_cluster())["kubernetesVersion"] == BASE_VERSION
+
+
+def test_upgrade_node_on_a_control_plane_follows_the_stored_version(node: Node, waiter: FakeWaiter) -> None:
+    api.run("upgrade-apply", rootfs=str(node.root), options={"version": "v1.31.14", "yes": True})
+    waiter.calls.clear()
+    report = api.run("upgrade-node", rootfs=str(node.root), options={})
+    # already at the stored version: nothing to swap, nothing waited for
+    assert waiter.calls == []
+    assert sorted(report.outputs["unchanged"]) == [
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+    ]
+    assert report.outputs["version"] == "v1.31.14"
+
+
+def test_cli_dry_run_prints_the_manifest_diff(
+    node: Node, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kubeadm_py.cli.main import main
+
+    cfg = config_change(node, tmp_path, arg=("audit-log-maxage", "7"))
+    before = node.manifest("kube-apiserver")
+    code = main(
+        ["upgrade", "apply", BASE_VERSION, "--config", str(cfg), "--rootfs", str(node.root), "--dry-run"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "+    - --audit-log-maxage=7" in out
+    assert node.manifest("kube-apiserver") == before
