@@ -337,7 +337,8 @@ class Node:
 
         PATH: the cached v1.20.2 binaries, testbed/shims (crictl), this interpreter's bin dir,
         then the usual system dirs.
-        The command and everything it forks are killed when ``timeout`` expires.
+        The command and everything it forks are killed when ``timeout`` expires (returncode -9,
+        :class:`NodeCommandError` if ``check``).
         """
         cmd = self._nsenter() + list(argv)
         p = subprocess.Popen(cmd, env=self.env(env), cwd=cwd, text=True,
@@ -352,7 +353,9 @@ class Node:
                 os.killpg(p.pid, signal.SIGKILL)
             out, err = p.communicate()
             err = (err or "") + f"\n[timed out after {timeout}s]"
-            raise NodeCommandError(-9, list(argv), out, err) from None
+            if check:
+                raise NodeCommandError(-9, list(argv), out, err) from None
+            return subprocess.CompletedProcess(list(argv), -9, out, err)
         if check and p.returncode != 0:
             raise NodeCommandError(p.returncode, list(argv), out, err)
         return subprocess.CompletedProcess(list(argv), p.returncode, out, err)
