@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,7 @@ class Network:
                  workdir: str | None = None, max_lifetime: float = 3600) -> None:
         self.name = name
         self.subnet = ipaddress.ip_network(subnet)
+        self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="kpt-net-")
         self.max_lifetime = max_lifetime
         self._hosts = self.subnet.hosts()
@@ -102,6 +104,8 @@ class Network:
             _proc.terminate(self._proc, grace=0.1)
             self._proc = None
         self.pid = None
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> Network:
         return self.start()
