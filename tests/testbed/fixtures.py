@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 
 import pytest
 
@@ -62,6 +63,29 @@ def cleanup_stale_cgroups() -> None:
                     os.rmdir(dp)
 
 
+def cleanup_stale_workdirs() -> None:
+    """Remove node work dirs whose owning test process is gone (e.g. a killed session)."""
+    base = os.environ.get("KUBEADM_PY_TESTBED_WORKDIR", "/var/tmp/kubeadm-py-testbed")
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for n in names:
+        d = os.path.join(base, n)
+        try:
+            with open(os.path.join(d, "owner.pid")) as f:
+                pid = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def cleanup_stale() -> None:
+    cleanup_stale_cgroups()
+    cleanup_stale_workdirs()
+
+
 @pytest.fixture
 def testbed() -> str:
     reason = cache.skip_reason()
@@ -80,7 +104,7 @@ def testbed_network(testbed, request):
 
 @pytest.fixture
 def testbed_node_factory(testbed, request):
-    cleanup_stale_cgroups()
+    cleanup_stale()
     nodes: list[Node] = []
     nets: list[Network] = []
 

@@ -162,6 +162,7 @@ class Node:
         extra_binds: Mapping[str, str] | None = None,
         max_lifetime: float = 1800,
         import_images: bool = True,
+        images: Sequence[str] | None = None,
     ) -> None:
         self.name = _sanitize(name)
         base = os.environ.get("KUBEADM_PY_TESTBED_WORKDIR", "/var/tmp/kubeadm-py-testbed")
@@ -175,6 +176,7 @@ class Node:
         self.extra_binds = dict(extra_binds or {})
         self.max_lifetime = max_lifetime
         self._import = import_images
+        self.images = list(images) if images is not None else None  # None: every cached image
         self.cgroup_root = f"/kpt-{self.name}-{os.getpid()}"
         self.logdir = os.path.join(self.workdir, "logs")
         self.control_dir = os.path.join(self.workdir, "control")  # systemctl shim <-> supervisor
@@ -217,6 +219,8 @@ class Node:
             _active.add(self.workdir)
         self._registered = True
         os.makedirs(self.logdir, exist_ok=True)
+        with open(os.path.join(self.workdir, "owner.pid"), "w") as f:  # for stale clean-up
+            f.write(f"{os.getpid()}\n")
         for src, _dst in self._binds():
             os.makedirs(src, exist_ok=True)
         if self.network is not None and self.address is None:
@@ -407,13 +411,19 @@ class Node:
         """Import the cached image archives (under their names for k8s.gcr.io and registry.k8s.io),
         then tag them for every extra repository in ``repos`` / ``self.image_repos``."""
         t0 = time.monotonic()
-        archives = list(archives) if archives is not None else cache.image_archives()
+        if archives is None:
+            archives = [a for a in cache.image_archives()
+                        if self.images is None or os.path.basename(a)[:-4] in self.images]
+        archives = list(archives)
+        imported = {os.path.basename(a)[:-4] for a in archives}
         for a in archives:
             self.ctr("images", "import", a, timeout=300)
         repos = list(repos) if repos is not None else self.image_repos
         idx = cache.image_index()
         have = set(self.ctr("images", "ls", "-q").stdout.split())
         for name, info in idx["images"].items():
+            if name not in imported:
+                continue
             src = info["refs"][0]
             for r in repos:
                 dst = "{}/{}:{}".format(r.rstrip("/"), name, info["tag"])
