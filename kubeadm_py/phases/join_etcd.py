@@ -30,6 +30,7 @@ from kubeadm_py.workflow.phase import Phase
 
 HEALTH_RETRIES, HEALTH_INTERVAL = 8, 5.0
 PROMOTE_INTERVAL = 0.5
+ENDPOINTS_INTERVAL = 0.5  # constants.KubernetesAPICallRetryInterval
 ETCD_POD_SELECTOR = "component=etcd,tier=control-plane"
 FLAGS = ("config", "control-plane", "dry-run", "patches", "apiserver-advertise-address", "node-name")
 
@@ -81,23 +82,34 @@ def initial_cluster(members: Sequence[Any], name: str, peer_url: str) -> list[tu
     return out
 
 
-def etcd_endpoints(ctx: Any) -> list[str]:
-    """Client URLs of the existing etcd members, from their static Pods' annotations."""
+def _annotated_urls(pods: list[dict[str, Any]]) -> list[str]:
     from kubeadm_py.manifests.etcd import ANNOTATION_CLIENT_URLS
 
-    pods = ctx.kube().list("Pod", KUBE_SYSTEM, label_selector=ETCD_POD_SELECTOR)
     urls: list[str] = []
     for pod in pods:
         ann = ((pod.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_CLIENT_URLS)
         if ann:
             urls.extend(u.strip() for u in str(ann).split(",") if u.strip())
-    if not urls:
-        raise KubeadmError(
-            "could not find any etcd endpoint: no etcd static Pod in kube-system carries the "
-            f"{ANNOTATION_CLIENT_URLS} annotation",
-            hint="is the cluster using stacked etcd, and are the control-plane mirror Pods registered?",
-        )
     return list(dict.fromkeys(urls))
+
+
+def etcd_endpoints(ctx: Any, sleep: Any = time.sleep, now: Any = time.monotonic) -> list[str]:
+    """Client URLs of the existing etcd members, from their static Pods' annotations; retried up to
+    timeouts.kubernetesAPICall while no mirror Pod is registered yet (getEtcdEndpointsWithRetry)."""
+    from kubeadm_py.manifests.etcd import ANNOTATION_CLIENT_URLS
+
+    deadline = now() + join_data.timeout(ctx, "kubernetesAPICall")
+    while True:
+        urls = _annotated_urls(ctx.kube().list("Pod", KUBE_SYSTEM, label_selector=ETCD_POD_SELECTOR))
+        if urls:
+            return urls
+        if now() >= deadline:
+            raise KubeadmError(
+                "could not find any etcd endpoint: no etcd static Pod in kube-system carries the "
+                f"{ANNOTATION_CLIENT_URLS} annotation",
+                hint="is the cluster using stacked etcd, and are the control-plane mirror Pods registered?",
+            )
+        sleep(ENDPOINTS_INTERVAL)
 
 
 def _client(ctx: Any, endpoints: list[str]) -> Any:

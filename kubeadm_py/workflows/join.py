@@ -152,7 +152,8 @@ def _wrap_run(inner: Any) -> Any:
             written = [c.target for c in ctx.fs.changes if c.kind == "file" and c.changed]
             if written and not ctx.state.get("written_reported"):
                 ctx.state["written_reported"] = True
-                shown = ", ".join(dict.fromkeys(written))
+                files = list(dict.fromkeys(written))
+                shown = ", ".join(files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")
                 e.hint = (e.hint + "; " if e.hint else "") + (
                     f"this run already wrote {shown} - 'kubeadm-py reset' undoes a partial join"
                 )

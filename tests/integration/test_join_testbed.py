@@ -207,7 +207,11 @@ def test_worker_joined_with_real_tls_bootstrap(bed: dict[str, Any]) -> None:
     csrs = json.loads(a.kubectl("get", "csr", "-o", "json").stdout)["items"]
     mine = [x for x in csrs if x["spec"]["username"] == "system:bootstrap:abcdef"]
     assert mine and all(any(c["type"] == "Approved" for c in x["status"].get("conditions", [])) for x in mine)
-    assert os.path.exists(b.path("/var/lib/kubelet/pki/kubelet-client-current.pem"))
+    # a symlink to the timestamped file, absolute inside the node
+    assert os.path.lexists(b.path("/var/lib/kubelet/pki/kubelet-client-current.pem"))
+    with open(b.path("/etc/kubernetes/kubelet.conf")) as f:
+        kubelet_conf = f.read()
+    assert "/var/lib/kubelet/pki/kubelet-client-current.pem" in kubelet_conf
     assert not os.path.exists(b.path("/etc/kubernetes/bootstrap-kubelet.conf"))
     assert not os.path.exists(b.path("/etc/kubernetes/admin.conf"))
 

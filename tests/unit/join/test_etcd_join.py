@@ -136,6 +136,7 @@ def test_etcd_join_without_etcd_pods_is_a_clear_error(tmp_path: Path) -> None:
         **{"apiserver-advertise-address": "10.0.0.3"},
     )
     ctx.state["etcd_client_factory"] = lambda e: FakeEtcd([])
+    ctx.opts["kubernetesAPICall_timeout"] = 0.2
     with pytest.raises(PhaseError, match="could not find any etcd endpoint"):
         run(ctx, only=["etcd-join"])
 
@@ -144,3 +145,23 @@ def test_etcd_join_skipped_on_worker(tmp_path: Path) -> None:
     ctx = join_context(tmp_path, Cluster(), [])
     report = run(ctx, only=["etcd-join"])
     assert report.phases[0].status == "skipped"
+
+
+def test_etcd_endpoints_wait_for_the_mirror_pod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(join_etcd, "ENDPOINTS_INTERVAL", 0.0)
+    cluster = Cluster()
+    etcd = FakeEtcd([FakeMember(0xA, "cp-a", ["https://10.0.0.1:2380"], [])])
+    ctx = _cp_context(tmp_path, cluster, etcd)
+    pod = cluster.api.obj("Pod", "etcd-cp-a", "kube-system")
+    calls = {"n": 0}
+    real = ctx.kube()
+
+    class Late:
+        def list(self, *a: object, **kw: object) -> list:
+            calls["n"] += 1
+            return [] if calls["n"] < 3 else real.list(*a, **kw)  # type: ignore[arg-type]
+
+    ctx._kube = Late()  # type: ignore[assignment]
+    assert pod is not None
+    assert join_etcd.etcd_endpoints(ctx) == ["https://10.0.0.1:2379"]
+    assert calls["n"] == 3
