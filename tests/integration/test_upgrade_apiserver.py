@@ -378,3 +378,23 @@ def test_plan_and_diff_against_the_live_cluster(cluster: Any) -> None:
                          capture_output=True, text=True, timeout=120, cwd=REPO)  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert '"clusterVersion": "v1.20.2"' in res.stdout  # the API server's own /version answer
+
+
+def test_etcd_change_backs_up_the_data_directory(cluster: Any) -> None:
+    root, sup = cluster["root"], cluster["sup"]
+    doc = stored_config(root)
+    doc["etcd"]["local"].setdefault("extraArgs", []).append({"name": "snapshot-count", "value": "5000"})
+    cfg = root.parent / f"{root.name}-etcd.yaml"
+    cfg.write_text(yaml.safe_dump(doc))
+    old_pid = sup.pid("etcd")
+    res = upgrade(root, cfg, "120s")
+    assert res.returncode == 0, f"{res.stdout}\n{res.stderr}"
+    assert "[upgrade/etcd] Backing up the etcd data directory /var/lib/etcd" in res.stdout
+    assert "Component 'etcd' upgraded successfully!" in res.stdout
+    assert "Current and new manifests of kube-apiserver are equal, skipping upgrade" in res.stdout
+    [etcd_backup] = list((root / "etc/kubernetes/tmp").glob("kubeadm-backup-etcd-*"))
+    assert (etcd_backup / "etcd/member/wal").is_dir() and any((etcd_backup / "etcd/member/wal").iterdir())
+    assert sup.pid("etcd") != old_pid
+    assert "--snapshot-count=5000" in cmdline(sup.pid("etcd"))
+    stored = stored_config(root)
+    assert {"name": "snapshot-count", "value": "5000"} in stored["etcd"]["local"]["extraArgs"]
