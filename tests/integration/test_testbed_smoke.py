@@ -52,6 +52,14 @@ def test_upstream_kubeadm_init_on_node(testbed_node_factory):
                   "--key", pki + "/healthcheck-client.key", "endpoint", "health"],
                  env={"ETCDCTL_API": "3"}, timeout=60)
     assert "is healthy" in (h.stdout + h.stderr), h.stdout + h.stderr
+    # `kubeadm reset` through the crictl/systemctl shims stops the kubelet and every container
+    t2 = time.monotonic()
+    node.run([bin_path("kubeadm"), "reset", "-f"], timeout=300)
+    t_reset = time.monotonic() - t2
+    assert not node.kubelet_running()
+    assert node.ctr("tasks", "ls", "-q").stdout.split() == []
+    assert os.listdir(node.path("/var/lib/etcd")) == []
+    print(f"\n[testbed] kubeadm reset {t_reset:.1f}s", end="")
     print(f"\n[testbed] node start {t_start:.1f}s, kubeadm init {t_init:.1f}s, "
           f"kubelet starts {node.kubelet_starts}, timings {node.timings}")
 

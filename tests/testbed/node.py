@@ -45,6 +45,10 @@ NODE_DIRS = (
     "/etc/cni/net.d",
     "/opt/cni/bin",
     "/usr/libexec/kubernetes",
+    # kubeadm reset empties these: keep the host's own untouched
+    "/var/lib/cni",
+    "/var/lib/dockershim",
+    "/run/kubernetes",
 )
 CONTAINERD_SOCK = "/run/containerd/containerd.sock"
 KUBELET_SYSCTLS = ("vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops")
