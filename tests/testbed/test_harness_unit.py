@@ -1,0 +1,110 @@
+"""Unit tests of the test-bed tooling that need neither root nor the built cache."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import tarfile
+
+from tests.testbed.cache import REPO_ROOT
+from tests.testbed.node import Node
+from tests.testbed.process_runner import ProcessRunner
+
+
+def _images_module():
+    path = os.path.join(REPO_ROOT, "testbed", "images.py")
+    spec = importlib.util.spec_from_file_location("tb_images", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_oci_archive_layout(tmp_path):
+    images = _images_module()
+    (tmp_path / "bin").mkdir()
+    shutil.copy("/bin/true", tmp_path / "bin" / "pause")
+    shutil.copy("/bin/true", tmp_path / "bin" / "kube-scheduler")
+    refs = images.build(str(tmp_path), ["k8s.gcr.io", "registry.k8s.io", "example.test/r"],
+                        only=["pause", "kube-scheduler"])
+    assert refs["pause"] == ["k8s.gcr.io/pause:3.2", "registry.k8s.io/pause:3.2", "example.test/r/pause:3.2"]
+    with tarfile.open(tmp_path / "images" / "kube-scheduler.tar") as tf:
+        names = tf.getnames()
+        assert "oci-layout" in names and "index.json" in names
+        index = json.load(tf.extractfile("index.json"))  # type: ignore[arg-type]
+
+        def blob(digest: str) -> bytes:
+            data = tf.extractfile("blobs/sha256/" + digest.split(":", 1)[1]).read()  # type: ignore[union-attr]
+            assert "sha256:" + hashlib.sha256(data).hexdigest() == digest
+            return data
+
+        ann = [m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]]
+        assert ann == ["k8s.gcr.io/kube-scheduler:v1.20.2", "registry.k8s.io/kube-scheduler:v1.20.2",
+                       "example.test/r/kube-scheduler:v1.20.2"]
+        manifest = json.loads(blob(index["manifests"][0]["digest"]))
+        config = json.loads(blob(manifest["config"]["digest"]))
+        layer = blob(manifest["layers"][0]["digest"])
+        assert manifest["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar"
+        assert config["rootfs"]["diff_ids"] == [manifest["layers"][0]["digest"]]
+        assert config["config"]["Entrypoint"] == ["/usr/local/bin/kube-scheduler"]
+    layer_path = tmp_path / "layer.tar"
+    layer_path.write_bytes(layer)
+    with tarfile.open(layer_path) as lt:
+        member = lt.getmember("usr/local/bin/kube-scheduler")
+        assert member.isfile() and member.mode & 0o111
+        assert lt.getmember("tmp").mode == 0o1777
+    listing = json.loads((tmp_path / "images" / "images.json").read_text())
+    assert listing["images"]["pause"]["file"] == "pause.tar"
+
+
+def test_kubelet_argv_follows_kubeadm_dropin(tmp_path):
+    node = Node("n1", workdir=str(tmp_path))
+    flags = tmp_path / "root" / "var" / "lib" / "kubelet" / "kubeadm-flags.env"
+    flags.parent.mkdir(parents=True)
+    flags.write_text('KUBELET_KUBEADM_ARGS="--network-plugin=cni '
+                     '--pod-infra-container-image=k8s.gcr.io/pause:3.2"\n')
+    argv = node.kubelet_argv(["--v=2"])
+    assert argv[:4] == ["kubelet", "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
+                        "--kubeconfig=/etc/kubernetes/kubelet.conf", "--config=/var/lib/kubelet/config.yaml"]
+    assert "--pod-infra-container-image=k8s.gcr.io/pause:3.2" in argv
+    assert "--container-runtime=remote" in argv
+    assert "--container-runtime-endpoint=unix:///run/containerd/containerd.sock" in argv
+    assert argv[-1] == "--v=2" and any(a.startswith("--cgroup-root=/kpt-n1-") for a in argv)
+    flags.write_text('KUBELET_KUBEADM_ARGS="--container-runtime=remote '
+                     '--container-runtime-endpoint=/run/containerd/containerd.sock"\n')
+    argv = node.kubelet_argv()
+    assert sum(a.startswith("--container-runtime-endpoint") for a in argv) == 1
+    admin = tmp_path / "root" / "etc" / "kubernetes" / "admin.conf"
+    assert node.path("/etc/kubernetes/admin.conf") == str(admin)
+    assert node.path("/usr/bin/kubectl") == "/usr/bin/kubectl"
+
+
+def test_process_runner_maps_hostpath_mounts(tmp_path):
+    mdir = tmp_path / "etc" / "kubernetes" / "manifests"
+    mdir.mkdir(parents=True)
+    (mdir / "etcd.yaml").write_text("""
+apiVersion: v1
+kind: Pod
+metadata: {name: etcd, namespace: kube-system}
+spec:
+  containers:
+  - name: etcd
+    command: [etcd, --data-dir=/var/lib/etcd, --cert-file=/etc/kubernetes/pki/etcd/server.crt,
+              "--initial-cluster=a=https://10.0.0.1:2380"]
+    env: [{name: FOO, value: bar}]
+    volumeMounts:
+    - {name: etcd-data, mountPath: /var/lib/etcd}
+    - {name: etcd-certs, mountPath: /etc/kubernetes/pki/etcd}
+  volumes:
+  - {name: etcd-data, hostPath: {path: /var/lib/etcd, type: DirectoryOrCreate}}
+  - {name: etcd-certs, hostPath: {path: /etc/kubernetes/pki/etcd, type: DirectoryOrCreate}}
+""")
+    r = ProcessRunner(rootfs=str(tmp_path), binaries={"etcd": "/opt/etcd"})
+    r._scan()
+    (c,) = r.pods["etcd.yaml"][1]
+    assert c.argv == ["/opt/etcd", f"--data-dir={tmp_path}/var/lib/etcd",
+                      f"--cert-file={tmp_path}/etc/kubernetes/pki/etcd/server.crt",
+                      "--initial-cluster=a=https://10.0.0.1:2380"]
+    assert c.env["FOO"] == "bar"
