@@ -169,9 +169,11 @@ class Node:
         images: Sequence[str] | None = None,
     ) -> None:
         self.name = _sanitize(name)
-        base = os.environ.get("KUBEADM_PY_TESTBED_WORKDIR", "/var/tmp/kubeadm-py-testbed")
-        os.makedirs(base, exist_ok=True)
-        self.workdir = workdir or tempfile.mkdtemp(prefix=self.name + "-", dir=base)
+        if workdir is None:
+            base = os.environ.get("KUBEADM_PY_TESTBED_WORKDIR", "/var/tmp/kubeadm-py-testbed")
+            os.makedirs(base, exist_ok=True)
+            workdir = tempfile.mkdtemp(prefix=self.name + "-", dir=base)
+        self.workdir = workdir
         self.network = network
         self.address = address or ("127.0.0.1" if network is None else None)
         self.image_repos = list(image_repos)
