@@ -22,6 +22,7 @@ FLAGS = (
     "ignore-preflight-errors",
     "allow-experimental-upgrades",
     "allow-release-candidate-upgrades",
+    "print-config",
 )
 
 
@@ -65,6 +66,11 @@ def run_preflight(ctx: Any) -> list[Change]:
                 f"in {ctx.manifests_dir}",
                 hint="restore them or pass --ignore-preflight-errors=StaticPodManifest",
             )
+    if ctx.opts.get("print_config"):
+        from kubeadm_py.config.resolve import dump_document
+
+        ctx.log("[upgrade/config] The ClusterConfiguration of this upgrade:")
+        ctx.log(dump_document(ctx.cfg.cluster).rstrip())
     force = bool(f.settings.get("forceUpgrade"))
     res = enforce(f.version_info(), force=force)
     for msg in res.skippable:

@@ -212,6 +212,7 @@ def plan(options: Mapping[str, Any], log: Log = _no_log) -> dict[str, Any]:
         if f.file_cluster is not None
         else "kube-system/kubeadm-config",
         "controlPlaneNode": f.control_plane,
+        "configFile": ctx.opts.get("config") or None,
         "plans": plans,
         "rules": policy_table(),
     }
@@ -264,20 +265,22 @@ def render_text(result: Mapping[str, Any]) -> str:
     if not result["plans"]:
         lines += ["", "Awesome, you're up-to-date! Enjoy! (no newer version in kubeadm-py's version table)"]
         return "\n".join(lines) + "\n"
+    cfg = result.get("configFile")
     for p in result["plans"]:
         v = p["targetVersion"]
         lines += ["", f"Upgrade to {v}:", ""]
-        if p["kubelets"]:
+        kubelets = [k for k in p["kubelets"] if k["current"] != k["target"]]
+        if kubelets:
             lines.append(
                 "Components that must be upgraded manually after you have upgraded the control plane "
                 "with 'kubeadm-py upgrade apply':"
             )
             lines += _table(
                 [["COMPONENT", "NODE", "CURRENT", "TARGET"]]
-                + [["kubelet", k["node"], k["current"], k["target"]] for k in p["kubelets"]]
+                + [["kubelet", k["node"], k["current"], k["target"]] for k in kubelets]
             )
             lines.append("")
-        lines.append("Upgrade to the latest version in the table with 'kubeadm-py upgrade apply':")
+        lines.append("Control plane and addons ('kubeadm-py upgrade apply'):")
         rows = [["COMPONENT", "NODE", "CURRENT", "TARGET", "MANIFEST"]]
         for c in p["components"]:
             rows.append(
@@ -329,7 +332,7 @@ def render_text(result: Mapping[str, Any]) -> str:
             "",
             "You can now apply the upgrade by executing the following command:",
             "",
-            f"\tkubeadm-py upgrade apply {v}",
+            f"\tkubeadm-py upgrade apply {v}" + (f" --config {cfg}" if cfg else ""),
             "",
         ]
     return "\n".join(lines) + "\n"

@@ -23,6 +23,7 @@ APPLY_FLAGS = (
     "allow-experimental-upgrades",
     "allow-release-candidate-upgrades",
     "upgrade-timeout",
+    "print-config",
 )
 
 VERSION_ARGUMENT = inspect.Parameter(

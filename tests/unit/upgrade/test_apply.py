@@ -111,7 +111,7 @@ def test_dry_run_changes_nothing_and_prints_diffs(node: Node, tmp_path: Path) ->
         "upgrade-apply",
         rootfs=str(node.root),
         dry_run=True,
-        options={"version": BASE_VERSION, "config": str(cfg)},
+        options={"version": BASE_VERSION, "config": str(cfg), "print-config": True},
         reporter=Rep(),  # type: ignore[arg-type]
     )
     after = {p: p.read_bytes() for p in node.root.rglob("*") if p.is_file()}
@@ -119,6 +119,8 @@ def test_dry_run_changes_nothing_and_prints_diffs(node: Node, tmp_path: Path) ->
     text = "\n".join(messages)
     assert "+    - --audit-log-maxage=7" in text
     assert "Would wait for the kubelet to restart kube-apiserver" in text
+    # --print-config
+    assert "kind: ClusterConfiguration" in text and "certSANs:\n  - api.example.test" in text
     targets = [c.target for o in report.phases for c in o.changes]
     assert "/etc/kubernetes/manifests/kube-apiserver.yaml" in targets
     assert "ConfigMap kube-system/kubeadm-config" in targets

@@ -96,6 +96,21 @@ def test_cli_plan_output_formats(node: Node, capsys: pytest.CaptureFixture[str])
     assert "kubeadm-py upgrade apply v1.31.14" in text
 
 
+def test_cli_plan_text_for_a_config_change(
+    node: Node, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = change_config(node, tmp_path)
+    assert main(["upgrade", "plan", "--rootfs", str(node.root), "--config", str(cfg)]) == 0
+    text = capsys.readouterr().out
+    # the current version is offered (a configuration change), then the next minor
+    assert text.index("Upgrade to v1.30.14:") < text.index("Upgrade to v1.31.14:")
+    assert f"kubeadm-py upgrade apply v1.30.14 --config {cfg}" in text
+    assert "+ --audit-log-maxage=7" in text
+    assert "reissue  apiserver (adds SANs api.example.test)" in text
+    assert "must be upgraded manually" in text.split("Upgrade to v1.31.14:")[1]
+    assert "must be upgraded manually" not in text.split("Upgrade to v1.31.14:")[0]
+
+
 def test_diff_shows_unified_manifest_diffs(node: Node, tmp_path: Path) -> None:
     cfg = change_config(node, tmp_path)
     text = planlib.diff({"rootfs": str(node.root), "config": str(cfg)})
