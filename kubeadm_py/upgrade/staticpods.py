@@ -140,6 +140,13 @@ class StaticPodUpgrade:
         self.result.backup_dir = self.backup_dir
         # Record every mirror Pod hash before touching anything (upstream does the same).
         hashes = {s.component: self.waiter.config_hash(s.component) for s in swaps if not s.unchanged}
+        for comp, h in hashes.items():
+            if h is None:
+                self.log(
+                    f"[upgrade/staticpods] WARNING: no mirror Pod hash for {comp} before the upgrade "
+                    "(is the kubelet reporting to the API server?); the first hash seen afterwards "
+                    "counts as the new one"
+                )
         for swap in swaps:
             if self.before is not None:
                 try:

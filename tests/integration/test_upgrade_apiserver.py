@@ -398,3 +398,13 @@ def test_etcd_change_backs_up_the_data_directory(cluster: Any) -> None:
     assert "--snapshot-count=5000" in cmdline(sup.pid("etcd"))
     stored = stored_config(root)
     assert {"name": "snapshot-count", "value": "5000"} in stored["etcd"]["local"]["extraArgs"]
+
+
+def test_upgrade_node_after_apply_changes_no_manifest(cluster: Any) -> None:
+    root = cluster["root"]
+    manifests = {p.name: p.read_bytes() for p in (root / "etc/kubernetes/manifests").iterdir()}
+    res = subprocess.run([*CLI, "upgrade", "node", "--rootfs", str(root), "--upgrade-timeout", "60s"],
+                         capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "The upgrade for this node was successfully completed" in res.stdout
+    assert {p.name: p.read_bytes() for p in (root / "etc/kubernetes/manifests").iterdir()} == manifests
