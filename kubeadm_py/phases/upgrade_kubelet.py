@@ -8,8 +8,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import yaml
-
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBE_SYSTEM, KUBELET_CONFIG_FILE, TMP_DIR
 from kubeadm_py.hostfs import PUBLIC_MODE
@@ -19,6 +17,8 @@ FLAGS = ("config", "kubeconfig", "dry-run", "patches")
 
 
 def cluster_kubelet_document(ctx: Any) -> dict[str, Any] | None:
+    import yaml
+
     from kubeadm_py.cluster.versioned import kubelet_config_name
     from kubeadm_py.errors import KubeadmError
 
