@@ -93,16 +93,48 @@ def _annotated_urls(pods: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+# Control-plane Node labels across versions (1.20 labels both, newer only control-plane).
+CONTROL_PLANE_NODE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+# How long to wait for the etcd mirror Pods before falling back to the control-plane Nodes.
+MIRROR_POD_GRACE = 20.0
+
+
+def _control_plane_node_urls(ctx: Any) -> list[str]:
+    """https://<InternalIP>:2379 of every control-plane Node: where stacked etcd listens when its
+    mirror Pod (and so the annotation) is not registered yet, e.g. on a slow first node."""
+    urls: list[str] = []
+    for node in ctx.kube().list("Node", None):
+        labels = (node.get("metadata") or {}).get("labels") or {}
+        if not any(label in labels for label in CONTROL_PLANE_NODE_LABELS):
+            continue
+        for addr in (node.get("status") or {}).get("addresses") or []:
+            if addr.get("type") == "InternalIP" and addr.get("address"):
+                host = addr["address"]
+                urls.append(f"https://[{host}]:2379" if ":" in host else f"https://{host}:2379")
+    return list(dict.fromkeys(urls))
+
+
 def etcd_endpoints(ctx: Any, sleep: Any = time.sleep, now: Any = time.monotonic) -> list[str]:
     """Client URLs of the existing etcd members, from their static Pods' annotations; retried up to
-    timeouts.kubernetesAPICall while no mirror Pod is registered yet (getEtcdEndpointsWithRetry)."""
+    timeouts.kubernetesAPICall while no mirror Pod is registered yet (getEtcdEndpointsWithRetry).
+    Unlike upstream, after a short grace period the control-plane Nodes' addresses serve instead
+    (the member list fetched from them then names every member)."""
     from kubeadm_py.manifests.etcd import ANNOTATION_CLIENT_URLS
 
-    deadline = now() + join_data.timeout(ctx, "kubernetesAPICall")
+    start = now()
+    deadline = start + join_data.timeout(ctx, "kubernetesAPICall")
     while True:
         urls = _annotated_urls(ctx.kube().list("Pod", KUBE_SYSTEM, label_selector=ETCD_POD_SELECTOR))
         if urls:
             return urls
+        if now() - start >= min(MIRROR_POD_GRACE, deadline - start):
+            fallback = _control_plane_node_urls(ctx)
+            if fallback:
+                ctx.log(
+                    "[etcd] no etcd mirror Pod is registered yet; using the control-plane Nodes' "
+                    f"addresses {', '.join(fallback)}"
+                )
+                return fallback
         if now() >= deadline:
             raise KubeadmError(
                 "could not find any etcd endpoint: no etcd static Pod in kube-system carries the "
