@@ -57,7 +57,8 @@ USES: dict[str, tuple[str, ...]] = {
     "init": ("InitConfiguration", "ClusterConfiguration", "KubeletConfiguration", "KubeProxyConfiguration"),
     "join": ("JoinConfiguration",),
     "reset": ("ResetConfiguration",),
-    "upgrade": ("UpgradeConfiguration",),
+    # kubeadm-py extension: a ClusterConfiguration given to upgrade replaces the stored one.
+    "upgrade": ("UpgradeConfiguration", "ClusterConfiguration"),
 }
 # The command's own document, created from defaults when the file has none.
 OWN_KIND = {
