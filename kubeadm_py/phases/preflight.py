@@ -4,7 +4,9 @@ It runs the role's checks (:mod:`kubeadm_py.preflight.roles`) against the machin
 :class:`~kubeadm_py.host.probe.RealProbe` bound to ``ctx.fs`` (so ``--rootfs`` applies to node
 files), logs ``[preflight]`` lines as kubeadm does, leaves the report in
 ``ctx.state["preflight_report"]`` and raises :class:`~kubeadm_py.errors.PreflightError` when an
-error was not ignored. Checks only read; dry-run runs them unchanged.
+error was not ignored. Checks only read; dry-run runs them unchanged, but there the errors are
+reported without stopping the run: the point of ``--dry-run`` is to show everything a real run
+would do, also on a machine that is not ready yet (a real run stops at them, as kubeadm does).
 
 A test or embedding program can put its own probe in ``ctx.state["preflight_probe"]``; ``reset``
 asks for confirmation through ``ctx.state["confirm"]`` (a callable taking the question and
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from kubeadm_py.changes import Change
-from kubeadm_py.errors import KubeadmError
+from kubeadm_py.errors import KubeadmError, PreflightError
 from kubeadm_py.workflow.phase import Phase
 
 PreflightRole = Literal["init", "join", "join-control-plane", "reset"]
@@ -71,14 +73,28 @@ def run_preflight_phase(ctx: Any, role: str) -> list[Change]:
     for line in report.lines():
         ctx.log(line)
     ctx.state["preflight_report"] = report
-    report.raise_for_errors()
+    try:
+        report.raise_for_errors()
+    except PreflightError as e:
+        if not ctx.dry_run:
+            raise
+        ctx.log(f"[dryrun] {e}")
+        ctx.log("[dryrun] a real run would stop here; continuing to show the rest of the plan")
+        return [Change("note", "run", "preflight", "errors found (see above); ignored in dry-run")]
     if role == "reset" and not ctx.opts.get("force"):
         confirm: Callable[[str], bool] = ctx.state.get("confirm") or _ask_stdin
         if not confirm(RESET_QUESTION):
             raise KubeadmError("aborted reset operation", hint="use --force to reset without a question")
     n_warn = len(report.warnings)
-    return [Change("note", "run", "preflight", f"{len(report.results)} checks passed for {role}"
-                   + (f", {n_warn} with warnings" if n_warn else ""))]
+    return [
+        Change(
+            "note",
+            "run",
+            "preflight",
+            f"{len(report.results)} checks passed for {role}"
+            + (f", {n_warn} with warnings" if n_warn else ""),
+        )
+    ]
 
 
 def preflight_phase(role: PreflightRole) -> Phase:

@@ -8,43 +8,14 @@ from typing import Any
 from kubeadm_py.changes import Change
 from kubeadm_py.cluster.phasekit import ADMIN_KUBECONFIG
 from kubeadm_py.constants import KUBE_SYSTEM
+from kubeadm_py.phases.upload_config import run_upload_kubeadm
+from kubeadm_py.phases.upload_config import upload_kubelet_configmap as run_upload_kubelet
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = ("config", "kubeconfig", "dry-run")
 
 
 # --- upload-config ---------------------------------------------------------------------------------
-
-
-def run_upload_kubeadm(ctx: Any) -> None:
-    from kubeadm_py.cluster.uploadconfig import kubeadm_config_objects
-
-    ctx.log(
-        '[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" '
-        'in the "kube-system" Namespace'
-    )
-    client = ctx.kube()
-    cm, role, binding = kubeadm_config_objects(ctx.cfg.cluster)
-    client.apply(cm, merge=True, detail=f"ClusterConfiguration at {ctx.cfg.kubernetes_version}")
-    client.apply(role)
-    client.apply(binding)
-
-
-def run_upload_kubelet(ctx: Any) -> None:
-    from kubeadm_py.cluster.uploadconfig import kubelet_config_objects, kubelet_configuration
-    from kubeadm_py.cluster.versioned import kubelet_config_name
-
-    version = ctx.cfg.kubernetes_version
-    ctx.log(
-        f'[kubelet] Creating a ConfigMap "{kubelet_config_name(version)}" in namespace kube-system with the '
-        "configuration for the kubelets in the cluster"
-    )
-    kubelet, user_supplied = kubelet_configuration(
-        ctx.cfg, ctx.fs, warn=lambda m: ctx.log(f"[kubelet] WARNING: {m}")
-    )
-    client = ctx.kube()
-    for obj in kubelet_config_objects(kubelet, version, user_supplied=user_supplied):
-        client.apply(obj)
 
 
 def upload_config_phase() -> Phase:

@@ -20,18 +20,16 @@ def run_upload_kubeadm(ctx: Any) -> None:
     )
     client = ctx.kube()
     cm, role, binding = kubeadm_config_objects(ctx.cfg.cluster)
-    client.apply(cm, merge=True)  # CreateOrMutate: only the ClusterConfiguration key is replaced
+    # CreateOrMutate: only the ClusterConfiguration key is replaced
+    client.apply(cm, merge=True, detail=f"ClusterConfiguration at {ctx.cfg.kubernetes_version}")
     client.apply(role)
     client.apply(binding)
 
 
-def run_upload_kubelet(ctx: Any) -> None:
-    from kubeadm_py.cluster.uploadconfig import (
-        CRI_SOCKET_ANNOTATION,
-        kubelet_config_objects,
-        kubelet_configuration,
-    )
-    from kubeadm_py.cluster.versioned import kubelet_config_name, profile_for
+def upload_kubelet_configmap(ctx: Any) -> None:
+    """The cluster-wide KubeletConfiguration ConfigMap and its RBAC (init and upgrade)."""
+    from kubeadm_py.cluster.uploadconfig import kubelet_config_objects, kubelet_configuration
+    from kubeadm_py.cluster.versioned import kubelet_config_name
 
     version = ctx.cfg.kubernetes_version
     name = kubelet_config_name(version)
@@ -45,6 +43,15 @@ def run_upload_kubelet(ctx: Any) -> None:
     client = ctx.kube()
     for obj in kubelet_config_objects(kubelet, version, user_supplied=user_supplied):
         client.apply(obj)
+
+
+def run_upload_kubelet(ctx: Any) -> None:
+    from kubeadm_py.cluster.uploadconfig import CRI_SOCKET_ANNOTATION
+    from kubeadm_py.cluster.versioned import profile_for
+
+    upload_kubelet_configmap(ctx)
+    client = ctx.kube()
+    version = ctx.cfg.kubernetes_version
     cri = str(ctx.cfg.node_registration.get("criSocket") or "")
     node = ctx.cfg.node_name
     if profile_for(version).annotate_cri_socket and cri and node:

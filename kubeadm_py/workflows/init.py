@@ -3,11 +3,8 @@ control-plane manifests come before kubelet-start)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from kubeadm_py.changes import Change
-from kubeadm_py.errors import PreflightError
 from kubeadm_py.phases.context import RunContext
 from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
@@ -38,26 +35,6 @@ INIT_FLAGS = (
 )
 
 
-def _dry_run_tolerant(phase: Phase) -> Phase:
-    """In a dry run, preflight errors are reported but do not stop the plan: the point of
-    ``init --dry-run`` is to show everything a real run would do, also on a machine that is not
-    ready yet. A real run stops at them as kubeadm does."""
-    inner = phase.run
-    assert inner is not None
-
-    def run(ctx: RunContext) -> list[Change] | None:
-        try:
-            return inner(ctx)
-        except PreflightError as e:
-            if not ctx.dry_run:
-                raise
-            ctx.log(f"[dryrun] {e}")
-            ctx.log("[dryrun] a real run would stop here; continuing to show the rest of the plan")
-            return [Change("note", "run", "preflight", "errors found (see above); ignored in dry-run")]
-
-    return replace(phase, run=run)
-
-
 def phases() -> tuple[Phase, ...]:
     from kubeadm_py.phases.addons import addon_phase
     from kubeadm_py.phases.bootstrap_token import bootstrap_token_phase
@@ -75,7 +52,7 @@ def phases() -> tuple[Phase, ...]:
     from kubeadm_py.phases.wait_control_plane import wait_control_plane_phase
 
     return (
-        _dry_run_tolerant(preflight_phase("init")),
+        preflight_phase("init"),
         certs_phase(),
         kubeconfig_phase(),
         etcd_phase(),

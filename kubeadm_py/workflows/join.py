@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from kubeadm_py.changes import Change
-from kubeadm_py.errors import KubeadmError, PreflightError
+from kubeadm_py.errors import KubeadmError
 from kubeadm_py.phases.context import RunContext
 from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflow.report import RunReport
@@ -100,23 +100,6 @@ def _prepare(ctx: RunContext) -> None:
         ctx.log(f"[join] WARNING: more than one API server endpoint given; ignoring {' '.join(extra)}")
 
 
-def _dry_run_tolerant(phase: Phase) -> Phase:
-    inner = phase.run
-    assert inner is not None
-
-    def run(ctx: RunContext) -> list[Change] | None:
-        try:
-            return inner(ctx)
-        except PreflightError as e:
-            if not ctx.dry_run:
-                raise
-            ctx.log(f"[dryrun] {e}")
-            ctx.log("[dryrun] a real run would stop here; continuing to show the rest of the plan")
-            return [Change("note", "run", "preflight", "errors found (see above); ignored in dry-run")]
-
-    return replace(phase, run=run)
-
-
 def _join_preflight(phase: Phase) -> Phase:
     """A control-plane join first checks the cluster can take one (controlPlaneEndpoint, shared
     certificates), which runs discovery (reads only), as upstream's preflight does."""
@@ -176,7 +159,7 @@ def phases() -> tuple[Phase, ...]:
     return tuple(
         _reporting_writes(p)
         for p in (
-            _dry_run_tolerant(_join_preflight(preflight_phase("join"))),
+            _join_preflight(preflight_phase("join")),
             control_plane_prepare_phase(),
             kubelet_start_phase(),
             etcd_join_phase(),

@@ -207,3 +207,14 @@ def test_cli_bad_input() -> None:
         cli.run_command("master", None, "json", None, None, None, None)
     with pytest.raises(KubeadmError, match="--output"):
         cli.run_command("worker", None, "xml", None, None, None, None)
+
+
+def test_dry_run_reports_errors_without_stopping(tmp_path: Path) -> None:
+    probe = FakeProbe(ports_in_use={6443: "kube-apiserver (pid 9) on :::6443"})
+    ctx = _ctx(tmp_path, probe)
+    ctx.dry_run = True
+    changes = preflight_phase("init").run(ctx)  # type: ignore[misc]
+    assert changes and "ignored in dry-run" in changes[0].detail
+    logs = ctx.state["logs"]
+    assert any("[ERROR Port-6443]" in line for line in logs)
+    assert any("a real run would stop here" in line for line in logs)
