@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.options import FLAGS
 from kubeadm_py.phases.context import RunContext
@@ -134,7 +135,10 @@ def run(
 
     ``options`` takes any flag by name (``{"apiserver-advertise-address": "10.0.0.1"}`` or
     ``{"apiserver_advertise_address": ...}``); explicit keyword arguments win."""
-    from kubeadm_py import workflows
+    import time
+
+    from kubeadm_py import journal, workflows
+    from kubeadm_py.errors import PhaseError
 
     opts = dict(options or {})
     opts.update({"config": config or opts.get("config"), "dry_run": dry_run or bool(opts.get("dry_run"))})
@@ -144,12 +148,20 @@ def run(
         opts["skip_phases"] = list(skip_phases)
     wf = workflows.get(workflow)
     ctx = build_context(workflow, opts, reporter)
+    started, digest = time.time(), journal.config_digest(ctx.cfg)
     try:
         skip = ctx.opts.get("skip_phases") or wf.skip_phases_from(ctx)
         only = list(phases) if phases is not None else None
-        report = runner.execute(
-            workflow, wf.phases(), ctx, only=only, skip=skip, reporter=reporter, dry_run=ctx.dry_run
-        )
+        try:
+            report = runner.execute(
+                workflow, wf.phases(), ctx, only=only, skip=skip, reporter=reporter, dry_run=ctx.dry_run
+            )
+        except PhaseError as e:
+            partial = getattr(e, "report", None)
+            if partial is not None:
+                _journal(journal.record, ctx, workflow, partial, started, digest)
+            raise
+        _journal(journal.record, ctx, workflow, report, started, digest)
         if only is None and wf.finish is not None:
             wf.finish(ctx, report)
         report.outputs.update(ctx.state.get("outputs", {}))
@@ -157,6 +169,16 @@ def run(
     finally:
         if ctx.fs.sandbox is not None and ctx.opts.get("_sandbox_owned"):
             shutil.rmtree(ctx.fs.sandbox, ignore_errors=True)
+
+
+def _journal(
+    record: Any, ctx: RunContext, workflow: str, report: RunReport, started: float, digest: str
+) -> None:
+    """Keep the node's run journal; failing to write it must not hide the run's own outcome."""
+    try:
+        record(ctx.fs, workflow, ctx.cfg, report, started, digest)
+    except (OSError, KubeadmError) as e:
+        ctx.log(f"[journal] WARNING: could not record this run: {e}")
 
 
 def phase_paths(workflow: str = "init") -> list[str]:

@@ -58,6 +58,56 @@ def _ask_stdin(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+# Checks that fail on a node because an earlier run of the same workflow already set it up: its own
+# control plane holds the ports and its own files are present. A rerun (after a failure, or to
+# converge) shows them as warnings instead of stopping at its own artifacts.
+_CONTROL_PLANE_OWN = (
+    "Port-10259",
+    "Port-10257",
+    "Port-2379",
+    "Port-2380",
+    "Port-10250",
+    "DirAvailable--var-lib-etcd",
+    "FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml",
+    "FileAvailable--etc-kubernetes-manifests-kube-controller-manager.yaml",
+    "FileAvailable--etc-kubernetes-manifests-kube-scheduler.yaml",
+    "FileAvailable--etc-kubernetes-manifests-etcd.yaml",
+)
+_JOIN_OWN = (
+    "Port-10250",
+    "FileAvailable--etc-kubernetes-kubelet.conf",
+    "FileAvailable--etc-kubernetes-bootstrap-kubelet.conf",
+    "FileAvailable--etc-kubernetes-pki-ca.crt",
+)
+RESUMABLE: dict[str, tuple[str, tuple[str, ...]]] = {
+    # role: (journal of the workflow, checks its own artifacts fail)
+    "init": ("init", _CONTROL_PLANE_OWN),
+    "join": ("join", _JOIN_OWN),
+    "join-control-plane": ("join", _JOIN_OWN + _CONTROL_PLANE_OWN),
+}
+
+
+def _resume_ignores(ctx: Any, role: str, ignore: frozenset[str]) -> frozenset[str]:
+    from kubeadm_py.journal import changed_before, journal_path
+
+    if role not in RESUMABLE or "all" in ignore:
+        return ignore
+    workflow, own = RESUMABLE[role]
+    earlier = changed_before(ctx.fs, workflow)
+    if earlier is None:
+        return ignore
+    port = ctx.cfg.bind_port
+    ctx.log(
+        f"[preflight] resuming: 'kubeadm-py {workflow}' already changed this node "
+        f"(started {earlier.get('started')}, journal {journal_path(workflow)}); errors caused by "
+        "its own files and ports are shown as warnings"
+    )
+    names = {n.lower() for n in own}
+    if role != "join":
+        names.add(f"port-{port}")
+    return ignore | names
+
+
 def run_preflight_phase(ctx: Any, role: str) -> list[Change]:
     from kubeadm_py.host.probe import RealProbe
     from kubeadm_py.preflight import config_ignore_list
@@ -69,6 +119,7 @@ def run_preflight_phase(ctx: Any, role: str) -> list[Change]:
     ignore = ignore_set(ctx.opts.get("ignore_preflight_errors"), config_ignore_list(ctx.cfg, role))
     checks = checks_for_role(role, facts_from_config(ctx.cfg, role))
     ctx.log("[preflight] Running pre-flight checks")
+    ignore = _resume_ignores(ctx, role, ignore)
     report = run_checks(checks, probe, ignore)
     for line in report.lines():
         ctx.log(line)

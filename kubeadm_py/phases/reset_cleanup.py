@@ -318,7 +318,10 @@ def run_cleanup_node(ctx: RunContext) -> list[Change]:
     ctx.log(f"[reset] {verb} contents of directories: [{' '.join(dirs)}]")
     for d in dirs:
         changes += clean_dir(ctx, d, failures)
+    from kubeadm_py.journal import WORKFLOWS, journal_path
+
     files = [f"{KUBERNETES_DIR}/{name}" for name in KUBECONFIG_FILES]
+    files += [journal_path(w) for w in WORKFLOWS]  # the node's run journals go with its state
     ctx.log(f"[reset] {verb} files: [{' '.join(files)}]")
     for f in files:
         try:

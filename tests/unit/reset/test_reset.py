@@ -182,7 +182,7 @@ def test_force_from_the_reset_configuration(node, etcd, tmp_path):
     cfg.write_text(
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\nforce: true\ncleanupTmpDir: true\n"
     )
-    (node / "etc/kubernetes/tmp").mkdir()
+    (node / "etc/kubernetes/tmp").mkdir(exist_ok=True)  # init keeps its run journal there
     (node / "etc/kubernetes/tmp/kubeadm-backup").write_text("x")
     ctx = _context(node, config=str(cfg))
     ctx.state["confirm"] = lambda q: pytest.fail("must not ask")
@@ -191,7 +191,7 @@ def test_force_from_the_reset_configuration(node, etcd, tmp_path):
 
 
 def test_tmp_dir_only_with_cleanup_tmp_dir(node, etcd):
-    (node / "etc/kubernetes/tmp").mkdir()
+    (node / "etc/kubernetes/tmp").mkdir(exist_ok=True)  # init keeps its run journal there
     (node / "etc/kubernetes/tmp/kubeadm-backup").write_text("x")
     reset(node)
     assert (node / "etc/kubernetes/tmp/kubeadm-backup").exists()

@@ -1,0 +1,112 @@
+"""The run journal: what each kubeadm-py run on this node did, kept on the node.
+
+Every non-dry run of a workflow appends one entry to ``/etc/kubernetes/tmp/kubeadm-py-<workflow>.json``
+(kubeadm-py version, Kubernetes version, a digest of the effective configuration, start time, per
+phase status, timing and the targets it changed, and the error if it failed). It serves two ends:
+
+* an audit trail of what the tool changed on this node and when (never file contents, keys or
+  tokens);
+* resuming: when an earlier run of the same workflow already changed this node, preflight knows
+  that ports held and files present are the node's own control plane, not a conflict, so a rerun
+  after a failure continues instead of stopping at its own artifacts.
+
+``reset`` removes the journals together with the rest of the node's state."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+from kubeadm_py import __version__
+from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.constants import TMP_DIR
+from kubeadm_py.hostfs import HostFS
+from kubeadm_py.workflow.report import RunReport
+
+JOURNAL_MODE = 0o600
+MAX_ENTRIES = 50
+WORKFLOWS = ("init", "join")
+
+
+def journal_path(workflow: str) -> str:
+    return f"{TMP_DIR}/kubeadm-py-{workflow}.json"
+
+
+def config_digest(cfg: KubeadmConfig) -> str:
+    """A digest of the effective configuration, without secrets (bootstrap tokens, certificate
+    key, discovery token), which init generates afresh when none is given."""
+    names = ("cluster", "init", "join", "reset", "upgrade", "kubelet", "kubeproxy")
+    docs = {k: _without_secrets(getattr(cfg, k)) for k in names}
+    blob = json.dumps(docs, sort_keys=True, default=str).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+_SECRET_KEYS = ("bootstrapTokens", "certificateKey", "token", "tlsBootstrapToken")
+
+
+def _without_secrets(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: _without_secrets(v) for k, v in doc.items() if k not in _SECRET_KEYS}
+    if isinstance(doc, list):
+        return [_without_secrets(v) for v in doc]
+    return doc
+
+
+def load(fs: HostFS, workflow: str) -> list[dict[str, Any]]:
+    """The journal's entries, oldest first; an unreadable journal counts as empty."""
+    raw = fs.read_bytes(journal_path(workflow))
+    if not raw:
+        return []
+    try:
+        entries = json.loads(raw)
+    except ValueError:
+        return []
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def entry(
+    workflow: str, cfg: KubeadmConfig, report: RunReport, started: float, digest: str
+) -> dict[str, Any]:
+    return {
+        "workflow": workflow,
+        "kubeadmPyVersion": __version__,
+        "kubernetesVersion": cfg.kubernetes_version,
+        "node": cfg.node_name,
+        "config": digest,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 3),
+        "ok": report.ok,
+        "error": report.error,
+        "phases": [
+            {
+                "phase": p.path,
+                "status": p.status,
+                "seconds": round(p.seconds, 3),
+                "changed": [f"{c.kind}:{c.action}:{c.target}" for c in p.changes if c.changed],
+            }
+            for p in report.phases
+        ],
+    }
+
+
+def record(
+    fs: HostFS, workflow: str, cfg: KubeadmConfig, report: RunReport, started: float, digest: str
+) -> None:
+    """Append this run to the node's journal (not in dry-run: nothing on the node changes then).
+    ``digest`` is :func:`config_digest` of the configuration as the run started (phases may
+    complete it, e.g. join with the cluster's own configuration)."""
+    if fs.dry_run or workflow not in WORKFLOWS:
+        return
+    entries = load(fs, workflow)[-(MAX_ENTRIES - 1) :] + [entry(workflow, cfg, report, started, digest)]
+    fs.write(journal_path(workflow), (json.dumps(entries, indent=1) + "\n").encode(), JOURNAL_MODE)
+    fs.changes.pop()  # bookkeeping, not a change the run made
+
+
+def changed_before(fs: HostFS, workflow: str) -> dict[str, Any] | None:
+    """The latest earlier run of ``workflow`` that changed something on this node, if any."""
+    for e in reversed(load(fs, workflow)):
+        if any(p.get("status") == "changed" and p.get("phase") != "preflight" for p in e.get("phases", [])):
+            return e
+    return None
