@@ -142,7 +142,10 @@ def execute(
             err = PhaseError(f.path, e)
             err.report = report  # type: ignore[attr-defined]
             raise err from e
-        changes = _effector_changes(ctx)[before:] + list(extra)
+        recorded = _effector_changes(ctx)[before:]
+        # Phases may also return the changes their effectors recorded: count each change once.
+        seen = {id(c) for c in recorded}
+        changes = recorded + [c for c in extra if id(c) not in seen]
         status: Status = "changed" if any(c.changed for c in changes) else "unchanged"
         reason = "" if status == "changed" else "nothing to change: already in the desired state"
         outcome = PhaseOutcome(f.path, status, time.perf_counter() - start, changes, reason)

@@ -193,3 +193,11 @@ def test_phase_tree_text() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("preflight") and lines[0].endswith("Run checks")
     assert lines[2].startswith("  /ca") and lines[2].endswith("The CA")
+
+
+def test_changes_returned_and_recorded_are_counted_once(tmp_path: Path) -> None:
+    def run(ctx: Ctx) -> list[Change]:
+        return [ctx.fs.write("/etc/test/a", b"1", 0o600), Change("note", "run", "x", "extra")]
+
+    report = runner.execute("init", (Phase("p", "P", run=run),), Ctx(HostFS(rootfs=tmp_path)))
+    assert [c.target for c in report.outcome("p").changes] == ["/etc/test/a", "x"]
