@@ -164,7 +164,7 @@ class Node:
         sandbox_image: str | None = None,
         kubelet_extra_args: Sequence[str] = (),
         extra_binds: Mapping[str, str] | None = None,
-        max_lifetime: float = 1800,
+        max_lifetime: float | None = None,
         import_images: bool = True,
         images: Sequence[str] | None = None,
     ) -> None:
@@ -180,7 +180,8 @@ class Node:
         self.sandbox_image = sandbox_image or f"{self.image_repos[0]}/pause:3.2"
         self.kubelet_extra_args = list(kubelet_extra_args)
         self.extra_binds = dict(extra_binds or {})
-        self.max_lifetime = max_lifetime
+        # the keeper (and so every process of the node) exits after this many seconds at most
+        self.max_lifetime = max_lifetime or float(os.environ.get("KUBEADM_PY_TESTBED_MAX_LIFETIME", "1800"))
         self._import = import_images
         self.images = list(images) if images is not None else None  # None: every cached image
         self.cgroup_root = f"/kpt-{self.name}-{os.getpid()}"
