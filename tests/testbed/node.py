@@ -286,7 +286,8 @@ class Node:
             self._sup_thread.join(15)
             self._sup_thread = None
         kept = None
-        if self.pid is not None and self._alive():
+        if self.pid is not None and self._alive() and self._containerd is not None \
+                and self._containerd.poll() is None:
             with contextlib.suppress(Exception):
                 self._kill_tasks()
         self.stop_kubelet()
