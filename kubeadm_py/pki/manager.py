@@ -22,7 +22,7 @@ from kubeadm_py.changes import Change
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.pki import issue, keys, sans, specs, timeutil, verify
+from kubeadm_py.pki import issue, keypool, keys, sans, specs, timeutil, verify
 from kubeadm_py.pki.issue import Profile
 from kubeadm_py.pki.keys import PrivateKey
 from kubeadm_py.pki.specs import CertSpec
@@ -113,6 +113,27 @@ def _fmt_sans(p: Profile) -> str:
     return f"DNS names [{' '.join(p.dns)}] and IPs [{' '.join(str(i) for i in p.ips)}]"
 
 
+def _missing_keys(fs: HostFS, cfg: KubeadmConfig, st: Settings) -> list[str]:
+    """Entries of the table (upstream order) and ``sa`` whose key and certificate are both absent."""
+    store = PKIStore(fs, st.cert_dir)
+    out = [
+        c.name
+        for c in specs.cert_list(cfg.local_etcd)
+        if not store.has_key(c.base) and not store.has_cert(c.base)
+    ]
+    if not store.has_key("sa") and not fs.exists(store.path(specs.SA_PUB)):
+        out.append(specs.SA_NAME)
+    return out
+
+
+def new_key(fs: HostFS, cfg: KubeadmConfig, st: Settings, name: str) -> PrivateKey:
+    """A fresh private key for entry ``name``: from the run's worker pool when the CLI enabled it
+    (:mod:`kubeadm_py.pki.keypool`), else generated here."""
+    run = (id(fs), st.cert_dir, st.algorithm.name)
+    keypool.prefetch(run, st.algorithm, lambda: _missing_keys(fs, cfg, st))
+    return keypool.take(run, st.algorithm, name) or keys.generate_key(st.algorithm)
+
+
 def ensure_ca(
     fs: HostFS, cfg: KubeadmConfig, spec: CertSpec, st: Settings, log: Log = _no_log
 ) -> list[Change]:
@@ -137,7 +158,7 @@ def ensure_ca(
     out: list[Change] = []
     if key is None:
         log(f'[certs] Generating "{spec.name}" certificate and key')
-        key = keys.generate_key(st.algorithm)
+        key = new_key(fs, cfg, st, spec.name)
         out.append(store.write_key(spec.base, key))
     else:
         log(f'[certs] Generating "{spec.name}" certificate for the existing key {store.key_path(spec.base)}')
@@ -180,7 +201,7 @@ def ensure_leaf(
     out: list[Change] = []
     if key is None:
         log(f'[certs] Generating "{spec.name}" certificate and key')
-        key = keys.generate_key(st.algorithm)
+        key = new_key(fs, cfg, st, spec.name)
         out.append(store.write_key(spec.base, key))
     else:
         log(f'[certs] Generating "{spec.name}" certificate for the existing key {key_path}')
@@ -216,7 +237,7 @@ def ensure_sa(fs: HostFS, cfg: KubeadmConfig, st: Settings, log: Log = _no_log) 
             hint="restore sa.key or remove sa.pub (existing service account tokens become invalid)",
         )
     log('[certs] Generating "sa" key and public key')
-    key = keys.generate_key(st.algorithm)
+    key = new_key(fs, cfg, st, specs.SA_NAME)
     return [store.write_key("sa", key), store.write_public(specs.SA_PUB, key.public_key())]
 
 
