@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.options import FLAGS, FlagSpec
 from kubeadm_py.workflow.phase import Phase, collect_flags
+
+if TYPE_CHECKING:  # typer is imported where commands are built: kubeadm_py.cli.fastpath reads the flag lists
+    import typer
 
 # Options every workflow and phase command takes, besides the phases' own flags.
 COMMON = ("rootfs",)
@@ -31,6 +32,8 @@ def _annotation(spec: FlagSpec) -> Any:
 
 
 def _option(spec: FlagSpec) -> Any:
+    import typer
+
     names = [f"--{spec.name}"] + ([f"-{spec.short}"] if spec.short else [])
     help_text = spec.help + (f" [default: {spec.default}]" if spec.default not in (None, False) else "")
     if spec.type is bool:
@@ -61,6 +64,8 @@ def make_command(
 
 
 def output_parameters() -> list[inspect.Parameter]:
+    import typer
+
     return [
         inspect.Parameter(
             "output",
@@ -96,6 +101,8 @@ def bind_workflow(
     group's positional argument from a subcommand name, so a workflow with ``arguments`` is bound
     either as a plain command (``with_phases=False``) or as the group with its ``phase``
     subcommands and no positional arguments; the caller picks by looking at the command line."""
+    import typer
+
     wf_app = typer.Typer(
         name=name,
         help=f'{help_text}\n\nThe "{name}" command executes the following phases:\n\n{_fence(tree_text)}',
@@ -104,7 +111,7 @@ def bind_workflow(
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
-    all_flags = list(dict.fromkeys([*top_flags, *COMMON, "skip-phases", "dry-run"]))
+    all_flags = workflow_flags(top_flags)
 
     def run_all(kwargs: dict[str, Any]) -> None:
         invoke(kwargs, None)
@@ -141,9 +148,19 @@ def bind_workflow(
     app.add_typer(wf_app)
 
 
+def workflow_flags(top_flags: Sequence[str]) -> list[str]:
+    """The options of a workflow command (``kubeadm-py init``), in order."""
+    return list(dict.fromkeys([*top_flags, *COMMON, "skip-phases", "dry-run"]))
+
+
 def _fence(text: str) -> str:
     # Keep the tree's indentation in help output (click rewraps paragraphs otherwise).
     return "\b\n" + text
+
+
+def phase_flags(p: Phase) -> list[str]:
+    """The options of a phase command (``init phase certs all``), in order."""
+    return _phase_flags(p)
 
 
 def _phase_flags(p: Phase) -> list[str]:
@@ -161,6 +178,8 @@ def _bind_phase(parent: typer.Typer, p: Phase, path: str, invoke: Invoke) -> Non
         cmd = make_command(_phase_flags(p), run_leaf, output_parameters())
         parent.command(name=p.name, help=p.help)(cmd)
         return
+    import typer
+
     group = typer.Typer(name=p.name, help=p.help, no_args_is_help=True, rich_markup_mode=None)
     if p.all_command:
 

@@ -2,7 +2,8 @@
 
 Every :class:`~kubeadm_py.errors.KubeadmError` becomes one line on stderr and exit code 1; ``-v``
 adds the traceback. A plain ``version`` call is answered before typer is imported (typer and the
-pydantic it loads for option parsing cost more than the rest of start-up)."""
+pydantic it loads for option parsing cost more than the rest of start-up), and so is a plainly valid
+workflow command line (:mod:`kubeadm_py.cli.fastpath`)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if fast is not None:
             print_version(fast)
             return 0
-        from kubeadm_py.cli.app import build_app
+        from kubeadm_py.pki import keypool
 
-        build_app(args)(args=args, prog_name="kubeadm-py")
+        keypool.enable()  # this command may fork workers for RSA keys (kubeadm_py.pki.keypool)
+        try:
+            from kubeadm_py.cli import fastpath
+
+            if fastpath.run(args):  # a plainly valid workflow command line: same invoker, without typer
+                return 0
+            from kubeadm_py.cli.app import build_app
+
+            build_app(args)(args=args, prog_name="kubeadm-py")
+        finally:
+            keypool.disable()
     except SystemExit as e:
         if isinstance(e.code, str):
             print(e.code, file=sys.stderr)
