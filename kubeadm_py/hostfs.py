@@ -6,6 +6,11 @@ writes go to a sandbox directory instead, while reads see the sandbox first and 
 so a later phase of the same dry run reads what an earlier one "wrote". Every write is atomic
 (temporary file in the same directory, fsync, rename) with an explicit mode, and returns a
 :class:`~kubeadm_py.changes.Change` that says whether anything changed.
+
+The fsync of the directories that make the renames durable is batched: it happens once per
+directory when the changes are read (the runner reads them when a phase ends, so every write is
+durable by then), on :meth:`HostFS.sync`, or at the latest when the HostFS is collected or the
+process exits.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import contextlib
 import os
 import shutil
 import tempfile
+import weakref
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from kubeadm_py.changes import Action, Change
@@ -26,8 +33,11 @@ MANIFEST_MODE = 0o600
 PUBLIC_MODE = 0o644
 
 
-def atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+def atomic_write(path: Path, data: bytes, mode: int, *, sync_dir: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+
+    ``sync_dir=False`` leaves the fsync of the directory (which makes the rename durable) to the
+    caller, e.g. :meth:`HostFS.sync` once for several files of the same directory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -41,12 +51,18 @@ def atomic_write(path: Path, data: bytes, mode: int) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    with contextlib.suppress(OSError):
-        dfd = os.open(path.parent, os.O_DIRECTORY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    if sync_dir:
+        fsync_dirs([path.parent])
+
+
+def fsync_dirs(dirs: Iterable[Path]) -> None:
+    for d in dirs:
+        with contextlib.suppress(OSError):
+            dfd = os.open(d, os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
 
 
 class HostFS:
@@ -56,7 +72,23 @@ class HostFS:
     def __init__(self, rootfs: str | Path | None = None, sandbox: str | Path | None = None) -> None:
         self.rootfs = Path(rootfs) if rootfs else None
         self.sandbox = Path(sandbox) if sandbox else None
-        self.changes: list[Change] = []
+        self._changes: list[Change] = []
+        self._unsynced: set[Path] = set()  # directories with renames not yet fsynced
+        self._finalizer = weakref.finalize(self, fsync_dirs, self._unsynced)
+
+    @property
+    def changes(self) -> list[Change]:
+        """What this HostFS did so far (callers may append their own); reading it makes every
+        write so far durable (:meth:`sync`)."""
+        self.sync()
+        return self._changes
+
+    def sync(self) -> None:
+        """fsync the directories written to since the last sync."""
+        if self._unsynced:
+            dirs = sorted(self._unsynced)
+            self._unsynced.clear()
+            fsync_dirs(dirs)
 
     @property
     def dry_run(self) -> bool:
@@ -85,7 +117,7 @@ class HostFS:
         return self.real_path(host_path)
 
     def _deleted(self, host_path: str) -> bool:
-        return any(c.kind == "file" and c.action == "delete" and c.target == host_path for c in self.changes)
+        return any(c.kind == "file" and c.action == "delete" and c.target == host_path for c in self._changes)
 
     def exists(self, host_path: str) -> bool:
         return self.read_path(host_path).exists()
@@ -133,14 +165,15 @@ class HostFS:
         else:
             target = self.sandbox_path(host_path) or self.real_path(host_path)
             try:
-                atomic_write(target, data, mode)
+                atomic_write(target, data, mode, sync_dir=False)
+                self._unsynced.add(target.parent)
             except OSError as e:
                 raise KubeadmError(f"cannot write {host_path}: {e.strerror or e}") from None
             action: Action = "create" if old is None else "update"
             content = None if secret else _printable(data)
             desc = detail or f"{len(data)} bytes, mode {mode:04o}"
             change = Change("file", action, host_path, desc, content)
-        self.changes.append(change)
+        self._changes.append(change)
         return change
 
     def mkdir(self, host_path: str, mode: int = 0o755) -> Change:
@@ -149,7 +182,7 @@ class HostFS:
         target = self.sandbox_path(host_path) or self.real_path(host_path)
         target.mkdir(parents=True, exist_ok=True, mode=mode)
         change = Change("dir", "create", host_path, f"mode {mode:04o}")
-        self.changes.append(change)
+        self._changes.append(change)
         return change
 
     def remove(self, host_path: str) -> Change:
@@ -167,7 +200,7 @@ class HostFS:
             if sp is not None and sp.exists():
                 shutil.rmtree(sp) if sp.is_dir() else sp.unlink()
         change = Change("file", "delete", host_path, "removed")
-        self.changes.append(change)
+        self._changes.append(change)
         return change
 
 
