@@ -68,12 +68,13 @@ class _Worker:
     dead: bool = False
 
 
-def _child(count: int, alg: KeyAlgorithm, wfd: int) -> None:  # pragma: no cover - in a fork
-    from kubeadm_py.pki.keys import encode_private_key, generate_key
-
+def _child(count: int, alg: str, wfd: int) -> None:  # pragma: no cover - in a fork
     try:
+        from kubeadm_py.pki.keys import algorithm, encode_private_key, generate_key
+
+        a = algorithm(alg)
         for _ in range(count):
-            pem = encode_private_key(generate_key(alg))
+            pem = encode_private_key(generate_key(a))
             os.write(wfd, len(pem).to_bytes(4, "big") + pem)
     except BaseException:  # noqa: BLE001 - the parent generates what it did not receive
         os._exit(1)
@@ -85,20 +86,22 @@ class KeyPool:
 
     Keys are interchangeable, so the first key any worker finishes goes to the next certificate
     that needs one (random prime search times vary a lot; this keeps the workers evenly busy). Each
-    worker may generate up to ``len(names)`` keys; the workers are killed once every name got its key."""
+    worker may generate up to ``count`` keys; the workers are killed once every name got its key.
+    ``names`` may be given later (:func:`speculate` starts workers before the run knows them)."""
 
-    def __init__(self, key: Any, alg: KeyAlgorithm, names: Sequence[str], workers: int) -> None:
+    def __init__(self, key: Any, alg: str, count: int, workers: int, names: Sequence[str] = ()) -> None:
         self.key = key
-        self.alg = alg
+        self.alg = alg  # encryptionAlgorithm name, e.g. "RSA-2048"
+        self.count = count
         self.pending = set(names)
         self.ready: list[bytes] = []
         self.workers: list[_Worker] = []
-        for _ in range(max(1, min(workers, len(names)))):
+        for _ in range(max(1, min(workers, count))):
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - child
                 os.close(r)
-                _child(len(names), alg, w)
+                _child(count, alg, w)
             os.close(w)
             self.workers.append(_Worker(pid, r))
 
@@ -178,23 +181,43 @@ def _close_active() -> None:
 atexit.register(_close_active)
 
 
+SPECULATIVE = "speculative"
+
+
+def speculate(alg: str, count: int) -> None:
+    """Start workers for ``count`` keys of ``alg`` before the run has loaded its configuration
+    (the CLI does, for the commands that generate the certificates). The first :func:`prefetch`
+    adopts them when its algorithm is the same, else they are killed: a wrong guess costs CPU time,
+    never a different result."""
+    global _active
+    if not _enabled or not alg.startswith("RSA-") or count < 2 or _active is not None:
+        return
+    _active = KeyPool(SPECULATIVE, alg, count, _workers_override or _cpu_count())
+
+
 def prefetch(key: Any, alg: KeyAlgorithm, names: Callable[[], Sequence[str]]) -> None:
     """Start generating keys for ``names()`` unless the pool is disabled, the algorithm is not RSA,
     or a prefetch for ``key`` (e.g. the run's certificate directory) already started."""
     global _active
     if not _enabled or alg.kind != "rsa":
+        _close_active()
         return
     if _active is not None and _active.key == key:
         return
     wanted = list(names())
-    if len(wanted) < 2:
+    pool = _active
+    adopt = pool is not None and pool.key == SPECULATIVE and pool.alg == alg.name and bool(wanted)
+    if pool is not None and adopt and len(wanted) <= pool.count * len(pool.workers):
+        pool.key, pool.pending = key, set(wanted)  # the speculative workers become this run's
         return
     _close_active()
+    if len(wanted) < 2:
+        return
     workers = _workers_override or _cpu_count()
-    _active = KeyPool(key, alg, wanted, workers)
+    _active = KeyPool(key, alg.name, len(wanted), workers, wanted)
 
 
 def take(key: Any, alg: KeyAlgorithm, name: str) -> PrivateKey | None:
-    if _active is None or _active.key != key or _active.alg != alg:
+    if _active is None or _active.key != key or _active.alg != alg.name:
         return None
     return _active.take(name)

@@ -156,3 +156,52 @@ def test_command_runs_without_typer_or_pydantic(tmp_path: Path) -> None:
     assert "LOADED False False" in r.stdout
     assert (root / "etc/kubernetes/pki/ca.crt").exists()
     assert '[certs] Generating "ca" certificate and key' in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, "RSA-2048"),
+        ("kind: ClusterConfiguration\n", "RSA-2048"),
+        ("kind: ClusterConfiguration\nencryptionAlgorithm: ECDSA-P256\n", "ECDSA-P256"),
+        ("kind: ClusterConfiguration\n  encryptionAlgorithm: 'RSA-4096'\n", "RSA-4096"),
+        ("featureGates:\n  PublicKeysECDSA: true\n", None),
+    ],
+)
+def test_guess_algorithm(tmp_path: Path, text: str | None, expected: str | None) -> None:
+    path = None
+    if text is not None:
+        path = tmp_path / "c.yaml"
+        path.write_text(text)
+    assert fastpath.guess_algorithm(None if path is None else str(path)) == expected
+    assert fastpath.guess_algorithm("-") is None
+    assert fastpath.guess_algorithm(str(tmp_path / "absent.yaml")) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "speculated"),
+    [
+        (["init"], True),
+        (["init", "--config", "CFG"], True),
+        (["init", "phase", "certs", "all", "--config=CFG"], True),
+        (["init", "phase", "certs", "ca"], False),
+        (["init", "phase", "kubeconfig", "all"], False),
+        (["init", "--skip-phases=certs"], False),
+        (["init", "--help"], False),
+        (["join", "phase", "control-plane-prepare", "certs"], False),
+        (["reset"], False),
+    ],
+)
+def test_speculates_keys_only_for_runs_that_create_the_pki(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], speculated: bool
+) -> None:
+    from kubeadm_py.pki import keypool
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("encryptionAlgorithm: RSA-3072\n")
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(keypool, "speculate", lambda alg, count: calls.append((alg, count)))
+    fastpath.speculate_keys([a.replace("CFG", str(cfg)) for a in args])
+    assert bool(calls) == speculated
+    if calls and "--config" in " ".join(args):
+        assert calls[0][0] == "RSA-3072"

@@ -100,3 +100,34 @@ def test_no_workers_for_ecdsa_or_when_disabled(tmp_path: Path) -> None:
         keypool.disable()
     manager.ensure(HostFS(rootfs=tmp_path / "rsa"), make_cfg(), "ca")
     assert keypool._active is None and children() == []
+
+
+def test_speculative_workers_are_adopted_by_a_run_of_the_same_algorithm(tmp_path: Path, pool: None) -> None:
+    keypool.speculate("RSA-2048", len(specs.CERTS) + 1)
+    assert keypool._active is not None
+    pids = [w.pid for w in keypool._active.workers]
+    root = tmp_path / "root"
+    manager.create_pki(HostFS(rootfs=root), make_cfg())
+    assert len(key_files(root)) == len(specs.cert_list(True)) + 1
+    assert keypool._active is not None and [w.pid for w in keypool._active.workers] == pids  # no new fork
+    assert not keypool._active.pending
+
+
+@pytest.mark.parametrize(("algorithm", "pooled"), [("ECDSA-P256", False), ("RSA-3072", True)])
+def test_a_wrong_guess_only_costs_the_speculative_workers(
+    tmp_path: Path, pool: None, algorithm: str, pooled: bool
+) -> None:
+    keypool.speculate("RSA-2048", 3)
+    assert keypool._active is not None
+    speculative = [w.pid for w in keypool._active.workers]
+    root = tmp_path / "root"
+    manager.create_pki(HostFS(rootfs=root), make_cfg(encryptionAlgorithm=algorithm), names=["ca", "sa"])
+    assert not set(speculative) & set(children())  # killed and reaped
+    assert (keypool._active is not None) == pooled
+    key = keys.load_private_key((pki(root) / "ca.key").read_bytes(), "ca.key")
+    assert keys.describe(key) == algorithm
+
+
+def test_speculation_needs_the_pool_enabled() -> None:
+    keypool.speculate("RSA-2048", 11)
+    assert keypool._active is None and children() == []
