@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 WORKFLOWS = ("init", "reset", "join")  # the workflow commands of kubeadm_py.cli.app
 _INT = re.compile(r"0|[1-9][0-9]{0,17}")
 _ALGORITHM = re.compile(r"^[ \t]*encryptionAlgorithm:[ \t]*[\"']?([A-Za-z0-9-]+)", re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):
     workflow: str
     only: list[str] | None  # None: the whole workflow; else the phase path, as the binder passes it
     kwargs: dict[str, Any]

@@ -24,7 +24,6 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # this module is imported by the CLI entry point: keep it free of cryptography
@@ -60,12 +59,14 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-@dataclass
 class _Worker:
-    pid: int
-    fd: int
-    buf: bytearray = field(default_factory=bytearray)
-    dead: bool = False
+    __slots__ = ("pid", "fd", "buf", "dead")
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd  # read end of the pipe the worker writes its keys to
+        self.buf = bytearray()
+        self.dead = False
 
 
 def _child(count: int, alg: str, wfd: int) -> None:  # pragma: no cover - in a fork
