@@ -91,3 +91,13 @@ def test_resume_does_not_hide_other_errors(tmp_path: Path) -> None:
     api.run("init", phases=["certs/ca"], rootfs=str(tmp_path), options=NODE)
     with pytest.raises(PreflightError, match="NumCPU"):
         _preflight(tmp_path, FakeProbe(cpus=1, ports_in_use={6443: "kube-apiserver (pid 9)"}))
+
+
+def test_run_that_changed_nothing_leaves_no_journal(tmp_path: Path) -> None:
+    pki = tmp_path / "etc/kubernetes/pki"
+    pki.mkdir(parents=True)
+    (pki / "ca.crt").write_text("garbage")
+    (pki / "ca.key").write_text("garbage")
+    with pytest.raises(PhaseError):
+        api.run("init", phases=["certs/apiserver"], rootfs=str(tmp_path), options=NODE)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["ca.crt", "ca.key"]
