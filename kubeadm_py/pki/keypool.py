@@ -86,8 +86,10 @@ class KeyPool:
     """Fresh keys of one algorithm for the named certificates of a run, from forked workers.
 
     Keys are interchangeable, so the first key any worker finishes goes to the next certificate
-    that needs one (random prime search times vary a lot; this keeps the workers evenly busy). Each
-    worker may generate up to ``count`` keys; the workers are killed once every name got its key.
+    that needs one (random prime search times vary a lot; this keeps the workers evenly busy). The
+    workers share ``count`` keys between them (no key is generated that the run cannot use, so the
+    workers never compete for CPU with the main process beyond that); they are killed once every
+    name got its key.
     ``names`` may be given later (:func:`speculate` starts workers before the run knows them)."""
 
     def __init__(self, key: Any, alg: str, count: int, workers: int, names: Sequence[str] = ()) -> None:
@@ -97,12 +99,14 @@ class KeyPool:
         self.pending = set(names)
         self.ready: list[bytes] = []
         self.workers: list[_Worker] = []
-        for _ in range(max(1, min(workers, count))):
+        n = max(1, min(workers, count))
+        for i in range(n):
+            share = count // n + (1 if i < count % n else 0)
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - child
                 os.close(r)
-                _child(count, alg, w)
+                _child(share, alg, w)
             os.close(w)
             self.workers.append(_Worker(pid, r))
 
@@ -208,7 +212,7 @@ def prefetch(key: Any, alg: KeyAlgorithm, names: Callable[[], Sequence[str]]) ->
     wanted = list(names())
     pool = _active
     adopt = pool is not None and pool.key == SPECULATIVE and pool.alg == alg.name and bool(wanted)
-    if pool is not None and adopt and len(wanted) <= pool.count * len(pool.workers):
+    if pool is not None and adopt and len(wanted) <= pool.count:
         pool.key, pool.pending = key, set(wanted)  # the speculative workers become this run's
         return
     _close_active()
