@@ -99,7 +99,7 @@ def record(
     complete it, e.g. join with the cluster's own configuration)."""
     if fs.dry_run or workflow not in WORKFLOWS:
         return
-    changed = any(c.changed for p in report.phases for c in p.changes)
+    changed = any(c.changed and c.kind != "note" for p in report.phases for c in p.changes)
     if not changed and fs.read_bytes(journal_path(workflow)) is None:
         return  # a run that changed nothing (e.g. a refused join) leaves nothing behind
     entries = load(fs, workflow)[-(MAX_ENTRIES - 1) :] + [entry(workflow, cfg, report, started, digest)]
