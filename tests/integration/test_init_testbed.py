@@ -14,6 +14,7 @@ import time
 import pytest
 
 from tests.testbed import bin_path
+from tests.testbed.configs import init_config_v1beta4
 
 pytestmark = [pytest.mark.testbed, pytest.mark.integration]
 
@@ -23,30 +24,13 @@ TOKEN = "abcdef.0123456789abcdef"
 
 
 def init_config(address: str, name: str) -> str:
-    return f"""apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-bootstrapTokens:
-- token: {TOKEN}
-  description: kubeadm-py integration test
-localAPIEndpoint:
-  advertiseAddress: {address}
-  bindPort: 6443
-nodeRegistration:
-  name: {name}
-  criSocket: unix:///run/containerd/containerd.sock
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-kubernetesVersion: v1.20.2
-controlPlaneEndpoint: {address}:6443
-networking:
-  podSubnet: 10.244.0.0/16
----
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-cgroupDriver: cgroupfs
-failSwapOn: false
-"""
+    return init_config_v1beta4(
+        address,
+        name,
+        token=TOKEN,
+        description="kubeadm-py integration test",
+        control_plane_endpoint=f"{address}:6443",
+    )
 
 
 def kubeadm_py(node, *args: str, timeout: float = 600, check: bool = True):

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.testbed.configs import init_config_v1beta4
+
 pytestmark = [pytest.mark.testbed, pytest.mark.integration]
 
 KUBEADM_PY = [sys.executable, "-m", "kubeadm_py"]
@@ -28,29 +30,7 @@ CRI = "unix:///run/containerd/containerd.sock"
 
 
 def init_config(address: str, name: str) -> str:
-    return f"""apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-bootstrapTokens:
-- token: {TOKEN}
-localAPIEndpoint:
-  advertiseAddress: {address}
-  bindPort: 6443
-nodeRegistration:
-  name: {name}
-  criSocket: {CRI}
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-kubernetesVersion: v1.20.2
-controlPlaneEndpoint: {address}:6443
-networking:
-  podSubnet: 10.244.0.0/16
----
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-cgroupDriver: cgroupfs
-failSwapOn: false
-"""
+    return init_config_v1beta4(address, name, token=TOKEN, control_plane_endpoint=f"{address}:6443")
 
 
 def join_config(

@@ -1,4 +1,5 @@
 """kubeadm configuration documents for test-bed nodes."""
+
 from __future__ import annotations
 
 #: kube-proxy in a node's own network namespace cannot set the global conntrack sysctls
@@ -54,3 +55,39 @@ imageRepository: {image_repository}
 {cpe}networking:
 {net}{extra_cluster_yaml}---
 {KUBELET_CONFIG}""" + ("---\n" + KUBE_PROXY_CONFIG if kube_proxy_config else "")
+
+
+def init_config_v1beta4(
+    address: str,
+    node_name: str,
+    token: str | None = None,
+    description: str | None = None,
+    kubernetes_version: str = "v1.20.2",
+    control_plane_endpoint: str | None = None,
+    pod_subnet: str = "10.244.0.0/16",
+    cri_socket: str = "unix:///run/containerd/containerd.sock",
+) -> str:
+    """The kubeadm-py (kubeadm.k8s.io/v1beta4) init configuration for a test-bed node, plus the
+    KubeletConfiguration this machine needs (cgroupfs, failSwapOn false)."""
+    tokens = ""
+    if token:
+        tokens = f"bootstrapTokens:\n- token: {token}\n" + (
+            f"  description: {description}\n" if description else ""
+        )
+    cpe = f"controlPlaneEndpoint: {control_plane_endpoint}\n" if control_plane_endpoint else ""
+    return f"""apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+{tokens}localAPIEndpoint:
+  advertiseAddress: {address}
+  bindPort: 6443
+nodeRegistration:
+  name: {node_name}
+  criSocket: {cri_socket}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: {kubernetes_version}
+{cpe}networking:
+  podSubnet: {pod_subnet}
+---
+{KUBELET_CONFIG}"""
