@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 # --- Go durations (time.ParseDuration / Duration.String) -------------------------------------
 
@@ -94,6 +95,26 @@ def normalize_duration(text: str) -> str:
 def duration_seconds(text: str) -> float:
     """A Go duration string as seconds (for timeouts and TTLs)."""
     return parse_duration(text) / 1e9
+
+
+def short_human_duration(td: timedelta) -> str:
+    """apimachinery's ``duration.ShortHumanDuration``, as kubeadm prints residual times and token
+    TTLs: ``45s``, ``3m``, ``23h``, ``364d``, ``9y``."""
+    secs = int(td.total_seconds())
+    if secs < -1:
+        return "<invalid>"
+    if secs < 0:
+        return "0s"
+    if secs < 60:
+        return f"{secs}s"
+    if secs < 3600:
+        return f"{secs // 60}m"
+    hours = secs // 3600
+    if hours < 24:
+        return f"{hours}h"
+    if hours < 24 * 365:
+        return f"{hours // 24}d"
+    return f"{hours // 24 // 365}y"
 
 
 # --- checkers ---------------------------------------------------------------------------------

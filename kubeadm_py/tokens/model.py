@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kubeadm_py.config import formats
 from kubeadm_py.errors import KubeadmError
 
 TOKEN_PATTERN = r"\A([a-z0-9]{6})\.([a-z0-9]{16})\z"
@@ -85,28 +86,17 @@ def validate_group(name: str) -> None:
         raise TokenError(f"bootstrap group {_q(name)} is invalid (must match {GROUP_PATTERN})")
 
 
-_DUR_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-
-
 def parse_duration(text: str) -> timedelta:
     """A Go duration string (``24h0m0s``, ``2h``, ``90m``, ``0``) as a timedelta."""
     s = text.strip()
     if s in ("0", "", "0s"):
         return timedelta(0)
-    neg = s.startswith("-")
-    s = s.lstrip("+-")
-    pos, total = 0, 0.0
-    scale = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-    for m in _DUR_RE.finditer(s):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * scale[m.group(2)]
-        pos = m.end()
-    if pos != len(s) or pos == 0:
+    try:
+        return timedelta(microseconds=formats.parse_duration(s) / 1000)
+    except ValueError:
         raise TokenError(
             f'invalid duration "{text}"', hint="use Go duration syntax such as 24h0m0s, 2h or 90m"
-        )
-    return timedelta(seconds=-total if neg else total)
+        ) from None
 
 
 def format_duration(td: timedelta) -> str:
@@ -250,19 +240,4 @@ def b64(s: str | bytes) -> str:
 
 def short_human_duration(td: timedelta) -> str:
     """apimachinery's ``duration.ShortHumanDuration`` (used by ``token list`` for TTL)."""
-    seconds = int(td.total_seconds())
-    if seconds < -1:
-        return "<invalid>"
-    if seconds < 0:
-        return "0s"
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = seconds // 3600
-    if hours < 24:
-        return f"{hours}h"
-    if hours < 24 * 365:
-        return f"{hours // 24}d"
-    return f"{hours // 24 // 365}y"
+    return formats.short_human_duration(td)
