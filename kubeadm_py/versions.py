@@ -69,6 +69,13 @@ class MinorRelease:
     )
     # KubeletConfiguration.cgroupDriver kubeadm sets when the user left it empty (None: not set).
     kubelet_cgroup_driver: str | None = "systemd"
+    # kube-controller-manager gets the "flexvolume-dir" hostPath volume (removed in v1.36, #136423:
+    # users who still need flex volumes mount the directory with extraVolumes).
+    kcm_flexvolume_mount: bool = True
+    # NodeLocalCRISocket on by default (beta in v1.34, GA in v1.36): upstream writes the CRI socket to
+    # /var/lib/kubelet/instance-config.yaml (containerRuntimeEndpoint) instead of kubeadm-flags.env and
+    # stops annotating the Node with kubeadm.alpha.kubernetes.io/cri-socket.
+    node_local_cri_socket: bool = False
     # --patches targets this minor's kubeadm knew (kubeletconfiguration arrived in 1.25,
     # corednsdeployment in 1.26); we accept all targets for every minor and only note the difference.
     patch_targets: tuple[str, ...] = (
@@ -91,6 +98,24 @@ _MODERN_ETCD_FLAGS: tuple[Flag, ...] = (
     ("experimental-initial-corrupt-check", "true"),
     ("experimental-watch-progress-notify-interval", "5s"),
 )
+
+_ETCD36_FLAGS: tuple[Flag, ...] = (
+    # etcd >= 3.6: the experimental-* flags became a feature gate and a plain flag (CHANGELOG-1.36.md,
+    # v1.36.0, #135701: "Removed usage of the deprecated etcd flags --experimental-initial-corrupt-check
+    # and --experimental-watch-progress-notify-interval if the etcd version is < v3.6.0 ... replaced by
+    # --feature-gates=InitialCorruptCheck=true and --watch-progress-notify-interval").
+    ("feature-gates", "InitialCorruptCheck=true"),
+    ("watch-progress-notify-interval", "5s"),
+)
+
+# kubeadm-flags.env from v1.35: "Kubeadm: stopped applying the --pod-infra-container-image flag for the
+# kubelet" (CHANGELOG-1.35.md, v1.35.0, #133778); the v1.35 kubelet no longer has the flag (#133779).
+# Upstream (NodeLocalCRISocket, beta and on by default since v1.34, CHANGELOG-1.34.md v1.34.0-alpha.1;
+# GA in v1.36, #135742) also moves the CRI socket out of the file into instance-config.yaml; kubeadm-py
+# keeps --container-runtime-endpoint here until its kubelet-start phases write instance-config.yaml
+# (see kubeadm_py.kubelet.flags.instance_config). The v1.35/v1.36 kubelets still accept the flag (its
+# removal was deferred to v1.38: #136846, #139121).
+_CRI_ONLY_KUBELET_FLAGS: tuple[Flag, ...] = (("container-runtime-endpoint", "{cri_socket}"),)
 
 
 def _modern(minor: str, patch: str) -> MinorRelease:
@@ -137,6 +162,33 @@ RELEASES: tuple[MinorRelease, ...] = (
     _modern("1.30", "v1.30.14"),
     _modern("1.31", "v1.31.14"),
     _modern("1.32", "v1.32.10"),
+    # v1.35.0 (CHANGELOG-1.35.md, newest header stored: v1.35.0): "etcd: Update etcd to v3.6.6"
+    # (#135271, SIG Cluster Lifecycle); "Upgraded CoreDNS to v1.12.4" (#133968). No v1.35 changelog entry
+    # changes the pause image: 3.10.1 as in kubeadm v1.34.
+    MinorRelease(
+        "1.35",
+        "v1.35.0",
+        etcd="3.6.6-0",
+        coredns="v1.12.4",
+        pause="3.10.1",
+        component_flags=_ro({"etcd": _ETCD36_FLAGS}),
+        kubelet_flags=_CRI_ONLY_KUBELET_FLAGS,
+        node_local_cri_socket=True,
+    ),
+    # v1.36.0 (CHANGELOG-1.36.md, newest header stored: v1.36.0): "Updated etcd images to v3.6.8"
+    # (#137107); "Updated CoreDNS to v1.14.2" (#137605); "Updated the pause image to v3.10.2" (#138199);
+    # "Removed the integrated support for flex-volumes in kubeadm" (#136423).
+    MinorRelease(
+        "1.36",
+        "v1.36.0",
+        etcd="3.6.8-0",
+        coredns="v1.14.2",
+        pause="3.10.2",
+        component_flags=_ro({"etcd": _ETCD36_FLAGS}),
+        kubelet_flags=_CRI_ONLY_KUBELET_FLAGS,
+        kcm_flexvolume_mount=False,
+        node_local_cri_socket=True,
+    ),
 )
 
 DEFAULT_KUBERNETES_VERSION = RELEASES[-1].default_patch

@@ -87,3 +87,12 @@ def parse_flags_env(text: str) -> list[str]:
             words = shlex.split(line.split("=", 1)[1])
             return " ".join(words).split()
     return []
+
+
+def instance_config(cfg: KubeadmConfig) -> str | None:
+    """``/var/lib/kubelet/instance-config.yaml`` for minors where NodeLocalCRISocket is on by default
+    (``MinorRelease.node_local_cri_socket``, kubeadm v1.34+): one line with the node's CRI socket, which
+    upstream applies over config.yaml; None for older minors (the socket goes to kubeadm-flags.env)."""
+    if not release_for(cfg.kubernetes_version).node_local_cri_socket:
+        return None
+    return f"containerRuntimeEndpoint: {go_quote(cri_socket(cfg))}\n"

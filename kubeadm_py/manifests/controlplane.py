@@ -237,7 +237,9 @@ def build_control_plane(
     rel = release_for(cfg.kubernetes_version)
     c = cfg.cluster
     warnings: list[str] = []
-    mounts = control_plane_mounts(c, fs, extra_args(c, "kube-controller-manager"))
+    mounts = control_plane_mounts(
+        c, fs, extra_args(c, "kube-controller-manager"), flexvolume=rel.kcm_flexvolume_mount
+    )
     timeout = component_health_timeout(cfg)
     wanted = components or ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
     pods: dict[str, Pod] = {}

@@ -106,7 +106,11 @@ def etcd_cert_mounts(external: dict[str, Any], cert_dir: str) -> Mounts:
     return m
 
 
-def control_plane_mounts(cluster: dict[str, Any], fs: HostFS, kcm_args: list[Arg]) -> dict[str, Mounts]:
+def control_plane_mounts(
+    cluster: dict[str, Any], fs: HostFS, kcm_args: list[Arg], *, flexvolume: bool = True
+) -> dict[str, Mounts]:
+    """hostPath mounts per component; ``flexvolume``: the kube-controller-manager "flexvolume-dir"
+    mount (``MinorRelease.kcm_flexvolume_mount``; kubeadm v1.36 removed it)."""
     cert_dir = str(cluster.get("certificatesDir") or "/etc/kubernetes/pki")
     out: dict[str, Mounts] = {"kube-apiserver": {}, "kube-controller-manager": {}, "kube-scheduler": {}}
     api, kcm, sched = out["kube-apiserver"], out["kube-controller-manager"], out["kube-scheduler"]
@@ -122,9 +126,10 @@ def control_plane_mounts(cluster: dict[str, Any], fs: HostFS, kcm_args: list[Arg
     _add(kcm, CA_CERTS_VOLUME[0], CA_CERTS_VOLUME[1], CA_CERTS_VOLUME[1], True, dor)
     kcm_conf = f"{KUBERNETES_DIR}/{CONTROLLER_MANAGER_KUBECONFIG}"
     _add(kcm, "kubeconfig", kcm_conf, kcm_conf, True, forc)
-    flex = get_arg(kcm_args, "flex-volume-plugin-dir")
-    flex = DEFAULT_FLEXVOLUME_DIR if flex is None else flex
-    _add(kcm, "flexvolume-dir", flex, flex, False, dor)
+    if flexvolume:
+        flex = get_arg(kcm_args, "flex-volume-plugin-dir")
+        flex = DEFAULT_FLEXVOLUME_DIR if flex is None else flex
+        _add(kcm, "flexvolume-dir", flex, flex, False, dor)
 
     sched_conf = f"{KUBERNETES_DIR}/{SCHEDULER_KUBECONFIG}"
     _add(sched, "kubeconfig", sched_conf, sched_conf, True, forc)

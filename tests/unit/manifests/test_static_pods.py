@@ -23,7 +23,8 @@ COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
 
 def expected_command(version: str, component: str) -> list[str]:
-    gen = "1.20" if version.startswith("v1.20") else "modern"
+    minor = int(version.split(".")[1])
+    gen = "1.20" if minor == 20 else ("etcd36" if minor >= 35 else "modern")
     return [component, *sorted(FIXTURES["common"][component] + FIXTURES[gen][component])]
 
 
@@ -141,13 +142,17 @@ def test_default_volumes(version, tmp_path):
         "ca-certs": ("/etc/ssl/certs", "DirectoryOrCreate"),
         "k8s-certs": ("/etc/kubernetes/pki", "DirectoryOrCreate"),
     }
-    assert vols("kube-controller-manager") == {
+    kcm_vols = {
         "ca-certs": ("/etc/ssl/certs", "DirectoryOrCreate"),
-        "flexvolume-dir": ("/usr/libexec/kubernetes/kubelet-plugins/volume/exec", "DirectoryOrCreate"),
         "k8s-certs": ("/etc/kubernetes/pki", "DirectoryOrCreate"),
         "kubeconfig": ("/etc/kubernetes/controller-manager.conf", "FileOrCreate"),
     }
-    assert mounts("kube-controller-manager")["flexvolume-dir"][1] is False
+    # kubeadm v1.36 removed the flexvolume-dir mount (CHANGELOG-1.36.md, v1.36.0, #136423).
+    if int(version.split(".")[1]) < 36:
+        flex = "/usr/libexec/kubernetes/kubelet-plugins/volume/exec"
+        kcm_vols["flexvolume-dir"] = (flex, "DirectoryOrCreate")
+        assert mounts("kube-controller-manager")["flexvolume-dir"][1] is False
+    assert vols("kube-controller-manager") == kcm_vols
     assert mounts("kube-controller-manager")["kubeconfig"] == (
         "/etc/kubernetes/controller-manager.conf",
         True,
@@ -479,7 +484,8 @@ def test_pause_and_coredns_images():
 def test_version_table_default_is_newest():
     from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, normalize_version, release_for
 
-    assert DEFAULT_KUBERNETES_VERSION == "v1.32.10" == RELEASES[-1].default_patch
+    # newest minor with a stored v1.x.0 changelog (CHANGELOG-1.36.md); see kubeadm_py/versions.py
+    assert DEFAULT_KUBERNETES_VERSION == "v1.36.0" == RELEASES[-1].default_patch
     assert [r.minor for r in RELEASES] == sorted((r.minor for r in RELEASES), key=lambda m: int(m.split(".")[1]))  # noqa: E501
     assert normalize_version("1.30") == "v1.30.14" and normalize_version("v1.20.1") == "v1.20.1"
     assert normalize_version("") == DEFAULT_KUBERNETES_VERSION
