@@ -1,0 +1,134 @@
+"""What kubeadm v1.35 and v1.36 write differently from v1.32, each fact with its source line.
+
+Sources are the kubernetes/kubernetes CHANGELOGs stored in the reference index (newest headers stored:
+v1.35.0 in CHANGELOG-1.35.md, v1.36.0 in CHANGELOG-1.36.md); the PR numbers are the changelog entries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubeadm_py.cluster.versioned import coredns_tag
+from kubeadm_py.hostfs import HostFS
+from kubeadm_py.kubelet.flags import instance_config, kubeadm_flags_env, parse_flags_env
+from kubeadm_py.manifests.controlplane import build_control_plane
+from kubeadm_py.manifests.etcd import build_etcd
+from kubeadm_py.manifests.images import coredns_image, etcd_image, pause_image
+from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, release_for
+
+from .helpers import flags, make_cfg
+
+SOCK = "unix:///run/containerd/containerd.sock"
+
+
+def _etcd_flags(version: str) -> dict[str, list[str]]:
+    return flags(build_etcd(make_cfg(version)).pods["etcd"])
+
+
+@pytest.mark.parametrize("version", ["v1.35.0", "v1.36.0"])
+def test_etcd_36_flags(version):
+    # CHANGELOG-1.36.md v1.36.0, #135701: the experimental-* etcd flags are "replaced by
+    # --feature-gates=InitialCorruptCheck=true and --watch-progress-notify-interval" for etcd >= 3.6.0.
+    f = _etcd_flags(version)
+    assert f["feature-gates"] == ["InitialCorruptCheck=true"]
+    assert f["watch-progress-notify-interval"] == ["5s"]
+    assert "experimental-initial-corrupt-check" not in f
+    assert "experimental-watch-progress-notify-interval" not in f
+    # v1.32 (etcd 3.5.24) keeps the experimental spellings.
+    old = _etcd_flags("v1.32.10")
+    assert old["experimental-initial-corrupt-check"] == ["true"] and "feature-gates" not in old
+
+
+def test_etcd_feature_gates_extra_arg_overrides_the_default():
+    cfg = make_cfg(
+        "v1.36.0",
+        cluster={
+            "etcd": {
+                "local": {
+                    "extraArgs": [
+                        {"name": "feature-gates", "value": "InitialCorruptCheck=true,CompactHashCheck=true"}
+                    ]
+                }
+            }
+        },
+    )
+    assert flags(build_etcd(cfg).pods["etcd"])["feature-gates"] == [
+        "InitialCorruptCheck=true,CompactHashCheck=true"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "etcd", "coredns", "pause"),
+    [
+        # CHANGELOG-1.35.md v1.35.0: "etcd: Update etcd to v3.6.6" (#135271), "Upgraded CoreDNS to
+        # v1.12.4" (#133968); no v1.35 entry changes pause (3.10.1 as in kubeadm v1.34).
+        ("v1.35.0", "3.6.6-0", "v1.12.4", "3.10.1"),
+        # CHANGELOG-1.36.md v1.36.0: "Updated etcd images to v3.6.8" (#137107), "Updated CoreDNS to
+        # v1.14.2" (#137605), "Updated the pause image to v3.10.2" (#138199).
+        ("v1.36.0", "3.6.8-0", "v1.14.2", "3.10.2"),
+    ],
+)
+def test_images(version, etcd, coredns, pause):
+    cfg = make_cfg(version)
+    assert etcd_image(cfg) == f"registry.k8s.io/etcd:{etcd}"
+    assert coredns_image(cfg) == f"registry.k8s.io/coredns/coredns:{coredns}"
+    assert pause_image(cfg) == f"registry.k8s.io/pause:{pause}"
+    assert coredns_tag(version) == coredns
+    pod = build_etcd(cfg).pods["etcd"]
+    assert pod["spec"]["containers"][0]["image"] == f"registry.k8s.io/etcd:{etcd}"
+
+
+@pytest.mark.parametrize("version", ["v1.35.0", "v1.36.0"])
+def test_kubelet_flags_drop_pod_infra_container_image(version):
+    # CHANGELOG-1.35.md v1.35.0, #133778: "Kubeadm: stopped applying the --pod-infra-container-image flag
+    # for the kubelet"; the v1.35 kubelet removed the flag (#133779, "to prevent startup failures").
+    env = kubeadm_flags_env(make_cfg(version), host="node1")
+    assert env == f'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint={SOCK}"\n'
+    assert "--pod-infra-container-image" not in " ".join(parse_flags_env(env))
+    assert "--pod-infra-container-image" in kubeadm_flags_env(make_cfg("v1.32.10"), host="node1")
+
+
+def test_instance_config_for_node_local_cri_socket_minors():
+    # NodeLocalCRISocket: beta and on by default in v1.34 (CHANGELOG-1.34.md v1.34.0-alpha.1: kubeadm will
+    # "Generate a /var/lib/kubelet/instance-config.yaml file to customize the containerRuntimeEndpoint
+    # field"), GA in v1.36 (CHANGELOG-1.36.md, #135742).
+    for version in ("v1.35.0", "v1.36.0"):
+        assert instance_config(make_cfg(version)) == f'containerRuntimeEndpoint: "{SOCK}"\n'
+    assert instance_config(make_cfg("v1.32.10")) is None
+    assert instance_config(make_cfg("v1.20.2")) is None
+
+
+def _kcm_volumes(version: str, tmp_path: Path, **cluster) -> set[str]:
+    res = build_control_plane(make_cfg(version, cluster=cluster), HostFS(rootfs=tmp_path), environ={})
+    return {v["name"] for v in res.pods["kube-controller-manager"]["spec"]["volumes"]}
+
+
+def test_flexvolume_mount_removed_in_1_36(tmp_path):
+    # CHANGELOG-1.36.md v1.36.0, #136423: "Removed the integrated support for flex-volumes in kubeadm ...
+    # Previously, kubeadm automatically did the mounting if the user passed the flag."
+    flex = {"controllerManager": {"extraArgs": [{"name": "flex-volume-plugin-dir", "value": "/opt/flex"}]}}
+    assert "flexvolume-dir" not in _kcm_volumes("v1.36.0", tmp_path)
+    assert "flexvolume-dir" not in _kcm_volumes("v1.36.0", tmp_path, **flex)
+    assert "flexvolume-dir" in _kcm_volumes("v1.35.0", tmp_path)
+    assert "flexvolume-dir" in _kcm_volumes("v1.35.0", tmp_path, **flex)
+
+
+def test_control_plane_flags_unchanged_from_1_32(tmp_path):
+    # No v1.35.0 / v1.36.0 changelog entry changes kubeadm's default apiserver, controller-manager or
+    # scheduler flags; the images follow kubernetesVersion.
+    def cmds(version: str) -> dict[str, list[str]]:
+        res = build_control_plane(make_cfg(version), HostFS(rootfs=tmp_path), environ={})
+        return {n: p["spec"]["containers"][0]["command"] for n, p in res.pods.items()}
+
+    assert cmds("v1.36.0") == cmds("v1.35.0") == cmds("v1.32.10")
+    res = build_control_plane(make_cfg("v1.36.0"), HostFS(rootfs=tmp_path), environ={})
+    image = res.pods["kube-apiserver"]["spec"]["containers"][0]["image"]
+    assert image == "registry.k8s.io/kube-apiserver:v1.36.0"
+
+
+def test_default_version_and_minor_lookup():
+    assert DEFAULT_KUBERNETES_VERSION == "v1.36.0"
+    assert release_for("1.35").default_patch == "v1.35.0"
+    assert release_for("v1.36.3").minor == "1.36"
