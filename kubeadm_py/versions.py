@@ -13,6 +13,15 @@ Sources (see docs/control-plane.md for the full list):
   ``SupportedEtcdVersion`` = {29..32: "3.5.24-0"}, ``CoreDNSVersion`` = "v1.11.3", ``PauseVersion`` = "3.10",
   ``MinimumControlPlaneVersion`` = current-1). One kubeadm binary deploys its own etcd/CoreDNS/pause tags
   for every control-plane minor it accepts, which is why the three rows share them.
+* v1.35, v1.36: no kubeadm Go sources of these lines are stored; the rows come from the stored
+  ``CHANGELOG/CHANGELOG-1.35.md`` and ``CHANGELOG-1.36.md`` (kubernetes/kubernetes; newest headers
+  stored: v1.35.0 and v1.36.0, so those are the default patches; later patches exist upstream but their
+  notes are not stored). Each row cites its changelog lines. What no changelog entry changes is carried
+  over from the 1.32 row (control-plane flags, probes, requests, kubelet config defaults).
+* Not in the table: v1.33/v1.34 (end of life by 2026-11 and not verified), v1.37 (released: the stored
+  CHANGELOG-1.38.md starts "since v1.37.0", but only v1.37.0-alpha.1 notes are stored: its etcd tag was
+  3.7.0-rc.0 and CoreDNS 1.14.3 at alpha.1, and 1.38.0-alpha.1 moved to etcd 3.7.1 / CoreDNS 1.14.7, so
+  the tags kubeadm v1.37.0 deploys cannot be established; v1.37 also removed the v1beta3 config API).
 """
 
 from __future__ import annotations
