@@ -10,13 +10,13 @@ from typing import Any
 def workflow_invoker(name: str) -> Callable[[dict[str, Any], list[str] | None], None]:
     def invoke(kwargs: dict[str, Any], only: list[str] | None) -> None:
         from kubeadm_py import api
-        from kubeadm_py.cli.render import RichReporter, check_output_format, emit_report, print_summary
+        from kubeadm_py.cli.render import check_output_format, emit_report, make_reporter, print_summary
         from kubeadm_py.errors import PhaseError
 
         fmt = check_output_format(kwargs.pop("output", "text") or "text")
         kwargs.pop("verbose", None)
         machine = fmt != "text"
-        reporter = RichReporter(stream=sys.stderr if machine else sys.stdout)
+        reporter = make_reporter(stream=sys.stderr if machine else sys.stdout)
         try:
             report = api.run(name, phases=only, options=kwargs, reporter=reporter)
         except PhaseError as e:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from kubeadm_py.changes import Change
-from kubeadm_py.manifests.controlplane import build_control_plane
-from kubeadm_py.manifests.write import write_static_pod
-from kubeadm_py.phases.context import RunContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import RunContext
 
 COMMON_FLAGS = (
     "cert-dir",
@@ -44,6 +45,10 @@ HELP = {
 
 
 def write_control_plane(ctx: RunContext, components: tuple[str, ...]) -> list[Change]:
+    # Imported here: the manifest builders (yaml, patches) are not needed to build the phase tree.
+    from kubeadm_py.manifests.controlplane import build_control_plane
+    from kubeadm_py.manifests.write import write_static_pod
+
     result = build_control_plane(ctx.cfg, ctx.fs, components)
     for w in result.warnings:
         ctx.log(f"[control-plane] WARNING: {w}")

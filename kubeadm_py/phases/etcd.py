@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from kubeadm_py.changes import Change
-from kubeadm_py.manifests.etcd import build_etcd, etcd_data_dir
-from kubeadm_py.manifests.write import write_static_pod
-from kubeadm_py.phases.context import RunContext
+from typing import TYPE_CHECKING
+
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import RunContext
 
 FLAGS = ("config", "dry-run", "image-repository", "patches", "kubernetes-version", "rootfs")
 
 
 def run_etcd_local(ctx: RunContext) -> list[Change]:
+    from kubeadm_py.manifests.etcd import build_etcd, etcd_data_dir
+    from kubeadm_py.manifests.write import write_static_pod
+
     cfg = ctx.cfg
     if not cfg.local_etcd:
         ctx.log("[etcd] External etcd mode: Skipping the creation of a manifest for local etcd")

@@ -5,18 +5,18 @@ The writer functions are reusable by join (``register_taints=True`` for worker n
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBELET_CONFIG_FILE, KUBELET_FLAGS_ENV
 from kubeadm_py.hostfs import PUBLIC_MODE
-from kubeadm_py.kubelet.config import cluster_kubelet_config
-from kubeadm_py.kubelet.flags import kubeadm_flags_env
-from kubeadm_py.kubelet.service import restart_kubelet, stop_kubelet, systemd_resolved_active
-from kubeadm_py.manifests.pod import to_yaml
-from kubeadm_py.patches import load_patches_for
-from kubeadm_py.phases.context import RunContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import RunContext
+
+# The kubelet helpers (subprocess, yaml, patches) are imported where they are used: building the
+# phase tree for any kubeadm-py command imports this module.
 
 FLAGS = ("config", "cri-socket", "node-name", "patches", "dry-run", "rootfs")
 
@@ -24,6 +24,10 @@ FLAGS = ("config", "cri-socket", "node-name", "patches", "dry-run", "rootfs")
 def kubelet_config_document(ctx: RunContext, base: dict[str, Any] | None = None) -> dict[str, Any]:
     """The KubeletConfiguration for this node: ``base`` (e.g. from the kubelet-config ConfigMap on join)
     or the cluster defaults, with ``kubeletconfiguration`` patches applied."""
+    from kubeadm_py.kubelet.config import cluster_kubelet_config
+    from kubeadm_py.kubelet.service import systemd_resolved_active
+    from kubeadm_py.patches import load_patches_for
+
     doc = (
         base
         if base is not None
@@ -40,6 +44,8 @@ def kubelet_config_document(ctx: RunContext, base: dict[str, Any] | None = None)
 
 
 def write_kubelet_config(ctx: RunContext, base: dict[str, Any] | None = None) -> Change:
+    from kubeadm_py.manifests.pod import to_yaml
+
     path = f"{ctx.kubelet_dir}/{KUBELET_CONFIG_FILE}"
     ctx.log(f'[kubelet-start] Writing kubelet configuration to file "{path}"')
     ctx.fs.mkdir(ctx.kubelet_dir, 0o700)
@@ -47,6 +53,8 @@ def write_kubelet_config(ctx: RunContext, base: dict[str, Any] | None = None) ->
 
 
 def write_kubelet_flags(ctx: RunContext, register_taints: bool = False) -> Change:
+    from kubeadm_py.kubelet.flags import kubeadm_flags_env
+
     path = f"{ctx.kubelet_dir}/{KUBELET_FLAGS_ENV}"
     ctx.log(f'[kubelet-start] Writing kubelet environment file with flags to file "{path}"')
     ctx.fs.mkdir(ctx.kubelet_dir, 0o700)
@@ -56,6 +64,8 @@ def write_kubelet_flags(ctx: RunContext, register_taints: bool = False) -> Chang
 
 
 def run_kubelet_start(ctx: RunContext) -> list[Change]:
+    from kubeadm_py.kubelet.service import restart_kubelet, stop_kubelet
+
     # Stop first so the kubelet does not crash-loop on half-written files (TryStopKubelet).
     stop_kubelet(ctx.fs, ctx.dry_run, ctx.log)
     changes = [write_kubelet_flags(ctx, register_taints=False), write_kubelet_config(ctx)]

@@ -7,23 +7,21 @@ seen for each and where to look."""
 
 from __future__ import annotations
 
-import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBELET_CONFIG_FILE
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.kubelet.config import healthz_url
-from kubeadm_py.manifests.args import get_arg, parse_command
-from kubeadm_py.manifests.pod import container_command, from_yaml, join_host_port, parse_duration
-from kubeadm_py.manifests.write import read_static_pod
-from kubeadm_py.phases.context import RunContext
-from kubeadm_py.versions import release_for
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.phases.context import RunContext
+
+# ssl, urllib and the manifest helpers (yaml) are imported where they are used: building the phase
+# tree for any kubeadm-py command imports this module.
 
 DEFAULT_TIMEOUT = 240.0
 POLL_INTERVAL = 1.0
@@ -45,6 +43,10 @@ class Target:
 
 def http_check(url: str, timeout: float = 5.0) -> tuple[bool, str]:
     """GET ``url``; healthy on HTTP 200. TLS certificates are not verified."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -60,6 +62,8 @@ def http_check(url: str, timeout: float = 5.0) -> tuple[bool, str]:
 
 
 def _timeout(ctx: RunContext, key: str) -> float:
+    from kubeadm_py.manifests.pod import parse_duration
+
     for doc in (ctx.cfg.init, ctx.cfg.join):
         if doc and (doc.get("timeouts") or {}).get(key) is not None:
             return parse_duration(doc["timeouts"][key], f"timeouts.{key}")
@@ -73,6 +77,9 @@ def _fmt(seconds: float) -> str:
 
 
 def kubelet_target(ctx: RunContext) -> Target:
+    from kubeadm_py.kubelet.config import healthz_url
+    from kubeadm_py.manifests.pod import from_yaml
+
     text = ctx.fs.read_text(f"{ctx.kubelet_dir}/{KUBELET_CONFIG_FILE}")
     kc = from_yaml(text, KUBELET_CONFIG_FILE) if text else None
     return Target("kubelet", healthz_url(kc if isinstance(kc, dict) else None))
@@ -80,6 +87,11 @@ def kubelet_target(ctx: RunContext) -> Target:
 
 def component_targets(ctx: RunContext) -> list[Target]:
     """Health URLs of the control-plane components whose manifests exist, from their command lines."""
+    from kubeadm_py.manifests.args import get_arg, parse_command
+    from kubeadm_py.manifests.pod import container_command, join_host_port
+    from kubeadm_py.manifests.write import read_static_pod
+    from kubeadm_py.versions import release_for
+
     rel = release_for(ctx.cfg.kubernetes_version)
     out = []
     for name, addr_flag, default_addr, default_port in COMPONENTS:
