@@ -30,10 +30,10 @@ from kubeadm_py.config.validation import (
     Issue,
     duplicate_issues,
     feature_gate_warnings,
+    load_schema,
     raise_first,
     schema_issues,
     semantic_issues,
-    validator_for,
 )
 from kubeadm_py.errors import ConfigError
 
@@ -162,10 +162,9 @@ def _remap(kind: str, path: str) -> str:
 
 
 def _schema_node(kind: str, parts: list[str]) -> dict[str, Any] | None:
-    validator = validator_for(V1BETA4, kind)
-    if validator is None:
+    schema = load_schema(V1BETA4, kind)
+    if schema is None:
         return None
-    schema: dict[str, Any] = validator.schema  # type: ignore[assignment]
     node: dict[str, Any] | None = schema
     for part in parts:
         while node is not None and "$ref" in node:

@@ -13,12 +13,11 @@ import ipaddress
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.config.formats import FORMATS, check_dns_subdomain, check_ip, check_token, parse_cidr_list
 from kubeadm_py.config.loader import Document
-from kubeadm_py.config.schemagen import FLAVORS, schema_file_name
+from kubeadm_py.config.schemagen import FLAVORS, SCHEMA_DIR, schema_file_name
 from kubeadm_py.config.types import KUBEADM_GROUP, KUBELET_API, KUBEPROXY_API, V1BETA4
 from kubeadm_py.errors import ConfigError
 
@@ -98,11 +97,10 @@ def raise_first(issues: list[Issue]) -> None:
 
 @functools.cache
 def load_schema(api_version: str, kind: str) -> dict[str, Any] | None:
-    name = schema_file_name(api_version, kind)
-    res = resources.files("kubeadm_py.config").joinpath("schemas", name)
-    if not res.is_file():
+    path = SCHEMA_DIR / schema_file_name(api_version, kind)
+    if not path.is_file():
         return None
-    data: dict[str, Any] = json.loads(res.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
@@ -256,6 +254,10 @@ def schema_issues(doc: Document) -> list[Issue]:
     issues = kind_issues(doc)
     if issues:
         return issues
+    from kubeadm_py.config.fastcheck import known_valid
+
+    if known_valid(doc.api_version, doc.kind, doc.body):  # most documents: jsonschema is not imported
+        return []
     validator = validator_for(doc.api_version, doc.kind)
     if validator is None:  # pragma: no cover - kind_issues covers every kind without a schema
         return [Issue(f"no schema for {doc.api_version} {doc.kind}", document=doc)]
