@@ -142,9 +142,9 @@ def library_in_process(alg: str, root: Path) -> float:
     return time.perf_counter() - t
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     t = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120, env=env)
     dt = time.perf_counter() - t
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()[-500:]}")
@@ -223,6 +223,7 @@ def main() -> int:
                     "library_in_process",
                     "library_process",
                     "command",
+                    "command_cold_validators",
                     "kubeadm",
                 )
             }
@@ -234,22 +235,14 @@ def main() -> int:
                     timed([sys.executable, "-c", LIBRARY, alg, str(tmp / f"libp{i}")])
                 )
                 if cmd_error is None:
+                    cmd = [sys.executable, "-m", "kubeadm_py", "init", "phase", "certs", "all"]
                     samples["command"].append(
-                        timed(
-                            [
-                                sys.executable,
-                                "-m",
-                                "kubeadm_py",
-                                "init",
-                                "phase",
-                                "certs",
-                                "all",
-                                "--rootfs",
-                                str(tmp / f"cmd{i}"),
-                                "--config",
-                                str(cfgfile),
-                            ]
-                        )
+                        timed([*cmd, "--rootfs", str(tmp / f"cmd{i}"), "--config", str(cfgfile)])
+                    )
+                    # First run of an installation: config validators not generated yet.
+                    cold = dict(os.environ, KUBEADM_PY_CACHE_DIR=str(tmp / f"cold-cache{i}"))
+                    samples["command_cold_validators"].append(
+                        timed([*cmd, "--rootfs", str(tmp / f"cold{i}"), "--config", str(cfgfile)], env=cold)
                     )
                 if kubeadm and upstream_error is None and (alg == "RSA-2048" or not upstream):
                     try:
