@@ -23,11 +23,8 @@ VALIDATOR_CACHE = os.environ.get("KUBEADM_PY_BENCH_CACHE", "/var/tmp/kubeadm-py-
 _WARM = """
 import importlib, pkgutil, sys
 import kubeadm_py
-from kubeadm_py.config import fastcheck  # generate the config validators into the cache
-from kubeadm_py.config.schemagen import SCHEMA_DIR
-for path in SCHEMA_DIR.glob("*.json"):
-    group_version, kind = path.stem.rsplit("_", 1)
-    fastcheck.validator("/".join(group_version.rsplit("_", 1)), kind)
+from kubeadm_py.config import fastcheck
+fastcheck.warm_all()  # generate the config validators into the cache
 for m in pkgutil.walk_packages(kubeadm_py.__path__, "kubeadm_py."):
     if m.name.endswith("__main__"):  # importing it runs the CLI
         continue

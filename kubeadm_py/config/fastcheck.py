@@ -219,3 +219,19 @@ def known_valid(api_version: str, kind: str, body: Any) -> bool:
         return check(body)
     except Exception:  # noqa: BLE001 - any surprise in generated code: let jsonschema decide
         return False
+
+
+def warm_all() -> int:
+    """Generate and cache the validator of every shipped schema (``install.sh`` runs this, like
+    compiling bytecode at install time); returns how many have a fast validator."""
+    from kubeadm_py.config.schemagen import SCHEMA_DIR
+
+    count = 0
+    for path in sorted(SCHEMA_DIR.glob("*.json")):
+        group_version, kind = path.stem.rsplit("_", 1)
+        count += validator("/".join(group_version.rsplit("_", 1)), kind) is not None
+    return count
+
+
+if __name__ == "__main__":  # python -m kubeadm_py.config.fastcheck
+    print(f"config validators cached in {cache_dir()}: {warm_all()}")

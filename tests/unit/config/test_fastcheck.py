@@ -171,3 +171,8 @@ def test_untrusted_cache_file_is_not_loaded(tmp_path: Path) -> None:
     check = fastcheck.validator(api, kind)
     assert check is not None
     assert not check({"apiVersion": api, "kind": kind, "unknownField": 1})
+
+
+def test_warm_all_caches_every_schema(tmp_path: Path) -> None:
+    assert fastcheck.warm_all() == len(SCHEMAS)
+    assert len(list((tmp_path / "cache").glob("*.marshal"))) == len(SCHEMAS)
