@@ -83,18 +83,26 @@ class KubeClient:
         self,
         transport: Transport,
         *,
-        user: str = "",
+        user: str | Callable[[], str] = "",
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.transport = transport
-        self.user = user
+        self._user = user
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
         self.changes: list[Change] = []
         self.dry_run = False
+
+    @property
+    def user(self) -> str:
+        """The user name shown in errors (computed on first use: reading it from a client
+        certificate needs cryptography)."""
+        if callable(self._user):
+            self._user = self._user()
+        return self._user
 
     @property
     def endpoint(self) -> str:

@@ -1,19 +1,22 @@
 """The real HTTP transport: credentials and server from a kubeconfig file, requests through urllib3.
 
-The kubeconfig is read with the official ``kubernetes`` package's loader (client certificates,
-tokens, exec plugins, ``insecure-skip-tls-verify``...), imported here lazily since it is slow to
-import; requests then go through one urllib3 pool with a TLS context built from that configuration,
-so kubeadm-py controls retries, timeouts and error messages itself."""
+The kubeconfigs kubeadm writes are read directly (``kube/kubeconfig_read.py``); any other kubeconfig
+with the official ``kubernetes`` package's loader (exec plugins, auth providers, token files...),
+imported here lazily since it is slow to import (~0.2 s). Requests then go through one urllib3 pool
+with a TLS context built from those settings, so kubeadm-py controls retries, timeouts and error
+messages itself."""
 
 from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from kubeadm_py.errors import ApiError
 from kubeadm_py.kube.client import TransportError
+from kubeadm_py.kube.kubeconfig_read import Settings, read_simple
 
 
 class UrllibTransport:
@@ -54,17 +57,64 @@ class UrllibTransport:
         return resp.status, resp.data
 
     @classmethod
-    def from_kubeconfig(cls, path: str, *, display_path: str | None = None) -> tuple[UrllibTransport, str]:
-        """(transport, user name for messages) from a kubeconfig file."""
-        from kubernetes.client import Configuration
-        from kubernetes.config.config_exception import ConfigException
-        from kubernetes.config.kube_config import load_kube_config
-
+    def from_kubeconfig(
+        cls, path: str, *, display_path: str | None = None
+    ) -> tuple[UrllibTransport, Callable[[], str]]:
+        """(transport, user name for messages, computed when first needed) from a kubeconfig file.
+        The kubeconfigs kubeadm writes are read directly (:mod:`kubeadm_py.kube.kubeconfig_read`);
+        anything else goes through the ``kubernetes`` package's loader."""
         shown = display_path or path
         if not os.path.isfile(path):
             raise ApiError(
                 f"kubeconfig {shown} not found", hint="run the kubeconfig phase first or pass --kubeconfig"
             )
+        try:
+            with open(path, encoding="utf-8") as f:
+                simple = read_simple(f.read(), path)
+        except (OSError, UnicodeDecodeError):
+            simple = None
+        if simple is not None:
+            return cls._from_settings(simple, shown)
+        return cls._from_loader(path, shown)
+
+    @classmethod
+    def _from_settings(cls, s: Settings, shown: str) -> tuple[UrllibTransport, Callable[[], str]]:
+        _check_server(s.server, shown)
+        ctx = None
+        try:
+            if s.server.startswith("https://"):
+                if s.ca_pem is not None:
+                    ctx = ssl.create_default_context(cadata=s.ca_pem.decode("ascii", "replace"))
+                else:
+                    ctx = ssl.create_default_context(cafile=s.ca_file)
+                if s.insecure:
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+                if s.cert_pem is not None or s.cert_file is not None:
+                    _load_client_cert(ctx, s)
+        except (OSError, ssl.SSLError, ValueError) as e:
+            raise ApiError(f"invalid kubeconfig {shown}: {e}") from None
+        headers = {"Authorization": f"Bearer {s.token}"} if s.token else {}
+        auth = headers.get("Authorization")
+
+        def user() -> str:
+            pem = s.cert_pem
+            if pem is None and s.cert_file:
+                try:
+                    with open(s.cert_file, "rb") as f:
+                        pem = f.read()
+                except OSError:
+                    pem = None
+            return _user_name(pem, auth)
+
+        return cls(s.server, ctx, headers, server_hostname=s.tls_server_name), user
+
+    @classmethod
+    def _from_loader(cls, path: str, shown: str) -> tuple[UrllibTransport, Callable[[], str]]:
+        from kubernetes.client import Configuration
+        from kubernetes.config.config_exception import ConfigException
+        from kubernetes.config.kube_config import load_kube_config
+
         c = Configuration()
         try:
             load_kube_config(config_file=path, client_configuration=c, persist_config=False)
@@ -76,8 +126,7 @@ class UrllibTransport:
             ) from None
         except (OSError, ValueError, TypeError, KeyError) as e:
             raise ApiError(f"invalid kubeconfig {shown}: {e}") from None
-        if not c.host.startswith("https://") and not c.host.startswith("http://"):
-            raise ApiError(f"invalid kubeconfig {shown}: server {c.host!r} is not an http(s) URL")
+        _check_server(c.host, shown)
         ctx = None
         if c.host.startswith("https://"):
             ctx = (
@@ -94,23 +143,60 @@ class UrllibTransport:
         auth = (c.api_key or {}).get("authorization") or (c.api_key or {}).get("BearerToken")
         if auth:
             headers["Authorization"] = auth if " " in auth else f"Bearer {auth}"
-        user = _user_from(c, auth)
+        pem: bytes | None = None
+        if c.cert_file:
+            try:
+                with open(c.cert_file, "rb") as f:
+                    pem = f.read()
+            except OSError:
+                pem = None
+        user = _user_name(pem, auth)
         tls_name = getattr(c, "tls_server_name", None)
-        return cls(c.host, ctx, headers, server_hostname=tls_name), user
+        return cls(c.host, ctx, headers, server_hostname=tls_name), lambda: user
 
 
-def _user_from(c: Any, auth: str | None) -> str:
-    if c.cert_file:
+def _check_server(server: str, shown: str) -> None:
+    if not server.startswith("https://") and not server.startswith("http://"):
+        raise ApiError(f"invalid kubeconfig {shown}: server {server!r} is not an http(s) URL")
+
+
+def _load_client_cert(ctx: ssl.SSLContext, s: Settings) -> None:
+    """ssl only loads client credentials from files: inline data goes through a private temporary
+    directory that is removed right after."""
+    if s.cert_file and s.key_file and s.cert_pem is None and s.key_pem is None:
+        ctx.load_cert_chain(s.cert_file, s.key_file)
+        return
+    import shutil
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="kubeadm-py-kubeconfig-")  # mode 0700
+    try:
+        paths = []
+        for name, data, file in (("cert", s.cert_pem, s.cert_file), ("key", s.key_pem, s.key_file)):
+            if data is None:
+                paths.append(str(file))
+                continue
+            p = os.path.join(tmp, name)
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            paths.append(p)
+        ctx.load_cert_chain(paths[0], paths[1])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _user_name(cert_pem: bytes | None, auth: str | None) -> str:
+    if cert_pem:
         try:
             from cryptography import x509
             from cryptography.x509.oid import NameOID
 
-            with open(c.cert_file, "rb") as f:
-                cert = x509.load_pem_x509_certificate(f.read())
+            cert = x509.load_pem_x509_certificate(cert_pem)
             cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
             if cns:
                 return str(cns[0].value)
-        except (OSError, ValueError):
+        except ValueError:
             return ""
     if auth:
         token = auth.split(" ", 1)[-1]
