@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import CONFIG_MODE, HostFS
 from kubeadm_py.kubeconfig import build
 from kubeadm_py.kubeconfig.specs import KubeconfigSpec
-from kubeadm_py.pki import issue, keys, manager, verify
+from kubeadm_py.pki import issue, keypool, keys, manager, verify
 from kubeadm_py.pki.issue import Profile
 from kubeadm_py.pki.keys import PrivateKey
 from kubeadm_py.pki.specs import CLIENT_AUTH
@@ -125,7 +125,11 @@ def ensure_kubeconfig(
     kubeconfig_dir: str,
     st: manager.Settings | None = None,
     log: Log = _no_log,
+    batch: Sequence[KubeconfigSpec] = (),
 ) -> list[Change]:
+    """Write the kubeconfig ``spec`` unless a valid one exists. ``batch``: the kubeconfigs this
+    run writes (the phase's siblings), whose absent files get their RSA keys generated in parallel
+    when the CLI enabled :mod:`kubeadm_py.pki.keypool`."""
     st = st or manager.settings(cfg)
     store = PKIStore(fs, st.cert_dir)
     ca_cert, ca_key = manager.load_ca(store, "ca", st.start)
@@ -154,7 +158,8 @@ def ensure_kubeconfig(
         )
     log(f'[kubeconfig] Writing "{spec.file}" kubeconfig file')
     profile = client_profile(spec.client_name(_node(cfg, spec)), spec.orgs_for(cfg.kubernetes_version))
-    doc = new_client_doc(cfg, server, profile, ca_cert, ca_key, st)
+    key = _new_key(fs, cfg, st, kubeconfig_dir, spec, batch)
+    doc = new_client_doc(cfg, server, profile, ca_cert, ca_key, st, key=key)
     return [
         fs.write(
             path,
@@ -164,6 +169,27 @@ def ensure_kubeconfig(
             detail=f"user {profile.cn}, server {server}",
         )
     ]
+
+
+def _new_key(
+    fs: HostFS,
+    cfg: KubeadmConfig,
+    st: manager.Settings,
+    kubeconfig_dir: str,
+    spec: KubeconfigSpec,
+    batch: Sequence[KubeconfigSpec],
+) -> PrivateKey:
+    run = ("kubeconfig", id(fs), kubeconfig_dir, st.algorithm.name)
+
+    def missing() -> list[str]:
+        return [
+            k.name
+            for k in batch
+            if k.applies_to(cfg.kubernetes_version) and not fs.exists(path_of(kubeconfig_dir, k))
+        ]
+
+    keypool.prefetch(run, st.algorithm, missing)
+    return keypool.take(run, st.algorithm, spec.name) or keys.generate_key(st.algorithm)
 
 
 def _node(cfg: KubeadmConfig, spec: KubeconfigSpec) -> str:

@@ -15,22 +15,25 @@ from kubeadm_py.workflow.phase import Phase, Requirement
 CA_REQUIREMENT = Requirement("ca", "the cluster CA (<certDir>/ca.crt and ca.key)", present=ca_present("ca"))
 
 
-def _run(spec: KubeconfigSpec) -> Callable[[Any], Any]:
+def _run(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = ()) -> Callable[[Any], Any]:
     def run(ctx: Any) -> Any:
         from kubeadm_py.kubeconfig.files import ensure_kubeconfig
         from kubeadm_py.phases.certs import _settings
 
-        return ensure_kubeconfig(ctx.fs, ctx.cfg, spec, ctx.kubeconfig_dir, _settings(ctx), ctx.log)
+        return ensure_kubeconfig(
+            ctx.fs, ctx.cfg, spec, ctx.kubeconfig_dir, _settings(ctx), ctx.log, batch=batch or (spec,)
+        )
 
     run.__name__ = f"run_kubeconfig_{spec.name.replace('-', '_')}"
     return run
 
 
-def kubeconfig_child(spec: KubeconfigSpec) -> Phase:
+def kubeconfig_child(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = ()) -> Phase:
+    """``batch``: the sibling kubeconfigs (their keys are generated together, see ensure_kubeconfig)."""
     return Phase(
         name=spec.name,
         help=spec.help,
-        run=_run(spec),
+        run=_run(spec, batch),
         flags=spec.flags,
         requires=(CA_REQUIREMENT,),
         provides=(f"kubeconfig/{spec.name}",),
@@ -41,7 +44,8 @@ def kubeconfig_child(spec: KubeconfigSpec) -> Phase:
 
 def kubeconfig_phase(names: Iterable[str] | None = None, name: str = "kubeconfig") -> Phase:
     wanted = None if names is None else set(names)
-    children = tuple(kubeconfig_child(k) for k in KUBECONFIGS if wanted is None or k.name in wanted)
+    specs = tuple(k for k in KUBECONFIGS if wanted is None or k.name in wanted)
+    children = tuple(kubeconfig_child(k, specs) for k in specs)
     return Phase(
         name=name,
         help="Generate all kubeconfig files necessary to establish the control plane "

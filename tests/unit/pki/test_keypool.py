@@ -131,3 +131,38 @@ def test_a_wrong_guess_only_costs_the_speculative_workers(
 def test_speculation_needs_the_pool_enabled() -> None:
     keypool.speculate("RSA-2048", 11)
     assert keypool._active is None and children() == []
+
+
+def test_kubeconfig_batch_keys_from_workers(tmp_path: Path, pool: None) -> None:
+    """The kubeconfig phase's keys come from the pool too: every kubeconfig gets its own key that
+    matches its client certificate, and a second run reuses the files without new workers."""
+    import base64
+
+    import yaml
+
+    from kubeadm_py.kubeconfig.files import ensure_kubeconfig
+    from kubeadm_py.kubeconfig.specs import KUBECONFIGS
+
+    cfg = make_cfg()
+    root = tmp_path / "root"
+    fs = HostFS(rootfs=root)
+    manager.create_pki(fs, cfg)
+    batch = tuple(k for k in KUBECONFIGS if k.applies_to(cfg.kubernetes_version))
+    for spec in batch:
+        ensure_kubeconfig(fs, cfg, spec, "/etc/kubernetes", batch=batch)
+    assert keypool._active is not None and keypool._active.key[0] == "kubeconfig"
+    assert not keypool._active.pending  # every prefetched key was used
+    seen = set()
+    for spec in batch:
+        user = yaml.safe_load((root / "etc/kubernetes" / spec.file).read_text())["users"][0]["user"]
+        key_pem = base64.b64decode(user["client-key-data"])
+        cert = x509.load_pem_x509_certificate(base64.b64decode(user["client-certificate-data"]))
+        key = keys.load_private_key(key_pem, spec.name)
+        assert keys.same_public_key(cert.public_key(), key.public_key())  # type: ignore[arg-type]
+        seen.add(key_pem)
+    assert len(seen) == len(batch)
+    keypool.disable()
+    keypool.enable(workers=2)
+    for spec in batch:
+        assert ensure_kubeconfig(fs, cfg, spec, "/etc/kubernetes", batch=batch)[0].action == "unchanged"
+    assert keypool._active is None
