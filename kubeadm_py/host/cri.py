@@ -22,6 +22,7 @@ import os
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # kubeadm's known runtime endpoints (cmd/kubeadm/app/constants/constants_unix.go), detection order.
 KNOWN_CRI_SOCKETS = (
@@ -215,3 +216,174 @@ def status_via_http2(endpoint: str, timeout: float = 3.0) -> CriStatus:
     return CriStatus(
         False, f"container runtime is not running: {path} does not speak HTTP/2/gRPC", "http2-handshake"
     )
+
+
+# --- ImageService: ImageStatus and PullImage (runtime.v1, cri-api pkg/apis/runtime/v1/api.proto) ---
+
+IMAGE_STATUS_METHOD = "/runtime.v1.ImageService/ImageStatus"
+PULL_IMAGE_METHOD = "/runtime.v1.ImageService/PullImage"
+
+
+def _enc_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _enc_bytes(num: int, data: bytes) -> bytes:
+    """A length-delimited field (wire type 2): strings and embedded messages."""
+    return _enc_varint(num << 3 | 2) + _enc_varint(len(data)) + data
+
+
+def _enc_bool(num: int, value: bool) -> bytes:
+    return _enc_varint(num << 3) + b"\x01" if value else b""  # proto3: false is not encoded
+
+
+def image_spec(image: str) -> bytes:
+    """``ImageSpec{image = 1}``."""
+    return _enc_bytes(1, image.encode())
+
+
+def image_status_request(image: str, verbose: bool = False) -> bytes:
+    """``ImageStatusRequest{image: ImageSpec = 1, verbose = 2}``."""
+    return _enc_bytes(1, image_spec(image)) + _enc_bool(2, verbose)
+
+
+def pull_image_request(image: str) -> bytes:
+    """``PullImageRequest{image: ImageSpec = 1}`` (no auth, no sandbox config)."""
+    return _enc_bytes(1, image_spec(image))
+
+
+def status_request(verbose: bool = False) -> bytes:
+    """``StatusRequest{verbose = 1}``."""
+    return _enc_bool(1, verbose)
+
+
+@dataclass(frozen=True)
+class CriImage:
+    """``Image{id = 1, repo_tags = 2, repo_digests = 3, size = 4}``."""
+
+    id: str
+    repo_tags: tuple[str, ...] = ()
+    repo_digests: tuple[str, ...] = ()
+    size: int = 0
+
+
+def _string_map(entries: list[bytes]) -> dict[str, str]:
+    """``map<string, string>``: repeated entry messages {key = 1, value = 2}."""
+    out: dict[str, str] = {}
+    for entry in entries:
+        kv = {n: v for n, v in proto_fields(entry) if isinstance(v, bytes)}
+        out[kv.get(1, b"").decode(errors="replace")] = kv.get(2, b"").decode(errors="replace")
+    return out
+
+
+def decode_image_status(raw: bytes) -> CriImage | None:
+    """``ImageStatusResponse{image: Image = 1, info = 2}``: the image, or None when absent (the
+    runtime answers an empty response for an image it does not have)."""
+    for num, val in proto_fields(raw):
+        if num != 1 or not isinstance(val, bytes):
+            continue
+        fields = proto_fields(val)
+        strs = [(n, v.decode(errors="replace")) for n, v in fields if isinstance(v, bytes)]
+        size = next((v for n, v in fields if n == 4 and isinstance(v, int)), 0)
+        return CriImage(
+            id=next((s for n, s in strs if n == 1), ""),
+            repo_tags=tuple(s for n, s in strs if n == 2),
+            repo_digests=tuple(s for n, s in strs if n == 3),
+            size=size,
+        )
+    return None
+
+
+def decode_pull_image(raw: bytes) -> str:
+    """``PullImageResponse{image_ref = 1}``."""
+    for num, val in proto_fields(raw):
+        if num == 1 and isinstance(val, bytes):
+            return val.decode(errors="replace")
+    return ""
+
+
+def runtime_info(status_response: bytes) -> dict[str, str]:
+    """``StatusResponse.info`` (field 2, ``map<string, string>``; filled for verbose requests)."""
+    return _string_map([v for n, v in proto_fields(status_response) if n == 2 and isinstance(v, bytes)])
+
+
+def sandbox_image(info: dict[str, str]) -> str:
+    """The runtime's sandbox (pause) image from ``info["config"]`` (JSON with ``sandboxImage``, as
+    containerd reports it); "" when the runtime does not say."""
+    try:
+        return str((json.loads(info.get("config") or "{}") or {}).get("sandboxImage") or "")
+    except (ValueError, AttributeError):
+        return ""
+
+
+class CriError(Exception):
+    """A CRI call failed; the message is Go-style: ``rpc error: code = X desc = Y``."""
+
+
+def _rpc_message(e: Exception) -> str:
+    code = e.code() if hasattr(e, "code") else None
+    details = e.details() if hasattr(e, "details") else str(e)
+    return f"rpc error: code = {_go_code(code.name) if code else 'Unknown'} desc = {details}"
+
+
+class CriImageService:
+    """The CRI ImageService on ``endpoint`` over gRPC (grpcio): ImageStatus, PullImage, and the
+    runtime's sandbox image (verbose RuntimeService/Status). One channel; use as a context manager
+    or call :meth:`close`. ``timeout`` bounds status calls (upstream's 2 s CRI default is short
+    for a busy runtime), ``pull_timeout`` one PullImage."""
+
+    def __init__(self, endpoint: str, timeout: float = 10.0, pull_timeout: float = 600.0) -> None:
+        self.endpoint = endpoint_url(endpoint)
+        self.timeout = timeout
+        self.pull_timeout = pull_timeout
+        self._channel: Any = None
+
+    def __enter__(self) -> CriImageService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+    def connect(self) -> None:
+        """Fail early (CriError) when nothing listens on the socket."""
+        path = socket_path(self.endpoint)
+        if self.endpoint.startswith("unix://") and not os.path.exists(path):
+            raise CriError(f"container runtime is not running: {path} does not exist")
+
+    def _call(self, method: str, request: bytes, timeout: float) -> bytes:
+        import grpc
+
+        self.connect()
+        if self._channel is None:
+            self._channel = grpc.insecure_channel(self.endpoint)
+        call = self._channel.unary_unary(method, request_serializer=None, response_deserializer=None)
+        try:
+            return bytes(call(request, timeout=timeout))
+        except grpc.RpcError as e:
+            raise CriError(_rpc_message(e)) from None
+
+    def image_status(self, image: str) -> CriImage | None:
+        return decode_image_status(self._call(IMAGE_STATUS_METHOD, image_status_request(image), self.timeout))
+
+    def image_present(self, image: str) -> bool:
+        return self.image_status(image) is not None
+
+    def pull_image(self, image: str) -> str:
+        """PullImage; returns the image reference (e.g. ``sha256:...``) the runtime reports."""
+        return decode_pull_image(self._call(PULL_IMAGE_METHOD, pull_image_request(image), self.pull_timeout))
+
+    def sandbox_image(self) -> str:
+        return sandbox_image(runtime_info(self._call(STATUS_METHOD, status_request(True), self.timeout)))

@@ -20,6 +20,13 @@ print_app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(print_app, name="print")
+images_app = typer.Typer(
+    help="Interact with container images used by kubeadm-py",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+app.add_typer(images_app, name="images")
 config_app = app  # the name the lead's registry may use
 
 ComponentConfigsOpt = typer.Option(
@@ -140,3 +147,95 @@ def migrate_cmd(
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+# --- config images list|pull ------------------------------------------------------------------
+
+ImagesConfigOpt = typer.Option("", "--config", help="Path to a kubeadm configuration file.")
+KubernetesVersionOpt = typer.Option(
+    "", "--kubernetes-version", help="Choose a specific Kubernetes version for the control plane."
+)
+ImageRepositoryOpt = typer.Option(
+    "", "--image-repository", help="Choose a container registry to pull control plane images from "
+    "(default registry.k8s.io)."
+)
+FeatureGatesOpt = typer.Option("", "--feature-gates", help="Feature gates, key=value pairs, comma-separated.")
+
+
+@images_app.command("list")
+def images_list(
+    config: str = ImagesConfigOpt,
+    kubernetes_version: str = KubernetesVersionOpt,
+    image_repository: str = ImageRepositoryOpt,
+    feature_gates: str = FeatureGatesOpt,
+    output: str = typer.Option("text", "--output", "-o", help="Output format: text, json or yaml."),
+) -> None:
+    """Print a list of images kubeadm-py will use. The configuration file is used in case any
+    images or image repositories are customized."""
+    from kubeadm_py.cli.render import check_output_format, dump
+    from kubeadm_py.images import control_plane_images, images_document, load_config
+
+    fmt = check_output_format(output)
+    cfg = load_config(config or None, kubernetes_version, image_repository, feature_gates)
+    _warn(cfg.warnings)
+    images = control_plane_images(cfg)
+    if fmt == "text":
+        typer.echo("\n".join(images))
+    else:
+        dump(images_document(images), fmt)
+
+
+@images_app.command("pull")
+def images_pull(
+    config: str = ImagesConfigOpt,
+    kubernetes_version: str = KubernetesVersionOpt,
+    image_repository: str = ImageRepositoryOpt,
+    feature_gates: str = FeatureGatesOpt,
+    cri_socket: str = typer.Option(
+        "", "--cri-socket", help="Path to the CRI socket to connect to (default: nodeRegistration.criSocket, "
+        "else detected)."
+    ),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds one image pull may take."),
+) -> None:
+    """Pull images used by kubeadm-py through the container runtime (CRI ImageService), following
+    nodeRegistration.imagePullPolicy (IfNotPresent by default: present images are not pulled
+    again) and imagePullSerial."""
+    from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.host.cri import CriImageService
+    from kubeadm_py.images import (
+        ImageResult,
+        control_plane_images,
+        ensure_images,
+        load_config,
+        node_registration,
+    )
+
+    cfg = load_config(
+        config or None, kubernetes_version, image_repository, feature_gates, cri_socket, host=True
+    )
+    _warn(cfg.warnings)
+    nodereg = node_registration(cfg)
+    endpoint = cri_socket or str(nodereg.get("criSocket") or "")
+    if not endpoint:
+        raise KubeadmError("no CRI socket", hint="use --cri-socket or nodeRegistration.criSocket")
+
+    def show(r: ImageResult) -> None:
+        if r.action == "pulled":
+            typer.echo(f"[config/images] Pulled {r.image}")
+        elif r.action == "present":
+            typer.echo(f"[config/images] Image is present: {r.image}")
+
+    with CriImageService(endpoint, pull_timeout=timeout) as service:
+        service.connect()
+        results = ensure_images(
+            service,
+            control_plane_images(cfg),
+            policy=str(nodereg.get("imagePullPolicy") or "IfNotPresent"),
+            serial=nodereg.get("imagePullSerial", True) is not False,
+            on_result=show,
+        )
+    for r in results:
+        if r.action == "failed":
+            raise KubeadmError(f"failed to pull image {r.image!r}: {r.detail}")
+        if r.action == "missing":
+            raise KubeadmError(f"image {r.image} is not present and imagePullPolicy is Never")
