@@ -80,6 +80,16 @@ class FakeProbe:
     cri: CriStatus = field(default_factory=lambda: CriStatus(True, "RuntimeReady", "status-call"))
     http: dict[str, HttpResponse | Exception] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    # CRI ImageService (the ImagePull check): images the runtime has (None: every image), pull
+    # failures by image, the runtime's sandbox image, and whether the runtime answers at all.
+    images: set[str] | None = None
+    pull_errors: dict[str, str] = field(default_factory=dict)
+    runtime_sandbox_image: str = ""
+    cri_unreachable: str = ""
+
+    def image_service(self, endpoint: str) -> FakeImageService:
+        self.calls.append(f"images {endpoint}")
+        return FakeImageService(self)
 
     def euid(self) -> int:
         return self.uid
@@ -180,3 +190,33 @@ class FakeProbe:
         if isinstance(r, Exception):
             raise r
         return r
+
+
+class FakeImageService:
+    """The CRI ImageService of a :class:`FakeProbe`; records ``status <image>`` and ``pull <image>``
+    in ``probe.calls``; a successful pull adds the image to ``probe.images``."""
+
+    def __init__(self, probe: FakeProbe) -> None:
+        self.probe = probe
+
+    def _reachable(self) -> None:
+        if self.probe.cri_unreachable:
+            raise ConnectionError(self.probe.cri_unreachable)
+
+    def sandbox_image(self) -> str:
+        self._reachable()
+        return self.probe.runtime_sandbox_image
+
+    def image_present(self, image: str) -> bool:
+        self._reachable()
+        self.probe.calls.append(f"status {image}")
+        return self.probe.images is None or image in self.probe.images
+
+    def pull_image(self, image: str) -> str:
+        self._reachable()
+        self.probe.calls.append(f"pull {image}")
+        if image in self.probe.pull_errors:
+            raise RuntimeError(self.probe.pull_errors[image])
+        if self.probe.images is not None:
+            self.probe.images.add(image)
+        return "sha256:" + format(abs(hash(image)), "x")

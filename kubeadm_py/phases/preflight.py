@@ -108,6 +108,31 @@ def _resume_ignores(ctx: Any, role: str, ignore: frozenset[str]) -> frozenset[st
     return ignore | names
 
 
+PULL_LINES = (
+    "[preflight] Pulling images required for setting up a Kubernetes cluster",
+    "[preflight] This might take a minute or two, depending on the speed of your internet connection",
+    "[preflight] You can also perform this action beforehand using 'kubeadm-py config images pull'",
+)
+
+
+def _pull_images(ctx: Any, pulls: list[Any], report: Any, probe: Any, ignore: frozenset[str]) -> None:
+    """``RunPullImagesCheck`` after the other checks, as upstream: only when they passed (a real run
+    stops at their errors before pulling anything); in dry-run ImageStatus only."""
+    from kubeadm_py.preflight.checks import run_check
+
+    if not pulls:
+        return
+    if not report.ok and not ctx.dry_run:
+        ctx.log("[preflight] Not pulling images: the checks above failed")
+        return
+    if ctx.dry_run:
+        ctx.log("[preflight] Would pull the required images (like 'kubeadm-py config images pull')")
+    else:
+        for line in PULL_LINES:
+            ctx.log(line)
+    report.results.extend(run_check(c, probe, ignore) for c in pulls)
+
+
 def run_preflight_phase(ctx: Any, role: str) -> list[Change]:
     from kubeadm_py.host.probe import RealProbe
     from kubeadm_py.preflight import config_ignore_list
@@ -117,10 +142,14 @@ def run_preflight_phase(ctx: Any, role: str) -> list[Change]:
     role = effective_role(ctx, role)
     probe = ctx.state.get("preflight_probe") or RealProbe(ctx.fs)
     ignore = ignore_set(ctx.opts.get("ignore_preflight_errors"), config_ignore_list(ctx.cfg, role))
-    checks = checks_for_role(role, facts_from_config(ctx.cfg, role))
+    facts = facts_from_config(ctx.cfg, role)
+    facts.pull_images = not ctx.dry_run
+    checks = checks_for_role(role, facts)
     ctx.log("[preflight] Running pre-flight checks")
     ignore = _resume_ignores(ctx, role, ignore)
-    report = run_checks(checks, probe, ignore)
+    pulls = [c for c in checks if c.name == "ImagePull"]
+    report = run_checks([c for c in checks if c.name != "ImagePull"], probe, ignore)
+    _pull_images(ctx, pulls, report, probe, ignore)
     for line in report.lines():
         ctx.log(line)
     ctx.state["preflight_report"] = report

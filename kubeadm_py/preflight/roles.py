@@ -27,6 +27,7 @@ from kubeadm_py.constants import (
 from kubeadm_py.preflight.checks import Check
 from kubeadm_py.preflight.etcd import ExternalEtcdVersion
 from kubeadm_py.preflight.files import DirAvailable, FileAvailable, FileExisting
+from kubeadm_py.preflight.images import ImagePull
 from kubeadm_py.preflight.semver import Version
 from kubeadm_py.preflight.system import (
     CRI,
@@ -52,6 +53,8 @@ Role = Literal["init", "join", "join-control-plane", "reset"]
 ROLES: tuple[str, ...] = ("init", "join", "join-control-plane", "reset")
 # The standalone command's names for the same lists.
 ROLE_ALIASES = {"control-plane": "init", "worker": "join"}
+# Roles that pull the control-plane images after their checks (RunPullImagesCheck).
+IMAGE_PULL_ROLES = ("init", "join-control-plane")
 
 IPV4_FORWARD = "/proc/sys/net/ipv4/ip_forward"
 IPV6_FORWARD = "/proc/sys/net/ipv6/conf/default/forwarding"
@@ -83,6 +86,13 @@ class NodeFacts:
     join_endpoint: str = ""  # discovery.bootstrapToken.apiServerEndpoint
     ca_cert_path: str = "/etc/kubernetes/pki/ca.crt"
     download_certs: bool = False  # join --control-plane with --certificate-key
+    # ImagePull (init, join --control-plane): the images, kubeadm's pause image, nodeRegistration's
+    # imagePullPolicy / imagePullSerial; pull_images False reports only (dry-run, standalone command).
+    images: tuple[str, ...] = ()
+    sandbox_image: str = ""
+    image_pull_policy: str = "IfNotPresent"
+    image_pull_serial: bool = True
+    pull_images: bool = False
 
 
 def facts_from_config(cfg: KubeadmConfig, role: str) -> NodeFacts:
@@ -91,6 +101,13 @@ def facts_from_config(cfg: KubeadmConfig, role: str) -> NodeFacts:
     etcd = cluster.get("etcd") or {}
     join = cfg.join or {}
     nodereg = (join if role.startswith("join") else (cfg.init or {})).get("nodeRegistration") or {}
+    images: tuple[str, ...] = ()
+    sandbox = ""
+    if role in IMAGE_PULL_ROLES:
+        from kubeadm_py.images import control_plane_images
+        from kubeadm_py.manifests.images import pause_image
+
+        images, sandbox = tuple(control_plane_images(cfg)), pause_image(cfg)
     if role.startswith("join"):
         cp = join.get("controlPlane") or {}
         advertise = str((cp.get("localAPIEndpoint") or {}).get("advertiseAddress", ""))
@@ -113,6 +130,10 @@ def facts_from_config(cfg: KubeadmConfig, role: str) -> NodeFacts:
         ),
         ca_cert_path=str(join.get("caCertPath", "/etc/kubernetes/pki/ca.crt")),
         download_certs=bool((join.get("controlPlane") or {}).get("certificateKey")),
+        images=images,
+        sandbox_image=sandbox,
+        image_pull_policy=str(nodereg.get("imagePullPolicy") or "IfNotPresent"),
+        image_pull_serial=nodereg.get("imagePullSerial", True) is not False,
     )
 
 
@@ -242,7 +263,8 @@ def join_checks(f: NodeFacts, control_plane: bool = False) -> list[Check]:
 
 
 def checks_for_role(role: str, facts: NodeFacts) -> list[Check]:
-    """The full ordered list for a role; IsPrivilegedUser first (kubeadm runs it on its own first)."""
+    """The full ordered list for a role; IsPrivilegedUser first (kubeadm runs it on its own first),
+    ImagePull last for init and join-control-plane when ``facts.images`` is set."""
     role = ROLE_ALIASES.get(role, role)
     if role == "init":
         body = init_checks(facts)
@@ -254,4 +276,13 @@ def checks_for_role(role: str, facts: NodeFacts) -> list[Check]:
         body = []
     else:
         raise ValueError(f"unknown preflight role {role!r}; expected one of {', '.join(ROLES)}")
+    if role in IMAGE_PULL_ROLES and facts.images:
+        body.append(image_pull_check(facts))
     return [IsPrivilegedUser(), *body]
+
+
+def image_pull_check(f: NodeFacts) -> ImagePull:
+    """``RunPullImagesCheck``: last, after the role's checks."""
+    return ImagePull(
+        f.images, f.cri_socket, f.image_pull_policy, f.image_pull_serial, f.sandbox_image, f.pull_images
+    )
