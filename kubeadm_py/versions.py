@@ -18,10 +18,13 @@ Sources (see docs/control-plane.md for the full list):
   stored: v1.35.0 and v1.36.0, so those are the default patches; later patches exist upstream but their
   notes are not stored). Each row cites its changelog lines. What no changelog entry changes is carried
   over from the 1.32 row (control-plane flags, probes, requests, kubelet config defaults).
-* Not in the table: v1.33/v1.34 (end of life by 2026-11 and not verified), v1.37 (released: the stored
-  CHANGELOG-1.38.md starts "since v1.37.0", but only v1.37.0-alpha.1 notes are stored: its etcd tag was
-  3.7.0-rc.0 and CoreDNS 1.14.3 at alpha.1, and 1.38.0-alpha.1 moved to etcd 3.7.1 / CoreDNS 1.14.7, so
-  the tags kubeadm v1.37.0 deploys cannot be established; v1.37 also removed the v1beta3 config API).
+* v1.37: only the v1.37.0-alpha.1 notes are stored in ``CHANGELOG-1.37.md`` (its kubeadm entries are
+  the row's behaviour source); the image tags kubeadm v1.37 deploys come from stored third-party output
+  of ``kubeadm config images list`` / running v1.37 clusters (ids and lines cited on the row), and agree
+  with CHANGELOG-1.38.md (v1.38.0-alpha.1, "since v1.37.0") moving etcd 3.7.0 -> 3.7.1 and CoreDNS
+  v1.14.6 -> v1.14.7. Newest patch with evidence: v1.37.1. Upstream v1.37 also removed the v1beta3 config
+  API (#136016); kubeadm-py keeps migrating v1beta3 files for every version (docs/control-plane.md).
+* Not in the table: v1.33/v1.34 (end of life by 2026-11 and not verified).
 """
 
 from __future__ import annotations
@@ -197,6 +200,40 @@ RELEASES: tuple[MinorRelease, ...] = (
         kubelet_flags=_CRI_ONLY_KUBELET_FLAGS,
         kcm_flexvolume_mount=False,
         node_local_cri_socket=True,
+    ),
+    # v1.37.1. Images: a stored blog's `kubeadm config images list` with kubeadm v1.37.1 (find_string id
+    # 71499515808: "registry.k8s.io/coredns/coredns:v1.14.6", "registry.k8s.io/pause:3.10.2",
+    # "registry.k8s.io/etcd:3.7.0-0"; same list in id 70824810984, `--kubernetes-version v1.37.1`); a
+    # minikube v1.39.0 cluster on Kubernetes v1.37.0 runs "registry.k8s.io/etcd:3.7.0-0" (id 70529838313);
+    # a kubeadm v1.37.0 images.lock fixture lists coredns v1.14.6 and pause 3.10.2 (id 68389050250); a
+    # v1.37.1 dependency table: "CoreDNS v1.14.6 ... kubeadm v1.37.1 预设值" (id 71003821998) and "kubeadm
+    # v1.37.1 預設 etcd 為 3.7.0" (id 71400711285). Consistent with CHANGELOG-1.38.md v1.38.0-alpha.1
+    # ("since v1.37.0") moving etcd to 3.7.1 and CoreDNS to v1.14.7; v1.37.0-alpha.1 was at etcd
+    # 3.7.0-rc.0 (#139427) and CoreDNS 1.14.3 (#138536).
+    # etcd flags: the 1.36 spellings (--feature-gates=InitialCorruptCheck=true,
+    # --watch-progress-notify-interval=5s) are etcd's non-experimental flags that etcd 3.7 keeps (3.7
+    # removed the experimental-* ones kubeadm already stopped using in 1.36, #135701); no v1.37 changelog
+    # entry changes them. Carried over, not read from kubeadm v1.37 sources (none stored).
+    # Patch targets: "kubeproxydaemonset" added (CHANGELOG-1.37.md v1.37.0-alpha.1, #138090).
+    MinorRelease(
+        "1.37",
+        "v1.37.1",
+        etcd="3.7.0-0",
+        coredns="v1.14.6",
+        pause="3.10.2",
+        component_flags=_ro({"etcd": _ETCD36_FLAGS}),
+        kubelet_flags=_CRI_ONLY_KUBELET_FLAGS,
+        kcm_flexvolume_mount=False,
+        node_local_cri_socket=True,
+        patch_targets=(
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kubeletconfiguration",
+            "corednsdeployment",
+            "kubeproxydaemonset",
+        ),
     ),
 )
 

@@ -18,14 +18,40 @@ KUBELET_BOOTSTRAP = "kubeadm:kubelet-bootstrap"
 AUTOAPPROVE_BOOTSTRAP = "kubeadm:node-autoapprove-bootstrap"
 AUTOAPPROVE_ROTATION = "kubeadm:node-autoapprove-certificate-rotation"
 ANONYMOUS = "system:anonymous"
+# kubeadm >= 1.37 (ObjectsProfile.apiserver_kubelet_client_binding; #138957)
+APISERVER_KUBELET_CLIENT_BINDING = "kubeadm:apiserver-kubelet-client"
+KUBELET_API_ADMIN_ROLE = "system:kubelet-api-admin"
+APISERVER_KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client"
 
 
 def token_secrets(tokens: list[BootstrapToken], now: datetime) -> list[Obj]:
     return [t.to_secret(now) for t in tokens]
 
 
-# (message, objects) in upstream's order; messages are upstream's progress lines.
-def node_rbac() -> list[tuple[str, list[Obj]]]:
+# (message, objects) in upstream's order; messages are upstream's progress lines ("" prints none).
+def node_rbac(version: str = "") -> list[tuple[str, list[Obj]]]:
+    """The bootstrap-token RBAC for ``version`` (empty: the newest profile)."""
+    from kubeadm_py.cluster.versioned import profile_for
+
+    extra: list[tuple[str, list[Obj]]] = []
+    if profile_for(version).apiserver_kubelet_client_binding:
+        # Upstream's progress line for this step is not in the stored sources: none is printed.
+        extra.append(
+            (
+                "",
+                [
+                    rbac.cluster_role_binding(
+                        APISERVER_KUBELET_CLIENT_BINDING,
+                        KUBELET_API_ADMIN_ROLE,
+                        [rbac.user(APISERVER_KUBELET_CLIENT_USER)],
+                    )
+                ],
+            )
+        )
+    return _node_bootstrap_rbac() + extra
+
+
+def _node_bootstrap_rbac() -> list[tuple[str, list[Obj]]]:
     return [
         (
             "Configured RBAC rules to allow Node Bootstrap tokens to get nodes",

@@ -32,6 +32,9 @@ class ObjectsProfile:
     kube_proxy_critical_addons_toleration: bool
     annotate_cri_socket: bool  # upload-config/kubelet annotates the Node with its CRI socket
     kubelet_finalize_phase: str
+    # bootstrap-token (init and upgrade) binds the apiserver's kubelet client (the
+    # apiserver-kubelet-client.crt CN) to the built-in ClusterRole system:kubelet-api-admin.
+    apiserver_kubelet_client_binding: bool = False
 
 
 PROFILES: tuple[ObjectsProfile, ...] = (
@@ -98,6 +101,32 @@ PROFILES: tuple[ObjectsProfile, ...] = (
         kube_proxy_critical_addons_toleration=False,
         annotate_cri_socket=False,
         kubelet_finalize_phase="enable-client-cert-rotation",
+    ),
+    # CHANGELOG-1.37.md v1.37.0-alpha.1: "Kubeadm: use a dedicated ClusterRole 'system:kubelet-api-admin'
+    # for the kube-apiserver kubelet client." (#138957). Upstream's AllowAPIServerToAccessKubeletAPI
+    # (phases/bootstraptoken/node, also run by `upgrade apply`'s bootstrap-token phase per the PR diff)
+    # creates ClusterRoleBinding "kubeadm:apiserver-kubelet-client" -> ClusterRole
+    # "system:kubelet-api-admin" for User "kube-apiserver-kubelet-client" (names: kubeadm constants
+    # KubeletAPIAdminClusterRoleBindingName / KubeletAPIAdminClusterRoleName /
+    # APIServerKubeletClientCertCommonName as vendored by cluster-api, find_string id 52472473424).
+    # The PR was cherry-picked to release-1.35 (#138959) and so reached later 1.35/1.36 patches; the table
+    # is per minor, so it starts at 1.37, whose v1.37.0 has it.
+    ObjectsProfile(
+        since=(1, 37),
+        kubelet_config_versioned=False,
+        control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
+        default_taints=(CONTROL_PLANE_TAINT,),
+        coredns_toleration_keys=(CONTROL_PLANE_LABEL,),
+        coredns_image_subpath=True,
+        coredns_named_probe_ports=True,
+        coredns_cap_drop="ALL",
+        coredns_rbac_nodes_get=False,
+        coredns_rbac_endpointslices=True,
+        corefile_cache_disable=True,
+        kube_proxy_critical_addons_toleration=False,
+        annotate_cri_socket=False,
+        kubelet_finalize_phase="enable-client-cert-rotation",
+        apiserver_kubelet_client_binding=True,
     ),
 )
 

@@ -63,10 +63,11 @@ def run_bootstrap_token(ctx: Any) -> None:
     now = datetime.now(UTC)
     for secret in bt.token_secrets(tokens, now):
         client.apply(keep_live_expiration(client, secret))
-    for message, objs in bt.node_rbac():
+    for message, objs in bt.node_rbac(ctx.cfg.kubernetes_version):
         for obj in objs:
             client.apply(obj)
-        ctx.log(f"[bootstrap-token] {message}")
+        if message:
+            ctx.log(f"[bootstrap-token] {message}")
     admin = ctx.fs.read_bytes(ctx.admin_kubeconfig)
     if admin is None:
         raise KubeadmError(f"failed to load admin kubeconfig: {ctx.admin_kubeconfig} not found")

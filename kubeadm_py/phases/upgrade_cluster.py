@@ -50,10 +50,11 @@ def run_bootstrap_token(ctx: Any) -> None:
     from kubeadm_py.cluster import bootstraptoken as bt
 
     client = ctx.kube()
-    for message, objs in bt.node_rbac():
+    for message, objs in bt.node_rbac(ctx.cfg.kubernetes_version):
         for obj in objs:
             client.apply(obj)
-        ctx.log(f"[bootstrap-token] {message}")
+        if message:
+            ctx.log(f"[bootstrap-token] {message}")
     for obj in bt.cluster_info_rbac():
         client.apply(obj)
 

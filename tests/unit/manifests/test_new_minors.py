@@ -1,7 +1,9 @@
-"""What kubeadm v1.35 and v1.36 write differently from v1.32, each fact with its source line.
+"""What kubeadm v1.35, v1.36 and v1.37 write differently from v1.32, each fact with its source line.
 
 Sources are the kubernetes/kubernetes CHANGELOGs stored in the reference index (newest headers stored:
-v1.35.0 in CHANGELOG-1.35.md, v1.36.0 in CHANGELOG-1.36.md); the PR numbers are the changelog entries.
+v1.35.0 in CHANGELOG-1.35.md, v1.36.0 in CHANGELOG-1.36.md, v1.37.0-alpha.1 in CHANGELOG-1.37.md); the
+PR numbers are the changelog entries. The v1.37 image tags come from stored `kubeadm config images list`
+output of kubeadm v1.37.1 (see the 1.37 row in kubeadm_py/versions.py for the ids).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _etcd_flags(version: str) -> dict[str, list[str]]:
     return flags(build_etcd(make_cfg(version)).pods["etcd"])
 
 
-@pytest.mark.parametrize("version", ["v1.35.0", "v1.36.0"])
+@pytest.mark.parametrize("version", ["v1.35.0", "v1.36.0", "v1.37.1"])
 def test_etcd_36_flags(version):
     # CHANGELOG-1.36.md v1.36.0, #135701: the experimental-* etcd flags are "replaced by
     # --feature-gates=InitialCorruptCheck=true and --watch-progress-notify-interval" for etcd >= 3.6.0.
@@ -68,6 +70,10 @@ def test_etcd_feature_gates_extra_arg_overrides_the_default():
         # CHANGELOG-1.36.md v1.36.0: "Updated etcd images to v3.6.8" (#137107), "Updated CoreDNS to
         # v1.14.2" (#137605), "Updated the pause image to v3.10.2" (#138199).
         ("v1.36.0", "3.6.8-0", "v1.14.2", "3.10.2"),
+        # kubeadm v1.37.1 `kubeadm config images list` (find_string id 71499515808):
+        # "registry.k8s.io/coredns/coredns:v1.14.6", "registry.k8s.io/pause:3.10.2",
+        # "registry.k8s.io/etcd:3.7.0-0"; CHANGELOG-1.38.md (since v1.37.0) then moves to 3.7.1 / v1.14.7.
+        ("v1.37.1", "3.7.0-0", "v1.14.6", "3.10.2"),
     ],
 )
 def test_images(version, etcd, coredns, pause):
@@ -94,7 +100,7 @@ def test_instance_config_for_node_local_cri_socket_minors():
     # NodeLocalCRISocket: beta and on by default in v1.34 (CHANGELOG-1.34.md v1.34.0-alpha.1: kubeadm will
     # "Generate a /var/lib/kubelet/instance-config.yaml file to customize the containerRuntimeEndpoint
     # field"), GA in v1.36 (CHANGELOG-1.36.md, #135742).
-    for version in ("v1.35.0", "v1.36.0"):
+    for version in ("v1.35.0", "v1.36.0", "v1.37.1"):
         assert instance_config(make_cfg(version)) == f'containerRuntimeEndpoint: "{SOCK}"\n'
     assert instance_config(make_cfg("v1.32.10")) is None
     assert instance_config(make_cfg("v1.20.2")) is None
@@ -110,6 +116,7 @@ def test_flexvolume_mount_removed_in_1_36(tmp_path):
     # Previously, kubeadm automatically did the mounting if the user passed the flag."
     flex = {"controllerManager": {"extraArgs": [{"name": "flex-volume-plugin-dir", "value": "/opt/flex"}]}}
     assert "flexvolume-dir" not in _kcm_volumes("v1.36.0", tmp_path)
+    assert "flexvolume-dir" not in _kcm_volumes("v1.37.1", tmp_path, **flex)
     assert "flexvolume-dir" not in _kcm_volumes("v1.36.0", tmp_path, **flex)
     assert "flexvolume-dir" in _kcm_volumes("v1.35.0", tmp_path)
     assert "flexvolume-dir" in _kcm_volumes("v1.35.0", tmp_path, **flex)
@@ -122,13 +129,21 @@ def test_control_plane_flags_unchanged_from_1_32(tmp_path):
         res = build_control_plane(make_cfg(version), HostFS(rootfs=tmp_path), environ={})
         return {n: p["spec"]["containers"][0]["command"] for n, p in res.pods.items()}
 
-    assert cmds("v1.36.0") == cmds("v1.35.0") == cmds("v1.32.10")
+    assert cmds("v1.37.1") == cmds("v1.36.0") == cmds("v1.35.0") == cmds("v1.32.10")
     res = build_control_plane(make_cfg("v1.36.0"), HostFS(rootfs=tmp_path), environ={})
     image = res.pods["kube-apiserver"]["spec"]["containers"][0]["image"]
     assert image == "registry.k8s.io/kube-apiserver:v1.36.0"
 
 
 def test_default_version_and_minor_lookup():
-    assert DEFAULT_KUBERNETES_VERSION == "v1.36.0"
+    # the newest minor; v1.37.1 is the newest v1.37 patch with stored evidence (id 71499515808)
+    assert DEFAULT_KUBERNETES_VERSION == "v1.37.1"
     assert release_for("1.35").default_patch == "v1.35.0"
+    assert release_for("1.37").default_patch == "v1.37.1"
     assert release_for("v1.36.3").minor == "1.36"
+
+
+def test_1_37_knows_the_kubeproxydaemonset_patch_target():
+    # CHANGELOG-1.37.md v1.37.0-alpha.1, #138090: "add the "kubeproxydaemonset" patch target".
+    assert "kubeproxydaemonset" in release_for("1.37").patch_targets
+    assert "kubeproxydaemonset" not in release_for("1.36").patch_targets

@@ -484,8 +484,8 @@ def test_pause_and_coredns_images():
 def test_version_table_default_is_newest():
     from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, normalize_version, release_for
 
-    # newest minor with a stored v1.x.0 changelog (CHANGELOG-1.36.md); see kubeadm_py/versions.py
-    assert DEFAULT_KUBERNETES_VERSION == "v1.36.0" == RELEASES[-1].default_patch
+    # newest minor, newest patch with evidence (v1.37.1); see kubeadm_py/versions.py
+    assert DEFAULT_KUBERNETES_VERSION == "v1.37.1" == RELEASES[-1].default_patch
     assert [r.minor for r in RELEASES] == sorted((r.minor for r in RELEASES), key=lambda m: int(m.split(".")[1]))  # noqa: E501
     assert normalize_version("1.30") == "v1.30.14" and normalize_version("v1.20.1") == "v1.20.1"
     assert normalize_version("") == DEFAULT_KUBERNETES_VERSION
