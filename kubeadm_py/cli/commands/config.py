@@ -201,7 +201,7 @@ def images_pull(
     nodeRegistration.imagePullPolicy (IfNotPresent by default: present images are not pulled
     again) and imagePullSerial."""
     from kubeadm_py.errors import KubeadmError
-    from kubeadm_py.host.cri import CriImageService
+    from kubeadm_py.host.cri import CriError, CriImageService
     from kubeadm_py.images import (
         ImageResult,
         control_plane_images,
@@ -226,7 +226,10 @@ def images_pull(
             typer.echo(f"[config/images] Image is present: {r.image}")
 
     with CriImageService(endpoint, pull_timeout=timeout) as service:
-        service.connect()
+        try:
+            service.connect()
+        except CriError as e:
+            raise KubeadmError(str(e), hint="start the container runtime or use --cri-socket") from None
         results = ensure_images(
             service,
             control_plane_images(cfg),
@@ -234,8 +237,10 @@ def images_pull(
             serial=nodereg.get("imagePullSerial", True) is not False,
             on_result=show,
         )
-    for r in results:
-        if r.action == "failed":
-            raise KubeadmError(f"failed to pull image {r.image!r}: {r.detail}")
+    bad = [r for r in results if not r.ok]
+    if bad:
+        more = f" ({len(bad)} of {len(results)} images not pulled)" if len(bad) > 1 else ""
+        r = bad[0]
         if r.action == "missing":
-            raise KubeadmError(f"image {r.image} is not present and imagePullPolicy is Never")
+            raise KubeadmError(f"image {r.image} is not present and imagePullPolicy is Never{more}")
+        raise KubeadmError(f"failed to pull image {r.image!r}: {r.detail}{more}")

@@ -1,0 +1,174 @@
+"""The ImagePull check and its place in the preflight phase (fake CRI image service)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.errors import PreflightError
+from kubeadm_py.host.fake import FakeProbe
+from kubeadm_py.hostfs import HostFS
+from kubeadm_py.images import control_plane_images, ensure_images
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.preflight import preflight_phase
+from kubeadm_py.preflight.images import ImagePull
+from kubeadm_py.preflight.roles import checks_for_role, facts_from_config
+
+IMAGES = ("r/kube-apiserver:v1", "r/pause:3", "r/etcd:3")
+
+
+def _run(check: ImagePull, probe: FakeProbe) -> tuple[list[str], list[str]]:
+    return check.run(probe)
+
+
+def test_present_images_pass_without_pull() -> None:
+    probe = FakeProbe(images=set(IMAGES))
+    assert _run(ImagePull(IMAGES, "unix:///run/c.sock"), probe) == ([], [])
+    assert [c for c in probe.calls if c.startswith("pull")] == []
+    assert [c for c in probe.calls if c.startswith("status")] == [f"status {i}" for i in IMAGES]
+
+
+def test_missing_images_are_pulled() -> None:
+    probe = FakeProbe(images={"r/pause:3"})
+    assert _run(ImagePull(IMAGES, "unix:///run/c.sock"), probe) == ([], [])
+    assert [c for c in probe.calls if c.startswith("pull")] == ["pull r/kube-apiserver:v1", "pull r/etcd:3"]
+
+
+def test_pull_failure_names_image_and_message_after_retries() -> None:
+    probe = FakeProbe(images=set(), pull_errors={"r/etcd:3": "rpc error: code = Unknown desc = refused"})
+    warnings, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock"), probe)
+    assert errors == ["failed to pull image r/etcd:3: rpc error: code = Unknown desc = refused"]
+    assert probe.calls.count("pull r/etcd:3") == 5  # PullImageRetry
+
+
+def test_policy_never_and_always() -> None:
+    probe = FakeProbe(images={"r/pause:3"})
+    _, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock", policy="Never"), probe)
+    assert errors == [
+        "image r/kube-apiserver:v1 not present and imagePullPolicy is Never",
+        "image r/etcd:3 not present and imagePullPolicy is Never",
+    ]
+    assert not [c for c in probe.calls if c.startswith("pull")]
+    probe = FakeProbe(images=set(IMAGES))
+    assert _run(ImagePull(IMAGES, "unix:///run/c.sock", policy="Always"), probe) == ([], [])
+    assert [c for c in probe.calls if c.startswith("pull")] == [f"pull {i}" for i in IMAGES]
+    assert _run(ImagePull(IMAGES, policy="Sometimes"), probe) == ([], ['unsupported pull policy "Sometimes"'])
+
+
+def test_parallel_pull_keeps_order() -> None:
+    probe = FakeProbe(images=set())
+    results = ensure_images(probe.image_service("x"), list(IMAGES), serial=False)
+    assert [r.image for r in results] == list(IMAGES) and all(r.action == "pulled" for r in results)
+
+
+def test_report_only_pulls_nothing() -> None:
+    probe = FakeProbe(images={"r/pause:3"})
+    warnings, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock", pull=False), probe)
+    assert errors == []
+    assert warnings == [
+        "image r/kube-apiserver:v1 would be pulled; this run pulls nothing",
+        "image r/etcd:3 would be pulled; this run pulls nothing",
+    ]
+    assert not [c for c in probe.calls if c.startswith("pull")]
+
+
+def test_unreachable_runtime_and_sandbox_warning() -> None:
+    probe = FakeProbe(cri_unreachable="connection refused")
+    _, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock"), probe)
+    assert errors == [
+        "images not checked or pulled: the container runtime on unix:///run/c.sock did not answer: "
+        "connection refused"
+    ]
+    warnings, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock", pull=False), probe)
+    assert errors == [] and warnings[0].startswith("images not checked or pulled")
+    probe = FakeProbe(runtime_sandbox_image="registry.k8s.io/pause:3.6")
+    warnings, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock", sandbox_image="r/pause:3"), probe)
+    assert errors == [] and warnings == [
+        'detected that the sandbox image "registry.k8s.io/pause:3.6" of the container runtime is '
+        'inconsistent with that used by kubeadm. It is recommended to use "r/pause:3" as the CRI '
+        "sandbox image."
+    ]
+
+
+def _cfg(**nodereg: Any) -> KubeadmConfig:
+    return KubeadmConfig(
+        cluster={
+            "kubernetesVersion": "v1.20.2",
+            "networking": {"serviceSubnet": "10.96.0.0/12"},
+            "imageRepository": "k8s.gcr.io",
+            "etcd": {"local": {}},
+        },
+        init={
+            "localAPIEndpoint": {"advertiseAddress": "10.0.0.10", "bindPort": 6443},
+            "nodeRegistration": {"name": "node-1", "criSocket": "unix:///run/c.sock", **nodereg},
+        },
+        join={"controlPlane": {}, "nodeRegistration": {"name": "node-1", **nodereg}},
+    )
+
+
+def test_role_tables() -> None:
+    cfg = _cfg(imagePullPolicy="Never", imagePullSerial=False)
+    for role in ("init", "join-control-plane"):
+        facts = facts_from_config(cfg, role)
+        last = checks_for_role(role, facts)[-1]
+        assert isinstance(last, ImagePull)
+        assert last.images == tuple(control_plane_images(cfg))
+        assert (last.policy, last.serial, last.sandbox_image) == ("Never", False, "k8s.gcr.io/pause:3.2")
+    assert not [c for c in checks_for_role("join", facts_from_config(cfg, "join")) if c.name == "ImagePull"]
+    assert not [c for c in checks_for_role("reset", facts_from_config(cfg, "reset")) if c.name == "ImagePull"]
+
+
+def _ctx(tmp_path: Path, probe: FakeProbe, dry_run: bool = False, **opts: Any) -> RunContext:
+    logs: list[str] = []
+    ctx = RunContext(
+        _cfg(),
+        HostFS(rootfs=tmp_path),
+        opts=opts,
+        dry_run=dry_run,
+        log=logs.append,
+        state={"preflight_probe": probe, "logs": logs},
+    )
+    return ctx
+
+
+def test_phase_pulls_after_checks(tmp_path: Path) -> None:
+    probe = FakeProbe(images=set())
+    ctx = _ctx(tmp_path, probe)
+    preflight_phase("init").run(ctx)  # type: ignore[misc]
+    assert "[preflight] Pulling images required for setting up a Kubernetes cluster" in ctx.state["logs"]
+    assert [c for c in probe.calls if c.startswith("pull")] == [
+        f"pull {i}" for i in control_plane_images(_cfg())
+    ]
+    assert ctx.state["preflight_report"].results[-1].name == "ImagePull"
+
+
+def test_phase_pull_error_is_ignorable(tmp_path: Path) -> None:
+    img = control_plane_images(_cfg())[0]
+    probe = FakeProbe(images=set(), pull_errors={img: "no registry"})
+    with pytest.raises(PreflightError, match=f"ImagePull.*failed to pull image {img}: no registry"):
+        preflight_phase("init").run(_ctx(tmp_path, probe))  # type: ignore[misc]
+    probe = FakeProbe(images=set(), pull_errors={img: "no registry"})
+    ctx = _ctx(tmp_path, probe, ignore_preflight_errors="ImagePull")
+    preflight_phase("init").run(ctx)  # type: ignore[misc]
+    assert ctx.state["preflight_report"].results[-1].result == "ignored"
+
+
+def test_phase_dry_run_and_failed_checks_pull_nothing(tmp_path: Path) -> None:
+    probe = FakeProbe(images=set())
+    ctx = _ctx(tmp_path, probe, dry_run=True)
+    preflight_phase("init").run(ctx)  # type: ignore[misc]
+    assert (
+        "[preflight] Would pull the required images (like 'kubeadm-py config images pull')"
+        in ctx.state["logs"]
+    )
+    assert not [c for c in probe.calls if c.startswith("pull")]
+    assert ctx.state["preflight_report"].results[-1].result == "warning"
+    probe = FakeProbe(images=set(), cpus=1)  # NumCPU fails: upstream never gets to the pull
+    ctx = _ctx(tmp_path, probe)
+    with pytest.raises(PreflightError, match="NumCPU"):
+        preflight_phase("init").run(ctx)  # type: ignore[misc]
+    assert not [c for c in probe.calls if c.startswith(("pull", "status"))]
+    assert "[preflight] Not pulling images: the checks above failed" in ctx.state["logs"]
