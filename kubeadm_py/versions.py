@@ -122,12 +122,13 @@ _ETCD36_FLAGS: tuple[Flag, ...] = (
 
 # kubeadm-flags.env from v1.35: "Kubeadm: stopped applying the --pod-infra-container-image flag for the
 # kubelet" (CHANGELOG-1.35.md, v1.35.0, #133778); the v1.35 kubelet no longer has the flag (#133779).
-# Upstream (NodeLocalCRISocket, beta and on by default since v1.34, CHANGELOG-1.34.md v1.34.0-alpha.1;
-# GA in v1.36, #135742) also moves the CRI socket out of the file into instance-config.yaml; kubeadm-py
-# keeps --container-runtime-endpoint here until its kubelet-start phases write instance-config.yaml
-# (see kubeadm_py.kubelet.flags.instance_config). The v1.35/v1.36 kubelets still accept the flag (its
-# removal was deferred to v1.38: #136846, #139121).
-_CRI_ONLY_KUBELET_FLAGS: tuple[Flag, ...] = (("container-runtime-endpoint", "{cri_socket}"),)
+# NodeLocalCRISocket (beta and on by default since v1.34, CHANGELOG-1.34.md v1.34.0-alpha.1; GA in v1.36,
+# #135742) also takes the CRI socket out of the file: WriteKubeletDynamicEnvFile clears criSocket when the
+# gate is on and buildKubeletArgsCommon adds --container-runtime-endpoint only for a non-empty socket
+# (phases/kubelet/flags.go, find_string id 670848721); the socket goes to instance-config.yaml instead
+# (kubeadm_py.phases.kubelet_start.write_instance_config). Only --hostname-override / taints / extra args
+# remain.
+_NODE_LOCAL_CRI_KUBELET_FLAGS: tuple[Flag, ...] = ()
 
 
 def _modern(minor: str, patch: str) -> MinorRelease:
@@ -184,7 +185,7 @@ RELEASES: tuple[MinorRelease, ...] = (
         coredns="v1.12.4",
         pause="3.10.1",
         component_flags=_ro({"etcd": _ETCD36_FLAGS}),
-        kubelet_flags=_CRI_ONLY_KUBELET_FLAGS,
+        kubelet_flags=_NODE_LOCAL_CRI_KUBELET_FLAGS,
         node_local_cri_socket=True,
     ),
     # v1.36.0 (CHANGELOG-1.36.md, newest header stored: v1.36.0): "Updated etcd images to v3.6.8"
@@ -197,7 +198,7 @@ RELEASES: tuple[MinorRelease, ...] = (
         coredns="v1.14.2",
         pause="3.10.2",
         component_flags=_ro({"etcd": _ETCD36_FLAGS}),
-        kubelet_flags=_CRI_ONLY_KUBELET_FLAGS,
+        kubelet_flags=_NODE_LOCAL_CRI_KUBELET_FLAGS,
         kcm_flexvolume_mount=False,
         node_local_cri_socket=True,
     ),
@@ -222,7 +223,7 @@ RELEASES: tuple[MinorRelease, ...] = (
         coredns="v1.14.6",
         pause="3.10.2",
         component_flags=_ro({"etcd": _ETCD36_FLAGS}),
-        kubelet_flags=_CRI_ONLY_KUBELET_FLAGS,
+        kubelet_flags=_NODE_LOCAL_CRI_KUBELET_FLAGS,
         kcm_flexvolume_mount=False,
         node_local_cri_socket=True,
         patch_targets=(

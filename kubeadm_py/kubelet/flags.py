@@ -89,10 +89,47 @@ def parse_flags_env(text: str) -> list[str]:
     return []
 
 
+def instance_config_text(endpoint: str) -> str:
+    """The instance-config.yaml text for ``endpoint`` (``WriteInstanceConfigToDisk``:
+    ``fmt.Sprintf("containerRuntimeEndpoint: %q\\n", ...)``)."""
+    return f"containerRuntimeEndpoint: {go_quote(endpoint)}\n"
+
+
 def instance_config(cfg: KubeadmConfig) -> str | None:
     """``/var/lib/kubelet/instance-config.yaml`` for minors where NodeLocalCRISocket is on by default
     (``MinorRelease.node_local_cri_socket``, kubeadm v1.34+): one line with the node's CRI socket, which
     upstream applies over config.yaml; None for older minors (the socket goes to kubeadm-flags.env)."""
     if not release_for(cfg.kubernetes_version).node_local_cri_socket:
         return None
-    return f"containerRuntimeEndpoint: {go_quote(cri_socket(cfg))}\n"
+    return instance_config_text(cri_socket(cfg))
+
+
+def split_runtime_endpoint(text: str) -> tuple[str, list[Arg]]:
+    """A kubeadm-flags.env split into its ``--container-runtime-endpoint`` value ("" when absent) and
+    the other flags (upgrade to a NodeLocalCRISocket minor; ``ReadKubeletDynamicEnvFile`` pairs a
+    flag without ``=`` with the next word)."""
+    words = parse_flags_env(text)
+    endpoint = ""
+    rest: list[Arg] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if "=" in word:
+            name, value = word.split("=", 1)
+        elif i + 1 < len(words):
+            name, value = word, words[i + 1]
+            i += 1
+        else:
+            break
+        i += 1
+        name = name.lstrip("-")
+        if name == "container-runtime-endpoint":
+            endpoint = value
+        else:
+            rest.append((name, value))
+    return endpoint, rest
+
+
+def flags_env_text(args: list[Arg]) -> str:
+    """kubeadm-flags.env for already-final flags (``WriteKubeletArgsToFile(flags, nil, dir)``)."""
+    return f"{ENV_VARIABLE}={go_quote(' '.join(arguments_to_command(args, [])))}\n"

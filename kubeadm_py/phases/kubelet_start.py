@@ -1,13 +1,19 @@
-"""``init phase kubelet-start``: write the kubelet's config.yaml and kubeadm-flags.env, then
-(re)start the kubelet (cmd/phases/init/kubelet.go, phases/kubelet/{config,flags,kubelet}.go).
+"""``init phase kubelet-start``: write the kubelet's kubeadm-flags.env, instance-config.yaml (minors
+with NodeLocalCRISocket) and config.yaml, then (re)start the kubelet (cmd/phases/init/kubelet.go,
+phases/kubelet/{config,flags,kubelet}.go).
 
-The writer functions are reusable by join (``register_taints=True`` for worker nodes)."""
+NodeLocalCRISocket (``MinorRelease.node_local_cri_socket``, kubeadm 1.34+): the CRI socket is not a
+kubelet flag any more; ``WriteInstanceConfigToDisk`` writes ``containerRuntimeEndpoint: "<socket>"``
+to /var/lib/kubelet/instance-config.yaml and ``WriteConfigToDisk`` applies that file as a strategic
+merge patch over config.yaml after the user's ``kubeletconfiguration`` patches.
+
+The writer functions are reusable by join (``register_taints=True`` for worker nodes) and upgrade."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.constants import KUBELET_CONFIG_FILE, KUBELET_FLAGS_ENV
+from kubeadm_py.constants import KUBELET_CONFIG_FILE, KUBELET_FLAGS_ENV, KUBELET_INSTANCE_CONFIG
 from kubeadm_py.hostfs import PUBLIC_MODE
 from kubeadm_py.workflow.phase import Phase
 
@@ -40,7 +46,55 @@ def kubelet_config_document(ctx: RunContext, base: dict[str, Any] | None = None)
     patches = load_patches_for(ctx)
     if patches is not None:
         doc = patches.apply("kubeletconfiguration", doc, ctx.log)
-    return doc
+    return apply_instance_config(ctx, doc)
+
+
+def instance_config_path(ctx: RunContext) -> str:
+    return f"{ctx.kubelet_dir}/{KUBELET_INSTANCE_CONFIG}"
+
+
+def apply_instance_config(ctx: RunContext, doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with instance-config.yaml (read from disk, as upstream) applied as a strategic merge
+    patch, for NodeLocalCRISocket minors; ``doc`` unchanged otherwise."""
+    from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.patches import PatchFile, PatchSet
+    from kubeadm_py.versions import release_for
+
+    if not release_for(ctx.cfg.kubernetes_version).node_local_cri_socket:
+        return doc
+    import yaml
+
+    path = instance_config_path(ctx)
+    raw = ctx.fs.read_bytes(path)
+    if raw is None:
+        raise KubeadmError(
+            f'could not apply kubelet instance configuration as a patch from "{path}": the file is missing',
+            hint="run the kubelet-start phase (init/join) or upgrade's kubelet-config phase to write it",
+        )
+    try:
+        patch = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        raise KubeadmError(f"{path}: invalid YAML: {e}") from None
+    if patch is None:
+        return doc
+    if not isinstance(patch, dict):
+        raise KubeadmError(f"{path}: expected a KubeletConfiguration mapping")
+    ps = PatchSet(directory="", files=[PatchFile(path, "kubeletconfiguration", "strategic", [patch])])
+    return dict(ps.apply("kubeletconfiguration", doc, ctx.log))
+
+
+def write_instance_config(ctx: RunContext, endpoint: str | None = None) -> Change | None:
+    """instance-config.yaml with this node's CRI socket (or ``endpoint``); None (nothing written) for
+    minors without NodeLocalCRISocket."""
+    from kubeadm_py.kubelet.flags import instance_config, instance_config_text
+
+    text = instance_config(ctx.cfg) if endpoint is None else instance_config_text(endpoint)
+    if text is None:
+        return None
+    path = instance_config_path(ctx)
+    ctx.log(f'[kubelet-start] Writing kubelet configuration to file "{path}"')
+    ctx.fs.mkdir(ctx.kubelet_dir, 0o700)
+    return ctx.fs.write(path, text.encode(), PUBLIC_MODE)
 
 
 def write_kubelet_config(ctx: RunContext, base: dict[str, Any] | None = None) -> Change:
@@ -68,7 +122,11 @@ def run_kubelet_start(ctx: RunContext) -> list[Change]:
 
     # Stop first so the kubelet does not crash-loop on half-written files (TryStopKubelet).
     stop_kubelet(ctx.fs, ctx.dry_run, ctx.log)
-    changes = [write_kubelet_flags(ctx, register_taints=False), write_kubelet_config(ctx)]
+    changes = [write_kubelet_flags(ctx, register_taints=False)]
+    instance = write_instance_config(ctx)  # before config.yaml, which applies it
+    if instance is not None:
+        changes.append(instance)
+    changes.append(write_kubelet_config(ctx))
     changes.append(restart_kubelet(ctx.fs, ctx.dry_run, ctx.log))
     return changes
 

@@ -1,7 +1,12 @@
 """``upgrade apply|node phase kubelet-config``: write this node's kubelet configuration from the
 cluster's ``kubelet-config`` ConfigMap (plus ``kubeletconfiguration`` patches), after backing up the
 current ``/var/lib/kubelet/config.yaml`` to ``/etc/kubernetes/tmp/kubeadm-kubelet-config<suffix>/``.
-The kubelet is not restarted (upstream: the user upgrades and restarts the kubelet package)."""
+The kubelet is not restarted (upstream: the user upgrades and restarts the kubelet package).
+
+For a NodeLocalCRISocket target minor a node without /var/lib/kubelet/instance-config.yaml (set up by
+an older kubeadm) gets one, with the ``--container-runtime-endpoint`` taken out of kubeadm-flags.env
+(upstream ``phases/upgrade/postupgrade.go`` ``WriteKubeletConfigFiles``); config.yaml then gets the
+socket from it."""
 
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ def run_kubelet_config(ctx: Any) -> list[Change]:
     from kubeadm_py.phases.kubelet_start import kubelet_config_document
 
     path = f"{ctx.kubelet_dir}/{KUBELET_CONFIG_FILE}"
+    ensure_instance_config(ctx)
     base = cluster_kubelet_document(ctx)
     if base is None:
         ctx.log(
@@ -57,6 +63,47 @@ def run_kubelet_config(ctx: Any) -> list[Change]:
     ctx.log(f'[kubelet-start] Writing kubelet configuration to file "{path}"')
     ctx.fs.write(path, new, PUBLIC_MODE)
     return []  # files written through ctx.fs are collected by the runner
+
+
+def ensure_instance_config(ctx: Any) -> None:
+    """Write instance-config.yaml when the target minor uses it and the node has none, moving the CRI
+    socket out of kubeadm-flags.env. Upstream reads the socket only from the flags file (the default
+    socket in dry-run when the file is missing); kubeadm-py also falls back to the configured
+    ``nodeRegistration.criSocket`` when the file has no endpoint flag (upstream would write "")."""
+    from kubeadm_py.constants import KUBELET_FLAGS_ENV
+    from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.kubelet.flags import (
+        DEFAULT_CRI_SOCKET,
+        cri_socket,
+        flags_env_text,
+        split_runtime_endpoint,
+    )
+    from kubeadm_py.phases.kubelet_start import instance_config_path, write_instance_config
+    from kubeadm_py.versions import release_for
+
+    if not release_for(ctx.cfg.kubernetes_version).node_local_cri_socket:
+        return
+    if ctx.fs.exists(instance_config_path(ctx)):
+        return
+    env_path = f"{ctx.kubelet_dir}/{KUBELET_FLAGS_ENV}"
+    text = ctx.fs.read_text(env_path)
+    endpoint = ""
+    if text is not None:
+        endpoint, rest = split_runtime_endpoint(text)
+        if endpoint:
+            ctx.fs.write(env_path, flags_env_text(rest).encode(), PUBLIC_MODE)
+    elif ctx.dry_run:
+        ctx.log(
+            f'[dryrun] would read the flag --container-runtime-endpoint value from "{KUBELET_FLAGS_ENV}", '
+            f'which is missing. Using default socket "{DEFAULT_CRI_SOCKET}" instead'
+        )
+        endpoint = DEFAULT_CRI_SOCKET
+    else:
+        raise KubeadmError(
+            f"error reading kubeadm flags file: {env_path} is missing",
+            hint="this node was not set up by kubeadm(-py) kubelet-start",
+        )
+    write_instance_config(ctx, endpoint or cri_socket(ctx.cfg))
 
 
 def kubelet_config_phase() -> Phase:

@@ -86,14 +86,20 @@ def test_images(version, etcd, coredns, pause):
     assert pod["spec"]["containers"][0]["image"] == f"registry.k8s.io/etcd:{etcd}"
 
 
-@pytest.mark.parametrize("version", ["v1.35.0", "v1.36.0"])
-def test_kubelet_flags_drop_pod_infra_container_image(version):
+@pytest.mark.parametrize("version", ["v1.35.0", "v1.36.0", "v1.37.1"])
+def test_kubelet_flags_drop_pod_infra_container_image_and_the_socket(version):
     # CHANGELOG-1.35.md v1.35.0, #133778: "Kubeadm: stopped applying the --pod-infra-container-image flag
     # for the kubelet"; the v1.35 kubelet removed the flag (#133779, "to prevent startup failures").
+    # NodeLocalCRISocket: WriteKubeletDynamicEnvFile clears criSocket when the gate is on and
+    # buildKubeletArgsCommon adds --container-runtime-endpoint only for a non-empty socket
+    # (phases/kubelet/flags.go); an empty list is written as KUBELET_KUBEADM_ARGS="".
     env = kubeadm_flags_env(make_cfg(version), host="node1")
-    assert env == f'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint={SOCK}"\n'
-    assert "--pod-infra-container-image" not in " ".join(parse_flags_env(env))
-    assert "--pod-infra-container-image" in kubeadm_flags_env(make_cfg("v1.32.10"), host="node1")
+    assert env == 'KUBELET_KUBEADM_ARGS=""\n'
+    assert parse_flags_env(env) == []
+    env = kubeadm_flags_env(make_cfg(version, init={"nodeRegistration": {"name": "other"}}), host="node1")
+    assert env == 'KUBELET_KUBEADM_ARGS="--hostname-override=other"\n'
+    old = kubeadm_flags_env(make_cfg("v1.32.10"), host="node1")
+    assert "--pod-infra-container-image" in old and f"--container-runtime-endpoint={SOCK}" in old
 
 
 def test_instance_config_for_node_local_cri_socket_minors():
