@@ -71,9 +71,10 @@ def expected_profile(cfg: KubeadmConfig, spec: CertSpec) -> Profile:
     if not cn:
         raise KubeadmError(f"cannot create {spec.name!r}: the node name is empty")
     if spec.is_ca:
-        return Profile(cn=cn, orgs=spec.orgs, dns=(cn,), is_ca=True)
+        return Profile(cn=cn, orgs=spec.orgs_for(cfg.kubernetes_version), dns=(cn,), is_ca=True)
     alt = sans.RULES[spec.sans](cfg) if spec.sans else sans.AltNames()
-    return Profile(cn=cn, orgs=spec.orgs, dns=alt.dns, ips=alt.ips, ekus=spec.ekus)
+    orgs = spec.orgs_for(cfg.kubernetes_version)
+    return Profile(cn=cn, orgs=orgs, dns=alt.dns, ips=alt.ips, ekus=spec.ekus)
 
 
 def _fail(path: str, problems: list[str], hint: str) -> KubeadmError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubeadm_py.constants import CLUSTER_ADMINS_GROUP
+from kubeadm_py.constants import CLUSTER_ADMINS_GROUP, SYSTEM_PRIVILEGED_GROUP
 
 SERVER_AUTH = "serverAuth"
 CLIENT_AUTH = "clientAuth"
@@ -40,6 +40,20 @@ class CertSpec:
     etcd: bool = False  # dropped with external etcd
     node_specific: bool = False  # written by a joining control plane (the rest are shared)
     flags: tuple[str, ...] = _CERT_FLAGS
+    # Organizations of older minors: ((major, minor) before which they apply, orgs), ascending.
+    orgs_before: tuple[tuple[tuple[int, int], tuple[str, ...]], ...] = ()
+
+    def orgs_for(self, version: str | None) -> tuple[str, ...]:
+        """Subject O for a cluster of ``version`` (empty: the default version)."""
+        if not self.orgs_before:
+            return self.orgs
+        from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, parse_version
+
+        minor = parse_version(version or DEFAULT_KUBERNETES_VERSION)[:2]
+        for before, orgs in self.orgs_before:
+            if minor < before:
+                return orgs
+        return self.orgs
 
     @property
     def is_ca(self) -> bool:
@@ -53,6 +67,11 @@ class CertSpec:
     def key_file(self) -> str:
         return f"{self.base}.key"
 
+
+# Before v1.29 (kubeadm:cluster-admins), these client certificates carried O=system:masters
+# (phases/certs/certlist.go of v1.20; checked against the reference kubeadm v1.20.2's output).
+OrgsBefore = tuple[tuple[tuple[int, int], tuple[str, ...]], ...]
+_MASTERS_BEFORE_1_29: OrgsBefore = (((1, 29), (SYSTEM_PRIVILEGED_GROUP,)),)
 
 CERTS: tuple[CertSpec, ...] = (
     CertSpec(
@@ -80,9 +99,11 @@ CERTS: tuple[CertSpec, ...] = (
         "apiserver-kubelet-client",
         "ca",
         "kube-apiserver-kubelet-client",
-        orgs=(CLUSTER_ADMINS_GROUP,),
+        # v1.37 (#138957): no organization; init binds the user to system:kubelet-api-admin instead
+        # (ClusterRoleBinding kubeadm:apiserver-kubelet-client, kubeadm_py/cluster/versioned.py).
         ekus=(CLIENT_AUTH,),
         node_specific=True,
+        orgs_before=(((1, 29), (SYSTEM_PRIVILEGED_GROUP,)), ((1, 37), (CLUSTER_ADMINS_GROUP,))),
     ),
     CertSpec(
         "front-proxy-ca",
@@ -141,6 +162,7 @@ CERTS: tuple[CertSpec, ...] = (
         ekus=(CLIENT_AUTH,),
         etcd=True,
         node_specific=True,
+        orgs_before=_MASTERS_BEFORE_1_29,
     ),
     CertSpec(
         "apiserver-etcd-client",
@@ -151,6 +173,7 @@ CERTS: tuple[CertSpec, ...] = (
         ekus=(CLIENT_AUTH,),
         etcd=True,
         node_specific=True,
+        orgs_before=_MASTERS_BEFORE_1_29,
     ),
 )
 

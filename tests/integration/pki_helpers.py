@@ -22,6 +22,8 @@ CLUSTER: dict[str, Any] = {
     "caCertificateValidityPeriod": "87600h0m0s",
     "controlPlaneEndpoint": "cp.example.com:6443",
     "clusterName": "kubernetes",
+    # The facts table's subjects are those of v1.29-v1.36; tests of other minors set their own.
+    "kubernetesVersion": "v1.32.10",
 }
 
 

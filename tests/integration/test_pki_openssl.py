@@ -131,3 +131,44 @@ def test_subjects_sans_and_usages(tmp_path: Path) -> None:
         assert "Subject Key Identifier" in text
     assert (d / "ca.key").read_text().startswith("-----BEGIN RSA PRIVATE KEY-----")
     openssl("rsa", "-in", str(d / "ca.key"), "-check", "-noout")
+
+
+REFERENCE_KUBEADM = Path("/var/cache/kubeadm-py-testbed/bin/kubeadm")
+
+
+@pytest.mark.skipif(
+    not REFERENCE_KUBEADM.exists(), reason="reference kubeadm v1.20.2 not built (testbed/build.sh)"
+)
+def test_v120_subjects_equal_the_reference_kubeadm(tmp_path: Path) -> None:
+    """For kubernetesVersion v1.20.2, every certificate subject (CN and O, as openssl prints it) is
+    what the reference kubeadm v1.20.2 writes for the same node."""
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.pki import manager
+    from tests.integration.pki_helpers import make_cfg
+
+    cfg = make_cfg()
+    cfg.cluster["kubernetesVersion"] = "v1.20.2"
+    ours = tmp_path / "ours"
+    manager.create_pki(HostFS(rootfs=ours), cfg)
+    ref_dir = tmp_path / "ref"
+    conf = tmp_path / "ref.yaml"
+    conf.write_text(
+        "apiVersion: kubeadm.k8s.io/v1beta2\nkind: InitConfiguration\n"
+        "localAPIEndpoint: {advertiseAddress: 10.0.0.1}\nnodeRegistration: {name: node1}\n---\n"
+        "apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\nkubernetesVersion: v1.20.2\n"
+        f"certificatesDir: {ref_dir}\ncontrolPlaneEndpoint: cp.example.com:6443\n"
+    )
+    subprocess.run(
+        [str(REFERENCE_KUBEADM), "init", "phase", "certs", "all", "--config", str(conf)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    ref_certs = sorted(p.relative_to(ref_dir) for p in ref_dir.rglob("*.crt"))
+    assert ref_certs == sorted(
+        p.relative_to(ours / "etc/kubernetes/pki") for p in (ours / "etc/kubernetes/pki").rglob("*.crt")
+    )
+    for rel in ref_certs:
+        want = openssl("x509", "-in", str(ref_dir / rel), "-noout", "-subject")
+        have = openssl("x509", "-in", str(ours / "etc/kubernetes/pki" / rel), "-noout", "-subject")
+        assert have == want, rel

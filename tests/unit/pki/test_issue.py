@@ -58,6 +58,8 @@ def generated(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("pki")
     cfg = make_cfg(
+        # The facts table's version (1.29-1.36 subjects); other minors: test_client_cert_orgs_per_version.
+        kubernetesVersion="v1.32.10",
         encryptionAlgorithm="ECDSA-P256",
         controlPlaneEndpoint="cp.example.com:443",
         apiServer={"certSANs": ["extra.example.com", "192.168.1.10", "*.wild.example.com"]},
@@ -196,3 +198,30 @@ def test_validity_periods_from_config(tmp_path):
     manager.create_pki(HostFS(rootfs=tmp_path), cfg, names=["ca", "apiserver"], start=st.start)
     assert load(tmp_path, "ca").not_valid_after_utc == st.start + timedelta(hours=720)
     assert load(tmp_path, "apiserver").not_valid_after_utc == st.start + timedelta(hours=48)
+
+
+@pytest.mark.parametrize(
+    ("version", "kubelet_client", "etcd_clients"),
+    [
+        # v1.20: O=system:masters on the three clients (reference kubeadm v1.20.2 output, certlist.go).
+        ("v1.20.2", ["system:masters"], ["system:masters"]),
+        # v1.29-v1.36: kubeadm:cluster-admins for the kubelet client, none for etcd clients (facts table).
+        ("v1.32.10", ["kubeadm:cluster-admins"], []),
+        # v1.37: no organization; RBAC binding kubeadm:apiserver-kubelet-client instead (#138957).
+        ("v1.37.1", [], []),
+    ],
+)
+def test_client_cert_orgs_per_version(tmp_path, version, kubelet_client, etcd_clients):
+    from kubeadm_py.hostfs import HostFS
+
+    cfg = make_cfg(kubernetesVersion=version, encryptionAlgorithm="ECDSA-P256")
+    manager.create_pki(HostFS(rootfs=tmp_path), cfg)
+
+    def orgs(base):
+        cert = load(tmp_path, base)
+        return [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+
+    assert orgs("apiserver-kubelet-client") == kubelet_client
+    assert orgs("etcd/healthcheck-client") == etcd_clients
+    assert orgs("apiserver-etcd-client") == etcd_clients
+    assert orgs("front-proxy-client") == []
