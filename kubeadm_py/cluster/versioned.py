@@ -7,7 +7,7 @@ the sources and for which cells are unverified."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MASTER_LABEL = "node-role.kubernetes.io/master"
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
@@ -37,98 +37,62 @@ class ObjectsProfile:
     apiserver_kubelet_client_binding: bool = False
 
 
-PROFILES: tuple[ObjectsProfile, ...] = (
-    ObjectsProfile(
-        since=(1, 20),
-        kubelet_config_versioned=True,
-        control_plane_labels=(MASTER_LABEL, CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
-        default_taints=(MASTER_TAINT,),
-        coredns_toleration_keys=(MASTER_LABEL,),
-        coredns_image_subpath=False,
-        coredns_named_probe_ports=False,
-        coredns_cap_drop="all",
-        coredns_rbac_nodes_get=True,
-        coredns_rbac_endpointslices=False,
-        corefile_cache_disable=False,
-        kube_proxy_critical_addons_toleration=True,
-        annotate_cri_socket=True,
-        kubelet_finalize_phase="experimental-cert-rotation",
-    ),
-    ObjectsProfile(
-        since=(1, 24),
-        kubelet_config_versioned=False,
-        control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
-        default_taints=(MASTER_TAINT, CONTROL_PLANE_TAINT),
-        coredns_toleration_keys=(MASTER_LABEL, CONTROL_PLANE_LABEL),
-        coredns_image_subpath=True,
-        coredns_named_probe_ports=False,
-        coredns_cap_drop="all",
-        coredns_rbac_nodes_get=False,
-        coredns_rbac_endpointslices=True,
-        corefile_cache_disable=False,
-        kube_proxy_critical_addons_toleration=False,
-        annotate_cri_socket=True,
-        kubelet_finalize_phase="experimental-cert-rotation",
-    ),
-    ObjectsProfile(
-        since=(1, 25),
-        kubelet_config_versioned=False,
-        control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
-        default_taints=(CONTROL_PLANE_TAINT,),
-        coredns_toleration_keys=(CONTROL_PLANE_LABEL,),
-        coredns_image_subpath=True,
-        coredns_named_probe_ports=False,
-        coredns_cap_drop="all",
-        coredns_rbac_nodes_get=False,
-        coredns_rbac_endpointslices=True,
-        corefile_cache_disable=False,
-        kube_proxy_critical_addons_toleration=False,
-        annotate_cri_socket=True,
-        kubelet_finalize_phase="experimental-cert-rotation",
-    ),
-    ObjectsProfile(
-        since=(1, 34),
-        kubelet_config_versioned=False,
-        control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
-        default_taints=(CONTROL_PLANE_TAINT,),
-        coredns_toleration_keys=(CONTROL_PLANE_LABEL,),
-        coredns_image_subpath=True,
-        coredns_named_probe_ports=True,
-        coredns_cap_drop="ALL",
-        coredns_rbac_nodes_get=False,
-        coredns_rbac_endpointslices=True,
-        corefile_cache_disable=True,
-        kube_proxy_critical_addons_toleration=False,
-        annotate_cri_socket=False,
-        kubelet_finalize_phase="enable-client-cert-rotation",
-    ),
-    # CHANGELOG-1.37.md v1.37.0-alpha.1: "Kubeadm: use a dedicated ClusterRole 'system:kubelet-api-admin'
-    # for the kube-apiserver kubelet client." (#138957). Upstream's AllowAPIServerToAccessKubeletAPI
-    # (phases/bootstraptoken/node, also run by `upgrade apply`'s bootstrap-token phase per the PR diff)
-    # creates ClusterRoleBinding "kubeadm:apiserver-kubelet-client" -> ClusterRole
-    # "system:kubelet-api-admin" for User "kube-apiserver-kubelet-client" (names: kubeadm constants
-    # KubeletAPIAdminClusterRoleBindingName / KubeletAPIAdminClusterRoleName /
-    # APIServerKubeletClientCertCommonName as vendored by cluster-api, find_string id 52472473424).
-    # The PR was cherry-picked to release-1.35 (#138959) and so reached later 1.35/1.36 patches; the table
-    # is per minor, so it starts at 1.37, whose v1.37.0 has it.
-    ObjectsProfile(
-        since=(1, 37),
-        kubelet_config_versioned=False,
-        control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
-        default_taints=(CONTROL_PLANE_TAINT,),
-        coredns_toleration_keys=(CONTROL_PLANE_LABEL,),
-        coredns_image_subpath=True,
-        coredns_named_probe_ports=True,
-        coredns_cap_drop="ALL",
-        coredns_rbac_nodes_get=False,
-        coredns_rbac_endpointslices=True,
-        corefile_cache_disable=True,
-        kube_proxy_critical_addons_toleration=False,
-        annotate_cri_socket=False,
-        kubelet_finalize_phase="enable-client-cert-rotation",
-        apiserver_kubelet_client_binding=True,
-    ),
+# Each row lists only what changed from the previous one (dataclasses.replace).
+_V1_20 = ObjectsProfile(
+    since=(1, 20),
+    kubelet_config_versioned=True,
+    control_plane_labels=(MASTER_LABEL, CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
+    default_taints=(MASTER_TAINT,),
+    coredns_toleration_keys=(MASTER_LABEL,),
+    coredns_image_subpath=False,
+    coredns_named_probe_ports=False,
+    coredns_cap_drop="all",
+    coredns_rbac_nodes_get=True,
+    coredns_rbac_endpointslices=False,
+    corefile_cache_disable=False,
+    kube_proxy_critical_addons_toleration=True,
+    annotate_cri_socket=True,
+    kubelet_finalize_phase="experimental-cert-rotation",
 )
+_V1_24 = replace(
+    _V1_20,
+    since=(1, 24),
+    kubelet_config_versioned=False,
+    control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
+    default_taints=(MASTER_TAINT, CONTROL_PLANE_TAINT),
+    coredns_toleration_keys=(MASTER_LABEL, CONTROL_PLANE_LABEL),
+    coredns_image_subpath=True,
+    coredns_rbac_nodes_get=False,
+    coredns_rbac_endpointslices=True,
+    kube_proxy_critical_addons_toleration=False,
+)
+_V1_25 = replace(
+    _V1_24,
+    since=(1, 25),
+    default_taints=(CONTROL_PLANE_TAINT,),
+    coredns_toleration_keys=(CONTROL_PLANE_LABEL,),
+)
+_V1_34 = replace(
+    _V1_25,
+    since=(1, 34),
+    coredns_named_probe_ports=True,
+    coredns_cap_drop="ALL",
+    corefile_cache_disable=True,
+    annotate_cri_socket=False,
+    kubelet_finalize_phase="enable-client-cert-rotation",
+)
+# CHANGELOG-1.37.md v1.37.0-alpha.1: "Kubeadm: use a dedicated ClusterRole 'system:kubelet-api-admin'
+# for the kube-apiserver kubelet client." (#138957). Upstream's AllowAPIServerToAccessKubeletAPI
+# (phases/bootstraptoken/node, also run by `upgrade apply`'s bootstrap-token phase per the PR diff)
+# creates ClusterRoleBinding "kubeadm:apiserver-kubelet-client" -> ClusterRole
+# "system:kubelet-api-admin" for User "kube-apiserver-kubelet-client" (names: kubeadm constants
+# KubeletAPIAdminClusterRoleBindingName / KubeletAPIAdminClusterRoleName /
+# APIServerKubeletClientCertCommonName as vendored by cluster-api, find_string id 52472473424).
+# The PR was cherry-picked to release-1.35 (#138959) and so reached later 1.35/1.36 patches; the table
+# is per minor, so it starts at 1.37, whose v1.37.0 has it.
+_V1_37 = replace(_V1_34, since=(1, 37), apiserver_kubelet_client_binding=True)
+
+PROFILES: tuple[ObjectsProfile, ...] = (_V1_20, _V1_24, _V1_25, _V1_34, _V1_37)
 
 # CoreDNS tags per minor when kubeadm_py.versions has no row for it (newest first wins as fallback).
 COREDNS_FALLBACK_TAG = "v1.12.1"
