@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from kubeadm_py.errors import KubeadmError
@@ -142,6 +142,54 @@ def _modern(minor: str, patch: str) -> MinorRelease:
     )
 
 
+# v1.35.0 (CHANGELOG-1.35.md, newest header stored: v1.35.0): "etcd: Update etcd to v3.6.6"
+# (#135271, SIG Cluster Lifecycle); "Upgraded CoreDNS to v1.12.4" (#133968). No v1.35 changelog entry
+# changes the pause image: 3.10.1 as in kubeadm v1.34.
+_V1_35 = MinorRelease(
+    "1.35",
+    "v1.35.0",
+    etcd="3.6.6-0",
+    coredns="v1.12.4",
+    pause="3.10.1",
+    component_flags=_ro({"etcd": _ETCD36_FLAGS}),
+    kubelet_flags=_NODE_LOCAL_CRI_KUBELET_FLAGS,
+    node_local_cri_socket=True,
+)
+# v1.36.0 (CHANGELOG-1.36.md, newest header stored: v1.36.0): "Updated etcd images to v3.6.8"
+# (#137107); "Updated CoreDNS to v1.14.2" (#137605); "Updated the pause image to v3.10.2" (#138199);
+# "Removed the integrated support for flex-volumes in kubeadm" (#136423).
+_V1_36 = replace(
+    _V1_35,
+    minor="1.36",
+    default_patch="v1.36.0",
+    etcd="3.6.8-0",
+    coredns="v1.14.2",
+    pause="3.10.2",
+    kcm_flexvolume_mount=False,
+)
+# v1.37.1. Images: a stored blog's `kubeadm config images list` with kubeadm v1.37.1 (find_string id
+# 71499515808: "registry.k8s.io/coredns/coredns:v1.14.6", "registry.k8s.io/pause:3.10.2",
+# "registry.k8s.io/etcd:3.7.0-0"; same list in id 70824810984, `--kubernetes-version v1.37.1`); a
+# minikube v1.39.0 cluster on Kubernetes v1.37.0 runs "registry.k8s.io/etcd:3.7.0-0" (id 70529838313);
+# a kubeadm v1.37.0 images.lock fixture lists coredns v1.14.6 and pause 3.10.2 (id 68389050250); a
+# v1.37.1 dependency table: "CoreDNS v1.14.6 ... kubeadm v1.37.1 预设值" (id 71003821998) and "kubeadm
+# v1.37.1 預設 etcd 為 3.7.0" (id 71400711285). Consistent with CHANGELOG-1.38.md v1.38.0-alpha.1
+# ("since v1.37.0") moving etcd to 3.7.1 and CoreDNS to v1.14.7; v1.37.0-alpha.1 was at etcd
+# 3.7.0-rc.0 (#139427) and CoreDNS 1.14.3 (#138536).
+# etcd flags: the 1.36 spellings (--feature-gates=InitialCorruptCheck=true,
+# --watch-progress-notify-interval=5s) are etcd's non-experimental flags that etcd 3.7 keeps (3.7
+# removed the experimental-* ones kubeadm already stopped using in 1.36, #135701); no v1.37 changelog
+# entry changes them. Carried over, not read from kubeadm v1.37 sources (none stored).
+# Patch targets: "kubeproxydaemonset" added (CHANGELOG-1.37.md v1.37.0-alpha.1, #138090).
+_V1_37 = replace(
+    _V1_36,
+    minor="1.37",
+    default_patch="v1.37.1",
+    etcd="3.7.0-0",
+    coredns="v1.14.6",
+    patch_targets=(*_V1_36.patch_targets, "kubeproxydaemonset"),
+)
+
 RELEASES: tuple[MinorRelease, ...] = (
     MinorRelease(
         "1.20",
@@ -175,67 +223,9 @@ RELEASES: tuple[MinorRelease, ...] = (
     _modern("1.30", "v1.30.14"),
     _modern("1.31", "v1.31.14"),
     _modern("1.32", "v1.32.10"),
-    # v1.35.0 (CHANGELOG-1.35.md, newest header stored: v1.35.0): "etcd: Update etcd to v3.6.6"
-    # (#135271, SIG Cluster Lifecycle); "Upgraded CoreDNS to v1.12.4" (#133968). No v1.35 changelog entry
-    # changes the pause image: 3.10.1 as in kubeadm v1.34.
-    MinorRelease(
-        "1.35",
-        "v1.35.0",
-        etcd="3.6.6-0",
-        coredns="v1.12.4",
-        pause="3.10.1",
-        component_flags=_ro({"etcd": _ETCD36_FLAGS}),
-        kubelet_flags=_NODE_LOCAL_CRI_KUBELET_FLAGS,
-        node_local_cri_socket=True,
-    ),
-    # v1.36.0 (CHANGELOG-1.36.md, newest header stored: v1.36.0): "Updated etcd images to v3.6.8"
-    # (#137107); "Updated CoreDNS to v1.14.2" (#137605); "Updated the pause image to v3.10.2" (#138199);
-    # "Removed the integrated support for flex-volumes in kubeadm" (#136423).
-    MinorRelease(
-        "1.36",
-        "v1.36.0",
-        etcd="3.6.8-0",
-        coredns="v1.14.2",
-        pause="3.10.2",
-        component_flags=_ro({"etcd": _ETCD36_FLAGS}),
-        kubelet_flags=_NODE_LOCAL_CRI_KUBELET_FLAGS,
-        kcm_flexvolume_mount=False,
-        node_local_cri_socket=True,
-    ),
-    # v1.37.1. Images: a stored blog's `kubeadm config images list` with kubeadm v1.37.1 (find_string id
-    # 71499515808: "registry.k8s.io/coredns/coredns:v1.14.6", "registry.k8s.io/pause:3.10.2",
-    # "registry.k8s.io/etcd:3.7.0-0"; same list in id 70824810984, `--kubernetes-version v1.37.1`); a
-    # minikube v1.39.0 cluster on Kubernetes v1.37.0 runs "registry.k8s.io/etcd:3.7.0-0" (id 70529838313);
-    # a kubeadm v1.37.0 images.lock fixture lists coredns v1.14.6 and pause 3.10.2 (id 68389050250); a
-    # v1.37.1 dependency table: "CoreDNS v1.14.6 ... kubeadm v1.37.1 预设值" (id 71003821998) and "kubeadm
-    # v1.37.1 預設 etcd 為 3.7.0" (id 71400711285). Consistent with CHANGELOG-1.38.md v1.38.0-alpha.1
-    # ("since v1.37.0") moving etcd to 3.7.1 and CoreDNS to v1.14.7; v1.37.0-alpha.1 was at etcd
-    # 3.7.0-rc.0 (#139427) and CoreDNS 1.14.3 (#138536).
-    # etcd flags: the 1.36 spellings (--feature-gates=InitialCorruptCheck=true,
-    # --watch-progress-notify-interval=5s) are etcd's non-experimental flags that etcd 3.7 keeps (3.7
-    # removed the experimental-* ones kubeadm already stopped using in 1.36, #135701); no v1.37 changelog
-    # entry changes them. Carried over, not read from kubeadm v1.37 sources (none stored).
-    # Patch targets: "kubeproxydaemonset" added (CHANGELOG-1.37.md v1.37.0-alpha.1, #138090).
-    MinorRelease(
-        "1.37",
-        "v1.37.1",
-        etcd="3.7.0-0",
-        coredns="v1.14.6",
-        pause="3.10.2",
-        component_flags=_ro({"etcd": _ETCD36_FLAGS}),
-        kubelet_flags=_NODE_LOCAL_CRI_KUBELET_FLAGS,
-        kcm_flexvolume_mount=False,
-        node_local_cri_socket=True,
-        patch_targets=(
-            "etcd",
-            "kube-apiserver",
-            "kube-controller-manager",
-            "kube-scheduler",
-            "kubeletconfiguration",
-            "corednsdeployment",
-            "kubeproxydaemonset",
-        ),
-    ),
+    _V1_35,
+    _V1_36,
+    _V1_37,
 )
 
 DEFAULT_KUBERNETES_VERSION = RELEASES[-1].default_patch
