@@ -14,17 +14,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from kubeadm_py.config.defaults import DEFAULT_IMAGE_PULL_POLICY as DEFAULT_PULL_POLICY
+from kubeadm_py.config.schemagen import PULL_POLICIES as _SCHEMA_PULL_POLICIES
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.manifests.images import coredns_image, etcd_image, kubernetes_image, pause_image
 
 OUTPUT_API = "output.kubeadm.k8s.io/v1alpha3"
-PULL_POLICIES = ("Always", "IfNotPresent", "Never")
-DEFAULT_PULL_POLICY = "IfNotPresent"
+PULL_POLICIES = tuple(_SCHEMA_PULL_POLICIES)  # the values the config schema accepts
 PULL_RETRIES = 5  # constants.PullImageRetry
 
 
@@ -177,5 +178,7 @@ def load_config(
     return cfg
 
 
-def node_registration(cfg: KubeadmConfig) -> dict[str, Any]:
-    return dict(((cfg.join if cfg.init is None else cfg.init) or {}).get("nodeRegistration") or {})
+def pull_settings(nodereg: Mapping[str, Any]) -> tuple[str, bool]:
+    """(imagePullPolicy, imagePullSerial) of a nodeRegistration, with upstream's defaults."""
+    policy = str(nodereg.get("imagePullPolicy") or DEFAULT_PULL_POLICY)
+    return policy, nodereg.get("imagePullSerial", True) is not False

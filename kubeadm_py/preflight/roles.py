@@ -24,6 +24,7 @@ from kubeadm_py.constants import (
     MANIFESTS_DIR,
     SCHEDULER_PORT,
 )
+from kubeadm_py.images import pull_settings
 from kubeadm_py.preflight.checks import Check
 from kubeadm_py.preflight.etcd import ExternalEtcdVersion
 from kubeadm_py.preflight.files import DirAvailable, FileAvailable, FileExisting
@@ -108,6 +109,7 @@ def facts_from_config(cfg: KubeadmConfig, role: str) -> NodeFacts:
         from kubeadm_py.manifests.images import pause_image
 
         images, sandbox = tuple(control_plane_images(cfg)), pause_image(cfg)
+    pull_policy, pull_serial = pull_settings(nodereg)
     if role.startswith("join"):
         cp = join.get("controlPlane") or {}
         advertise = str((cp.get("localAPIEndpoint") or {}).get("advertiseAddress", ""))
@@ -132,8 +134,8 @@ def facts_from_config(cfg: KubeadmConfig, role: str) -> NodeFacts:
         download_certs=bool((join.get("controlPlane") or {}).get("certificateKey")),
         images=images,
         sandbox_image=sandbox,
-        image_pull_policy=str(nodereg.get("imagePullPolicy") or "IfNotPresent"),
-        image_pull_serial=nodereg.get("imagePullSerial", True) is not False,
+        image_pull_policy=pull_policy,
+        image_pull_serial=pull_serial,
     )
 
 

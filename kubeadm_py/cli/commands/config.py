@@ -202,20 +202,15 @@ def images_pull(
     again) and imagePullSerial."""
     from kubeadm_py.errors import KubeadmError
     from kubeadm_py.host.cri import CriError, CriImageService
-    from kubeadm_py.images import (
-        ImageResult,
-        control_plane_images,
-        ensure_images,
-        load_config,
-        node_registration,
-    )
+    from kubeadm_py.images import ImageResult, control_plane_images, ensure_images, load_config, pull_settings
 
     cfg = load_config(
         config or None, kubernetes_version, image_repository, feature_gates, cri_socket, host=True
     )
     _warn(cfg.warnings)
-    nodereg = node_registration(cfg)
+    nodereg = cfg.node_registration
     endpoint = cri_socket or str(nodereg.get("criSocket") or "")
+    policy, serial = pull_settings(nodereg)
     if not endpoint:
         raise KubeadmError("no CRI socket", hint="use --cri-socket or nodeRegistration.criSocket")
 
@@ -233,8 +228,8 @@ def images_pull(
         results = ensure_images(
             service,
             control_plane_images(cfg),
-            policy=str(nodereg.get("imagePullPolicy") or "IfNotPresent"),
-            serial=nodereg.get("imagePullSerial", True) is not False,
+            policy=policy,
+            serial=serial,
             on_result=show,
         )
     bad = [r for r in results if not r.ok]
