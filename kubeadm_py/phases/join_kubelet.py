@@ -104,11 +104,7 @@ def check_no_ready_node(ctx: Any) -> None:
 
 def run_kubelet_start(ctx: Any) -> list[Change]:
     from kubeadm_py.kubelet.service import restart_kubelet, stop_kubelet
-    from kubeadm_py.phases.kubelet_start import (
-        write_instance_config,
-        write_kubelet_config,
-        write_kubelet_flags,
-    )
+    from kubeadm_py.phases.kubelet_start import write_kubelet_files
 
     d = join_data.discovered(ctx)  # reads only: fails before anything is written
     join_data.ensure_cluster_config(ctx)
@@ -123,11 +119,7 @@ def run_kubelet_start(ctx: Any) -> list[Change]:
         ctx.log(f'[kubelet-start] Writing the cluster CA certificate to "{ca_path}"')
         changes.append(ctx.fs.write(ca_path, d.cluster.ca_pem, CERT_MODE))
     stop_kubelet(ctx.fs, ctx.dry_run, ctx.log)
-    changes.append(write_kubelet_flags(ctx, register_taints=not join_data.is_control_plane(ctx)))
-    instance = write_instance_config(ctx)  # NodeLocalCRISocket minors; before config.yaml applies it
-    if instance is not None:
-        changes.append(instance)
-    changes.append(write_kubelet_config(ctx, kubelet_cfg))
+    changes += write_kubelet_files(ctx, not join_data.is_control_plane(ctx), kubelet_cfg)
     changes.append(restart_kubelet(ctx.fs, ctx.dry_run, ctx.log))
     return changes
 

@@ -117,16 +117,25 @@ def write_kubelet_flags(ctx: RunContext, register_taints: bool = False) -> Chang
     )
 
 
+def write_kubelet_files(
+    ctx: RunContext, register_taints: bool = False, base: dict[str, Any] | None = None
+) -> list[Change]:
+    """kubeadm-flags.env, instance-config.yaml (NodeLocalCRISocket minors) and config.yaml, in
+    upstream's order: config.yaml applies the instance file, so it comes last (init and join)."""
+    changes = [write_kubelet_flags(ctx, register_taints=register_taints)]
+    instance = write_instance_config(ctx)
+    if instance is not None:
+        changes.append(instance)
+    changes.append(write_kubelet_config(ctx, base))
+    return changes
+
+
 def run_kubelet_start(ctx: RunContext) -> list[Change]:
     from kubeadm_py.kubelet.service import restart_kubelet, stop_kubelet
 
     # Stop first so the kubelet does not crash-loop on half-written files (TryStopKubelet).
     stop_kubelet(ctx.fs, ctx.dry_run, ctx.log)
-    changes = [write_kubelet_flags(ctx, register_taints=False)]
-    instance = write_instance_config(ctx)  # before config.yaml, which applies it
-    if instance is not None:
-        changes.append(instance)
-    changes.append(write_kubelet_config(ctx))
+    changes = write_kubelet_files(ctx)
     changes.append(restart_kubelet(ctx.fs, ctx.dry_run, ctx.log))
     return changes
 
