@@ -98,14 +98,7 @@ class UrllibTransport:
         auth = headers.get("Authorization")
 
         def user() -> str:
-            pem = s.cert_pem
-            if pem is None and s.cert_file:
-                try:
-                    with open(s.cert_file, "rb") as f:
-                        pem = f.read()
-                except OSError:
-                    pem = None
-            return _user_name(pem, auth)
+            return _user_name(s.cert_pem if s.cert_pem is not None else _read(s.cert_file), auth)
 
         return cls(s.server, ctx, headers, server_hostname=s.tls_server_name), user
 
@@ -143,16 +136,20 @@ class UrllibTransport:
         auth = (c.api_key or {}).get("authorization") or (c.api_key or {}).get("BearerToken")
         if auth:
             headers["Authorization"] = auth if " " in auth else f"Bearer {auth}"
-        pem: bytes | None = None
-        if c.cert_file:
-            try:
-                with open(c.cert_file, "rb") as f:
-                    pem = f.read()
-            except OSError:
-                pem = None
-        user = _user_name(pem, auth)
+        user = _user_name(_read(c.cert_file), auth)
         tls_name = getattr(c, "tls_server_name", None)
         return cls(c.host, ctx, headers, server_hostname=tls_name), lambda: user
+
+
+def _read(path: str | None) -> bytes | None:
+    """A client certificate file's bytes (for the user name in messages), None if unreadable."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def _check_server(server: str, shown: str) -> None:
