@@ -150,6 +150,13 @@ def _go_code(name: str) -> str:
     return "".join(p.title() for p in name.split("_"))  # DEADLINE_EXCEEDED -> DeadlineExceeded
 
 
+def _rpc_message(e: Exception) -> str:
+    """A grpc error as Go's grpc prints it: ``rpc error: code = X desc = Y``."""
+    code = e.code() if hasattr(e, "code") else None
+    details = e.details() if hasattr(e, "details") else str(e)
+    return f"rpc error: code = {_go_code(code.name) if code else 'Unknown'} desc = {details}"
+
+
 def status_via_grpc(endpoint: str, timeout: float = 10.0) -> CriStatus:
     import grpc
 
@@ -162,14 +169,7 @@ def status_via_grpc(endpoint: str, timeout: float = 10.0) -> CriStatus:
         try:
             raw = call(b"", timeout=timeout)  # StatusRequest{verbose: false} encodes to nothing
         except grpc.RpcError as e:
-            code = e.code() if hasattr(e, "code") else None
-            details = e.details() if hasattr(e, "details") else str(e)
-            return CriStatus(
-                False,
-                f"container runtime is not running: rpc error: code = "
-                f"{_go_code(code.name) if code else 'Unknown'} desc = {details}",
-                "status-call",
-            )
+            return CriStatus(False, f"container runtime is not running: {_rpc_message(e)}", "status-call")
     for c in runtime_conditions(raw):
         if c["type"] == "RuntimeReady" and not c["status"]:
             return CriStatus(
@@ -326,12 +326,6 @@ def sandbox_image(info: dict[str, str]) -> str:
 
 class CriError(Exception):
     """A CRI call failed; the message is Go-style: ``rpc error: code = X desc = Y``."""
-
-
-def _rpc_message(e: Exception) -> str:
-    code = e.code() if hasattr(e, "code") else None
-    details = e.details() if hasattr(e, "details") else str(e)
-    return f"rpc error: code = {_go_code(code.name) if code else 'Unknown'} desc = {details}"
 
 
 class CriImageService:
