@@ -188,8 +188,7 @@ def _new_key(
             if k.applies_to(cfg.kubernetes_version) and not fs.exists(path_of(kubeconfig_dir, k))
         ]
 
-    keypool.prefetch(run, st.algorithm, missing)
-    return keypool.take(run, st.algorithm, spec.name) or keys.generate_key(st.algorithm)
+    return keypool.new_key(run, st.algorithm, missing, spec.name)
 
 
 def _node(cfg: KubeadmConfig, spec: KubeconfigSpec) -> str:

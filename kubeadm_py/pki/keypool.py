@@ -230,3 +230,12 @@ def take(key: Any, alg: KeyAlgorithm, name: str) -> PrivateKey | None:
     if _active is None or _active.key != key or _active.alg != alg.name:
         return None
     return _active.take(name)
+
+
+def new_key(key: Any, alg: KeyAlgorithm, names: Callable[[], Sequence[str]], name: str) -> PrivateKey:
+    """A fresh private key for ``name`` of the run ``key``: :func:`prefetch` for ``names()``, then
+    the pool's key, else one generated here (pool disabled, ECDSA, or the worker failed)."""
+    from kubeadm_py.pki.keys import generate_key
+
+    prefetch(key, alg, names)
+    return take(key, alg, name) or generate_key(alg)

@@ -131,8 +131,7 @@ def new_key(fs: HostFS, cfg: KubeadmConfig, st: Settings, name: str) -> PrivateK
     """A fresh private key for entry ``name``: from the run's worker pool when the CLI enabled it
     (:mod:`kubeadm_py.pki.keypool`), else generated here."""
     run = (id(fs), st.cert_dir, st.algorithm.name)
-    keypool.prefetch(run, st.algorithm, lambda: _missing_keys(fs, cfg, st))
-    return keypool.take(run, st.algorithm, name) or keys.generate_key(st.algorithm)
+    return keypool.new_key(run, st.algorithm, lambda: _missing_keys(fs, cfg, st), name)
 
 
 def ensure_ca(
