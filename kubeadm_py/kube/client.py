@@ -18,34 +18,17 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 from kubeadm_py.changes import Action, Change
 from kubeadm_py.errors import ApiError
 from kubeadm_py.kube.compare import changed_paths, comparable, matches, to_yaml
 from kubeadm_py.kube.kinds import describe, kind_info, object_key
+from kubeadm_py.kube.wire import Transport, TransportError
 
 Obj = dict[str, Any]
 _VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
-
-
-class TransportError(Exception):
-    """The request never got an HTTP answer (refused, unreachable, TLS failure, timeout)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Transport(Protocol):
-    """Sends one HTTP request to the API server; raises :class:`TransportError` when no answer came."""
-
-    endpoint: str
-
-    def send(
-        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes]: ...
 
 
 class StatusError(ApiError):

@@ -16,9 +16,10 @@ from typing import Any
 
 from kubeadm_py.changes import Change
 from kubeadm_py.errors import ApiError
-from kubeadm_py.kube.client import KubeClient, Obj, TransportError, deep_merge, node_patch
+from kubeadm_py.kube.client import KubeClient, Obj, deep_merge, node_patch
 from kubeadm_py.kube.compare import changed_paths, comparable, matches, to_yaml
 from kubeadm_py.kube.kinds import describe, kind_info, object_key
+from kubeadm_py.kube.wire import TransportError
 
 Key = tuple[str, str, str]
 

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kubeadm_py.errors import ApiError
-from kubeadm_py.kube.client import TransportError
 from kubeadm_py.kube.kubeconfig_read import Settings, read_simple
+from kubeadm_py.kube.wire import TransportError
 
 
 class UrllibTransport:

@@ -13,8 +13,9 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from kubeadm_py.kube.client import KubeClient, RetryPolicy, TransportError
+from kubeadm_py.kube.client import KubeClient, RetryPolicy
 from kubeadm_py.kube.kinds import KINDS
+from kubeadm_py.kube.wire import TransportError
 
 _PLURAL = {(k.api_version, k.plural): k for k in KINDS.values()}
 _PATH = re.compile(
