@@ -18,13 +18,6 @@ ADMIN_KUBECONFIG = Requirement(
 )
 
 
-def _ca_present(ctx: Any) -> bool:
-    return bool(ctx.fs.exists(f"{ctx.cert_dir}/ca.crt"))
-
-
-CA_CERT = Requirement("ca", "the cluster CA certificate (<certDir>/ca.crt)", present=_ca_present)
-
-
 def api_timeout(ctx: Any) -> float:
     """timeouts.kubernetesAPICall (default 1m); ``ctx.opts["api_timeout"]`` overrides (tests)."""
     if ctx.opts.get("api_timeout") is not None:

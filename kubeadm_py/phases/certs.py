@@ -45,12 +45,16 @@ def ca_present(ca_name: str) -> Callable[[Any], bool]:
 
 
 def ca_requirement(ca_name: str) -> Requirement:
+    """The one definition of "phase needs CA ``ca_name``" (certs, kubeconfig, show-join-command)."""
     base = specs.get(ca_name).base
     return Requirement(
         ca_name,
         f"the {ca_name} certificate authority (<certDir>/{base}.crt and {base}.key)",
         present=ca_present(ca_name),
     )
+
+
+CA = ca_requirement("ca")  # the cluster CA
 
 
 def _local_etcd(ctx: Any) -> bool:

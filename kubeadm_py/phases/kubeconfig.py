@@ -9,10 +9,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubeadm_py.kubeconfig.specs import KUBECONFIGS, KubeconfigSpec, join_names
-from kubeadm_py.phases.certs import ca_present
-from kubeadm_py.workflow.phase import Phase, Requirement
-
-CA_REQUIREMENT = Requirement("ca", "the cluster CA (<certDir>/ca.crt and ca.key)", present=ca_present("ca"))
+from kubeadm_py.phases.certs import CA
+from kubeadm_py.workflow.phase import Phase
 
 
 def _run(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = ()) -> Callable[[Any], Any]:
@@ -35,7 +33,7 @@ def kubeconfig_child(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = (
         help=spec.help,
         run=_run(spec, batch),
         flags=spec.flags,
-        requires=(CA_REQUIREMENT,),
+        requires=(CA,),
         provides=(f"kubeconfig/{spec.name}",),
         run_if=None if spec.since is None else (lambda ctx: spec.applies_to(ctx.cfg.kubernetes_version)),
         extra={"kubeconfig": spec},

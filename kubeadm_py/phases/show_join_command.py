@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from kubeadm_py.changes import Change
-from kubeadm_py.cluster.phasekit import CA_CERT, outputs
+from kubeadm_py.cluster.phasekit import outputs
+from kubeadm_py.phases.certs import CA
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = (
@@ -51,5 +52,5 @@ def show_join_command_phase() -> Phase:
         help="Show the join command for control-plane and worker node",
         run=run_show_join_command,
         flags=FLAGS,
-        requires=(CA_CERT,),
+        requires=(CA,),
     )
