@@ -19,14 +19,10 @@ ADMIN_KUBECONFIG = Requirement(
 
 
 def api_timeout(ctx: Any) -> float:
-    """timeouts.kubernetesAPICall (default 1m); ``ctx.opts["api_timeout"]`` overrides (tests)."""
+    """timeouts.kubernetesAPICall; ``ctx.opts["api_timeout"]`` overrides (tests)."""
     if ctx.opts.get("api_timeout") is not None:
         return float(ctx.opts["api_timeout"])
-    from kubeadm_py.tokens.model import parse_duration
-
-    owner = ctx.cfg.init if ctx.cfg.init is not None else (ctx.cfg.join or {})
-    raw = ((owner or {}).get("timeouts") or {}).get("kubernetesAPICall")
-    return parse_duration(str(raw)).total_seconds() if raw else 60.0
+    return float(ctx.cfg.timeout("kubernetesAPICall"))
 
 
 def outputs(ctx: Any, **values: Any) -> None:

@@ -7,7 +7,8 @@ Public surface (imported lazily, so ``import kubeadm_py.config`` stays cheap):
 * :func:`load_documents`, :func:`validate`, :func:`migrate`, :func:`print_defaults`,
   :func:`to_yaml`
 * :func:`default_kubelet_config`, :func:`default_kubeproxy_config` (component configs)
-* :func:`parse_duration`, :func:`format_duration`, :func:`duration_seconds` (Go durations)
+* :func:`parse_duration`, :func:`format_duration`, :func:`duration_seconds` (Go durations,
+  from :mod:`kubeadm_py.durations`)
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from kubeadm_py.config.types import KubeadmConfig
 
 if TYPE_CHECKING:
     from kubeadm_py.config.componentconfigs import default_kubelet_config, default_kubeproxy_config
-    from kubeadm_py.config.formats import duration_seconds, format_duration, parse_duration
     from kubeadm_py.config.resolve import (
         build_config,
         dump_documents,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         to_yaml,
         validate,
     )
+    from kubeadm_py.durations import duration_seconds, format_duration, parse_duration
 
 _LAZY = {
     "build_config": "kubeadm_py.config.resolve",
@@ -40,9 +41,9 @@ _LAZY = {
     "dump_documents": "kubeadm_py.config.resolve",
     "default_kubelet_config": "kubeadm_py.config.componentconfigs",
     "default_kubeproxy_config": "kubeadm_py.config.componentconfigs",
-    "parse_duration": "kubeadm_py.config.formats",
-    "format_duration": "kubeadm_py.config.formats",
-    "duration_seconds": "kubeadm_py.config.formats",
+    "parse_duration": "kubeadm_py.durations",
+    "format_duration": "kubeadm_py.durations",
+    "duration_seconds": "kubeadm_py.durations",
 }
 
 __all__ = [

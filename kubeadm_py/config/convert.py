@@ -88,7 +88,7 @@ def _v1beta3_to_v1beta4(doc: Document, conv: Conversion) -> Document:
         api = body.get("apiServer")
         if isinstance(api, dict) and "timeoutForControlPlane" in api:
             value = api.pop("timeoutForControlPlane")
-            from kubeadm_py.config.formats import parse_duration
+            from kubeadm_py.durations import parse_duration
 
             if value is not None and parse_duration(str(value)) != 0:
                 conv.control_plane_timeout = str(value)

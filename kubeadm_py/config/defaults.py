@@ -11,9 +11,10 @@ import secrets
 import string
 from typing import Any, Protocol
 
-from kubeadm_py.config.formats import minor_only, normalize_duration
+from kubeadm_py.config.formats import minor_only
 from kubeadm_py.config.hostinfo import DEFAULT_CRI_SOCKET
 from kubeadm_py.config.types import V1BETA4
+from kubeadm_py.durations import normalize_duration
 from kubeadm_py.errors import ConfigError
 from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, RELEASES
 

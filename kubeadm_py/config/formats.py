@@ -1,4 +1,5 @@
-"""Value formats of the kubeadm config API: Go durations, CIDRs, IPs, versions, tokens.
+"""Value formats of the kubeadm config API: Go durations (parsed by :mod:`kubeadm_py.durations`),
+CIDRs, IPs, versions, tokens.
 
 Each checker returns ``None`` when the value is fine, else a short reason phrase used in the
 one-line error (``"10.96.0.0/33" is not a valid CIDR``). :data:`FORMATS` maps the JSON-Schema
@@ -9,113 +10,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from datetime import timedelta
 
-# --- Go durations (time.ParseDuration / Duration.String) -------------------------------------
-
-_UNITS_NS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,  # U+00B5
-    "μs": 1_000,  # U+03BC
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
-_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-
-
-def parse_duration(text: str) -> int:
-    """Parse a Go duration string (``1h2m3s``, ``24h``, ``1.5s``, ``0``) into nanoseconds.
-
-    Raises ``ValueError`` for anything Go's ``time.ParseDuration`` would reject."""
-    s = text.strip() if isinstance(text, str) else ""
-    if not s:
-        raise ValueError("empty duration")
-    sign = 1
-    if s[0] in "+-":
-        sign = -1 if s[0] == "-" else 1
-        s = s[1:]
-    if s == "0":
-        return 0
-    pos, total = 0, 0
-    while pos < len(s):
-        m = _DURATION_PART.match(s, pos)
-        if m is None:
-            raise ValueError(f"invalid duration {text!r}")
-        number, unit = m.group(1), m.group(2)
-        whole, _, frac = number.partition(".")
-        scale = _UNITS_NS[unit]
-        total += int(whole or "0") * scale
-        if frac:
-            total += int(frac) * scale // (10 ** len(frac))
-        pos = m.end()
-    if pos == 0:
-        raise ValueError(f"invalid duration {text!r}")
-    return sign * total
-
-
-def _frac(value: int, unit: int) -> str:
-    whole, rest = divmod(value, unit)
-    if not rest:
-        return str(whole)
-    digits = len(str(unit)) - 1
-    return f"{whole}.{str(rest).rjust(digits, '0').rstrip('0')}"
-
-
-def format_duration(ns: int) -> str:
-    """Format nanoseconds the way Go's ``Duration.String`` does: ``24h0m0s``, ``4m0s``, ``1.5s``,
-    ``500ms``, ``0s``."""
-    if ns == 0:
-        return "0s"
-    sign = "-" if ns < 0 else ""
-    u = abs(ns)
-    if u < 1_000_000_000:
-        if u < 1_000:
-            return f"{sign}{u}ns"
-        if u < 1_000_000:
-            return f"{sign}{_frac(u, 1_000)}µs"
-        return f"{sign}{_frac(u, 1_000_000)}ms"
-    hours, rem = divmod(u, 3_600_000_000_000)
-    minutes, rem = divmod(rem, 60_000_000_000)
-    out = sign
-    if hours:
-        out += f"{hours}h"
-    if hours or minutes:
-        out += f"{minutes}m"
-    return out + f"{_frac(rem, 1_000_000_000)}s"
-
-
-def normalize_duration(text: str) -> str:
-    """``"24h"`` -> ``"24h0m0s"`` (what kubeadm prints after a round trip)."""
-    return format_duration(parse_duration(text))
-
-
-def duration_seconds(text: str) -> float:
-    """A Go duration string as seconds (for timeouts and TTLs)."""
-    return parse_duration(text) / 1e9
-
-
-def short_human_duration(td: timedelta) -> str:
-    """apimachinery's ``duration.ShortHumanDuration``, as kubeadm prints residual times and token
-    TTLs: ``45s``, ``3m``, ``23h``, ``364d``, ``9y``."""
-    secs = int(td.total_seconds())
-    if secs < -1:
-        return "<invalid>"
-    if secs < 0:
-        return "0s"
-    if secs < 60:
-        return f"{secs}s"
-    if secs < 3600:
-        return f"{secs // 60}m"
-    hours = secs // 3600
-    if hours < 24:
-        return f"{hours}h"
-    if hours < 24 * 365:
-        return f"{hours // 24}d"
-    return f"{hours // 24 // 365}y"
-
+from kubeadm_py.durations import is_duration
 
 # --- checkers ---------------------------------------------------------------------------------
 
@@ -123,11 +19,9 @@ Checker = Callable[[str], "str | None"]
 
 
 def check_duration(value: str) -> str | None:
-    try:
-        parse_duration(value)
-    except ValueError:
-        return "is not a valid duration (Go syntax such as 24h0m0s, 4m, 90s)"
-    return None
+    if is_duration(value):
+        return None
+    return "is not a valid duration (Go syntax such as 24h0m0s, 4m, 90s)"
 
 
 def check_ip(value: str) -> str | None:

@@ -9,7 +9,10 @@ KubeProxyConfiguration) are the user's documents, passed through (``None`` when 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from kubeadm_py.durations import duration_seconds
+from kubeadm_py.errors import KubeadmError
 
 Doc = dict[str, Any]
 
@@ -19,6 +22,17 @@ V1BETA3 = "kubeadm.k8s.io/v1beta3"
 V1BETA2 = "kubeadm.k8s.io/v1beta2"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
 KUBEPROXY_API = "kubeproxy.config.k8s.io/v1alpha1"
+
+# The v1beta4 ``timeouts`` fields (their defaults: kubeadm_py.config.defaults.DEFAULT_TIMEOUTS).
+TimeoutKey = Literal[
+    "controlPlaneComponentHealthCheck",
+    "kubeletHealthCheck",
+    "kubernetesAPICall",
+    "etcdAPICall",
+    "tlsBootstrap",
+    "discovery",
+    "upgradeManifests",
+]
 
 
 @dataclass
@@ -70,3 +84,13 @@ class KubeadmConfig:
     @property
     def local_etcd(self) -> bool:
         return "external" not in (self.cluster.get("etcd") or {})
+
+    def timeout(self, key: TimeoutKey) -> float:
+        """``timeouts.<key>`` in seconds, from the run's own document (Init, Join, Reset or
+        UpgradeConfiguration; an upgrade's InitConfiguration carries the UpgradeConfiguration's
+        timeouts). Config defaulting fills every key, so nothing is defaulted here."""
+        owner = next((d for d in (self.init, self.join, self.reset, self.upgrade) if d is not None), {})
+        raw = (owner.get("timeouts") or {}).get(key)
+        if raw is None:
+            raise KubeadmError(f"internal: timeouts.{key} is not set (the configuration was not defaulted)")
+        return duration_seconds(raw, f"timeouts.{key}")

@@ -21,7 +21,6 @@ from kubeadm_py.manifests.images import kubernetes_image
 from kubeadm_py.manifests.known_flags import unknown_flags
 from kubeadm_py.manifests.pod import (
     Pod,
-    component_health_timeout,
     component_pod,
     env_from_config,
     is_ipv6,
@@ -240,7 +239,7 @@ def build_control_plane(
     mounts = control_plane_mounts(
         c, fs, extra_args(c, "kube-controller-manager"), flexvolume=rel.kcm_flexvolume_mount
     )
-    timeout = component_health_timeout(cfg)
+    timeout = cfg.timeout("controlPlaneComponentHealthCheck")
     wanted = components or ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
     pods: dict[str, Pod] = {}
     for comp in wanted:

@@ -14,7 +14,6 @@ from kubeadm_py.manifests.controlplane import BuildResult, extra_args, unknown_a
 from kubeadm_py.manifests.images import etcd_image
 from kubeadm_py.manifests.pod import (
     Pod,
-    component_health_timeout,
     component_pod,
     env_from_config,
     host_path_volume,
@@ -112,7 +111,7 @@ def build_etcd(cfg: KubeadmConfig, initial_cluster: Sequence[tuple[str, str]] = 
     certs = cfg.cert_dir.rstrip("/") + "/etcd"
     host, port, scheme = etcd_probe_endpoint(cfg)
     live, ready, startup = rel.etcd_probe_paths
-    timeout = component_health_timeout(cfg)
+    timeout = cfg.timeout("controlPlaneComponentHealthCheck")
     container: dict[str, Any] = {
         "command": etcd_command(rel, cfg, initial_cluster),
         "image": etcd_image(cfg),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +21,6 @@ from kubeadm_py.versions import MinorRelease
 Pod = dict[str, Any]
 
 PRIORITY_SYSTEM_NODE_CRITICAL = 2000001000
-DEFAULT_COMPONENT_HEALTH_TIMEOUT = 240.0  # seconds: ControlPlaneComponentHealthCheckTimeout (4m)
 
 
 def component_pod(
@@ -151,41 +149,6 @@ def env_from_config(items: Any, field: str) -> list[dict[str, Any]]:
             raise ConfigError("each entry needs a non-empty 'name'", field=f"{field}[{i}]")
         out.append(dict(e))
     return out
-
-
-# --- durations -------------------------------------------------------------------------------------
-
-_DUR_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DUR_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(value: Any, field: str = "duration") -> float:
-    """A Go duration ("4m0s", "90s", "1h") in seconds. Numbers are taken as seconds."""
-    if isinstance(value, int | float):
-        return float(value)
-    s = str(value).strip()
-    if s in ("0", ""):
-        return 0.0
-    pos, total = 0, 0.0
-    for m in _DUR_RE.finditer(s):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _DUR_UNIT[m.group(2)]
-        pos = m.end()
-    if pos != len(s) or pos == 0:
-        raise ConfigError(f"invalid duration {value!r} (expected a Go duration such as 4m0s)", field=field)
-    return total
-
-
-def component_health_timeout(cfg: Any) -> float:
-    """init/join ``timeouts.controlPlaneComponentHealthCheck`` (default 4m)."""
-    for doc in (getattr(cfg, "init", None), getattr(cfg, "join", None)):
-        if doc and (doc.get("timeouts") or {}).get("controlPlaneComponentHealthCheck") is not None:
-            return parse_duration(
-                doc["timeouts"]["controlPlaneComponentHealthCheck"],
-                "timeouts.controlPlaneComponentHealthCheck",
-            )
-    return DEFAULT_COMPONENT_HEALTH_TIMEOUT
 
 
 # --- serialization ---------------------------------------------------------------------------------

@@ -19,15 +19,6 @@ from typing import Any
 from kubeadm_py.constants import CLUSTER_CONFIGURATION_KEY, KUBE_SYSTEM, KUBEADM_CONFIG_CONFIGMAP
 from kubeadm_py.errors import KubeadmError
 
-DEFAULT_TIMEOUTS = {
-    "discovery": 300.0,
-    "tlsBootstrap": 300.0,
-    "kubeletHealthCheck": 240.0,
-    "etcdAPICall": 120.0,
-    "kubernetesAPICall": 60.0,
-    "controlPlaneComponentHealthCheck": 240.0,
-}
-
 
 def join_doc(ctx: Any) -> dict[str, Any]:
     doc = ctx.cfg.join
@@ -41,12 +32,7 @@ def timeout(ctx: Any, key: str) -> float:
     override = ctx.opts.get(f"{key}_timeout")
     if override is not None:
         return float(override)
-    raw = ((ctx.cfg.join or {}).get("timeouts") or {}).get(key)
-    if raw is None:
-        return DEFAULT_TIMEOUTS[key]
-    from kubeadm_py.tokens.model import parse_duration
-
-    return parse_duration(str(raw)).total_seconds()
+    return float(ctx.cfg.timeout(key))
 
 
 def is_control_plane(ctx: Any) -> bool:

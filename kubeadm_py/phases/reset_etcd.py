@@ -25,7 +25,6 @@ from kubeadm_py.workflow.phase import Phase
 ETCD_MANIFEST = "etcd.yaml"
 DATA_VOLUME = "etcd-data"
 CLIENT_URLS_ANNOTATION = "kubeadm.kubernetes.io/etcd.advertise-client-urls"
-DEFAULT_ETCD_API_TIMEOUT = 120.0
 REACH_TIMEOUT = 15.0
 
 
@@ -79,13 +78,7 @@ def read_local_etcd(text: str, path: str) -> LocalEtcd:
 
 
 def etcd_api_timeout(ctx: RunContext) -> float:
-    from kubeadm_py.config.formats import parse_duration
-
-    raw = ((ctx.cfg.reset or {}).get("timeouts") or {}).get("etcdAPICall")
-    try:
-        return parse_duration(str(raw)) / 1e9 if raw else DEFAULT_ETCD_API_TIMEOUT
-    except ValueError:
-        return DEFAULT_ETCD_API_TIMEOUT
+    return ctx.cfg.timeout("etcdAPICall")
 
 
 def reset_cert_dir(ctx: RunContext) -> str:

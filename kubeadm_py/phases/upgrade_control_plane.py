@@ -20,7 +20,6 @@ FLAGS = (
     "patches",
     "upgrade-timeout",
 )
-DEFAULT_TIMEOUT = 300.0
 
 
 def timestamp() -> str:
@@ -29,16 +28,12 @@ def timestamp() -> str:
 
 def upgrade_timeout(ctx: Any) -> float:
     """--upgrade-timeout, else UpgradeConfiguration timeouts.upgradeManifests (5m0s)."""
-    from kubeadm_py.manifests.pod import parse_duration
+    from kubeadm_py.durations import duration_seconds
 
     raw = ctx.opts.get("upgrade_timeout")
     if raw is None:
-        raw = ((ctx.cfg.upgrade or {}).get("timeouts") or {}).get("upgradeManifests")
-    if raw is None:
-        return DEFAULT_TIMEOUT
-    if isinstance(raw, int | float):
-        return float(raw)
-    return parse_duration(str(raw), "timeouts.upgradeManifests")
+        return float(ctx.cfg.timeout("upgradeManifests"))
+    return duration_seconds(raw, "--upgrade-timeout")
 
 
 def make_waiter(ctx: Any) -> Any:

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 # ssl, urllib and the manifest helpers (yaml) are imported where they are used: building the phase
 # tree for any kubeadm-py command imports this module.
 
-DEFAULT_TIMEOUT = 240.0
 POLL_INTERVAL = 1.0
 COMPONENTS = (
     # name, flag for the address, default address, default port
@@ -59,15 +58,6 @@ def http_check(url: str, timeout: float = 5.0) -> tuple[bool, str]:
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
         return False, str(reason)
-
-
-def _timeout(ctx: RunContext, key: str) -> float:
-    from kubeadm_py.manifests.pod import parse_duration
-
-    for doc in (ctx.cfg.init, ctx.cfg.join):
-        if doc and (doc.get("timeouts") or {}).get(key) is not None:
-            return parse_duration(doc["timeouts"][key], f"timeouts.{key}")
-    return DEFAULT_TIMEOUT
 
 
 def _fmt(seconds: float) -> str:
@@ -150,8 +140,8 @@ def _hint(unhealthy: dict[str, str], manifests_dir: str) -> str:
 
 
 def run_wait_control_plane(ctx: RunContext) -> list[Change]:
-    kubelet_timeout = _timeout(ctx, "kubeletHealthCheck")
-    cp_timeout = _timeout(ctx, "controlPlaneComponentHealthCheck")
+    kubelet_timeout = ctx.cfg.timeout("kubeletHealthCheck")
+    cp_timeout = ctx.cfg.timeout("controlPlaneComponentHealthCheck")
     kubelet = kubelet_target(ctx)
     components = component_targets(ctx)
     if ctx.dry_run:

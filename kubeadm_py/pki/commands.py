@@ -74,8 +74,8 @@ def run_user_kubeconfig(
     validity_period: str | None = None,
     token: str | None = None,
 ) -> str:
+    from kubeadm_py.durations import duration_timedelta
     from kubeadm_py.kubeconfig.files import user_kubeconfig
-    from kubeadm_py.pki.timeutil import parse_duration
 
-    validity = parse_duration(validity_period, "--validity-period") if validity_period else None
+    validity = duration_timedelta(validity_period, "--validity-period") if validity_period else None
     return user_kubeconfig(fs, cfg, client_name, orgs, validity, token)

@@ -8,6 +8,7 @@ from typing import Any
 
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import host_join
+from kubeadm_py.durations import short_human_duration
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.pki import issue, specs, timeutil
@@ -108,7 +109,7 @@ def format_text(certs: list[ExpirationInfo], cas: list[ExpirationInfo], now: dat
         cells = [
             i.name,
             i.expiration.strftime("%b %d, %Y %H:%M UTC"),
-            timeutil.format_duration(i.expiration - now),
+            short_human_duration(i.expiration - now),
         ]
         if with_ca:
             cells.append(i.ca_name)

@@ -20,6 +20,7 @@ from cryptography import x509
 
 from kubeadm_py.changes import Change
 from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.durations import duration_timedelta
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.pki import issue, keypool, keys, sans, specs, timeutil, verify
@@ -55,10 +56,10 @@ def settings(cfg: KubeadmConfig, start: datetime | None = None) -> Settings:
     return Settings(
         cert_dir=cfg.cert_dir,
         algorithm=keys.algorithm(c.get("encryptionAlgorithm")),
-        validity=timeutil.parse_duration(
+        validity=duration_timedelta(
             c.get("certificateValidityPeriod") or timeutil.DEFAULT_CERT_VALIDITY, "certificateValidityPeriod"
         ),
-        ca_validity=timeutil.parse_duration(
+        ca_validity=duration_timedelta(
             c.get("caCertificateValidityPeriod") or timeutil.DEFAULT_CA_VALIDITY,
             "caCertificateValidityPeriod",
         ),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kubeadm_py.durations import duration_timedelta, short_human_duration
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.tokens import model
 from kubeadm_py.tokens.model import BootstrapToken, TokenError, TokenString
@@ -54,7 +55,7 @@ def build_token(
     if groups and "authentication" not in usages:
         raise TokenError('token groups cannot be specified unless --usages includes "authentication"')
     bt = BootstrapToken(
-        tok, description=description, ttl=model.parse_duration(ttl), usages=usages, groups=groups
+        tok, description=description, ttl=duration_timedelta(ttl), usages=usages, groups=groups
     )
     bt.validate()
     return bt
@@ -126,7 +127,7 @@ def rows(tokens: list[BootstrapToken], now: datetime | None = None) -> list[Row]
     for t in tokens:
         ttl, expires = "<forever>", "<never>"
         if t.expires is not None:
-            ttl = model.short_human_duration(t.expires - now)
+            ttl = short_human_duration(t.expires - now)
             expires = model.format_time(t.expires)
         out.append(
             Row(

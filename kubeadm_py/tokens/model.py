@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kubeadm_py.config import formats
+from kubeadm_py.durations import duration_timedelta, format_duration
 from kubeadm_py.errors import KubeadmError
 
 TOKEN_PATTERN = r"\A([a-z0-9]{6})\.([a-z0-9]{16})\z"
@@ -86,35 +86,6 @@ def validate_group(name: str) -> None:
         raise TokenError(f"bootstrap group {_q(name)} is invalid (must match {GROUP_PATTERN})")
 
 
-def parse_duration(text: str) -> timedelta:
-    """A Go duration string (``24h0m0s``, ``2h``, ``90m``, ``0``) as a timedelta."""
-    s = text.strip()
-    if s in ("0", "", "0s"):
-        return timedelta(0)
-    try:
-        return timedelta(microseconds=formats.parse_duration(s) / 1000)
-    except ValueError:
-        raise TokenError(
-            f'invalid duration "{text}"', hint="use Go duration syntax such as 24h0m0s, 2h or 90m"
-        ) from None
-
-
-def format_duration(td: timedelta) -> str:
-    """Go's ``time.Duration.String()`` for whole seconds: ``24h0m0s``, ``1m30s``, ``0s``."""
-    total = int(td.total_seconds())
-    if total == 0:
-        return "0s"
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    h, rem = divmod(total, 3600)
-    m, s = divmod(rem, 60)
-    if h:
-        return f"{sign}{h}h{m}m{s}s"
-    if m:
-        return f"{sign}{m}m{s}s"
-    return f"{sign}{s}s"
-
-
 def format_time(t: datetime) -> str:
     """RFC 3339 in UTC, as Go's ``time.RFC3339`` prints a UTC time (``2026-01-02T03:04:05Z``)."""
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -155,7 +126,7 @@ class BootstrapToken:
                 raise TokenError("bootstrap token is empty")
             raw = generate_token()
         ttl_raw = doc.get("ttl")
-        ttl = parse_duration(str(ttl_raw)) if ttl_raw not in (None, "") else DEFAULT_TTL
+        ttl = duration_timedelta(str(ttl_raw)) if ttl_raw not in (None, "") else DEFAULT_TTL
         exp = doc.get("expires")
         tok = cls(
             token=TokenString.parse(str(raw)),
@@ -238,6 +209,3 @@ def b64(s: str | bytes) -> str:
     return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
 
 
-def short_human_duration(td: timedelta) -> str:
-    """apimachinery's ``duration.ShortHumanDuration`` (used by ``token list`` for TTL)."""
-    return formats.short_human_duration(td)

@@ -79,41 +79,6 @@ def test_usage_validation_message_matches_upstream() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "text,seconds", [("24h0m0s", 86400), ("2h", 7200), ("90m", 5400), ("1h30m", 5400), ("0", 0), ("45s", 45)]
-)
-def test_parse_duration(text: str, seconds: int) -> None:
-    assert model.parse_duration(text).total_seconds() == seconds
-
-
-@pytest.mark.parametrize("bad", ["24", "1d", "abc", "1h-5m", "h"])
-def test_parse_duration_rejects(bad: str) -> None:
-    with pytest.raises(TokenError, match="invalid duration"):
-        model.parse_duration(bad)
-
-
-def test_format_duration_go_style() -> None:
-    assert model.format_duration(timedelta(hours=24)) == "24h0m0s"
-    assert model.format_duration(timedelta(minutes=90)) == "1h30m0s"
-    assert model.format_duration(timedelta(seconds=75)) == "1m15s"
-    assert model.format_duration(timedelta(0)) == "0s"
-
-
-@pytest.mark.parametrize(
-    "delta,text",
-    [
-        (timedelta(seconds=-5), "<invalid>"),
-        (timedelta(seconds=30), "30s"),
-        (timedelta(minutes=59), "59m"),
-        (timedelta(hours=23, minutes=59), "23h"),
-        (timedelta(days=3), "3d"),
-        (timedelta(days=800), "2y"),
-    ],
-)
-def test_short_human_duration(delta: timedelta, text: str) -> None:
-    assert model.short_human_duration(delta) == text
-
-
 def _decoded(secret: dict) -> dict[str, str]:
     return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
 

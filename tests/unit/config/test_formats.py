@@ -7,47 +7,7 @@ from kubeadm_py.config.formats import (
     check_endpoint,
     check_kubernetes_version,
     check_token,
-    format_duration,
-    normalize_duration,
-    parse_duration,
 )
-
-S = 1_000_000_000
-
-
-@pytest.mark.parametrize(
-    ("text", "ns", "canonical"),
-    [
-        ("0", 0, "0s"),
-        ("0s", 0, "0s"),
-        ("24h", 24 * 3600 * S, "24h0m0s"),
-        ("24h0m0s", 24 * 3600 * S, "24h0m0s"),
-        ("1h2m3s", 3723 * S, "1h2m3s"),
-        ("4m", 240 * S, "4m0s"),
-        ("90s", 90 * S, "1m30s"),
-        ("1.5h", 5400 * S, "1h30m0s"),
-        ("1.5s", 1_500_000_000, "1.5s"),
-        ("500ms", 500_000_000, "500ms"),
-        ("1.5ms", 1_500_000, "1.5ms"),
-        ("10us", 10_000, "10µs"),
-        ("10µs", 10_000, "10µs"),
-        ("7ns", 7, "7ns"),
-        ("8760h", 8760 * 3600 * S, "8760h0m0s"),
-        ("87600h", 87600 * 3600 * S, "87600h0m0s"),
-        ("-5m", -300 * S, "-5m0s"),
-        ("1h30m", 5400 * S, "1h30m0s"),
-    ],
-)
-def test_go_durations(text: str, ns: int, canonical: str) -> None:
-    assert parse_duration(text) == ns
-    assert format_duration(ns) == canonical
-    assert normalize_duration(text) == canonical
-
-
-@pytest.mark.parametrize("bad", ["", "1d", "4 minutes", "h", "1", "1.2.3s", "--1s", "s1"])
-def test_bad_durations(bad: str) -> None:
-    with pytest.raises(ValueError):
-        parse_duration(bad)
 
 
 @pytest.mark.parametrize(
