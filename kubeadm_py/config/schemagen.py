@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+
+from kubeadm_py.config.types import TimeoutKey
 
 S = dict[str, Any]
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -215,20 +217,7 @@ def defs(f: Flavor) -> S:
         }
     )
     if f.timeouts:
-        d["Timeouts"] = obj(
-            {
-                k: DURATION
-                for k in (
-                    "controlPlaneComponentHealthCheck",
-                    "kubeletHealthCheck",
-                    "kubernetesAPICall",
-                    "etcdAPICall",
-                    "tlsBootstrap",
-                    "discovery",
-                    "upgradeManifests",
-                )
-            }
-        )
+        d["Timeouts"] = obj({k: DURATION for k in get_args(TimeoutKey)})
     d["Patches"] = obj({"directory": string()})
     component: S = {
         "extraArgs": ref("Args"),

@@ -365,3 +365,41 @@ def test_go_style_quoting() -> None:
 
     text = dump_document({"value": "4", "flag": "true", "plain": "a,b", "empty": ""})
     assert text == 'empty: ""\nflag: "true"\nplain: a,b\nvalue: "4"\n'
+
+
+def test_timeout_keys_are_the_defaulted_ones() -> None:
+    from typing import get_args
+
+    from kubeadm_py.config.defaults import DEFAULT_TIMEOUTS
+    from kubeadm_py.config.types import TimeoutKey
+
+    assert set(DEFAULT_TIMEOUTS) == set(get_args(TimeoutKey))
+
+
+@pytest.mark.parametrize("kind", ["init", "join", "reset", "upgrade"])
+def test_cfg_timeout_reads_the_defaulted_document(kind: str, probe) -> None:  # type: ignore[no-untyped-def]
+    """cfg.timeout(key) is the run's own document's defaulted value, in seconds; a value the user
+    gives replaces it."""
+    text = print_defaults(kind)  # type: ignore[arg-type]
+    cfg = build_config(kind, text, probe=probe)  # type: ignore[arg-type]
+    assert cfg.timeout("controlPlaneComponentHealthCheck") == 240.0
+    assert cfg.timeout("kubernetesAPICall") == 60.0
+    assert cfg.timeout("etcdAPICall") == 120.0
+    assert cfg.timeout("upgradeManifests") == 300.0
+    own = {
+        "init": "InitConfiguration",
+        "join": "JoinConfiguration",
+        "reset": "ResetConfiguration",
+        "upgrade": "UpgradeConfiguration",
+    }[kind]
+    text = text.replace("  etcdAPICall: 2m0s", "  etcdAPICall: 90s") if own in text else text
+    cfg = build_config(kind, text, probe=probe)  # type: ignore[arg-type]
+    assert cfg.timeout("etcdAPICall") == 90.0
+
+
+def test_cfg_timeout_without_defaulting_is_an_internal_error() -> None:
+    from kubeadm_py.config.types import KubeadmConfig
+    from kubeadm_py.errors import KubeadmError
+
+    with pytest.raises(KubeadmError, match="internal: timeouts.kubeletHealthCheck is not set"):
+        KubeadmConfig(cluster={}, init={}).timeout("kubeletHealthCheck")
