@@ -29,12 +29,12 @@ Sources (see docs/control-plane.md for the full list):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.semver import Version, VersionError
 
 Flag = tuple[str, str]  # (name, value template); templates may use {cri_socket} and {pause_image}
 
@@ -101,7 +101,7 @@ class MinorRelease:
 
     @property
     def minor_number(self) -> int:
-        return int(self.minor.split(".")[1])
+        return Version.parse(self.minor).minor
 
 
 _MODERN_ETCD_FLAGS: tuple[Flag, ...] = (
@@ -237,18 +237,6 @@ DOCKERSHIM_KUBELET_FLAGS: tuple[Flag, ...] = (
     ("pod-infra-container-image", "{pause_image}"),
 )
 
-_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?([-+].*)?$")
-
-
-def parse_version(version: str) -> tuple[int, int, int]:
-    m = _VERSION_RE.match(version.strip())
-    if not m:
-        raise KubeadmError(
-            f"invalid Kubernetes version {version!r}",
-            hint="use a semantic version such as v1.32.10",
-        )
-    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-
 
 def supported_minors() -> list[str]:
     return [r.minor for r in RELEASES]
@@ -258,10 +246,7 @@ def release_for(version: str | None) -> MinorRelease:
     """The table row for ``version`` ("v1.20.2", "1.32", ...; empty means the default version).
     A minor outside the table is an error naming the supported ones."""
     version = version or DEFAULT_KUBERNETES_VERSION
-    if version.startswith("ci/"):
-        version = version[3:]
-    major, minor, _ = parse_version(version)
-    key = f"{major}.{minor}"
+    key = Version.parse(version).minor_text
     for r in RELEASES:
         if r.minor == key:
             return r
@@ -272,11 +257,42 @@ def release_for(version: str | None) -> MinorRelease:
 
 
 def normalize_version(version: str | None) -> str:
-    """A full "vX.Y.Z" tag: the default patch when only a minor is given."""
+    """Offline version resolution: a full "vX.Y.Z" tag (``1.31.2`` -> ``v1.31.2``); a bare minor
+    (``1.20``) becomes that minor's default patch; empty means the default version."""
     if not version:
         return DEFAULT_KUBERNETES_VERSION
-    rel = release_for(version)
-    v = version[3:] if version.startswith("ci/") else version
-    if re.match(r"^v?\d+\.\d+$", v):
-        return rel.default_patch
-    return v if v.startswith("v") else f"v{v}"
+    v = Version.parse(version)
+    if v.has_patch:
+        return v.tag
+    for r in RELEASES:
+        if r.minor == v.minor_text:
+            return r.default_patch
+    raise KubeadmError(
+        f'"{version}" names only a minor release and kubeadm-py has no patch version for it offline',
+        hint=f"give a full version such as v{v.minor_text}.0 (known minors: {', '.join(supported_minors())})",
+    )
+
+
+def minor_of(version: str | None) -> tuple[int, int]:
+    """(major, minor) of ``version``; of the default version when empty."""
+    return Version.parse(version or DEFAULT_KUBERNETES_VERSION).major_minor
+
+
+def kubeadm_version() -> Version:
+    """kubeadm-py acts as the kubeadm of the newest Kubernetes minor in its version table."""
+    return max(Version.parse(r.default_patch) for r in RELEASES)
+
+
+def oldest_supported_version() -> Version:
+    return min(Version.parse(r.default_patch) for r in RELEASES)
+
+
+def minimum_kubelet_version(kubernetes_version: str = "") -> Version:
+    """kubeadm's ``MinimumKubeletVersion`` (three minors below kubeadm's own, the kubelet skew
+    policy). kubeadm-py deploys several minors, so it counts from the target version, or from
+    the oldest minor of its version table when the target is unknown (join before discovery)."""
+    try:
+        base = Version.parse(kubernetes_version) if kubernetes_version else oldest_supported_version()
+    except VersionError:
+        base = oldest_supported_version()
+    return Version(base.major, max(base.minor - 3, 0), 0)

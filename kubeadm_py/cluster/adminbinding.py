@@ -12,7 +12,7 @@ from typing import Any
 from kubeadm_py.constants import CLUSTER_ADMINS_GROUP, SUPER_ADMIN_KUBECONFIG, host_join
 from kubeadm_py.kube.client import ForbiddenError, KubeClient
 from kubeadm_py.kubeconfig.specs import SUPER_ADMIN_SINCE
-from kubeadm_py.versions import parse_version
+from kubeadm_py.semver import major_minor
 
 BINDING = {
     "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -24,7 +24,7 @@ BINDING = {
 
 
 def needed(version: str) -> bool:
-    return parse_version(version)[:2] >= SUPER_ADMIN_SINCE
+    return major_minor(version) >= SUPER_ADMIN_SINCE
 
 
 def ensure_admin_binding(ctx: Any, client: KubeClient) -> None:

@@ -6,8 +6,9 @@ the sources and for which cells are unverified."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
+
+from kubeadm_py.semver import major_minor
 
 MASTER_LABEL = "node-role.kubernetes.io/master"
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
@@ -98,15 +99,13 @@ PROFILES: tuple[ObjectsProfile, ...] = (_V1_20, _V1_24, _V1_25, _V1_34, _V1_37)
 COREDNS_FALLBACK_TAG = "v1.12.1"
 
 
-def parse_minor(version: str) -> tuple[int, int]:
-    m = re.match(r"^v?(\d+)\.(\d+)", version.strip())
-    if not m:
-        return PROFILES[-1].since
-    return int(m.group(1)), int(m.group(2))
+def _minor(version: str) -> tuple[int, int]:
+    """(major, minor) of ``version``; the newest profile's when it is empty or not a version."""
+    return major_minor(version, PROFILES[-1].since)
 
 
 def profile_for(version: str) -> ObjectsProfile:
-    minor = parse_minor(version) if version else PROFILES[-1].since
+    minor = _minor(version)
     chosen = PROFILES[0]
     for p in PROFILES:
         if minor >= p.since:
@@ -117,7 +116,7 @@ def profile_for(version: str) -> ObjectsProfile:
 def kubelet_config_name(version: str) -> str:
     """``kubelet-config`` (1.24+) or ``kubelet-config-1.20``."""
     if profile_for(version).kubelet_config_versioned:
-        major, minor = parse_minor(version)
+        major, minor = _minor(version)
         return f"kubelet-config-{major}.{minor}"
     return "kubelet-config"
 
@@ -129,7 +128,7 @@ def kubelet_config_role(version: str) -> str:
 def coredns_tag(version: str) -> str:
     from kubeadm_py import versions
 
-    minor = "{}.{}".format(*parse_minor(version)) if version else ""
+    minor = "{}.{}".format(*_minor(version)) if version else ""
     for r in versions.RELEASES:
         if r.minor == minor:
             return r.coredns

@@ -11,12 +11,11 @@ import secrets
 import string
 from typing import Any, Protocol
 
-from kubeadm_py.config.formats import minor_only
 from kubeadm_py.config.hostinfo import DEFAULT_CRI_SOCKET
-from kubeadm_py.config.types import V1BETA4
+from kubeadm_py.config.types import V1BETA4, TimeoutKey
 from kubeadm_py.durations import normalize_duration
-from kubeadm_py.errors import ConfigError
-from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, RELEASES
+from kubeadm_py.errors import ConfigError, KubeadmError
+from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, normalize_version
 
 Doc = dict[str, Any]
 
@@ -36,7 +35,7 @@ DEFAULT_CA_CERT_VALIDITY = "87600h0m0s"
 DEFAULT_TOKEN_TTL = "24h0m0s"
 DEFAULT_TOKEN_USAGES = ("signing", "authentication")
 DEFAULT_TOKEN_GROUPS = ("system:bootstrappers:kubeadm:default-node-token",)
-DEFAULT_TIMEOUTS = {
+DEFAULT_TIMEOUTS: dict[TimeoutKey, str] = {
     "controlPlaneComponentHealthCheck": "4m0s",
     "kubeletHealthCheck": "4m0s",
     "kubernetesAPICall": "1m0s",
@@ -225,20 +224,10 @@ def random_token() -> str:
 def resolve_kubernetes_version(version: str) -> str:
     """Offline version resolution: add the leading ``v``; a bare minor (``1.20``) becomes that
     minor's default patch from :mod:`kubeadm_py.versions`."""
-    if not version:
-        return DEFAULT_KUBERNETES_VERSION
-    minor = minor_only(version)
-    if minor is not None:
-        for release in RELEASES:
-            if release.minor == minor:
-                return release.default_patch
-        known = ", ".join(r.minor for r in RELEASES)
-        raise ConfigError(
-            f'"{version}" names only a minor release and kubeadm-py has no patch version for it offline',
-            field="kubernetesVersion",
-            hint=f"give a full version such as v{minor}.0 (known minors: {known})",
-        )
-    return version if version.startswith("v") else "v" + version
+    try:
+        return normalize_version(version)
+    except KubeadmError as e:
+        raise ConfigError(e.message, field="kubernetesVersion", hint=e.hint) from None
 
 
 def fix_cri_socket(owner: Doc, key: str, warnings: list[str], where: str) -> None:

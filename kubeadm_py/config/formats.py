@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from kubeadm_py.durations import is_duration
+from kubeadm_py.semver import Version, VersionError
 
 # --- checkers ---------------------------------------------------------------------------------
 
@@ -68,31 +69,20 @@ def check_cidr_list(value: str) -> str | None:
     return None
 
 
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
-_MINOR = re.compile(r"^v?(\d+)\.(\d+)$")
 _LABEL = re.compile(r"^(stable|latest|ci|ci-cross|release)([-/].*)?$")
 
 
 def check_kubernetes_version(value: str) -> str | None:
-    if _VERSION.match(value) or _MINOR.match(value):
-        return None
     if _LABEL.match(value):
         return (
             "is a release label that needs network access to resolve; kubeadm-py works offline, "
             "so give an explicit version such as v1.20.2"
         )
-    return "is not a valid Kubernetes version (expected vMAJOR.MINOR.PATCH, e.g. v1.20.2)"
-
-
-def split_version(value: str) -> tuple[int, int, int] | None:
-    m = _VERSION.match(value)
-    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
-
-
-def minor_only(value: str) -> str | None:
-    """``"v1.20"`` / ``"1.20"`` -> ``"1.20"``; anything else -> None."""
-    m = _MINOR.match(value)
-    return f"{m.group(1)}.{m.group(2)}" if m else None
+    try:
+        Version.parse(value)
+    except VersionError:
+        return "is not a valid Kubernetes version (expected vMAJOR.MINOR.PATCH, e.g. v1.20.2)"
+    return None
 
 
 TOKEN_RE = re.compile(r"^[a-z0-9]{6}\.[a-z0-9]{16}$")

@@ -52,10 +52,9 @@ class KubeconfigSpec:
 
 
 def _minor(version: str) -> tuple[int, int]:
-    from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, parse_version
+    from kubeadm_py.versions import minor_of
 
-    major, minor, _ = parse_version(version or DEFAULT_KUBERNETES_VERSION)
-    return (major, minor)
+    return minor_of(version)
 
 
 # kubeadm v1.29 moved admin.conf from system:masters to kubeadm:cluster-admins (bound to

@@ -52,9 +52,9 @@ LEARNER_TABLE: tuple[LearnerRule, ...] = (
 
 
 def use_learner(version: str, feature_gates: dict[str, Any] | None) -> bool:
-    from kubeadm_py.cluster.versioned import parse_minor
+    from kubeadm_py.semver import major_minor
 
-    minor = parse_minor(version)
+    minor = major_minor(version, LEARNER_TABLE[-1].since)
     rule = LEARNER_TABLE[0]
     for r in LEARNER_TABLE:
         if minor >= r.since:

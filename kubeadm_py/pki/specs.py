@@ -47,9 +47,9 @@ class CertSpec:
         """Subject O for a cluster of ``version`` (empty: the default version)."""
         if not self.orgs_before:
             return self.orgs
-        from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, parse_version
+        from kubeadm_py.versions import minor_of
 
-        minor = parse_version(version or DEFAULT_KUBERNETES_VERSION)[:2]
+        minor = minor_of(version)
         for before, orgs in self.orgs_before:
             if minor < before:
                 return orgs

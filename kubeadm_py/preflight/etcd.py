@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from kubeadm_py.host.probe import HttpResponse, SystemProbe
 from kubeadm_py.preflight.checks import Findings, Severity
-from kubeadm_py.preflight.semver import Version
+from kubeadm_py.semver import Version, VersionError, major_minor
 
 # kubeadm's MinExternalEtcdVersion by Kubernetes minor: (first minor, version).
 # 3.2.18 is upstream's constant in the 1.20 era, 3.5.24-0 its current one; the minor where the
@@ -24,10 +24,8 @@ MIN_EXTERNAL_ETCD: tuple[tuple[tuple[int, int], str], ...] = (
 
 
 def min_external_etcd(kubernetes_version: str) -> str:
-    try:
-        v = Version.parse(kubernetes_version)
-        key = (v.major, v.minor)
-    except ValueError:
+    key = major_minor(kubernetes_version, None)
+    if key is None:
         return MIN_EXTERNAL_ETCD[-1][1]
     chosen = MIN_EXTERNAL_ETCD[0][1]
     for since, ver in MIN_EXTERNAL_ETCD:
@@ -89,7 +87,7 @@ class ExternalEtcdVersion:
 
     def run(self, probe: SystemProbe) -> Findings:
         errors: list[str] = []
-        minimum = Version.parse(min_external_etcd(self.kubernetes_version))
+        minimum = Version.parse(min_external_etcd(self.kubernetes_version), "etcd version")
         for endpoint in self.endpoints:
             url = endpoint.rstrip("/") + "/version"
             try:
@@ -99,8 +97,8 @@ class ExternalEtcdVersion:
                 errors.append(f"{url}: {getattr(e, 'reason', None) or e}")
                 continue
             try:
-                version = Version.parse(server)
-            except ValueError:
+                version = Version.parse(server, "etcd version")
+            except VersionError:
                 errors.append(f'couldn\'t parse external etcd version "{server}"')
                 continue
             if version < minimum:

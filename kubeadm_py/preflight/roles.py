@@ -29,7 +29,6 @@ from kubeadm_py.preflight.checks import Check
 from kubeadm_py.preflight.etcd import ExternalEtcdVersion
 from kubeadm_py.preflight.files import DirAvailable, FileAvailable, FileExisting
 from kubeadm_py.preflight.images import ImagePull
-from kubeadm_py.preflight.semver import Version
 from kubeadm_py.preflight.system import (
     CRI,
     FileContent,
@@ -48,6 +47,7 @@ from kubeadm_py.preflight.system import (
     tool_check,
 )
 from kubeadm_py.preflight.sysverify import SystemVerification
+from kubeadm_py.semver import major_minor
 from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION
 
 Role = Literal["init", "join", "join-control-plane", "reset"]
@@ -139,14 +139,6 @@ def facts_from_config(cfg: KubeadmConfig, role: str) -> NodeFacts:
     )
 
 
-def _minor(version: str) -> tuple[int, int] | None:
-    try:
-        v = Version.parse(version)
-    except ValueError:
-        return None
-    return v.major, v.minor
-
-
 def _ip_family(text: str) -> int | None:
     try:
         return ipaddress.ip_address(text.strip("[]")).version
@@ -170,7 +162,7 @@ def _endpoint_host(endpoint: str) -> str | None:
 
 
 def _forwarding_checks(families: set[int], kubernetes_version: str) -> list[Check]:
-    minor = _minor(kubernetes_version)
+    minor = major_minor(kubernetes_version, None)
     bridge = minor is not None and minor <= BRIDGE_NF_UNTIL
     checks: list[Check] = []
     for fam, forward in ((4, IPV4_FORWARD), (6, IPV6_FORWARD)):
@@ -184,7 +176,7 @@ def _forwarding_checks(families: set[int], kubernetes_version: str) -> list[Chec
 def common_checks(f: NodeFacts, kubernetes_version: str) -> list[Check]:
     """``addCommonChecks``: run by init and by join (not again by a joining control plane)."""
     checks: list[Check] = [CRI(f.cri_socket), Swap()]
-    minor = _minor(kubernetes_version)
+    minor = major_minor(kubernetes_version, None)
     if minor is not None and minor <= CONNTRACK_UNTIL:
         checks.append(tool_check("conntrack", True))
     checks += [tool_check(t, True) for t in MANDATORY_TOOLS]

@@ -13,7 +13,8 @@ from kubeadm_py.host.cri import DEFAULT_CRI_SOCKET, KNOWN_CRI_SOCKETS, socket_pa
 from kubeadm_py.host.probe import SystemProbe
 from kubeadm_py.preflight.checks import Findings, Severity
 from kubeadm_py.preflight.proxy import proxy_for
-from kubeadm_py.preflight.semver import Version, kubeadm_version, minimum_kubelet_version
+from kubeadm_py.semver import Version, VersionError
+from kubeadm_py.versions import kubeadm_version, minimum_kubelet_version
 
 
 def path_label(prefix: str, path: str) -> str:
@@ -89,7 +90,7 @@ class KubernetesVersion:
         kadm = kubeadm_version()
         try:
             k8s = Version.parse(self.kubernetes_version)
-        except ValueError:
+        except VersionError:
             return [], [f'couldn\'t parse Kubernetes version "{self.kubernetes_version}"']
         first_unsupported = Version(kadm.major, kadm.minor + 1, 0, "0")
         if first_unsupported <= k8s:
@@ -337,9 +338,6 @@ class Hostname:
         return warnings, []
 
 
-_KUBELET_VERSION = re.compile(r"v?\d+\.\d+(\.\d+)?(-[0-9A-Za-z.-]+)?")
-
-
 @dataclass(frozen=True)
 class KubeletVersion:
     """``kubelet --version`` is at least kubeadm's minimum and (init) not newer than the control plane."""
@@ -351,7 +349,7 @@ class KubeletVersion:
     @property
     def what(self) -> str:
         cp = f", not newer than {self.kubernetes_version}" if self.kubernetes_version else ""
-        return f"kubelet at least v{minimum_kubelet_version(self.kubernetes_version)}{cp}"
+        return f"kubelet at least {minimum_kubelet_version(self.kubernetes_version).tag}{cp}"
 
     @property
     def fix(self) -> str:
@@ -360,26 +358,25 @@ class KubeletVersion:
 
     def run(self, probe: SystemProbe) -> Findings:
         r = probe.run(["kubelet", "--version"], 10.0)
-        m = _KUBELET_VERSION.search(r.stdout) if r.returncode == 0 else None
-        if m is None:
+        kubelet = Version.search(r.stdout) if r.returncode == 0 else None
+        if kubelet is None:
             why = (r.stderr or r.stdout).strip() or f"exit status {r.returncode}"
             return [], [f"couldn't get kubelet version: {why}"]
-        kubelet = Version.parse(m.group(0))
         minimum = minimum_kubelet_version(self.kubernetes_version)
         if kubelet < minimum:
             return [], [
-                f'Kubelet version "v{kubelet}" is lower than kubeadm can support. Please upgrade kubelet'
+                f'Kubelet version "{kubelet.tag}" is lower than kubeadm can support. Please upgrade kubelet'
             ]
         if self.kubernetes_version:
             try:
                 k8s = Version.parse(self.kubernetes_version)
-            except ValueError:
+            except VersionError:
                 return [], [f'couldn\'t parse Kubernetes version "{self.kubernetes_version}"']
             if kubelet.major > k8s.major or kubelet.minor > k8s.minor:
                 return [], [
                     "the kubelet version is higher than the control plane version. This is not a supported "
-                    f'version skew and may lead to a malfunctional cluster. Kubelet version: "v{kubelet}" '
-                    f'Control plane version: "v{k8s}"'
+                    f'version skew and may lead to a malfunctional cluster. Kubelet version: "{kubelet.tag}" '
+                    f'Control plane version: "{k8s.tag}"'
                 ]
         return [], []
 

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from kubeadm_py.host.probe import SystemProbe
 from kubeadm_py.preflight.checks import Findings, Severity
-from kubeadm_py.preflight.semver import Version
+from kubeadm_py.semver import major_minor
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,7 @@ _CONFIG_LINE = re.compile(r"^CONFIG_[A-Z0-9_]+=[myn]")
 
 
 def kernel_spec(kubernetes_version: str) -> KernelSpec:
-    try:
-        v = Version.parse(kubernetes_version)
-        key = (v.major, v.minor)
-    except ValueError:
-        key = KERNEL_SPECS[-1].since
+    key = major_minor(kubernetes_version, KERNEL_SPECS[-1].since)
     chosen = KERNEL_SPECS[0]
     for spec in KERNEL_SPECS:
         if key >= spec.since:

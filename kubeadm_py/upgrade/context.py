@@ -13,8 +13,9 @@ import yaml
 from kubeadm_py.constants import KUBE_SYSTEM
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.phases.context import RunContext
+from kubeadm_py.semver import Version
 from kubeadm_py.upgrade import config as ucfg
-from kubeadm_py.upgrade.policy import Version, VersionInfo
+from kubeadm_py.upgrade.policy import VersionInfo
 from kubeadm_py.versions import supported_minors
 
 STATE_KEY = "upgrade"
@@ -35,8 +36,8 @@ class UpgradeFacts:
 
     def version_info(self) -> VersionInfo:
         return VersionInfo(
-            cluster=Version.parse(self.cluster_version),
-            target=Version.parse(self.target),
+            cluster=Version.parse_semantic(self.cluster_version),
+            target=Version.parse_semantic(self.target),
             target_text=self.target,
             supported_minors=tuple(supported_minors()),
             kubelets=dict(self.kubelets),
@@ -121,7 +122,7 @@ def resolve_target(ctx: RunContext, f: UpgradeFacts) -> str:
             "UpgradeConfiguration.apply.kubernetesVersion; use the current version for a "
             "configuration change",
         )
-    Version.parse(v)  # a clear error for a malformed argument
+    Version.parse_semantic(v)  # a clear error for a malformed argument
     return v
 
 

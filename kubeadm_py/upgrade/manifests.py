@@ -12,7 +12,7 @@ import yaml
 from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS
 from kubeadm_py.manifests.pod import to_yaml
 from kubeadm_py.patches import load_patches_for
-from kubeadm_py.upgrade.policy import Version
+from kubeadm_py.semver import Version, VersionError
 from kubeadm_py.upgrade.staticpods import ManifestSwap
 
 ETCD = "etcd"
@@ -80,8 +80,8 @@ def tag_of(image: str) -> str:
 
 def _etcd_version(tag: str) -> Version | None:
     try:
-        return Version.parse(tag.split("-", 1)[0])
-    except Exception:  # noqa: BLE001 - an unparsable tag means "unknown"
+        return Version.parse(tag.split("-", 1)[0], "etcd image tag")
+    except VersionError:  # an unparsable tag means "unknown"
         return None
 
 
@@ -96,7 +96,7 @@ def etcd_decision(ctx: Any, etcd_upgrade: bool, new_manifest: bytes | None) -> E
     if not etcd_upgrade:
         return EtcdDecision(False, cur_tag, new_tag, "--etcd-upgrade=false")
     a, b = _etcd_version(cur_tag), _etcd_version(new_tag)
-    if a is not None and b is not None and b.key() < a.key():
+    if a is not None and b is not None and b < a:
         return EtcdDecision(
             False,
             cur_tag,

@@ -14,9 +14,10 @@ from typing import Any
 from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS, KUBE_SYSTEM
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.phases.context import RunContext
+from kubeadm_py.semver import Version
 from kubeadm_py.upgrade import certs, manifests
 from kubeadm_py.upgrade.context import UpgradeFacts, configure, gather
-from kubeadm_py.upgrade.policy import Version, evaluate, policy_table
+from kubeadm_py.upgrade.policy import evaluate, policy_table
 from kubeadm_py.versions import RELEASES
 
 Log = Callable[[str], None]
@@ -43,11 +44,11 @@ def open_context(
 
 def candidates(cluster_version: str) -> list[str]:
     """Versions from the table worth offering: a newer patch of this minor, the next minor."""
-    cur = Version.parse(cluster_version)
+    cur = Version.parse_semantic(cluster_version)
     out = []
     for rel in RELEASES:
-        v = Version.parse(rel.default_patch)
-        newer_patch = v.minor == cur.minor and v.key() > cur.key()
+        v = Version.parse_semantic(rel.default_patch)
+        newer_patch = v.minor == cur.minor and v > cur
         if v.major == cur.major and (newer_patch or v.minor == cur.minor + 1):
             out.append(rel.default_patch)
     return out
@@ -179,7 +180,7 @@ def plan(options: Mapping[str, Any], log: Log = _no_log) -> dict[str, Any]:
     if not explicit:
         explicit = ((ctx.cfg.upgrade or {}).get("plan") or {}).get("kubernetesVersion")
     if explicit:
-        Version.parse(str(explicit))
+        Version.parse_semantic(str(explicit))
         versions = [str(explicit)]
     else:
         versions = candidates(f.cluster_version)

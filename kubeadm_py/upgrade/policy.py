@@ -17,16 +17,14 @@ downgrade of the control plane keeps etcd at the newer version and is rarely wha
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.semver import Version, VersionError
 
 Severity = Literal["mandatory", "skippable", "warning"]
-
-_SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 
 # How many minors one upgrade may move the control plane (MaximumAllowedMinorVersion{Upgrade,Downgrade}Skew).
 MAX_UPGRADE_SKEW = 1
@@ -34,37 +32,6 @@ MAX_DOWNGRADE_SKEW = 1
 # How many minors the kubelets may lag behind the control plane, by target minor (first match wins):
 # the Kubernetes skew policy allows n-3 since v1.28; kubeadm's older constant was 1.
 KUBELET_SKEW: tuple[tuple[int, int], ...] = ((28, 3), (0, 1))
-
-
-@dataclass(frozen=True, order=True)
-class Version:
-    major: int
-    minor: int
-    patch: int
-    pre: str = ""  # pre-release ("alpha.1", "rc.0"); "" for a release
-
-    @classmethod
-    def parse(cls, text: str) -> Version:
-        t = text.strip()
-        if t.startswith("ci/"):
-            t = t[3:]
-        m = _SEMVER.match(t)
-        if not m:
-            raise KubeadmError(
-                f"invalid Kubernetes version {text!r}", hint="use a semantic version such as v1.31.14"
-            )
-        return cls(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4) or "")
-
-    @property
-    def stable(self) -> bool:
-        return not self.pre
-
-    def key(self) -> tuple[int, int, int, int, str]:
-        # A release sorts after its pre-releases.
-        return (self.major, self.minor, self.patch, 1 if not self.pre else 0, self.pre)
-
-    def __str__(self) -> str:
-        return f"v{self.major}.{self.minor}.{self.patch}" + (f"-{self.pre}" if self.pre else "")
 
 
 @dataclass(frozen=True)
@@ -99,7 +66,7 @@ def _too_high(i: VersionInfo) -> str | None:
     if i.target.major != i.cluster.major or i.target.minor > i.cluster.minor + MAX_UPGRADE_SKEW:
         return (
             f"Specified version to upgrade to {i.target_text!r} is too high; kubeadm can upgrade only "
-            f"{MAX_UPGRADE_SKEW} minor version at a time (the cluster runs {i.cluster}; upgrade to "
+            f"{MAX_UPGRADE_SKEW} minor version at a time (the cluster runs {i.cluster.tag}; upgrade to "
             f"v{i.cluster.major}.{i.cluster.minor + 1} first)"
         )
     return None
@@ -109,15 +76,15 @@ def _too_low(i: VersionInfo) -> str | None:
     if i.target.major == i.cluster.major and i.target.minor < i.cluster.minor - MAX_DOWNGRADE_SKEW:
         return (
             f"Specified version to downgrade to {i.target_text!r} is too low; kubeadm can downgrade only "
-            f"{MAX_DOWNGRADE_SKEW} minor version at a time (the cluster runs {i.cluster})"
+            f"{MAX_DOWNGRADE_SKEW} minor version at a time (the cluster runs {i.cluster.tag})"
         )
     return None
 
 
 def _downgrade(i: VersionInfo) -> str | None:
-    if i.target.key() < i.cluster.key() and _too_low(i) is None:
+    if i.target < i.cluster and _too_low(i) is None:
         return (
-            f"Specified version {i.target_text!r} is lower than the cluster version {i.cluster}: "
+            f"Specified version {i.target_text!r} is lower than the cluster version {i.cluster.tag}: "
             "this is a downgrade (etcd and the addons are not downgraded)"
         )
     return None
@@ -158,8 +125,8 @@ def _new_kubelets(i: VersionInfo) -> str | None:
 def _minor_of(text: str, unknown: int) -> int:
     """The minor of a kubelet version; ``unknown`` (never a violation) when it cannot be parsed."""
     try:
-        return Version.parse(text).minor
-    except KubeadmError:
+        return Version.parse_semantic(text).minor
+    except VersionError:
         return unknown
 
 

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from kubeadm_py.upgrade.policy import Version, VersionInfo, evaluate
+from kubeadm_py.semver import Version
+from kubeadm_py.upgrade.policy import VersionInfo, evaluate
 from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, supported_minors
 
 
 def _violations(cluster: str, target: str) -> list[str]:
     info = VersionInfo(
-        cluster=Version.parse(cluster),
-        target=Version.parse(target),
+        cluster=Version.parse_semantic(cluster),
+        target=Version.parse_semantic(target),
         target_text=target,
         supported_minors=tuple(supported_minors()),
     )
