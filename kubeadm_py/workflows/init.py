@@ -36,20 +36,20 @@ INIT_FLAGS = (
 
 
 def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.addons import addon_phase
-    from kubeadm_py.phases.bootstrap_token import bootstrap_token_phase
-    from kubeadm_py.phases.certs import certs_phase
-    from kubeadm_py.phases.control_plane import control_plane_phase
-    from kubeadm_py.phases.etcd import etcd_phase
-    from kubeadm_py.phases.kubeconfig import kubeconfig_phase
-    from kubeadm_py.phases.kubelet_finalize import kubelet_finalize_phase
-    from kubeadm_py.phases.kubelet_start import kubelet_start_phase
-    from kubeadm_py.phases.mark_control_plane import mark_control_plane_phase
-    from kubeadm_py.phases.preflight import preflight_phase
-    from kubeadm_py.phases.show_join_command import show_join_command_phase
-    from kubeadm_py.phases.upload_certs import upload_certs_phase
-    from kubeadm_py.phases.upload_config import upload_config_phase
-    from kubeadm_py.phases.wait_control_plane import wait_control_plane_phase
+    from kubeadm_py.phases.init.bootstrap_token import bootstrap_token_phase
+    from kubeadm_py.phases.init.etcd import etcd_phase
+    from kubeadm_py.phases.init.kubelet_finalize import kubelet_finalize_phase
+    from kubeadm_py.phases.init.show_join_command import show_join_command_phase
+    from kubeadm_py.phases.init.upload_certs import upload_certs_phase
+    from kubeadm_py.phases.shared.addons import addon_phase
+    from kubeadm_py.phases.shared.certs import certs_phase
+    from kubeadm_py.phases.shared.control_plane import control_plane_phase
+    from kubeadm_py.phases.shared.kubeconfig import kubeconfig_phase
+    from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
+    from kubeadm_py.phases.shared.mark_control_plane import mark_control_plane_phase
+    from kubeadm_py.phases.shared.preflight import preflight_phase
+    from kubeadm_py.phases.shared.upload_config import upload_config_phase
+    from kubeadm_py.phases.shared.wait_control_plane import wait_control_plane_phase
 
     return (
         preflight_phase("init"),

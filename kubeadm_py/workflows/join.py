@@ -4,7 +4,7 @@ etcd-join, kubelet-wait-bootstrap, control-plane-join (mark-control-plane), wait
 
 ``join [api-server-endpoint] --token T --discovery-token-ca-cert-hash sha256:H``; the flags fill
 the JoinConfiguration (flag > config file > default) through :func:`join_overrides`. Discovery
-runs lazily, before the first write (see :mod:`kubeadm_py.phases.join_data`)."""
+runs lazily, before the first write (see :mod:`kubeadm_py.phases.join.data`)."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def _join_preflight(phase: Phase) -> Phase:
     assert inner is not None
 
     def run(ctx: RunContext) -> list[Change] | None:
-        from kubeadm_py.phases import join_data
+        from kubeadm_py.phases.join import data as join_data
 
         if join_data.is_control_plane(ctx):
             join_data.require_control_plane_ready(ctx)
@@ -147,14 +147,14 @@ def _wrap_run(inner: Any) -> Any:
 
 
 def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.join_control_plane import (
+    from kubeadm_py.phases.join.control_plane import (
         control_plane_join_phase,
         control_plane_prepare_phase,
         join_wait_control_plane_phase,
     )
-    from kubeadm_py.phases.join_etcd import etcd_join_phase
-    from kubeadm_py.phases.join_kubelet import kubelet_start_phase, kubelet_wait_bootstrap_phase
-    from kubeadm_py.phases.preflight import preflight_phase
+    from kubeadm_py.phases.join.etcd import etcd_join_phase
+    from kubeadm_py.phases.join.kubelet import kubelet_start_phase, kubelet_wait_bootstrap_phase
+    from kubeadm_py.phases.shared.preflight import preflight_phase
 
     return tuple(
         _reporting_writes(p)
@@ -201,7 +201,7 @@ Run 'kubectl get nodes' to see this node join the cluster.
 
 
 def _finish(ctx: RunContext, report: RunReport) -> None:
-    from kubeadm_py.phases import join_data
+    from kubeadm_py.phases.join import data as join_data
 
     text = CONTROL_PLANE_DONE if join_data.is_control_plane(ctx) else WORKER_DONE
     if ctx.dry_run:

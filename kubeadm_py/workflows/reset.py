@@ -21,9 +21,9 @@ RESET_FLAGS = (
 
 
 def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.preflight import preflight_phase
-    from kubeadm_py.phases.reset_cleanup import cleanup_node_phase
-    from kubeadm_py.phases.reset_etcd import remove_etcd_member_phase
+    from kubeadm_py.phases.reset.cleanup import cleanup_node_phase
+    from kubeadm_py.phases.reset.etcd import remove_etcd_member_phase
+    from kubeadm_py.phases.shared.preflight import preflight_phase
 
     return (preflight_phase("reset"), remove_etcd_member_phase(), cleanup_node_phase())
 

@@ -37,15 +37,15 @@ VERSION_ARGUMENT = inspect.Parameter(
 
 
 def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.upgrade_cluster import (
+    from kubeadm_py.phases.upgrade.cluster import (
         addon_phase,
         bootstrap_token_phase,
         post_upgrade_phase,
         upload_config_phase,
     )
-    from kubeadm_py.phases.upgrade_control_plane import upgrade_control_plane_phase
-    from kubeadm_py.phases.upgrade_kubelet import kubelet_config_phase
-    from kubeadm_py.phases.upgrade_preflight import upgrade_preflight_phase
+    from kubeadm_py.phases.upgrade.control_plane import upgrade_control_plane_phase
+    from kubeadm_py.phases.upgrade.kubelet import kubelet_config_phase
+    from kubeadm_py.phases.upgrade.preflight import upgrade_preflight_phase
 
     return (
         upgrade_preflight_phase(),
@@ -59,7 +59,7 @@ def phases() -> tuple[Phase, ...]:
 
 
 def _prepare(ctx: RunContext) -> None:
-    from kubeadm_py.upgrade.context import prepare
+    from kubeadm_py.phases.upgrade.prepare import prepare
 
     prepare(ctx, "apply")
 

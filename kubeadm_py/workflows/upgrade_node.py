@@ -20,10 +20,10 @@ NODE_FLAGS = (
 
 
 def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.upgrade_cluster import addon_phase, post_upgrade_phase
-    from kubeadm_py.phases.upgrade_control_plane import upgrade_control_plane_phase
-    from kubeadm_py.phases.upgrade_kubelet import kubelet_config_phase
-    from kubeadm_py.phases.upgrade_preflight import upgrade_preflight_phase
+    from kubeadm_py.phases.upgrade.cluster import addon_phase, post_upgrade_phase
+    from kubeadm_py.phases.upgrade.control_plane import upgrade_control_plane_phase
+    from kubeadm_py.phases.upgrade.kubelet import kubelet_config_phase
+    from kubeadm_py.phases.upgrade.preflight import upgrade_preflight_phase
 
     return (
         upgrade_preflight_phase(),
@@ -35,7 +35,7 @@ def phases() -> tuple[Phase, ...]:
 
 
 def _prepare(ctx: RunContext) -> None:
-    from kubeadm_py.upgrade.context import prepare
+    from kubeadm_py.phases.upgrade.prepare import prepare
 
     prepare(ctx, "node")
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubeadm_py.kubeconfig.specs import KUBECONFIGS, KubeconfigSpec, join_names
-from kubeadm_py.phases.certs import ca_present
+from kubeadm_py.phases.shared.certs import ca_present
 from kubeadm_py.workflow.phase import Phase, Requirement
 
 CA_REQUIREMENT = Requirement("ca", "the cluster CA (<certDir>/ca.crt and ca.key)", present=ca_present("ca"))
@@ -18,7 +18,7 @@ CA_REQUIREMENT = Requirement("ca", "the cluster CA (<certDir>/ca.crt and ca.key)
 def _run(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = ()) -> Callable[[Any], Any]:
     def run(ctx: Any) -> Any:
         from kubeadm_py.kubeconfig.files import ensure_kubeconfig
-        from kubeadm_py.phases.certs import _settings
+        from kubeadm_py.phases.shared.certs import _settings
 
         return ensure_kubeconfig(
             ctx.fs, ctx.cfg, spec, ctx.kubeconfig_dir, _settings(ctx), ctx.log, batch=batch or (spec,)

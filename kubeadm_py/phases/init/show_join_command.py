@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubeadm_py.changes import Change
-from kubeadm_py.cluster.phasekit import CA_CERT, outputs
+from kubeadm_py.phases.shared.kit import CA_CERT, outputs
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = (
