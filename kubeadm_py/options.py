@@ -6,8 +6,12 @@ the config file through ``config_path`` (flag > config file > default)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubeadm_py.run_options import RunOptions
 
 
 @dataclass(frozen=True)
@@ -203,3 +207,59 @@ if __name__ == "__main__":
     from pathlib import Path
 
     Path(__file__).resolve().parent.parent.joinpath(GENERATED).write_text(render_run_options())
+
+
+def _split_list(value: object) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    return [p.strip() for v in items for p in str(v).split(",") if p.strip()]
+
+
+_GO_BOOLS = {"1": True, "t": True, "true": True, "0": False, "f": False, "false": False}
+
+
+def _coerce(name: str, kind: type | str, value: object) -> object:
+    from kubeadm_py.errors import KubeadmError
+
+    if value is None:
+        return None
+    if kind is list:
+        return _split_list(value)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        b = _GO_BOOLS.get(str(value).strip().lower())
+        if b is None:
+            raise KubeadmError(f"option {name}: {value!r} is not a boolean (true or false)")
+        return b
+    if kind is int:
+        if isinstance(value, bool):
+            raise KubeadmError(f"option {name}: {value!r} is not a whole number")
+        try:
+            return int(str(value).strip()) if not isinstance(value, int) else value
+        except ValueError:
+            raise KubeadmError(f"option {name}: {value!r} is not a whole number") from None
+    if kind is str:
+        return str(value)
+    return value  # arguments: as given
+
+
+def run_options(values: Mapping[str, object]) -> RunOptions:
+    """Typed run options from flag values keyed by flag or parameter name (``cert-dir`` or
+    ``cert_dir``). An unknown name is an error that suggests the closest one."""
+    import difflib
+
+    from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.run_options import RunOptions
+
+    kinds: dict[str, type | str] = {s.param: s.type for s in FLAGS.values()}
+    kinds.update({param: "argument" for param, _, _ in ARGUMENTS})
+    out: dict[str, object] = {}
+    for key, value in values.items():
+        param = key.replace("-", "_")
+        if param not in kinds:
+            names = sorted(kinds)
+            close = difflib.get_close_matches(param, names, n=1)
+            hint = f"did you mean {close[0].replace('_', '-')!r}?" if close else None
+            raise KubeadmError(f"unknown option {key!r}", hint=hint)
+        out[param] = _coerce(key, kinds[param], value)
+    return RunOptions(**out)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import inspect
 
 import typer
 
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.upgrade.state import UpgradeContext, UpgradeState
 from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
 
@@ -36,7 +36,7 @@ VERSION_ARGUMENT = inspect.Parameter(
 )
 
 
-def phases() -> tuple[Phase, ...]:
+def phases() -> tuple[Phase[UpgradeContext], ...]:
     from kubeadm_py.phases.upgrade.cluster import (
         addon_phase,
         bootstrap_token_phase,
@@ -58,13 +58,13 @@ def phases() -> tuple[Phase, ...]:
     )
 
 
-def _prepare(ctx: RunContext) -> None:
+def _prepare(ctx: UpgradeContext) -> None:
     from kubeadm_py.phases.upgrade.prepare import prepare
 
     prepare(ctx, "apply")
 
 
-def _skip(ctx: RunContext) -> list[str]:
+def _skip(ctx: UpgradeContext) -> list[str]:
     return list(((ctx.cfg.upgrade or {}).get("apply") or {}).get("skipPhases") or [])
 
 
@@ -72,6 +72,7 @@ WORKFLOW = Workflow(
     name="upgrade-apply",
     help="Upgrade your Kubernetes cluster to the specified version",
     config_kind="upgrade",
+    new_state=UpgradeState,
     phases=phases,
     flags=APPLY_FLAGS,
     arguments=(VERSION_ARGUMENT,),

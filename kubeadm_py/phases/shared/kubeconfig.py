@@ -38,7 +38,6 @@ def kubeconfig_child(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = (
         requires=(CA_REQUIREMENT,),
         provides=(f"kubeconfig/{spec.name}",),
         run_if=None if spec.since is None else (lambda ctx: spec.applies_to(ctx.cfg.kubernetes_version)),
-        extra={"kubeconfig": spec},
     )
 
 
