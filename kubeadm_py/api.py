@@ -32,7 +32,7 @@ from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.effectors.bundle import Hooks, build
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.options import FLAGS, run_options
+from kubeadm_py.options import config_overrides, run_options
 from kubeadm_py.phases.context import RunContext, RunState
 from kubeadm_py.run_options import RunOptions
 from kubeadm_py.workflow import runner
@@ -63,29 +63,6 @@ def load_config(
     from kubeadm_py.config.resolve import build_config
 
     return build_config(kind, config, overrides or {}, dynamic_defaults=dynamic_defaults)  # type: ignore[arg-type]
-
-
-def config_overrides(options: RunOptions) -> dict[str, Any]:
-    """Config values given as flags, keyed by dotted config path (flag > config file > default)."""
-    out: dict[str, Any] = {}
-    for spec in FLAGS.values():
-        value = getattr(options, spec.param)
-        if spec.config_path is None or value is None or value == []:
-            continue
-        out[spec.config_path] = _feature_gates(value) if spec.name == "feature-gates" else value
-    return out
-
-
-def _feature_gates(text: str) -> dict[str, bool]:
-    gates: dict[str, bool] = {}
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        key, sep, val = part.partition("=")
-        if not sep or val.lower() not in ("true", "false"):
-            raise KubeadmError(f"--feature-gates: {part!r} is not key=true|false")
-        gates[key.strip()] = val.lower() == "true"
-    return gates
 
 
 def build_context(

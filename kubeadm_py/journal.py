@@ -19,7 +19,7 @@ import json
 import time
 from typing import Any
 
-from kubeadm_py import __version__
+from kubeadm_py.constants import VERSION as __version__
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import TMP_DIR
 from kubeadm_py.hostfs import HostFS

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kubeadm_py.errors import KubeadmError
+
 if TYPE_CHECKING:
     from kubeadm_py.run_options import RunOptions
 
@@ -218,8 +220,6 @@ _GO_BOOLS = {"1": True, "t": True, "true": True, "0": False, "f": False, "false"
 
 
 def _coerce(name: str, kind: type | str, value: object) -> object:
-    from kubeadm_py.errors import KubeadmError
-
     if value is None:
         return None
     if kind is list:
@@ -248,7 +248,6 @@ def run_options(values: Mapping[str, object]) -> RunOptions:
     ``cert_dir``). An unknown name is an error that suggests the closest one."""
     import difflib
 
-    from kubeadm_py.errors import KubeadmError
     from kubeadm_py.run_options import RunOptions
 
     kinds: dict[str, type | str] = {s.param: s.type for s in FLAGS.values()}
@@ -263,3 +262,26 @@ def run_options(values: Mapping[str, object]) -> RunOptions:
             raise KubeadmError(f"unknown option {key!r}", hint=hint)
         out[param] = _coerce(key, kinds[param], value)
     return RunOptions(**out)  # type: ignore[arg-type]
+
+
+def config_overrides(options: RunOptions) -> dict[str, Any]:
+    """Config values given as flags, keyed by dotted config path (flag > config file > default)."""
+    out: dict[str, Any] = {}
+    for spec in FLAGS.values():
+        value = getattr(options, spec.param)
+        if spec.config_path is None or value is None or value == []:
+            continue
+        out[spec.config_path] = _feature_gates(value) if spec.name == "feature-gates" else value
+    return out
+
+
+def _feature_gates(text: str) -> dict[str, bool]:
+    gates: dict[str, bool] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, sep, val = part.partition("=")
+        if not sep or val.lower() not in ("true", "false"):
+            raise KubeadmError(f"--feature-gates: {part!r} is not key=true|false")
+        gates[key.strip()] = val.lower() == "true"
+    return gates
