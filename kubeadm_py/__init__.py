@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from kubeadm_py.constants import VERSION as __version__
 
 __all__ = ["__version__", "load_config", "run", "phase_paths"]
 

@@ -12,27 +12,43 @@ Typical use::
 ``run`` returns a :class:`~kubeadm_py.workflow.report.RunReport` (what changed, per phase, with
 timings, plus outputs such as the join command parts) and raises
 :class:`~kubeadm_py.errors.KubeadmError` subclasses on failure; a failed phase raises
-:class:`~kubeadm_py.errors.PhaseError` whose ``report`` attribute holds the partial report.
+:class:`~kubeadm_py.errors.PhaseError` whose ``report`` attribute holds the partial report (an
+:class:`~kubeadm_py.errors.InternalError`, a subclass, when kubeadm-py itself is at fault).
+
+``hooks`` (:class:`~kubeadm_py.effectors.bundle.Hooks`) replaces effectors: the service manager,
+the waiter (cap its timeouts with ``Waiter(max_timeout=...)``), the etcd client factory, the
+preflight host probe, discovery's fetcher, the confirmation prompt. A dry run wraps each
+replacement in its dry-run twin like the real one.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.effectors.bundle import Hooks, build
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.options import FLAGS
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.options import config_overrides, run_options
+from kubeadm_py.phases.context import RunContext, RunState
+from kubeadm_py.run_options import RunOptions
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.phase import flatten
 from kubeadm_py.workflow.report import NullReporter, Reporter, RunReport
 
-__all__ = ["load_config", "run", "phase_paths", "build_context", "RunReport", "KubeadmConfig"]
+__all__ = [
+    "load_config",
+    "run",
+    "phase_paths",
+    "build_context",
+    "Hooks",
+    "RunOptions",
+    "RunReport",
+    "KubeadmConfig",
+]
 
 
 def load_config(
@@ -49,75 +65,58 @@ def load_config(
     return build_config(kind, config, overrides or {}, dynamic_defaults=dynamic_defaults)  # type: ignore[arg-type]
 
 
-def _split_list(value: Iterable[str]) -> list[str]:
-    return [p.strip() for v in value for p in str(v).split(",") if p.strip()]
-
-
-def _feature_gates(text: str) -> dict[str, bool]:
-    from kubeadm_py.errors import KubeadmError
-
-    gates: dict[str, bool] = {}
-    for part in _split_list([text]):
-        key, sep, val = part.partition("=")
-        if not sep or val.lower() not in ("true", "false"):
-            raise KubeadmError(f"--feature-gates: {part!r} is not key=true|false")
-        gates[key.strip()] = val.lower() == "true"
-    return gates
-
-
-def normalize_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options keyed by parameter name (``cert_dir``); lists split on commas."""
-    out: dict[str, Any] = {}
-    by_param = {s.param: s for s in FLAGS.values()}
-    for key, value in options.items():
-        param = key.replace("-", "_")
-        spec = by_param.get(param)
-        if spec is not None and spec.type is list and value is not None:
-            value = _split_list([value] if isinstance(value, str) else value)
-        out[param] = value
-    return out
-
-
-def config_overrides(opts: Mapping[str, Any]) -> dict[str, Any]:
-    by_param = {s.param: s for s in FLAGS.values()}
-    out: dict[str, Any] = {}
-    for param, value in opts.items():
-        spec = by_param.get(param)
-        if spec is None or spec.config_path is None or value is None or value == []:
-            continue
-        out[spec.config_path] = _feature_gates(value) if spec.name == "feature-gates" else value
-    return out
-
-
-def build_context(workflow: str, options: Mapping[str, Any], reporter: Reporter | None = None) -> RunContext:
-    """Resolve the configuration and effectors for a workflow run."""
+def build_context(
+    workflow: str,
+    options: Mapping[str, Any] | RunOptions,
+    reporter: Reporter | None = None,
+    *,
+    hooks: Hooks | None = None,
+    cfg: KubeadmConfig | None = None,
+) -> RunContext[Any]:
+    """Resolve the configuration and effectors for a workflow run. ``cfg`` replaces loading the
+    configuration (an embedding program that built its own). In a dry run the context's files go
+    to a sandbox directory that the caller removes (``ctx.fs.close()``)."""
     from kubeadm_py import workflows
 
     wf = workflows.get(workflow)
-    opts = normalize_options(options)
-    overrides = config_overrides(opts)
-    if wf.extra_overrides is not None:
-        overrides.update(wf.extra_overrides(opts))
-    cfg = load_config(opts.get("config"), kind=wf.config_kind, overrides=overrides)
-    dry_run = bool(opts.get("dry_run"))
-    sandbox = None
+    opts = options if isinstance(options, RunOptions) else run_options(options)
+    if cfg is None:
+        overrides = config_overrides(opts)
+        if wf.extra_overrides is not None:
+            overrides.update(wf.extra_overrides(opts))
+        cfg = load_config(opts.config, kind=wf.config_kind, overrides=overrides)
+    dry_run = bool(opts.dry_run)
+    sandbox, owned = None, False
     if dry_run:
-        sandbox = os.environ.get("KUBEADM_PY_DRYRUN_DIR") or tempfile.mkdtemp(prefix="kubeadm-py-dryrun-")
-        opts.setdefault("_sandbox_owned", "KUBEADM_PY_DRYRUN_DIR" not in os.environ)
-    fs = HostFS(rootfs=opts.get("rootfs"), sandbox=sandbox)
+        sandbox = os.environ.get("KUBEADM_PY_DRYRUN_DIR")
+        if not sandbox:
+            sandbox, owned = tempfile.mkdtemp(prefix="kubeadm-py-dryrun-"), True
+    fs = HostFS(rootfs=opts.rootfs, sandbox=sandbox, owns_sandbox=owned)
     rep = reporter or NullReporter()
     for warning in cfg.warnings:
         rep.message(f"[config] WARNING: {warning}")
-    ctx = RunContext(cfg=cfg, fs=fs, opts=opts, dry_run=dry_run, log=rep.message, kube_factory=_kube_factory)
+    holder: list[RunContext[Any]] = []
+    on_connect = None
+    if wf.on_connect is not None:
+        hook = wf.on_connect
+
+        def on_connect(client: Any) -> None:
+            hook(holder[0], client)
+
+    fx = build(
+        fs,
+        dry_run=dry_run,
+        log=rep.message,
+        kubeconfig=lambda: holder[0].admin_kubeconfig,
+        node_name=lambda: holder[0].cfg.node_name,
+        hooks=hooks,
+        on_connect=on_connect,
+    )
+    ctx: RunContext[RunState] = RunContext(cfg, fx, wf.new_state(), options=opts, log=rep.message)
+    holder.append(ctx)
     if wf.prepare is not None:
         wf.prepare(ctx)
     return ctx
-
-
-def _kube_factory(ctx: RunContext) -> Any:
-    from kubeadm_py.kube.factory import client_for
-
-    return client_for(ctx)
 
 
 def run(
@@ -130,53 +129,64 @@ def run(
     rootfs: str | None = None,
     options: Mapping[str, Any] | None = None,
     reporter: Reporter | None = None,
+    hooks: Hooks | None = None,
 ) -> RunReport:
     """Run a workflow, or only the given phase paths (``["certs/ca", "kubeconfig"]``).
 
     ``options`` takes any flag by name (``{"apiserver-advertise-address": "10.0.0.1"}`` or
-    ``{"apiserver_advertise_address": ...}``); explicit keyword arguments win."""
+    ``{"apiserver_advertise_address": ...}``); an unknown name is an error. Explicit keyword
+    arguments win."""
     import time
 
     from kubeadm_py import journal, workflows
     from kubeadm_py.errors import PhaseError
 
-    opts = dict(options or {})
-    opts.update({"config": config or opts.get("config"), "dry_run": dry_run or bool(opts.get("dry_run"))})
+    opts = run_options(options or {})
+    opts.config = config or opts.config
+    opts.dry_run = dry_run or bool(opts.dry_run)
     if rootfs is not None:
-        opts["rootfs"] = rootfs
+        opts.rootfs = rootfs
     if skip_phases is not None:
-        opts["skip_phases"] = list(skip_phases)
+        opts.skip_phases = list(skip_phases)
     wf = workflows.get(workflow)
-    ctx = build_context(workflow, opts, reporter)
+    ctx = build_context(workflow, opts, reporter, hooks=hooks)
     started, digest = time.time(), journal.config_digest(ctx.cfg)
     try:
-        skip = ctx.opts.get("skip_phases") or wf.skip_phases_from(ctx)
+        skip = ctx.options.skip_phases or wf.skip_phases_from(ctx)
         only = list(phases) if phases is not None else None
         try:
             report = runner.execute(
-                workflow, wf.phases(), ctx, only=only, skip=skip, reporter=reporter, dry_run=ctx.dry_run
+                workflow, wf.phases(), ctx, only=only, skip=skip, reporter=reporter, dry_run=ctx.fx.dry_run
             )
         except PhaseError as e:
-            partial = getattr(e, "report", None)
-            if partial is not None:
-                _journal(journal.record, ctx, workflow, partial, started, digest)
+            if e.report is not None:
+                e.report.outputs.update(ctx.outputs.to_dict())
+                _journal(ctx, workflow, e.report, started, digest, getattr(e, "traceback_text", None))
             raise
-        _journal(journal.record, ctx, workflow, report, started, digest)
+        _journal(ctx, workflow, report, started, digest)
         if only is None and wf.finish is not None:
             wf.finish(ctx, report)
-        report.outputs.update(ctx.state.get("outputs", {}))
+        report.outputs.update(ctx.outputs.to_dict())
         return report
     finally:
-        if ctx.fs.sandbox is not None and ctx.opts.get("_sandbox_owned"):
-            shutil.rmtree(ctx.fs.sandbox, ignore_errors=True)
+        ctx.fs.close()
 
 
 def _journal(
-    record: Any, ctx: RunContext, workflow: str, report: RunReport, started: float, digest: str
+    ctx: RunContext[Any],
+    workflow: str,
+    report: RunReport,
+    started: float,
+    digest: str,
+    traceback_text: str | None = None,
 ) -> None:
     """Keep the node's run journal; failing to write it must not hide the run's own outcome."""
+    from kubeadm_py import journal
+
+    if ctx.fx.dry_run:
+        return  # nothing on the node changed
     try:
-        record(ctx.fs, workflow, ctx.cfg, report, started, digest)
+        journal.record(ctx.fs, workflow, ctx.cfg, report, started, digest, traceback_text=traceback_text)
     except (OSError, KubeadmError) as e:
         ctx.log(f"[journal] WARNING: could not record this run: {e}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+VERSION = "0.1.0"  # kubeadm-py's own version (kubeadm_py.__version__)
+
 KUBERNETES_DIR = "/etc/kubernetes"
 CERTIFICATES_DIR = "/etc/kubernetes/pki"
 MANIFESTS_DIR = "/etc/kubernetes/manifests"

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class KubeadmError(Exception):
     """A user-facing failure with a one-line message."""
@@ -41,12 +43,27 @@ class ConfigError(KubeadmError):
 
 
 class PhaseError(KubeadmError):
-    """A phase failed; carries the phase path."""
+    """A phase failed; carries the phase path and, once the runner has it, the partial run
+    report (``report``: a :class:`~kubeadm_py.workflow.report.RunReport`)."""
 
     def __init__(self, path: str, cause: BaseException) -> None:
         super().__init__(f"phase {path}: {cause}")
         self.path = path
         self.cause = cause
+        self.report: Any = None
+
+
+class InternalError(PhaseError):
+    """A bug in kubeadm-py, not something the user did: an unexpected exception in a phase. Its
+    own exit code; the traceback is kept (``traceback_text``) for the run journal and ``-v``."""
+
+    exit_code = 70  # EX_SOFTWARE
+
+    def __init__(self, path: str, cause: BaseException, traceback_text: str) -> None:
+        super().__init__(path, cause)
+        self.message = f"phase {path}: internal error: {type(cause).__name__}: {cause}"
+        self.hint = "this is a bug in kubeadm-py; the traceback is in the run journal and shown with -v"
+        self.traceback_text = traceback_text
 
 
 class RequirementError(KubeadmError):

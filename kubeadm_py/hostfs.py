@@ -68,9 +68,12 @@ class HostFS:
     """Effector for host files. ``rootfs`` prefixes every host path; ``sandbox`` (dry-run)
     receives the writes. Host paths are absolute POSIX strings such as ``/etc/kubernetes/pki/ca.crt``."""
 
-    def __init__(self, rootfs: str | Path | None = None, sandbox: str | Path | None = None) -> None:
+    def __init__(
+        self, rootfs: str | Path | None = None, sandbox: str | Path | None = None, *, owns_sandbox: bool = False
+    ) -> None:
         self.rootfs = Path(rootfs) if rootfs else None
         self.sandbox = Path(sandbox) if sandbox else None
+        self.owns_sandbox = owns_sandbox and self.sandbox is not None
         self._changes: list[Change] = []
         self._unsynced: set[Path] = set()  # directories with renames not yet fsynced
         self._finalizer = weakref.finalize(self, fsync_dirs, self._unsynced)
@@ -88,6 +91,15 @@ class HostFS:
             dirs = sorted(self._unsynced)
             self._unsynced.clear()
             fsync_dirs(dirs)
+
+    def close(self) -> None:
+        """Make every write durable; remove the sandbox when this HostFS created it."""
+        self.sync()
+        if self.owns_sandbox and self.sandbox is not None:
+            import shutil
+
+            shutil.rmtree(self.sandbox, ignore_errors=True)
+            self.owns_sandbox = False
 
     @property
     def dry_run(self) -> bool:

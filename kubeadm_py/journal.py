@@ -19,7 +19,7 @@ import json
 import time
 from typing import Any
 
-from kubeadm_py import __version__
+from kubeadm_py.constants import VERSION as __version__
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import TMP_DIR
 from kubeadm_py.hostfs import HostFS
@@ -92,17 +92,28 @@ def entry(
 
 
 def record(
-    fs: HostFS, workflow: str, cfg: KubeadmConfig, report: RunReport, started: float, digest: str
+    fs: HostFS,
+    workflow: str,
+    cfg: KubeadmConfig,
+    report: RunReport,
+    started: float,
+    digest: str,
+    *,
+    traceback_text: str | None = None,
 ) -> None:
-    """Append this run to the node's journal (not in dry-run: nothing on the node changes then).
-    ``digest`` is :func:`config_digest` of the configuration as the run started (phases may
-    complete it, e.g. join with the cluster's own configuration)."""
-    if fs.dry_run or workflow not in WORKFLOWS:
+    """Append this run to the node's journal (the caller skips dry runs: nothing on the node
+    changes then). ``digest`` is :func:`config_digest` of the configuration as the run started
+    (phases may complete it, e.g. join with the cluster's own configuration). ``traceback_text``
+    keeps an internal error's traceback for the bug report."""
+    if workflow not in WORKFLOWS:
         return
     changed = any(c.changed and c.kind != "note" for p in report.phases for c in p.changes)
     if not changed and fs.read_bytes(journal_path(workflow)) is None:
         return  # a run that changed nothing (e.g. a refused join) leaves nothing behind
-    entries = load(fs, workflow)[-(MAX_ENTRIES - 1) :] + [entry(workflow, cfg, report, started, digest)]
+    new = entry(workflow, cfg, report, started, digest)
+    if traceback_text:
+        new["traceback"] = traceback_text
+    entries = load(fs, workflow)[-(MAX_ENTRIES - 1) :] + [new]
     fs.write(journal_path(workflow), (json.dumps(entries, indent=1) + "\n").encode(), JOURNAL_MODE)
     fs.changes.pop()  # bookkeeping, not a change the run made
 

@@ -126,8 +126,8 @@ _ETCD36_FLAGS: tuple[Flag, ...] = (
 # #135742) also takes the CRI socket out of the file: WriteKubeletDynamicEnvFile clears criSocket when the
 # gate is on and buildKubeletArgsCommon adds --container-runtime-endpoint only for a non-empty socket
 # (phases/kubelet/flags.go, find_string id 670848721); the socket goes to instance-config.yaml instead
-# (kubeadm_py.phases.kubelet_start.write_instance_config). Only --hostname-override / taints / extra args
-# remain.
+# (kubeadm_py.phases.shared.kubelet_start.write_instance_config). Only --hostname-override / taints /
+# extra args remain.
 _NODE_LOCAL_CRI_KUBELET_FLAGS: tuple[Flag, ...] = ()
 
 

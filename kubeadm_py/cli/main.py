@@ -1,7 +1,8 @@
 """Entry point and error boundary of the ``kubeadm-py`` command.
 
-Every :class:`~kubeadm_py.errors.KubeadmError` becomes one line on stderr and exit code 1; ``-v``
-adds the traceback. A plain ``version`` call is answered before typer is imported (typer and the
+Every :class:`~kubeadm_py.errors.KubeadmError` becomes one line on stderr and its exit code (1 for
+what the user can fix); anything else is a bug in kubeadm-py, reported as an internal error with
+exit code 70 (a phase's traceback is also kept in the run journal); ``-v`` adds the traceback. A plain ``version`` call is answered before typer is imported (typer and the
 pydantic it loads for option parsing cost more than the rest of start-up), and so is a plainly valid
 workflow command line (:mod:`kubeadm_py.cli.fastpath`)."""
 
@@ -52,8 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, KubeadmError):
             print(f"error: {e}", file=sys.stderr)
             return e.exit_code
-        print(f"error: unexpected {type(e).__name__}: {e} (run with -v for details)", file=sys.stderr)
-        return 1
+        from kubeadm_py.errors import InternalError
+
+        print(
+            f"error: internal error: {type(e).__name__}: {e} (this is a bug in kubeadm-py; run with -v "
+            "for the traceback)",
+            file=sys.stderr,
+        )
+        return InternalError.exit_code
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import sys
 
-from kubeadm_py import __version__
+from kubeadm_py.constants import VERSION as __version__
 from kubeadm_py.errors import KubeadmError
 
 

@@ -7,9 +7,9 @@ binding (upstream ``phases/kubeconfig.EnsureAdminClusterRoleBinding``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
-from kubeadm_py.constants import CLUSTER_ADMINS_GROUP, SUPER_ADMIN_KUBECONFIG, host_join
+from kubeadm_py.constants import CLUSTER_ADMINS_GROUP
 from kubeadm_py.kube.client import ForbiddenError, KubeClient
 from kubeadm_py.kubeconfig.specs import SUPER_ADMIN_SINCE
 from kubeadm_py.semver import major_minor
@@ -27,19 +27,17 @@ def needed(version: str) -> bool:
     return major_minor(version) >= SUPER_ADMIN_SINCE
 
 
-def ensure_admin_binding(ctx: Any, client: KubeClient) -> None:
-    """Make sure admin.conf's group is bound to cluster-admin; a no-op before v1.29."""
-    if not needed(ctx.cfg.kubernetes_version):
+def ensure_admin_binding(
+    client: KubeClient, version: str, super_admin: Callable[[], KubeClient], log: Callable[[str], None]
+) -> None:
+    """Make sure admin.conf's group is bound to cluster-admin; a no-op before v1.29.
+    ``super_admin`` builds the super-admin.conf client, used when admin.conf may not do it yet."""
+    if not needed(version):
         return
     try:
         client.apply(BINDING)
         return
     except ForbiddenError:
         pass
-    super_admin = host_join(ctx.kubeconfig_dir, SUPER_ADMIN_KUBECONFIG)
-    ctx.log(
-        f"[kubeconfig] admin.conf may not create the {CLUSTER_ADMINS_GROUP} binding yet; using {super_admin}"
-    )
-    su = KubeClient.from_kubeconfig(str(ctx.fs.read_path(super_admin)), display_path=super_admin)
-    change = su.apply(BINDING)
-    client.changes.append(change)
+    log(f"[kubeconfig] admin.conf may not create the {CLUSTER_ADMINS_GROUP} binding yet; using super-admin.conf")
+    super_admin().apply(BINDING)

@@ -1,24 +1,35 @@
-"""The context a phase runs with.
+"""The typed context a phase runs with.
 
-Phases read configuration from ``ctx.cfg`` (v1beta4 dicts, defaulted), run options from
-``ctx.opts`` (resolved flag values keyed by parameter name, e.g. ``ctx.opts["upload_certs"]``),
-write files only through ``ctx.fs`` and talk to the API server only through ``ctx.kube()``.
-In dry-run the effectors are swapped (sandbox filesystem, recording client, no-op waiter);
-phases never branch on dry-run themselves except to avoid waiting on things that cannot exist.
+``RunContext[S]`` holds the defaulted configuration (``cfg``), the typed run options
+(``options``, generated from the flag registry), the effectors (``fx``: every side effect goes
+through them, each swapped for its dry-run twin in a dry run), the run's outputs (``outputs``) and
+a per-workflow state object ``state`` of type ``S`` (init, join, reset, upgrade each define one)
+through which a phase hands values to later phases of the same run.
+
+A phase declares the context it needs: ``Phase[RunContext[JoinState]]`` runs only in a workflow
+whose state is a ``JoinState``; a phase shared by several workflows asks for
+``RunContext[RunState]`` (the base every state extends). ``RunContext`` is covariant in ``S``
+(``state`` is read-only), so mypy rejects a join phase placed in init, and accepts a shared phase
+anywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+import sys
+from dataclasses import dataclass, field, fields
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import KUBELET_DIR, KUBERNETES_DIR, MANIFESTS_DIR
+from kubeadm_py.effectors.bundle import Effectors
 from kubeadm_py.hostfs import HostFS
+from kubeadm_py.run_options import RunOptions
 
 if TYPE_CHECKING:
     from kubeadm_py.kube.client import KubeClient
+    from kubeadm_py.patches import PatchSet
+    from kubeadm_py.pki.manager import Settings
+    from kubeadm_py.preflight.checks import PreflightReport
 
 
 def _no_log(msg: str) -> None:
@@ -26,26 +37,98 @@ def _no_log(msg: str) -> None:
 
 
 @dataclass
-class RunContext:
-    cfg: KubeadmConfig
-    fs: HostFS
-    opts: dict[str, Any] = field(default_factory=dict)
-    dry_run: bool = False
-    # Builds the Kubernetes client on first use (admin.conf exists only after the kubeconfig phase).
-    kube_factory: Callable[[RunContext], KubeClient] | None = None
-    log: Callable[[str], None] = _no_log
-    # Values handed from one phase to a later one (generated token, certificate key, CA hash...).
-    state: dict[str, Any] = field(default_factory=dict)
-    _kube: KubeClient | None = None
+class RunState:
+    """What the phases of every workflow keep for later phases of the same run."""
+
+    preflight_report: PreflightReport | None = None
+    pki_settings: Settings | None = None  # computed once (validity start) for every certificate
+    patchsets: dict[str, PatchSet] = field(default_factory=dict)  # by directory
+
+
+@dataclass
+class ManualStep:
+    what: str
+    command: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"what": self.what, "command": self.command}
+
+
+@dataclass
+class Outputs:
+    """What a run hands back to its caller (``report.outputs``; ``-o json`` prints it). A field left
+    at None is not part of the report."""
+
+    # init: the join command and its parts
+    endpoint: str | None = None
+    token: str | None = None
+    ca_cert_hash: str | None = None
+    ca_cert_hashes: list[str] | None = None
+    certificate_key: str | None = None
+    join_command: str | None = None
+    join_control_plane_command: str | None = None
+    # join
+    api_server: str | None = None
+    # upgrade
+    version: str | None = None
+    previous_version: str | None = None
+    upgraded: list[str] | None = None
+    unchanged: list[str] | None = None
+    backup_dir: str | None = None
+    # every workflow: closing messages and what the operator must do by hand
+    messages: list[str] = field(default_factory=list)
+    manual_cleanup: list[ManualStep] = field(default_factory=list)
+
+    def manual(self, what: str, command: str) -> None:
+        self.manual_cleanup.append(ManualStep(what, command))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or value == []:
+                continue
+            out[f.name] = [v.to_dict() for v in value] if f.name == "manual_cleanup" else value
+        return out
+
+
+S = TypeVar("S", bound=RunState, covariant=True)
+
+
+class RunContext(Generic[S]):
+    """See the module documentation."""
+
+    def __init__(
+        self,
+        cfg: KubeadmConfig,
+        fx: Effectors,
+        state: S,
+        *,
+        options: RunOptions | None = None,
+        log: Any = _no_log,
+        stdout: IO[str] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.fx = fx
+        self._state = state
+        self.options = options or RunOptions()
+        self.outputs = Outputs()
+        self.log = log
+        self.stdout: IO[str] = stdout or sys.stdout
+
+    @property
+    def state(self) -> S:
+        return self._state
+
+    # Shorthands for the effectors phases use most.
+    @property
+    def fs(self) -> HostFS:
+        return self.fx.fs
 
     def kube(self) -> KubeClient:
-        if self._kube is None:
-            if self.kube_factory is None:
-                from kubeadm_py.errors import KubeadmError
-
-                raise KubeadmError("internal: this workflow has no Kubernetes client")
-            self._kube = self.kube_factory(self)
-        return self._kube
+        """The Kubernetes client of this run (built on first use: admin.conf may be written by an
+        earlier phase of the same run)."""
+        return self.fx.api.client()
 
     # Host directories, honouring flags that move them.
     @property
@@ -54,7 +137,7 @@ class RunContext:
 
     @property
     def kubeconfig_dir(self) -> str:
-        return str(self.opts.get("kubeconfig_dir") or KUBERNETES_DIR)
+        return self.options.kubeconfig_dir or KUBERNETES_DIR
 
     @property
     def manifests_dir(self) -> str:
@@ -66,4 +149,8 @@ class RunContext:
 
     @property
     def admin_kubeconfig(self) -> str:
-        return str(self.opts.get("kubeconfig") or f"{KUBERNETES_DIR}/admin.conf")
+        return self.options.kubeconfig or f"{KUBERNETES_DIR}/admin.conf"
+
+
+# The context of a phase every workflow can run.
+AnyContext = RunContext[RunState]

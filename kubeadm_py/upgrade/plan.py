@@ -14,9 +14,9 @@ from typing import Any
 from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS, KUBE_SYSTEM
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.upgrade.prepare import UpgradeFacts, configure, gather
 from kubeadm_py.semver import Version
 from kubeadm_py.upgrade import certs, manifests
-from kubeadm_py.upgrade.context import UpgradeFacts, configure, gather
 from kubeadm_py.upgrade.policy import evaluate, policy_table
 from kubeadm_py.versions import RELEASES
 
@@ -70,7 +70,7 @@ def _live_image(ctx: RunContext, kind: str, name: str) -> str:
 
 
 def _addon(ctx: RunContext, name: str) -> dict[str, Any]:
-    from kubeadm_py.phases.upgrade_cluster import ADDONS
+    from kubeadm_py.phases.upgrade.cluster import ADDONS
 
     section, cm = ADDONS[name]
     if name == "coredns":
@@ -222,7 +222,7 @@ def plan(options: Mapping[str, Any], log: Log = _no_log) -> dict[str, Any]:
 def diff(options: Mapping[str, Any], log: Log = _no_log) -> str:
     """Unified diffs between this node's manifests and those the upgrade would write."""
     ctx, f = open_context(options, "diff", log)
-    from kubeadm_py.upgrade.context import resolve_target
+    from kubeadm_py.phases.upgrade.prepare import resolve_target
 
     configure(ctx, f, resolve_target(ctx, f))
     raw_lines = ctx.opts.get("context_lines")

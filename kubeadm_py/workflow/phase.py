@@ -5,48 +5,50 @@ children, the run function, the flags it uses (names in :data:`kubeadm_py.option
 requires and what it provides. Its identity is its slash path (``certs/apiserver``), which serves
 ``--skip-phases``, ``skipPhases``, the ``phase`` subcommands, the help tree and error messages.
 
-A run function receives the workflow's context (see :mod:`kubeadm_py.phases.context`) and writes
-only through the context's effectors (``ctx.fs``, ``ctx.kube()``), which makes dry-run the real
-code path. It may return a list of extra :class:`~kubeadm_py.changes.Change` records (notes,
-processes); file and API writes are collected by the runner from the effectors.
+``Phase[C]`` is generic in the context its run function takes (a
+:class:`~kubeadm_py.phases.context.RunContext` of some workflow state), so a workflow's phase list
+type-checks only with phases written for its context. The run function writes only through the
+context's effectors, which makes dry-run the real code path. It may return a list of extra
+:class:`~kubeadm_py.changes.Change` records (notes, processes); file and API writes are collected
+by the runner from the effectors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from kubeadm_py.changes import Change
 
-RunFn = Callable[[Any], "list[Change] | None"]
-Predicate = Callable[[Any], bool]
+C = TypeVar("C", contravariant=True)
 
 
 @dataclass(frozen=True)
-class Requirement:
+class Requirement(Generic[C]):
     """Something a phase needs, e.g. ``ca``: satisfied when a phase earlier in the same run
     ``provides`` it, or when ``present(ctx)`` finds it already on the node."""
 
     name: str
     description: str
-    present: Predicate
+    present: Callable[[C], bool]
 
 
 @dataclass(frozen=True)
-class Phase:
+class Phase(Generic[C]):
     name: str
     help: str
-    run: RunFn | None = None
-    children: tuple[Phase, ...] = ()
+    run: Callable[[C], list[Change] | None] | None = None
+    children: tuple[Phase[C], ...] = ()
     flags: tuple[str, ...] = ()
-    requires: tuple[Requirement, ...] = ()
+    requires: tuple[Requirement[C], ...] = ()
     provides: tuple[str, ...] = ()
-    run_if: Predicate | None = None
+    run_if: Callable[[C], bool] | None = None
     hidden: bool = False
     # A parent whose children can run together gets an `all` subcommand (kubeadm's RunAllSiblings).
     all_command: bool = True
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Other names the phase answers to in selections (`experimental-cert-rotation`).
+    aliases: tuple[str, ...] = ()
 
     @property
     def short_help(self) -> str:
@@ -54,12 +56,12 @@ class Phase:
 
 
 @dataclass(frozen=True)
-class FlatPhase:
+class FlatPhase(Generic[C]):
     """A phase placed in the flattened tree."""
 
     path: str
     level: int
-    phase: Phase
+    phase: Phase[C]
     parent: str | None
 
     @property
@@ -67,8 +69,8 @@ class FlatPhase:
         return not self.phase.children
 
 
-def flatten(phases: tuple[Phase, ...] | list[Phase], prefix: str = "", level: int = 0) -> list[FlatPhase]:
-    out: list[FlatPhase] = []
+def flatten(phases: tuple[Phase[C], ...] | list[Phase[C]], prefix: str = "", level: int = 0) -> list[FlatPhase[C]]:
+    out: list[FlatPhase[C]] = []
     for p in phases:
         path = f"{prefix}/{p.name}" if prefix else p.name
         out.append(FlatPhase(path, level, p, prefix or None))
@@ -76,7 +78,7 @@ def flatten(phases: tuple[Phase, ...] | list[Phase], prefix: str = "", level: in
     return out
 
 
-def collect_flags(phase: Phase) -> tuple[str, ...]:
+def collect_flags(phase: Phase[C]) -> tuple[str, ...]:
     """The union of a phase's flags and its descendants', in first-seen order."""
     seen: dict[str, None] = dict.fromkeys(phase.flags)
     for c in phase.children:

@@ -1,22 +1,42 @@
 """The generic phase runner: flatten, select, check requirements, execute, report.
 
 Selection follows kubeadm's rules: selecting or skipping a parent covers its subtree, skip beats
-selection, and an unknown path is an error that suggests close matches. Requirements are checked
-for every selected phase before any phase runs: each must be provided by a phase selected earlier
-in this run or already be present on the node; otherwise the run fails naming the phase to run.
+selection, a phase's alias selects it too, and an unknown path is an error that suggests close
+matches. Requirements are checked for every selected phase before any phase runs: each must be
+provided by a phase selected earlier in this run or already be present on the node; otherwise the
+run fails naming the phase to run.
+
+A phase that raises a :class:`~kubeadm_py.errors.KubeadmError` failed for a reason the user can
+act on (:class:`~kubeadm_py.errors.PhaseError`); anything else is a bug in kubeadm-py and becomes
+an :class:`~kubeadm_py.errors.InternalError` that keeps the traceback.
 """
 
 from __future__ import annotations
 
 import difflib
 import time
+import traceback
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Protocol, TypeVar
 
 from kubeadm_py.changes import Change
-from kubeadm_py.errors import KubeadmError, PhaseError, RequirementError
+from kubeadm_py.errors import InternalError, KubeadmError, PhaseError, RequirementError
 from kubeadm_py.workflow.phase import FlatPhase, Phase, flatten
 from kubeadm_py.workflow.report import NullReporter, PhaseOutcome, Reporter, RunReport, Status
+
+
+class Recorder(Protocol):
+    def changes(self) -> list[Change]: ...
+
+
+class Runnable(Protocol):
+    """What the runner needs of a context: the effectors, which record every change."""
+
+    @property
+    def fx(self) -> Recorder: ...
+
+
+C = TypeVar("C", bound=Runnable)
 
 
 def _covers(selector: str, path: str) -> bool:
@@ -28,14 +48,24 @@ def _normalize(sel: str) -> str:
     return s[:-4] if s.endswith("/all") else ("" if s == "all" else s)
 
 
-def resolve_selectors(flat: Sequence[FlatPhase], selectors: Iterable[str], what: str) -> list[str]:
-    """Validate selectors against the tree; ``all`` and ``parent/all`` are accepted."""
+def _aliases(flat: Sequence[FlatPhase[C]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in flat:
+        for alias in f.phase.aliases:
+            out[f"{f.parent}/{alias}" if f.parent else alias] = f.path
+    return out
+
+
+def resolve_selectors(flat: Sequence[FlatPhase[C]], selectors: Iterable[str], what: str) -> list[str]:
+    """Validate selectors against the tree; ``all``, ``parent/all`` and aliases are accepted."""
     paths = [f.path for f in flat]
+    aliases = _aliases(flat)
     out: list[str] = []
     for raw in selectors:
         if not raw.strip():
             continue
         sel = _normalize(raw)
+        sel = aliases.get(sel, sel)
         if sel and sel not in paths:
             close = difflib.get_close_matches(sel, paths, n=3)
             hint = f"did you mean {', '.join(close)}?" if close else f"phases are: {', '.join(paths)}"
@@ -45,14 +75,14 @@ def resolve_selectors(flat: Sequence[FlatPhase], selectors: Iterable[str], what:
 
 
 def select(
-    phases: Sequence[Phase], only: Iterable[str] | None = None, skip: Iterable[str] | None = None
-) -> tuple[list[FlatPhase], list[FlatPhase]]:
+    phases: Sequence[Phase[C]], only: Iterable[str] | None = None, skip: Iterable[str] | None = None
+) -> tuple[list[FlatPhase[C]], list[FlatPhase[C]]]:
     """Return (selected, skipped) flattened phases in execution order."""
     flat = flatten(list(phases))
     only_sel = resolve_selectors(flat, only or [], "phase selection")
     skip_sel = resolve_selectors(flat, skip or [], "--skip-phases")
-    selected: list[FlatPhase] = []
-    skipped: list[FlatPhase] = []
+    selected: list[FlatPhase[C]] = []
+    skipped: list[FlatPhase[C]] = []
     for f in flat:
         if only_sel and not any(_covers(s, f.path) or s == "" for s in only_sel):
             continue
@@ -63,7 +93,7 @@ def select(
     return selected, skipped
 
 
-def check_requirements(selected: Sequence[FlatPhase], all_phases: Sequence[Phase], ctx: Any) -> None:
+def check_requirements(selected: Sequence[FlatPhase[C]], all_phases: Sequence[Phase[C]], ctx: C) -> None:
     """Fail before touching anything when a requirement is neither produced earlier in this run
     nor already present on the node."""
     providers: dict[str, str] = {}
@@ -89,27 +119,18 @@ def check_requirements(selected: Sequence[FlatPhase], all_phases: Sequence[Phase
         raise RequirementError("; ".join(dict.fromkeys(missing)))
 
 
-def _effector_changes(ctx: Any) -> list[Change]:
-    """Changes recorded by the context's effectors so far (files, API objects)."""
-    out: list[Change] = list(getattr(getattr(ctx, "fs", None), "changes", []))
-    kube = getattr(ctx, "_kube", None)
-    if kube is not None:
-        out.extend(getattr(kube, "changes", []))
-    return out
-
-
 def execute(
     workflow: str,
-    phases: Sequence[Phase],
-    ctx: Any,
+    phases: Sequence[Phase[C]],
+    ctx: C,
     *,
     only: Iterable[str] | None = None,
     skip: Iterable[str] | None = None,
     reporter: Reporter | None = None,
     dry_run: bool = False,
 ) -> RunReport:
-    """Run the selected phases in order. Raises :class:`PhaseError` on the first failure after
-    recording it in the report attached to the exception (``exc.report``)."""
+    """Run the selected phases in order. Raises :class:`PhaseError` (or :class:`InternalError`) on
+    the first failure after recording it in the report attached to the exception (``exc.report``)."""
     rep = reporter or NullReporter()
     selected, skipped = select(phases, only, skip)
     check_requirements(selected, phases, ctx)
@@ -119,7 +140,8 @@ def execute(
         if f.path in skipped_paths:
             report.phases.append(PhaseOutcome(f.path, "skipped", reason="skipped by --skip-phases"))
     for f in selected:
-        if f.phase.run is None:
+        run = f.phase.run
+        if run is None:
             continue
         rep.phase_started(f.path)
         start = time.perf_counter()
@@ -128,21 +150,25 @@ def execute(
             report.phases.append(outcome)
             rep.phase_finished(outcome)
             continue
-        before = len(_effector_changes(ctx))
+        before = len(ctx.fx.changes())
         try:
-            extra = f.phase.run(ctx) or []
+            extra = run(ctx) or []
         except BaseException as e:  # noqa: BLE001 - wrapped with the phase path, re-raised
-            changes = _effector_changes(ctx)[before:]
-            outcome = PhaseOutcome(f.path, "failed", time.perf_counter() - start, changes, reason=str(e))
+            changes = ctx.fx.changes()[before:]
+            internal = not isinstance(e, KubeadmError | KeyboardInterrupt | SystemExit)
+            reason = f"internal error: {type(e).__name__}: {e}" if internal else str(e)
+            outcome = PhaseOutcome(f.path, "failed", time.perf_counter() - start, changes, reason=reason)
             report.phases.append(outcome)
-            report.error = f"phase {f.path}: {e}"
+            report.error = f"phase {f.path}: {reason}"
             rep.phase_finished(outcome)
             if isinstance(e, KeyboardInterrupt | SystemExit):
                 raise
-            err = PhaseError(f.path, e)
-            err.report = report  # type: ignore[attr-defined]
+            err: PhaseError = (
+                InternalError(f.path, e, traceback.format_exc()) if internal else PhaseError(f.path, e)
+            )
+            err.report = report
             raise err from e
-        recorded = _effector_changes(ctx)[before:]
+        recorded = ctx.fx.changes()[before:]
         # Phases may also return the changes their effectors recorded: count each change once.
         seen = {id(c) for c in recorded}
         changes = recorded + [c for c in extra if id(c) not in seen]
@@ -151,13 +177,12 @@ def execute(
         outcome = PhaseOutcome(f.path, status, time.perf_counter() - start, changes, reason)
         report.phases.append(outcome)
         rep.phase_finished(outcome)
-    report.outputs.update(getattr(ctx, "state", {}).get("outputs", {}))
     order = {f.path: i for i, f in enumerate(flatten(list(phases)))}
     report.phases.sort(key=lambda o: order.get(o.path, 0))
     return report
 
 
-def phase_tree_text(phases: Sequence[Phase]) -> str:
+def phase_tree_text(phases: Sequence[Phase[C]]) -> str:
     """The phase listing appended to a workflow's help, as kubeadm prints it."""
     lines = []
     for f in flatten(list(phases)):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 
+from typing import Any
+
 from kubeadm_py.workflows.base import Workflow
 
 # name -> module defining WORKFLOW; imported on demand so `kubeadm-py version` stays fast.
@@ -20,10 +22,10 @@ def names() -> list[str]:
     return list(_MODULES)
 
 
-def get(name: str) -> Workflow:
+def get(name: str) -> Workflow[Any]:
     if name not in _MODULES:
         from kubeadm_py.errors import KubeadmError
 
         raise KubeadmError(f"unknown workflow {name!r}", hint=f"workflows are: {', '.join(_MODULES)}")
-    wf: Workflow = importlib.import_module(_MODULES[name]).WORKFLOW
+    wf: Workflow[Any] = importlib.import_module(_MODULES[name]).WORKFLOW
     return wf

@@ -1,31 +1,42 @@
-"""A workflow: an ordered phase list plus how to build its context from options."""
+"""A workflow: an ordered phase list, its state type, and how to build its context from options."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.kube.client import KubeClient
+from kubeadm_py.phases.context import RunContext, RunState
+from kubeadm_py.run_options import RunOptions
 from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflow.report import RunReport
 
+S = TypeVar("S", bound=RunState)
+
+
+def _no_skips(ctx: Any) -> list[str]:
+    return []
+
 
 @dataclass(frozen=True)
-class Workflow:
+class Workflow(Generic[S]):
     name: str
     help: str
     config_kind: str  # which config documents it reads: init, join, reset, upgrade
-    phases: Callable[[], tuple[Phase, ...]]  # built on demand: phase modules import their libraries
+    new_state: Callable[[], S]
+    phases: Callable[[], tuple[Phase[RunContext[S]], ...]]  # built on demand: phases import their libraries
     flags: tuple[str, ...] = ()  # flags of the workflow command itself
     # Positional arguments of the workflow command (e.g. join's api-server-endpoint), as
     # inspect.Parameter objects with typer.Argument defaults.
     arguments: tuple[inspect.Parameter, ...] = ()
-    # Adjust config overrides from options that need more than a config path (e.g. --token).
-    extra_overrides: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Config overrides from options that need more than a config path (e.g. --token).
+    extra_overrides: Callable[[RunOptions], dict[str, Any]] | None = None
     # Adjust the context after it is built (e.g. defaults derived from options).
-    prepare: Callable[[RunContext], None] | None = None
+    prepare: Callable[[RunContext[S]], None] | None = None
     # Called after a successful full run: final messages, outputs.
-    finish: Callable[[RunContext, RunReport], None] | None = None
-    skip_phases_from: Callable[[RunContext], list[str]] = field(default=lambda ctx: [])
+    finish: Callable[[RunContext[S], RunReport], None] | None = None
+    skip_phases_from: Callable[[RunContext[S]], list[str]] = _no_skips
+    # Called with the run's API client before its first use.
+    on_connect: Callable[[RunContext[S], KubeClient], None] | None = None

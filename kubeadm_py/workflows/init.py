@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.kube.client import KubeClient
+from kubeadm_py.phases.init.state import InitContext, InitState
+from kubeadm_py.run_options import RunOptions
 from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
 
@@ -35,21 +37,21 @@ INIT_FLAGS = (
 )
 
 
-def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.addons import addon_phase
-    from kubeadm_py.phases.bootstrap_token import bootstrap_token_phase
-    from kubeadm_py.phases.certs import certs_phase
-    from kubeadm_py.phases.control_plane import control_plane_phase
-    from kubeadm_py.phases.etcd import etcd_phase
-    from kubeadm_py.phases.kubeconfig import kubeconfig_phase
-    from kubeadm_py.phases.kubelet_finalize import kubelet_finalize_phase
-    from kubeadm_py.phases.kubelet_start import kubelet_start_phase
-    from kubeadm_py.phases.mark_control_plane import mark_control_plane_phase
-    from kubeadm_py.phases.preflight import preflight_phase
-    from kubeadm_py.phases.show_join_command import show_join_command_phase
-    from kubeadm_py.phases.upload_certs import upload_certs_phase
-    from kubeadm_py.phases.upload_config import upload_config_phase
-    from kubeadm_py.phases.wait_control_plane import wait_control_plane_phase
+def phases() -> tuple[Phase[InitContext], ...]:
+    from kubeadm_py.phases.init.bootstrap_token import bootstrap_token_phase
+    from kubeadm_py.phases.init.etcd import etcd_phase
+    from kubeadm_py.phases.init.kubelet_finalize import kubelet_finalize_phase
+    from kubeadm_py.phases.init.show_join_command import show_join_command_phase
+    from kubeadm_py.phases.init.upload_certs import upload_certs_phase
+    from kubeadm_py.phases.shared.addons import addon_phase
+    from kubeadm_py.phases.shared.certs import certs_phase
+    from kubeadm_py.phases.shared.control_plane import control_plane_phase
+    from kubeadm_py.phases.shared.kubeconfig import kubeconfig_phase
+    from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
+    from kubeadm_py.phases.shared.mark_control_plane import mark_control_plane_phase
+    from kubeadm_py.phases.shared.preflight import preflight_phase
+    from kubeadm_py.phases.shared.upload_config import upload_config_phase
+    from kubeadm_py.phases.shared.wait_control_plane import wait_control_plane_phase
 
     return (
         preflight_phase("init"),
@@ -69,8 +71,8 @@ def phases() -> tuple[Phase, ...]:
     )
 
 
-def _token_overrides(opts: dict[str, Any]) -> dict[str, Any]:
-    token, ttl = opts.get("token"), opts.get("token_ttl")
+def _token_overrides(opts: RunOptions) -> dict[str, Any]:
+    token, ttl = opts.token, opts.token_ttl
     if not token and not ttl:
         return {}
     entry: dict[str, Any] = {}
@@ -81,21 +83,18 @@ def _token_overrides(opts: dict[str, Any]) -> dict[str, Any]:
     return {"init.bootstrapTokens": [entry]}
 
 
-def _init_kube_client(ctx: RunContext) -> Any:
-    """init's client: the admin.conf client, with admin.conf's group bound to cluster-admin first."""
+def _bind_admin(ctx: InitContext, client: KubeClient) -> None:
+    """init's client is the admin.conf client, with admin.conf's group bound to cluster-admin first."""
     from kubeadm_py.cluster.adminbinding import ensure_admin_binding
-    from kubeadm_py.kube.factory import client_for
+    from kubeadm_py.constants import SUPER_ADMIN_KUBECONFIG, host_join
 
-    client = client_for(ctx)
-    ensure_admin_binding(ctx, client)
-    return client
-
-
-def _prepare(ctx: RunContext) -> None:
-    ctx.kube_factory = _init_kube_client
+    super_admin = host_join(ctx.kubeconfig_dir, SUPER_ADMIN_KUBECONFIG)
+    ensure_admin_binding(
+        client, ctx.cfg.kubernetes_version, lambda: ctx.fx.api.from_kubeconfig(super_admin), ctx.log
+    )
 
 
-def _skip_from_config(ctx: RunContext) -> list[str]:
+def _skip_from_config(ctx: InitContext) -> list[str]:
     return list((ctx.cfg.init or {}).get("skipPhases") or [])
 
 
@@ -103,9 +102,10 @@ WORKFLOW = Workflow(
     name="init",
     help="Run this command in order to set up the Kubernetes control plane",
     config_kind="init",
+    new_state=InitState,
     phases=phases,
     flags=INIT_FLAGS,
     extra_overrides=_token_overrides,
-    prepare=_prepare,
+    on_connect=_bind_admin,
     skip_phases_from=_skip_from_config,
 )

@@ -4,17 +4,19 @@ etcd-join, kubelet-wait-bootstrap, control-plane-join (mark-control-plane), wait
 
 ``join [api-server-endpoint] --token T --discovery-token-ca-cert-hash sha256:H``; the flags fill
 the JoinConfiguration (flag > config file > default) through :func:`join_overrides`. Discovery
-runs lazily, before the first write (see :mod:`kubeadm_py.phases.join_data`)."""
+runs lazily, before the first write (see :mod:`kubeadm_py.phases.join.data`)."""
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from kubeadm_py.changes import Change
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.join.state import JoinContext, JoinState
+from kubeadm_py.run_options import RunOptions
 from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflow.report import RunReport
 from kubeadm_py.workflows.base import Workflow
@@ -57,23 +59,23 @@ def _arguments() -> tuple[inspect.Parameter, ...]:
     )
 
 
-def _endpoints(opts: dict[str, Any]) -> list[str]:
-    raw = opts.get(ENDPOINT_PARAM)
+def _endpoints(opts: RunOptions) -> list[str]:
+    raw: object = opts.api_server_endpoint
     if raw is None:
         return []
-    return [raw] if isinstance(raw, str) else [str(x) for x in raw]
+    return [raw] if isinstance(raw, str) else [str(x) for x in raw]  # type: ignore[attr-defined]
 
 
-def join_overrides(opts: dict[str, Any]) -> dict[str, Any]:
+def join_overrides(opts: RunOptions) -> dict[str, Any]:
     """Config overrides from join's own flags (upstream newJoinData): --token fills the discovery
     token and the TLS bootstrap token when they are not given; the bootstrap-token discovery block
     exists only with an API server endpoint."""
     out: dict[str, Any] = {}
     endpoints = _endpoints(opts)
-    token = opts.get("token")
-    discovery_token = opts.get("discovery_token") or token
-    tls_token = opts.get("tls_bootstrap_token") or token
-    file = opts.get("discovery_file")
+    token = opts.token
+    discovery_token = opts.discovery_token or token
+    tls_token = opts.tls_bootstrap_token or token
+    file = opts.discovery_file
     bt = "join.discovery.bootstrapToken"
     token_discovery = bool(endpoints) or not file
     if endpoints:
@@ -81,33 +83,33 @@ def join_overrides(opts: dict[str, Any]) -> dict[str, Any]:
     if token_discovery:
         if discovery_token:
             out[f"{bt}.token"] = discovery_token
-        if opts.get("discovery_token_ca_cert_hash"):
-            out[f"{bt}.caCertHashes"] = list(opts["discovery_token_ca_cert_hash"])
-        if opts.get("discovery_token_unsafe_skip_ca_verification"):
+        if opts.discovery_token_ca_cert_hash:
+            out[f"{bt}.caCertHashes"] = list(opts.discovery_token_ca_cert_hash)
+        if opts.discovery_token_unsafe_skip_ca_verification:
             out[f"{bt}.unsafeSkipCAVerification"] = True
     if file:
         out["join.discovery.file.kubeConfigPath"] = file
     if tls_token:
         out["join.discovery.tlsBootstrapToken"] = tls_token
-    if opts.get("control_plane"):
+    if opts.control_plane:
         out["join.controlPlane"] = True
     return out
 
 
-def _prepare(ctx: RunContext) -> None:
-    extra = _endpoints(ctx.opts)[1:]
+def _prepare(ctx: JoinContext) -> None:
+    extra = _endpoints(ctx.options)[1:]
     if extra:
         ctx.log(f"[join] WARNING: more than one API server endpoint given; ignoring {' '.join(extra)}")
 
 
-def _join_preflight(phase: Phase) -> Phase:
+def _join_preflight(phase: Phase[JoinContext]) -> Phase[JoinContext]:
     """A control-plane join first checks the cluster can take one (controlPlaneEndpoint, shared
     certificates), which runs discovery (reads only), as upstream's preflight does."""
     inner = phase.run
     assert inner is not None
 
-    def run(ctx: RunContext) -> list[Change] | None:
-        from kubeadm_py.phases import join_data
+    def run(ctx: JoinContext) -> list[Change] | None:
+        from kubeadm_py.phases.join import data as join_data
 
         if join_data.is_control_plane(ctx):
             join_data.require_control_plane_ready(ctx)
@@ -116,7 +118,7 @@ def _join_preflight(phase: Phase) -> Phase:
     return replace(phase, run=run)
 
 
-def _reporting_writes(phase: Phase) -> Phase:
+def _reporting_writes(phase: Phase[JoinContext]) -> Phase[JoinContext]:
     """On failure, say which files this run already wrote (nothing is rolled back)."""
     if phase.children:
         return replace(
@@ -127,14 +129,17 @@ def _reporting_writes(phase: Phase) -> Phase:
     return replace(phase, run=_wrap_run(phase.run) if phase.run else None)
 
 
-def _wrap_run(inner: Any) -> Any:
-    def run(ctx: RunContext) -> Any:
+RunFn = Callable[[JoinContext], "list[Change] | None"]
+
+
+def _wrap_run(inner: RunFn) -> RunFn:
+    def run(ctx: JoinContext) -> list[Change] | None:
         try:
             return inner(ctx)
         except KubeadmError as e:
             written = [c.target for c in ctx.fs.changes if c.kind == "file" and c.changed]
-            if written and not ctx.state.get("written_reported"):
-                ctx.state["written_reported"] = True
+            if written and not ctx.state.written_reported:
+                ctx.state.written_reported = True
                 files = list(dict.fromkeys(written))
                 shown = ", ".join(files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")
                 e.hint = (e.hint + "; " if e.hint else "") + (
@@ -146,15 +151,15 @@ def _wrap_run(inner: Any) -> Any:
     return run
 
 
-def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.join_control_plane import (
+def phases() -> tuple[Phase[JoinContext], ...]:
+    from kubeadm_py.phases.join.control_plane import (
         control_plane_join_phase,
         control_plane_prepare_phase,
         join_wait_control_plane_phase,
     )
-    from kubeadm_py.phases.join_etcd import etcd_join_phase
-    from kubeadm_py.phases.join_kubelet import kubelet_start_phase, kubelet_wait_bootstrap_phase
-    from kubeadm_py.phases.preflight import preflight_phase
+    from kubeadm_py.phases.join.etcd import etcd_join_phase
+    from kubeadm_py.phases.join.kubelet import kubelet_start_phase, kubelet_wait_bootstrap_phase
+    from kubeadm_py.phases.shared.preflight import preflight_phase
 
     return tuple(
         _reporting_writes(p)
@@ -170,7 +175,7 @@ def phases() -> tuple[Phase, ...]:
     )
 
 
-def _skip_from_config(ctx: RunContext) -> list[str]:
+def _skip_from_config(ctx: JoinContext) -> list[str]:
     return list((ctx.cfg.join or {}).get("skipPhases") or [])
 
 
@@ -200,18 +205,18 @@ Run 'kubectl get nodes' to see this node join the cluster.
 """
 
 
-def _finish(ctx: RunContext, report: RunReport) -> None:
-    from kubeadm_py.phases import join_data
+def _finish(ctx: JoinContext, report: RunReport) -> None:
+    from kubeadm_py.phases.join import data as join_data
 
     text = CONTROL_PLANE_DONE if join_data.is_control_plane(ctx) else WORKER_DONE
-    if ctx.dry_run:
+    if report.dry_run:
         text = (
             "[dryrun] Finished dry-running successfully. The above are the resources that would be created."
         )
-    report.outputs.setdefault("messages", []).extend(text.strip("\n").splitlines())
-    d = ctx.state.get("discovered")
+    ctx.outputs.messages.extend(text.strip("\n").splitlines())
+    d = ctx.state.discovered
     if d is not None:
-        report.outputs["api_server"] = d.cluster.server
+        ctx.outputs.api_server = d.cluster.server
 
 
 def _lazy_arguments() -> tuple[inspect.Parameter, ...]:
@@ -225,6 +230,7 @@ WORKFLOW = Workflow(
     name="join",
     help="Run this on any machine you wish to join an existing cluster",
     config_kind="join",
+    new_state=JoinState,
     phases=phases,
     flags=JOIN_FLAGS,
     arguments=_lazy_arguments(),

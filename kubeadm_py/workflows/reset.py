@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.reset.state import ResetContext, ResetState
 from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
 
@@ -20,24 +20,24 @@ RESET_FLAGS = (
 )
 
 
-def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.preflight import preflight_phase
-    from kubeadm_py.phases.reset_cleanup import cleanup_node_phase
-    from kubeadm_py.phases.reset_etcd import remove_etcd_member_phase
+def phases() -> tuple[Phase[ResetContext], ...]:
+    from kubeadm_py.phases.reset.cleanup import cleanup_node_phase
+    from kubeadm_py.phases.reset.etcd import remove_etcd_member_phase
+    from kubeadm_py.phases.shared.preflight import preflight_phase
 
     return (preflight_phase("reset"), remove_etcd_member_phase(), cleanup_node_phase())
 
 
-def _prepare(ctx: RunContext) -> None:
+def _prepare(ctx: ResetContext) -> None:
     """ResetConfiguration ``force`` and ``cleanupTmpDir`` act like their flags (flag wins)."""
     reset = ctx.cfg.reset or {}
-    if ctx.opts.get("force") is None and reset.get("force"):
-        ctx.opts["force"] = True
-    if ctx.opts.get("cleanup_tmp_dir") is None and reset.get("cleanupTmpDir"):
-        ctx.opts["cleanup_tmp_dir"] = True
+    if ctx.options.force is None and reset.get("force"):
+        ctx.options.force = True
+    if ctx.options.cleanup_tmp_dir is None and reset.get("cleanupTmpDir"):
+        ctx.options.cleanup_tmp_dir = True
 
 
-def _skip_from_config(ctx: RunContext) -> list[str]:
+def _skip_from_config(ctx: ResetContext) -> list[str]:
     return list((ctx.cfg.reset or {}).get("skipPhases") or [])
 
 
@@ -45,6 +45,7 @@ WORKFLOW = Workflow(
     name="reset",
     help="Performs a best effort revert of changes made to this host by 'kubeadm init' or 'kubeadm join'",
     config_kind="reset",
+    new_state=ResetState,
     phases=phases,
     flags=RESET_FLAGS,
     prepare=_prepare,

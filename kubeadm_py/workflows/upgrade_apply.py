@@ -7,7 +7,7 @@ import inspect
 
 import typer
 
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.upgrade.state import UpgradeContext, UpgradeState
 from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
 
@@ -36,16 +36,16 @@ VERSION_ARGUMENT = inspect.Parameter(
 )
 
 
-def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.upgrade_cluster import (
+def phases() -> tuple[Phase[UpgradeContext], ...]:
+    from kubeadm_py.phases.upgrade.cluster import (
         addon_phase,
         bootstrap_token_phase,
         post_upgrade_phase,
         upload_config_phase,
     )
-    from kubeadm_py.phases.upgrade_control_plane import upgrade_control_plane_phase
-    from kubeadm_py.phases.upgrade_kubelet import kubelet_config_phase
-    from kubeadm_py.phases.upgrade_preflight import upgrade_preflight_phase
+    from kubeadm_py.phases.upgrade.control_plane import upgrade_control_plane_phase
+    from kubeadm_py.phases.upgrade.kubelet import kubelet_config_phase
+    from kubeadm_py.phases.upgrade.preflight import upgrade_preflight_phase
 
     return (
         upgrade_preflight_phase(),
@@ -58,13 +58,13 @@ def phases() -> tuple[Phase, ...]:
     )
 
 
-def _prepare(ctx: RunContext) -> None:
-    from kubeadm_py.upgrade.context import prepare
+def _prepare(ctx: UpgradeContext) -> None:
+    from kubeadm_py.phases.upgrade.prepare import prepare
 
     prepare(ctx, "apply")
 
 
-def _skip(ctx: RunContext) -> list[str]:
+def _skip(ctx: UpgradeContext) -> list[str]:
     return list(((ctx.cfg.upgrade or {}).get("apply") or {}).get("skipPhases") or [])
 
 
@@ -72,6 +72,7 @@ WORKFLOW = Workflow(
     name="upgrade-apply",
     help="Upgrade your Kubernetes cluster to the specified version",
     config_kind="upgrade",
+    new_state=UpgradeState,
     phases=phases,
     flags=APPLY_FLAGS,
     arguments=(VERSION_ARGUMENT,),

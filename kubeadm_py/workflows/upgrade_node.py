@@ -3,7 +3,7 @@ kubelet configuration), or a worker node (kubelet configuration only)."""
 
 from __future__ import annotations
 
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.upgrade.state import UpgradeContext, UpgradeState
 from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
 
@@ -19,11 +19,11 @@ NODE_FLAGS = (
 )
 
 
-def phases() -> tuple[Phase, ...]:
-    from kubeadm_py.phases.upgrade_cluster import addon_phase, post_upgrade_phase
-    from kubeadm_py.phases.upgrade_control_plane import upgrade_control_plane_phase
-    from kubeadm_py.phases.upgrade_kubelet import kubelet_config_phase
-    from kubeadm_py.phases.upgrade_preflight import upgrade_preflight_phase
+def phases() -> tuple[Phase[UpgradeContext], ...]:
+    from kubeadm_py.phases.upgrade.cluster import addon_phase, post_upgrade_phase
+    from kubeadm_py.phases.upgrade.control_plane import upgrade_control_plane_phase
+    from kubeadm_py.phases.upgrade.kubelet import kubelet_config_phase
+    from kubeadm_py.phases.upgrade.preflight import upgrade_preflight_phase
 
     return (
         upgrade_preflight_phase(),
@@ -34,13 +34,13 @@ def phases() -> tuple[Phase, ...]:
     )
 
 
-def _prepare(ctx: RunContext) -> None:
-    from kubeadm_py.upgrade.context import prepare
+def _prepare(ctx: UpgradeContext) -> None:
+    from kubeadm_py.phases.upgrade.prepare import prepare
 
     prepare(ctx, "node")
 
 
-def _skip(ctx: RunContext) -> list[str]:
+def _skip(ctx: UpgradeContext) -> list[str]:
     return list(((ctx.cfg.upgrade or {}).get("node") or {}).get("skipPhases") or [])
 
 
@@ -48,6 +48,7 @@ WORKFLOW = Workflow(
     name="upgrade-node",
     help="Upgrade commands for a node in the cluster",
     config_kind="upgrade",
+    new_state=UpgradeState,
     phases=phases,
     flags=NODE_FLAGS,
     prepare=_prepare,

@@ -230,11 +230,11 @@ def _get(cluster, *args: str) -> dict:
 
 
 def test_phases_create_objects_the_real_apiserver_accepts(cluster) -> None:
-    from kubeadm_py.phases.addons import run_coredns, run_kube_proxy
-    from kubeadm_py.phases.bootstrap_token import run_bootstrap_token
-    from kubeadm_py.phases.mark_control_plane import run_mark_control_plane
-    from kubeadm_py.phases.upload_certs import run_upload_certs
-    from kubeadm_py.phases.upload_config import run_upload_kubeadm, run_upload_kubelet
+    from kubeadm_py.phases.init.bootstrap_token import run_bootstrap_token
+    from kubeadm_py.phases.init.upload_certs import run_upload_certs
+    from kubeadm_py.phases.shared.addons import run_coredns, run_kube_proxy
+    from kubeadm_py.phases.shared.mark_control_plane import run_mark_control_plane
+    from kubeadm_py.phases.shared.upload_config import run_upload_kubeadm, run_upload_kubelet
 
     node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node1"}}
     r = subprocess.run(

@@ -11,11 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_phases_doc_in_sync() -> None:
-    from kubeadm_py.workflow.docs import phases_markdown
+    from kubeadm_py.workflows.docs import phases_markdown
 
     committed = (ROOT / "docs/phases.md").read_text()
     assert committed == phases_markdown(), (
-        "docs/phases.md is stale: python -m kubeadm_py.workflow.docs > docs/phases.md"
+        "docs/phases.md is stale: python -m kubeadm_py.workflows.docs > docs/phases.md"
     )
 
 

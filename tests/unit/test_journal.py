@@ -11,7 +11,7 @@ from kubeadm_py import api, journal
 from kubeadm_py.errors import PhaseError, PreflightError
 from kubeadm_py.host.fake import FakeProbe
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.phases.preflight import preflight_phase
+from kubeadm_py.phases.shared.preflight import preflight_phase
 
 NODE = {"apiserver-advertise-address": "127.0.0.1", "node-name": "cp-1", "kubernetes-version": "v1.20.2"}
 

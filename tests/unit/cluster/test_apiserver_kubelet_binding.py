@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from kubeadm_py.cluster.bootstraptoken import node_rbac
-from kubeadm_py.phases.bootstrap_token import run_bootstrap_token
-from kubeadm_py.phases.upgrade_cluster import run_bootstrap_token as run_upgrade_bootstrap_token
+from kubeadm_py.phases.init.bootstrap_token import run_bootstrap_token
+from kubeadm_py.phases.upgrade.cluster import run_bootstrap_token as run_upgrade_bootstrap_token
 from tests.unit.cluster.conftest import Env
 
 BINDING = "kubeadm:apiserver-kubelet-client"

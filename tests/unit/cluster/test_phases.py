@@ -13,13 +13,13 @@ import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kubeadm_py.errors import ApiError, KubeadmError
-from kubeadm_py.phases.addons import addon_phase, run_coredns, run_kube_proxy
-from kubeadm_py.phases.bootstrap_token import run_bootstrap_token
-from kubeadm_py.phases.kubelet_finalize import run_cert_rotation
-from kubeadm_py.phases.mark_control_plane import run_mark_control_plane
-from kubeadm_py.phases.show_join_command import run_show_join_command
-from kubeadm_py.phases.upload_certs import run_upload_certs
-from kubeadm_py.phases.upload_config import run_upload_kubeadm, run_upload_kubelet
+from kubeadm_py.phases.init.bootstrap_token import run_bootstrap_token
+from kubeadm_py.phases.init.kubelet_finalize import run_cert_rotation
+from kubeadm_py.phases.init.show_join_command import run_show_join_command
+from kubeadm_py.phases.init.upload_certs import run_upload_certs
+from kubeadm_py.phases.shared.addons import addon_phase, run_coredns, run_kube_proxy
+from kubeadm_py.phases.shared.mark_control_plane import run_mark_control_plane
+from kubeadm_py.phases.shared.upload_config import run_upload_kubeadm, run_upload_kubelet
 from kubeadm_py.tokens.jws import compute_detached_signature
 from tests.unit.cluster.conftest import TOKEN, Env
 

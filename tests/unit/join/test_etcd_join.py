@@ -11,8 +11,8 @@ from kubeadm_py.errors import PhaseError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.manifests.args import get_arg, parse_command
 from kubeadm_py.manifests.pod import container_command, from_yaml
-from kubeadm_py.phases import join_etcd
-from kubeadm_py.phases.join_etcd import initial_cluster, use_learner
+from kubeadm_py.phases.join import etcd as join_etcd
+from kubeadm_py.phases.join.etcd import initial_cluster, use_learner
 
 from .conftest import FakeEtcd, FakeMember
 from .helpers import Cluster, join_context, run

@@ -18,8 +18,8 @@ from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.kubelet.flags import hostname
 from kubeadm_py.phases.context import RunContext
-from kubeadm_py.phases.kubelet_start import kubelet_start_phase
-from kubeadm_py.phases.upgrade_kubelet import ensure_instance_config, run_kubelet_config
+from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
+from kubeadm_py.phases.upgrade.kubelet import ensure_instance_config, run_kubelet_config
 
 from .helpers import make_cfg
 
@@ -141,7 +141,7 @@ def test_upgrade_to_an_older_minor_does_not_touch_the_flags(tmp_path):
 
 def test_reset_clean_dir_removes_instance_config(tmp_path):
     # upstream reset removes the contents of /var/lib/kubelet; instance-config.yaml goes with them
-    from kubeadm_py.phases.reset_cleanup import clean_dir
+    from kubeadm_py.phases.reset.cleanup import clean_dir
 
     ctx, _ = _ctx(tmp_path, "v1.37.1")
     kubelet_start_phase().run(ctx)  # type: ignore[misc]

@@ -17,10 +17,10 @@ import yaml
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.phases.context import RunContext
-from kubeadm_py.phases.control_plane import control_plane_phase
-from kubeadm_py.phases.etcd import etcd_phase
-from kubeadm_py.phases.kubelet_start import kubelet_start_phase
-from kubeadm_py.phases.wait_control_plane import wait_control_plane_phase
+from kubeadm_py.phases.init.etcd import etcd_phase
+from kubeadm_py.phases.shared.control_plane import control_plane_phase
+from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
+from kubeadm_py.phases.shared.wait_control_plane import wait_control_plane_phase
 from kubeadm_py.workflow.phase import flatten
 
 from .helpers import make_cfg

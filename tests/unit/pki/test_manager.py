@@ -9,8 +9,8 @@ from cryptography import x509
 
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.phases.certs import certs_phase
 from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.shared.certs import certs_phase
 from kubeadm_py.pki import issue, keys, manager
 from kubeadm_py.workflow.runner import execute
 

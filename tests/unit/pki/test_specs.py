@@ -1,6 +1,6 @@
 from kubeadm_py.options import FLAGS
-from kubeadm_py.phases.certs import certs_phase, join_certs_phase
-from kubeadm_py.phases.kubeconfig import join_kubeconfig_phase, kubeconfig_phase
+from kubeadm_py.phases.shared.certs import certs_phase, join_certs_phase
+from kubeadm_py.phases.shared.kubeconfig import join_kubeconfig_phase, kubeconfig_phase
 from kubeadm_py.pki import specs
 
 UPSTREAM_ORDER = [

@@ -13,7 +13,7 @@ from kubeadm_py.host.fake import FakeProbe
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.images import control_plane_images, ensure_images
 from kubeadm_py.phases.context import RunContext
-from kubeadm_py.phases.preflight import preflight_phase
+from kubeadm_py.phases.shared.preflight import preflight_phase
 from kubeadm_py.preflight.images import ImagePull
 from kubeadm_py.preflight.roles import checks_for_role, facts_from_config
 

@@ -17,7 +17,7 @@ from kubeadm_py.host.fake import FakeProbe
 from kubeadm_py.host.probe import RealProbe
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.phases.context import RunContext
-from kubeadm_py.phases.preflight import preflight_phase
+from kubeadm_py.phases.shared.preflight import preflight_phase
 from kubeadm_py.preflight.checks import PreflightReport
 
 

@@ -16,9 +16,9 @@ from kubeadm_py import api, workflows
 from kubeadm_py.errors import PhaseError
 from kubeadm_py.etcd.client import Member
 from kubeadm_py.host.fake import FakeProbe
-from kubeadm_py.phases import reset_etcd
-from kubeadm_py.phases.reset_cleanup import mounts_below
-from kubeadm_py.phases.reset_cri import _string_field, parse_sandboxes
+from kubeadm_py.phases.reset import etcd as reset_etcd
+from kubeadm_py.phases.reset.cleanup import mounts_below
+from kubeadm_py.phases.reset.cri import _string_field, parse_sandboxes
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.report import NullReporter
 

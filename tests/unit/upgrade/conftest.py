@@ -122,5 +122,5 @@ class FakeWaiter:
 @pytest.fixture
 def waiter(monkeypatch: pytest.MonkeyPatch) -> FakeWaiter:
     w = FakeWaiter()
-    monkeypatch.setattr("kubeadm_py.phases.upgrade_control_plane.make_waiter", lambda ctx: w)
+    monkeypatch.setattr("kubeadm_py.phases.upgrade.control_plane.make_waiter", lambda ctx: w)
     return w

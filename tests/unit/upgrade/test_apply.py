@@ -79,7 +79,7 @@ def test_minor_upgrade_rewrites_every_manifest(node: Node, waiter: FakeWaiter) -
 
 def test_broken_component_is_rolled_back(node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     w = FakeWaiter(broken={"kube-apiserver"})
-    monkeypatch.setattr("kubeadm_py.phases.upgrade_control_plane.make_waiter", lambda ctx: w)
+    monkeypatch.setattr("kubeadm_py.phases.upgrade.control_plane.make_waiter", lambda ctx: w)
     cfg = config_change(node, tmp_path, arg=("no-such-flag", "1"))
     before = node.manifest("kube-apiserver")
     with pytest.raises(PhaseError) as exc:

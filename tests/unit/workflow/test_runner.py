@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kubeadm_py.changes import Change
-from kubeadm_py.errors import KubeadmError, PhaseError, RequirementError
+from kubeadm_py.errors import InternalError, KubeadmError, PhaseError, RequirementError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.phase import Phase, Requirement, collect_flags, flatten
@@ -16,9 +16,17 @@ from kubeadm_py.workflow.phase import Phase, Requirement, collect_flags, flatten
 
 @dataclass
 class Ctx:
+    """The least a context offers the runner: effectors that record changes (here only files)."""
+
     fs: HostFS
     ran: list[str] = field(default_factory=list)
-    state: dict = field(default_factory=dict)
+
+    @property
+    def fx(self) -> Ctx:
+        return self
+
+    def changes(self) -> list[Change]:
+        return list(self.fs.changes)
 
 
 def writer(path: str, data: bytes = b"x"):
@@ -165,7 +173,7 @@ def test_error_carries_phase_path_and_partial_report(tmp_path: Path) -> None:
     with pytest.raises(PhaseError) as exc:
         runner.execute("init", tree, ctx)
     assert str(exc.value) == "phase b: disk on fire"
-    report = exc.value.report  # type: ignore[attr-defined]
+    report = exc.value.report
     assert [p.status for p in report.phases] == ["changed", "failed"]
     assert report.phases[1].changes[0].target == "/etc/test/partial"
     assert ctx.ran == ["a"]
@@ -201,3 +209,44 @@ def test_changes_returned_and_recorded_are_counted_once(tmp_path: Path) -> None:
 
     report = runner.execute("init", (Phase("p", "P", run=run),), Ctx(HostFS(rootfs=tmp_path)))
     assert [c.target for c in report.outcome("p").changes] == ["/etc/test/a", "x"]
+
+
+def test_unexpected_exception_is_an_internal_error_with_its_traceback(tmp_path: Path) -> None:
+    def bug(ctx: Ctx) -> None:
+        ctx.fs.write("/etc/test/partial", b"1", 0o600)
+        {}["missing"]  # noqa: B018 - a bug in a phase
+
+    ctx = Ctx(HostFS(rootfs=tmp_path))
+    with pytest.raises(InternalError) as exc:
+        runner.execute("init", (Phase("a", "A", run=writer("a")), Phase("b", "B", run=bug)), ctx)
+    assert exc.value.exit_code == 70 and exc.value.exit_code != KubeadmError.exit_code
+    assert str(exc.value).startswith("phase b: internal error: KeyError: 'missing'")
+    assert "in bug" in exc.value.traceback_text and "KeyError" in exc.value.traceback_text
+    report = exc.value.report
+    assert report.error == "phase b: internal error: KeyError: 'missing'"
+    assert [p.status for p in report.phases] == ["changed", "failed"]
+
+
+def test_user_error_is_not_an_internal_error(tmp_path: Path) -> None:
+    def refuse(ctx: Ctx) -> None:
+        raise KubeadmError("bad flag")
+
+    with pytest.raises(PhaseError) as exc:
+        runner.execute("init", (Phase("a", "A", run=refuse),), Ctx(HostFS(rootfs=tmp_path)))
+    assert not isinstance(exc.value, InternalError) and exc.value.exit_code == 1
+
+
+def test_alias_selects_the_phase(tmp_path: Path) -> None:
+    tree = (
+        Phase(
+            "kubelet-finalize",
+            "K",
+            children=(Phase("enable-client-cert-rotation", "R", run=writer("r"), aliases=("old-name",)),),
+        ),
+        Phase("other", "O", run=writer("o")),
+    )
+    ctx = Ctx(HostFS(rootfs=tmp_path))
+    runner.execute("init", tree, ctx, only=["kubelet-finalize/old-name"])
+    assert ctx.ran == ["r"]
+    with pytest.raises(KubeadmError, match="unknown phase 'kubelet-finalize/new-name'"):
+        runner.execute("init", tree, ctx, only=["kubelet-finalize/new-name"])

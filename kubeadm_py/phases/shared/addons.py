@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from kubeadm_py.cluster.phasekit import _admin_present
+from kubeadm_py.phases.shared.kit import _admin_present
 from kubeadm_py.workflow.phase import Phase, Requirement
 
 COREDNS_FLAGS = (

@@ -70,7 +70,6 @@ def cert_phase(spec: specs.CertSpec) -> Phase:
         requires=() if spec.is_ca else (ca_requirement(str(spec.ca)),),
         provides=(spec.name,),
         run_if=_local_etcd if spec.etcd else None,
-        extra={"cert": spec},
     )
 
 

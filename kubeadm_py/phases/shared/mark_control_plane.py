@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeadm_py.cluster.phasekit import ADMIN_KUBECONFIG, api_timeout
+from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG, api_timeout
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = ("node-name", "config", "kubeconfig", "dry-run")

@@ -33,7 +33,7 @@ from kubeadm_py.constants import (
     TMP_DIR,
 )
 from kubeadm_py.phases.context import RunContext
-from kubeadm_py.phases.reset_etcd import (
+from kubeadm_py.phases.reset.etcd import (
     ETCD_MANIFEST,
     _note_manual,
     dirs_to_clean,
@@ -217,7 +217,7 @@ def failed_paths(failed: list[str]) -> list[str]:
 
 
 def remove_pods(ctx: RunContext) -> list[Change]:
-    from kubeadm_py.phases.reset_cri import CriUnavailable, open_cri
+    from kubeadm_py.phases.reset.cri import CriUnavailable, open_cri
 
     endpoint = str((ctx.cfg.reset or {}).get("criSocket") or "")
     manual = f"crictl --runtime-endpoint {endpoint} rmp --force --all"

@@ -25,7 +25,7 @@ from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBE_SYSTEM, KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import CERT_MODE, CONFIG_MODE
-from kubeadm_py.phases import join_data
+from kubeadm_py.phases.join import data as join_data
 from kubeadm_py.workflow.phase import Phase
 
 START_FLAGS = (
@@ -104,7 +104,7 @@ def check_no_ready_node(ctx: Any) -> None:
 
 def run_kubelet_start(ctx: Any) -> list[Change]:
     from kubeadm_py.kubelet.service import restart_kubelet, stop_kubelet
-    from kubeadm_py.phases.kubelet_start import write_kubelet_files
+    from kubeadm_py.phases.shared.kubelet_start import write_kubelet_files
 
     d = join_data.discovered(ctx)  # reads only: fails before anything is written
     join_data.ensure_cluster_config(ctx)
@@ -180,7 +180,7 @@ def kubelet_node_exists(ctx: Any) -> tuple[bool, str]:
 
 
 def run_kubelet_wait_bootstrap(ctx: Any) -> list[Change]:
-    from kubeadm_py.phases.wait_control_plane import kubelet_target, wait_for
+    from kubeadm_py.phases.shared.wait_control_plane import kubelet_target, wait_for
 
     tls_timeout = join_data.timeout(ctx, "tlsBootstrap")
     if ctx.dry_run:

@@ -53,9 +53,9 @@ def make_waiter(ctx: Any) -> Any:
 
 
 def run_control_plane(ctx: Any) -> list[Change]:
+    from kubeadm_py.phases.upgrade.prepare import facts
     from kubeadm_py.upgrade import certs, manifests
     from kubeadm_py.upgrade.config import parse_bool
-    from kubeadm_py.upgrade.context import facts
     from kubeadm_py.upgrade.staticpods import StaticPodUpgrade
 
     f = facts(ctx)
@@ -92,7 +92,7 @@ def run_control_plane(ctx: Any) -> list[Change]:
     )
     result = machine.run(swaps)
     certs.apply_component(ctx.fs, ctx.cfg, "admin", renewal, ctx.kubeconfig_dir, ctx.log)
-    from kubeadm_py.cluster.phasekit import outputs
+    from kubeadm_py.phases.shared.kit import outputs
 
     outputs(
         ctx,

@@ -9,14 +9,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubeadm_py.kubeconfig.specs import KUBECONFIGS, KubeconfigSpec, join_names
-from kubeadm_py.phases.certs import CA
+from kubeadm_py.phases.shared.certs import CA
 from kubeadm_py.workflow.phase import Phase
 
 
 def _run(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = ()) -> Callable[[Any], Any]:
     def run(ctx: Any) -> Any:
         from kubeadm_py.kubeconfig.files import ensure_kubeconfig
-        from kubeadm_py.phases.certs import _settings
+        from kubeadm_py.phases.shared.certs import _settings
 
         return ensure_kubeconfig(
             ctx.fs, ctx.cfg, spec, ctx.kubeconfig_dir, _settings(ctx), ctx.log, batch=batch or (spec,)
@@ -36,7 +36,6 @@ def kubeconfig_child(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = (
         requires=(CA,),
         provides=(f"kubeconfig/{spec.name}",),
         run_if=None if spec.since is None else (lambda ctx: spec.applies_to(ctx.cfg.kubernetes_version)),
-        extra={"kubeconfig": spec},
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBE_SYSTEM
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.phases import join_data
+from kubeadm_py.phases.join import data as join_data
 from kubeadm_py.workflow.phase import Phase
 
 HEALTH_RETRIES, HEALTH_INTERVAL = 8, 5.0
@@ -227,7 +227,7 @@ def run_etcd_join(ctx: Any) -> list[Change]:
 
 
 def etcd_join_phase() -> Phase:
-    from kubeadm_py.phases.join_control_plane import control_plane_only
+    from kubeadm_py.phases.join.control_plane import control_plane_only
 
     phase = Phase(
         "etcd-join",

@@ -56,7 +56,7 @@ def kubelet_finalize_phase() -> Phase:
                 "Enable kubelet client certificate rotation",
                 run=run_cert_rotation,
                 flags=FLAGS,
-                extra={"aliases": ALIASES},
+                aliases=ALIASES,
             ),
         ),
     )

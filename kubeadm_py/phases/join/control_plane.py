@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from kubeadm_py.changes import Change
-from kubeadm_py.phases import join_data
+from kubeadm_py.phases.join import data as join_data
 from kubeadm_py.workflow.phase import Phase, Requirement
 
 SHARED_CAS = ("ca", "front-proxy-ca", "etcd-ca", "sa")
@@ -96,9 +96,9 @@ def download_certs_phase() -> Phase:
 
 
 def control_plane_prepare_phase() -> Phase:
-    from kubeadm_py.phases.certs import join_certs_phase
-    from kubeadm_py.phases.control_plane import control_plane_phase
-    from kubeadm_py.phases.kubeconfig import join_kubeconfig_phase
+    from kubeadm_py.phases.shared.certs import join_certs_phase
+    from kubeadm_py.phases.shared.control_plane import control_plane_phase
+    from kubeadm_py.phases.shared.kubeconfig import join_kubeconfig_phase
 
     children = (download_certs_phase(), join_certs_phase(), join_kubeconfig_phase(), control_plane_phase())
     parent = Phase(
@@ -110,7 +110,7 @@ def control_plane_prepare_phase() -> Phase:
 
 
 def control_plane_join_phase() -> Phase:
-    from kubeadm_py.phases.mark_control_plane import mark_control_plane_phase
+    from kubeadm_py.phases.shared.mark_control_plane import mark_control_plane_phase
 
     mark = mark_control_plane_phase()
     mark = replace(mark, flags=(*mark.flags, "control-plane"))
@@ -120,6 +120,6 @@ def control_plane_join_phase() -> Phase:
 
 
 def join_wait_control_plane_phase() -> Phase:
-    from kubeadm_py.phases.wait_control_plane import wait_control_plane_phase
+    from kubeadm_py.phases.shared.wait_control_plane import wait_control_plane_phase
 
     return control_plane_only(wait_control_plane_phase())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeadm_py.cluster.phasekit import ADMIN_KUBECONFIG, outputs
+from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG, outputs
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = ("upload-certs", "certificate-key", "skip-certificate-key-print", "config", "kubeconfig", "dry-run")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from kubeadm_py.changes import Change
-from kubeadm_py.cluster.phasekit import ADMIN_KUBECONFIG
 from kubeadm_py.constants import KUBE_SYSTEM
-from kubeadm_py.phases.upload_config import run_upload_kubeadm
-from kubeadm_py.phases.upload_config import upload_kubelet_configmap as run_upload_kubelet
+from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG
+from kubeadm_py.phases.shared.upload_config import run_upload_kubeadm
+from kubeadm_py.phases.shared.upload_config import upload_kubelet_configmap as run_upload_kubelet
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = ("config", "kubeconfig", "dry-run")
@@ -110,7 +110,7 @@ def addon_skip_reason(ctx: Any, name: str) -> str | None:
 
 def _addon_runner(name: str) -> Any:
     def run(ctx: Any) -> list[Change]:
-        from kubeadm_py.phases.addons import run_coredns, run_kube_proxy
+        from kubeadm_py.phases.shared.addons import run_coredns, run_kube_proxy
 
         reason = addon_skip_reason(ctx, name)
         if reason:
@@ -143,8 +143,8 @@ def addon_phase() -> Phase:
 
 
 def run_post_upgrade(ctx: Any) -> list[Change]:
-    from kubeadm_py.cluster.phasekit import outputs
-    from kubeadm_py.upgrade.context import facts
+    from kubeadm_py.phases.shared.kit import outputs
+    from kubeadm_py.phases.upgrade.prepare import facts
 
     f = facts(ctx)
     outputs(ctx, version=f.target, previous_version=f.cluster_version)

@@ -38,7 +38,7 @@ def cluster_kubelet_document(ctx: Any) -> dict[str, Any] | None:
 
 def run_kubelet_config(ctx: Any) -> list[Change]:
     from kubeadm_py.manifests.pod import to_yaml
-    from kubeadm_py.phases.kubelet_start import kubelet_config_document
+    from kubeadm_py.phases.shared.kubelet_start import kubelet_config_document
 
     path = f"{ctx.kubelet_dir}/{KUBELET_CONFIG_FILE}"
     ensure_instance_config(ctx)
@@ -78,7 +78,7 @@ def ensure_instance_config(ctx: Any) -> None:
         flags_env_text,
         split_runtime_endpoint,
     )
-    from kubeadm_py.phases.kubelet_start import instance_config_path, write_instance_config
+    from kubeadm_py.phases.shared.kubelet_start import instance_config_path, write_instance_config
     from kubeadm_py.versions import release_for
 
     if not release_for(ctx.cfg.kubernetes_version).node_local_cri_socket:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from kubeadm_py.changes import Change
-from kubeadm_py.cluster.phasekit import outputs
-from kubeadm_py.phases.certs import CA
+from kubeadm_py.phases.shared.certs import CA
+from kubeadm_py.phases.shared.kit import outputs
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = (

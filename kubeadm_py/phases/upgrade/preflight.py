@@ -45,7 +45,7 @@ def _ignored(ctx: Any, name: str) -> bool:
 
 
 def run_preflight(ctx: Any) -> list[Change]:
-    from kubeadm_py.upgrade.context import facts
+    from kubeadm_py.phases.upgrade.prepare import facts
     from kubeadm_py.upgrade.policy import enforce
 
     f = facts(ctx)

@@ -1,0 +1,145 @@
+"""The Kubernetes API as an effector: the clients a run uses, built lazily, and the dry-run twin
+that records every write (:class:`~kubeadm_py.kube.dryrun.DryRunKubeClient`) and reads from the
+real cluster only when the kubeconfig existed before this run and its server answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from kubeadm_py.changes import Change
+from kubeadm_py.errors import ApiError
+from kubeadm_py.hostfs import HostFS
+from kubeadm_py.kube.client import KubeClient, RetryPolicy
+from kubeadm_py.kube.dryrun import DryRunKubeClient, canned_node
+
+# (server URL, CA bundle PEM or None for an insecure connection, bearer token) -> client
+BootstrapFactory = Callable[[str, "bytes | None", "str | None"], KubeClient]
+
+
+def _bootstrap(server: str, ca_pem: bytes | None, token: str | None) -> KubeClient:
+    from kubeadm_py.discovery.fetch import client
+
+    c: KubeClient = client(server, ca_pem, token)
+    return c
+
+
+class Api(Protocol):
+    def client(self) -> KubeClient:
+        """The run's client, from the admin kubeconfig (built once, on first use)."""
+        ...
+
+    def from_kubeconfig(self, host_path: str, *, retry: RetryPolicy | None = None) -> KubeClient:
+        """Another client from a kubeconfig on the node (e.g. one that fails fast)."""
+        ...
+
+    def bootstrap(self, server: str, ca_pem: bytes | None, token: str | None) -> KubeClient:
+        """A client for joining: the discovered server and CA, the bootstrap token."""
+        ...
+
+    def changes(self) -> list[Change]:
+        """Every write the clients built here made (or, in dry-run, would make)."""
+        ...
+
+
+class RealApi:
+    def __init__(
+        self,
+        fs: HostFS,
+        kubeconfig: Callable[[], str],
+        *,
+        retry: RetryPolicy | None = None,
+        bootstrap: BootstrapFactory = _bootstrap,
+        on_connect: Callable[[KubeClient], None] | None = None,
+    ) -> None:
+        self.fs = fs
+        self.kubeconfig = kubeconfig
+        self.retry = retry
+        self._bootstrap = bootstrap
+        self.on_connect = on_connect  # e.g. init binds admin.conf's group before first use
+        self._client: KubeClient | None = None
+        self._built: list[KubeClient] = []
+
+    def _keep(self, c: KubeClient) -> KubeClient:
+        self._built.append(c)
+        return c
+
+    def client(self) -> KubeClient:
+        if self._client is None:
+            client = self.from_kubeconfig(self.kubeconfig(), retry=self.retry)
+            if self.on_connect is not None:
+                self.on_connect(client)
+            self._client = client
+        return self._client
+
+    def from_kubeconfig(self, host_path: str, *, retry: RetryPolicy | None = None) -> KubeClient:
+        p = self.fs.read_path(host_path)
+        if not p.exists():
+            raise ApiError(
+                f"kubeconfig {host_path} not found",
+                hint="run 'kubeadm-py init phase kubeconfig admin' first or pass --kubeconfig",
+            )
+        return self._keep(KubeClient.from_kubeconfig(str(p), display_path=host_path, retry=retry))
+
+    def bootstrap(self, server: str, ca_pem: bytes | None, token: str | None) -> KubeClient:
+        return self._keep(self._bootstrap(server, ca_pem, token))
+
+    def changes(self) -> list[Change]:
+        return [c for client in self._built for c in client.changes]
+
+
+class DryRunApi:
+    def __init__(
+        self,
+        fs: HostFS,
+        kubeconfig: Callable[[], str],
+        node_name: Callable[[], str],
+        *,
+        probe_retry: RetryPolicy | None = None,
+        bootstrap: BootstrapFactory = _bootstrap,
+        on_connect: Callable[[KubeClient], None] | None = None,
+    ) -> None:
+        self.on_connect = on_connect
+        self.fs = fs
+        self.kubeconfig = kubeconfig
+        self.node_name = node_name
+        self.probe_retry = probe_retry or RetryPolicy(attempts=1)
+        self._bootstrap = bootstrap
+        self._client: DryRunKubeClient | None = None
+        self._built: list[KubeClient] = []
+
+    def _twin(self, real: KubeClient | None) -> DryRunKubeClient:
+        node = self.node_name()
+        twin = DryRunKubeClient(real, [canned_node(node)] if node else [])
+        self._built.append(twin)
+        return twin
+
+    def _real(self, host_path: str) -> KubeClient | None:
+        """A real client for reads, when the kubeconfig was on the node before this run."""
+        sandboxed = self.fs.sandbox_path(host_path)
+        if sandboxed is not None and sandboxed.exists():
+            return None
+        real_file = self.fs.real_path(host_path)
+        if not real_file.exists():
+            return None
+        try:
+            return KubeClient.from_kubeconfig(str(real_file), display_path=host_path, retry=self.probe_retry)
+        except ApiError:
+            return None
+
+    def client(self) -> KubeClient:
+        if self._client is None:
+            client = self._twin(self._real(self.kubeconfig()))
+            if self.on_connect is not None:
+                self.on_connect(client)
+            self._client = client
+        return self._client
+
+    def from_kubeconfig(self, host_path: str, *, retry: RetryPolicy | None = None) -> KubeClient:
+        return self._twin(self._real(host_path))
+
+    def bootstrap(self, server: str, ca_pem: bytes | None, token: str | None) -> KubeClient:
+        return self._twin(self._bootstrap(server, ca_pem, token))
+
+    def changes(self) -> list[Change]:
+        return [c for client in self._built for c in client.changes]

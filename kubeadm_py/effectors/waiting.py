@@ -1,0 +1,125 @@
+"""Waiting and the clock: polling until checks pass, with the dry-run twin that only says what it
+would wait for. Timeouts come from the defaulted configuration (``timeouts``); a waiter may cap
+them (``max_timeout``) and scale poll intervals for embedding programs and tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# A check answers (healthy, detail); the detail of the last failure is reported on timeout.
+Check = Callable[[], "tuple[bool, str]"]
+Log = Callable[[str], None]
+
+
+def _no_log(msg: str) -> None:
+    return None
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something to wait for: ``name`` keys the result and the "is healthy" line, ``what`` says
+    what is waited for (``the kubelet to be healthy at http://...``)."""
+
+    name: str
+    what: str
+    check: Check
+
+
+def seconds_text(seconds: float) -> str:
+    """A wait's length in Go duration style, rounded to seconds (``4m0s``)."""
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return (f"{h}h" if h else "") + (f"{m}m" if h or m else "") + f"{s}s"
+
+
+@dataclass
+class Waiter:
+    clock: Clock = field(default_factory=SystemClock)
+    # Caps every timeout and poll interval (None: as asked); for embedding programs and tests.
+    max_timeout: float | None = None
+    max_interval: float | None = None
+
+    def timeout(self, seconds: float) -> float:
+        return seconds if self.max_timeout is None else min(seconds, self.max_timeout)
+
+    def interval(self, seconds: float) -> float:
+        return seconds if self.max_interval is None else min(seconds, self.max_interval)
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(self.interval(seconds))
+
+    def wait_all(
+        self,
+        targets: Sequence[Target],
+        timeout: float,
+        *,
+        interval: float = 1.0,
+        log: Log = _no_log,
+        prefix: str = "",
+    ) -> dict[str, str]:
+        """Poll every target until all are healthy or ``timeout`` passes; returns the names still
+        unhealthy with their last detail (empty: all healthy). Logs each target as it turns healthy."""
+        timeout, interval = self.timeout(timeout), self.interval(interval)
+        start = self.clock.monotonic()
+        pending = {t.name: t for t in targets}
+        last: dict[str, str] = {t.name: "not checked yet" for t in targets}
+        while True:
+            for name, t in list(pending.items()):
+                ok, detail = t.check()
+                if ok:
+                    took = seconds_text(self.clock.monotonic() - start)
+                    log(f"{prefix} {name} is healthy after {took}".strip())
+                    del pending[name]
+                else:
+                    last[name] = detail
+            elapsed = self.clock.monotonic() - start
+            if not pending or elapsed >= timeout:
+                break
+            self.clock.sleep(min(interval, max(0.0, timeout - elapsed)))
+        return {n: last[n] for n in pending}
+
+    def until(self, what: str, check: Check, timeout: float, *, interval: float = 1.0) -> tuple[bool, str]:
+        """Poll one check; (healthy, last detail)."""
+        bad = self.wait_all([Target("x", what, check)], timeout, interval=interval)
+        return (not bad, bad.get("x", ""))
+
+
+class DryRunWaiter(Waiter):
+    """Waits for nothing: says what a real run would wait for, and reports every target healthy."""
+
+    def __init__(self, log: Log) -> None:
+        super().__init__()
+        self.log = log
+
+    def sleep(self, seconds: float) -> None:
+        return None
+
+    def wait_all(
+        self,
+        targets: Sequence[Target],
+        timeout: float,
+        *,
+        interval: float = 1.0,
+        log: Log = _no_log,
+        prefix: str = "",
+    ) -> dict[str, str]:
+        for t in targets:
+            self.log(f"[dryrun] Would wait for {t.what} (up to {seconds_text(timeout)})")
+        return {}

@@ -1,0 +1,1 @@
+"""Phases used by more than one workflow (init, join, upgrade)."""
