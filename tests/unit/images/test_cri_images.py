@@ -1,10 +1,15 @@
-"""Protobuf encoding/decoding of the CRI ImageService messages (runtime.v1 api.proto field numbers)."""
+"""Protobuf encoding/decoding of the CRI messages (runtime.v1 api.proto field numbers), the one CRI
+client on a missing socket, and the CRI effector's dry-run twin."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from kubeadm_py.changes import Change
+from kubeadm_py.effectors.cri import dry_run_cri_factory, endpoint_under
 from kubeadm_py.host import cri
+from kubeadm_py.hostfs import HostFS
 
 
 def test_request_encoding_bytes() -> None:
@@ -71,11 +76,71 @@ def test_runtime_info_and_sandbox_image() -> None:
     assert cri.sandbox_image({}) == "" and cri.sandbox_image({"config": "not json"}) == ""
 
 
-def test_service_reports_missing_socket(tmp_path: object) -> None:
-    svc = cri.CriImageService(f"unix://{tmp_path}/none.sock")
-    try:
-        svc.image_present("x")
-    except cri.CriError as e:
-        assert "does not exist" in str(e)
-    else:
-        raise AssertionError("expected CriError")
+def test_client_reports_missing_socket(tmp_path: object) -> None:
+    client = cri.CriClient(f"unix://{tmp_path}/none.sock")
+    for call in (lambda: client.image_present("x"), client.list_sandboxes, client.sandbox_image):
+        try:
+            call()
+        except cri.CriNotRunning as e:
+            assert str(e) == f"container runtime is not running: {tmp_path}/none.sock does not exist"
+        else:
+            raise AssertionError("expected CriNotRunning")
+    assert not client.status().ok and "does not exist" in client.status().message
+
+
+def test_sandbox_request_encoding() -> None:
+    # StopPodSandboxRequest / RemovePodSandboxRequest{pod_sandbox_id = 1}
+    assert cri.sandbox_request("ab12") == b"\x0a\x04ab12"
+
+
+class Runtime:
+    """A container runtime for the twin: one sandbox, one image; records mutating calls."""
+
+    endpoint = "unix:///run/c.sock"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def sandbox_image(self) -> str:
+        return "pause:3"
+
+    def image_present(self, image: str) -> bool:
+        return image == "pause:3"
+
+    def pull_image(self, image: str) -> cri.Pulled:
+        self.calls.append(f"pull {image}")
+        return cri.Pulled(image, "sha256:1")
+
+    def list_sandboxes(self) -> list[cri.Sandbox]:
+        return [cri.Sandbox("a" * 64, "etcd-cp1", "kube-system", True)]
+
+    def remove_sandbox(self, sandbox: cri.Sandbox) -> Change:
+        self.calls.append(f"remove {sandbox.id}")
+        return Change("process", "delete", sandbox.label, "stopped and removed")
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def test_dry_run_twin_reads_the_runtime_and_records_the_rest() -> None:
+    real, logs = Runtime(), []
+    twin = dry_run_cri_factory(lambda endpoint: real, logs.append)("unix:///run/c.sock")
+    assert twin.endpoint == real.endpoint
+    assert twin.sandbox_image() == "pause:3" and twin.image_present("pause:3")
+    [pod] = twin.list_sandboxes()
+    label = "pod kube-system/etcd-cp1 (sandbox aaaaaaaaaaaaa)"
+    assert twin.remove_sandbox(pod) == Change("process", "delete", label, "would be stopped and removed")
+    assert twin.pull_image("etcd:3") == cri.Pulled("etcd:3", "", ran=False)
+    twin.close()
+    assert real.calls == ["close"]  # nothing removed or pulled
+    assert logs == [
+        "[dryrun] Would stop and remove pod kube-system/etcd-cp1 (sandbox aaaaaaaaaaaaa) and its containers",
+        "[dryrun] Would pull the image etcd:3",
+    ]
+
+
+def test_endpoint_under_rootfs(tmp_path: Path) -> None:
+    fs = HostFS(rootfs=tmp_path)
+    assert endpoint_under(fs, "unix:///run/c.sock") == f"unix://{tmp_path}/run/c.sock"
+    assert endpoint_under(fs, "/run/c.sock") == f"unix://{tmp_path}/run/c.sock"
+    assert endpoint_under(HostFS(), "/run/c.sock") == "unix:///run/c.sock"
