@@ -128,7 +128,7 @@ def run_remove_etcd_member(ctx: ResetContext) -> list[Change]:
         # (stopped, crashed) will not come back for reset; the removal gets the full etcdAPICall.
         members = _client(ctx, local.client_urls, min(REACH_TIMEOUT, full)).members()
         if not members:  # no membership known (a dry run asks no etcd): remove by peer URL
-            ctx.log(f"[reset] The etcd cluster listed no members: {target} is to be removed from it")
+            ctx.log(f"[reset] No etcd member list (etcd not asked): {target} is to be removed by peer URL")
             ctx.log(f"[reset] The etcd data directory {local.data_dir} is cleaned by cleanup-node")
             return [Change("object", "delete", target, "to be removed from the etcd cluster (not contacted)")]
         me = _own_member(members, local.peer_url)
