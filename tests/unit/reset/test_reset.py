@@ -7,7 +7,6 @@ server speaking the CRI methods; the service manager and mounts are fakes given 
 from __future__ import annotations
 
 import shutil
-from concurrent import futures
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from kubeadm_py.phases.reset import etcd as reset_etcd
 from kubeadm_py.phases.reset.state import ResetContext
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.report import NullReporter
+from tests.unit.cri_server import CriServer
 
 INIT_PHASES = ["certs", "kubeconfig", "etcd", "control-plane", "kubelet-start"]
 INIT_OPTIONS = {
@@ -342,37 +342,29 @@ def _sandbox(sid: str, name: str, ns: str, state: int = 0) -> bytes:
 
 
 class FakeRuntime:
-    """A gRPC server on a unix socket answering the CRI RuntimeService calls reset makes."""
+    """A container runtime answering the CRI RuntimeService calls reset makes over gRPC."""
 
     def __init__(self, socket: Path) -> None:
-        import grpc
-
         self.pods = {"a" * 64: ("kube-apiserver-cp1", "kube-system"), "b" * 64: ("etcd-cp1", "kube-system")}
-        self.calls: list[str] = []
-        runtime = self
+        answers = {"ListPodSandbox": self.list, "StopPodSandbox": self.stopped}
+        self.server = CriServer(socket, {**answers, "RemovePodSandbox": self.remove})
 
-        class Handler(grpc.GenericRpcHandler):
-            def service(self, details: Any) -> Any:
-                name = details.method.rsplit("/", 1)[1]
-                return grpc.unary_unary_rpc_method_handler(lambda req, ctx: runtime.handle(name, req))
-
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        self.server.add_generic_rpc_handlers((Handler(),))
-        self.server.add_insecure_port(f"unix://{socket}")
-        self.server.start()
-
-    def handle(self, name: str, req: bytes) -> bytes:
-        if name == "ListPodSandbox":
-            self.calls.append(name)
-            return b"".join(_sandbox(i, n, ns) for i, (n, ns) in self.pods.items())
-        sid = req[2:].decode()
-        self.calls.append(f"{name} {sid[:4]}")
-        if name == "RemovePodSandbox":
-            self.pods.pop(sid, None)
+    def stopped(self, req: bytes) -> bytes:
         return b""
 
+    def list(self, req: bytes) -> bytes:
+        return b"".join(_sandbox(i, n, ns) for i, (n, ns) in self.pods.items())
+
+    def remove(self, req: bytes) -> bytes:
+        self.pods.pop(req[2:].decode(), None)
+        return b""
+
+    @property
+    def calls(self) -> list[str]:
+        return [f"{name} {req[2:6].decode()}" if req else name for name, req in self.server.calls]
+
     def stop(self) -> None:
-        self.server.stop(None)
+        self.server.stop()
 
 
 @pytest.fixture
@@ -393,7 +385,7 @@ def test_pod_sandboxes_are_stopped_and_removed_through_the_cri(node, etcd, runti
     }
     assert runtime.calls == ["ListPodSandbox"]  # dry run: listed only
 
-    runtime.calls.clear()
+    runtime.server.calls.clear()
     reset(node, etcd, cri_socket="unix:///cri.sock")
     assert runtime.calls == [
         "ListPodSandbox",
@@ -403,7 +395,7 @@ def test_pod_sandboxes_are_stopped_and_removed_through_the_cri(node, etcd, runti
         "RemovePodSandbox bbbb",
     ]
     assert runtime.pods == {}
-    runtime.calls.clear()
+    runtime.server.calls.clear()
     logs = Logs()
     reset(node, etcd, logs, cri_socket="unix:///cri.sock")
     assert runtime.calls == ["ListPodSandbox"] and logs.has("Nothing to remove")
