@@ -88,7 +88,8 @@ def stop_kubelet(ctx: ResetContext) -> list[Change]:
         ctx.log("[reset] The kubelet service is running: it must be stopped (systemctl stop kubelet)")
         change = services.stop("kubelet")
         if change.detail.startswith("failed:"):
-            ctx.log(f"[reset] WARNING: The kubelet service could not be stopped: {change.detail[7:].strip()}")
+            why = change.detail.removeprefix("failed:").strip()
+            ctx.log(f"[reset] WARNING: The kubelet service could not be stopped: {why}")
             ctx.log("[reset] Please ensure kubelet is stopped manually: systemctl stop kubelet")
             ctx.outputs.manual("stop the kubelet", "systemctl stop kubelet")
             return []

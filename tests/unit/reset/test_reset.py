@@ -467,8 +467,9 @@ def test_kubelet_not_running_or_not_stoppable(node, etcd, tmp_path):
 
     root = tmp_path / "again"
     shutil.copytree(node, root, symlinks=True)
-    services = Services(fail="Unit kubelet.service not loaded.")
-    report = reset(root, etcd, Logs(), Hooks(services=services))
+    services, logs = Services(fail="Unit kubelet.service not loaded."), Logs()
+    report = reset(root, etcd, logs, Hooks(services=services))
+    assert logs.has("WARNING: The kubelet service could not be stopped: Unit kubelet.service not loaded.")
     manual = {m["what"]: m["command"] for m in report.outputs["manual_cleanup"]}
     assert manual["stop the kubelet"] == "systemctl stop kubelet"
 
