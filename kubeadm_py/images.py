@@ -9,7 +9,8 @@
   ``config images list -o json|yaml``.
 - :func:`ensure_images`: ImageStatus / PullImage per image, honouring ``imagePullPolicy``
   (Always, IfNotPresent, Never) and ``imagePullSerial``; used by ``config images pull`` and the
-  ``ImagePull`` preflight check. ``dry_run`` asks ImageStatus only and reports what would be pulled.
+  ``ImagePull`` preflight check. Pulls go through the container runtime effector: its dry-run twin
+  records a pull instead of making it, and the image is then reported as ``would-pull``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from kubeadm_py.config.defaults import DEFAULT_IMAGE_PULL_POLICY as DEFAULT_PULL_POLICY
 from kubeadm_py.config.schemagen import PULL_POLICIES as _SCHEMA_PULL_POLICIES
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.manifests.images import coredns_image, etcd_image, kubernetes_image, pause_image
+
+if TYPE_CHECKING:
+    from kubeadm_py.effectors.cri import ContainerRuntime
 
 OUTPUT_API = "output.kubeadm.k8s.io/v1alpha3"
 PULL_POLICIES = tuple(_SCHEMA_PULL_POLICIES)  # the values the config schema accepts
@@ -55,13 +59,6 @@ def images_document(images: Sequence[str]) -> dict[str, Any]:
     return {"kind": "Images", "apiVersion": OUTPUT_API, "images": list(images)}
 
 
-class ImageService(Protocol):
-    """What :func:`ensure_images` needs of the CRI (see :class:`kubeadm_py.host.cri.CriImageService`)."""
-
-    def image_present(self, image: str) -> bool: ...
-    def pull_image(self, image: str) -> str: ...
-
-
 Action = Literal["present", "pulled", "would-pull", "missing", "failed"]
 
 
@@ -91,54 +88,52 @@ def check_policy(policy: str) -> str:
     return policy
 
 
-def _pull(service: ImageService, image: str, retries: int) -> ImageResult:
+def _pull(runtime: ContainerRuntime, image: str, policy: str, retries: int) -> ImageResult:
     err = ""
     for _ in range(max(1, retries)):
         try:
-            ref = service.pull_image(image)
+            pulled = runtime.pull_image(image)
         except Exception as e:  # noqa: BLE001 - the CRI's error is the result
             err = str(e) or type(e).__name__
             continue
-        return ImageResult(image, "pulled", ref)
+        if not pulled.ran:
+            return ImageResult(image, "would-pull", "Always pulls again" if policy == "Always" else "")
+        return ImageResult(image, "pulled", pulled.ref)
     return ImageResult(image, "failed", err)
 
 
-def _one(service: ImageService, image: str, policy: str, dry_run: bool, retries: int) -> ImageResult:
+def _one(runtime: ContainerRuntime, image: str, policy: str, retries: int) -> ImageResult:
     present = False
-    if policy != "Always" or dry_run:
+    if policy != "Always":
         try:
-            present = service.image_present(image)
+            present = runtime.image_present(image)
         except Exception as e:  # noqa: BLE001 - like upstream ImageExists: an error means "not present"
-            if policy == "Never" or dry_run:
+            if policy == "Never":
                 return ImageResult(image, "failed", f"image status: {e}")
     if policy == "Never":
         return ImageResult(image, "present" if present else "missing")
-    if dry_run:
-        if present and policy == "IfNotPresent":
-            return ImageResult(image, "present")
-        return ImageResult(image, "would-pull", "present; Always pulls again" if present else "")
-    if present and policy == "IfNotPresent":
+    if present:
         return ImageResult(image, "present")
-    return _pull(service, image, retries)
+    return _pull(runtime, image, policy, retries)
 
 
 def ensure_images(
-    service: ImageService,
+    runtime: ContainerRuntime,
     images: Sequence[str],
     policy: str = DEFAULT_PULL_POLICY,
     serial: bool = True,
-    dry_run: bool = False,
     retries: int = PULL_RETRIES,
     on_result: Callable[[ImageResult], None] | None = None,
 ) -> list[ImageResult]:
     """Make ``images`` present: IfNotPresent asks ImageStatus and pulls the absent ones; Always
     pulls every image; Never pulls nothing and reports absent images as ``missing``. A pull is tried
     ``retries`` times (upstream PullImageRetry). ``serial=False`` runs the images in parallel
-    (results still in list order). ``dry_run`` never pulls: absent images are ``would-pull``."""
+    (results still in list order). A pull the runtime only recorded (its dry-run twin) is
+    ``would-pull``."""
     policy = check_policy(policy)
 
     def one(image: str) -> ImageResult:
-        r = _one(service, image, policy, dry_run, retries)
+        r = _one(runtime, image, policy, retries)
         if on_result is not None:
             on_result(r)
         return r

@@ -10,6 +10,7 @@ from kubeadm_py.changes import Change
 from kubeadm_py.discovery.fetch import Fetcher
 from kubeadm_py.effectors.api import Api, BootstrapFactory, DryRunApi, RealApi
 from kubeadm_py.effectors.commands import Commands, DryRunCommands, HostCommands
+from kubeadm_py.effectors.cri import CriFactory, dry_run_cri_factory, host_cri_factory
 from kubeadm_py.effectors.etcd import EtcdFactory, dry_run_etcd_factory, node_etcd_factory
 from kubeadm_py.effectors.mounts import DryRunMounts, HostMounts, Mounts
 from kubeadm_py.effectors.prompt import AssumeYes, Prompt, StdinPrompt
@@ -32,6 +33,7 @@ class Effectors:
     waiter: Waiter
     prompt: Prompt
     etcd: EtcdFactory
+    cri: CriFactory
     # Read-only seams: the host facts preflight checks read, the cluster-info fetcher of discovery.
     probe: SystemProbe
     discovery_fetcher: Fetcher | None = None
@@ -53,6 +55,7 @@ class Hooks:
     waiter: Waiter | None = None
     prompt: Prompt | None = None
     etcd: EtcdFactory | None = None
+    cri: CriFactory | None = None
     probe: SystemProbe | None = None
     bootstrap: BootstrapFactory | None = None
     discovery_fetcher: Fetcher | None = None
@@ -75,6 +78,7 @@ def build(
     services: Services = h.services or SystemdServices(fs, commands)
     mounts: Mounts = h.mounts or HostMounts()
     probe: SystemProbe = h.probe or RealProbe(fs)
+    cri: CriFactory = h.cri or host_cri_factory
     extra = {} if h.bootstrap is None else {"bootstrap": h.bootstrap}
     if not dry_run:
         return Effectors(
@@ -86,6 +90,7 @@ def build(
             waiter=h.waiter or Waiter(),
             prompt=h.prompt or StdinPrompt(),
             etcd=h.etcd or node_etcd_factory(fs, log),
+            cri=cri,
             probe=probe,
             discovery_fetcher=h.discovery_fetcher,
         )
@@ -98,6 +103,7 @@ def build(
         waiter=DryRunWaiter(log),
         prompt=AssumeYes(),
         etcd=dry_run_etcd_factory(log),
+        cri=dry_run_cri_factory(cri, log),
         probe=probe,
         discovery_fetcher=h.discovery_fetcher,
         dry_run=True,

@@ -1,11 +1,14 @@
-"""Is the container runtime answering on its CRI socket?
+"""The container runtime's CRI: :class:`CriClient`, the package's one CRI gRPC client (runtime
+status, the pod sandboxes reset removes, image status and pulls), with the protobuf messages it
+sends and reads encoded here by hand (no generated code), and how deep preflight can ask whether
+the runtime answers.
 
-Depth, best first:
+Depth of the preflight ``CRI`` check, best first:
 
 0. grpcio installed (a dependency of kubeadm-py): the real ``runtime.v1.RuntimeService/Status``
-   gRPC call on the socket, request and response encoded here (no generated protobuf code);
-   the check fails on an RPC error (e.g. ``code = Unimplemented desc = unknown service
-   runtime.v1.RuntimeService`` when the runtime has CRI disabled) or when ``RuntimeReady`` is false.
+   gRPC call on the socket (:meth:`CriClient.status`); the check fails on an RPC error (e.g.
+   ``code = Unimplemented desc = unknown service runtime.v1.RuntimeService`` when the runtime has
+   CRI disabled) or when ``RuntimeReady`` is false.
 1. ``crictl`` in PATH: ``crictl --runtime-endpoint <ep> --timeout 5s info`` performs the real
    ``runtime.v1.RuntimeService/Status`` gRPC call; like kubeadm's ``IsRunning`` the check fails when
    the call fails or the ``RuntimeReady`` condition is false (``NetworkReady`` is ignored on
@@ -23,6 +26,8 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from kubeadm_py.changes import Change
 
 # kubeadm's known runtime endpoints (cmd/kubeadm/app/constants/constants_unix.go), detection order.
 KNOWN_CRI_SOCKETS = (
@@ -158,27 +163,11 @@ def _rpc_message(e: Exception) -> str:
 
 
 def status_via_grpc(endpoint: str, timeout: float = 10.0) -> CriStatus:
-    import grpc
+    """RuntimeService/Status through :class:`CriClient` (ImportError without grpcio)."""
+    import grpc  # noqa: F401 - the caller falls back to crictl without grpcio
 
-    url = endpoint_url(endpoint)
-    path = socket_path(endpoint)
-    if url.startswith("unix://") and not os.path.exists(path):
-        return CriStatus(False, f"container runtime is not running: {path} does not exist", "status-call")
-    with grpc.insecure_channel(url) as channel:
-        call = channel.unary_unary(STATUS_METHOD, request_serializer=None, response_deserializer=None)
-        try:
-            raw = call(b"", timeout=timeout)  # StatusRequest{verbose: false} encodes to nothing
-        except grpc.RpcError as e:
-            return CriStatus(False, f"container runtime is not running: {_rpc_message(e)}", "status-call")
-    for c in runtime_conditions(raw):
-        if c["type"] == "RuntimeReady" and not c["status"]:
-            return CriStatus(
-                False,
-                f'container runtime condition "RuntimeReady" is not true. reason: '
-                f"{c['reason']}, message: {c['message']}",
-                "status-call",
-            )
-    return CriStatus(True, f"RuntimeService/Status on {url}: RuntimeReady", "status-call")
+    with CriClient(endpoint, timeout=timeout) as client:
+        return client.status()
 
 
 def status_via_http2(endpoint: str, timeout: float = 3.0) -> CriStatus:
@@ -328,11 +317,73 @@ class CriError(Exception):
     """A CRI call failed; the message is Go-style: ``rpc error: code = X desc = Y``."""
 
 
-class CriImageService:
-    """The CRI ImageService on ``endpoint`` over gRPC (grpcio): ImageStatus, PullImage, and the
-    runtime's sandbox image (verbose RuntimeService/Status). One channel; use as a context manager
-    or call :meth:`close`. ``timeout`` bounds status calls (upstream's 2 s CRI default is short
-    for a busy runtime), ``pull_timeout`` one PullImage."""
+class CriNotRunning(CriError):
+    """Nothing listens on the runtime's socket (it does not exist)."""
+
+
+# --- RuntimeService: pod sandboxes (ListPodSandbox, StopPodSandbox, RemovePodSandbox) ---
+
+LIST_SANDBOXES_METHOD = "/runtime.v1.RuntimeService/ListPodSandbox"
+STOP_SANDBOX_METHOD = "/runtime.v1.RuntimeService/StopPodSandbox"
+REMOVE_SANDBOX_METHOD = "/runtime.v1.RuntimeService/RemovePodSandbox"
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """``PodSandbox{id = 1, metadata = 2 {name = 1, uid = 2, namespace = 3}, state = 3}``."""
+
+    id: str
+    name: str
+    namespace: str
+    ready: bool
+
+    @property
+    def label(self) -> str:
+        who = f"{self.namespace}/{self.name}" if self.namespace else self.name or "?"
+        return f"pod {who} (sandbox {self.id[:13]})"
+
+
+def sandbox_request(sandbox_id: str) -> bytes:
+    """``StopPodSandboxRequest`` / ``RemovePodSandboxRequest``: ``{pod_sandbox_id = 1}``."""
+    return _enc_bytes(1, sandbox_id.encode())
+
+
+def _strings(raw: bytes) -> dict[int, str]:
+    return {n: v.decode(errors="replace") for n, v in proto_fields(raw) if isinstance(v, bytes)}
+
+
+def parse_sandboxes(raw: bytes) -> list[Sandbox]:
+    """``ListPodSandboxResponse{items = 1}``; state 0 is SANDBOX_READY."""
+    out: list[Sandbox] = []
+    for num, item in proto_fields(raw):
+        if num != 1 or not isinstance(item, bytes):
+            continue
+        fields = proto_fields(item)
+        sid = next((v.decode(errors="replace") for n, v in fields if n == 1 and isinstance(v, bytes)), "")
+        meta = next((_strings(v) for n, v in fields if n == 2 and isinstance(v, bytes)), {})
+        state = next((v for n, v in fields if n == 3 and isinstance(v, int)), 0)
+        if sid:
+            out.append(Sandbox(sid, meta.get(1, ""), meta.get(3, ""), state == 0))
+    return out
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """The outcome of a pull: the image reference the runtime reports (``sha256:...``); ``ran``
+    is False when a dry run only recorded the pull."""
+
+    image: str
+    ref: str = ""
+    ran: bool = True
+
+
+class CriClient:
+    """The container runtime's CRI on ``endpoint`` over gRPC (grpcio), the one client of the
+    package: RuntimeService Status and the pod sandboxes reset removes, ImageService ImageStatus
+    and PullImage. Requests and responses are encoded in this module (no generated code). One
+    channel; use as a context manager or call :meth:`close`. ``timeout`` bounds every call but a
+    pull (upstream's 2 s CRI default is short for a busy runtime), ``pull_timeout`` one PullImage.
+    Failures raise :class:`CriError` (:class:`CriNotRunning` when the socket does not exist)."""
 
     def __init__(self, endpoint: str, timeout: float = 10.0, pull_timeout: float = 600.0) -> None:
         self.endpoint = endpoint_url(endpoint)
@@ -340,7 +391,7 @@ class CriImageService:
         self.pull_timeout = pull_timeout
         self._channel: Any = None
 
-    def __enter__(self) -> CriImageService:
+    def __enter__(self) -> CriClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -352,12 +403,12 @@ class CriImageService:
             self._channel = None
 
     def connect(self) -> None:
-        """Fail early (CriError) when nothing listens on the socket."""
+        """Fail early (CriNotRunning) when nothing listens on the socket."""
         path = socket_path(self.endpoint)
         if self.endpoint.startswith("unix://") and not os.path.exists(path):
-            raise CriError(f"container runtime is not running: {path} does not exist")
+            raise CriNotRunning(f"container runtime is not running: {path} does not exist")
 
-    def _call(self, method: str, request: bytes, timeout: float) -> bytes:
+    def _call(self, method: str, request: bytes, timeout: float | None = None) -> bytes:
         import grpc
 
         self.connect()
@@ -365,19 +416,51 @@ class CriImageService:
             self._channel = grpc.insecure_channel(self.endpoint)
         call = self._channel.unary_unary(method, request_serializer=None, response_deserializer=None)
         try:
-            return bytes(call(request, timeout=timeout))
+            return bytes(call(request, timeout=self.timeout if timeout is None else timeout))
         except grpc.RpcError as e:
             raise CriError(_rpc_message(e)) from None
 
+    # RuntimeService
+    def status(self) -> CriStatus:
+        """Like kubeadm's ``IsRunning``: the call succeeds and ``RuntimeReady`` is true."""
+        try:
+            raw = self._call(STATUS_METHOD, status_request())
+        except CriNotRunning as e:
+            return CriStatus(False, str(e), "status-call")
+        except CriError as e:
+            return CriStatus(False, f"container runtime is not running: {e}", "status-call")
+        for c in runtime_conditions(raw):
+            if c["type"] == "RuntimeReady" and not c["status"]:
+                return CriStatus(
+                    False,
+                    f'container runtime condition "RuntimeReady" is not true. reason: '
+                    f"{c['reason']}, message: {c['message']}",
+                    "status-call",
+                )
+        return CriStatus(True, f"RuntimeService/Status on {self.endpoint}: RuntimeReady", "status-call")
+
+    def sandbox_image(self) -> str:
+        """The runtime's sandbox (pause) image (verbose Status); "" when it does not say."""
+        return sandbox_image(runtime_info(self._call(STATUS_METHOD, status_request(True))))
+
+    def list_sandboxes(self) -> list[Sandbox]:
+        """Every pod sandbox (ListPodSandbox without a filter, as kubeadm's ``ListKubeContainers``)."""
+        return parse_sandboxes(self._call(LIST_SANDBOXES_METHOD, b""))
+
+    def remove_sandbox(self, sandbox: Sandbox) -> Change:
+        """StopPodSandbox then RemovePodSandbox (its containers go with it)."""
+        self._call(STOP_SANDBOX_METHOD, sandbox_request(sandbox.id))
+        self._call(REMOVE_SANDBOX_METHOD, sandbox_request(sandbox.id))
+        return Change("process", "delete", sandbox.label, "stopped and removed")
+
+    # ImageService
     def image_status(self, image: str) -> CriImage | None:
-        return decode_image_status(self._call(IMAGE_STATUS_METHOD, image_status_request(image), self.timeout))
+        return decode_image_status(self._call(IMAGE_STATUS_METHOD, image_status_request(image)))
 
     def image_present(self, image: str) -> bool:
         return self.image_status(image) is not None
 
-    def pull_image(self, image: str) -> str:
-        """PullImage; returns the image reference (e.g. ``sha256:...``) the runtime reports."""
-        return decode_pull_image(self._call(PULL_IMAGE_METHOD, pull_image_request(image), self.pull_timeout))
-
-    def sandbox_image(self) -> str:
-        return sandbox_image(runtime_info(self._call(STATUS_METHOD, status_request(True), self.timeout)))
+    def pull_image(self, image: str) -> Pulled:
+        """PullImage, with the image reference the runtime reports."""
+        raw = self._call(PULL_IMAGE_METHOD, pull_image_request(image), self.pull_timeout)
+        return Pulled(image, decode_pull_image(raw))

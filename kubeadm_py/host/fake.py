@@ -9,7 +9,8 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kubeadm_py.host.cri import CriStatus
+from kubeadm_py.changes import Change
+from kubeadm_py.host.cri import CriStatus, Pulled, Sandbox
 from kubeadm_py.host.probe import CommandResult, HttpResponse
 
 TOOLS = (
@@ -88,8 +89,9 @@ class FakeProbe:
     cri_unreachable: str = ""
 
     def image_service(self, endpoint: str) -> FakeImageService:
+        """A container runtime on ``endpoint`` (a CRI factory: ``Hooks(cri=probe.image_service)``)."""
         self.calls.append(f"images {endpoint}")
-        return FakeImageService(self)
+        return FakeImageService(self, endpoint)
 
     def euid(self) -> int:
         return self.uid
@@ -193,11 +195,23 @@ class FakeProbe:
 
 
 class FakeImageService:
-    """The CRI ImageService of a :class:`FakeProbe`; records ``status <image>`` and ``pull <image>``
-    in ``probe.calls``; a successful pull adds the image to ``probe.images``."""
+    """The container runtime of a :class:`FakeProbe` (the CRI effector's interface, images only: no
+    pod sandboxes); records ``status <image>`` and ``pull <image>`` in ``probe.calls``; a successful
+    pull adds the image to ``probe.images``."""
 
-    def __init__(self, probe: FakeProbe) -> None:
+    def __init__(self, probe: FakeProbe, endpoint: str = "") -> None:
         self.probe = probe
+        self.endpoint = endpoint
+
+    def close(self) -> None:
+        return None
+
+    def list_sandboxes(self) -> list[Sandbox]:
+        self._reachable()
+        return []
+
+    def remove_sandbox(self, sandbox: Sandbox) -> Change:
+        raise AssertionError(f"no sandbox {sandbox.id} to remove")
 
     def _reachable(self) -> None:
         if self.probe.cri_unreachable:
@@ -212,11 +226,11 @@ class FakeImageService:
         self.probe.calls.append(f"status {image}")
         return self.probe.images is None or image in self.probe.images
 
-    def pull_image(self, image: str) -> str:
+    def pull_image(self, image: str) -> Pulled:
         self._reachable()
         self.probe.calls.append(f"pull {image}")
         if image in self.probe.pull_errors:
             raise RuntimeError(self.probe.pull_errors[image])
         if self.probe.images is not None:
             self.probe.images.add(image)
-        return "sha256:" + format(abs(hash(image)), "x")
+        return Pulled(image, "sha256:" + format(abs(hash(image)), "x"))

@@ -1,19 +1,19 @@
 """The ``ImagePull`` check (kubeadm ``preflight/checks.go`` ``ImagePullCheck``, run by
 ``RunPullImagesCheck`` for init and join --control-plane).
 
-A mutating check: with ``pull=True`` missing images are pulled through the CRI ImageService
-(:func:`kubeadm_py.images.ensure_images`). With ``pull=False`` (dry-run, the standalone
-``preflight`` command) it only asks ImageStatus and warns about the images a real run would pull.
-
-The image service comes from ``probe.image_service(endpoint)`` when the probe has one (tests, embedding
-programs), else :class:`kubeadm_py.host.cri.CriImageService` on the CRI socket.
+A mutating check: missing images are pulled through the container runtime effector ``runtime``
+(``ctx.fx.cri`` of the preflight phase; :func:`kubeadm_py.images.ensure_images`); in a dry run that
+is the effector's twin, which records the pulls, and the images it would pull are warnings. Without
+a ``runtime`` (the standalone ``preflight`` command) the check only reads: it asks ImageStatus of a
+CRI client that pulls nothing and warns about the images a real run would pull.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from kubeadm_py.effectors.cri import ContainerRuntime, CriFactory, DryRunCri, host_cri_factory
 from kubeadm_py.host.probe import SystemProbe
 from kubeadm_py.images import DEFAULT_PULL_POLICY, PULL_POLICIES, ImageResult, ensure_images
 from kubeadm_py.preflight.checks import Findings, Severity
@@ -25,17 +25,22 @@ SANDBOX_WARNING = (
 )
 
 
-def _message(r: ImageResult, pull: bool) -> tuple[str, str]:
+def _message(r: ImageResult) -> tuple[str, str]:
     """(warning, error) for one image result; empty strings when it has nothing to say."""
     if r.action == "failed":
-        what = "failed to pull image" if pull else "cannot get the status of image"
-        return "", f"{what} {r.image}: {r.detail.removeprefix('image status: ')}"
+        if r.detail.startswith("image status: "):
+            return "", f"cannot get the status of image {r.image}: {r.detail.removeprefix('image status: ')}"
+        return "", f"failed to pull image {r.image}: {r.detail}"
     if r.action == "missing":
         return "", f"image {r.image} not present and imagePullPolicy is Never"
     if r.action == "would-pull":
         why = " (imagePullPolicy Always)" if r.detail else ""
         return f"image {r.image} would be pulled{why}; this run pulls nothing", ""
     return "", ""
+
+
+def _no_log(msg: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -45,13 +50,13 @@ class ImagePull:
     policy: str = DEFAULT_PULL_POLICY
     serial: bool = True
     sandbox_image: str = ""  # kubeadm's pause image, compared with the runtime's
-    pull: bool = True  # False: report only (dry-run)
+    runtime: CriFactory | None = None  # None: read only, pull nothing (the standalone command)
     name: ClassVar[str] = "ImagePull"
     severity: ClassVar[Severity] = "error"
 
     @property
     def what(self) -> str:
-        verb = "present or pulled" if self.pull else "present or would be pulled"
+        verb = "present or pulled" if self.runtime is not None else "present or would be pulled"
         return f"{len(self.images)} control-plane images {verb} (imagePullPolicy {self.policy})"
 
     @property
@@ -62,13 +67,10 @@ class ImagePull:
             "'kubeadm-py config images pull'"
         )
 
-    def _service(self, probe: SystemProbe, endpoint: str) -> Any:
-        factory = getattr(probe, "image_service", None)
-        if callable(factory):
-            return factory(endpoint)
-        from kubeadm_py.host.cri import CriImageService
-
-        return CriImageService(endpoint)
+    def _runtime(self, endpoint: str) -> ContainerRuntime:
+        if self.runtime is not None:
+            return self.runtime(endpoint)
+        return DryRunCri(host_cri_factory(endpoint), _no_log)
 
     def run(self, probe: SystemProbe) -> Findings:
         if self.policy not in PULL_POLICIES:
@@ -78,23 +80,21 @@ class ImagePull:
             return [], [f"images not checked: {err}"]
         warnings: list[str] = []
         errors: list[str] = []
-        service = self._service(probe, endpoint)
+        runtime = self._runtime(endpoint)
         try:
             try:
-                runtime_sandbox = service.sandbox_image() if hasattr(service, "sandbox_image") else ""
+                runtime_sandbox = runtime.sandbox_image()
             except Exception as e:  # noqa: BLE001 - the runtime is not reachable: say so, once
                 msg = f"images not checked or pulled: the container runtime on {endpoint} did not answer: {e}"
-                return ([msg], []) if not self.pull else ([], [msg])
+                return ([msg], []) if self.runtime is None else ([], [msg])
             if runtime_sandbox and self.sandbox_image and runtime_sandbox != self.sandbox_image:
                 warnings.append(SANDBOX_WARNING.format(cri=runtime_sandbox, kubeadm=self.sandbox_image))
-            for r in ensure_images(service, self.images, self.policy, self.serial, dry_run=not self.pull):
-                warning, error = _message(r, self.pull)
+            for r in ensure_images(runtime, self.images, self.policy, self.serial):
+                warning, error = _message(r)
                 if warning:
                     warnings.append(warning)
                 if error:
                     errors.append(error)
         finally:
-            close = getattr(service, "close", None)
-            if callable(close):
-                close()
+            runtime.close()
         return warnings, errors

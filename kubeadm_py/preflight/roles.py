@@ -88,12 +88,11 @@ class NodeFacts:
     ca_cert_path: str = "/etc/kubernetes/pki/ca.crt"
     download_certs: bool = False  # join --control-plane with --certificate-key
     # ImagePull (init, join --control-plane): the images, kubeadm's pause image, nodeRegistration's
-    # imagePullPolicy / imagePullSerial; pull_images False reports only (dry-run, standalone command).
+    # imagePullPolicy / imagePullSerial (the preflight phase gives the check its CRI effector).
     images: tuple[str, ...] = ()
     sandbox_image: str = ""
     image_pull_policy: str = "IfNotPresent"
     image_pull_serial: bool = True
-    pull_images: bool = False
 
 
 def facts_from_config(cfg: KubeadmConfig, role: str) -> NodeFacts:
@@ -277,6 +276,4 @@ def checks_for_role(role: str, facts: NodeFacts) -> list[Check]:
 
 def image_pull_check(f: NodeFacts) -> ImagePull:
     """``RunPullImagesCheck``: last, after the role's checks."""
-    return ImagePull(
-        f.images, f.cri_socket, f.image_pull_policy, f.image_pull_serial, f.sandbox_image, f.pull_images
-    )
+    return ImagePull(f.images, f.cri_socket, f.image_pull_policy, f.image_pull_serial, f.sandbox_image)

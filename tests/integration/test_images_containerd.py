@@ -12,11 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from kubeadm_py.config.resolve import build_config
+from kubeadm_py.effectors.cri import ContainerRuntime, DryRunCri, host_cri_factory
 from kubeadm_py.host.probe import RealProbe
 from kubeadm_py.images import control_plane_images
 from kubeadm_py.preflight.images import ImagePull
@@ -122,13 +124,16 @@ def _config(tmp_path: Path, ctd: Containerd, extra_cluster: str = "", nodereg: s
     return str(p)
 
 
+def _dry_run_cri(endpoint: str) -> ContainerRuntime:
+    return DryRunCri(host_cri_factory(endpoint), lambda line: None)
+
+
 def _image_pull_check(config: str, pull: bool = True) -> ImagePull:
+    """The check as the preflight phase runs it: with the real CRI effector, or its dry-run twin."""
     cfg = build_config("init", config=config)
-    facts = facts_from_config(cfg, "init")
-    facts.pull_images = pull
-    check = checks_for_role("init", facts)[-1]
+    check = checks_for_role("init", facts_from_config(cfg, "init"))[-1]
     assert isinstance(check, ImagePull)
-    return check
+    return replace(check, runtime=host_cri_factory if pull else _dry_run_cri)
 
 
 def test_present_images_pass_and_pull_reports_them(ctd: Containerd, tmp_path: Path) -> None:
@@ -160,7 +165,7 @@ def test_absent_image_pull_fails_with_cri_message(ctd: Containerd, tmp_path: Pat
     assert len(errors) == 1 and errors[0].startswith(f"failed to pull image {missing}: rpc error: code = ")
     assert "connection refused" in errors[0]
     assert ctd.pull_attempts(missing) == 5  # upstream PullImageRetry
-    # dry-run / report only: ImageStatus, no pull
+    # dry-run (the CRI effector's twin): ImageStatus, no pull
     warnings, errors = _image_pull_check(config, pull=False).run(RealProbe())
     assert errors == [] and f"image {missing} would be pulled; this run pulls nothing" in warnings
     assert ctd.pull_attempts(missing) == 5
@@ -185,7 +190,7 @@ def test_policy_never_reports_missing_without_pull(ctd: Containerd, tmp_path: Pa
 
 
 def test_unreachable_runtime_is_a_clear_error(tmp_path: Path) -> None:
-    check = ImagePull((f"{REPO}/pause:3.2",), f"unix://{tmp_path}/none.sock")
+    check = ImagePull((f"{REPO}/pause:3.2",), f"unix://{tmp_path}/none.sock", runtime=host_cri_factory)
     _, errors = check.run(RealProbe())
     sock = f"{tmp_path}/none.sock"
     assert errors == [f"images not checked or pulled: the container runtime on unix://{sock} did not answer: "

@@ -85,7 +85,7 @@ def test_removes_exactly_this_nodes_member(tmp_path, two_members):
     outcome = next(p for p in report.phases if p.path == "remove-etcd-member")
     assert outcome.status == "changed", logs
     assert [c.target for c in outcome.changes] == [f"etcd member node2 ({second.peer_url})"]
-    assert ctx.state["reset_dirs_to_clean"] == ["/var/lib/etcd"]
+    assert ctx.state.dirs_to_clean == ["/var/lib/etcd"]
     assert any("Removed etcd member node2" in line for line in logs)
     left = client_for(cluster_root, first.client_url)
     assert [(m.name, m.peer_urls) for m in left.members()] == [("node1", [first.peer_url])]

@@ -201,7 +201,7 @@ def images_pull(
     nodeRegistration.imagePullPolicy (IfNotPresent by default: present images are not pulled
     again) and imagePullSerial."""
     from kubeadm_py.errors import KubeadmError
-    from kubeadm_py.host.cri import CriError, CriImageService
+    from kubeadm_py.host.cri import CriClient, CriError
     from kubeadm_py.images import ImageResult, control_plane_images, ensure_images, load_config, pull_settings
 
     cfg = load_config(
@@ -220,13 +220,13 @@ def images_pull(
         elif r.action == "present":
             typer.echo(f"[config/images] Image is present: {r.image}")
 
-    with CriImageService(endpoint, pull_timeout=timeout) as service:
+    with CriClient(endpoint, pull_timeout=timeout) as runtime:  # the real CRI effector: this command pulls
         try:
-            service.connect()
+            runtime.connect()
         except CriError as e:
             raise KubeadmError(str(e), hint="start the container runtime or use --cri-socket") from None
         results = ensure_images(
-            service,
+            runtime,
             control_plane_images(cfg),
             policy=policy,
             serial=serial,

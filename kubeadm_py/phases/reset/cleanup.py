@@ -6,18 +6,16 @@ is only cleaned when that worked); stop and remove every Pod sandbox through the
 contents of ``/etc/kubernetes/manifests``, ``/var/lib/kubelet``, the certificate directory, the
 etcd data directory (from ``remove-etcd-member`` or the manifest) and, with ``--cleanup-tmp-dir``,
 ``/etc/kubernetes/tmp``; delete the kubeconfig files kubeadm writes. Every deletion goes through
-``ctx.fs.remove`` (``--dry-run`` lists, ``--rootfs`` maps). What reset cannot clean (CNI
+``ctx.fs.remove``, the kubelet is stopped through ``ctx.fx.services``, mounts through
+``ctx.fx.mounts`` and the CRI through ``ctx.fx.cri`` (``--dry-run``: their twins list and record,
+``--rootfs`` maps). What reset cannot clean (CNI
 configuration, iptables/nftables/IPVS rules, ``$HOME/.kube/config``) is printed with the command
 that cleans it, and returned in ``report.outputs["manual_cleanup"]``.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import re
-import subprocess
-from pathlib import Path
 
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import (
@@ -32,14 +30,12 @@ from kubeadm_py.constants import (
     SUPER_ADMIN_KUBECONFIG,
     TMP_DIR,
 )
-from kubeadm_py.phases.context import RunContext
-from kubeadm_py.phases.reset.etcd import (
-    ETCD_MANIFEST,
-    _note_manual,
-    dirs_to_clean,
-    read_local_etcd,
-    reset_cert_dir,
-)
+from kubeadm_py.effectors.cri import endpoint_under
+from kubeadm_py.effectors.mounts import UNMOUNT_FLAGS
+from kubeadm_py.host.cri import CriError, CriNotRunning
+from kubeadm_py.journal import WORKFLOWS, journal_path
+from kubeadm_py.phases.reset.etcd import ETCD_MANIFEST, read_local_etcd, reset_cert_dir
+from kubeadm_py.phases.reset.state import ResetContext
 from kubeadm_py.workflow.phase import Phase
 
 KUBECONFIG_FILES = (
@@ -50,7 +46,6 @@ KUBECONFIG_FILES = (
     CONTROLLER_MANAGER_KUBECONFIG,
     SCHEDULER_KUBECONFIG,
 )
-UNMOUNT_FLAGS = {"MNT_FORCE": 1, "MNT_DETACH": 2, "MNT_EXPIRE": 4, "UMOUNT_NOFOLLOW": 8}
 CNI_DIR = "/etc/cni/net.d"
 
 # What reset leaves, and exactly how to clean it by hand (also in docs/reset.md).
@@ -71,60 +66,40 @@ MANUAL_STEPS = (
 # --- kubelet ----------------------------------------------------------------------------------
 
 
-def _pid1_is_systemd() -> bool:
-    try:
-        return Path("/proc/1/comm").read_text().strip() == "systemd"
-    except OSError:
-        return False
-
-
 def _kubelet_pids() -> list[int]:
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil is a dependency
-        return []
-    pids = []
-    for p in psutil.process_iter(["name"]):
-        if p.info.get("name") == "kubelet":
-            pids.append(p.pid)
-    return pids
+    import psutil
+
+    return [p.pid for p in psutil.process_iter(["name"]) if p.info.get("name") == "kubelet"]
 
 
-def stop_kubelet(ctx: RunContext) -> list[Change]:
-    rootfs = ctx.fs.rootfs
-    if rootfs is not None and str(rootfs) != "/":
+def stop_kubelet(ctx: ResetContext) -> list[Change]:
+    services = ctx.fx.services
+    manager = services.manager()
+    if manager == "outside --rootfs":
         ctx.log(
-            f"[reset] --rootfs {rootfs}: not stopping this machine's kubelet service; "
+            f"[reset] --rootfs {ctx.fs.rootfs}: not stopping this machine's kubelet service; "
             "make sure no kubelet uses that root"
         )
         return []
-    if _pid1_is_systemd():
-        active = (
-            subprocess.run(
-                ["systemctl", "is-active", "--quiet", "kubelet"], capture_output=True, timeout=30
-            ).returncode
-            == 0
-        )
-        if not active:
+    if manager == "systemd":
+        if not services.is_active("kubelet"):
             ctx.log("[reset] The kubelet service is not running")
             return []
-        if ctx.dry_run:
-            ctx.log("[reset] Would stop the kubelet service")
-            return [Change("process", "run", "kubelet", "would run: systemctl stop kubelet")]
-        ctx.log("[reset] Stopping the kubelet service")
-        r = subprocess.run(["systemctl", "stop", "kubelet"], capture_output=True, text=True, timeout=120)
-        if r.returncode != 0:
-            ctx.log(f"[reset] WARNING: The kubelet service could not be stopped: {r.stderr.strip()}")
+        ctx.log("[reset] The kubelet service is running: it must be stopped (systemctl stop kubelet)")
+        change = services.stop("kubelet")
+        if change.detail.startswith("failed:"):
+            why = change.detail.removeprefix("failed:").strip()
+            ctx.log(f"[reset] WARNING: The kubelet service could not be stopped: {why}")
             ctx.log("[reset] Please ensure kubelet is stopped manually: systemctl stop kubelet")
-            _note_manual(ctx, "stop the kubelet", "systemctl stop kubelet")
+            ctx.outputs.manual("stop the kubelet", "systemctl stop kubelet")
             return []
-        return [Change("process", "run", "kubelet", "stopped: systemctl stop kubelet")]
+        return [change]
     pids = _kubelet_pids()
     if pids:
         cmd = "kill " + " ".join(map(str, pids))
         ctx.log("[reset] WARNING: The kubelet could not be stopped by kubeadm-py: PID 1 is not systemd")
         ctx.log(f"[reset] Please stop the kubelet (PID {', '.join(map(str, pids))}) yourself, e.g.: {cmd}")
-        _note_manual(ctx, "stop the running kubelet", cmd)
+        ctx.outputs.manual("stop the running kubelet", cmd)
     else:
         ctx.log(
             "[reset] No init system kubeadm-py can drive (PID 1 is not systemd) and no kubelet is running"
@@ -135,64 +110,33 @@ def stop_kubelet(ctx: RunContext) -> list[Change]:
 # --- mounts -----------------------------------------------------------------------------------
 
 
-def _unescape(field: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
-
-
-def mounts_below(root: str, mountinfo: str) -> list[str]:
-    """Mount points strictly below ``root`` in ``/proc/self/mountinfo`` text, deepest first."""
-    prefix = root.rstrip("/") + "/"
-    found = []
-    for line in mountinfo.splitlines():
-        parts = line.split()
-        if len(parts) > 4:
-            mp = _unescape(parts[4])
-            if mp.startswith(prefix):
-                found.append(mp)
-    return sorted(dict.fromkeys(found), key=lambda p: (-p.count("/"), p))
-
-
-def _umount(path: str, flags: int) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.umount2(os.fsencode(path), flags) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-
-
-def unmount_flags(ctx: RunContext) -> int:
+def unmount_flags(ctx: ResetContext) -> int:
     flags = 0
     for name in (ctx.cfg.reset or {}).get("unmountFlags") or []:
         flags |= UNMOUNT_FLAGS.get(str(name), 0)
     return flags
 
 
-def unmount_kubelet_dir(ctx: RunContext) -> tuple[bool, list[Change]]:
+def unmount_kubelet_dir(ctx: ResetContext) -> tuple[bool, list[Change]]:
     """Unmount everything below the kubelet directory; (whether it may be cleaned, changes)."""
     real = ctx.fs.real_path(KUBELET_DIR)
     if not real.exists():
         return True, []
-    resolved = str(real.resolve())
     try:
-        mountinfo = Path("/proc/self/mountinfo").read_text()
+        mounts = ctx.fx.mounts.below(real)
     except OSError as e:
         ctx.log(
             f"[reset] WARNING: cannot read /proc/self/mountinfo ({e.strerror}); not cleaning {KUBELET_DIR}"
         )
         return False, []
-    mounts = mounts_below(resolved, mountinfo)
     if not mounts:
         return True, []
-    ctx.log(
-        f'[reset] {"Would unmount" if ctx.dry_run else "Unmounting"} mounted directories in "{KUBELET_DIR}"'
-    )
-    if ctx.dry_run:
-        return True, [Change("note", "run", f"umount {m}", "would unmount") for m in mounts]
+    ctx.log(f'[reset] Mounted directories in "{KUBELET_DIR}" to unmount: [{" ".join(mounts)}]')
     flags = unmount_flags(ctx)
     changes, failed = [], []
     for m in mounts:
         try:
-            _umount(m, flags)
-            changes.append(Change("note", "run", f"umount {m}", "unmounted"))
+            changes.append(ctx.fx.mounts.unmount(m, flags))
         except OSError as e:
             failed.append(f"{m}: {e.strerror}")
     if failed:
@@ -202,8 +146,8 @@ def unmount_kubelet_dir(ctx: RunContext) -> tuple[bool, list[Change]]:
         ctx.log(
             f"[reset] Not deleting the contents of {KUBELET_DIR}; unmount them (umount -R), then reset again"
         )
-        _note_manual(
-            ctx, f"unmount directories below {resolved}", f"umount -R {' '.join(failed_paths(failed))}"
+        ctx.outputs.manual(
+            f"unmount directories below {real.resolve()}", f"umount -R {' '.join(failed_paths(failed))}"
         )
         return False, changes
     return True, changes
@@ -216,48 +160,45 @@ def failed_paths(failed: list[str]) -> list[str]:
 # --- containers -------------------------------------------------------------------------------
 
 
-def remove_pods(ctx: RunContext) -> list[Change]:
-    from kubeadm_py.phases.reset.cri import CriUnavailable, open_cri
-
+def remove_pods(ctx: ResetContext) -> list[Change]:
+    """Stop and remove every pod sandbox (and so its containers) through the CRI, as kubeadm's
+    ``RemoveContainers``; the socket is taken under ``--rootfs``."""
     endpoint = str((ctx.cfg.reset or {}).get("criSocket") or "")
-    manual = f"crictl --runtime-endpoint {endpoint} rmp --force --all"
-    try:
-        cri = open_cri(endpoint, ctx.fs.real_path)
-    except CriUnavailable as e:
-        ctx.log(f"[reset] {e}: no containers to remove")
+    if not endpoint:
+        ctx.log("[reset] No CRI socket configured (--cri-socket): no containers to remove")
         return []
+    manual = f"crictl --runtime-endpoint {endpoint} rmp --force --all"
+    runtime = ctx.fx.cri(endpoint_under(ctx.fs, endpoint))
     try:
-        pods = cri.list()
+        pods = runtime.list_sandboxes()
         if not pods:
             return []
-        if ctx.dry_run:
-            ctx.log("[reset] Would remove Kubernetes-managed containers")
-            return [Change("process", "delete", p.label, "would be stopped and removed") for p in pods]
-        ctx.log(f"[reset] Removing {len(pods)} Kubernetes-managed Pod sandboxes and their containers")
+        ctx.log(f"[reset] Kubernetes-managed Pod sandboxes to stop and remove (and containers): {len(pods)}")
         changes = []
         for p in pods:
             try:
-                cri.stop_and_remove(p)
-                changes.append(Change("process", "delete", p.label, "stopped and removed"))
-            except CriUnavailable as e:
+                changes.append(runtime.remove_sandbox(p))
+            except CriError as e:
                 ctx.log(f"[reset] WARNING: Failed to remove {p.label}: {e}")
-                _note_manual(
-                    ctx, f"remove {p.label}", f"crictl --runtime-endpoint {endpoint} rmp --force {p.id}"
-                )
+                command = f"crictl --runtime-endpoint {endpoint} rmp --force {p.id}"
+                ctx.outputs.manual(f"remove {p.label}", command)
         return changes
-    except CriUnavailable as e:
+    except CriNotRunning as e:
+        ctx.log(f"[reset] {e}: no containers to remove")
+        return []
+    except CriError as e:
         ctx.log(f"[reset] WARNING: Failed to remove containers: {e}")
         ctx.log(f"[reset] Please remove them manually: {manual}")
-        _note_manual(ctx, "remove the Kubernetes containers", manual)
+        ctx.outputs.manual("remove the Kubernetes containers", manual)
         return []
     finally:
-        cri.close()
+        runtime.close()
 
 
 # --- files ------------------------------------------------------------------------------------
 
 
-def _etcd_data_dir(ctx: RunContext) -> str | None:
+def _etcd_data_dir(ctx: ResetContext) -> str | None:
     path = f"{ctx.manifests_dir.rstrip('/')}/{ETCD_MANIFEST}"
     text = ctx.fs.read_text(path)
     if text is None:
@@ -268,7 +209,7 @@ def _etcd_data_dir(ctx: RunContext) -> str | None:
         return None
 
 
-def remove_tree(ctx: RunContext, target: str, failures: list[str]) -> list[Change]:
+def remove_tree(ctx: ResetContext, target: str, failures: list[str]) -> list[Change]:
     """Remove ``target``; a real directory (not a symlink) child by child first, so that a dry
     run lists every file it would delete."""
     changes: list[Change] = []
@@ -282,7 +223,7 @@ def remove_tree(ctx: RunContext, target: str, failures: list[str]) -> list[Chang
     return changes
 
 
-def clean_dir(ctx: RunContext, host_dir: str, failures: list[str]) -> list[Change]:
+def clean_dir(ctx: ResetContext, host_dir: str, failures: list[str]) -> list[Change]:
     """Delete the contents of ``host_dir`` (not the directory itself), as kubeadm's CleanDir."""
     changes: list[Change] = []
     for name in ctx.fs.listdir(host_dir):
@@ -290,7 +231,7 @@ def clean_dir(ctx: RunContext, host_dir: str, failures: list[str]) -> list[Chang
     return changes
 
 
-def run_cleanup_node(ctx: RunContext) -> list[Change]:
+def run_cleanup_node(ctx: ResetContext) -> list[Change]:
     changes: list[Change] = []
     changes += stop_kubelet(ctx)
     kubelet_ok, unmounted = unmount_kubelet_dir(ctx)
@@ -304,25 +245,21 @@ def run_cleanup_node(ctx: RunContext) -> list[Change]:
     if kubelet_ok:
         dirs.append(KUBELET_DIR)
     dirs.append(cert_dir)
-    extra = list(dirs_to_clean(ctx))
+    extra = list(ctx.state.dirs_to_clean)
     if not extra:
         data_dir = _etcd_data_dir(ctx)
         extra = [data_dir] if data_dir else []
     dirs += [d for d in extra if d not in dirs]
-    opts_tmp = ctx.opts.get("cleanup_tmp_dir")
-    if opts_tmp or (opts_tmp is None and (ctx.cfg.reset or {}).get("cleanupTmpDir")):
+    if ctx.options.cleanup_tmp_dir:  # the flag, else ResetConfiguration cleanupTmpDir (workflow)
         dirs.append(TMP_DIR)
 
     failures: list[str] = []
-    verb = "Would delete" if ctx.dry_run else "Deleting"
-    ctx.log(f"[reset] {verb} contents of directories: [{' '.join(dirs)}]")
+    ctx.log(f"[reset] Contents of directories to delete: [{' '.join(dirs)}]")
     for d in dirs:
         changes += clean_dir(ctx, d, failures)
-    from kubeadm_py.journal import WORKFLOWS, journal_path
-
     files = [f"{KUBERNETES_DIR}/{name}" for name in KUBECONFIG_FILES]
     files += [journal_path(w) for w in WORKFLOWS]  # the node's run journals go with its state
-    ctx.log(f"[reset] {verb} files: [{' '.join(files)}]")
+    ctx.log(f"[reset] Files to delete: [{' '.join(files)}]")
     for f in files:
         try:
             changes.append(ctx.fs.remove(f))
@@ -331,7 +268,7 @@ def run_cleanup_node(ctx: RunContext) -> list[Change]:
     for failure in failures:
         ctx.log(f"[reset] WARNING: Failed to delete {failure}")
     if failures:
-        _note_manual(ctx, "delete what reset could not", "rm -rf " + " ".join(failed_paths(failures)))
+        ctx.outputs.manual("delete what reset could not", "rm -rf " + " ".join(failed_paths(failures)))
 
     removed = [c for c in changes if c.changed]
     if not removed and not failures:
@@ -341,7 +278,7 @@ def run_cleanup_node(ctx: RunContext) -> list[Change]:
     return [c for c in changes if c.kind not in ("file", "dir")]
 
 
-def print_leftovers(ctx: RunContext) -> None:
+def print_leftovers(ctx: ResetContext) -> None:
     """What reset does not clean, with the command that does (upstream prints reminders)."""
     cni = ctx.fs.listdir(CNI_DIR)
     if cni:
@@ -351,13 +288,13 @@ def print_leftovers(ctx: RunContext) -> None:
             f"[reset] The reset process does not clean CNI configuration ({len(cni)} files in {CNI_DIR})."
         )
         ctx.log(f"[reset] To do so, remove them: {cmd}")
-        _note_manual(ctx, f"CNI configuration in {CNI_DIR}", cmd)
+        ctx.outputs.manual(f"CNI configuration in {CNI_DIR}", cmd)
     ctx.log(
         "[reset] The reset process does not reset or clean up iptables rules, nftables rules or IPVS tables."
     )
     for what, cmd in MANUAL_STEPS:
         ctx.log(f"[reset]   {what}: {cmd}")
-        _note_manual(ctx, what, cmd)
+        ctx.outputs.manual(what, cmd)
     home = os.environ.get("HOME") or "/root"
     kubeconfig = f"{home.rstrip('/')}/.kube/config"
     if ctx.fs.exists(kubeconfig):
@@ -366,10 +303,10 @@ def print_leftovers(ctx: RunContext) -> None:
             f"[reset] The reset process does not clean your kubeconfig files: check {kubeconfig} "
             f"and remove it if it points to this cluster: {cmd}"
         )
-        _note_manual(ctx, f"kubeconfig {kubeconfig}", cmd)
+        ctx.outputs.manual(f"kubeconfig {kubeconfig}", cmd)
 
 
-def cleanup_node_phase() -> Phase:
+def cleanup_node_phase() -> Phase[ResetContext]:
     return Phase(
         name="cleanup-node",
         help="Run cleanup node.\n\nStop the kubelet, unmount and delete what kubeadm wrote on this node "

@@ -2,13 +2,14 @@
 
 When this node runs a local etcd (``/etc/kubernetes/manifests/etcd.yaml`` exists) its member is
 removed from the etcd cluster by peer URL, unless it is the last member or already gone, and the
-etcd data directory is handed to ``cleanup-node`` (``ctx.state["reset_dirs_to_clean"]``). The
+etcd data directory is handed to ``cleanup-node`` (``ResetState.dirs_to_clean``). The
 peer URL, client URLs and data directory come from the manifest (``--initial-advertise-peer-urls``,
 the ``kubeadm.kubernetes.io/etcd.advertise-client-urls`` annotation or ``--advertise-client-urls``,
 the ``etcd-data`` hostPath volume or ``--data-dir``). A failure to remove the member is a warning
 with the exact ``etcdctl`` command to finish by hand, as upstream: reset is best effort.
 
-Tests may put ``ctx.state["etcd_client_factory"]`` (``(ctx, endpoints) -> EtcdClient``-like).
+The etcd cluster is reached through the membership effector ``ctx.fx.etcd``; in a dry run its twin
+contacts no etcd and lists no member, so this node's member is planned for removal by peer URL.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any
 
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import ETCD_DATA_DIR
+from kubeadm_py.effectors.etcd import EtcdMembership
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.etcd.client import Member
+from kubeadm_py.phases.reset.state import ResetContext
 from kubeadm_py.workflow.phase import Phase
 
 ETCD_MANIFEST = "etcd.yaml"
@@ -77,46 +80,26 @@ def read_local_etcd(text: str, path: str) -> LocalEtcd:
     return LocalEtcd(flags.get("name", ""), peer, client_urls, data_dir)
 
 
-def etcd_api_timeout(ctx: RunContext) -> float:
+def etcd_api_timeout(ctx: ResetContext) -> float:
+    """ResetConfiguration ``timeouts.etcdAPICall`` (defaulted by the configuration)."""
     return ctx.cfg.timeout("etcdAPICall")
 
 
-def reset_cert_dir(ctx: RunContext) -> str:
+def reset_cert_dir(ctx: ResetContext) -> str:
     return str((ctx.cfg.reset or {}).get("certificatesDir") or ctx.cfg.cert_dir).rstrip("/")
 
 
-def dirs_to_clean(ctx: RunContext) -> list[str]:
-    dirs: list[str] = ctx.state.setdefault("reset_dirs_to_clean", [])
-    return dirs
-
-
-def _client(ctx: RunContext, endpoints: list[str]) -> Any:
-    factory = ctx.state.get("etcd_client_factory")
-    if factory is not None:
-        return factory(ctx, endpoints)
-    from kubeadm_py.etcd.client import EtcdClient
-
-    client = EtcdClient.for_node(ctx.fs, reset_cert_dir(ctx), endpoints)
-    client.timeout = etcd_api_timeout(ctx)
-    client.log = ctx.log
+def _client(ctx: ResetContext, endpoints: list[str], timeout: float) -> EtcdMembership:
+    client = ctx.fx.etcd(endpoints, reset_cert_dir(ctx))
+    client.timeout = timeout
     return client
 
 
-def _list_members(client: Any, ctx: RunContext) -> list[Any]:
-    """The member list, waiting at most REACH_TIMEOUT: an etcd that cannot be reached that long
-    (stopped, crashed) will not come back for reset; the removal itself gets the full
-    ``etcdAPICall`` budget."""
-    full = getattr(client, "timeout", None)
-    if full is not None:
-        client.timeout = min(REACH_TIMEOUT, full)
-    try:
-        return list(client.members())
-    finally:
-        if full is not None:
-            client.timeout = full
+def _own_member(members: list[Member], peer_url: str) -> Member | None:
+    return next((m for m in members if peer_url.rstrip("/") in [u.rstrip("/") for u in m.peer_urls]), None)
 
 
-def manual_removal_command(ctx: RunContext, local: LocalEtcd, member_id: int | None) -> str:
+def manual_removal_command(ctx: ResetContext, local: LocalEtcd, member_id: int | None) -> str:
     cd = reset_cert_dir(ctx)
     target = format(member_id, "x") if member_id else f"<ID of the member with peer URL {local.peer_url}>"
     return (
@@ -126,12 +109,7 @@ def manual_removal_command(ctx: RunContext, local: LocalEtcd, member_id: int | N
     )
 
 
-def _note_manual(ctx: RunContext, what: str, command: str) -> None:
-    outputs = ctx.state.setdefault("outputs", {})
-    outputs.setdefault("manual_cleanup", []).append({"what": what, "command": command})
-
-
-def run_remove_etcd_member(ctx: RunContext) -> list[Change]:
+def run_remove_etcd_member(ctx: ResetContext) -> list[Change]:
     path = f"{ctx.manifests_dir.rstrip('/')}/{ETCD_MANIFEST}"
     text = ctx.fs.read_text(path)
     if text is None:
@@ -139,21 +117,20 @@ def run_remove_etcd_member(ctx: RunContext) -> list[Change]:
         ctx.log("[reset] Please, manually reset etcd to prevent further issues")
         return []
     local = read_local_etcd(text, path)
-    if local.data_dir not in dirs_to_clean(ctx):
-        dirs_to_clean(ctx).append(local.data_dir)
+    if local.data_dir not in ctx.state.dirs_to_clean:
+        ctx.state.dirs_to_clean.append(local.data_dir)
     target = f"etcd member {local.name or '?'} ({local.peer_url})"
-    if ctx.dry_run:
-        ctx.log("[reset] Would remove the etcd member on this node from the etcd cluster")
-        ctx.log(f"[reset] Would delete contents of the etcd data directory: {local.data_dir}")
-        return [Change("object", "delete", target, "would be removed from the etcd cluster (not contacted)")]
-
+    full = etcd_api_timeout(ctx)
     member_id: int | None = None
     try:
-        client = _client(ctx, local.client_urls)
-        members = _list_members(client, ctx)
-        me = next(
-            (m for m in members if local.peer_url.rstrip("/") in [u.rstrip("/") for u in m.peer_urls]), None
-        )
+        # The member list waits at most REACH_TIMEOUT: an etcd that cannot be reached that long
+        # (stopped, crashed) will not come back for reset; the removal gets the full etcdAPICall.
+        members = _client(ctx, local.client_urls, min(REACH_TIMEOUT, full)).members()
+        if not members:  # no membership known (a dry run asks no etcd): remove by peer URL
+            ctx.log(f"[reset] No etcd member list (etcd not asked): {target} is to be removed by peer URL")
+            ctx.log(f"[reset] The etcd data directory {local.data_dir} is cleaned by cleanup-node")
+            return [Change("object", "delete", target, "to be removed from the etcd cluster (not contacted)")]
+        me = _own_member(members, local.peer_url)
         if me is None:
             ctx.log(f"[reset] No etcd member with peer URL {local.peer_url}: already removed")
             return []
@@ -163,21 +140,20 @@ def run_remove_etcd_member(ctx: RunContext) -> list[Change]:
             return []
         # Ask the members that stay first: the removed one stops serving once the change applies.
         others = [u.rstrip("/") for m in members if m.id != me.id for u in m.client_urls]
-        client.endpoints = list(dict.fromkeys([*others, *client.endpoints]))
         ctx.log(f"[reset] Removing etcd member {me.name or format(me.id, 'x')} ({local.peer_url})")
-        client.remove_member(me.id)
+        _client(ctx, list(dict.fromkeys([*others, *local.client_urls])), full).remove_member(me.id)
     except KubeadmError as e:
         command = manual_removal_command(ctx, local, member_id)
         ctx.log(f"[reset] WARNING: Failed to remove etcd member: {e}")
         ctx.log(f"[reset] Please, manually remove this etcd member using etcdctl: {command}")
-        _note_manual(ctx, f"remove {target} from the etcd cluster", command)
+        ctx.outputs.manual(f"remove {target} from the etcd cluster", command)
         return [Change("note", "unchanged", target, f"NOT removed: {e}")]
     remaining = len(members) - 1
     ctx.log(f"[reset] Removed {target}; {remaining} member{'s' if remaining != 1 else ''} remain")
     return [Change("object", "delete", target, f"id {format(me.id, 'x')} removed from the etcd cluster")]
 
 
-def remove_etcd_member_phase() -> Phase:
+def remove_etcd_member_phase() -> Phase[ResetContext]:
     return Phase(
         name="remove-etcd-member",
         help="Remove a local etcd member.\n\nRemove a local etcd member for a control plane node: its member "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Literal
 
 from kubeadm_py.changes import Change
@@ -137,17 +138,18 @@ def run_preflight_phase(ctx: Any, role: str) -> list[Change]:
     from kubeadm_py.host.probe import RealProbe
     from kubeadm_py.preflight import config_ignore_list
     from kubeadm_py.preflight.checks import ignore_set, run_checks
+    from kubeadm_py.preflight.images import ImagePull
     from kubeadm_py.preflight.roles import checks_for_role, facts_from_config
 
     role = effective_role(ctx, role)
     probe = ctx.state.get("preflight_probe") or RealProbe(ctx.fs)
     ignore = ignore_set(ctx.opts.get("ignore_preflight_errors"), config_ignore_list(ctx.cfg, role))
     facts = facts_from_config(ctx.cfg, role)
-    facts.pull_images = not ctx.dry_run
     checks = checks_for_role(role, facts)
     ctx.log("[preflight] Running pre-flight checks")
     ignore = _resume_ignores(ctx, role, ignore)
-    pulls = [c for c in checks if c.name == "ImagePull"]
+    # ImagePull pulls through the run's CRI effector (its dry-run twin records the pulls).
+    pulls = [replace(c, runtime=ctx.fx.cri) for c in checks if isinstance(c, ImagePull)]
     report = run_checks([c for c in checks if c.name != "ImagePull"], probe, ignore)
     _pull_images(ctx, pulls, report, probe, ignore)
     for line in report.lines():

@@ -1,27 +1,43 @@
-"""The ImagePull check and its place in the preflight phase (fake CRI image service)."""
+"""The ImagePull check and its place in the preflight phase. The container runtime is the fake
+probe's (``probe.image_service``), given to the check as the CRI effector the preflight phase passes
+(``Hooks(cri=probe.image_service)`` for a whole run); its dry-run twin records pulls."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kubeadm_py import api
 from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.effectors.bundle import Hooks
+from kubeadm_py.effectors.cri import ContainerRuntime, DryRunCri
 from kubeadm_py.errors import PreflightError
 from kubeadm_py.host.fake import FakeProbe
-from kubeadm_py.hostfs import HostFS
 from kubeadm_py.images import control_plane_images, ensure_images
-from kubeadm_py.phases.context import RunContext
+from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.shared.preflight import preflight_phase
 from kubeadm_py.preflight.images import ImagePull
 from kubeadm_py.preflight.roles import checks_for_role, facts_from_config
+from kubeadm_py.workflow.report import NullReporter
 
 IMAGES = ("r/kube-apiserver:v1", "r/pause:3", "r/etcd:3")
 
 
 def _run(check: ImagePull, probe: FakeProbe) -> tuple[list[str], list[str]]:
-    return check.run(probe)
+    """The check as the preflight phase of a real run gives it: with the run's CRI effector."""
+    return replace(check, runtime=probe.image_service).run(probe)
+
+
+def _dry_run(check: ImagePull, probe: FakeProbe, logs: list[str]) -> tuple[list[str], list[str]]:
+    """The check with the CRI effector of a dry run: the twin reads the runtime, records pulls."""
+
+    def twin(endpoint: str) -> ContainerRuntime:
+        return DryRunCri(probe.image_service(endpoint), logs.append)
+
+    return replace(check, runtime=twin).run(probe)
 
 
 def test_present_images_pass_without_pull() -> None:
@@ -64,26 +80,41 @@ def test_parallel_pull_keeps_order() -> None:
     assert [r.image for r in results] == list(IMAGES) and all(r.action == "pulled" for r in results)
 
 
-def test_report_only_pulls_nothing() -> None:
+def test_dry_run_pulls_nothing_and_says_what_it_would_pull() -> None:
     probe = FakeProbe(images={"r/pause:3"})
-    warnings, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock", pull=False), probe)
+    logs: list[str] = []
+    warnings, errors = _dry_run(ImagePull(IMAGES, "unix:///run/c.sock"), probe, logs)
     assert errors == []
     assert warnings == [
         "image r/kube-apiserver:v1 would be pulled; this run pulls nothing",
         "image r/etcd:3 would be pulled; this run pulls nothing",
     ]
     assert not [c for c in probe.calls if c.startswith("pull")]
+    assert [c for c in probe.calls if c.startswith("status")] == [f"status {i}" for i in IMAGES]
+    assert logs == [f"[dryrun] Would pull the image {i}" for i in ("r/kube-apiserver:v1", "r/etcd:3")]
+    probe = FakeProbe(images=set(IMAGES))  # Always: every image would be pulled again
+    warnings, _ = _dry_run(ImagePull(IMAGES, "unix:///run/c.sock", policy="Always"), probe, [])
+    why = "(imagePullPolicy Always); this run pulls nothing"
+    assert warnings == [f"image {i} would be pulled {why}" for i in IMAGES]
+    assert not [c for c in probe.calls if c.startswith("pull")]
 
 
-def test_unreachable_runtime_and_sandbox_warning() -> None:
+def test_unreachable_runtime_and_sandbox_warning(tmp_path: Path) -> None:
     probe = FakeProbe(cri_unreachable="connection refused")
-    _, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock"), probe)
-    assert errors == [
+    msg = (
         "images not checked or pulled: the container runtime on unix:///run/c.sock did not answer: "
         "connection refused"
+    )
+    assert _run(ImagePull(IMAGES, "unix:///run/c.sock"), probe) == ([], [msg])
+    # a dry run would stop here too: the runtime a real run needs is not there
+    assert _dry_run(ImagePull(IMAGES, "unix:///run/c.sock"), probe, []) == ([], [msg])
+    # without a CRI effector (the standalone preflight command) the check only reads: a warning
+    sock = f"{tmp_path}/none.sock"
+    warnings, errors = ImagePull(IMAGES, f"unix://{sock}").run(probe)
+    assert errors == [] and warnings == [
+        f"images not checked or pulled: the container runtime on unix://{sock} did not answer: "
+        f"container runtime is not running: {sock} does not exist"
     ]
-    warnings, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock", pull=False), probe)
-    assert errors == [] and warnings[0].startswith("images not checked or pulled")
     probe = FakeProbe(runtime_sandbox_image="registry.k8s.io/pause:3.6")
     warnings, errors = _run(ImagePull(IMAGES, "unix:///run/c.sock", sandbox_image="r/pause:3"), probe)
     assert errors == [] and warnings == [
@@ -121,54 +152,58 @@ def test_role_tables() -> None:
     assert not [c for c in checks_for_role("reset", facts_from_config(cfg, "reset")) if c.name == "ImagePull"]
 
 
-def _ctx(tmp_path: Path, probe: FakeProbe, dry_run: bool = False, **opts: Any) -> RunContext:
-    logs: list[str] = []
-    ctx = RunContext(
-        _cfg(),
-        HostFS(rootfs=tmp_path),
-        opts=opts,
-        dry_run=dry_run,
-        log=logs.append,
-        state={"preflight_probe": probe, "logs": logs},
-    )
+class Logs(NullReporter):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def message(self, text: str) -> None:
+        self.lines.append(text)
+
+
+def _ctx(probe: FakeProbe, logs: Logs, dry_run: bool = False, **opts: Any) -> AnyContext:
+    hooks = Hooks(probe=probe, cri=probe.image_service)
+    ctx: AnyContext = api.build_context("init", {"dry_run": dry_run, **opts}, logs, hooks=hooks, cfg=_cfg())
     return ctx
 
 
-def test_phase_pulls_after_checks(tmp_path: Path) -> None:
-    probe = FakeProbe(images=set())
-    ctx = _ctx(tmp_path, probe)
+def test_phase_pulls_after_checks() -> None:
+    probe, logs = FakeProbe(images=set()), Logs()
+    ctx = _ctx(probe, logs)
     preflight_phase("init").run(ctx)  # type: ignore[misc]
-    assert "[preflight] Pulling images required for setting up a Kubernetes cluster" in ctx.state["logs"]
+    assert "[preflight] Pulling images required for setting up a Kubernetes cluster" in logs.lines
     assert [c for c in probe.calls if c.startswith("pull")] == [
         f"pull {i}" for i in control_plane_images(_cfg())
     ]
-    assert ctx.state["preflight_report"].results[-1].name == "ImagePull"
+    assert ctx.state.preflight_report is not None
+    assert ctx.state.preflight_report.results[-1].name == "ImagePull"
 
 
-def test_phase_pull_error_is_ignorable(tmp_path: Path) -> None:
+def test_phase_pull_error_is_ignorable() -> None:
     img = control_plane_images(_cfg())[0]
     probe = FakeProbe(images=set(), pull_errors={img: "no registry"})
     with pytest.raises(PreflightError, match=f"ImagePull.*failed to pull image {img}: no registry"):
-        preflight_phase("init").run(_ctx(tmp_path, probe))  # type: ignore[misc]
+        preflight_phase("init").run(_ctx(probe, Logs()))  # type: ignore[misc]
     probe = FakeProbe(images=set(), pull_errors={img: "no registry"})
-    ctx = _ctx(tmp_path, probe, ignore_preflight_errors="ImagePull")
+    ctx = _ctx(probe, Logs(), ignore_preflight_errors="ImagePull")
     preflight_phase("init").run(ctx)  # type: ignore[misc]
-    assert ctx.state["preflight_report"].results[-1].result == "ignored"
+    assert ctx.state.preflight_report is not None
+    assert ctx.state.preflight_report.results[-1].result == "ignored"
 
 
-def test_phase_dry_run_and_failed_checks_pull_nothing(tmp_path: Path) -> None:
-    probe = FakeProbe(images=set())
-    ctx = _ctx(tmp_path, probe, dry_run=True)
-    preflight_phase("init").run(ctx)  # type: ignore[misc]
-    assert (
-        "[preflight] Would pull the required images (like 'kubeadm-py config images pull')"
-        in ctx.state["logs"]
-    )
+def test_phase_dry_run_and_failed_checks_pull_nothing() -> None:
+    probe, logs = FakeProbe(images=set()), Logs()
+    ctx = _ctx(probe, logs, dry_run=True)
+    try:
+        preflight_phase("init").run(ctx)  # type: ignore[misc]
+    finally:
+        ctx.fs.close()
+    assert "[preflight] Would pull the required images (like 'kubeadm-py config images pull')" in logs.lines
     assert not [c for c in probe.calls if c.startswith("pull")]
-    assert ctx.state["preflight_report"].results[-1].result == "warning"
-    probe = FakeProbe(images=set(), cpus=1)  # NumCPU fails: upstream never gets to the pull
-    ctx = _ctx(tmp_path, probe)
+    assert ctx.state.preflight_report is not None
+    assert ctx.state.preflight_report.results[-1].result == "warning"
+    probe, logs = FakeProbe(images=set(), cpus=1), Logs()  # NumCPU fails: upstream never gets to the pull
+    ctx = _ctx(probe, logs)
     with pytest.raises(PreflightError, match="NumCPU"):
         preflight_phase("init").run(ctx)  # type: ignore[misc]
     assert not [c for c in probe.calls if c.startswith(("pull", "status"))]
-    assert "[preflight] Not pulling images: the checks above failed" in ctx.state["logs"]
+    assert "[preflight] Not pulling images: the checks above failed" in logs.lines

@@ -1,26 +1,30 @@
 """The reset workflow on a temporary root after ``init`` wrote certificates, kubeconfigs, static
 Pod manifests and kubelet files: it removes everything of ours, dry-run removes nothing, a second
 run has nothing to do, a refused confirmation aborts. The etcd cluster is a fake here (real etcd:
-tests/integration/test_reset_etcd.py); the CRI is a real gRPC server speaking the CRI methods."""
+tests/integration/test_reset_etcd.py), given through ``Hooks(etcd=...)``; the CRI is a real gRPC
+server speaking the CRI methods; the service manager and mounts are fakes given through Hooks."""
 
 from __future__ import annotations
 
 import shutil
-from concurrent import futures
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kubeadm_py import api, workflows
+from kubeadm_py.changes import Change
+from kubeadm_py.effectors.bundle import Hooks
+from kubeadm_py.effectors.mounts import mounts_below
 from kubeadm_py.errors import PhaseError
 from kubeadm_py.etcd.client import Member
+from kubeadm_py.host.cri import _enc_bytes, parse_sandboxes
 from kubeadm_py.host.fake import FakeProbe
 from kubeadm_py.phases.reset import etcd as reset_etcd
-from kubeadm_py.phases.reset.cleanup import mounts_below
-from kubeadm_py.phases.reset.cri import _string_field, parse_sandboxes
+from kubeadm_py.phases.reset.state import ResetContext
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.report import NullReporter
+from tests.unit.cri_server import CriServer
 
 INIT_PHASES = ["certs", "kubeconfig", "etcd", "control-plane", "kubelet-start"]
 INIT_OPTIONS = {
@@ -44,26 +48,33 @@ class Logs(NullReporter):
 
 
 class FakeEtcd:
-    """Stands in for EtcdClient: a member list and a record of calls."""
+    """Stands in for the etcd membership factory and its clients (``Hooks(etcd=...)``): a member
+    list and a record of calls; ``endpoints`` are those of the latest client."""
 
     def __init__(self, members: list[Member], fail: Exception | None = None) -> None:
         self.list = members
         self.fail = fail
         self.calls: list[str] = []
         self.endpoints: list[str] = []
+        self.cert_dirs: list[str] = []
+        self.timeout = 0.0
+        self.timeouts: list[float] = []  # the client's timeout at each call
 
-    def __call__(self, ctx: Any, endpoints: list[str]) -> FakeEtcd:
+    def __call__(self, endpoints: list[str], cert_dir: str) -> FakeEtcd:
         self.endpoints = list(endpoints)
+        self.cert_dirs.append(cert_dir)
         return self
 
     def members(self) -> list[Member]:
         self.calls.append("members")
+        self.timeouts.append(self.timeout)
         if self.fail is not None:
             raise self.fail
         return list(self.list)
 
     def remove_member(self, member_id: int) -> None:
         self.calls.append(f"remove {member_id:x}")
+        self.timeouts.append(self.timeout)
         self.list = [m for m in self.list if m.id != member_id]
 
 
@@ -72,10 +83,8 @@ OTHER = Member(0xB2, "cp2", ["https://10.0.0.2:2380"], ["https://10.0.0.2:2379"]
 
 
 @pytest.fixture
-def etcd(monkeypatch) -> FakeEtcd:
-    fake = FakeEtcd([ME, OTHER])
-    monkeypatch.setattr(reset_etcd, "_client", fake)
-    return fake
+def etcd() -> FakeEtcd:
+    return FakeEtcd([ME, OTHER])
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +106,12 @@ def files(root: Path) -> dict[str, bytes]:
     return {"/" + str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def reset(root: Path, logs: Logs | None = None, **options: Any):
-    return api.run("reset", rootfs=str(root), options={**RESET, **options}, reporter=logs)
+def reset(
+    root: Path, etcd: FakeEtcd, logs: Logs | None = None, hooks: Hooks | None = None, **options: Any
+) -> Any:
+    hooks = hooks or Hooks()
+    hooks.etcd = etcd
+    return api.run("reset", rootfs=str(root), options={**RESET, **options}, reporter=logs, hooks=hooks)
 
 
 def test_init_wrote_what_reset_must_remove(node):
@@ -113,7 +126,7 @@ def test_reset_leaves_nothing_of_ours(node, etcd):
     (node / "var/lib/etcd/member/snap").mkdir(parents=True)
     (node / "var/lib/etcd/member/snap/db").write_bytes(b"x")
     logs = Logs()
-    report = reset(node, logs)
+    report = reset(node, etcd, logs)
 
     assert files(node) == {"/etc/cni/net.d/10-bridge.conf": b"{}"}  # CNI config is left, as upstream
     for d in ("etc/kubernetes/manifests", "etc/kubernetes/pki", "var/lib/kubelet", "var/lib/etcd"):
@@ -133,7 +146,7 @@ def test_reset_leaves_nothing_of_ours(node, etcd):
 
 def test_dry_run_lists_everything_and_removes_nothing(node, etcd):
     before = files(node)
-    report = reset(node, dry_run=True)
+    report = reset(node, etcd, dry_run=True)
     assert files(node) == before
     assert etcd.calls == []  # the etcd cluster is not contacted in a dry run
     deleted = {c.target for p in report.phases for c in p.changes if c.action == "delete"}
@@ -143,36 +156,46 @@ def test_dry_run_lists_everything_and_removes_nothing(node, etcd):
 
 
 def test_second_run_has_nothing_to_remove(node, etcd):
-    reset(node)
+    reset(node, etcd)
     after_first = files(node)
     logs = Logs()
-    report = reset(node, logs)
+    report = reset(node, etcd, logs)
     assert files(node) == after_first
     statuses = {p.path: p.status for p in report.phases}
     assert statuses["remove-etcd-member"] == "unchanged" and statuses["cleanup-node"] == "unchanged"
     assert logs.has("Nothing to remove") and logs.has("No etcd config found")
 
 
-def _context(root: Path, **options: Any):
-    ctx = api.build_context("reset", {"rootfs": str(root), **options})
-    ctx.state["preflight_probe"] = FakeProbe()
+class Answer:
+    """The operator's answer to reset's question (``Hooks(prompt=...)``); records the questions."""
+
+    def __init__(self, yes: bool) -> None:
+        self.yes = yes
+        self.asked: list[str] = []
+
+    def confirm(self, question: str, *, without_terminal: bool | None = None) -> bool:
+        self.asked.append(question)
+        return self.yes
+
+
+def _context(root: Path, etcd: FakeEtcd, prompt: Answer | None = None, **options: Any) -> ResetContext:
+    hooks = Hooks(probe=FakeProbe(), etcd=etcd, prompt=prompt)
+    ctx: ResetContext = api.build_context("reset", {"rootfs": str(root), **options}, hooks=hooks)
     return ctx
 
 
 def test_refused_confirmation_aborts_with_a_clear_error(node, etcd):
     before = files(node)
-    asked: list[str] = []
-    ctx = _context(node)
-    ctx.state["confirm"] = lambda q: asked.append(q) or False
+    answer = Answer(False)
+    ctx = _context(node, etcd, answer)
     with pytest.raises(PhaseError, match=r"phase preflight: aborted reset operation \(use --force"):
         runner.execute("reset", workflows.get("reset").phases(), ctx)
-    assert "[y/N]" in asked[0]
+    assert "[y/N]" in answer.asked[0]
     assert files(node) == before and etcd.calls == []
 
 
 def test_accepted_confirmation_proceeds(node, etcd):
-    ctx = _context(node)
-    ctx.state["confirm"] = lambda q: True
+    ctx = _context(node, etcd, Answer(True))
     runner.execute("reset", workflows.get("reset").phases(), ctx)
     assert not (node / "etc/kubernetes/admin.conf").exists()
 
@@ -184,18 +207,19 @@ def test_force_from_the_reset_configuration(node, etcd, tmp_path):
     )
     (node / "etc/kubernetes/tmp").mkdir(exist_ok=True)  # init keeps its run journal there
     (node / "etc/kubernetes/tmp/kubeadm-backup").write_text("x")
-    ctx = _context(node, config=str(cfg))
-    ctx.state["confirm"] = lambda q: pytest.fail("must not ask")
+    answer = Answer(False)
+    ctx = _context(node, etcd, answer, config=str(cfg))
     runner.execute("reset", workflows.get("reset").phases(), ctx)
+    assert answer.asked == []  # force: true in the configuration: no question
     assert not (node / "etc/kubernetes/tmp/kubeadm-backup").exists()
 
 
 def test_tmp_dir_only_with_cleanup_tmp_dir(node, etcd):
     (node / "etc/kubernetes/tmp").mkdir(exist_ok=True)  # init keeps its run journal there
     (node / "etc/kubernetes/tmp/kubeadm-backup").write_text("x")
-    reset(node)
+    reset(node, etcd)
     assert (node / "etc/kubernetes/tmp/kubeadm-backup").exists()
-    reset(node, cleanup_tmp_dir=True)
+    reset(node, etcd, cleanup_tmp_dir=True)
     assert not (node / "etc/kubernetes/tmp/kubeadm-backup").exists()
 
 
@@ -204,7 +228,7 @@ def test_non_default_cert_dir(tmp_path, etcd):
     api.run("init", phases=["certs"], rootfs=str(root), options={**INIT_OPTIONS, "cert-dir": "/srv/pki"})
     assert (root / "srv/pki/ca.crt").exists()
     logs = Logs()
-    reset(root, logs, cert_dir="/srv/pki")
+    reset(root, etcd, logs, cert_dir="/srv/pki")
     assert not any((root / "srv/pki").iterdir())
     assert logs.has('WARNING: Cleaning a non-default certificates directory: "/srv/pki"')
 
@@ -214,7 +238,7 @@ def test_home_kubeconfig_is_left_with_a_hint(node, etcd, monkeypatch):
     (node / "root/.kube").mkdir(parents=True)
     (node / "root/.kube/config").write_text("x")
     logs = Logs()
-    report = reset(node, logs)
+    report = reset(node, etcd, logs)
     assert (node / "root/.kube/config").exists()
     assert logs.has("does not clean your kubeconfig files: check /root/.kube/config")
     assert any(m["command"] == f"rm -f {node}/root/.kube/config" for m in report.outputs["manual_cleanup"])
@@ -223,51 +247,56 @@ def test_home_kubeconfig_is_left_with_a_hint(node, etcd, monkeypatch):
 # --- remove-etcd-member -----------------------------------------------------------------------
 
 
-def run_remove(root: Path, logs: Logs) -> Any:
-    ctx = _context(root, force=True)
+def run_remove(root: Path, logs: Logs, etcd: FakeEtcd) -> Any:
+    ctx = _context(root, etcd, force=True)
     ctx.log = logs.message
     report = runner.execute("reset", workflows.get("reset").phases(), ctx, only=["remove-etcd-member"])
     return report, ctx
 
 
-def test_last_member_is_kept(node, monkeypatch):
+def test_last_member_is_kept(node):
     fake = FakeEtcd([ME])
-    monkeypatch.setattr(reset_etcd, "_client", fake)
     logs = Logs()
-    report, ctx = run_remove(node, logs)
+    report, ctx = run_remove(node, logs, fake)
     assert fake.calls == ["members"] and logs.has("only remaining etcd member")
-    assert ctx.state["reset_dirs_to_clean"] == ["/var/lib/etcd"]
+    assert ctx.state.dirs_to_clean == ["/var/lib/etcd"]
     assert report.phases[-1].status == "unchanged"
 
 
-def test_member_already_gone(node, monkeypatch):
+def test_member_already_gone(node):
     fake = FakeEtcd([OTHER])
-    monkeypatch.setattr(reset_etcd, "_client", fake)
     logs = Logs()
-    run_remove(node, logs)
+    run_remove(node, logs, fake)
     assert fake.calls == ["members"] and logs.has(f"No etcd member with peer URL {PEER}: already removed")
 
 
-def test_unreachable_etcd_is_a_warning_with_the_manual_command(node, monkeypatch):
+def test_member_list_waits_briefly_and_removal_gets_the_etcd_api_timeout(node, etcd):
+    run_remove(node, Logs(), etcd)
+    assert etcd.calls == ["members", "remove a1"]
+    # the member list waits REACH_TIMEOUT; the removal timeouts.etcdAPICall (2m by default)
+    assert etcd.timeouts == [reset_etcd.REACH_TIMEOUT, 120.0]
+    assert etcd.cert_dirs == ["/etc/kubernetes/pki", "/etc/kubernetes/pki"]
+
+
+def test_unreachable_etcd_is_a_warning_with_the_manual_command(node):
     from kubeadm_py.etcd.client import EtcdError
 
     fake = FakeEtcd(
         [], fail=EtcdError("etcd member list did not succeed within 15s (https://10.0.0.1:2379: refused)")
     )
-    monkeypatch.setattr(reset_etcd, "_client", fake)
     logs = Logs()
-    report, ctx = run_remove(node, logs)
+    report, ctx = run_remove(node, logs, fake)
     assert logs.has("WARNING: Failed to remove etcd member: etcd member list did not succeed")
-    manual = ctx.state["outputs"]["manual_cleanup"][0]["command"]
+    manual = ctx.outputs.manual_cleanup[0].command
     assert "etcdctl" in manual and "member remove" in manual and PEER in manual
-    assert ctx.state["reset_dirs_to_clean"] == ["/var/lib/etcd"]  # the data dir is still cleaned
+    assert ctx.state.dirs_to_clean == ["/var/lib/etcd"]  # the data dir is still cleaned
 
 
 def test_external_etcd(tmp_path, etcd):
     root = tmp_path / "root"
     api.run("init", phases=["certs"], rootfs=str(root), options=INIT_OPTIONS)
     logs = Logs()
-    run_remove(root, logs)
+    run_remove(root, logs, etcd)
     assert logs.has("No etcd config found. Assuming external etcd") and etcd.calls == []
 
 
@@ -303,53 +332,39 @@ def test_mounts_below_the_kubelet_dir_deepest_first():
     ]
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+def _str(num: int, text: str) -> bytes:
+    return _enc_bytes(num, text.encode())
 
 
-def _sandbox(sid: str, name: str, ns: str) -> bytes:
-    meta = _string_field(1, name) + _string_field(2, "uid-" + name) + _string_field(3, ns)
-    body = _string_field(1, sid) + b"\x12" + _varint(len(meta)) + meta + b"\x18\x00"
-    return b"\x0a" + _varint(len(body)) + body
+def _sandbox(sid: str, name: str, ns: str, state: int = 0) -> bytes:
+    meta = _str(1, name) + _str(2, "uid-" + name) + _str(3, ns)
+    return _enc_bytes(1, _str(1, sid) + _enc_bytes(2, meta) + bytes([3 << 3, state]))
 
 
 class FakeRuntime:
-    """A gRPC server on a unix socket answering the CRI RuntimeService calls reset makes."""
+    """A container runtime answering the CRI RuntimeService calls reset makes over gRPC."""
 
     def __init__(self, socket: Path) -> None:
-        import grpc
-
         self.pods = {"a" * 64: ("kube-apiserver-cp1", "kube-system"), "b" * 64: ("etcd-cp1", "kube-system")}
-        self.calls: list[str] = []
-        runtime = self
+        answers = {"ListPodSandbox": self.list, "StopPodSandbox": self.stopped}
+        self.server = CriServer(socket, {**answers, "RemovePodSandbox": self.remove})
 
-        class Handler(grpc.GenericRpcHandler):
-            def service(self, details: Any) -> Any:
-                name = details.method.rsplit("/", 1)[1]
-                return grpc.unary_unary_rpc_method_handler(lambda req, ctx: runtime.handle(name, req))
-
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        self.server.add_generic_rpc_handlers((Handler(),))
-        self.server.add_insecure_port(f"unix://{socket}")
-        self.server.start()
-
-    def handle(self, name: str, req: bytes) -> bytes:
-        if name == "ListPodSandbox":
-            self.calls.append(name)
-            return b"".join(_sandbox(i, n, ns) for i, (n, ns) in self.pods.items())
-        sid = req[2:].decode()
-        self.calls.append(f"{name} {sid[:4]}")
-        if name == "RemovePodSandbox":
-            self.pods.pop(sid, None)
+    def stopped(self, req: bytes) -> bytes:
         return b""
 
+    def list(self, req: bytes) -> bytes:
+        return b"".join(_sandbox(i, n, ns) for i, (n, ns) in self.pods.items())
+
+    def remove(self, req: bytes) -> bytes:
+        self.pods.pop(req[2:].decode(), None)
+        return b""
+
+    @property
+    def calls(self) -> list[str]:
+        return [f"{name} {req[2:6].decode()}" if req else name for name, req in self.server.calls]
+
     def stop(self) -> None:
-        self.server.stop(None)
+        self.server.stop()
 
 
 @pytest.fixture
@@ -362,7 +377,7 @@ def runtime(node):
 
 
 def test_pod_sandboxes_are_stopped_and_removed_through_the_cri(node, etcd, runtime):
-    report = reset(node, dry_run=True, cri_socket="unix:///cri.sock")
+    report = reset(node, etcd, dry_run=True, cri_socket="unix:///cri.sock")
     listed = {c.target for p in report.phases for c in p.changes if c.kind == "process"}
     assert listed == {
         "pod kube-system/kube-apiserver-cp1 (sandbox aaaaaaaaaaaaa)",
@@ -370,8 +385,8 @@ def test_pod_sandboxes_are_stopped_and_removed_through_the_cri(node, etcd, runti
     }
     assert runtime.calls == ["ListPodSandbox"]  # dry run: listed only
 
-    runtime.calls.clear()
-    reset(node, cri_socket="unix:///cri.sock")
+    runtime.server.calls.clear()
+    reset(node, etcd, cri_socket="unix:///cri.sock")
     assert runtime.calls == [
         "ListPodSandbox",
         "StopPodSandbox aaaa",
@@ -380,20 +395,136 @@ def test_pod_sandboxes_are_stopped_and_removed_through_the_cri(node, etcd, runti
         "RemovePodSandbox bbbb",
     ]
     assert runtime.pods == {}
-    runtime.calls.clear()
+    runtime.server.calls.clear()
     logs = Logs()
-    reset(node, logs, cri_socket="unix:///cri.sock")
+    reset(node, etcd, logs, cri_socket="unix:///cri.sock")
     assert runtime.calls == ["ListPodSandbox"] and logs.has("Nothing to remove")
 
 
 def test_parse_sandboxes_state():
-    raw = _sandbox("c" * 64, "p", "default")
-    assert [(s.id[:2], s.name, s.namespace, s.ready) for s in parse_sandboxes(raw)] == [
-        ("cc", "p", "default", True)
+    raw = _sandbox("c" * 64, "p", "default") + _sandbox("d" * 64, "q", "", state=1)
+    assert [(s.id[:2], s.name, s.namespace, s.ready, s.label) for s in parse_sandboxes(raw)] == [
+        ("cc", "p", "default", True, "pod default/p (sandbox ccccccccccccc)"),
+        ("dd", "q", "", False, "pod q (sandbox ddddddddddddd)"),
     ]
 
 
 def test_missing_cri_socket_is_reported(node, etcd):
     logs = Logs()
-    reset(node, logs, cri_socket="unix:///nope.sock")
-    assert logs.has(f"no container runtime socket at {node}/nope.sock: no containers to remove")
+    reset(node, etcd, logs, cri_socket="unix:///nope.sock")
+    assert logs.has(
+        f"container runtime is not running: {node}/nope.sock does not exist: no containers to remove"
+    )
+
+
+class Services:
+    """A service manager (``Hooks(services=...)``): systemd, kubelet active, stop may fail."""
+
+    def __init__(self, manager: str = "systemd", active: bool = True, fail: str = "") -> None:
+        self.name, self.active, self.fail = manager, active, fail
+        self.calls: list[str] = []
+
+    def manager(self) -> str:
+        return self.name
+
+    def exists(self, unit: str) -> bool:
+        return True
+
+    def is_active(self, unit: str) -> bool:
+        return self.active
+
+    def restart(self, unit: str) -> Change:
+        raise AssertionError("reset restarts nothing")
+
+    def stop(self, unit: str) -> Change:
+        self.calls.append(f"stop {unit}")
+        if self.fail:
+            return Change("process", "run", f"systemctl stop {unit}", f"failed: {self.fail}")
+        return Change("process", "run", f"systemctl stop {unit}", f"{unit} stopped")
+
+
+def _cleanup(root: Path, etcd: FakeEtcd, hooks: Hooks, dry_run: bool = False) -> tuple[Any, Logs]:
+    logs = Logs()
+    report = reset(root, etcd, logs, hooks, dry_run=dry_run)
+    return next(p for p in report.phases if p.path == "cleanup-node"), logs
+
+
+def test_kubelet_is_stopped_through_the_service_manager(node, etcd):
+    services = Services()
+    outcome, logs = _cleanup(node, etcd, Hooks(services=services), dry_run=True)
+    assert services.calls == [] and logs.has("[dryrun] Would stop the kubelet")
+    assert "systemctl stop kubelet" in [c.target for c in outcome.changes]
+
+    outcome, logs = _cleanup(node, etcd, Hooks(services=services))
+    assert services.calls == ["stop kubelet"]
+    assert ("systemctl stop kubelet", "kubelet stopped") in [(c.target, c.detail) for c in outcome.changes]
+
+
+def test_kubelet_not_running_or_not_stoppable(node, etcd, tmp_path):
+    services = Services(active=False)
+    _, logs = _cleanup(node, etcd, Hooks(services=services))
+    assert services.calls == [] and logs.has("The kubelet service is not running")
+
+    root = tmp_path / "again"
+    shutil.copytree(node, root, symlinks=True)
+    services, logs = Services(fail="Unit kubelet.service not loaded."), Logs()
+    report = reset(root, etcd, logs, Hooks(services=services))
+    assert logs.has("WARNING: The kubelet service could not be stopped: Unit kubelet.service not loaded.")
+    manual = {m["what"]: m["command"] for m in report.outputs["manual_cleanup"]}
+    assert manual["stop the kubelet"] == "systemctl stop kubelet"
+
+
+def test_no_systemd_names_the_kubelet_to_stop(node, etcd, monkeypatch):
+    from kubeadm_py.phases.reset import cleanup
+
+    monkeypatch.setattr(cleanup, "_kubelet_pids", lambda: [4242])
+    report = reset(node, etcd, Logs(), Hooks(services=Services(manager="bash")))
+    manual = {m["what"]: m["command"] for m in report.outputs["manual_cleanup"]}
+    assert manual["stop the running kubelet"] == "kill 4242"
+
+
+class Mounts:
+    """Mount points below the kubelet directory (``Hooks(mounts=...)``); unmounting may fail."""
+
+    def __init__(self, mounts: list[str], busy: str = "") -> None:
+        self.mounts, self.busy = mounts, busy
+        self.unmounted: list[tuple[str, int]] = []
+
+    def below(self, path: Path) -> list[str]:
+        return [m for m in self.mounts if m.startswith(f"{path}/")]
+
+    def unmount(self, mount_point: str, flags: int) -> Change:
+        if mount_point == self.busy:
+            raise OSError(16, "Device or resource busy")
+        self.unmounted.append((mount_point, flags))
+        return Change("note", "run", f"umount {mount_point}", "unmounted")
+
+
+def test_mounts_below_the_kubelet_dir_are_unmounted_first(node, etcd, tmp_path):
+    kubelet = node / "var/lib/kubelet"
+    vols = [f"{kubelet}/pods/u1/volumes/a/b", f"{kubelet}/pods/u1/volumes/a"]
+    mounts = Mounts(vols)
+    outcome, logs = _cleanup(node, etcd, Hooks(mounts=mounts), dry_run=True)
+    assert mounts.unmounted == [] and (kubelet / "config.yaml").exists()
+    assert [(c.target, c.detail) for c in outcome.changes if c.target.startswith("umount")] == [
+        (f"umount {v}", "would unmount") for v in vols
+    ]
+    assert logs.has('Mounted directories in "/var/lib/kubelet" to unmount')
+
+    cfg = tmp_path / "reset.yaml"
+    cfg.write_text(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\nunmountFlags: [MNT_DETACH]\n"
+    )
+    report = reset(node, etcd, None, Hooks(mounts=mounts), config=str(cfg))
+    assert mounts.unmounted == [(v, 2) for v in vols]  # deepest first, with MNT_DETACH
+    assert report.phases[-1].status == "changed" and not (kubelet / "config.yaml").exists()
+
+
+def test_busy_mount_keeps_the_kubelet_dir(node, etcd):
+    kubelet = node / "var/lib/kubelet"
+    busy = f"{kubelet}/pods/u1/volumes/a"
+    report = reset(node, etcd, Logs(), Hooks(mounts=Mounts([busy], busy=busy)))
+    assert (kubelet / "config.yaml").exists()  # not cleaned: a volume is still mounted there
+    assert not (node / "etc/kubernetes/admin.conf").exists()
+    manual = {m["what"]: m["command"] for m in report.outputs["manual_cleanup"]}
+    assert manual[f"unmount directories below {kubelet}"] == f"umount -R {busy}"

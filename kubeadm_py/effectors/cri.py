@@ -1,0 +1,90 @@
+"""The container runtime (CRI) as an effector: what phases and the image pulls use of it, the real
+factory (one :class:`~kubeadm_py.host.cri.CriClient` per endpoint) and the dry-run twin, which
+reads the real runtime (sandboxes, image status) and only records and logs removals and pulls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from kubeadm_py.changes import Change
+from kubeadm_py.host.cri import CriClient, Pulled, Sandbox, endpoint_url, socket_path
+from kubeadm_py.hostfs import HostFS
+
+
+class ContainerRuntime(Protocol):
+    """Calls raise :class:`~kubeadm_py.host.cri.CriError` (``CriNotRunning`` when nothing listens)."""
+
+    endpoint: str
+
+    def sandbox_image(self) -> str: ...
+
+    def image_present(self, image: str) -> bool: ...
+
+    def pull_image(self, image: str) -> Pulled: ...
+
+    def list_sandboxes(self) -> list[Sandbox]: ...
+
+    def remove_sandbox(self, sandbox: Sandbox) -> Change:
+        """Stop and remove one pod sandbox and its containers."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# endpoint (``unix:///run/containerd/containerd.sock``) -> a client of the runtime there.
+CriFactory = Callable[[str], ContainerRuntime]
+
+
+def host_cri_factory(endpoint: str) -> ContainerRuntime:
+    return CriClient(endpoint)
+
+
+def endpoint_under(fs: HostFS, endpoint: str) -> str:
+    """``endpoint`` with a unix socket path mapped through ``--rootfs`` (reset reaches the runtime
+    of the node root it cleans); other endpoints unchanged."""
+    url = endpoint_url(endpoint)
+    if not url.startswith("unix://"):
+        return url
+    return f"unix://{fs.real_path(socket_path(url))}"
+
+
+class DryRunCri:
+    """Reads the real runtime; stopping and removing sandboxes and pulling images are only logged
+    and recorded (``removed``, ``pulled``)."""
+
+    def __init__(self, real: ContainerRuntime, log: Callable[[str], None]) -> None:
+        self.real = real
+        self.log = log
+        self.endpoint = real.endpoint
+        self.removed: list[Sandbox] = []
+        self.pulled: list[str] = []
+
+    def sandbox_image(self) -> str:
+        return self.real.sandbox_image()
+
+    def image_present(self, image: str) -> bool:
+        return self.real.image_present(image)
+
+    def list_sandboxes(self) -> list[Sandbox]:
+        return self.real.list_sandboxes()
+
+    def pull_image(self, image: str) -> Pulled:
+        self.log(f"[dryrun] Would pull the image {image}")
+        self.pulled.append(image)
+        return Pulled(image, ran=False)
+
+    def remove_sandbox(self, sandbox: Sandbox) -> Change:
+        self.log(f"[dryrun] Would stop and remove {sandbox.label} and its containers")
+        self.removed.append(sandbox)
+        return Change("process", "delete", sandbox.label, "would be stopped and removed")
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def dry_run_cri_factory(real: CriFactory, log: Callable[[str], None]) -> CriFactory:
+    def make(endpoint: str) -> ContainerRuntime:
+        return DryRunCri(real(endpoint), log)
+
+    return make
