@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from kubeadm_py.config.schemagen import HOST_PATH_TYPES
 from kubeadm_py.constants import CONTROLLER_MANAGER_KUBECONFIG, KUBERNETES_DIR, SCHEDULER_KUBECONFIG
 from kubeadm_py.errors import ConfigError
 from kubeadm_py.hostfs import HostFS
@@ -24,16 +25,6 @@ CA_CERTS_EXTRA_PATHS = (
     "/usr/local/share/ca-certificates",
 )
 DEFAULT_FLEXVOLUME_DIR = "/usr/libexec/kubernetes/kubelet-plugins/volume/exec"
-PATH_TYPES = (
-    "",
-    "DirectoryOrCreate",
-    "Directory",
-    "FileOrCreate",
-    "File",
-    "Socket",
-    "CharDevice",
-    "BlockDevice",
-)
 
 Mounts = dict[str, tuple[dict[str, Any], dict[str, Any]]]  # name -> (volume, volumeMount)
 
@@ -62,11 +53,11 @@ def extra_volumes(items: Any, field: str) -> list[dict[str, Any]]:
                     hint="static Pod hostPath volumes cannot be relative to the kubelet's working directory",
                 )
         pt = v.get("pathType") or ""
-        if pt not in PATH_TYPES:
+        if pt not in HOST_PATH_TYPES:
             raise ConfigError(
                 f"unknown pathType {pt!r}",
                 field=f"{where}.pathType",
-                hint=f"one of {', '.join(PATH_TYPES[1:])}",
+                hint=f"one of {', '.join(HOST_PATH_TYPES[1:])}",
             )
         out.append(v)
     return out
