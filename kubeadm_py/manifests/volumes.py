@@ -14,7 +14,7 @@ from kubeadm_py.constants import CONTROLLER_MANAGER_KUBECONFIG, KUBERNETES_DIR, 
 from kubeadm_py.errors import ConfigError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.manifests.args import Arg, get_arg
-from kubeadm_py.manifests.pod import host_path_volume, volume_mount
+from kubeadm_py.manifests.pod import host_path_volume, named_entries, volume_mount
 
 CA_CERTS_VOLUME = ("ca-certs", "/etc/ssl/certs")
 CA_CERTS_EXTRA_PATHS = (
@@ -35,15 +35,9 @@ def _add(m: Mounts, name: str, host: str, mount: str, read_only: bool, path_type
 
 def extra_volumes(items: Any, field: str) -> list[dict[str, Any]]:
     """Validate ``extraVolumes``: absolute hostPath and mountPath, known pathType."""
-    if not items:
-        return []
-    if not isinstance(items, list):
-        raise ConfigError("must be a list of {name, hostPath, mountPath, readOnly, pathType}", field=field)
     out = []
-    for i, v in enumerate(items):
-        where = f"{field}[{i}]"
-        if not isinstance(v, dict) or not v.get("name"):
-            raise ConfigError("each extra volume needs a non-empty 'name'", field=where)
+    listing = "{name, hostPath, mountPath, readOnly, pathType}"
+    for where, v in named_entries(items, field, listing, "extra volume"):
         for key in ("hostPath", "mountPath"):
             p = v.get(key)
             if not p or not str(p).startswith("/"):
