@@ -30,12 +30,18 @@ def _named(doc: Obj, section: str, name: str) -> Obj | None:
     return None
 
 
+def _entry(doc: Obj, section: str, name: str, missing: str) -> Obj:
+    """The item of ``section`` called ``name``; the error ``missing`` when there is none."""
+    item = _named(doc, section, name)
+    if item is None:
+        raise KubeadmError(missing)
+    return item
+
+
 def current_cluster(doc: Obj, source: str) -> Obj:
     """The cluster entry (server, certificate-authority-data...) of the current context."""
     ctx_name = doc.get("current-context") or ""
-    ctx = _named(doc, "contexts", ctx_name)
-    if ctx is None:
-        raise KubeadmError(f"{source}: current context {ctx_name!r} not found")
+    ctx = _entry(doc, "contexts", ctx_name, f"{source}: current context {ctx_name!r} not found")
     cluster = _named(doc, "clusters", (ctx.get("context") or {}).get("cluster", ""))
     if cluster is None or not isinstance(cluster.get("cluster"), dict):
         raise KubeadmError(f"{source}: the cluster of context {ctx_name!r} is missing")
@@ -70,21 +76,23 @@ def point_user_at_pem(kubelet_conf: str | bytes, pem_path: str, source: str) -> 
     ctx_name = doc.get("current-context") or ""
     if not ctx_name:
         raise KubeadmError(f"the file {source!r} does not have current context set")
-    ctx = _named(doc, "contexts", ctx_name)
-    if ctx is None:
-        raise KubeadmError(
-            f"the file {source!r} is not a valid kubeconfig: {ctx_name!r} set as current-context, "
-            "but not found in context list"
-        )
+    ctx = _entry(
+        doc,
+        "contexts",
+        ctx_name,
+        f"the file {source!r} is not a valid kubeconfig: {ctx_name!r} set as current-context, "
+        "but not found in context list",
+    )
     user_name = (ctx.get("context") or {}).get("user") or ""
     if not user_name:
         raise KubeadmError(f"the current context {ctx_name!r} in {source!r} does not have a user set")
-    user = _named(doc, "users", user_name)
-    if user is None:
-        raise KubeadmError(
-            f"user {user_name!r} is set in the current context {ctx_name!r} in {source!r}, "
-            "but is missing in the user list"
-        )
+    user = _entry(
+        doc,
+        "users",
+        user_name,
+        f"user {user_name!r} is set in the current context {ctx_name!r} in {source!r}, "
+        "but is missing in the user list",
+    )
     info = user.setdefault("user", {}) or {}
     user["user"] = info
     info.pop("client-certificate-data", None)

@@ -295,6 +295,19 @@ def cluster(f: Flavor) -> S:
     return obj(props, ["apiVersion", "kind"])
 
 
+def _run_fields(f: Flavor) -> S:
+    """The fields InitConfiguration and JoinConfiguration gained together: skipPhases and patches
+    (v1beta3), dryRun and timeouts (v1beta4)."""
+    props: S = {}
+    if f.skip_phases_patches:
+        props["skipPhases"] = strings(minLength=1)
+        props["patches"] = ref("Patches")
+    if f.timeouts:
+        props["dryRun"] = BOOL
+        props["timeouts"] = ref("Timeouts")
+    return props
+
+
 def init(f: Flavor) -> S:
     props: S = {
         **type_meta(f"kubeadm.k8s.io/{f.version}", "InitConfiguration"),
@@ -303,13 +316,7 @@ def init(f: Flavor) -> S:
         "localAPIEndpoint": ref("APIEndpoint"),
         "certificateKey": string("certificate-key"),
     }
-    if f.skip_phases_patches:
-        props["skipPhases"] = strings(minLength=1)
-        props["patches"] = ref("Patches")
-    if f.timeouts:
-        props["dryRun"] = BOOL
-        props["timeouts"] = ref("Timeouts")
-    return obj(props, ["apiVersion", "kind"])
+    return obj({**props, **_run_fields(f)}, ["apiVersion", "kind"])
 
 
 def join(f: Flavor) -> S:
@@ -339,13 +346,7 @@ def join(f: Flavor) -> S:
             ]
         },
     }
-    if f.skip_phases_patches:
-        props["skipPhases"] = strings(minLength=1)
-        props["patches"] = ref("Patches")
-    if f.timeouts:
-        props["dryRun"] = BOOL
-        props["timeouts"] = ref("Timeouts")
-    return obj(props, ["apiVersion", "kind"])
+    return obj({**props, **_run_fields(f)}, ["apiVersion", "kind"])
 
 
 def reset(f: Flavor) -> S:

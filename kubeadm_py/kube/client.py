@@ -272,18 +272,12 @@ class KubeClient:
         detail: str = "",
     ) -> Change:
         """Wait (bounded) for Node ``name`` to exist, apply ``mutate`` to a copy and send the
-        labels, annotations and taints that changed as a JSON merge patch guarded by resourceVersion."""
+        labels, annotations and taints that changed as a JSON merge patch guarded by resourceVersion.
+        The dry-run client shares this and swaps only :meth:`_node_to_patch` and :meth:`_send_node_patch`."""
         target = describe("Node", name)
         deadline = self._clock() + wait
         for _ in range(20):
-            node = self.get("Node", name)
-            while node is None:
-                if self._clock() >= deadline:
-                    raise ApiError(
-                        f"timed out waiting for the Node {name!r} to be registered (waited {wait:.0f}s)"
-                    )
-                self._sleep(interval)
-                node = self.get("Node", name)
+            node = self._node_to_patch(name, deadline, wait, interval)
             want = copy.deepcopy(node)
             want.setdefault("metadata", {}).setdefault("labels", {})
             want["metadata"].setdefault("annotations", {})
@@ -292,23 +286,38 @@ class KubeClient:
             patch = node_patch(node, want)
             if not patch:
                 return self.record("unchanged", target, "already up to date")
-            patch.setdefault("metadata", {})["resourceVersion"] = node["metadata"].get("resourceVersion", "")
             try:
-                self.request(
-                    "PATCH",
-                    kind_info("Node").path(None, name),
-                    patch,
-                    content_type="application/merge-patch+json",
-                    what=target,
-                )
+                shown, done = self._send_node_patch(name, node, want, patch)
             except ConflictError:
                 continue
-            shown = {k: v for k, v in patch.items()}
-            shown["metadata"] = {k: v for k, v in patch["metadata"].items() if k != "resourceVersion"}
-            return self.record(
-                "update", target, detail or "patched", json.dumps(shown, indent=2, sort_keys=True)
-            )
+            return self.record("update", target, detail or done, json.dumps(shown, indent=2, sort_keys=True))
         raise ApiError(f"cannot patch {target}: it keeps changing under us (resourceVersion conflicts)")
+
+    def _node_to_patch(self, name: str, deadline: float, wait: float, interval: float) -> Obj:
+        """The live Node, waited for until ``deadline`` (the kubelet registers it)."""
+        node = self.get("Node", name)
+        while node is None:
+            if self._clock() >= deadline:
+                raise ApiError(
+                    f"timed out waiting for the Node {name!r} to be registered (waited {wait:.0f}s)"
+                )
+            self._sleep(interval)
+            node = self.get("Node", name)
+        return node
+
+    def _send_node_patch(self, name: str, node: Obj, want: Obj, patch: Obj) -> tuple[Obj, str]:
+        """Send ``patch`` guarded by ``node``'s resourceVersion (ConflictError when stale); returns
+        what the change shows and its default detail."""
+        meta = patch.get("metadata", {})
+        rv = node["metadata"].get("resourceVersion", "")
+        self.request(
+            "PATCH",
+            kind_info("Node").path(None, name),
+            {**patch, "metadata": {**meta, "resourceVersion": rv}},
+            content_type="application/merge-patch+json",
+            what=describe("Node", name),
+        )
+        return {**patch, "metadata": meta}, "patched"
 
     def record(self, action: Action, target: str, detail: str, content: str | None = None) -> Change:
         change = Change("object", action, target, detail, content)

@@ -9,14 +9,13 @@ so a dry run against a live cluster says ``unchanged`` where a real run would ch
 from __future__ import annotations
 
 import copy
-import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from kubeadm_py.changes import Change
 from kubeadm_py.errors import ApiError
-from kubeadm_py.kube.client import KubeClient, Obj, deep_merge, node_patch
+from kubeadm_py.kube.client import KubeClient, Obj, deep_merge
 from kubeadm_py.kube.compare import changed_paths, comparable, matches, to_yaml
 from kubeadm_py.kube.kinds import describe, kind_info, object_key
 from kubeadm_py.kube.wire import TransportError
@@ -131,31 +130,17 @@ class DryRunKubeClient(KubeClient):
         self.deleted.add((kind, ns, name))
         return self.record("delete", target, "would delete")
 
-    def patch_node(
-        self,
-        name: str,
-        mutate: Callable[[Obj], None],
-        *,
-        wait: float = 60.0,
-        interval: float = 1.0,
-        detail: str = "",
-    ) -> Change:
-        target = describe("Node", name)
+    def _node_to_patch(self, name: str, deadline: float, wait: float, interval: float) -> Obj:
+        """No waiting: a Node that no source has (a dry-run init's own node) is made up."""
         node = self.get("Node", name)
         if node is None:
             node = _fill_meta({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
-        want = copy.deepcopy(node)
-        want.setdefault("metadata", {}).setdefault("labels", {})
-        want["metadata"].setdefault("annotations", {})
-        want.setdefault("spec", {})
-        mutate(want)
-        patch = node_patch(node, want)
-        if not patch:
-            return self.record("unchanged", target, "already up to date")
+        return node
+
+    def _send_node_patch(self, name: str, node: Obj, want: Obj, patch: Obj) -> tuple[Obj, str]:
+        """Recorded only: later reads in this run see ``want``."""
         self._keep(want)
-        return self.record(
-            "update", target, detail or "would patch", json.dumps(patch, indent=2, sort_keys=True)
-        )
+        return patch, "would patch"
 
 
 def canned_node(name: str) -> Obj:

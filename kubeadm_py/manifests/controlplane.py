@@ -85,6 +85,21 @@ def _version_args(rel: MinorRelease, component: str) -> list[Arg]:
     return list(rel.component_flags.get(component, ()))
 
 
+def _leader_elected_args(rel: MinorRelease, component: str, kubeconfig_file: str) -> list[Arg]:
+    """How the controller-manager and the scheduler both start (upstream's first five default
+    arguments of each): local binding, leader election, one kubeconfig for client, authentication
+    and authorization; after the version's own flags."""
+    kubeconfig = f"{KUBERNETES_DIR}/{kubeconfig_file}"
+    return [
+        *_version_args(rel, component),
+        ("bind-address", "127.0.0.1"),
+        ("leader-elect", "true"),
+        ("kubeconfig", kubeconfig),
+        ("authentication-kubeconfig", kubeconfig),
+        ("authorization-kubeconfig", kubeconfig),
+    ]
+
+
 def _authz_modes(requested: str | None, warn: Callable[[str], None]) -> str:
     default = ["Node", "RBAC"]
     if requested:
@@ -165,15 +180,9 @@ def apiserver_command(rel: MinorRelease, cfg: KubeadmConfig, warn: Callable[[str
 def controller_manager_command(rel: MinorRelease, cfg: KubeadmConfig, fs: HostFS) -> list[str]:
     c = cfg.cluster
     cd = cfg.cert_dir
-    kubeconfig = f"{KUBERNETES_DIR}/{CONTROLLER_MANAGER_KUBECONFIG}"
     ca = _cert(cd, "ca.crt")
     args: list[Arg] = [
-        *_version_args(rel, "kube-controller-manager"),
-        ("bind-address", "127.0.0.1"),
-        ("leader-elect", "true"),
-        ("kubeconfig", kubeconfig),
-        ("authentication-kubeconfig", kubeconfig),
-        ("authorization-kubeconfig", kubeconfig),
+        *_leader_elected_args(rel, "kube-controller-manager", CONTROLLER_MANAGER_KUBECONFIG),
         ("client-ca-file", ca),
         ("requestheader-client-ca-file", _cert(cd, "front-proxy-ca.crt")),
         ("root-ca-file", ca),
@@ -199,15 +208,7 @@ def controller_manager_command(rel: MinorRelease, cfg: KubeadmConfig, fs: HostFS
 
 
 def scheduler_command(rel: MinorRelease, cfg: KubeadmConfig) -> list[str]:
-    kubeconfig = f"{KUBERNETES_DIR}/{SCHEDULER_KUBECONFIG}"
-    args: list[Arg] = [
-        *_version_args(rel, "kube-scheduler"),
-        ("bind-address", "127.0.0.1"),
-        ("leader-elect", "true"),
-        ("kubeconfig", kubeconfig),
-        ("authentication-kubeconfig", kubeconfig),
-        ("authorization-kubeconfig", kubeconfig),
-    ]
+    args = _leader_elected_args(rel, "kube-scheduler", SCHEDULER_KUBECONFIG)
     args += _feature_gate_args(rel, cfg.cluster)
     return ["kube-scheduler", *arguments_to_command(args, extra_args(cfg.cluster, "kube-scheduler"))]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -138,17 +138,22 @@ def merge_env(*lists: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [merged[k] for k in sorted(merged)]
 
 
-def env_from_config(items: Any, field: str) -> list[dict[str, Any]]:
+def named_entries(items: Any, field: str, listing: str, entry: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The entries of a user list (``extraEnvs``, ``extraVolumes``) with their field paths, each
+    checked, as it comes, to be a mapping with a non-empty ``name``; nothing when unset."""
     if not items:
-        return []
+        return
     if not isinstance(items, list):
-        raise ConfigError("must be a list of {name, value} environment variables", field=field)
-    out = []
+        raise ConfigError(f"must be a list of {listing}", field=field)
     for i, e in enumerate(items):
+        where = f"{field}[{i}]"
         if not isinstance(e, dict) or not e.get("name"):
-            raise ConfigError("each entry needs a non-empty 'name'", field=f"{field}[{i}]")
-        out.append(dict(e))
-    return out
+            raise ConfigError(f"each {entry} needs a non-empty 'name'", field=where)
+        yield where, e
+
+
+def env_from_config(items: Any, field: str) -> list[dict[str, Any]]:
+    return [dict(e) for _, e in named_entries(items, field, "{name, value} environment variables", "entry")]
 
 
 # --- serialization ---------------------------------------------------------------------------------

@@ -9,11 +9,12 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from kubeadm_py.config.schemagen import HOST_PATH_TYPES
 from kubeadm_py.constants import CONTROLLER_MANAGER_KUBECONFIG, KUBERNETES_DIR, SCHEDULER_KUBECONFIG
 from kubeadm_py.errors import ConfigError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.manifests.args import Arg, get_arg
-from kubeadm_py.manifests.pod import host_path_volume, volume_mount
+from kubeadm_py.manifests.pod import host_path_volume, named_entries, volume_mount
 
 CA_CERTS_VOLUME = ("ca-certs", "/etc/ssl/certs")
 CA_CERTS_EXTRA_PATHS = (
@@ -24,16 +25,6 @@ CA_CERTS_EXTRA_PATHS = (
     "/usr/local/share/ca-certificates",
 )
 DEFAULT_FLEXVOLUME_DIR = "/usr/libexec/kubernetes/kubelet-plugins/volume/exec"
-PATH_TYPES = (
-    "",
-    "DirectoryOrCreate",
-    "Directory",
-    "FileOrCreate",
-    "File",
-    "Socket",
-    "CharDevice",
-    "BlockDevice",
-)
 
 Mounts = dict[str, tuple[dict[str, Any], dict[str, Any]]]  # name -> (volume, volumeMount)
 
@@ -44,15 +35,9 @@ def _add(m: Mounts, name: str, host: str, mount: str, read_only: bool, path_type
 
 def extra_volumes(items: Any, field: str) -> list[dict[str, Any]]:
     """Validate ``extraVolumes``: absolute hostPath and mountPath, known pathType."""
-    if not items:
-        return []
-    if not isinstance(items, list):
-        raise ConfigError("must be a list of {name, hostPath, mountPath, readOnly, pathType}", field=field)
     out = []
-    for i, v in enumerate(items):
-        where = f"{field}[{i}]"
-        if not isinstance(v, dict) or not v.get("name"):
-            raise ConfigError("each extra volume needs a non-empty 'name'", field=where)
+    listing = "{name, hostPath, mountPath, readOnly, pathType}"
+    for where, v in named_entries(items, field, listing, "extra volume"):
         for key in ("hostPath", "mountPath"):
             p = v.get(key)
             if not p or not str(p).startswith("/"):
@@ -62,11 +47,11 @@ def extra_volumes(items: Any, field: str) -> list[dict[str, Any]]:
                     hint="static Pod hostPath volumes cannot be relative to the kubelet's working directory",
                 )
         pt = v.get("pathType") or ""
-        if pt not in PATH_TYPES:
+        if pt not in HOST_PATH_TYPES:
             raise ConfigError(
                 f"unknown pathType {pt!r}",
                 field=f"{where}.pathType",
-                hint=f"one of {', '.join(PATH_TYPES[1:])}",
+                hint=f"one of {', '.join(HOST_PATH_TYPES[1:])}",
             )
         out.append(v)
     return out

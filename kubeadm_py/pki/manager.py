@@ -92,6 +92,14 @@ def load_ca(store: PKIStore, ca_name: str, now: datetime) -> tuple[x509.Certific
             hint=f"run 'kubeadm-py init phase certs {ca_name}' first, or provide it",
         )
     key = store.read_key(spec.base)
+    _check_ca(store, spec, cert, key, now)
+    return cert, key
+
+
+def _check_ca(
+    store: PKIStore, spec: CertSpec, cert: x509.Certificate, key: PrivateKey | None, now: datetime
+) -> None:
+    """An existing CA is used as it is or not at all (no automated rotation)."""
     problems = verify.ca_problems(cert, key, now)
     if problems:
         raise _fail(
@@ -99,7 +107,6 @@ def load_ca(store: PKIStore, ca_name: str, now: datetime) -> tuple[x509.Certific
             problems,
             "CA rotation is not automated: replace the CA and everything it signed",
         )
-    return cert, key
 
 
 def is_external_ca(store: PKIStore, ca_name: str = "ca") -> bool:
@@ -135,6 +142,19 @@ def new_key(fs: HostFS, cfg: KubeadmConfig, st: Settings, name: str) -> PrivateK
     return keypool.new_key(run, st.algorithm, lambda: _missing_keys(fs, cfg, st), name)
 
 
+def _key_to_certify(
+    store: PKIStore, cfg: KubeadmConfig, spec: CertSpec, st: Settings, key: PrivateKey | None, log: Log
+) -> tuple[PrivateKey, list[Change]]:
+    """The key a new certificate is issued for: the one an interrupted run left, or a new one
+    (written first; its change is returned)."""
+    if key is not None:
+        log(f'[certs] Generating "{spec.name}" certificate for the existing key {store.key_path(spec.base)}')
+        return key, []
+    log(f'[certs] Generating "{spec.name}" certificate and key')
+    key = new_key(store.fs, cfg, st, spec.name)
+    return key, [store.write_key(spec.base, key)]
+
+
 def ensure_ca(
     fs: HostFS, cfg: KubeadmConfig, spec: CertSpec, st: Settings, log: Log = _no_log
 ) -> list[Change]:
@@ -143,11 +163,7 @@ def ensure_ca(
     key = store.read_key(spec.base)
     crt_path = store.cert_path(spec.base)
     if cert is not None:
-        problems = verify.ca_problems(cert, key, st.start)
-        if problems:
-            raise _fail(
-                crt_path, problems, "CA rotation is not automated: replace the CA and everything it signed"
-            )
+        _check_ca(store, spec, cert, key, st.start)
         if key is None:
             log(f"[certs] Using existing {spec.name} keyless certificate authority (external CA mode)")
             return [_unchanged(crt_path, "external CA: certificate without key")]
@@ -156,13 +172,7 @@ def ensure_ca(
             _unchanged(crt_path, "using existing CA"),
             _unchanged(store.key_path(spec.base), "using existing key"),
         ]
-    out: list[Change] = []
-    if key is None:
-        log(f'[certs] Generating "{spec.name}" certificate and key')
-        key = new_key(fs, cfg, st, spec.name)
-        out.append(store.write_key(spec.base, key))
-    else:
-        log(f'[certs] Generating "{spec.name}" certificate for the existing key {store.key_path(spec.base)}')
+    key, out = _key_to_certify(store, cfg, spec, st, key, log)
     prof = expected_profile(cfg, spec)
     cert = issue.self_signed_ca(prof.cn, key, st.not_before, st.start + st.ca_validity, prof.orgs)
     out.append(store.write_cert(spec.base, cert, detail=f"CA certificate, CN={prof.cn}"))
@@ -199,13 +209,7 @@ def ensure_leaf(
             f"certificate {crt_path} and key {key_path} must be provided (signed by {spec.ca})",
             hint=f"sign it with your CA ('kubeadm-py certs generate-csr' writes {spec.base}.csr)",
         )
-    out: list[Change] = []
-    if key is None:
-        log(f'[certs] Generating "{spec.name}" certificate and key')
-        key = new_key(fs, cfg, st, spec.name)
-        out.append(store.write_key(spec.base, key))
-    else:
-        log(f'[certs] Generating "{spec.name}" certificate for the existing key {key_path}')
+    key, out = _key_to_certify(store, cfg, spec, st, key, log)
     if want.dns or want.ips:
         log(f"[certs] {spec.name} serving cert is signed for {_fmt_sans(want)}")
     cert = issue.build(want, key.public_key(), ca_key, ca_cert, st.not_before, st.start + st.validity)

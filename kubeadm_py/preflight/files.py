@@ -12,24 +12,36 @@ from kubeadm_py.preflight.system import path_label
 
 
 @dataclass(frozen=True)
-class FileAvailable:
-    """The file must not exist yet (kubeadm would overwrite another cluster's state)."""
+class _NodePath:
+    """A check of one node path, named ``<kind>-<path>`` unless given a ``label``; ``what`` and
+    ``fix`` are its class's templates of the path."""
 
     path: str
     label: str = ""
     severity: ClassVar[Severity] = "error"
+    kind: ClassVar[str]
+    what_text: ClassVar[str]
+    fix_text: ClassVar[str]
 
     @property
     def name(self) -> str:
-        return self.label or path_label("FileAvailable", self.path)
+        return self.label or path_label(self.kind, self.path)
 
     @property
     def what(self) -> str:
-        return f"{self.path} does not exist yet"
+        return self.what_text.format(path=self.path)
 
     @property
     def fix(self) -> str:
-        return f"run kubeadm-py reset on this node, or remove {self.path} if it is left over"
+        return self.fix_text.format(path=self.path)
+
+
+class FileAvailable(_NodePath):
+    """The file must not exist yet (kubeadm would overwrite another cluster's state)."""
+
+    kind = "FileAvailable"
+    what_text = "{path} does not exist yet"
+    fix_text = "run kubeadm-py reset on this node, or remove {path} if it is left over"
 
     def run(self, probe: SystemProbe) -> Findings:
         if probe.node_exists(self.path):
@@ -37,25 +49,12 @@ class FileAvailable:
         return [], []
 
 
-@dataclass(frozen=True)
-class DirAvailable:
+class DirAvailable(_NodePath):
     """The directory is absent or empty."""
 
-    path: str
-    label: str = ""
-    severity: ClassVar[Severity] = "error"
-
-    @property
-    def name(self) -> str:
-        return self.label or path_label("DirAvailable", self.path)
-
-    @property
-    def what(self) -> str:
-        return f"{self.path} is absent or empty"
-
-    @property
-    def fix(self) -> str:
-        return f"run kubeadm-py reset, or empty {self.path} after backing it up"
+    kind = "DirAvailable"
+    what_text = "{path} is absent or empty"
+    fix_text = "run kubeadm-py reset, or empty {path} after backing it up"
 
     def run(self, probe: SystemProbe) -> Findings:
         if not probe.node_exists(self.path):
@@ -67,25 +66,12 @@ class DirAvailable:
         return [], []
 
 
-@dataclass(frozen=True)
-class FileExisting:
+class FileExisting(_NodePath):
     """The file must exist (e.g. external etcd client certificates)."""
 
-    path: str
-    label: str = ""
-    severity: ClassVar[Severity] = "error"
-
-    @property
-    def name(self) -> str:
-        return self.label or path_label("FileExisting", self.path)
-
-    @property
-    def what(self) -> str:
-        return f"{self.path} exists"
-
-    @property
-    def fix(self) -> str:
-        return f"copy {self.path} to this node or fix the path in the configuration"
+    kind = "FileExisting"
+    what_text = "{path} exists"
+    fix_text = "copy {path} to this node or fix the path in the configuration"
 
     def run(self, probe: SystemProbe) -> Findings:
         if not probe.node_exists(self.path):

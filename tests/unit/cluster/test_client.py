@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -9,6 +10,7 @@ import pytest
 
 from kubeadm_py.errors import ApiError
 from kubeadm_py.kube.client import ForbiddenError, KubeClient, RetryPolicy
+from kubeadm_py.kube.dryrun import DryRunKubeClient
 from kubeadm_py.kube.transport import UrllibTransport
 from tests.unit.cluster.fakeapi import FakeAPIServer
 
@@ -190,6 +192,30 @@ def test_patch_node_wait_is_bounded() -> None:
     ):
         c.patch_node("cp-1", lambda n: None, wait=5, interval=1)
     assert now["t"] == pytest.approx(5.0)
+
+
+def test_dry_run_patch_node_records_the_patch_and_sends_nothing() -> None:
+    api = FakeAPIServer()
+    api.put({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "cp-1", "labels": {"x": "y"}}})
+    c = DryRunKubeClient(api.client())
+
+    def mutate(n):
+        n["metadata"]["labels"]["role"] = ""
+
+    ch = c.patch_node("cp-1", mutate)
+    assert (ch.action, ch.detail) == ("update", "would patch")
+    assert json.loads(ch.content or "") == {"metadata": {"labels": {"role": ""}}}
+    assert [m for m, _ in api.requests if m != "GET"] == []
+    assert api.obj("Node", "cp-1")["metadata"]["labels"] == {"x": "y"}
+    assert c.patch_node("cp-1", mutate).action == "unchanged"  # the run sees what it would have written
+
+
+def test_dry_run_patch_node_without_a_cluster_makes_the_node_up() -> None:
+    c = DryRunKubeClient()
+    ch = c.patch_node("cp-1", lambda n: n["spec"].update(taints=[{"key": "k", "effect": "NoSchedule"}]))
+    assert ch.action == "update"
+    assert json.loads(ch.content or "") == {"spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]}}
+    assert c.get("Node", "cp-1")["spec"]["taints"] == [{"key": "k", "effect": "NoSchedule"}]
 
 
 def _closed_port() -> int:
