@@ -223,7 +223,6 @@ def main() -> int:
                     "library_in_process",
                     "library_process",
                     "command",
-                    "command_cold_validators",
                     "kubeadm",
                 )
             }
@@ -238,11 +237,6 @@ def main() -> int:
                     cmd = [sys.executable, "-m", "kubeadm_py", "init", "phase", "certs", "all"]
                     samples["command"].append(
                         timed([*cmd, "--rootfs", str(tmp / f"cmd{i}"), "--config", str(cfgfile)])
-                    )
-                    # First run of an installation: config validators not generated yet.
-                    cold = dict(os.environ, KUBEADM_PY_CACHE_DIR=str(tmp / f"cold-cache{i}"))
-                    samples["command_cold_validators"].append(
-                        timed([*cmd, "--rootfs", str(tmp / f"cold{i}"), "--config", str(cfgfile)], env=cold)
                     )
                 if kubeadm and upstream_error is None and (alg == "RSA-2048" or not upstream):
                     try:
