@@ -73,8 +73,6 @@ else
   .venv/bin/python -m pip install -q --disable-pip-version-check . 2>&1 | grep -v 'is ignored' || true
 fi
 .venv/bin/python -c 'import kubeadm_py.cli.app' || { echo "install.sh: kubeadm-py did not install" >&2; exit 1; }
-# Generate the config validators once (kubeadm_py/config/fastcheck.py), like compiling bytecode.
-.venv/bin/python -m kubeadm_py.config.fastcheck || true
 
 bin_dir="${KUBEADM_PY_BIN_DIR:-}"
 if [[ -z "$bin_dir" ]]; then

@@ -17,14 +17,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PYCACHE = os.environ.get("KUBEADM_PY_BENCH_PYCACHE", "/var/tmp/kubeadm-py-bench-pycache")
-VALIDATOR_CACHE = os.environ.get("KUBEADM_PY_BENCH_CACHE", "/var/tmp/kubeadm-py-bench-cache")
 
 # Every kubeadm_py module plus the libraries they import lazily (inside functions).
 _WARM = """
 import importlib, pkgutil, sys
 import kubeadm_py
-from kubeadm_py.config import fastcheck
-fastcheck.warm_all()  # generate the config validators into the cache
 for m in pkgutil.walk_packages(kubeadm_py.__path__, "kubeadm_py."):
     if m.name.endswith("__main__"):  # importing it runs the CLI
         continue
@@ -49,12 +46,7 @@ def use_bytecode_cache(enabled: bool = True) -> str:
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = PYCACHE
     os.makedirs(PYCACHE, exist_ok=True)
-    # The generated config validators (kubeadm_py/config/fastcheck.py) are cached the same way.
-    os.environ["KUBEADM_PY_CACHE_DIR"] = VALIDATOR_CACHE
-    return (
-        f"bytecode cache: warm, PYTHONPYCACHEPREFIX={PYCACHE} (as an installed kubeadm-py runs); "
-        f"config validator cache: {VALIDATOR_CACHE}"
-    )
+    return f"bytecode cache: warm, PYTHONPYCACHEPREFIX={PYCACHE} (as an installed kubeadm-py runs)"
 
 
 def warm_bytecode() -> None:

@@ -13,7 +13,7 @@ Medians and ratios are printed (and written as JSON with --json), plus the issue
 RSA-2048 command within 1.15x of the in-process floor, the ECDSA-P256 command under 0.3 s, and
 no slower than kubeadm. The kubeadm-py processes run with a warm bytecode cache (bench/_common.py).
 
-Usage: .venv/bin/python bench/certs_bench.py [--reps 15] [--json out.json] [--kubeadm PATH]
+Usage: .venv/bin/python bench/certs_bench.py [--reps 15] [--json out.json] [--kubeadm PATH] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -142,9 +142,9 @@ def library_in_process(alg: str, root: Path) -> float:
     return time.perf_counter() - t
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> float:
     t = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120, env=env)
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
     dt = time.perf_counter() - t
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()[-500:]}")
@@ -195,6 +195,12 @@ def main() -> int:
     ap.add_argument(
         "--kubeadm", default=None, help="reference kubeadm v1.20.2 binary (default: test-bed cache)"
     )
+    ap.add_argument(
+        "--baseline",
+        default=None,
+        help="another kubeadm-py source tree (e.g. `git archive REV | tar -x -C DIR`): its command is "
+        "timed too, interleaved (row command_baseline), for before/after ratios from one run",
+    )
     ap.add_argument("--no-pycache", action="store_true", help="leave the bytecode cache settings alone")
     args = ap.parse_args()
     from kubeadm_py.pki import specs
@@ -215,6 +221,9 @@ def main() -> int:
             cfgfile = tmp / "config.yaml"
             cfgfile.write_text(CONFIG.format(alg=alg))
             cmd_error = command_available(tmp, cfgfile)
+            if args.baseline and cmd_error is None:  # compiles the baseline's bytecode once
+                warm = ["init", "phase", "certs", "all", "--rootfs", str(tmp / "bwarm"), "--config"]
+                timed([sys.executable, "-m", "kubeadm_py", *warm, str(cfgfile)], cwd=Path(args.baseline))
             samples: dict[str, list[float]] = {
                 k: []
                 for k in (
@@ -223,7 +232,7 @@ def main() -> int:
                     "library_in_process",
                     "library_process",
                     "command",
-                    "command_cold_validators",
+                    "command_baseline",
                     "kubeadm",
                 )
             }
@@ -239,11 +248,9 @@ def main() -> int:
                     samples["command"].append(
                         timed([*cmd, "--rootfs", str(tmp / f"cmd{i}"), "--config", str(cfgfile)])
                     )
-                    # First run of an installation: config validators not generated yet.
-                    cold = dict(os.environ, KUBEADM_PY_CACHE_DIR=str(tmp / f"cold-cache{i}"))
-                    samples["command_cold_validators"].append(
-                        timed([*cmd, "--rootfs", str(tmp / f"cold{i}"), "--config", str(cfgfile)], env=cold)
-                    )
+                    if args.baseline:  # python -m kubeadm_py imports the package of its working directory
+                        base_args = ["--rootfs", str(tmp / f"base{i}"), "--config", str(cfgfile)]
+                        samples["command_baseline"].append(timed([*cmd, *base_args], cwd=Path(args.baseline)))
                 if kubeadm and upstream_error is None and (alg == "RSA-2048" or not upstream):
                     try:
                         samples["kubeadm"].append(upstream_run(kubeadm, tmp, i))

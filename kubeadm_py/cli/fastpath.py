@@ -11,7 +11,7 @@ boolean flags as ``--name``, the short names of the registry, ``-o``/``-v``; int
 list options repeated. Anything else — ``--help``, an unknown or repeated option, a missing value,
 a positional argument, ``--`` — returns None and the typer app handles the command line, error
 messages included. ``tests/unit/cli/test_fastpath.py`` checks that both parse every option of every
-command to the same keyword arguments."""
+command to the same keyword arguments. Why this parser exists, with numbers: docs/speed.md."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from typing import Any, NamedTuple
 
 WORKFLOWS = ("init", "reset", "join")  # the workflow commands of kubeadm_py.cli.app
 _INT = re.compile(r"0|[1-9][0-9]{0,17}")
-_ALGORITHM = re.compile(r"^[ \t]*encryptionAlgorithm:[ \t]*[\"']?([A-Za-z0-9-]+)", re.MULTILINE)
 
 
 class Parsed(NamedTuple):
@@ -113,54 +112,8 @@ def parse(args: Sequence[str]) -> Parsed | None:
     return Parsed(args[0], only, kwargs)
 
 
-def guess_algorithm(config: str | None) -> str | None:
-    """The encryptionAlgorithm a run will most likely use, from a glance at the config file (no YAML
-    parsing, no validation); None when unknown (standard input, unreadable, ECDSA feature gate)."""
-    if config is None:
-        return "RSA-2048"
-    if config == "-":
-        return None
-    try:
-        with open(config, encoding="utf-8", errors="replace") as f:
-            text = f.read(1 << 20)
-    except OSError:
-        return None
-    if "PublicKeysECDSA" in text:
-        return None
-    m = _ALGORITHM.search(text)
-    return m.group(1) if m else "RSA-2048"
-
-
-def speculate_keys(args: Sequence[str]) -> None:
-    """For ``init`` or ``init phase certs all`` (the runs that create the whole PKI), start the RSA
-    key workers first, so that they work while the rest of start-up (imports, configuration) runs;
-    the certs phases adopt them if the configuration agrees (:func:`kubeadm_py.pki.keypool.speculate`).
-    A raw look at the command line: a wrong guess only costs CPU time."""
-    if (
-        not args
-        or args[0] != "init"
-        or any(a in ("-h", "--help") or a.startswith("--skip-phases") for a in args)
-    ):
-        return
-    if len(args) > 1 and args[1] == "phase" and list(args[2:4]) != ["certs", "all"]:
-        return
-    config: str | None = None
-    for i, a in enumerate(args):
-        if a.startswith("--config="):
-            config = a.partition("=")[2]
-        elif a == "--config" and i + 1 < len(args):
-            config = args[i + 1]
-    alg = guess_algorithm(config)
-    if alg is None:
-        return
-    from kubeadm_py.pki import keypool, specs
-
-    keypool.speculate(alg, len(specs.CERTS) + 1)
-
-
 def run(args: Sequence[str]) -> bool:
     """Run the command if :func:`parse` accepts it; False when the typer app must handle it."""
-    speculate_keys(args)
     parsed = parse(args)
     if parsed is None:
         return False

@@ -24,8 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         from kubeadm_py.pki import keypool
 
-        keypool.enable()  # this command may fork workers for RSA keys (kubeadm_py.pki.keypool)
-        try:
+        # RSA keys of this command are generated ahead in threads (kubeadm_py.pki.keypool).
+        with keypool.using(keypool.KeyPool()):
             from kubeadm_py.cli import fastpath
 
             if fastpath.run(args):  # a plainly valid workflow command line: same invoker, without typer
@@ -33,8 +33,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             from kubeadm_py.cli.app import build_app
 
             build_app(args)(args=args, prog_name="kubeadm-py")
-        finally:
-            keypool.disable()
     except SystemExit as e:
         if isinstance(e.code, str):
             print(e.code, file=sys.stderr)

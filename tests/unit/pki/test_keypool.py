@@ -1,9 +1,9 @@
-"""RSA keys from forked workers: same files as the sequential path, single phases still work, a
-failing worker only costs time, and no worker outlives the pool."""
+"""RSA keys from the key pool's threads: same files as the sequential path, single phases still
+work, a failed generation only costs time, and closing the pool stops its threads."""
 
 from __future__ import annotations
 
-import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,40 +17,29 @@ from kubeadm_py.pki import keypool, keys, manager, specs
 from .conftest import make_cfg, pki
 
 
-def children() -> list[int]:
-    """PIDs of this process's live children (none expected once a pool is closed)."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and fields[0] != "Z":
-            out.append(int(entry))
-    return out
+def pool_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "kubeadm-py-keys"]
 
 
 @pytest.fixture
-def pool() -> Iterator[None]:
-    keypool.enable(workers=2)
-    try:
-        yield
-    finally:
-        keypool.disable()
-    assert children() == []
+def pool() -> Iterator[keypool.KeyPool]:
+    with keypool.using(keypool.KeyPool(workers=2)) as p:
+        yield p
+    for t in pool_threads():  # closed: every thread ends after the key it was on
+        t.join(timeout=30)
+    assert pool_threads() == []
 
 
 def key_files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(pki(root))): p.read_bytes() for p in sorted(pki(root).rglob("*.key"))}
 
 
-def test_full_run_writes_the_same_files_with_distinct_matching_keys(tmp_path: Path, pool: None) -> None:
+def test_full_run_writes_the_same_files_with_distinct_matching_keys(tmp_path: Path) -> None:
     cfg = make_cfg()
     root = tmp_path / "root"
-    manager.create_pki(HostFS(rootfs=root), cfg)
+    with keypool.using(keypool.KeyPool(workers=2)) as pool:
+        manager.create_pki(HostFS(rootfs=root), cfg)
+        assert pool._batch is not None and not pool._batch.pending  # every key came from the pool
     found = key_files(root)
     expected = {f"{c.base}.key" for c in specs.cert_list(True)} | {"sa.key"}
     assert set(found) == expected
@@ -61,81 +50,55 @@ def test_full_run_writes_the_same_files_with_distinct_matching_keys(tmp_path: Pa
         cert = x509.load_pem_x509_certificate((pki(root) / f"{c.base}.crt").read_bytes())
         assert keys.same_public_key(cert.public_key(), key.public_key())  # type: ignore[arg-type]
         assert (pki(root) / f"{c.base}.key").stat().st_mode & 0o777 == 0o600
-    assert keypool._active is None or not keypool._active.pending  # every prefetched key was used
-    # same file set as the sequential path
-    keypool.disable()
-    seq = tmp_path / "seq"
+    seq = tmp_path / "seq"  # no pool: the sequential path writes the same files
     manager.create_pki(HostFS(rootfs=seq), cfg)
     assert sorted(p.relative_to(seq) for p in seq.rglob("*")) == sorted(
         p.relative_to(root) for p in root.rglob("*")
     )
 
 
-def test_single_entry_runs_alone(tmp_path: Path, pool: None) -> None:
+def test_single_entry_runs_alone(tmp_path: Path, pool: keypool.KeyPool) -> None:
     root = tmp_path / "root"
-    fs = HostFS(rootfs=root)
-    manager.ensure(fs, make_cfg(), "ca")
-    assert sorted(key_files(root)) == ["ca.key"]
+    manager.ensure(HostFS(rootfs=root), make_cfg(), "ca")
     assert sorted(p.name for p in pki(root).iterdir()) == ["ca.crt", "ca.key"]
-    keypool.disable()  # the workers prefetching for the other entries are killed and reaped
-    assert children() == []
 
 
-def test_failing_workers_fall_back_to_generating_here(
-    tmp_path: Path, pool: None, monkeypatch: pytest.MonkeyPatch
+def test_failed_generation_falls_back_to_the_caller(
+    tmp_path: Path, pool: keypool.KeyPool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(keypool, "_child", lambda count, alg, wfd: os._exit(3))
+    monkeypatch.setattr(keypool, "_generate", lambda alg: None)
     root = tmp_path / "root"
     changes = manager.create_pki(HostFS(rootfs=root), make_cfg())
     assert all(c.action == "create" for c in changes)
-    assert len(key_files(root)) == len(specs.cert_list(True)) + 1
+    assert len(set(key_files(root).values())) == len(specs.cert_list(True)) + 1
 
 
-def test_no_workers_for_ecdsa_or_when_disabled(tmp_path: Path) -> None:
-    keypool.enable()
+def test_no_threads_for_ecdsa_or_without_a_pool(tmp_path: Path, pool: keypool.KeyPool) -> None:
+    manager.create_pki(HostFS(rootfs=tmp_path / "ec"), make_cfg(encryptionAlgorithm="ECDSA-P256"))
+    assert pool._batch is None and pool_threads() == []
+    token = keypool._current.set(None)
     try:
-        manager.create_pki(HostFS(rootfs=tmp_path / "ec"), make_cfg(encryptionAlgorithm="ECDSA-P256"))
-        assert keypool._active is None and children() == []
+        manager.create_pki(HostFS(rootfs=tmp_path / "rsa"), make_cfg(), names=["ca", "sa"])
     finally:
-        keypool.disable()
-    manager.ensure(HostFS(rootfs=tmp_path / "rsa"), make_cfg(), "ca")
-    assert keypool._active is None and children() == []
+        keypool._current.reset(token)
+    assert pool._batch is None and pool_threads() == []
+    assert len(key_files(tmp_path / "rsa")) == 2
 
 
-def test_speculative_workers_are_adopted_by_a_run_of_the_same_algorithm(tmp_path: Path, pool: None) -> None:
-    keypool.speculate("RSA-2048", len(specs.CERTS) + 1)
-    assert keypool._active is not None
-    pids = [w.pid for w in keypool._active.workers]
-    root = tmp_path / "root"
-    manager.create_pki(HostFS(rootfs=root), make_cfg())
-    assert len(key_files(root)) == len(specs.cert_list(True)) + 1
-    assert keypool._active is not None and [w.pid for w in keypool._active.workers] == pids  # no new fork
-    assert not keypool._active.pending
+def test_a_new_run_stops_the_previous_one(tmp_path: Path, pool: keypool.KeyPool) -> None:
+    manager.ensure(HostFS(rootfs=tmp_path / "a"), make_cfg(), "ca")  # prefetches for the whole table
+    first = pool._batch
+    assert first is not None and first.pending
+    rsa3072 = make_cfg(encryptionAlgorithm="RSA-3072")
+    manager.create_pki(HostFS(rootfs=tmp_path / "b"), rsa3072, names=["ca", "sa"])
+    assert pool._batch is not first and first._left == 0  # no new key is started for the first run
+    key = keys.load_private_key((pki(tmp_path / "b") / "ca.key").read_bytes(), "ca.key")
+    assert keys.describe(key) == "RSA-3072"
 
 
-@pytest.mark.parametrize(("algorithm", "pooled"), [("ECDSA-P256", False), ("RSA-3072", True)])
-def test_a_wrong_guess_only_costs_the_speculative_workers(
-    tmp_path: Path, pool: None, algorithm: str, pooled: bool
-) -> None:
-    keypool.speculate("RSA-2048", 3)
-    assert keypool._active is not None
-    speculative = [w.pid for w in keypool._active.workers]
-    root = tmp_path / "root"
-    manager.create_pki(HostFS(rootfs=root), make_cfg(encryptionAlgorithm=algorithm), names=["ca", "sa"])
-    assert not set(speculative) & set(children())  # killed and reaped
-    assert (keypool._active is not None) == pooled
-    key = keys.load_private_key((pki(root) / "ca.key").read_bytes(), "ca.key")
-    assert keys.describe(key) == algorithm
-
-
-def test_speculation_needs_the_pool_enabled() -> None:
-    keypool.speculate("RSA-2048", 11)
-    assert keypool._active is None and children() == []
-
-
-def test_kubeconfig_batch_keys_from_workers(tmp_path: Path, pool: None) -> None:
+def test_kubeconfig_batch_keys_from_the_pool(tmp_path: Path, pool: keypool.KeyPool) -> None:
     """The kubeconfig phase's keys come from the pool too: every kubeconfig gets its own key that
-    matches its client certificate, and a second run reuses the files without new workers."""
+    matches its client certificate, and a second run reuses the files without new threads."""
     import base64
 
     import yaml
@@ -150,8 +113,8 @@ def test_kubeconfig_batch_keys_from_workers(tmp_path: Path, pool: None) -> None:
     batch = tuple(k for k in KUBECONFIGS if k.applies_to(cfg.kubernetes_version))
     for spec in batch:
         ensure_kubeconfig(fs, cfg, spec, "/etc/kubernetes", batch=batch)
-    assert keypool._active is not None and keypool._active.key[0] == "kubeconfig"
-    assert not keypool._active.pending  # every prefetched key was used
+    assert pool._batch is not None and pool._batch.run[0][0] == "kubeconfig"
+    assert not pool._batch.pending  # every prefetched key was used
     seen = set()
     for spec in batch:
         user = yaml.safe_load((root / "etc/kubernetes" / spec.file).read_text())["users"][0]["user"]
@@ -161,8 +124,7 @@ def test_kubeconfig_batch_keys_from_workers(tmp_path: Path, pool: None) -> None:
         assert keys.same_public_key(cert.public_key(), key.public_key())  # type: ignore[arg-type]
         seen.add(key_pem)
     assert len(seen) == len(batch)
-    keypool.disable()
-    keypool.enable(workers=2)
+    pool.close()
     for spec in batch:
         assert ensure_kubeconfig(fs, cfg, spec, "/etc/kubernetes", batch=batch)[0].action == "unchanged"
-    assert keypool._active is None
+    assert pool._batch is None
