@@ -15,6 +15,7 @@ from kubeadm_py.effectors.etcd import EtcdFactory, dry_run_etcd_factory, node_et
 from kubeadm_py.effectors.mounts import DryRunMounts, HostMounts, Mounts
 from kubeadm_py.effectors.prompt import AssumeYes, Prompt, StdinPrompt
 from kubeadm_py.effectors.services import DryRunServices, Services, SystemdServices
+from kubeadm_py.effectors.stops import DryRunStops, RaiseStops, Stops
 from kubeadm_py.effectors.waiting import DryRunWaiter, Waiter
 from kubeadm_py.host.probe import RealProbe, SystemProbe
 from kubeadm_py.hostfs import HostFS
@@ -37,6 +38,8 @@ class Effectors:
     # Read-only seams: the host facts preflight checks read, the cluster-info fetcher of discovery.
     probe: SystemProbe
     discovery_fetcher: Fetcher | None = None
+    # Where a real run stops and a dry run only reports (preflight's fatal errors).
+    stops: Stops = field(default_factory=RaiseStops)
     dry_run: bool = field(default=False)  # for the report only; phases never read it
 
     def changes(self) -> list[Change]:
@@ -117,5 +120,6 @@ def build(
         cri=dry_run_cri_factory(cri, log),
         probe=probe,
         discovery_fetcher=h.discovery_fetcher,
+        stops=DryRunStops(log),
         dry_run=True,
     )
