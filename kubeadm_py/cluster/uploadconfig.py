@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import yaml
 
 from kubeadm_py.cluster import rbac
 from kubeadm_py.cluster.versioned import kubelet_config_name, kubelet_config_role
-from kubeadm_py.config.types import V1BETA4
+from kubeadm_py.config.types import V1BETA4, KubeadmConfig
 from kubeadm_py.constants import BOOTSTRAPPERS_GROUP, KUBE_SYSTEM, NODES_GROUP
 
 Obj = dict[str, Any]
@@ -93,11 +94,12 @@ def kubelet_config_objects(kubelet: Obj, version: str, *, user_supplied: bool) -
     return [cm, role, binding]
 
 
-def kubelet_configuration(cfg: Any, fs: Any = None, warn: Any = None) -> tuple[Obj, bool]:
+def kubelet_configuration(
+    cfg: KubeadmConfig, *, systemd_resolved: bool = False, warn: Callable[[str], None] | None = None
+) -> tuple[Obj, bool]:
     """(the cluster-wide KubeletConfiguration, whether the user supplied it): the same document
-    ``kubelet-start`` writes to /var/lib/kubelet/config.yaml."""
+    ``kubelet-start`` writes to /var/lib/kubelet/config.yaml (``systemd_resolved``: the node runs
+    systemd-resolved)."""
     from kubeadm_py.kubelet.config import cluster_kubelet_config
-    from kubeadm_py.kubelet.service import systemd_resolved_active
 
-    resolved = systemd_resolved_active(fs) if fs is not None else False
-    return cluster_kubelet_config(cfg, systemd_resolved=resolved, warn=warn), cfg.kubelet is not None
+    return cluster_kubelet_config(cfg, systemd_resolved=systemd_resolved, warn=warn), cfg.kubelet is not None

@@ -1,36 +1,22 @@
 """Starting and stopping the kubelet service (``phases/kubelet/kubelet.go``: TryStartKubelet,
-TryStopKubelet). Only through systemd when PID 1 is systemd; otherwise the command line to start the
-kubelet with (what the kubeadm systemd drop-in ``10-kubeadm.conf`` would run) is logged."""
+TryStopKubelet) through the service manager effector (:class:`~kubeadm_py.effectors.services.Services`,
+whose dry-run twin only says what it would do). Only systemd is driven, and only when it is PID 1 of
+the node; otherwise the command line to start the kubelet with (what the kubeadm systemd drop-in
+``10-kubeadm.conf`` would run) is logged."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBELET_DIR, KUBERNETES_DIR
+from kubeadm_py.effectors.services import Services
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.kubelet.flags import parse_flags_env
 
-Runner = Callable[[Sequence[str]], "tuple[int, str]"]
-
-
-def _run(argv: Sequence[str]) -> tuple[int, str]:
-    try:
-        p = subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return 1, str(e)
-    return p.returncode, (p.stderr or p.stdout).strip()
-
-
-def is_systemd(fs: HostFS) -> bool:
-    comm = (fs.read_text("/proc/1/comm") or "").strip()
-    return comm == "systemd" or fs.is_dir("/run/systemd/system")
-
-
-def pid1_name(fs: HostFS) -> str:
-    return (fs.read_text("/proc/1/comm") or "unknown").strip()
+KUBELET = "kubelet"
+SYSTEMD = "systemd"
+Log = Callable[[str], None]
 
 
 def kubelet_command_line(fs: HostFS) -> list[str]:
@@ -46,47 +32,55 @@ def kubelet_command_line(fs: HostFS) -> list[str]:
     ]
 
 
-def service_exists(run: Runner) -> bool:
-    rc, _ = run(["systemctl", "cat", "kubelet.service"])
-    return rc == 0
+def systemd_resolved_active(services: Services) -> bool:
+    """systemd-resolved runs on the node (the kubelet then reads the upstream resolv.conf)."""
+    return services.manager() == SYSTEMD and services.is_active("systemd-resolved")
 
 
-def systemd_resolved_active(fs: HostFS, run: Runner = _run) -> bool:
-    if fs.rootfs is not None or not is_systemd(fs) or shutil.which("systemctl") is None:
-        return False
-    rc, _ = run(["systemctl", "is-active", "--quiet", "systemd-resolved"])
-    return rc == 0
+def failed(change: Change) -> str | None:
+    """The error of a failed restart or stop (None: it worked or was only planned)."""
+    return change.detail[len("failed:") :].strip() if change.detail.startswith("failed:") else None
 
 
-def stop_kubelet(fs: HostFS, dry_run: bool, log: Callable[[str], None], run: Runner = _run) -> None:
-    if dry_run or not is_systemd(fs) or shutil.which("systemctl") is None or not service_exists(run):
-        return
-    rc, out = run(["systemctl", "stop", "kubelet"])
-    if rc != 0:
-        log(f"[kubelet-start] WARNING: could not stop the kubelet: {out}")
+def stop_kubelet(services: Services, log: Log, prefix: str = "[kubelet-start]") -> Change | None:
+    """TryStopKubelet: stop the kubelet service when systemd drives it and the kubelet runs.
+    None when there was nothing to stop (``services.manager()`` is not systemd, or the kubelet is
+    not active); else the stop's Change, whose detail starts with ``failed:`` when it failed (then
+    a warning is logged with ``prefix``). Used by kubelet-start (init, join) and reset."""
+    if services.manager() != SYSTEMD or not services.is_active(KUBELET):
+        return None
+    change = services.stop(KUBELET)
+    error = failed(change)
+    if error is not None:
+        log(f"{prefix} WARNING: could not stop the kubelet: {error}")
+    return change
 
 
-def restart_kubelet(fs: HostFS, dry_run: bool, log: Callable[[str], None], run: Runner = _run) -> Change:
-    if dry_run:
-        log("[dryrun] Would restart the kubelet (systemctl restart kubelet)")
-        return Change("note", "unchanged", "kubelet", "dry run: would restart the kubelet")
-    if not is_systemd(fs):
+def _not_driven(manager: str) -> str:
+    if manager == "outside --rootfs":
+        return "the node is under --rootfs, not driven by this machine's systemd"
+    return f"PID 1 is {manager!r}, not systemd"
+
+
+def restart_kubelet(services: Services, fs: HostFS, log: Log) -> Change:
+    """TryStartKubelet: ``systemctl restart kubelet`` when systemd drives the node; otherwise a note
+    with the command line to start the kubelet with."""
+    manager = services.manager()
+    if not manager.startswith(SYSTEMD):
         argv = " ".join(kubelet_command_line(fs))
-        log(
-            f"[kubelet-start] PID 1 is {pid1_name(fs)!r}, not systemd: not starting the kubelet. Start it with:"  # noqa: E501
-        )
+        log(f"[kubelet-start] {_not_driven(manager)}: not starting the kubelet. Start it with:")
         log(f"[kubelet-start]   {argv}")
-        return Change("note", "unchanged", "kubelet", f"start the kubelet yourself: {argv}")
-    if shutil.which("systemctl") is None or not service_exists(run):
+        return Change("note", "unchanged", KUBELET, f"start the kubelet yourself: {argv}")
+    if manager != SYSTEMD or not services.exists(KUBELET):
         log(
             "[kubelet-start] WARNING: Couldn't restart the kubelet: the kubelet service does not exist "
             "(install the kubelet package and its kubeadm drop-in)"
         )
-        return Change("note", "unchanged", "kubelet", "kubelet service missing")
+        return Change("note", "unchanged", KUBELET, "kubelet service missing")
     log("[kubelet-start] Starting the kubelet")
-    rc, out = run(["systemctl", "restart", "kubelet"])
-    if rc != 0:
-        log(f"[kubelet-start] WARNING: unable to start the kubelet service: {out}")
+    change = services.restart(KUBELET)
+    error = failed(change)
+    if error is not None:
+        log(f"[kubelet-start] WARNING: unable to start the kubelet service: {error}")
         log("[kubelet-start] Please ensure kubelet is reloaded and running manually.")
-        return Change("process", "run", "systemctl restart kubelet", f"failed: {out}")
-    return Change("process", "run", "systemctl restart kubelet", "kubelet restarted")
+    return change
