@@ -39,5 +39,7 @@ def ensure_admin_binding(
         return
     except ForbiddenError:
         pass
-    log(f"[kubeconfig] admin.conf may not create the {CLUSTER_ADMINS_GROUP} binding yet; using super-admin.conf")
+    log(
+        f"[kubeconfig] admin.conf may not create the {CLUSTER_ADMINS_GROUP} binding yet; using super-admin.conf"
+    )
     super_admin().apply(BINDING)

@@ -4,9 +4,10 @@ tool's binary name, and the values behind them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.hostfs import HostFS
 
 BINARY = "kubeadm-py"
 WITHHELD = "<value withheld>"
@@ -115,34 +116,39 @@ def success_message(
     return "\n".join(lines)
 
 
-def context_values(ctx: Any) -> JoinCommand:
-    """Endpoint, token, CA pins and certificate key for this run."""
+def join_values(
+    fs: HostFS,
+    cfg: KubeadmConfig,
+    *,
+    admin_kubeconfig: str,
+    cert_dir: str,
+    token: str | None = None,
+    certificate_key: str | None = None,
+) -> JoinCommand:
+    """Endpoint and CA pins (from the admin kubeconfig, else the configuration and
+    ``<cert_dir>/ca.crt``), the bootstrap token (``token``, else the first of the configuration)
+    and ``certificate_key`` (else the configuration's)."""
     from kubeadm_py.cluster.netinfo import control_plane_endpoint, endpoint_hostport
 
-    data = ctx.fs.read_bytes(ctx.admin_kubeconfig)
+    data = fs.read_bytes(admin_kubeconfig)
     if data is not None:
-        endpoint, hashes = from_kubeconfig(data, ctx.admin_kubeconfig)
+        endpoint, hashes = from_kubeconfig(data, admin_kubeconfig)
     else:
-        endpoint, hashes = endpoint_hostport(control_plane_endpoint(ctx.cfg)), []
+        endpoint, hashes = endpoint_hostport(control_plane_endpoint(cfg)), []
     if not hashes:
-        ca = ctx.fs.read_bytes(f"{ctx.cert_dir}/ca.crt")
+        ca = fs.read_bytes(f"{cert_dir}/ca.crt")
         if ca is None:
-            raise KubeadmError(f"cannot compute the CA hash: {ctx.cert_dir}/ca.crt not found")
+            raise KubeadmError(f"cannot compute the CA hash: {cert_dir}/ca.crt not found")
         hashes = ca_hashes_from_pem(ca)
-    token = ctx.state.get("token") or _first_token(ctx.cfg)
+    token = token or _first_token(cfg)
     if not token:
         raise KubeadmError(
             "no bootstrap token to build the join command with", hint="run the bootstrap-token phase"
         )
-    key = (
-        ctx.state.get("certificate_key")
-        or ctx.opts.get("certificate_key")
-        or (ctx.cfg.init or {}).get("certificateKey")
-        or ""
-    )
+    key = certificate_key or (cfg.init or {}).get("certificateKey") or ""
     return JoinCommand(endpoint, str(token), hashes, str(key))
 
 
-def _first_token(cfg: Any) -> str:
+def _first_token(cfg: KubeadmConfig) -> str:
     tokens = (cfg.init or {}).get("bootstrapTokens") or []
     return str(tokens[0].get("token") or "") if tokens else ""
