@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kubeadm_py.changes import Change
 from kubeadm_py.durations import duration_timedelta, short_human_duration
+from kubeadm_py.effectors.api import Api
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.kube.client import KubeClient
 from kubeadm_py.tokens import model
 from kubeadm_py.tokens.model import BootstrapToken, TokenError, TokenString
 
@@ -31,17 +35,10 @@ def kubeconfig_path(flag: str | None) -> str:
     return str(home) if home.is_file() else DEFAULT_KUBECONFIG
 
 
-def client_for(path: str, dry_run: bool) -> Any:
-    from kubeadm_py.kube.client import KubeClient, RetryPolicy
-    from kubeadm_py.kube.dryrun import DryRunKubeClient
-
-    if dry_run:
-        try:
-            real = KubeClient.from_kubeconfig(path, retry=RetryPolicy(attempts=1))
-        except KubeadmError:
-            real = None
-        return DryRunKubeClient(real)
-    return KubeClient.from_kubeconfig(path)
+def client_for(path: str, api: Api) -> KubeClient:
+    """The API client for the kubeconfig at ``path`` (made absolute), from the API effector the
+    command built: the real one, or its dry-run twin that records writes and only reads."""
+    return api.from_kubeconfig(os.path.abspath(path))
 
 
 def build_token(
@@ -61,7 +58,7 @@ def build_token(
     return bt
 
 
-def create_token(client: Any, token: BootstrapToken, now: datetime | None = None) -> Any:
+def create_token(client: KubeClient, token: BootstrapToken, now: datetime | None = None) -> Change:
     """Create the token Secret; an existing token id is an error (CreateNewTokens)."""
     return client.create_only(
         token.to_secret(now or datetime.now(UTC)),
@@ -69,7 +66,7 @@ def create_token(client: Any, token: BootstrapToken, now: datetime | None = None
     )
 
 
-def list_tokens(client: Any, warn: Any = None) -> list[BootstrapToken]:
+def list_tokens(client: KubeClient, warn: Callable[[str], None] | None = None) -> list[BootstrapToken]:
     out: list[BootstrapToken] = []
     for secret in client.list("Secret", "kube-system"):
         if secret.get("type") != model.SECRET_TYPE:
@@ -98,7 +95,7 @@ def token_ids(ids_or_tokens: list[str]) -> list[str]:
     return out
 
 
-def delete_tokens(client: Any, ids: list[str]) -> list[str]:
+def delete_tokens(client: KubeClient, ids: list[str]) -> list[str]:
     """Delete each token Secret; returns upstream's per-token messages."""
     messages = []
     for tid in ids:

@@ -4,7 +4,12 @@ Thin: the work is in :mod:`kubeadm_py.tokens.commands`; heavy imports stay insid
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from kubeadm_py.kube.client import KubeClient
 
 app = typer.Typer(
     help="Manage bootstrap tokens",
@@ -20,6 +25,22 @@ KubeconfigOpt = typer.Option(
     "$KUBECONFIG or $HOME/.kube/config is used.",
 )
 DryRunOpt = typer.Option(False, "--dry-run", help="Whether to enable dry-run mode or not.")
+
+
+def _client(path: str, dry_run: bool) -> KubeClient:
+    """The client for ``path`` from the run's API effector: the real one, or its dry-run twin."""
+    from kubeadm_py.effectors.bundle import build
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.tokens import commands as tc
+
+    fx = build(
+        HostFS(),
+        dry_run=dry_run,
+        log=lambda m: typer.echo(m, err=True),
+        kubeconfig=lambda: path,
+        node_name=lambda: "",
+    )
+    return tc.client_for(path, fx.api)
 
 
 def _split(values: list[str]) -> list[str]:
@@ -76,7 +97,7 @@ def create(
 
         decode_key(certificate_key)
     path = tc.kubeconfig_path(kubeconfig)
-    client = tc.client_for(path, dry_run)
+    client = _client(path, dry_run)
     change = tc.create_token(client, tok)
     if dry_run:
         typer.echo(f"[dryrun] Would perform action CREATE on resource {change.target}", err=True)
@@ -102,7 +123,7 @@ def list_(
     from kubeadm_py.tokens import commands as tc
 
     fmt = check_output_format(output)
-    client = tc.client_for(tc.kubeconfig_path(kubeconfig), dry_run)
+    client = _client(tc.kubeconfig_path(kubeconfig), dry_run)
     tokens = tc.list_tokens(client, warn=lambda m: typer.echo(m, err=True))
     if fmt == "text":
         typer.echo(tc.format_table(tokens), nl=False)
@@ -127,7 +148,7 @@ def delete(
     from kubeadm_py.tokens import commands as tc
 
     ids = tc.token_ids(tokens)
-    client = tc.client_for(tc.kubeconfig_path(kubeconfig), dry_run)
+    client = _client(tc.kubeconfig_path(kubeconfig), dry_run)
     for message in tc.delete_tokens(client, ids):
         typer.echo(message)
 
