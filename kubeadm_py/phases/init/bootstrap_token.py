@@ -3,15 +3,20 @@ public ``cluster-info`` ConfigMap and the anonymous Role that exposes it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG, outputs
+from kubeadm_py.kube.client import KubeClient
+from kubeadm_py.phases.init.state import InitContext
+from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.tokens.model import BootstrapToken
 
 FLAGS = ("skip-token-print", "config", "kubeconfig", "dry-run")
 
 
-def init_tokens(ctx: Any) -> list[Any]:
+def init_tokens(ctx: InitContext) -> list[BootstrapToken]:
     """InitConfiguration.bootstrapTokens as models; an empty token is generated and written back so
     later phases (show-join-command) use the same one."""
     from kubeadm_py.tokens.model import BootstrapToken
@@ -28,7 +33,7 @@ def init_tokens(ctx: Any) -> list[Any]:
     return tokens
 
 
-def keep_live_expiration(client: Any, secret: dict[str, Any]) -> dict[str, Any]:
+def keep_live_expiration(client: KubeClient, secret: dict[str, Any]) -> dict[str, Any]:
     """Rerunning must not change anything: when the live token Secret is the same token with the
     same properties, keep its expiration instead of pushing it forward."""
     meta = secret["metadata"]
@@ -45,7 +50,7 @@ def keep_live_expiration(client: Any, secret: dict[str, Any]) -> dict[str, Any]:
     return secret
 
 
-def run_bootstrap_token(ctx: Any) -> None:
+def run_bootstrap_token(ctx: InitContext) -> None:
     from datetime import UTC, datetime
 
     from kubeadm_py.cluster import bootstraptoken as bt
@@ -55,8 +60,8 @@ def run_bootstrap_token(ctx: Any) -> None:
 
     tokens = init_tokens(ctx)
     if tokens:
-        outputs(ctx, token=str(tokens[0].token))
-        if not ctx.opts.get("skip_token_print"):
+        ctx.state.token = ctx.outputs.token = str(tokens[0].token)
+        if not ctx.options.skip_token_print:
             ctx.log(f"[bootstrap-token] Using token: {tokens[0].token.id}.{'*' * 16}")
     ctx.log("[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles")
     client = ctx.kube()
@@ -78,7 +83,7 @@ def run_bootstrap_token(ctx: Any) -> None:
         client.apply(obj)
 
 
-def bootstrap_token_phase() -> Phase:
+def bootstrap_token_phase() -> Phase[InitContext]:
     return Phase(
         name="bootstrap-token",
         help="Generates bootstrap tokens used to join a node to a cluster",

@@ -4,16 +4,15 @@ certificate, point ``kubelet.conf``'s user at ``kubelet-client-current.pem`` and
 
 from __future__ import annotations
 
-from typing import Any
-
 from kubeadm_py.changes import Change
+from kubeadm_py.phases.init.state import InitContext
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = ("cert-dir", "config", "dry-run")
 ALIASES = ("experimental-cert-rotation",)
 
 
-def kubelet_pki_dir(ctx: Any) -> str:
+def kubelet_pki_dir(ctx: InitContext) -> str:
     """``--cert-dir`` from ``nodeRegistration.kubeletExtraArgs`` if set, else <kubeletDir>/pki."""
     for arg in ctx.cfg.node_registration.get("kubeletExtraArgs") or []:
         if isinstance(arg, dict) and arg.get("name") == "cert-dir" and arg.get("value"):
@@ -21,7 +20,7 @@ def kubelet_pki_dir(ctx: Any) -> str:
     return f"{ctx.kubelet_dir}/pki"
 
 
-def run_cert_rotation(ctx: Any) -> list[Change]:
+def run_cert_rotation(ctx: InitContext) -> list[Change]:
     from kubeadm_py.cluster.kubeconfigs import point_user_at_pem
     from kubeadm_py.constants import KUBELET_KUBECONFIG
     from kubeadm_py.errors import KubeadmError
@@ -43,10 +42,10 @@ def run_cert_rotation(ctx: Any) -> list[Change]:
         return []
     from kubeadm_py.kubelet.service import restart_kubelet
 
-    return [restart_kubelet(ctx.fs, ctx.dry_run, ctx.log)]
+    return [restart_kubelet(ctx.fx.services, ctx.fs, ctx.log)]
 
 
-def kubelet_finalize_phase() -> Phase:
+def kubelet_finalize_phase() -> Phase[InitContext]:
     return Phase(
         name="kubelet-finalize",
         help="Updates settings relevant to the kubelet after TLS bootstrap",

@@ -3,11 +3,9 @@ publish their parts (``token``, ``ca_cert_hash``, ``certificate_key``, ``endpoin
 
 from __future__ import annotations
 
-from typing import Any
-
 from kubeadm_py.changes import Change
+from kubeadm_py.phases.init.state import InitContext
 from kubeadm_py.phases.shared.certs import CA
-from kubeadm_py.phases.shared.kit import outputs
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = (
@@ -16,37 +14,41 @@ FLAGS = (
 )  # fmt: skip
 
 
-def run_show_join_command(ctx: Any) -> list[Change]:
-    from kubeadm_py.cluster.joincommand import JoinCommand, context_values, success_message
+def run_show_join_command(ctx: InitContext) -> list[Change]:
+    from kubeadm_py.cluster.joincommand import JoinCommand, join_values, success_message
 
-    cmd = context_values(ctx)
-    upload = bool(ctx.opts.get("upload_certs")) and bool(cmd.certificate_key)
+    cmd = join_values(
+        ctx.fs,
+        ctx.cfg,
+        admin_kubeconfig=ctx.admin_kubeconfig,
+        cert_dir=ctx.cert_dir,
+        token=ctx.state.token,
+        certificate_key=ctx.state.certificate_key or ctx.options.certificate_key,
+    )
+    upload = bool(ctx.options.upload_certs) and bool(cmd.certificate_key)
     if not upload:  # the key is only part of the command when the certificates were uploaded
         cmd = JoinCommand(cmd.endpoint, cmd.token, cmd.ca_cert_hashes, "")
-    outputs(
-        ctx,
-        endpoint=cmd.endpoint,
-        token=cmd.token,
-        ca_cert_hash=cmd.ca_cert_hashes[0] if cmd.ca_cert_hashes else "",
-        ca_cert_hashes=cmd.ca_cert_hashes,
-        certificate_key=cmd.certificate_key,
-        join_command=cmd.render(),
-        join_control_plane_command=cmd.render(control_plane=True),
-    )
+    out = ctx.outputs
+    out.endpoint, out.token = cmd.endpoint, cmd.token
+    out.ca_cert_hash = cmd.ca_cert_hashes[0] if cmd.ca_cert_hashes else ""
+    out.ca_cert_hashes = cmd.ca_cert_hashes
+    out.certificate_key = cmd.certificate_key
+    out.join_command = cmd.render()
+    out.join_control_plane_command = cmd.render(control_plane=True)
     ctx.log(
         success_message(
             cmd,
             has_control_plane_endpoint=bool(ctx.cfg.cluster.get("controlPlaneEndpoint")),
             upload_certs=upload,
-            hide_token=bool(ctx.opts.get("skip_token_print")),
-            hide_key=bool(ctx.opts.get("skip_certificate_key_print")),
+            hide_token=bool(ctx.options.skip_token_print),
+            hide_key=bool(ctx.options.skip_certificate_key_print),
             admin_conf=ctx.admin_kubeconfig,
         )
     )
     return []
 
 
-def show_join_command_phase() -> Phase:
+def show_join_command_phase() -> Phase[InitContext]:
     return Phase(
         name="show-join-command",
         help="Show the join command for control-plane and worker node",

@@ -8,26 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG, outputs
+from kubeadm_py.kube.client import KubeClient
+from kubeadm_py.phases.init.state import InitContext
+from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = ("upload-certs", "certificate-key", "skip-certificate-key-print", "config", "kubeconfig", "dry-run")
 
 
-def certificate_key(ctx: Any) -> str:
+def certificate_key(ctx: InitContext) -> str:
     """--certificate-key, else InitConfiguration.certificateKey, else one made earlier in this run,
     else a new one."""
     from kubeadm_py.cluster.copycerts import create_certificate_key
 
     key = (
-        ctx.opts.get("certificate_key")
-        or (ctx.cfg.init or {}).get("certificateKey")
-        or ctx.state.get("certificate_key")
+        ctx.options.certificate_key or (ctx.cfg.init or {}).get("certificateKey") or ctx.state.certificate_key
     )
     return str(key) if key else create_certificate_key()
 
 
-def run_upload_certs(ctx: Any) -> None:
+def run_upload_certs(ctx: InitContext) -> None:
     from datetime import UTC, datetime
 
     from kubeadm_py.cluster import copycerts
@@ -35,12 +35,12 @@ def run_upload_certs(ctx: Any) -> None:
     from kubeadm_py.errors import KubeadmError
     from kubeadm_py.tokens import model
 
-    if not ctx.opts.get("upload_certs"):
+    if not ctx.options.upload_certs:
         ctx.log("[upload-certs] Skipping phase. Please see --upload-certs")
         return
     key_hex = certificate_key(ctx)
     key = copycerts.decode_key(key_hex)
-    outputs(ctx, certificate_key=key_hex)
+    ctx.state.certificate_key = ctx.outputs.certificate_key = key_hex
     ctx.log(
         f'[upload-certs] Storing the certificates in Secret "{KUBEADM_CERTS_SECRET}" '
         f'in the "{KUBE_SYSTEM}" Namespace'
@@ -70,11 +70,11 @@ def run_upload_certs(ctx: Any) -> None:
         client.apply(copycerts.certs_secret(plain, key, token.token.id, uid))
     for obj in copycerts.certs_rbac():
         client.apply(obj)
-    if not ctx.opts.get("skip_certificate_key_print"):
+    if not ctx.options.skip_certificate_key_print:
         ctx.log(f"[upload-certs] Using certificate key:\n{key_hex}")
 
 
-def _same_content(live: dict[str, Any], plain: dict[str, bytes], key: bytes, client: Any) -> bool:
+def _same_content(live: dict[str, Any], plain: dict[str, bytes], key: bytes, client: KubeClient) -> bool:
     from kubeadm_py.cluster.copycerts import decrypt_secret
     from kubeadm_py.errors import KubeadmError
 
@@ -89,7 +89,7 @@ def _same_content(live: dict[str, Any], plain: dict[str, bytes], key: bytes, cli
     )
 
 
-def upload_certs_phase() -> Phase:
+def upload_certs_phase() -> Phase[InitContext]:
     return Phase(
         name="upload-certs",
         help="Upload certificates to kubeadm-certs",

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
+from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.shared.kit import _admin_present
 from kubeadm_py.workflow.phase import Phase, Requirement
 
@@ -18,29 +18,33 @@ PROXY_FLAGS = (
     "image-repository", "kubeconfig", "kubernetes-version", "pod-network-cidr", "print-manifest", "dry-run",
 )  # fmt: skip
 
-ADMIN_OR_PRINT = Requirement(
+
+def _print_only(ctx: AnyContext) -> bool:
+    return bool(ctx.options.print_manifest)
+
+
+ADMIN_OR_PRINT: Requirement[AnyContext] = Requirement(
     "kubeconfig/admin",
     "the admin kubeconfig (/etc/kubernetes/admin.conf, or --kubeconfig); not needed with --print-manifest",
-    present=lambda ctx: bool(ctx.opts.get("print_manifest")) or _admin_present(ctx),
+    present=lambda ctx: _print_only(ctx) or _admin_present(ctx),
 )
 
 
-def _disabled(ctx: Any, section: str) -> bool:
+def _disabled(ctx: AnyContext, section: str) -> bool:
     return bool((ctx.cfg.cluster.get(section) or {}).get("disabled"))
 
 
-def _print(ctx: Any, objs: list[dict[str, Any]]) -> None:
+def _print(ctx: AnyContext, objs: list[dict[str, Any]]) -> None:
     from kubeadm_py.cluster.kubeproxy import manifest_stream
 
-    out = ctx.opts.get("_stdout") or sys.stdout
-    out.write(manifest_stream(objs))
-    out.flush()
+    ctx.stdout.write(manifest_stream(objs))
+    ctx.stdout.flush()
 
 
-def run_coredns(ctx: Any) -> None:
+def run_coredns(ctx: AnyContext) -> None:
     from kubeadm_py.cluster import coredns
 
-    client = None if ctx.opts.get("print_manifest") else ctx.kube()
+    client = None if _print_only(ctx) else ctx.kube()
     replicas = coredns.DEFAULT_REPLICAS
     if client is not None:
         live = client.get("Deployment", "coredns", "kube-system")
@@ -63,11 +67,11 @@ def run_coredns(ctx: Any) -> None:
     ctx.log("[addons] Applied essential addon: CoreDNS")
 
 
-def run_kube_proxy(ctx: Any) -> None:
+def run_kube_proxy(ctx: AnyContext) -> None:
     from kubeadm_py.cluster import kubeproxy
 
     objs = kubeproxy.objects(ctx.cfg, warn=lambda m: ctx.log(f"[addons] WARNING: {m}"))
-    if ctx.opts.get("print_manifest"):
+    if _print_only(ctx):
         _print(ctx, list(objs.values()))
         return
     client = ctx.kube()
@@ -76,7 +80,7 @@ def run_kube_proxy(ctx: Any) -> None:
     ctx.log("[addons] Applied essential addon: kube-proxy")
 
 
-def addon_phase() -> Phase:
+def addon_phase() -> Phase[AnyContext]:
     return Phase(
         name="addon",
         help="Install required addons for passing conformance tests",

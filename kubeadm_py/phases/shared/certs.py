@@ -7,36 +7,42 @@ certificates and requires the shared CAs to be present (downloaded or copied).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
+from kubeadm_py.changes import Change
+from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.pki import specs
 from kubeadm_py.workflow.phase import Phase, Requirement
 
+if TYPE_CHECKING:
+    from kubeadm_py.pki.manager import Settings
 
-def _settings(ctx: Any) -> Any:
+
+def pki_settings(ctx: AnyContext) -> Settings:
+    """The PKI settings of this run (one validity start for every certificate), computed once."""
     from kubeadm_py.pki import manager
 
-    st = ctx.state.get("pki_settings")
+    st = ctx.state.pki_settings
     if st is None or st.cert_dir != ctx.cert_dir:
-        st = ctx.state["pki_settings"] = manager.settings(ctx.cfg)
+        st = ctx.state.pki_settings = manager.settings(ctx.cfg)
     return st
 
 
-def _run(name: str) -> Callable[[Any], Any]:
-    def run(ctx: Any) -> Any:
+def _run(name: str) -> Callable[[AnyContext], list[Change]]:
+    def run(ctx: AnyContext) -> list[Change]:
         from kubeadm_py.pki import manager
 
-        return manager.ensure(ctx.fs, ctx.cfg, name, _settings(ctx), ctx.log)
+        return manager.ensure(ctx.fs, ctx.cfg, name, pki_settings(ctx), ctx.log)
 
     run.__name__ = f"run_certs_{name.replace('-', '_')}"
     return run
 
 
-def ca_present(ca_name: str) -> Callable[[Any], bool]:
+def ca_present(ca_name: str) -> Callable[[AnyContext], bool]:
     """The CA certificate is on disk (its key may be absent: external-CA mode)."""
     base = specs.get(ca_name).base
 
-    def present(ctx: Any) -> bool:
+    def present(ctx: AnyContext) -> bool:
         from kubeadm_py.constants import host_join
 
         return bool(ctx.fs.exists(host_join(ctx.cert_dir, f"{base}.crt")))
@@ -44,7 +50,7 @@ def ca_present(ca_name: str) -> Callable[[Any], bool]:
     return present
 
 
-def ca_requirement(ca_name: str) -> Requirement:
+def ca_requirement(ca_name: str) -> Requirement[AnyContext]:
     """The one definition of "phase needs CA ``ca_name``" (certs, kubeconfig, show-join-command)."""
     base = specs.get(ca_name).base
     return Requirement(
@@ -54,14 +60,14 @@ def ca_requirement(ca_name: str) -> Requirement:
     )
 
 
-CA = ca_requirement("ca")  # the cluster CA
+CA: Requirement[AnyContext] = ca_requirement("ca")  # the cluster CA
 
 
-def _local_etcd(ctx: Any) -> bool:
+def _local_etcd(ctx: AnyContext) -> bool:
     return bool(ctx.cfg.local_etcd)
 
 
-def cert_phase(spec: specs.CertSpec) -> Phase:
+def cert_phase(spec: specs.CertSpec) -> Phase[AnyContext]:
     return Phase(
         name=spec.name,
         help=spec.help,
@@ -73,7 +79,7 @@ def cert_phase(spec: specs.CertSpec) -> Phase:
     )
 
 
-def sa_phase() -> Phase:
+def sa_phase() -> Phase[AnyContext]:
     return Phase(
         name=specs.SA_NAME,
         help=specs.SA_HELP,
@@ -83,7 +89,7 @@ def sa_phase() -> Phase:
     )
 
 
-def certs_phase(names: Iterable[str] | None = None, name: str = "certs") -> Phase:
+def certs_phase(names: Iterable[str] | None = None, name: str = "certs") -> Phase[AnyContext]:
     """The certs parent phase; ``names`` restricts the children (table order is kept; ``sa``
     is included only when named or when ``names`` is None)."""
     wanted = None if names is None else set(names)
@@ -98,6 +104,6 @@ def certs_phase(names: Iterable[str] | None = None, name: str = "certs") -> Phas
     )
 
 
-def join_certs_phase() -> Phase:
+def join_certs_phase() -> Phase[AnyContext]:
     """Node-specific certificates of a joining control plane (etcd ones only with local etcd)."""
     return certs_phase(names=specs.node_specific_names(local_etcd=True))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from kubeadm_py.changes import Change
+from kubeadm_py.phases.context import AnyContext
+from kubeadm_py.phases.shared.kit import run_patches
 from kubeadm_py.workflow.phase import Phase
-
-if TYPE_CHECKING:
-    from kubeadm_py.changes import Change
-    from kubeadm_py.phases.context import RunContext
 
 COMMON_FLAGS = (
     "cert-dir",
@@ -44,7 +42,7 @@ HELP = {
 }
 
 
-def write_control_plane(ctx: RunContext, components: tuple[str, ...]) -> list[Change]:
+def write_control_plane(ctx: AnyContext, components: tuple[str, ...]) -> list[Change]:
     # Imported here: the manifest builders (yaml, patches) are not needed to build the phase tree.
     from kubeadm_py.manifests.controlplane import build_control_plane
     from kubeadm_py.manifests.write import write_static_pod
@@ -52,27 +50,29 @@ def write_control_plane(ctx: RunContext, components: tuple[str, ...]) -> list[Ch
     result = build_control_plane(ctx.cfg, ctx.fs, components)
     for w in result.warnings:
         ctx.log(f"[control-plane] WARNING: {w}")
-    changes = []
+    changes: list[Change] = []
     for comp in components:
         ctx.log(f'[control-plane] Creating static Pod manifest for "{comp}"')
-        changes.append(write_static_pod(ctx, comp, result.pods[comp]))
+        changes.append(
+            write_static_pod(ctx.fs, ctx.manifests_dir, comp, result.pods[comp], run_patches(ctx), ctx.log)
+        )
     return changes
 
 
-def _runner(component: str) -> Callable[[RunContext], list[Change]]:
-    def run(ctx: RunContext) -> list[Change]:
+def _runner(component: str) -> Callable[[AnyContext], list[Change]]:
+    def run(ctx: AnyContext) -> list[Change]:
         return write_control_plane(ctx, (component,))
 
     run.__name__ = f"run_{PHASE_NAMES[component].replace('-', '_')}"
     return run
 
 
-def _announce(ctx: RunContext) -> list[Change]:
+def _announce(ctx: AnyContext) -> list[Change]:
     ctx.log(f'[control-plane] Using manifest folder "{ctx.manifests_dir}"')
     return []
 
 
-def control_plane_phase() -> Phase:
+def control_plane_phase() -> Phase[AnyContext]:
     children = tuple(
         Phase(PHASE_NAMES[c], HELP[c], run=_runner(c), flags=FLAGS[c], provides=(f"manifest-{c}",))
         for c in FLAGS

@@ -1,9 +1,14 @@
-"""Small pieces the cluster-side phases of every workflow share: requirements and the API timeout."""
+"""Small pieces the phases of every workflow share: requirements, the API timeout, the patch set."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.workflow.phase import Requirement
+
+if TYPE_CHECKING:
+    from kubeadm_py.patches import PatchSet
 
 
 def _admin_present(ctx: AnyContext) -> bool:
@@ -20,3 +25,11 @@ ADMIN_KUBECONFIG: Requirement[AnyContext] = Requirement(
 def api_timeout(ctx: AnyContext) -> float:
     """timeouts.kubernetesAPICall, capped by the run's waiter."""
     return ctx.fx.waiter.timeout(ctx.cfg.timeout("kubernetesAPICall"))
+
+
+def run_patches(ctx: AnyContext) -> PatchSet | None:
+    """The run's patch set (``--patches`` or the configuration's ``patches.directory``), read once."""
+    from kubeadm_py.patches import load_patches_for, patches_directory
+
+    directory = patches_directory(ctx.cfg, ctx.options.patches)
+    return load_patches_for(ctx.fs, directory, ctx.state.patchsets, ctx.log)

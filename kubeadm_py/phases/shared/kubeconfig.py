@@ -6,27 +6,29 @@ scheduler) is a joining control plane's."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
+from kubeadm_py.changes import Change
 from kubeadm_py.kubeconfig.specs import KUBECONFIGS, KubeconfigSpec, join_names
-from kubeadm_py.phases.shared.certs import CA
+from kubeadm_py.phases.context import AnyContext
+from kubeadm_py.phases.shared.certs import CA, pki_settings
 from kubeadm_py.workflow.phase import Phase
 
 
-def _run(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = ()) -> Callable[[Any], Any]:
-    def run(ctx: Any) -> Any:
+def _run(
+    spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = ()
+) -> Callable[[AnyContext], list[Change]]:
+    def run(ctx: AnyContext) -> list[Change]:
         from kubeadm_py.kubeconfig.files import ensure_kubeconfig
-        from kubeadm_py.phases.shared.certs import _settings
 
         return ensure_kubeconfig(
-            ctx.fs, ctx.cfg, spec, ctx.kubeconfig_dir, _settings(ctx), ctx.log, batch=batch or (spec,)
+            ctx.fs, ctx.cfg, spec, ctx.kubeconfig_dir, pki_settings(ctx), ctx.log, batch=batch or (spec,)
         )
 
     run.__name__ = f"run_kubeconfig_{spec.name.replace('-', '_')}"
     return run
 
 
-def kubeconfig_child(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = ()) -> Phase:
+def kubeconfig_child(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = ()) -> Phase[AnyContext]:
     """``batch``: the sibling kubeconfigs (their keys are generated together, see ensure_kubeconfig)."""
     return Phase(
         name=spec.name,
@@ -39,7 +41,7 @@ def kubeconfig_child(spec: KubeconfigSpec, batch: tuple[KubeconfigSpec, ...] = (
     )
 
 
-def kubeconfig_phase(names: Iterable[str] | None = None, name: str = "kubeconfig") -> Phase:
+def kubeconfig_phase(names: Iterable[str] | None = None, name: str = "kubeconfig") -> Phase[AnyContext]:
     wanted = None if names is None else set(names)
     specs = tuple(k for k in KUBECONFIGS if wanted is None or k.name in wanted)
     children = tuple(kubeconfig_child(k, specs) for k in specs)
@@ -52,5 +54,5 @@ def kubeconfig_phase(names: Iterable[str] | None = None, name: str = "kubeconfig
     )
 
 
-def join_kubeconfig_phase() -> Phase:
+def join_kubeconfig_phase() -> Phase[AnyContext]:
     return kubeconfig_phase(names=join_names())

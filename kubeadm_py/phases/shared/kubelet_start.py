@@ -11,49 +11,47 @@ The writer functions are reusable by join (``register_taints=True`` for worker n
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBELET_CONFIG_FILE, KUBELET_FLAGS_ENV, KUBELET_INSTANCE_CONFIG
 from kubeadm_py.hostfs import PUBLIC_MODE
+from kubeadm_py.phases.context import AnyContext
+from kubeadm_py.phases.shared.kit import run_patches
 from kubeadm_py.workflow.phase import Phase
 
-if TYPE_CHECKING:
-    from kubeadm_py.changes import Change
-    from kubeadm_py.phases.context import RunContext
-
-# The kubelet helpers (subprocess, yaml, patches) are imported where they are used: building the
+# The kubelet helpers (yaml, patches) are imported where they are used: building the
 # phase tree for any kubeadm-py command imports this module.
 
 FLAGS = ("config", "cri-socket", "node-name", "patches", "dry-run", "rootfs")
 
 
-def kubelet_config_document(ctx: RunContext, base: dict[str, Any] | None = None) -> dict[str, Any]:
+def kubelet_config_document(ctx: AnyContext, base: dict[str, Any] | None = None) -> dict[str, Any]:
     """The KubeletConfiguration for this node: ``base`` (e.g. from the kubelet-config ConfigMap on join)
     or the cluster defaults, with ``kubeletconfiguration`` patches applied."""
     from kubeadm_py.kubelet.config import cluster_kubelet_config
     from kubeadm_py.kubelet.service import systemd_resolved_active
-    from kubeadm_py.patches import load_patches_for
 
     doc = (
         base
         if base is not None
         else cluster_kubelet_config(
             ctx.cfg,
-            systemd_resolved=systemd_resolved_active(ctx.fs),
+            systemd_resolved=systemd_resolved_active(ctx.fx.services),
             warn=lambda m: ctx.log(f"[kubelet-start] WARNING: {m}"),
         )
     )
-    patches = load_patches_for(ctx)
+    patches = run_patches(ctx)
     if patches is not None:
         doc = patches.apply("kubeletconfiguration", doc, ctx.log)
     return apply_instance_config(ctx, doc)
 
 
-def instance_config_path(ctx: RunContext) -> str:
+def instance_config_path(ctx: AnyContext) -> str:
     return f"{ctx.kubelet_dir}/{KUBELET_INSTANCE_CONFIG}"
 
 
-def apply_instance_config(ctx: RunContext, doc: dict[str, Any]) -> dict[str, Any]:
+def apply_instance_config(ctx: AnyContext, doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` with instance-config.yaml (read from disk, as upstream) applied as a strategic merge
     patch, for NodeLocalCRISocket minors; ``doc`` unchanged otherwise."""
     from kubeadm_py.errors import KubeadmError
@@ -83,7 +81,7 @@ def apply_instance_config(ctx: RunContext, doc: dict[str, Any]) -> dict[str, Any
     return dict(ps.apply("kubeletconfiguration", doc, ctx.log))
 
 
-def write_instance_config(ctx: RunContext, endpoint: str | None = None) -> Change | None:
+def write_instance_config(ctx: AnyContext, endpoint: str | None = None) -> Change | None:
     """instance-config.yaml with this node's CRI socket (or ``endpoint``); None (nothing written) for
     minors without NodeLocalCRISocket."""
     from kubeadm_py.kubelet.flags import instance_config, instance_config_text
@@ -97,7 +95,7 @@ def write_instance_config(ctx: RunContext, endpoint: str | None = None) -> Chang
     return ctx.fs.write(path, text.encode(), PUBLIC_MODE)
 
 
-def write_kubelet_config(ctx: RunContext, base: dict[str, Any] | None = None) -> Change:
+def write_kubelet_config(ctx: AnyContext, base: dict[str, Any] | None = None) -> Change:
     from kubeadm_py.manifests.pod import to_yaml
 
     path = f"{ctx.kubelet_dir}/{KUBELET_CONFIG_FILE}"
@@ -106,7 +104,7 @@ def write_kubelet_config(ctx: RunContext, base: dict[str, Any] | None = None) ->
     return ctx.fs.write(path, to_yaml(kubelet_config_document(ctx, base)).encode(), PUBLIC_MODE)
 
 
-def write_kubelet_flags(ctx: RunContext, register_taints: bool = False) -> Change:
+def write_kubelet_flags(ctx: AnyContext, register_taints: bool = False) -> Change:
     from kubeadm_py.kubelet.flags import kubeadm_flags_env
 
     path = f"{ctx.kubelet_dir}/{KUBELET_FLAGS_ENV}"
@@ -118,7 +116,7 @@ def write_kubelet_flags(ctx: RunContext, register_taints: bool = False) -> Chang
 
 
 def write_kubelet_files(
-    ctx: RunContext, register_taints: bool = False, base: dict[str, Any] | None = None
+    ctx: AnyContext, register_taints: bool = False, base: dict[str, Any] | None = None
 ) -> list[Change]:
     """kubeadm-flags.env, instance-config.yaml (NodeLocalCRISocket minors) and config.yaml, in
     upstream's order: config.yaml applies the instance file, so it comes last (init and join)."""
@@ -130,17 +128,17 @@ def write_kubelet_files(
     return changes
 
 
-def run_kubelet_start(ctx: RunContext) -> list[Change]:
+def run_kubelet_start(ctx: AnyContext) -> list[Change]:
     from kubeadm_py.kubelet.service import restart_kubelet, stop_kubelet
 
     # Stop first so the kubelet does not crash-loop on half-written files (TryStopKubelet).
-    stop_kubelet(ctx.fs, ctx.dry_run, ctx.log)
-    changes = write_kubelet_files(ctx)
-    changes.append(restart_kubelet(ctx.fs, ctx.dry_run, ctx.log))
+    stopped = stop_kubelet(ctx.fx.services, ctx.log)
+    changes = ([stopped] if stopped is not None else []) + write_kubelet_files(ctx)
+    changes.append(restart_kubelet(ctx.fx.services, ctx.fs, ctx.log))
     return changes
 
 
-def kubelet_start_phase() -> Phase:
+def kubelet_start_phase() -> Phase[AnyContext]:
     return Phase(
         "kubelet-start",
         "Write kubelet settings and (re)start the kubelet",

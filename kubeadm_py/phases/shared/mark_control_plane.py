@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG, api_timeout
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = ("node-name", "config", "kubeconfig", "dry-run")
 
 
-def run_mark_control_plane(ctx: Any) -> None:
+def run_mark_control_plane(ctx: AnyContext) -> None:
     from kubeadm_py.cluster.markcp import desired_taints, mutator, taint_string
     from kubeadm_py.cluster.versioned import MASTER_LABEL, profile_for
     from kubeadm_py.errors import KubeadmError
@@ -31,7 +30,7 @@ def run_mark_control_plane(ctx: Any) -> None:
     ctx.kube().patch_node(node, mutator(labels, taints), wait=api_timeout(ctx))
 
 
-def mark_control_plane_phase() -> Phase:
+def mark_control_plane_phase() -> Phase[AnyContext]:
     return Phase(
         name="mark-control-plane",
         help="Mark a node as a control-plane",

@@ -1,28 +1,29 @@
 """The ``preflight`` phase of ``init``, ``join`` and ``reset``.
 
-It runs the role's checks (:mod:`kubeadm_py.preflight.roles`) against the machine through a
-:class:`~kubeadm_py.host.probe.RealProbe` bound to ``ctx.fs`` (so ``--rootfs`` applies to node
-files), logs ``[preflight]`` lines as kubeadm does, leaves the report in
-``ctx.state["preflight_report"]`` and raises :class:`~kubeadm_py.errors.PreflightError` when an
-error was not ignored. Checks only read; dry-run runs them unchanged, but there the errors are
-reported without stopping the run: the point of ``--dry-run`` is to show everything a real run
-would do, also on a machine that is not ready yet (a real run stops at them, as kubeadm does).
+It runs the role's checks (:mod:`kubeadm_py.preflight.roles`) against the machine through the
+run's probe ``ctx.fx.probe`` (a :class:`~kubeadm_py.host.probe.RealProbe` bound to ``ctx.fs``, so
+``--rootfs`` applies to node files; ``Hooks(probe=...)`` replaces it), logs ``[preflight]`` lines as
+kubeadm does, leaves the report in ``ctx.state.preflight_report`` and stops the run with
+:class:`~kubeadm_py.errors.PreflightError` when an error was not ignored (``ctx.fx.stops``). Checks
+only read; in a dry run the errors are reported without stopping (the twin of ``stops``): the point
+of ``--dry-run`` is to show everything a real run would do, also on a machine that is not ready yet.
 
-A test or embedding program can put its own probe in ``ctx.state["preflight_probe"]``; ``reset``
-asks for confirmation through ``ctx.state["confirm"]`` (a callable taking the question and
-returning bool) when given, else on standard input, unless ``--force``.
+``reset`` asks for confirmation through ``ctx.fx.prompt`` unless ``--force``.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from kubeadm_py.changes import Change
 from kubeadm_py.errors import KubeadmError, PreflightError
+from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.host.probe import SystemProbe
+    from kubeadm_py.preflight.checks import Check, PreflightReport
 
 PreflightRole = Literal["init", "join", "join-control-plane", "reset"]
 
@@ -45,18 +46,11 @@ RESET_QUESTION = (
 )
 
 
-def effective_role(ctx: Any, role: str) -> str:
+def effective_role(ctx: AnyContext, role: str) -> str:
     """A join with ``controlPlane`` set (``--control-plane``) runs the control-plane join checks."""
-    if role == "join" and (ctx.opts.get("control_plane") or (ctx.cfg.join or {}).get("controlPlane")):
+    if role == "join" and (ctx.options.control_plane or (ctx.cfg.join or {}).get("controlPlane")):
         return "join-control-plane"
     return role
-
-
-def _ask_stdin(question: str) -> bool:
-    sys.stdout.write(question)
-    sys.stdout.flush()
-    answer = sys.stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
 
 
 # Checks that fail on a node because an earlier run of the same workflow already set it up: its own
@@ -88,7 +82,7 @@ RESUMABLE: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _resume_ignores(ctx: Any, role: str, ignore: frozenset[str]) -> frozenset[str]:
+def _resume_ignores(ctx: AnyContext, role: str, ignore: frozenset[str]) -> frozenset[str]:
     from kubeadm_py.journal import changed_before, journal_path
 
     if role not in RESUMABLE or "all" in ignore:
@@ -116,57 +110,50 @@ PULL_LINES = (
 )
 
 
-def _pull_images(ctx: Any, pulls: list[Any], report: Any, probe: Any, ignore: frozenset[str]) -> None:
+def _pull_images(
+    ctx: AnyContext, pulls: list[Check], report: PreflightReport, probe: SystemProbe, ignore: frozenset[str]
+) -> None:
     """``RunPullImagesCheck`` after the other checks, as upstream: only when they passed (a real run
-    stops at their errors before pulling anything); in dry-run ImageStatus only."""
+    stops at their errors before pulling anything; a dry run, which goes on past them, shows that).
+    Pulls go through the run's CRI effector, whose dry-run twin only says what it would pull."""
     from kubeadm_py.preflight.checks import run_check
 
     if not pulls:
         return
-    if not report.ok and not ctx.dry_run:
+    if not report.ok:
         ctx.log("[preflight] Not pulling images: the checks above failed")
         return
-    if ctx.dry_run:
-        ctx.log("[preflight] Would pull the required images (like 'kubeadm-py config images pull')")
-    else:
-        for line in PULL_LINES:
-            ctx.log(line)
+    for line in PULL_LINES:
+        ctx.log(line)
     report.results.extend(run_check(c, probe, ignore) for c in pulls)
 
 
-def run_preflight_phase(ctx: Any, role: str) -> list[Change]:
-    from kubeadm_py.host.probe import RealProbe
+def run_preflight_phase(ctx: AnyContext, role: str) -> list[Change]:
     from kubeadm_py.preflight import config_ignore_list
     from kubeadm_py.preflight.checks import ignore_set, run_checks
     from kubeadm_py.preflight.images import ImagePull
     from kubeadm_py.preflight.roles import checks_for_role, facts_from_config
 
     role = effective_role(ctx, role)
-    probe = ctx.state.get("preflight_probe") or RealProbe(ctx.fs)
-    ignore = ignore_set(ctx.opts.get("ignore_preflight_errors"), config_ignore_list(ctx.cfg, role))
+    probe = ctx.fx.probe
+    ignore = ignore_set(ctx.options.ignore_preflight_errors, config_ignore_list(ctx.cfg, role))
     facts = facts_from_config(ctx.cfg, role)
     checks = checks_for_role(role, facts)
     ctx.log("[preflight] Running pre-flight checks")
     ignore = _resume_ignores(ctx, role, ignore)
     # ImagePull pulls through the run's CRI effector (its dry-run twin records the pulls).
-    pulls = [replace(c, runtime=ctx.fx.cri) for c in checks if isinstance(c, ImagePull)]
+    pulls: list[Check] = [replace(c, runtime=ctx.fx.cri) for c in checks if isinstance(c, ImagePull)]
     report = run_checks([c for c in checks if c.name != "ImagePull"], probe, ignore)
     _pull_images(ctx, pulls, report, probe, ignore)
     for line in report.lines():
         ctx.log(line)
-    ctx.state["preflight_report"] = report
+    ctx.state.preflight_report = report
     try:
         report.raise_for_errors()
     except PreflightError as e:
-        if not ctx.dry_run:
-            raise
-        ctx.log(f"[dryrun] {e}")
-        ctx.log("[dryrun] a real run would stop here; continuing to show the rest of the plan")
-        return [Change("note", "run", "preflight", "errors found (see above); ignored in dry-run")]
-    if role == "reset" and not ctx.opts.get("force"):
-        confirm: Callable[[str], bool] = ctx.state.get("confirm") or _ask_stdin
-        if not confirm(RESET_QUESTION):
-            raise KubeadmError("aborted reset operation", hint="use --force to reset without a question")
+        return [ctx.fx.stops.stop(e, "preflight")]  # a dry run goes on
+    if role == "reset" and not ctx.options.force and not ctx.fx.prompt.confirm(RESET_QUESTION):
+        raise KubeadmError("aborted reset operation", hint="use --force to reset without a question")
     n_warn = len(report.warnings)
     return [
         Change(
@@ -179,7 +166,7 @@ def run_preflight_phase(ctx: Any, role: str) -> list[Change]:
     ]
 
 
-def preflight_phase(role: PreflightRole) -> Phase:
+def preflight_phase(role: PreflightRole) -> Phase[AnyContext]:
     """The ``preflight`` phase for ``init``, ``join`` (``join-control-plane`` forces the
     control-plane checks) or ``reset``."""
     if role not in _HELP:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG, api_timeout
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = ("config", "kubeconfig", "dry-run")
 
 
-def run_upload_kubeadm(ctx: Any) -> None:
+def run_upload_kubeadm(ctx: AnyContext) -> None:
     from kubeadm_py.cluster.uploadconfig import kubeadm_config_objects
 
     ctx.log(
@@ -26,7 +27,7 @@ def run_upload_kubeadm(ctx: Any) -> None:
     client.apply(binding)
 
 
-def upload_kubelet_configmap(ctx: Any) -> None:
+def upload_kubelet_configmap(ctx: AnyContext) -> None:
     """The cluster-wide KubeletConfiguration ConfigMap and its RBAC (init and upgrade)."""
     from kubeadm_py.cluster.uploadconfig import kubelet_config_objects, kubelet_configuration
     from kubeadm_py.cluster.versioned import kubelet_config_name
@@ -37,15 +38,19 @@ def upload_kubelet_configmap(ctx: Any) -> None:
         f'[kubelet] Creating a ConfigMap "{name}" in namespace kube-system with the configuration '
         "for the kubelets in the cluster"
     )
+    from kubeadm_py.kubelet.service import systemd_resolved_active
+
     kubelet, user_supplied = kubelet_configuration(
-        ctx.cfg, ctx.fs, warn=lambda m: ctx.log(f"[kubelet] WARNING: {m}")
+        ctx.cfg,
+        systemd_resolved=systemd_resolved_active(ctx.fx.services),
+        warn=lambda m: ctx.log(f"[kubelet] WARNING: {m}"),
     )
     client = ctx.kube()
     for obj in kubelet_config_objects(kubelet, version, user_supplied=user_supplied):
         client.apply(obj)
 
 
-def run_upload_kubelet(ctx: Any) -> None:
+def run_upload_kubelet(ctx: AnyContext) -> None:
     from kubeadm_py.cluster.uploadconfig import CRI_SOCKET_ANNOTATION
     from kubeadm_py.cluster.versioned import profile_for
 
@@ -67,7 +72,7 @@ def run_upload_kubelet(ctx: Any) -> None:
         client.patch_node(node, annotate, wait=api_timeout(ctx))
 
 
-def upload_config_phase() -> Phase:
+def upload_config_phase() -> Phase[AnyContext]:
     return Phase(
         name="upload-config",
         help="Upload the kubeadm and kubelet configuration to a ConfigMap",
