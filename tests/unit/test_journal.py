@@ -62,9 +62,9 @@ def test_journal_is_capped(tmp_path: Path) -> None:
 
 def _preflight(tmp_path: Path, probe: FakeProbe) -> list[str]:
     from kubeadm_py.config.types import KubeadmConfig
-    from kubeadm_py.phases.context import RunContext
+    from kubeadm_py.effectors.bundle import Hooks
+    from tests.unit import runctx
 
-    logs: list[str] = []
     cfg = KubeadmConfig(
         cluster={"kubernetesVersion": "v1.20.2", "networking": {"serviceSubnet": "10.96.0.0/12"}},
         init={
@@ -72,7 +72,7 @@ def _preflight(tmp_path: Path, probe: FakeProbe) -> list[str]:
             "nodeRegistration": {"name": "cp-1"},
         },
     )
-    ctx = RunContext(cfg, HostFS(rootfs=tmp_path), log=logs.append, state={"preflight_probe": probe})
+    ctx, logs = runctx.build(cfg, tmp_path, hooks=Hooks(probe=probe))
     preflight_phase("init").run(ctx)  # type: ignore[misc]
     return logs
 

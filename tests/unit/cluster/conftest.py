@@ -18,8 +18,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from kubeadm_py.config.types import KubeadmConfig
-from kubeadm_py.hostfs import HostFS
+from kubeadm_py.effectors.api import KubeconfigFactory
+from kubeadm_py.effectors.bundle import Hooks
+from kubeadm_py.effectors.waiting import Waiter
 from kubeadm_py.phases.context import RunContext
+from tests.unit import runctx
 from tests.unit.cluster.fakeapi import FakeAPIServer
 
 ADVERTISE = "10.0.0.1"
@@ -180,18 +183,23 @@ class Env:
         )
         self.logs: list[str] = []
 
-    def ctx(self, dry_run: bool = False, **opts: Any) -> RunContext:
-        opts.setdefault("api_timeout", 0.2)
-        fs = HostFS(rootfs=self.root, sandbox=(self.root.parent / "sandbox") if dry_run else None)
-        if dry_run:
-            from kubeadm_py.kube.factory import make_kube_factory
-
-            factory = make_kube_factory()
-        else:
-            factory = lambda ctx: self.api.client()  # noqa: E731
-        return RunContext(
-            cfg=self.cfg, fs=fs, opts=opts, dry_run=dry_run, kube_factory=factory, log=self.logs.append
+    def ctx(
+        self,
+        dry_run: bool = False,
+        api_timeout: float = 0.2,
+        kubeconfig_client: KubeconfigFactory | None = None,
+        **opts: Any,
+    ) -> RunContext[Any]:
+        """An init context on the root: real runs talk to the in-memory API server (or
+        ``kubeconfig_client``); a dry run builds its clients from admin.conf as kubeadm-py does
+        (a closed port: no cluster found). API waits are capped at ``api_timeout``."""
+        if kubeconfig_client is None and not dry_run:
+            kubeconfig_client = lambda path, shown, retry: self.api.client()  # noqa: E731
+        hooks = Hooks(
+            waiter=Waiter(max_timeout=api_timeout, max_interval=0.01), kubeconfig_client=kubeconfig_client
         )
+        ctx, _ = runctx.build(self.cfg, self.root, dry_run=dry_run, hooks=hooks, logs=self.logs, **opts)
+        return ctx
 
     def add_node(self, name: str = "cp-1", **spec: Any) -> None:
         self.api.put(

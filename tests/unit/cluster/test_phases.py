@@ -13,6 +13,7 @@ import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kubeadm_py.errors import ApiError, KubeadmError
+from kubeadm_py.kube.client import KubeClient
 from kubeadm_py.phases.init.bootstrap_token import run_bootstrap_token
 from kubeadm_py.phases.init.kubelet_finalize import run_cert_rotation
 from kubeadm_py.phases.init.show_join_command import run_show_join_command
@@ -174,14 +175,14 @@ def test_upload_certs_encrypts_and_is_owned_by_a_short_lived_token(env: Env) -> 
     assert env.api.obj("Role", "kubeadm:kubeadm-certs", "kube-system")["rules"][0]["resourceNames"] == [
         "kubeadm-certs"
     ]
-    assert ctx.state["certificate_key"] == KEY and KEY in env.logs[-1]
+    assert ctx.state.certificate_key == KEY and KEY in env.logs[-1]
     rerun_changes_nothing(env, run_upload_certs, upload_certs=True, certificate_key=KEY)
 
 
 def test_upload_certs_generates_key_and_hides_it_on_request(env: Env) -> None:
     ctx = env.ctx(upload_certs=True, skip_certificate_key_print=True)
     run_upload_certs(ctx)
-    key = ctx.state["certificate_key"]
+    key = ctx.state.certificate_key
     assert len(key) == 64 and int(key, 16) >= 0
     assert not any(key in line for line in env.logs)
 
@@ -301,7 +302,7 @@ def test_bootstrap_token(env: Env) -> None:
     assert env.api.obj("Role", "kubeadm:bootstrap-signer-clusterinfo", "kube-public")["rules"] == [
         {"verbs": ["get"], "apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cluster-info"]}
     ]
-    assert ctx.state["token"] == TOKEN
+    assert ctx.state.token == TOKEN
     assert not any("0123456789abcdef" in line for line in env.logs), "the token secret is not logged"
     rerun_changes_nothing(env, run_bootstrap_token)
 
@@ -320,7 +321,7 @@ def test_empty_init_token_is_generated_once(env: Env) -> None:
     env.cfg.init["bootstrapTokens"] = [{}]
     ctx = env.ctx()
     run_bootstrap_token(ctx)
-    tok = ctx.state["token"]
+    tok = ctx.state.token
     assert env.cfg.init["bootstrapTokens"][0]["token"] == tok
     assert env.api.obj("Secret", f"bootstrap-token-{tok[:6]}", "kube-system") is not None
 
@@ -407,8 +408,12 @@ def test_kube_proxy(env: Env) -> None:
 
 def test_print_manifest_talks_to_nobody(env: Env) -> None:
     out = io.StringIO()
-    ctx = env.ctx(print_manifest=True, _stdout=out)
-    ctx.kube_factory = None  # any API use would fail
+
+    def no_api(path: str, shown: str, retry: object) -> KubeClient:
+        raise AssertionError(f"--print-manifest built an API client for {shown}")
+
+    ctx = env.ctx(print_manifest=True, kubeconfig_client=no_api)
+    ctx.stdout = out
     run_coredns(ctx)
     run_kube_proxy(ctx)
     docs = [d for d in yaml.safe_load_all(out.getvalue()) if d]
@@ -444,13 +449,13 @@ def test_show_join_command(env: Env) -> None:
 
     env.cfg.cluster["controlPlaneEndpoint"] = "cp.example:6443"
     ctx = env.ctx(upload_certs=True)
-    ctx.state["certificate_key"] = KEY
+    ctx.state.certificate_key = KEY
     run_show_join_command(ctx)
     pin = hash_pem(env.files["/etc/kubernetes/pki/ca.crt"])
     endpoint = env.server.removeprefix("https://")
-    out = ctx.state["outputs"]
-    assert out["token"] == TOKEN and out["ca_cert_hash"] == pin and out["endpoint"] == endpoint
-    assert out["certificate_key"] == KEY
+    out = ctx.outputs
+    assert out.token == TOKEN and out.ca_cert_hash == pin and out.endpoint == endpoint
+    assert out.certificate_key == KEY
     text = env.logs[-1]
     assert f"kubeadm-py join {endpoint} --token {TOKEN} \\\n\t--discovery-token-ca-cert-hash {pin}" in text
     assert f"--control-plane --certificate-key {KEY}" in text

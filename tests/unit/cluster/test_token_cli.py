@@ -20,7 +20,7 @@ from tests.unit.cluster.fakeapi import FakeAPIServer
 @pytest.fixture
 def api(monkeypatch) -> FakeAPIServer:
     server = FakeAPIServer()
-    monkeypatch.setattr(tc, "client_for", lambda path, dry_run: server.client())
+    monkeypatch.setattr(tc, "client_for", lambda path, api: server.client())
     return server
 
 
@@ -152,7 +152,7 @@ def test_print_join_command(tmp_path, monkeypatch, capsys) -> None:
 
     env = Env(tmp_path / "root")
     env.root.mkdir(exist_ok=True)
-    monkeypatch.setattr(tc, "client_for", lambda path, dry_run: env.api.client())
+    monkeypatch.setattr(tc, "client_for", lambda path, api: env.api.client())
     conf = str(env.root / "etc/kubernetes/admin.conf")
     assert (
         main(["token", "create", "abcdef.0123456789abcdef", "--print-join-command", "--kubeconfig", conf])
@@ -182,7 +182,7 @@ def test_unreachable_cluster_is_a_clear_error(tmp_path, monkeypatch, capsys) -> 
     monkeypatch.setattr(
         tc,
         "client_for",
-        lambda path, dry_run: KubeClient.from_kubeconfig(path, retry=RetryPolicy(2, 0.01, 0.02)),
+        lambda path, api: KubeClient.from_kubeconfig(path, retry=RetryPolicy(2, 0.01, 0.02)),
     )
     assert main(["token", "list", "--kubeconfig", conf]) == 1
     err = capsys.readouterr().err

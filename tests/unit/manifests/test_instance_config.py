@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubeadm_py.effectors.bundle import Hooks
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.hostfs import HostFS
 from kubeadm_py.kubelet.flags import hostname
 from kubeadm_py.phases.context import RunContext
 from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
 from kubeadm_py.phases.upgrade.kubelet import ensure_instance_config, run_kubelet_config
+from tests.unit import runctx
+from tests.unit.runctx import FakeServices
 
 from .helpers import make_cfg
 
@@ -28,12 +30,10 @@ CRIO = "unix:///var/run/crio/crio.sock"
 
 
 def _ctx(tmp_path: Path, version: str, dry_run: bool = False, **opts) -> tuple[RunContext, list[str]]:
-    (tmp_path / "root/proc/1").mkdir(parents=True, exist_ok=True)
-    (tmp_path / "root/proc/1/comm").write_text("tini\n")  # no systemd: the phase prints the command
-    logs: list[str] = []
-    fs = HostFS(rootfs=tmp_path / "root", sandbox=(tmp_path / "sandbox") if dry_run else None)
+    (tmp_path / "root").mkdir(parents=True, exist_ok=True)
     cfg = make_cfg(version, init={"nodeRegistration": {"name": hostname()}})  # no --hostname-override
-    return RunContext(cfg, fs, opts=opts, dry_run=dry_run, log=logs.append), logs
+    hooks = Hooks(services=FakeServices("tini"))  # no systemd: the phase prints the command
+    return runctx.build(cfg, tmp_path / "root", dry_run=dry_run, hooks=hooks, **opts)
 
 
 def _kdir(tmp_path: Path) -> Path:

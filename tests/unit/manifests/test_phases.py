@@ -14,22 +14,26 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubeadm_py.effectors.bundle import Hooks
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.hostfs import HostFS
 from kubeadm_py.phases.context import RunContext
 from kubeadm_py.phases.init.etcd import etcd_phase
 from kubeadm_py.phases.shared.control_plane import control_plane_phase
 from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
 from kubeadm_py.phases.shared.wait_control_plane import wait_control_plane_phase
 from kubeadm_py.workflow.phase import flatten
+from tests.unit import runctx
+from tests.unit.runctx import FakeServices
 
 from .helpers import make_cfg
 
 
-def ctx_for(tmp_path: Path, cfg=None, dry_run=False, **opts) -> tuple[RunContext, list[str]]:
-    logs: list[str] = []
-    fs = HostFS(rootfs=tmp_path / "root", sandbox=(tmp_path / "sandbox") if dry_run else None)
-    return RunContext(cfg or make_cfg(), fs, opts=opts, dry_run=dry_run, log=logs.append), logs
+def ctx_for(
+    tmp_path: Path, cfg=None, dry_run=False, services=None, **opts
+) -> tuple[RunContext, list[str]]:
+    (tmp_path / "root").mkdir(parents=True, exist_ok=True)
+    hooks = Hooks(services=services or FakeServices("tini"))
+    return runctx.build(cfg or make_cfg(), tmp_path / "root", dry_run=dry_run, hooks=hooks, **opts)
 
 
 def run_all(phase, ctx):
@@ -146,6 +150,44 @@ def test_kubelet_start_without_systemd(tmp_path):
     )
 
 
+def test_kubelet_start_stops_then_restarts_through_systemd(tmp_path):
+    services = FakeServices("systemd", active={"kubelet"})
+    ctx, logs = ctx_for(tmp_path, make_cfg("v1.20.2"), services=services)
+    changes = kubelet_start_phase().run(ctx)  # type: ignore[misc]
+    assert services.calls == ["stop kubelet", "restart kubelet"]
+    assert [c.target for c in changes if c.kind == "process"] == [
+        "systemctl stop kubelet",
+        "systemctl restart kubelet",
+    ]
+    assert "[kubelet-start] Starting the kubelet" in logs
+
+
+def test_kubelet_start_failures_are_warnings(tmp_path):
+    services = FakeServices("systemd", active={"kubelet"}, fail="unit masked")
+    ctx, logs = ctx_for(tmp_path, make_cfg("v1.20.2"), services=services)
+    changes = kubelet_start_phase().run(ctx)  # type: ignore[misc]
+    assert "[kubelet-start] WARNING: could not stop the kubelet: unit masked" in logs
+    assert "[kubelet-start] WARNING: unable to start the kubelet service: unit masked" in logs
+    assert changes[-1].detail == "failed: unit masked"
+
+
+def test_kubelet_start_under_rootfs_leaves_this_machines_kubelet_alone(tmp_path):
+    (tmp_path / "root").mkdir()
+    ctx, logs = runctx.build(make_cfg("v1.20.2"), tmp_path / "root")  # the real service manager
+    kubelet_start_phase().run(ctx)  # type: ignore[misc]
+    assert any("under --rootfs" in m and "not starting the kubelet" in m for m in logs)
+
+
+def test_dry_run_kubelet_start_only_says_it_would_restart(tmp_path):
+    services = FakeServices("systemd", active={"kubelet"})
+    ctx, logs = ctx_for(tmp_path, make_cfg("v1.20.2"), dry_run=True, services=services)
+    kubelet_start_phase().run(ctx)  # type: ignore[misc]
+    assert services.calls == []
+    assert "[dryrun] Would stop the kubelet (systemctl stop kubelet)" in logs
+    assert "[dryrun] Would restart the kubelet (systemctl restart kubelet)" in logs
+    assert not (tmp_path / "root/var/lib/kubelet").exists()
+
+
 # --- wait-control-plane ------------------------------------------------------------------------------
 
 
@@ -204,7 +246,7 @@ def health_server(status: dict[str, int], tls: tuple[str, str] | None = None) ->
         srv.server_close()
 
 
-def _wait_setup(tmp_path, api_port, kcm_port, sched_port, kubelet_port, timeout="3s"):
+def _wait_setup(tmp_path, api_port, kcm_port, sched_port, kubelet_port, timeout="3s", dry_run=False):
     cfg = make_cfg(
         "v1.32.10",
         cluster={
@@ -216,7 +258,7 @@ def _wait_setup(tmp_path, api_port, kcm_port, sched_port, kubelet_port, timeout=
             "timeouts": {"controlPlaneComponentHealthCheck": timeout, "kubeletHealthCheck": timeout},
         },
     )
-    ctx, logs = ctx_for(tmp_path, cfg)
+    ctx, logs = ctx_for(tmp_path, cfg, dry_run=dry_run)
     run_all(control_plane_phase(), ctx)
     kdir = tmp_path / "root/var/lib/kubelet"
     kdir.mkdir(parents=True, exist_ok=True)
@@ -266,8 +308,7 @@ def test_wait_control_plane_kubelet_down(tmp_path):
 
 
 def test_wait_control_plane_dry_run(tmp_path):
-    ctx, logs = _wait_setup(tmp_path, 6443, 10257, 10259, 10248)
-    ctx.dry_run = True
+    ctx, logs = _wait_setup(tmp_path, 6443, 10257, 10259, 10248, dry_run=True)
     assert wait_control_plane_phase().run(ctx) == []  # type: ignore[misc]
     assert (
         "[dryrun] Would wait for the kubelet to be healthy at http://127.0.0.1:10248/healthz (up to 3s)"

@@ -9,10 +9,10 @@ from cryptography import x509
 
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.phases.context import RunContext
 from kubeadm_py.phases.shared.certs import certs_phase
 from kubeadm_py.pki import issue, keys, manager
 from kubeadm_py.workflow.runner import execute
+from tests.unit import runctx
 
 from .conftest import make_cfg, pki, snapshot
 
@@ -27,21 +27,21 @@ def test_rerun_is_all_unchanged(fs, root, cfg):
 
 
 def test_phase_tree_through_runner(fs, root, cfg):
-    ctx = RunContext(cfg=cfg, fs=fs)
+    ctx, _ = runctx.build(cfg, root)
     report = execute("init", (certs_phase(),), ctx)
     assert [o.status for o in report.phases] == ["changed"] * 11
-    ctx2 = RunContext(cfg=cfg, fs=HostFS(rootfs=root))
+    ctx2, _ = runctx.build(cfg, root)
     report2 = execute("init", (certs_phase(),), ctx2)
     assert [o.status for o in report2.phases] == ["unchanged"] * 11
 
 
-def test_leaf_phase_requires_ca(fs, cfg):
+def test_leaf_phase_requires_ca(root, cfg):
     from kubeadm_py.errors import RequirementError
 
     with pytest.raises(
         RequirementError, match="certs/apiserver needs the ca certificate authority.*certs/ca"
     ):
-        execute("init", (certs_phase(),), RunContext(cfg=cfg, fs=fs), only=["certs/apiserver"])
+        execute("init", (certs_phase(),), runctx.build(cfg, root)[0], only=["certs/apiserver"])
 
 
 def test_external_etcd_skips_etcd_certs(fs, root):
@@ -49,7 +49,7 @@ def test_external_etcd_skips_etcd_certs(fs, root):
     manager.create_pki(fs, cfg)
     assert not (pki(root) / "etcd").exists()
     assert not (pki(root) / "apiserver-etcd-client.crt").exists()
-    report = execute("init", (certs_phase(),), RunContext(cfg=cfg, fs=HostFS(rootfs=root)))
+    report = execute("init", (certs_phase(),), runctx.build(cfg, root)[0])
     assert {o.path: o.status for o in report.phases}["certs/etcd-server"] == "skipped"
 
 

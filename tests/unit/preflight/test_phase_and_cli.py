@@ -12,6 +12,7 @@ import yaml
 
 from kubeadm_py.cli.commands import preflight as cli
 from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.effectors.bundle import Hooks
 from kubeadm_py.errors import KubeadmError, PreflightError
 from kubeadm_py.host.fake import FakeProbe
 from kubeadm_py.host.probe import RealProbe
@@ -19,6 +20,7 @@ from kubeadm_py.hostfs import HostFS
 from kubeadm_py.phases.context import RunContext
 from kubeadm_py.phases.shared.preflight import preflight_phase
 from kubeadm_py.preflight.checks import PreflightReport
+from tests.unit import runctx
 
 
 def _cfg(**nodereg: Any) -> KubeadmConfig:
@@ -31,13 +33,29 @@ def _cfg(**nodereg: Any) -> KubeadmConfig:
     )
 
 
-def _ctx(tmp_path: Path, probe: FakeProbe, cfg: KubeadmConfig | None = None, **opts: Any) -> RunContext:
-    logs: list[str] = []
-    ctx = RunContext(
-        cfg or _cfg(), HostFS(rootfs=tmp_path), opts=opts, log=logs.append, state={"preflight_probe": probe}
-    )
-    ctx.state["logs"] = logs
-    return ctx
+class Answers:
+    """The operator: answers ``answer`` and records the questions."""
+
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.asked: list[str] = []
+
+    def confirm(self, question: str, *, without_terminal: bool | None = None) -> bool:
+        self.asked.append(question)
+        return self.answer
+
+
+def _ctx(
+    tmp_path: Path,
+    probe: FakeProbe,
+    cfg: KubeadmConfig | None = None,
+    *,
+    prompt: Answers | None = None,
+    workflow: str = "init",
+    **opts: Any,
+) -> tuple[RunContext[Any], list[str]]:
+    hooks = Hooks(probe=probe, prompt=prompt)
+    return runctx.build(cfg or _cfg(), tmp_path, workflow=workflow, hooks=hooks, **opts)
 
 
 def test_phase_builders() -> None:
@@ -52,33 +70,34 @@ def test_phase_builders() -> None:
 
 
 def test_phase_passes_and_logs(tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, FakeProbe())
+    ctx, logs = _ctx(tmp_path, FakeProbe())
     changes = preflight_phase("init").run(ctx)  # type: ignore[misc]
-    assert ctx.state["logs"][0] == "[preflight] Running pre-flight checks"
-    assert isinstance(ctx.state["preflight_report"], PreflightReport)
+    assert logs[0] == "[preflight] Running pre-flight checks"
+    assert isinstance(ctx.state.preflight_report, PreflightReport)
     assert changes and changes[0].kind == "note"
 
 
 def test_phase_raises_preflight_error_with_kubeadm_message(tmp_path: Path) -> None:
     probe = FakeProbe(ports_in_use={6443: "kube-apiserver (pid 9) on :::6443"}, cpus=1)
-    ctx = _ctx(tmp_path, probe)
+    ctx, logs = _ctx(tmp_path, probe)
     with pytest.raises(PreflightError) as exc:
         preflight_phase("init").run(ctx)  # type: ignore[misc]
     msg = str(exc.value)
     assert msg.startswith("preflight checks failed: [ERROR NumCPU]: the number of available CPUs 1")
     assert "[ERROR Port-6443]: Port 6443 is in use by kube-apiserver (pid 9)" in msg
     assert msg.endswith("use --ignore-preflight-errors=... to ignore")
-    logs = ctx.state["logs"]
     assert "[preflight] Some fatal errors occurred:" in logs
     assert "\t[ERROR Port-6443]: Port 6443 is in use by kube-apiserver (pid 9) on :::6443" in logs
 
 
 def test_phase_ignore_flag_and_config_union(tmp_path: Path) -> None:
     probe = FakeProbe(ports_in_use={6443: ""}, cpus=1)
-    ctx = _ctx(tmp_path, probe, _cfg(ignorePreflightErrors=["port-6443"]), ignore_preflight_errors=["NUMCPU"])
+    ctx, logs = _ctx(
+        tmp_path, probe, _cfg(ignorePreflightErrors=["port-6443"]), ignore_preflight_errors=["NUMCPU"]
+    )
     preflight_phase("init").run(ctx)  # type: ignore[misc]
-    assert "\t[WARNING Port-6443]: Port 6443 is in use" in ctx.state["logs"]
-    assert any(line.startswith("\t[WARNING NumCPU]") for line in ctx.state["logs"])
+    assert "\t[WARNING Port-6443]: Port 6443 is in use" in logs
+    assert any(line.startswith("\t[WARNING NumCPU]") for line in logs)
 
 
 def test_node_files_go_through_rootfs(tmp_path: Path) -> None:
@@ -102,29 +121,29 @@ def test_join_with_control_plane_runs_control_plane_checks(tmp_path: Path) -> No
             "nodeRegistration": {"name": "node-1"},
         },
     )
-    ctx = _ctx(tmp_path, FakeProbe(), cfg)
+    ctx, _ = _ctx(tmp_path, FakeProbe(), cfg)
     preflight_phase("join").run(ctx)  # type: ignore[misc]
-    names = [r.name for r in ctx.state["preflight_report"].results]
+    names = [r.name for r in ctx.state.preflight_report.results]
     assert "NumCPU" in names and "FileAvailable--etc-kubernetes-pki-ca.crt" not in names
 
 
 @pytest.mark.parametrize(("answer", "ok"), [(True, True), (False, False)])
 def test_reset_confirmation(tmp_path: Path, answer: bool, ok: bool) -> None:
-    ctx = _ctx(tmp_path, FakeProbe())
-    asked: list[str] = []
-    ctx.state["confirm"] = lambda q: asked.append(q) or answer
+    operator = Answers(answer)
+    ctx, _ = _ctx(tmp_path, FakeProbe(), prompt=operator, workflow="reset")
     if ok:
         preflight_phase("reset").run(ctx)  # type: ignore[misc]
     else:
         with pytest.raises(KubeadmError, match="aborted reset operation"):
             preflight_phase("reset").run(ctx)  # type: ignore[misc]
-    assert asked and "Are you sure you want to proceed? [y/N]" in asked[0]
+    assert operator.asked and "Are you sure you want to proceed? [y/N]" in operator.asked[0]
 
 
 def test_reset_force_does_not_ask(tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, FakeProbe(), force=True)
-    ctx.state["confirm"] = lambda q: pytest.fail("asked although --force")
+    operator = Answers(False)
+    ctx, _ = _ctx(tmp_path, FakeProbe(), prompt=operator, workflow="reset", force=True)
     preflight_phase("reset").run(ctx)  # type: ignore[misc]
+    assert operator.asked == [], "asked although --force"
 
 
 # --- the command, with the real probe swapped for a fake one -------------------------------------
@@ -211,10 +230,15 @@ def test_cli_bad_input() -> None:
 
 def test_dry_run_reports_errors_without_stopping(tmp_path: Path) -> None:
     probe = FakeProbe(ports_in_use={6443: "kube-apiserver (pid 9) on :::6443"})
-    ctx = _ctx(tmp_path, probe)
-    ctx.dry_run = True
+    ctx, logs = _ctx(tmp_path / "root", probe, dry_run=True)
     changes = preflight_phase("init").run(ctx)  # type: ignore[misc]
     assert changes and "ignored in dry-run" in changes[0].detail
-    logs = ctx.state["logs"]
     assert any("[ERROR Port-6443]" in line for line in logs)
     assert any("a real run would stop here" in line for line in logs)
+
+
+def test_dry_run_reset_asks_nothing(tmp_path: Path) -> None:
+    operator = Answers(False)
+    ctx, _ = _ctx(tmp_path / "root", FakeProbe(), prompt=operator, workflow="reset", dry_run=True)
+    preflight_phase("reset").run(ctx)  # type: ignore[misc]
+    assert operator.asked == [], "a dry run changes nothing, so it asks nothing"

@@ -1,0 +1,89 @@
+"""Run contexts for unit tests, built the way ``kubeadm-py`` builds them (``api.build_context``)
+with fakes only through ``Hooks`` and options; the progress lines go to a list."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from kubeadm_py import api
+from kubeadm_py.changes import Change
+from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.effectors.bundle import Hooks
+from kubeadm_py.phases.context import RunContext
+from kubeadm_py.workflow.report import NullReporter
+
+
+class Logs(NullReporter):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def message(self, text: str) -> None:
+        self.lines.append(text)
+
+
+def build(
+    cfg: KubeadmConfig,
+    root: Path,
+    *,
+    workflow: str = "init",
+    dry_run: bool = False,
+    sandbox: Path | None = None,
+    hooks: Hooks | None = None,
+    logs: list[str] | None = None,
+    **options: Any,
+) -> tuple[RunContext[Any], list[str]]:
+    """A context on ``root`` (--rootfs) for ``cfg``; in a dry run the sandbox is ``sandbox``
+    (default: ``root``'s sibling ``sandbox``). Returns the context and its log lines."""
+    reporter = Logs()
+    if logs is not None:
+        reporter.lines = logs
+    opts = {"rootfs": str(root), "dry_run": dry_run, **options}
+    saved = os.environ.get("KUBEADM_PY_DRYRUN_DIR")
+    os.environ["KUBEADM_PY_DRYRUN_DIR"] = str(sandbox or root.parent / "sandbox")
+    try:
+        ctx = api.build_context(workflow, opts, reporter, hooks=hooks, cfg=cfg)
+    finally:
+        if saved is None:
+            del os.environ["KUBEADM_PY_DRYRUN_DIR"]
+        else:
+            os.environ["KUBEADM_PY_DRYRUN_DIR"] = saved
+    return ctx, reporter.lines
+
+
+class FakeServices:
+    """A service manager: ``manager`` names PID 1; ``active`` units run; ``fail`` makes restart
+    and stop fail with that output. Records every call in ``calls``."""
+
+    def __init__(self, manager: str = "systemd", active: set[str] | None = None, fail: str = "") -> None:
+        self.name = manager
+        self.active = set(active or ())
+        self.units = set(self.active)
+        self.fail = fail
+        self.calls: list[str] = []
+
+    def manager(self) -> str:
+        return self.name
+
+    def exists(self, unit: str) -> bool:
+        return unit in self.units
+
+    def is_active(self, unit: str) -> bool:
+        return unit in self.active
+
+    def _do(self, verb: str, unit: str) -> Change:
+        self.calls.append(f"{verb} {unit}")
+        if self.fail:
+            return Change("process", "run", f"systemctl {verb} {unit}", f"failed: {self.fail}")
+        if verb == "stop":
+            self.active.discard(unit)
+        else:
+            self.active.add(unit)
+        return Change("process", "run", f"systemctl {verb} {unit}", f"{unit} {verb}ed")
+
+    def restart(self, unit: str) -> Change:
+        return self._do("restart", unit)
+
+    def stop(self, unit: str) -> Change:
+        return self._do("stop", unit)
