@@ -40,6 +40,7 @@ def ensure_admin_binding(
     except ForbiddenError:
         pass
     log(
-        f"[kubeconfig] admin.conf may not create the {CLUSTER_ADMINS_GROUP} binding yet; using super-admin.conf"
+        f"[kubeconfig] admin.conf may not create the {CLUSTER_ADMINS_GROUP} binding yet; "
+        "using super-admin.conf"
     )
     super_admin().apply(BINDING)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -18,6 +18,12 @@ from kubeadm_py.constants import BOOTSTRAPPERS_GROUP, KUBE_SYSTEM, KUBEADM_CERTS
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import CERT_MODE, KEY_MODE
 from kubeadm_py.tokens.model import b64
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.config.types import KubeadmConfig
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.kube.client import KubeClient
 
 Obj = dict[str, Any]
 CERTS_ROLE = "kubeadm:kubeadm-certs"
@@ -62,7 +68,7 @@ def secret_key_name(name: str) -> str:
     return name.replace("/", "-")
 
 
-def certs_to_transfer(cfg: Any) -> dict[str, str]:
+def certs_to_transfer(cfg: KubeadmConfig) -> dict[str, str]:
     """Secret entry name -> host path, as upstream's certsToTransfer."""
     d = cfg.cert_dir.rstrip("/")
     names = ["ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.pub", "sa.key"]
@@ -78,7 +84,7 @@ def certs_to_transfer(cfg: Any) -> dict[str, str]:
     return out
 
 
-def read_plaintexts(fs: Any, cfg: Any) -> dict[str, bytes]:
+def read_plaintexts(fs: HostFS, cfg: KubeadmConfig) -> dict[str, bytes]:
     """Secret key -> file content (empty when the file is missing, as upstream stores it)."""
     out: dict[str, bytes] = {}
     for name, path in certs_to_transfer(cfg).items():
@@ -159,7 +165,7 @@ def classify(data: bytes) -> int:
         raise KubeadmError("unknown data found in Secret entry") from None
 
 
-def download_certs(client: Any, cfg: Any, certificate_key: str) -> list[DownloadedFile]:
+def download_certs(client: KubeClient, cfg: KubeadmConfig, certificate_key: str) -> list[DownloadedFile]:
     """Fetch and decrypt ``kubeadm-certs``; returns the files to write (empty entries skipped)."""
     key = decode_key(certificate_key)
     secret = client.get("Secret", KUBEADM_CERTS_SECRET, KUBE_SYSTEM)
@@ -183,5 +189,5 @@ def download_certs(client: Any, cfg: Any, certificate_key: str) -> list[Download
     return files
 
 
-def write_downloaded(fs: Any, files: list[DownloadedFile]) -> list[Any]:
+def write_downloaded(fs: HostFS, files: list[DownloadedFile]) -> list[Change]:
     return [fs.write(f.path, f.data, f.mode, secret=f.mode == KEY_MODE) for f in files]

@@ -3,11 +3,14 @@ with the per-version differences of :mod:`kubeadm_py.cluster.versioned`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.cluster import templating
 from kubeadm_py.cluster.netinfo import dns_domain, dns_ip
 from kubeadm_py.cluster.versioned import ObjectsProfile, coredns_tag, profile_for
+
+if TYPE_CHECKING:
+    from kubeadm_py.config.types import KubeadmConfig
 
 Obj = dict[str, Any]
 DEFAULT_REGISTRY = "registry.k8s.io"
@@ -185,7 +188,7 @@ SERVICE_ACCOUNT = {
 }
 
 
-def image(cfg: Any, profile: ObjectsProfile) -> str:
+def image(cfg: KubeadmConfig, profile: ObjectsProfile) -> str:
     """``registry.k8s.io/coredns/coredns:v1.x`` with the default registry on newer versions, else
     ``<repo>/coredns:<tag>``; ``dns.imageRepository`` / ``dns.imageTag`` override."""
     dns = cfg.cluster.get("dns") or {}
@@ -237,7 +240,7 @@ def cluster_role_binding() -> Obj:
     }
 
 
-def objects(cfg: Any, replicas: int = DEFAULT_REPLICAS) -> dict[str, Obj]:
+def objects(cfg: KubeadmConfig, replicas: int = DEFAULT_REPLICAS) -> dict[str, Obj]:
     """All CoreDNS objects by role: configmap, clusterrole, clusterrolebinding, serviceaccount,
     deployment, service (upstream's apply order)."""
     profile = profile_for(cfg.kubernetes_version)

@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.cluster import rbac, templating
 from kubeadm_py.cluster.netinfo import control_plane_endpoint
 from kubeadm_py.cluster.uploadconfig import marshal, sign_config_map
 from kubeadm_py.cluster.versioned import profile_for
 from kubeadm_py.constants import BOOTSTRAPPERS_GROUP, KUBE_SYSTEM
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kubeadm_py.config.types import KubeadmConfig
 
 Obj = dict[str, Any]
 NAME = "kube-proxy"
@@ -112,19 +117,19 @@ spec:
 """
 
 
-def proxy_configuration(cfg: Any, warn: Any = None) -> tuple[Obj, bool]:
+def proxy_configuration(cfg: KubeadmConfig, warn: Callable[[str], None] | None = None) -> tuple[Obj, bool]:
     """(KubeProxyConfiguration, whether the user supplied it)."""
     from kubeadm_py.config.componentconfigs import default_kubeproxy_config
 
     return default_kubeproxy_config(cfg, warn=warn), cfg.kubeproxy is not None
 
 
-def image(cfg: Any) -> str:
+def image(cfg: KubeadmConfig) -> str:
     repo = str(cfg.cluster.get("imageRepository") or "registry.k8s.io")
     return f"{repo}/kube-proxy:{cfg.kubernetes_version}"
 
 
-def objects(cfg: Any, warn: Any = None) -> dict[str, Obj]:
+def objects(cfg: KubeadmConfig, warn: Callable[[str], None] | None = None) -> dict[str, Obj]:
     """serviceaccount, clusterrolebinding, role, rolebinding, configmap, daemonset (upstream's order)."""
     profile = profile_for(cfg.kubernetes_version)
     proxy_cfg, user_supplied = proxy_configuration(cfg, warn)

@@ -4,9 +4,12 @@ Service IP (the 10th address of the first service CIDR)."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kubeadm_py.errors import ConfigError
+
+if TYPE_CHECKING:
+    from kubeadm_py.config.types import KubeadmConfig
 
 
 def _bracket(host: str) -> str:
@@ -18,7 +21,7 @@ def _bracket(host: str) -> str:
     return host
 
 
-def control_plane_endpoint(cfg: Any) -> str:
+def control_plane_endpoint(cfg: KubeadmConfig) -> str:
     """``https://<controlPlaneEndpoint>`` with the local bind port appended when it has none, else
     ``https://<advertiseAddress>:<bindPort>`` (kubeadm's GetControlPlaneEndpoint)."""
     cpe = str(cfg.cluster.get("controlPlaneEndpoint") or "")
@@ -41,7 +44,7 @@ def endpoint_hostport(url: str) -> str:
     return url.removeprefix("https://").removeprefix("http://").rstrip("/")
 
 
-def dns_ip(cfg: Any) -> str:
+def dns_ip(cfg: KubeadmConfig) -> str:
     """The 10th address of the first service subnet (10.96.0.10 for 10.96.0.0/12)."""
     subnet = str((cfg.cluster.get("networking") or {}).get("serviceSubnet") or "10.96.0.0/12")
     first = subnet.split(",")[0].strip()
@@ -58,5 +61,5 @@ def dns_ip(cfg: Any) -> str:
     return str(net.network_address + 10)
 
 
-def dns_domain(cfg: Any) -> str:
+def dns_domain(cfg: KubeadmConfig) -> str:
     return str((cfg.cluster.get("networking") or {}).get("dnsDomain") or "cluster.local")
