@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from kubeadm_py import api
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.kube.factory import make_kube_factory
 from kubeadm_py.phases.context import RunContext
 
 TESTBED_BIN = Path(os.environ.get("KUBEADM_PY_TESTBED_CACHE", "/var/cache/kubeadm-py-testbed")) / "bin"
@@ -211,16 +211,9 @@ def cluster(tmp_path_factory):
 
 
 def _ctx(cluster, **opts) -> RunContext:
-    root = cluster["root"]
+    """An init context as kubeadm-py builds it: the real API effector, admin client from --kubeconfig."""
     opts.setdefault("kubeconfig", "/etc/kubernetes/super-admin.conf")
-    logs: list[str] = []
-    return RunContext(
-        cfg=cluster["cfg"],
-        fs=HostFS(rootfs=root),
-        opts=opts,
-        kube_factory=make_kube_factory(),
-        log=logs.append,
-    )
+    return api.build_context("init", {"rootfs": str(cluster["root"]), **opts}, cfg=cluster["cfg"])
 
 
 def _get(cluster, *args: str) -> dict:

@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from kubeadm_py import api
 from kubeadm_py.config.types import KubeadmConfig
-from kubeadm_py.hostfs import HostFS
-from kubeadm_py.phases.context import RunContext
 from kubeadm_py.phases.init.etcd import etcd_phase
 from kubeadm_py.phases.shared.control_plane import control_plane_phase
 from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
@@ -199,7 +198,9 @@ def _ours(tmp_path: Path, scenario: dict[str, Any]) -> Path:
         opts["patches"] = "/patches"
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.lower().endswith("_proxy")}
     try:
-        ctx = RunContext(KubeadmConfig(cluster=cluster, init=init), HostFS(rootfs=root), opts=opts)
+        # under --rootfs kubelet-start leaves this machine's kubelet alone (it prints the command)
+        cfg = KubeadmConfig(cluster=cluster, init=init)
+        ctx = api.build_context("init", {"rootfs": str(root), **opts}, cfg=cfg)
         for phase in (control_plane_phase(), etcd_phase(), kubelet_start_phase()):
             for f in flatten((phase,)):
                 if f.phase.run:

@@ -25,14 +25,18 @@ DRIVER = textwrap.dedent(
     """
     import json, sys
     sys.path.insert(0, {repo!r})
+    from kubeadm_py import api
     from kubeadm_py.config.types import KubeadmConfig
-    from kubeadm_py.hostfs import HostFS
-    from kubeadm_py.phases.context import RunContext
     from kubeadm_py.phases.shared.control_plane import control_plane_phase
     from kubeadm_py.phases.init.etcd import etcd_phase
     from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
     from kubeadm_py.phases.shared.wait_control_plane import wait_control_plane_phase
     from kubeadm_py.workflow.phase import flatten
+    from kubeadm_py.workflow.report import NullReporter
+
+    class Print(NullReporter):
+        def message(self, text):
+            print(text, flush=True)
 
     p = json.loads({params!r})
     cluster = {{
@@ -49,8 +53,8 @@ DRIVER = textwrap.dedent(
     }}
     kubelet = {{"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
                "cgroupDriver": "cgroupfs", "failSwapOn": False}}
-    ctx = RunContext(KubeadmConfig(cluster=cluster, init=init, kubelet=kubelet), HostFS(),
-                     log=lambda m: print(m, flush=True))
+    cfg = KubeadmConfig(cluster=cluster, init=init, kubelet=kubelet)
+    ctx = api.build_context("init", {{}}, Print(), cfg=cfg)
     for phase in (etcd_phase(), control_plane_phase(), kubelet_start_phase(), wait_control_plane_phase()):
         for f in flatten((phase,)):
             if f.phase.run:
