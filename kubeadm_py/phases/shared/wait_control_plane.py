@@ -47,9 +47,10 @@ def kubelet_url(ctx: AnyContext) -> str:
     return healthz_url(kc if isinstance(kc, dict) else None)
 
 
-def kubelet_target(ctx: AnyContext) -> Target:
-    """The kubelet's health endpoint as a waiter target (init's wait-control-plane, join)."""
-    url = kubelet_url(ctx)
+def kubelet_target(ctx: AnyContext, url: str | None = None) -> Target:
+    """The kubelet's health endpoint (``url``, else from its config.yaml) as a waiter target, named
+    ``kubelet`` (init's wait-control-plane, join)."""
+    url = url or kubelet_url(ctx)
     return health_target("kubelet", url, f"the kubelet to be healthy at {url}")
 
 
@@ -89,11 +90,11 @@ def _hint(unhealthy: dict[str, str], manifests_dir: str) -> str:
 
 
 def run_wait_control_plane(ctx: AnyContext) -> list[Change]:
-    kubelet_timeout = ctx.cfg.timeout("kubeletHealthCheck")
-    cp_timeout = ctx.cfg.timeout("controlPlaneComponentHealthCheck")
+    waiter = ctx.fx.waiter
+    kubelet_timeout = waiter.timeout(ctx.cfg.timeout("kubeletHealthCheck"))
+    cp_timeout = waiter.timeout(ctx.cfg.timeout("controlPlaneComponentHealthCheck"))
     url = kubelet_url(ctx)
     urls = component_urls(ctx)
-    waiter = ctx.fx.waiter
     ctx.log(
         f"[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from "
         f'directory "{ctx.manifests_dir}"'
@@ -102,9 +103,9 @@ def run_wait_control_plane(ctx: AnyContext) -> list[Change]:
         f"[kubelet-check] Waiting for a healthy kubelet at {url}. "
         f"This can take up to {seconds_text(kubelet_timeout)}"
     )
-    target = health_target("kubelet", url, f"the kubelet to be healthy at {url}")
+    kubelet = kubelet_target(ctx, url)
     bad = waiter.wait_all(
-        [target], kubelet_timeout, interval=POLL_INTERVAL, log=ctx.log, prefix="[kubelet-check]"
+        [kubelet], kubelet_timeout, interval=POLL_INTERVAL, log=ctx.log, prefix="[kubelet-check]"
     )
     if bad:
         raise KubeadmError(
