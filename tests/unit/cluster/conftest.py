@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from kubeadm_py.config.defaults import DEFAULT_TIMEOUTS
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.effectors.api import KubeconfigFactory
 from kubeadm_py.effectors.bundle import Hooks
@@ -55,6 +56,7 @@ def make_cfg(version: str = "v1.20.2", **cluster: Any) -> KubeadmConfig:
         "kind": "InitConfiguration",
         "localAPIEndpoint": {"advertiseAddress": ADVERTISE, "bindPort": 6443},
         "nodeRegistration": {"name": "cp-1", "criSocket": "unix:///var/run/containerd/containerd.sock"},
+        "timeouts": dict(DEFAULT_TIMEOUTS),  # what config defaulting fills
         "bootstrapTokens": [
             {
                 "token": TOKEN,
