@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from kubeadm_py import api
+from kubeadm_py.config.defaults import DEFAULT_TIMEOUTS
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.phases.context import RunContext
 
@@ -82,6 +83,7 @@ def cluster(tmp_path_factory):
     cfg.cluster["networking"]["podSubnet"] = "10.244.0.0/16"
     cfg.init["localAPIEndpoint"] = {"advertiseAddress": "127.0.0.1", "bindPort": port}
     cfg.init["nodeRegistration"] = {"name": "node1", "criSocket": "unix:///run/containerd/containerd.sock"}
+    cfg.init["timeouts"] = dict(DEFAULT_TIMEOUTS)  # what config defaulting fills
     cfg.init["bootstrapTokens"] = [
         {
             "token": TOKEN,
