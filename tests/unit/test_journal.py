@@ -72,7 +72,7 @@ def _preflight(tmp_path: Path, probe: FakeProbe) -> list[str]:
             "nodeRegistration": {"name": "cp-1"},
         },
     )
-    ctx, logs = runctx.build(cfg, tmp_path, hooks=Hooks(probe=probe))
+    ctx, logs = runctx.build(cfg, tmp_path, hooks=Hooks(probe=probe, cri=probe.image_service))
     preflight_phase("init").run(ctx)  # type: ignore[misc]
     return logs
 

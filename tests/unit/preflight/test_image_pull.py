@@ -197,7 +197,9 @@ def test_phase_dry_run_and_failed_checks_pull_nothing() -> None:
         preflight_phase("init").run(ctx)  # type: ignore[misc]
     finally:
         ctx.fs.close()
-    assert "[preflight] Would pull the required images (like 'kubeadm-py config images pull')" in logs.lines
+    # the CRI effector's twin says what it would pull, image by image
+    would = [line for line in logs.lines if line.startswith("[dryrun] Would pull the image ")]
+    assert would == [f"[dryrun] Would pull the image {i}" for i in control_plane_images(_cfg())]
     assert not [c for c in probe.calls if c.startswith("pull")]
     assert ctx.state.preflight_report is not None
     assert ctx.state.preflight_report.results[-1].result == "warning"

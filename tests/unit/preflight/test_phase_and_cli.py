@@ -54,7 +54,7 @@ def _ctx(
     workflow: str = "init",
     **opts: Any,
 ) -> tuple[RunContext[Any], list[str]]:
-    hooks = Hooks(probe=probe, prompt=prompt)
+    hooks = Hooks(probe=probe, prompt=prompt, cri=probe.image_service)
     return runctx.build(cfg or _cfg(), tmp_path, workflow=workflow, hooks=hooks, **opts)
 
 
@@ -235,6 +235,9 @@ def test_dry_run_reports_errors_without_stopping(tmp_path: Path) -> None:
     assert changes and "ignored in dry-run" in changes[0].detail
     assert any("[ERROR Port-6443]" in line for line in logs)
     assert any("a real run would stop here" in line for line in logs)
+    # as a real run, which stops at those errors before pulling anything, it asks no image of the runtime
+    assert "[preflight] Not pulling images: the checks above failed" in logs
+    assert not [c for c in probe.calls if c.startswith(("pull", "status"))]
 
 
 def test_dry_run_reset_asks_nothing(tmp_path: Path) -> None:
