@@ -87,3 +87,15 @@ class FakeServices:
 
     def stop(self, unit: str) -> Change:
         return self._do("stop", unit)
+
+
+class Answer:
+    """The operator's answer to a question (``Hooks(prompt=...)``, e.g. reset's); records the questions."""
+
+    def __init__(self, yes: bool) -> None:
+        self.yes = yes
+        self.asked: list[str] = []
+
+    def confirm(self, question: str, *, without_terminal: bool | None = None) -> bool:
+        self.asked.append(question)
+        return self.yes

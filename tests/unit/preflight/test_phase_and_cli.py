@@ -21,6 +21,7 @@ from kubeadm_py.phases.context import RunContext
 from kubeadm_py.phases.shared.preflight import preflight_phase
 from kubeadm_py.preflight.checks import PreflightReport
 from tests.unit import runctx
+from tests.unit.runctx import Answer
 
 
 def _cfg(**nodereg: Any) -> KubeadmConfig:
@@ -33,24 +34,12 @@ def _cfg(**nodereg: Any) -> KubeadmConfig:
     )
 
 
-class Answers:
-    """The operator: answers ``answer`` and records the questions."""
-
-    def __init__(self, answer: bool) -> None:
-        self.answer = answer
-        self.asked: list[str] = []
-
-    def confirm(self, question: str, *, without_terminal: bool | None = None) -> bool:
-        self.asked.append(question)
-        return self.answer
-
-
 def _ctx(
     tmp_path: Path,
     probe: FakeProbe,
     cfg: KubeadmConfig | None = None,
     *,
-    prompt: Answers | None = None,
+    prompt: Answer | None = None,
     workflow: str = "init",
     **opts: Any,
 ) -> tuple[RunContext[Any], list[str]]:
@@ -129,7 +118,7 @@ def test_join_with_control_plane_runs_control_plane_checks(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("answer", "ok"), [(True, True), (False, False)])
 def test_reset_confirmation(tmp_path: Path, answer: bool, ok: bool) -> None:
-    operator = Answers(answer)
+    operator = Answer(answer)
     ctx, _ = _ctx(tmp_path, FakeProbe(), prompt=operator, workflow="reset")
     if ok:
         preflight_phase("reset").run(ctx)  # type: ignore[misc]
@@ -140,7 +129,7 @@ def test_reset_confirmation(tmp_path: Path, answer: bool, ok: bool) -> None:
 
 
 def test_reset_force_does_not_ask(tmp_path: Path) -> None:
-    operator = Answers(False)
+    operator = Answer(False)
     ctx, _ = _ctx(tmp_path, FakeProbe(), prompt=operator, workflow="reset", force=True)
     preflight_phase("reset").run(ctx)  # type: ignore[misc]
     assert operator.asked == [], "asked although --force"
@@ -241,7 +230,7 @@ def test_dry_run_reports_errors_without_stopping(tmp_path: Path) -> None:
 
 
 def test_dry_run_reset_asks_nothing(tmp_path: Path) -> None:
-    operator = Answers(False)
+    operator = Answer(False)
     ctx, _ = _ctx(tmp_path / "root", FakeProbe(), prompt=operator, workflow="reset", dry_run=True)
     preflight_phase("reset").run(ctx)  # type: ignore[misc]
     assert operator.asked == [], "a dry run changes nothing, so it asks nothing"

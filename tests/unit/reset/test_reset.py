@@ -25,6 +25,7 @@ from kubeadm_py.phases.reset.state import ResetContext
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.report import NullReporter
 from tests.unit.cri_server import CriServer
+from tests.unit.runctx import Answer
 
 INIT_PHASES = ["certs", "kubeconfig", "etcd", "control-plane", "kubelet-start"]
 INIT_OPTIONS = {
@@ -164,18 +165,6 @@ def test_second_run_has_nothing_to_remove(node, etcd):
     statuses = {p.path: p.status for p in report.phases}
     assert statuses["remove-etcd-member"] == "unchanged" and statuses["cleanup-node"] == "unchanged"
     assert logs.has("Nothing to remove") and logs.has("No etcd config found")
-
-
-class Answer:
-    """The operator's answer to reset's question (``Hooks(prompt=...)``); records the questions."""
-
-    def __init__(self, yes: bool) -> None:
-        self.yes = yes
-        self.asked: list[str] = []
-
-    def confirm(self, question: str, *, without_terminal: bool | None = None) -> bool:
-        self.asked.append(question)
-        return self.yes
 
 
 def _context(root: Path, etcd: FakeEtcd, prompt: Answer | None = None, **options: Any) -> ResetContext:
