@@ -53,7 +53,7 @@ class ClusterWaiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        from kubeadm_py.phases.shared.wait_control_plane import http_check
+        from kubeadm_py.host.health import http_check
 
         self.client = client
         self.node = node_name

@@ -1,0 +1,26 @@
+"""Health endpoints of node components (kubelet /healthz, control-plane /livez, /healthz): one GET.
+
+TLS verification is skipped, as upstream: the components serve self-signed or cluster-CA
+certificates and only liveness matters here."""
+
+from __future__ import annotations
+
+
+def http_check(url: str, timeout: float = 5.0) -> tuple[bool, str]:
+    """GET ``url``; healthy on HTTP 200, with the status and the start of the body as detail."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=ctx) as r:  # noqa: S310 - local health URL
+            body = r.read(256).decode(errors="replace").strip()
+            return r.status == 200, f"HTTP {r.status} {body}"
+    except urllib.error.HTTPError as e:
+        return False, f"HTTP {e.code} {e.read(256).decode(errors='replace').strip()}"
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        return False, str(reason)
