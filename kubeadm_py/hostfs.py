@@ -196,6 +196,25 @@ class HostFS:
         self._changes.append(change)
         return change
 
+    def copy_tree(self, src: str, dst: str) -> Change:
+        """Replace the directory ``dst`` by a copy of the directory ``src`` (symlinks kept), e.g.
+        the etcd data directory and its backup. A dry run only records it: the sandbox gets no
+        copy of a tree that may be large."""
+        import shutil
+
+        action: Action = "update" if self.exists(dst) else "create"
+        if not self.dry_run:
+            real_src, real_dst = self.real_path(src), self.real_path(dst)
+            if not real_src.is_dir():
+                raise KubeadmError(f"cannot copy {src}: not a directory")
+            if real_dst.exists():
+                shutil.rmtree(real_dst)
+            real_dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            shutil.copytree(real_src, real_dst, symlinks=True)
+        change = Change("dir", action, dst, f"would copy {src}" if self.dry_run else f"copy of {src}")
+        self._changes.append(change)
+        return change
+
     def remove(self, host_path: str) -> Change:
         """Remove a file or a directory tree. In dry-run only records the deletion."""
         p = self.read_path(host_path)
