@@ -29,7 +29,9 @@ from typing import Any
 import jsonpatch
 import yaml
 
+from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.hostfs import HostFS
 
 KNOWN_TARGETS = (
     "etcd",
@@ -157,29 +159,34 @@ def load_patches(directory: str | os.PathLike[str], display: str | None = None) 
     return ps
 
 
-def load_patches_for(ctx: Any) -> PatchSet | None:
-    """The patch set of a run: ``--patches`` (``ctx.opts['patches']``) or ``{init,join}.patches.directory``.
-    Reads through ``ctx.fs`` (honours --rootfs)."""
-    directory = ctx.opts.get("patches")
-    if not directory:
-        for doc in (ctx.cfg.init, ctx.cfg.join, ctx.cfg.upgrade):
-            if doc and (doc.get("patches") or {}).get("directory"):
-                directory = doc["patches"]["directory"]
-                break
+def patches_directory(cfg: KubeadmConfig, flag: str | None) -> str | None:
+    """The patch directory of a run: ``--patches``, else ``{init,join,upgrade}.patches.directory``."""
+    if flag:
+        return flag
+    for doc in (cfg.init, cfg.join, cfg.upgrade):
+        if doc and (doc.get("patches") or {}).get("directory"):
+            return str(doc["patches"]["directory"])
+    return None
+
+
+def load_patches_for(
+    fs: HostFS, directory: str | None, cache: dict[str, PatchSet], log: Callable[[str], None]
+) -> PatchSet | None:
+    """The patch set in ``directory`` (a host path, read through ``fs`` so --rootfs applies; a
+    relative path is relative to the working directory), loaded once per run: ``cache`` keeps the
+    sets by directory. None when there is no directory."""
     if not directory:
         return None
-    cache = ctx.state.setdefault("_patchsets", {})
     if directory not in cache:
-        real = ctx.fs.read_path(directory) if str(directory).startswith("/") else Path(directory)
+        real = fs.read_path(directory) if str(directory).startswith("/") else Path(directory)
         ps = load_patches(real, display=str(directory))
-        ctx.log(f"[patches] Reading patches from path {directory!r}")
+        log(f"[patches] Reading patches from path {directory!r}")
         if ps.files:
-            ctx.log(f"[patches] Found the following patch files: {[Path(f.path).name for f in ps.files]}")
+            log(f"[patches] Found the following patch files: {[Path(f.path).name for f in ps.files]}")
         if ps.ignored:
-            ctx.log(f"[patches] Ignored the following files: {ps.ignored}")
+            log(f"[patches] Ignored the following files: {ps.ignored}")
         cache[directory] = ps
-    ps_: PatchSet = cache[directory]
-    return ps_
+    return cache[directory]
 
 
 # --- patch application -----------------------------------------------------------------------------
