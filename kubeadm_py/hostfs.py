@@ -152,6 +152,14 @@ class HostFS:
         data = self.read_bytes(host_path)
         return None if data is None else data.decode("utf-8", errors="replace")
 
+    def read_or_assume(self, host_path: str, assumed: str) -> tuple[str | None, bool]:
+        """A file a real run needs: (its text, False). When it is missing a real run gets
+        (None, False); a dry run, which may run on a node not set up yet, gets (``assumed``, True)."""
+        text = self.read_text(host_path)
+        if text is None and self.dry_run:
+            return assumed, True
+        return text, False
+
     def listdir(self, host_path: str) -> list[str]:
         names: set[str] = set()
         for p in {self.real_path(host_path), self.sandbox_path(host_path)}:
