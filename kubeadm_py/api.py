@@ -17,8 +17,9 @@ timings, plus outputs such as the join command parts) and raises
 
 ``hooks`` (:class:`~kubeadm_py.effectors.bundle.Hooks`) replaces effectors: the service manager,
 the waiter (cap its timeouts with ``Waiter(max_timeout=...)``), the etcd client factory, the
-preflight host probe, discovery's fetcher, the confirmation prompt. A dry run wraps each
-replacement in its dry-run twin like the real one.
+preflight host probe, discovery's fetcher, the confirmation prompt, and how API clients are built
+(``bootstrap`` for join's bootstrap-token client, ``connect`` for clients from kubeconfig files).
+A dry run wraps each replacement in its dry-run twin like the real one.
 """
 
 from __future__ import annotations

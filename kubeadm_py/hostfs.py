@@ -152,6 +152,14 @@ class HostFS:
         data = self.read_bytes(host_path)
         return None if data is None else data.decode("utf-8", errors="replace")
 
+    def read_or_assume(self, host_path: str, assumed: str) -> tuple[str | None, bool]:
+        """A file a real run needs: (its text, False). When it is missing a real run gets
+        (None, False); a dry run, which may run on a node not set up yet, gets (``assumed``, True)."""
+        text = self.read_text(host_path)
+        if text is None and self.dry_run:
+            return assumed, True
+        return text, False
+
     def listdir(self, host_path: str) -> list[str]:
         names: set[str] = set()
         for p in {self.real_path(host_path), self.sandbox_path(host_path)}:
@@ -193,6 +201,25 @@ class HostFS:
         target = self.sandbox_path(host_path) or self.real_path(host_path)
         target.mkdir(parents=True, exist_ok=True, mode=mode)
         change = Change("dir", "create", host_path, f"mode {mode:04o}")
+        self._changes.append(change)
+        return change
+
+    def copy_tree(self, src: str, dst: str) -> Change:
+        """Replace the directory ``dst`` by a copy of the directory ``src`` (symlinks kept), e.g.
+        the etcd data directory and its backup. A dry run only records it: the sandbox gets no
+        copy of a tree that may be large."""
+        import shutil
+
+        action: Action = "update" if self.exists(dst) else "create"
+        if not self.dry_run:
+            real_src, real_dst = self.real_path(src), self.real_path(dst)
+            if not real_src.is_dir():
+                raise KubeadmError(f"cannot copy {src}: not a directory")
+            if real_dst.exists():
+                shutil.rmtree(real_dst)
+            real_dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            shutil.copytree(real_src, real_dst, symlinks=True)
+        change = Change("dir", action, dst, f"would copy {src}" if self.dry_run else f"copy of {src}")
         self._changes.append(change)
         return change
 

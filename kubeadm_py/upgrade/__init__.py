@@ -1,1 +1,2 @@
-"""Upgrade domain logic: version policy, plan, the stored configuration at a target version, the static Pod swap."""
+"""Upgrade domain logic: version policy, plan, the stored configuration at a target version, the
+static Pod swap."""

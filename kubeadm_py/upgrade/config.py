@@ -37,6 +37,8 @@ from kubeadm_py.constants import (
 )
 from kubeadm_py.errors import ConfigError, KubeadmError
 from kubeadm_py.hostfs import HostFS
+from kubeadm_py.kube.client import KubeClient
+from kubeadm_py.run_options import RunOptions
 
 ADVERTISE_ANNOTATION = "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint"
 
@@ -49,7 +51,7 @@ class NodeLocal:
     cri_socket: str = ""
 
 
-def stored_cluster_configuration(client: Any) -> str:
+def stored_cluster_configuration(client: KubeClient) -> str:
     """The ClusterConfiguration YAML stored in ``kube-system/kubeadm-config``."""
     cm = client.get("ConfigMap", KUBEADM_CONFIG_CONFIGMAP, KUBE_SYSTEM)
     if cm is None:
@@ -156,24 +158,26 @@ def is_control_plane(fs: HostFS, manifests_dir: str = MANIFESTS_DIR) -> bool:
     return fs.exists(f"{manifests_dir}/kube-apiserver.yaml")
 
 
-def upgrade_settings(cfg: KubeadmConfig, section: str, opts: Mapping[str, Any]) -> dict[str, Any]:
+def upgrade_settings(cfg: KubeadmConfig, section: str, options: RunOptions) -> dict[str, Any]:
     """UpgradeConfiguration.<section> with explicit flags on top."""
     doc = dict((cfg.upgrade or {}).get(section) or {})
-    for flag, key in (("certificate_renewal", "certificateRenewal"), ("etcd_upgrade", "etcdUpgrade")):
-        if opts.get(flag) is not None:
-            doc[key] = parse_bool(opts[flag], flag.replace("_", "-"))
-    for flag, key in (
-        ("force", "forceUpgrade"),
-        ("allow_experimental_upgrades", "allowExperimentalUpgrades"),
-        ("allow_release_candidate_upgrades", "allowRCUpgrades"),
-        ("dry_run", "dryRun"),
+    for value, flag, key in (
+        (options.certificate_renewal, "certificate-renewal", "certificateRenewal"),
+        (options.etcd_upgrade, "etcd-upgrade", "etcdUpgrade"),
     ):
-        if opts.get(flag):
+        if value is not None:
+            doc[key] = parse_bool(value, flag)
+    for given, key in (
+        (options.force, "forceUpgrade"),
+        (options.allow_experimental_upgrades, "allowExperimentalUpgrades"),
+        (options.allow_release_candidate_upgrades, "allowRCUpgrades"),
+    ):
+        if given:
             doc[key] = True
     return doc
 
 
-def parse_bool(value: Any, flag: str) -> bool:
+def parse_bool(value: object, flag: str) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()

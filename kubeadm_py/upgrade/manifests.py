@@ -4,18 +4,26 @@ extraArgs/extraVolumes/extraEnvs, ``--patches``), compared with the ones on disk
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS
+from kubeadm_py.config.types import KubeadmConfig
+from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS, MANIFESTS_DIR
+from kubeadm_py.hostfs import HostFS
 from kubeadm_py.manifests.pod import to_yaml
-from kubeadm_py.patches import load_patches_for
+from kubeadm_py.patches import PatchSet
 from kubeadm_py.semver import Version, VersionError
 from kubeadm_py.upgrade.staticpods import ManifestSwap
 
 ETCD = "etcd"
+Log = Callable[[str], None]
+
+
+def _no_log(msg: str) -> None:
+    return None
 
 
 @dataclass
@@ -24,43 +32,6 @@ class EtcdDecision:
     current: str  # current image tag ("" when unknown)
     target: str
     reason: str
-
-
-def manifest_path(ctx: Any, component: str) -> str:
-    return f"{ctx.manifests_dir.rstrip('/')}/{component}.yaml"
-
-
-def generate(ctx: Any, components: tuple[str, ...]) -> dict[str, bytes]:
-    """New manifests for ``components`` (control plane and/or ``etcd``) from ``ctx.cfg``, patched."""
-    from kubeadm_py.manifests.controlplane import build_control_plane
-    from kubeadm_py.manifests.etcd import build_etcd
-
-    pods: dict[str, Any] = {}
-    cp = tuple(c for c in components if c != ETCD)
-    warnings: list[str] = []
-    if cp:
-        res = build_control_plane(ctx.cfg, ctx.fs, cp)
-        pods.update(res.pods)
-        warnings += res.warnings
-    if ETCD in components:
-        res = build_etcd(ctx.cfg)
-        pods.update(res.pods)
-        warnings += res.warnings
-    for w in dict.fromkeys(warnings):
-        ctx.log(f"[upgrade/staticpods] WARNING: {w}")
-    patches = load_patches_for(ctx)
-    out: dict[str, bytes] = {}
-    for comp in components:
-        pod = pods[comp]
-        if patches is not None:
-            pod = patches.apply(comp, pod, ctx.log)
-        out[comp] = to_yaml(pod).encode()
-    return out
-
-
-def current(ctx: Any, component: str) -> bytes | None:
-    data: bytes | None = ctx.fs.read_bytes(manifest_path(ctx, component))
-    return data
 
 
 def image_of(manifest: bytes | None) -> str:
@@ -85,42 +56,80 @@ def _etcd_version(tag: str) -> Version | None:
         return None
 
 
-def etcd_decision(ctx: Any, etcd_upgrade: bool, new_manifest: bytes | None) -> EtcdDecision:
-    """Whether to swap the etcd manifest (upstream: skip when equal, never downgrade etcd)."""
-    cur = current(ctx, ETCD)
-    cur_tag, new_tag = tag_of(image_of(cur)), tag_of(image_of(new_manifest))
-    if not ctx.cfg.local_etcd:
-        return EtcdDecision(False, cur_tag, new_tag, "external etcd")
-    if cur is None:
-        return EtcdDecision(False, cur_tag, new_tag, "no local etcd manifest on this node")
-    if not etcd_upgrade:
-        return EtcdDecision(False, cur_tag, new_tag, "--etcd-upgrade=false")
-    a, b = _etcd_version(cur_tag), _etcd_version(new_tag)
-    if a is not None and b is not None and b < a:
-        return EtcdDecision(
-            False,
-            cur_tag,
-            new_tag,
-            f"the target etcd {new_tag} is older than the running {cur_tag}: not downgrading",
+@dataclass
+class NodeManifests:
+    """This node's static Pod manifests and the ones ``cfg`` generates (``--patches`` applied)."""
+
+    cfg: KubeadmConfig
+    fs: HostFS
+    manifests_dir: str = MANIFESTS_DIR
+    patches: PatchSet | None = None
+    log: Log = _no_log
+
+    def path(self, component: str) -> str:
+        return f"{self.manifests_dir.rstrip('/')}/{component}.yaml"
+
+    def current(self, component: str) -> bytes | None:
+        return self.fs.read_bytes(self.path(component))
+
+    def generate(self, components: tuple[str, ...]) -> dict[str, bytes]:
+        """New manifests for ``components`` (control plane and/or ``etcd``), patched."""
+        from kubeadm_py.manifests.controlplane import build_control_plane
+        from kubeadm_py.manifests.etcd import build_etcd
+
+        pods: dict[str, Any] = {}
+        cp = tuple(c for c in components if c != ETCD)
+        warnings: list[str] = []
+        if cp:
+            res = build_control_plane(self.cfg, self.fs, cp)
+            pods.update(res.pods)
+            warnings += res.warnings
+        if ETCD in components:
+            res = build_etcd(self.cfg)
+            pods.update(res.pods)
+            warnings += res.warnings
+        for w in dict.fromkeys(warnings):
+            self.log(f"[upgrade/staticpods] WARNING: {w}")
+        out: dict[str, bytes] = {}
+        for comp in components:
+            pod = pods[comp]
+            if self.patches is not None:
+                pod = self.patches.apply(comp, pod, self.log)
+            out[comp] = to_yaml(pod).encode()
+        return out
+
+    def etcd_decision(self, etcd_upgrade: bool, new_manifest: bytes | None) -> EtcdDecision:
+        """Whether to swap the etcd manifest (upstream: skip when equal, never downgrade etcd)."""
+        cur = self.current(ETCD)
+        cur_tag, new_tag = tag_of(image_of(cur)), tag_of(image_of(new_manifest))
+        if not self.cfg.local_etcd:
+            return EtcdDecision(False, cur_tag, new_tag, "external etcd")
+        if cur is None:
+            return EtcdDecision(False, cur_tag, new_tag, "no local etcd manifest on this node")
+        if not etcd_upgrade:
+            return EtcdDecision(False, cur_tag, new_tag, "--etcd-upgrade=false")
+        a, b = _etcd_version(cur_tag), _etcd_version(new_tag)
+        if a is not None and b is not None and b < a:
+            return EtcdDecision(
+                False,
+                cur_tag,
+                new_tag,
+                f"the target etcd {new_tag} is older than the running {cur_tag}: not downgrading",
+            )
+        return EtcdDecision(True, cur_tag, new_tag, "")
+
+    def swaps(self, etcd_upgrade: bool) -> tuple[list[ManifestSwap], EtcdDecision]:
+        """The ordered swaps: etcd first (when it is to be upgraded), then the control plane."""
+        comps = (
+            (ETCD, *CONTROL_PLANE_COMPONENTS)
+            if self.cfg.local_etcd and self.fs.exists(self.path(ETCD))
+            else CONTROL_PLANE_COMPONENTS
         )
-    return EtcdDecision(True, cur_tag, new_tag, "")
-
-
-def swaps(ctx: Any, etcd_upgrade: bool) -> tuple[list[ManifestSwap], EtcdDecision]:
-    """The ordered swaps: etcd first (when it is to be upgraded), then the control plane."""
-    comps = (
-        (ETCD, *CONTROL_PLANE_COMPONENTS)
-        if ctx.cfg.local_etcd and ctx.fs.exists(manifest_path(ctx, ETCD))
-        else CONTROL_PLANE_COMPONENTS
-    )
-    new = generate(ctx, comps)
-    decision = etcd_decision(ctx, etcd_upgrade, new.get(ETCD))
-    out = []
-    if decision.upgrade:
-        out.append(ManifestSwap(ETCD, manifest_path(ctx, ETCD), new[ETCD], current(ctx, ETCD)))
-    for comp in CONTROL_PLANE_COMPONENTS:
-        out.append(ManifestSwap(comp, manifest_path(ctx, comp), new[comp], current(ctx, comp)))
-    return out, decision
+        new = self.generate(comps)
+        decision = self.etcd_decision(etcd_upgrade, new.get(ETCD))
+        order = (ETCD, *CONTROL_PLANE_COMPONENTS) if decision.upgrade else CONTROL_PLANE_COMPONENTS
+        out = [ManifestSwap(c, self.path(c), new[c], self.current(c)) for c in order]
+        return out, decision
 
 
 def unified_diff(old: bytes | None, new: bytes, path: str, context: int = 3) -> str:

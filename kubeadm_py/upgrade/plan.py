@@ -7,17 +7,23 @@ the cluster's minor when it is newer, and the table's patch of the next minor; `
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS, KUBE_SYSTEM
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.phases.context import RunContext
-from kubeadm_py.phases.upgrade.prepare import UpgradeFacts, configure, gather
+from kubeadm_py.hostfs import HostFS
+from kubeadm_py.kube.client import KubeClient
+from kubeadm_py.patches import PatchSet, load_patches_for, patches_directory
+from kubeadm_py.run_options import RunOptions
 from kubeadm_py.semver import Version
 from kubeadm_py.upgrade import certs, manifests
-from kubeadm_py.upgrade.policy import evaluate, policy_table
+from kubeadm_py.upgrade.addons import ADDONS
+from kubeadm_py.upgrade.facts import UpgradeFacts, configure, gather, resolve_target
+from kubeadm_py.upgrade.policy import enforce, evaluate, policy_table
+from kubeadm_py.upgrade.staticpods import ManifestSwap
 from kubeadm_py.versions import RELEASES
 
 Log = Callable[[str], None]
@@ -25,21 +31,6 @@ Log = Callable[[str], None]
 
 def _no_log(msg: str) -> None:
     return None
-
-
-def open_context(
-    options: Mapping[str, Any], section: str, log: Log = _no_log
-) -> tuple[RunContext, UpgradeFacts]:
-    """A read-only context on the cluster (``--kubeconfig``, ``--rootfs``) plus the gathered facts."""
-    from kubeadm_py.api import _kube_factory, config_overrides, load_config, normalize_options
-    from kubeadm_py.hostfs import HostFS
-
-    opts = normalize_options(options)
-    cfg = load_config(opts.get("config"), kind="upgrade", overrides=config_overrides(opts))
-    ctx = RunContext(
-        cfg=cfg, fs=HostFS(rootfs=opts.get("rootfs")), opts=opts, log=log, kube_factory=_kube_factory
-    )
-    return ctx, gather(ctx, section)
 
 
 def candidates(cluster_version: str) -> list[str]:
@@ -58,9 +49,9 @@ def _image_version(image: str) -> str:
     return manifests.tag_of(image) or "-"
 
 
-def _live_image(ctx: RunContext, kind: str, name: str) -> str:
+def _live_image(client: KubeClient, kind: str, name: str) -> str:
     try:
-        obj = ctx.kube().get(kind, name, KUBE_SYSTEM)
+        obj = client.get(kind, name, KUBE_SYSTEM)
     except KubeadmError:
         return ""
     containers = (((obj or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get(
@@ -69,27 +60,25 @@ def _live_image(ctx: RunContext, kind: str, name: str) -> str:
     return str(containers[0].get("image", "")) if containers else ""
 
 
-def _addon(ctx: RunContext, name: str) -> dict[str, Any]:
-    from kubeadm_py.phases.upgrade.cluster import ADDONS
-
+def _addon(client: KubeClient, cfg: KubeadmConfig, name: str) -> dict[str, Any]:
     section, cm = ADDONS[name]
     if name == "coredns":
         from kubeadm_py.cluster import coredns
         from kubeadm_py.cluster.versioned import profile_for
 
-        current = _live_image(ctx, "Deployment", "coredns")
-        target = coredns.image(ctx.cfg, profile_for(ctx.cfg.kubernetes_version))
+        current = _live_image(client, "Deployment", "coredns")
+        target = coredns.image(cfg, profile_for(cfg.kubernetes_version))
     else:
         from kubeadm_py.manifests.images import kubernetes_image
 
-        current = _live_image(ctx, "DaemonSet", "kube-proxy")
-        target = kubernetes_image("kube-proxy", ctx.cfg)
+        current = _live_image(client, "DaemonSet", "kube-proxy")
+        target = kubernetes_image("kube-proxy", cfg)
     skip = None
-    if (ctx.cfg.cluster.get(section) or {}).get("disabled"):
+    if (cfg.cluster.get(section) or {}).get("disabled"):
         skip = f"{section}.disabled is set"
     else:
         try:
-            if ctx.kube().get("ConfigMap", cm, KUBE_SYSTEM) is None:
+            if client.get("ConfigMap", cm, KUBE_SYSTEM) is None:
                 skip = f"ConfigMap {KUBE_SYSTEM}/{cm} is missing"
         except KubeadmError:
             skip = "the cluster cannot be read"
@@ -103,19 +92,41 @@ def _addon(ctx: RunContext, name: str) -> dict[str, Any]:
     }
 
 
-def plan_for(ctx: RunContext, f: UpgradeFacts, version: str) -> dict[str, Any]:
-    """The plan of one target version (``ctx.cfg`` is replaced by the configuration at ``version``)."""
-    configure(ctx, f, version)
+@dataclass
+class _Reader:
+    """What plan and diff read: the cluster (a client), this node (fs), the options, and the
+    configuration at a target version."""
+
+    client: KubeClient
+    fs: HostFS
+    base_cfg: KubeadmConfig  # loaded from --config
+    options: RunOptions
+    log: Log
+    patchsets: dict[str, PatchSet] = field(default_factory=dict)
+
+    def facts(self, section: str) -> UpgradeFacts:
+        return gather(self.client, self.fs, self.base_cfg, self.options, section)
+
+    def at(self, f: UpgradeFacts, version: str) -> tuple[KubeadmConfig, manifests.NodeManifests]:
+        """The configuration at ``version`` and the manifests it generates on this node."""
+        cfg = configure(self.client, self.base_cfg, self.options, f, version)
+        directory = patches_directory(cfg, self.options.patches)
+        patches = load_patches_for(self.fs, directory, self.patchsets, self.log)
+        return cfg, manifests.NodeManifests(cfg, self.fs, patches=patches, log=self.log)
+
+
+def plan_for(r: _Reader, f: UpgradeFacts, version: str) -> dict[str, Any]:
+    """The plan of one target version."""
+    cfg, node_manifests = r.at(f, version)
     res = evaluate(f.version_info())
-    force = bool(f.settings.get("forceUpgrade"))
     etcd_upgrade = bool(f.settings.get("etcdUpgrade", True))
     renewal = bool(f.settings.get("certificateRenewal", True))
-    node = ctx.cfg.node_name
+    node = cfg.node_name
     components: list[dict[str, Any]] = []
-    swaps: list[Any] = []
+    swaps: list[ManifestSwap] = []
     decision = None
     if f.control_plane:
-        swaps, decision = manifests.swaps(ctx, etcd_upgrade)
+        swaps, decision = node_manifests.swaps(etcd_upgrade)
         by_name = {s.component: s for s in swaps}
         for comp in CONTROL_PLANE_COMPONENTS:
             s = by_name[comp]
@@ -133,7 +144,7 @@ def plan_for(ctx: RunContext, f: UpgradeFacts, version: str) -> dict[str, Any]:
                 }
             )
     etcd: dict[str, Any] | None = None
-    if decision is not None and ctx.cfg.local_etcd:
+    if decision is not None and cfg.local_etcd:
         es = next((s for s in swaps if s.component == "etcd"), None)
         etcd = {
             "node": node,
@@ -146,9 +157,9 @@ def plan_for(ctx: RunContext, f: UpgradeFacts, version: str) -> dict[str, Any]:
     cert_rows: list[dict[str, Any]] = []
     if f.control_plane:
         for comp in ("etcd", *CONTROL_PLANE_COMPONENTS, "admin"):
-            if comp == "etcd" and not (etcd and ctx.cfg.local_etcd):
+            if comp == "etcd" and not (etcd and cfg.local_etcd):
                 continue
-            for p in certs.plan_component(ctx.fs, ctx.cfg, comp, renewal):
+            for p in certs.plan_component(r.fs, cfg, comp, renewal):
                 cert_rows.append(
                     {
                         "component": comp,
@@ -161,46 +172,44 @@ def plan_for(ctx: RunContext, f: UpgradeFacts, version: str) -> dict[str, Any]:
     kubelets = [{"node": n, "current": v, "target": version} for n, v in sorted(f.kubelets.items())]
     return {
         "targetVersion": version,
-        "allowed": not res.blocking(force),
+        "allowed": not res.blocking(f.force),
         "policy": res.to_dict(),
         "configChanged": f.file_cluster is not None,
         "components": components,
         "etcd": etcd,
-        "addons": [_addon(ctx, "coredns"), _addon(ctx, "kube-proxy")],
+        "addons": [_addon(r.client, cfg, "coredns"), _addon(r.client, cfg, "kube-proxy")],
         "kubelets": kubelets,
         "certificates": cert_rows,
     }
 
 
-def plan(options: Mapping[str, Any], log: Log = _no_log) -> dict[str, Any]:
-    """Plans for ``options["version"]`` (refused by the policy → :class:`KubeadmError`) or for every
-    candidate from the version table."""
-    ctx, f = open_context(options, "plan", log)
-    explicit = ctx.opts.get("version") or ctx.opts.get("kubernetes_version")
+def plan(
+    client: KubeClient, fs: HostFS, cfg: KubeadmConfig, options: RunOptions, log: Log = _no_log
+) -> dict[str, Any]:
+    """Plans for ``options.version`` (refused by the policy: :class:`KubeadmError`) or for every
+    candidate from the version table. ``cfg`` is the configuration loaded from ``--config``."""
+    r = _Reader(client, fs, cfg, options, log)
+    f = r.facts("plan")
+    explicit = options.version or options.kubernetes_version
     if not explicit:
-        explicit = ((ctx.cfg.upgrade or {}).get("plan") or {}).get("kubernetesVersion")
+        explicit = ((cfg.upgrade or {}).get("plan") or {}).get("kubernetesVersion")
     if explicit:
         Version.parse_semantic(str(explicit))
         versions = [str(explicit)]
     else:
         versions = candidates(f.cluster_version)
         if f.file_cluster is not None:  # a configuration change at the current version
-            versions.insert(0, str(f.stored_cluster.get("kubernetesVersion") or f.cluster_version))
-    base_cfg = ctx.cfg
-    force = bool(f.settings.get("forceUpgrade"))
+            versions.insert(0, f.stored_version or f.cluster_version)
     plans = []
     for v in versions:
-        ctx.cfg = copy.deepcopy(base_cfg)
         f.target = v
         if explicit:
-            from kubeadm_py.upgrade.policy import enforce
-
-            enforce(f.version_info(), force=force)  # a refused explicit version is an error
-        elif evaluate(f.version_info()).blocking(force):
+            enforce(f.version_info(), force=f.force)  # a refused explicit version is an error
+        elif evaluate(f.version_info()).blocking(f.force):
             log(f"[upgrade/versions] not offering {v}: refused by the version skew policy")
             continue
         try:
-            p = plan_for(ctx, f, v)
+            p = plan_for(r, f, v)
         except KubeadmError as e:
             if explicit:
                 raise
@@ -213,30 +222,28 @@ def plan(options: Mapping[str, Any], log: Log = _no_log) -> dict[str, Any]:
         if f.file_cluster is not None
         else "kube-system/kubeadm-config",
         "controlPlaneNode": f.control_plane,
-        "configFile": ctx.opts.get("config") or None,
+        "configFile": options.config or None,
         "plans": plans,
         "rules": policy_table(),
     }
 
 
-def diff(options: Mapping[str, Any], log: Log = _no_log) -> str:
+def diff(client: KubeClient, fs: HostFS, cfg: KubeadmConfig, options: RunOptions, log: Log = _no_log) -> str:
     """Unified diffs between this node's manifests and those the upgrade would write."""
-    ctx, f = open_context(options, "diff", log)
-    from kubeadm_py.phases.upgrade.prepare import resolve_target
-
-    configure(ctx, f, resolve_target(ctx, f))
-    raw_lines = ctx.opts.get("context_lines")
-    context_lines = 3 if raw_lines is None else int(raw_lines)
+    r = _Reader(client, fs, cfg, options, log)
+    f = r.facts("diff")
+    _, node_manifests = r.at(f, resolve_target(f, cfg, options.version))
+    context_lines = 3 if options.context_lines is None else options.context_lines
     override = {
-        "kube-apiserver": ctx.opts.get("api_server_manifest"),
-        "kube-controller-manager": ctx.opts.get("controller_manager_manifest"),
-        "kube-scheduler": ctx.opts.get("scheduler_manifest"),
+        "kube-apiserver": options.api_server_manifest,
+        "kube-controller-manager": options.controller_manager_manifest,
+        "kube-scheduler": options.scheduler_manifest,
     }
-    new = manifests.generate(ctx, CONTROL_PLANE_COMPONENTS)
+    new = node_manifests.generate(CONTROL_PLANE_COMPONENTS)
     out = []
     for comp in CONTROL_PLANE_COMPONENTS:
-        path = override[comp] or manifests.manifest_path(ctx, comp)
-        old = ctx.fs.read_bytes(path)
+        path = override[comp] or node_manifests.path(comp)
+        old = fs.read_bytes(path)
         if old is None:
             raise KubeadmError(f"cannot diff {comp}: {path} does not exist")
         out.append(manifests.unified_diff(old, new[comp], path, context_lines))

@@ -17,18 +17,19 @@ kube-controller-manager, kube-scheduler):
    For etcd, when the previous etcd does not come back, the data directory backup
    (``/etc/kubernetes/tmp/kubeadm-backup-etcd-<timestamp>/etcd``) is copied back.
 
-Waiting goes through a :class:`Waiter` so the state machine can be tested with fakes and dry-run
-can print what it would wait for."""
+Waiting goes through a :class:`ComponentWaiter` (:class:`kubeadm_py.upgrade.waiter.ClusterWaiter`
+over the run's waiter effector, whose dry-run twin only says what it would wait for); files go
+through :class:`~kubeadm_py.hostfs.HostFS`, whose dry-run twin records the etcd data copy."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from kubeadm_py.changes import Change
+from kubeadm_py.effectors.waiting import seconds_text
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import MANIFEST_MODE, HostFS
 
@@ -39,7 +40,7 @@ class WaitError(Exception):
     """A component did not reach the wanted state in time."""
 
 
-class Waiter(Protocol):
+class ComponentWaiter(Protocol):
     def config_hash(self, component: str) -> str | None:
         """The ``kubernetes.io/config.hash`` of the component's mirror Pod now (None: unknown)."""
         ...
@@ -81,49 +82,12 @@ class UpgradeFailed(KubeadmError):
         self.restored = list(restored)
 
 
-def _fmt(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}m{s}s" if m else f"{s}s"
-
-
-def copy_tree(fs: HostFS, src: str, dst: str) -> Change:
-    """Copy a host directory (the etcd data dir) recursively; in dry-run only record it."""
-    if fs.dry_run:
-        change = Change("dir", "create", dst, f"would copy {src}")
-        fs.changes.append(change)
-        return change
-    real_src, real_dst = fs.real_path(src), fs.real_path(dst)
-    if not real_src.is_dir():
-        raise KubeadmError(f"cannot back up {src}: not a directory")
-    if real_dst.exists():
-        shutil.rmtree(real_dst)
-    real_dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    shutil.copytree(real_src, real_dst, symlinks=True)
-    change = Change("dir", "create", dst, f"copy of {src}")
-    fs.changes.append(change)
-    return change
-
-
-def restore_tree(fs: HostFS, backup: str, dst: str) -> Change:
-    if fs.dry_run:
-        change = Change("dir", "update", dst, f"would restore from {backup}")
-        fs.changes.append(change)
-        return change
-    real_dst = fs.real_path(dst)
-    if real_dst.exists():
-        shutil.rmtree(real_dst)
-    shutil.copytree(fs.real_path(backup), real_dst, symlinks=True)
-    change = Change("dir", "update", dst, f"restored from {backup}")
-    fs.changes.append(change)
-    return change
-
-
 @dataclass
 class StaticPodUpgrade:
     """One run of the swap state machine."""
 
     fs: HostFS
-    waiter: Waiter
+    waiter: ComponentWaiter
     backup_dir: str  # kubeadm-backup-manifests-<ts>
     timeout: float
     log: Log
@@ -171,7 +135,7 @@ class StaticPodUpgrade:
             target = f"{self.etcd_backup_dir}/etcd"
             self.log(f"[upgrade/etcd] Backing up the etcd data directory {self.etcd_data_dir} to {target}")
             self.fs.mkdir(self.etcd_backup_dir, 0o700)
-            self.result.changes.append(copy_tree(self.fs, self.etcd_data_dir, target))
+            self.result.changes.append(self.fs.copy_tree(self.etcd_data_dir, target))
         self.fs.mkdir(self.backup_dir, 0o700)
         if swap.old is not None:
             backup = f"{self.backup_dir}/{comp}.yaml"
@@ -191,7 +155,7 @@ class StaticPodUpgrade:
         try:
             self.log(
                 f"[upgrade/staticpods] Waiting for the kubelet to restart the component {comp} "
-                f"(this can take up to {_fmt(self.timeout)})"
+                f"(this can take up to {seconds_text(self.timeout)})"
             )
             self.waiter.wait_for_new_pod(comp, old_hash, self.timeout)
             left = max(1.0, self.timeout - (self.clock() - start))
@@ -223,7 +187,7 @@ class StaticPodUpgrade:
                 "[upgrade/rollback] etcd is not healthy with its previous manifest: restoring its data "
                 f"from {self.etcd_backup_dir}/etcd"
             )
-            restore_tree(self.fs, f"{self.etcd_backup_dir}/etcd", self.etcd_data_dir)
+            self.fs.copy_tree(f"{self.etcd_backup_dir}/etcd", self.etcd_data_dir)
             etcd_note = f"; etcd data restored from {self.etcd_backup_dir}/etcd"
         healthy, unhealthy = health.get("healthy", []), health.get("unhealthy", [])
         state = []

@@ -1,21 +1,32 @@
-"""Waiters for the static Pod swap: the real one (mirror Pod hash through the API server, health
-endpoint from the manifest's liveness probe) and the dry-run one (prints what it would wait for)."""
+"""Waiting for a swapped static Pod: the kubelet runs the new manifest (the mirror Pod's config hash
+changes, read through the API server) and the component's health endpoint (the manifest's liveness
+probe) answers. Polling goes through the run's waiter effector, so its clock, its caps and its
+dry-run twin (which only says what it would wait for) apply."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Any
 
 import yaml
 
 from kubeadm_py.constants import KUBE_SYSTEM
+from kubeadm_py.effectors.waiting import Target, Waiter
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.host.health import http_check
+from kubeadm_py.kube.client import KubeClient
 from kubeadm_py.upgrade.staticpods import WaitError
 
 CONFIG_HASH = "kubernetes.io/config.hash"
 CONFIG_MIRROR = "kubernetes.io/config.mirror"
-Check = Callable[[str], "tuple[bool, str]"]
+POLL_INTERVAL = 0.5
+# What a target waits for, the second part of its name (``kube-apiserver/healthy``).
+NEW_POD, HEALTHY = "new-pod", "healthy"
+HealthCheck = Callable[[str], "tuple[bool, str]"]
+Log = Callable[[str], None]
+
+
+def _health(url: str) -> tuple[bool, str]:
+    return http_check(url, timeout=2.0)
 
 
 def health_url(manifest: bytes | str) -> str | None:
@@ -43,25 +54,13 @@ class ClusterWaiter:
     ``client`` must fail fast (one attempt per request): the API server is itself restarted."""
 
     def __init__(
-        self,
-        client: Any,
-        node_name: str,
-        log: Callable[[str], None],
-        *,
-        check: Check | None = None,
-        interval: float = 0.5,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        self, client: KubeClient, node_name: str, waiter: Waiter, log: Log, *, check: HealthCheck = _health
     ) -> None:
-        from kubeadm_py.phases.shared.wait_control_plane import http_check
-
         self.client = client
         self.node = node_name
+        self.waiter = waiter
         self.log = log
-        self.check = check or (lambda url: http_check(url, timeout=2.0))
-        self.interval = interval
-        self.clock = clock
-        self.sleep = sleep
+        self.check = check
 
     def config_hash(self, component: str) -> str | None:
         try:
@@ -74,52 +73,46 @@ class ClusterWaiter:
         value = ann.get(CONFIG_MIRROR) or ann.get(CONFIG_HASH)
         return str(value) if value else None
 
+    def _wait(
+        self, component: str, kind: str, what: str, check: Callable[[], tuple[bool, str]], timeout: float
+    ) -> str | None:
+        """Poll ``check``; the last failure's detail when ``timeout`` passed, else None."""
+        name = f"{component}/{kind}"
+        bad = self.waiter.wait_all([Target(name, what, check)], timeout, interval=POLL_INTERVAL)
+        return bad.get(name)
+
     def wait_for_new_pod(self, component: str, old_hash: str | None, timeout: float) -> None:
-        deadline = self.clock() + timeout
-        while True:
-            now_hash = self.config_hash(component)
-            if now_hash is not None and now_hash != old_hash:
+        def check() -> tuple[bool, str]:
+            now = self.config_hash(component)
+            if now is not None and now != old_hash:
                 self.log(
                     f"[apiclient] Found 1 Pods for label selector component={component} (new config hash)"
                 )
-                return
-            if self.clock() >= deadline:
-                seen = "no mirror Pod" if now_hash is None else f"still {now_hash}"
-                raise WaitError(
-                    f"the kubelet did not restart {component} with the new manifest within {timeout:.0f}s "
-                    f"(mirror Pod {KUBE_SYSTEM}/{component}-{self.node}: {seen})"
-                )
-            self.sleep(self.interval)
+                return True, ""
+            return False, "no mirror Pod" if now is None else f"still {now}"
+
+        what = f"the kubelet to restart {component} (mirror Pod config hash change)"
+        seen = self._wait(component, NEW_POD, what, check, timeout)
+        if seen is not None:
+            raise WaitError(
+                f"the kubelet did not restart {component} with the new manifest within "
+                f"{self.waiter.timeout(timeout):.0f}s "
+                f"(mirror Pod {KUBE_SYSTEM}/{component}-{self.node}: {seen})"
+            )
 
     def wait_healthy(self, component: str, manifest: bytes, timeout: float) -> None:
         url = health_url(manifest)
         if url is None:
             return
-        deadline = self.clock() + timeout
-        last = ""
-        while True:
-            ok, last = self.check(url)
+
+        def check() -> tuple[bool, str]:
+            ok, detail = self.check(url)
             if ok:
                 self.log(f"[upgrade/staticpods] {component} is healthy at {url}")
-                return
-            if self.clock() >= deadline:
-                raise WaitError(f"{component} is not healthy at {url} after {timeout:.0f}s: {last}")
-            self.sleep(self.interval)
+            return ok, detail
 
-
-class DryRunWaiter:
-    def __init__(self, log: Callable[[str], None]) -> None:
-        self.log = log
-
-    def config_hash(self, component: str) -> str | None:
-        return None
-
-    def wait_for_new_pod(self, component: str, old_hash: str | None, timeout: float) -> None:
-        self.log(
-            f"[dryrun] Would wait for the kubelet to restart {component} (mirror Pod config hash change)"
-        )
-
-    def wait_healthy(self, component: str, manifest: bytes, timeout: float) -> None:
-        url = health_url(manifest)
-        if url:
-            self.log(f"[dryrun] Would wait for {component} to be healthy at {url} (up to {timeout:.0f}s)")
+        last = self._wait(component, HEALTHY, f"{component} to be healthy at {url}", check, timeout)
+        if last is not None:
+            raise WaitError(
+                f"{component} is not healthy at {url} after {self.waiter.timeout(timeout):.0f}s: {last}"
+            )

@@ -38,22 +38,22 @@ VERSION_ARGUMENT = inspect.Parameter(
 
 def phases() -> tuple[Phase[UpgradeContext], ...]:
     from kubeadm_py.phases.upgrade.cluster import (
-        addon_phase,
-        bootstrap_token_phase,
         post_upgrade_phase,
-        upload_config_phase,
+        upgrade_addon_phase,
+        upgrade_bootstrap_token_phase,
+        upgrade_upload_config_phase,
     )
     from kubeadm_py.phases.upgrade.control_plane import upgrade_control_plane_phase
-    from kubeadm_py.phases.upgrade.kubelet import kubelet_config_phase
+    from kubeadm_py.phases.upgrade.kubelet import upgrade_kubelet_config_phase
     from kubeadm_py.phases.upgrade.preflight import upgrade_preflight_phase
 
     return (
         upgrade_preflight_phase(),
         upgrade_control_plane_phase(),
-        upload_config_phase(),
-        kubelet_config_phase(),
-        bootstrap_token_phase(),
-        addon_phase(),
+        upgrade_upload_config_phase(),
+        upgrade_kubelet_config_phase(),
+        upgrade_bootstrap_token_phase(),
+        upgrade_addon_phase(),
         post_upgrade_phase(),
     )
 

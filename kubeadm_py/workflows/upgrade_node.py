@@ -20,16 +20,16 @@ NODE_FLAGS = (
 
 
 def phases() -> tuple[Phase[UpgradeContext], ...]:
-    from kubeadm_py.phases.upgrade.cluster import addon_phase, post_upgrade_phase
+    from kubeadm_py.phases.upgrade.cluster import post_upgrade_phase, upgrade_addon_phase
     from kubeadm_py.phases.upgrade.control_plane import upgrade_control_plane_phase
-    from kubeadm_py.phases.upgrade.kubelet import kubelet_config_phase
+    from kubeadm_py.phases.upgrade.kubelet import upgrade_kubelet_config_phase
     from kubeadm_py.phases.upgrade.preflight import upgrade_preflight_phase
 
     return (
         upgrade_preflight_phase(),
         upgrade_control_plane_phase(),
-        kubelet_config_phase(),
-        addon_phase(),
+        upgrade_kubelet_config_phase(),
+        upgrade_addon_phase(),
         post_upgrade_phase(),
     )
 

@@ -53,7 +53,7 @@ def free_port() -> int:
 
 
 def health(url: str) -> bool:
-    from kubeadm_py.phases.shared.wait_control_plane import http_check
+    from kubeadm_py.host.health import http_check
 
     return http_check(url, timeout=2.0)[0]
 

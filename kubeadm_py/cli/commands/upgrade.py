@@ -6,9 +6,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from kubeadm_py.config.types import KubeadmConfig
+    from kubeadm_py.effectors.bundle import Hooks
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.kube.client import KubeClient
+    from kubeadm_py.run_options import RunOptions
 
 app = typer.Typer(
     help="Upgrade your cluster smoothly to a newer version with this command",
@@ -18,6 +26,37 @@ app = typer.Typer(
 )
 
 WORKFLOWS = (("apply", "upgrade-apply"), ("node", "upgrade-node"))
+
+
+def _to_stderr(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def open_cluster(
+    values: Mapping[str, object], log: Callable[[str], None], hooks: Hooks | None = None
+) -> tuple[KubeClient, HostFS, KubeadmConfig, RunOptions]:
+    """What ``plan`` and ``diff`` read, as explicit values: the API server of ``--kubeconfig``
+    (through the effectors, so ``hooks`` apply), this node's files under ``--rootfs``, the
+    configuration of ``--config`` and the typed options."""
+    from kubeadm_py import api
+    from kubeadm_py.constants import ADMIN_KUBECONFIG, KUBERNETES_DIR
+    from kubeadm_py.effectors.bundle import build
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.options import config_overrides, run_options
+
+    options = run_options(values)
+    cfg = api.load_config(options.config, kind="upgrade", overrides=config_overrides(options))
+    fs = HostFS(rootfs=options.rootfs)
+    kubeconfig = options.kubeconfig or f"{KUBERNETES_DIR}/{ADMIN_KUBECONFIG}"
+    fx = build(
+        fs,
+        dry_run=False,
+        log=log,
+        kubeconfig=lambda: kubeconfig,
+        node_name=lambda: cfg.node_name,
+        hooks=hooks,
+    )
+    return fx.api.client(), fs, cfg, options
 
 
 @app.command("plan")
@@ -49,7 +88,7 @@ def plan(
     from kubeadm_py.upgrade import plan as planlib
 
     fmt = check_output_format(output)
-    options = {
+    values = {
         "version": version or kubernetes_version,
         "config": config,
         "kubeconfig": kubeconfig,
@@ -59,8 +98,8 @@ def plan(
         "allow_experimental_upgrades": allow_experimental,
         "allow_release_candidate_upgrades": allow_rc,
     }
-    log = (lambda m: print(m, file=sys.stderr)) if fmt != "text" else print
-    result = planlib.plan(options, log=log)
+    log: Callable[[str], None] = _to_stderr if fmt != "text" else print
+    result = planlib.plan(*open_cluster(values, log), log=log)
     if fmt == "text":
         sys.stdout.write(planlib.render_text(result))
     else:
@@ -93,7 +132,7 @@ def diff(
     See also: kubeadm-py upgrade apply --dry-run"""
     from kubeadm_py.upgrade import plan as planlib
 
-    text = planlib.diff(
+    opened = open_cluster(
         {
             "version": version,
             "config": config,
@@ -104,9 +143,9 @@ def diff(
             "controller_manager_manifest": controller_manager_manifest,
             "scheduler_manifest": scheduler_manifest,
         },
-        log=lambda m: print(m, file=sys.stderr),
+        _to_stderr,
     )
-    sys.stdout.write(text)
+    sys.stdout.write(planlib.diff(*opened, log=_to_stderr))
 
 
 def _phases_requested(argv: Sequence[str], sub: str) -> bool:

@@ -16,12 +16,13 @@ from typing import Any
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBE_SYSTEM, KUBELET_CONFIG_FILE, TMP_DIR
 from kubeadm_py.hostfs import PUBLIC_MODE
+from kubeadm_py.phases.upgrade.state import UpgradeContext
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = ("config", "kubeconfig", "dry-run", "patches")
 
 
-def cluster_kubelet_document(ctx: Any) -> dict[str, Any] | None:
+def cluster_kubelet_document(ctx: UpgradeContext) -> dict[str, Any] | None:
     import yaml
 
     from kubeadm_py.cluster.versioned import kubelet_config_name
@@ -36,7 +37,7 @@ def cluster_kubelet_document(ctx: Any) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def run_kubelet_config(ctx: Any) -> list[Change]:
+def run_kubelet_config(ctx: UpgradeContext) -> list[Change]:
     from kubeadm_py.manifests.pod import to_yaml
     from kubeadm_py.phases.shared.kubelet_start import kubelet_config_document
 
@@ -65,7 +66,7 @@ def run_kubelet_config(ctx: Any) -> list[Change]:
     return []  # files written through ctx.fs are collected by the runner
 
 
-def ensure_instance_config(ctx: Any) -> None:
+def ensure_instance_config(ctx: UpgradeContext) -> None:
     """Write instance-config.yaml when the target minor uses it and the node has none, moving the CRI
     socket out of kubeadm-flags.env. Upstream reads the socket only from the flags file (the default
     socket in dry-run when the file is missing); kubeadm-py also falls back to the configured
@@ -86,27 +87,25 @@ def ensure_instance_config(ctx: Any) -> None:
     if ctx.fs.exists(instance_config_path(ctx)):
         return
     env_path = f"{ctx.kubelet_dir}/{KUBELET_FLAGS_ENV}"
-    text = ctx.fs.read_text(env_path)
-    endpoint = ""
-    if text is not None:
-        endpoint, rest = split_runtime_endpoint(text)
-        if endpoint:
-            ctx.fs.write(env_path, flags_env_text(rest).encode(), PUBLIC_MODE)
-    elif ctx.dry_run:
-        ctx.log(
-            f'[dryrun] would read the flag --container-runtime-endpoint value from "{KUBELET_FLAGS_ENV}", '
-            f'which is missing. Using default socket "{DEFAULT_CRI_SOCKET}" instead'
-        )
-        endpoint = DEFAULT_CRI_SOCKET
-    else:
+    default = flags_env_text([("container-runtime-endpoint", DEFAULT_CRI_SOCKET)])
+    text, assumed = ctx.fs.read_or_assume(env_path, default)  # assumed: only a dry run
+    if text is None:
         raise KubeadmError(
             f"error reading kubeadm flags file: {env_path} is missing",
             hint="this node was not set up by kubeadm(-py) kubelet-start",
         )
+    endpoint, rest = split_runtime_endpoint(text)
+    if assumed:
+        ctx.log(
+            f'[dryrun] would read the flag --container-runtime-endpoint value from "{KUBELET_FLAGS_ENV}", '
+            f'which is missing. Using default socket "{DEFAULT_CRI_SOCKET}" instead'
+        )
+    elif endpoint:
+        ctx.fs.write(env_path, flags_env_text(rest).encode(), PUBLIC_MODE)
     write_instance_config(ctx, endpoint or cri_socket(ctx.cfg))
 
 
-def kubelet_config_phase() -> Phase:
+def upgrade_kubelet_config_phase() -> Phase[UpgradeContext]:
     return Phase(
         "kubelet-config",
         "Upgrade the kubelet configuration for this node",

@@ -1,16 +1,13 @@
 """``upgrade apply|node phase preflight``: the version skew policy, the static Pod manifests this
-node must have, and the ``[y/N]`` question (skipped with ``-y``, ``-f``, ``--dry-run`` or when
-standard input is not a terminal)."""
+node must have, and the ``[y/N]`` question (skipped with ``-y`` or ``-f``; answered yes when standard
+input is not a terminal, and by the dry-run prompt)."""
 
 from __future__ import annotations
-
-import sys
-from collections.abc import Callable
-from typing import Any
 
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS
 from kubeadm_py.errors import KubeadmError, PreflightError
+from kubeadm_py.phases.upgrade.state import UpgradeContext
 from kubeadm_py.workflow.phase import Phase
 
 FLAGS = (
@@ -26,17 +23,9 @@ FLAGS = (
 )
 
 
-def _ask(question: str) -> bool:
-    if not sys.stdin.isatty():
-        return True
-    sys.stdout.write(question)
-    sys.stdout.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
-
-
-def _ignored(ctx: Any, name: str) -> bool:
-    wanted = {str(x).lower() for x in ctx.opts.get("ignore_preflight_errors") or []}
-    section = "apply" if ctx.state["upgrade"].section != "node" else "node"
+def _ignored(ctx: UpgradeContext, name: str) -> bool:
+    wanted = {x.lower() for x in ctx.options.ignore_preflight_errors or []}
+    section = "node" if ctx.state.facts.section == "node" else "apply"
     wanted |= {
         str(x).lower()
         for x in ((ctx.cfg.upgrade or {}).get(section) or {}).get("ignorePreflightErrors") or []
@@ -44,11 +33,10 @@ def _ignored(ctx: Any, name: str) -> bool:
     return "all" in wanted or name.lower() in wanted
 
 
-def run_preflight(ctx: Any) -> list[Change]:
-    from kubeadm_py.phases.upgrade.prepare import facts
+def run_preflight(ctx: UpgradeContext) -> list[Change]:
     from kubeadm_py.upgrade.policy import enforce
 
-    f = facts(ctx)
+    f = ctx.state.facts
     ctx.log("[preflight] Running pre-flight checks.")
     ctx.log(f"[upgrade/config] Using the ClusterConfiguration from {ctx.cfg.source}")
     if f.file_cluster is not None:
@@ -66,12 +54,12 @@ def run_preflight(ctx: Any) -> list[Change]:
                 f"in {ctx.manifests_dir}",
                 hint="restore them or pass --ignore-preflight-errors=StaticPodManifest",
             )
-    if ctx.opts.get("print_config"):
+    if ctx.options.print_config:
         from kubeadm_py.config.resolve import dump_document
 
         ctx.log("[upgrade/config] The ClusterConfiguration of this upgrade:")
         ctx.log(dump_document(ctx.cfg.cluster).rstrip())
-    force = bool(f.settings.get("forceUpgrade"))
+    force = f.force
     res = enforce(f.version_info(), force=force)
     for msg in res.skippable:
         ctx.log(
@@ -80,16 +68,17 @@ def run_preflight(ctx: Any) -> list[Change]:
         )
     for msg in res.warnings:
         ctx.log(f"[upgrade/version] WARNING: {msg}")
-    if f.section != "node" and not (ctx.dry_run or ctx.opts.get("yes") or force):
-        confirm: Callable[[str], bool] = ctx.state.get("confirm") or _ask
-        if not confirm(f"[upgrade] Are you sure you want to proceed with the upgrade to {f.target}? [y/N]: "):
+    if f.section != "node" and not (ctx.options.yes or force):
+        question = f"[upgrade] Are you sure you want to proceed with the upgrade to {f.target}? [y/N]: "
+        # Without a terminal the answer is yes (a dry run asks nothing: its prompt answers yes).
+        if not ctx.fx.prompt.confirm(question, without_terminal=True):
             raise KubeadmError("won't proceed; the user didn't answer (Y|y) in order to continue")
     return [
         Change("note", "run", "preflight", f"version skew policy passed: {f.cluster_version} -> {f.target}")
     ]
 
 
-def upgrade_preflight_phase() -> Phase:
+def upgrade_preflight_phase() -> Phase[UpgradeContext]:
     return Phase(
         "preflight",
         "Run upgrade pre-flight checks (version skew policy, static Pod manifests)",

@@ -1,5 +1,5 @@
 """What the upgrade phases share: the facts gathered before the first phase
-(:mod:`kubeadm_py.phases.upgrade.prepare`)."""
+(:mod:`kubeadm_py.phases.upgrade.prepare`, :mod:`kubeadm_py.upgrade.facts`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from kubeadm_py.errors import KubeadmError
 from kubeadm_py.phases.context import RunContext, RunState
 
 if TYPE_CHECKING:
-    from kubeadm_py.phases.upgrade.prepare import UpgradeFacts
+    from kubeadm_py.upgrade.facts import UpgradeFacts
 
 
 @dataclass

@@ -1,11 +1,14 @@
 """A small control-plane node on a temporary rootfs (certs, kubeconfigs, etcd and control-plane
 manifests written by the real ``init`` phases) with its ``kubeadm-config`` in the in-memory API
-server; ``kubeadm_py.api`` is pointed at that server."""
+server; runs reach that server through the public seam (``Hooks(kubeconfig_client=...)``), and a fake waiter
+(``Hooks(waiter=...)``) stands for the kubelet restarting the static Pods."""
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,13 @@ from typing import Any
 import pytest
 
 from kubeadm_py import api
+from kubeadm_py.cli.commands import upgrade as upgrade_cli
 from kubeadm_py.cluster.uploadconfig import kubeadm_config_objects
+from kubeadm_py.effectors.bundle import Hooks
+from kubeadm_py.effectors.waiting import Log, Target, Waiter
+from kubeadm_py.kube.client import KubeClient, RetryPolicy
+from kubeadm_py.upgrade.waiter import HEALTHY, NEW_POD
+from kubeadm_py.workflow.report import Reporter, RunReport
 from tests.unit.cluster.fakeapi import FakeAPIServer
 
 NODE = "cp-1"
@@ -45,6 +54,28 @@ class VersionedAPIServer(FakeAPIServer):
 class Node:
     root: Path
     api: VersionedAPIServer
+    waiter: Waiter | None = None  # None: the real waiter (a dry run uses its twin anyway)
+
+    def connect(self, path: str, display_path: str, retry: RetryPolicy | None) -> KubeClient:
+        return self.api.client()
+
+    def hooks(self) -> Hooks:
+        return Hooks(kubeconfig_client=self.connect, waiter=self.waiter)
+
+    def run(self, workflow: str, reporter: Reporter | None = None, **kw: Any) -> RunReport:
+        """``api.run`` on this node's rootfs, against its API server."""
+        return api.run(workflow, rootfs=str(self.root), reporter=reporter, hooks=self.hooks(), **kw)
+
+    def open(self, **values: Any) -> tuple[Any, ...]:
+        """What ``upgrade plan``/``diff`` read (the CLI's ``open_cluster``) on this node."""
+        return upgrade_cli.open_cluster({"rootfs": str(self.root), **values}, print, self.hooks())
+
+    def route_cli(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Make the CLI's runs (``api.run``) and plan/diff (``open_cluster``) use this node's hooks."""
+        monkeypatch.setattr(api, "run", functools.partial(api.run, hooks=self.hooks()))
+        monkeypatch.setattr(
+            upgrade_cli, "open_cluster", functools.partial(upgrade_cli.open_cluster, hooks=self.hooks())
+        )
 
     def path(self, host_path: str) -> Path:
         return self.root / host_path.lstrip("/")
@@ -72,7 +103,7 @@ def node_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
 
 
 @pytest.fixture
-def node(node_template: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Node:
+def node(node_template: tuple[Path, dict[str, Any]], tmp_path: Path) -> Node:
     template, cluster = node_template
     root = tmp_path / "root"
     shutil.copytree(template, root, symlinks=True)
@@ -87,40 +118,42 @@ def node(node_template: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch
             "status": {"nodeInfo": {"kubeletVersion": BASE_VERSION}},
         }
     )
-    monkeypatch.setattr(api, "_kube_factory", lambda ctx: server.client())
     return Node(root, server)
 
 
-class FakeWaiter:
-    """A waiter whose components become healthy, or never do (``broken``)."""
+class FakeWaiter(Waiter):
+    """The run's waiter (``Hooks(waiter=...)``): the static Pods it waits for come back with the new
+    manifest and healthy, except the ``broken`` ones (never restarted with the new manifest) and the
+    ``never_recovers`` ones (never healthy, even with the previous manifest). Records
+    ``(what, component)`` per wait, ``what`` being ``new-pod`` or ``healthy``."""
 
     def __init__(self, broken: set[str] | None = None, never_recovers: set[str] | None = None) -> None:
+        super().__init__()
         self.broken = broken or set()
         self.never_recovers = never_recovers or set()
         self.calls: list[tuple[str, str]] = []
 
-    def config_hash(self, component: str) -> str | None:
-        return f"hash-{component}"
-
-    def wait_for_new_pod(self, component: str, old_hash: str | None, timeout: float) -> None:
-        from kubeadm_py.upgrade.staticpods import WaitError
-
-        self.calls.append(("new-pod", component))
-        if component in self.broken:
-            raise WaitError(
-                f"the kubelet did not restart {component} with the new manifest within {timeout:.0f}s"
-            )
-
-    def wait_healthy(self, component: str, manifest: bytes, timeout: float) -> None:
-        from kubeadm_py.upgrade.staticpods import WaitError
-
-        self.calls.append(("healthy", component))
-        if component in self.never_recovers:
-            raise WaitError(f"{component} is not healthy")
+    def wait_all(
+        self,
+        targets: Sequence[Target],
+        timeout: float,
+        *,
+        interval: float = 1.0,
+        log: Log | None = None,
+        prefix: str = "",
+    ) -> dict[str, str]:
+        bad: dict[str, str] = {}
+        for t in targets:
+            component, _, what = t.name.partition("/")
+            self.calls.append((what, component))
+            if (what == NEW_POD and component in self.broken) or (
+                what == HEALTHY and component in self.never_recovers
+            ):
+                bad[t.name] = f"{component} stays down"
+        return bad
 
 
 @pytest.fixture
-def waiter(monkeypatch: pytest.MonkeyPatch) -> FakeWaiter:
-    w = FakeWaiter()
-    monkeypatch.setattr("kubeadm_py.phases.upgrade.control_plane.make_waiter", lambda ctx: w)
-    return w
+def waiter(node: Node) -> FakeWaiter:
+    node.waiter = FakeWaiter()
+    return node.waiter

@@ -1,5 +1,5 @@
 """``upgrade apply`` / ``upgrade node`` through the public API on a node made by the real init phases,
-against the in-memory API server, with a fake waiter."""
+against the in-memory API server, with a fake waiter (both through ``Hooks``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 import yaml
 from cryptography import x509
 
-from kubeadm_py import api
 from kubeadm_py.errors import KubeadmError, PhaseError
 from tests.unit.upgrade.conftest import BASE_VERSION, FakeWaiter, Node
 
@@ -41,9 +40,8 @@ def test_config_change_without_version_change(node: Node, waiter: FakeWaiter, tm
     cfg = config_change(node, tmp_path, arg=("audit-log-maxage", "7"), san="api.example.test")
     old_api = node.manifest("kube-apiserver")
     old_cm = node.manifest("kube-controller-manager")
-    report = api.run(
+    report = node.run(
         "upgrade-apply",
-        rootfs=str(node.root),
         options={"version": BASE_VERSION, "config": str(cfg), "yes": True},
     )
     new_api = node.manifest("kube-apiserver")
@@ -63,7 +61,7 @@ def test_config_change_without_version_change(node: Node, waiter: FakeWaiter, tm
 
 
 def test_minor_upgrade_rewrites_every_manifest(node: Node, waiter: FakeWaiter) -> None:
-    api.run("upgrade-apply", rootfs=str(node.root), options={"version": "v1.31.14", "yes": True})
+    node.run("upgrade-apply", options={"version": "v1.31.14", "yes": True})
     for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         assert f"image: registry.k8s.io/{comp}:v1.31.14" in node.manifest(comp)
     assert "etcd:3.5.24-0" in node.manifest("etcd")  # same etcd for 1.30 and 1.31: not swapped
@@ -77,15 +75,13 @@ def test_minor_upgrade_rewrites_every_manifest(node: Node, waiter: FakeWaiter) -
     assert node.path("/var/lib/kubelet/config.yaml").exists()
 
 
-def test_broken_component_is_rolled_back(node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    w = FakeWaiter(broken={"kube-apiserver"})
-    monkeypatch.setattr("kubeadm_py.phases.upgrade.control_plane.make_waiter", lambda ctx: w)
+def test_broken_component_is_rolled_back(node: Node, tmp_path: Path) -> None:
+    node.waiter = FakeWaiter(broken={"kube-apiserver"})
     cfg = config_change(node, tmp_path, arg=("no-such-flag", "1"))
     before = node.manifest("kube-apiserver")
     with pytest.raises(PhaseError) as exc:
-        api.run(
+        node.run(
             "upgrade-apply",
-            rootfs=str(node.root),
             options={"version": BASE_VERSION, "config": str(cfg), "yes": True},
         )
     assert exc.value.path == "control-plane"
@@ -107,9 +103,8 @@ def test_dry_run_changes_nothing_and_prints_diffs(node: Node, tmp_path: Path) ->
         def message(self, text: str) -> None:
             messages.append(text)
 
-    report = api.run(
+    report = node.run(
         "upgrade-apply",
-        rootfs=str(node.root),
         dry_run=True,
         options={"version": BASE_VERSION, "config": str(cfg), "print-config": True},
         reporter=Rep(),  # type: ignore[arg-type]
@@ -128,22 +123,21 @@ def test_dry_run_changes_nothing_and_prints_diffs(node: Node, tmp_path: Path) ->
 
 def test_missing_version_is_a_clear_error(node: Node) -> None:
     with pytest.raises(KubeadmError, match="missing the version to upgrade to"):
-        api.run("upgrade-apply", rootfs=str(node.root), options={"yes": True})
+        node.run("upgrade-apply", options={"yes": True})
 
 
 def test_policy_refusal_stops_before_any_change(node: Node, waiter: FakeWaiter) -> None:
     before = node.manifest("kube-apiserver")
     with pytest.raises(PhaseError, match=r"too high; kubeadm can upgrade only 1 minor version"):
-        api.run("upgrade-apply", rootfs=str(node.root), options={"version": "v1.32.10", "yes": True})
+        node.run("upgrade-apply", options={"version": "v1.32.10", "yes": True})
     assert node.manifest("kube-apiserver") == before
     assert waiter.calls == []
 
 
 def test_certificate_renewal_false_keeps_certificates(node: Node, waiter: FakeWaiter) -> None:
     crt = node.path("/etc/kubernetes/pki/apiserver-kubelet-client.crt").read_bytes()
-    api.run(
+    node.run(
         "upgrade-apply",
-        rootfs=str(node.root),
         options={"version": "v1.31.14", "yes": True, "certificate-renewal": "false"},
     )
     assert node.path("/etc/kubernetes/pki/apiserver-kubelet-client.crt").read_bytes() == crt
@@ -152,16 +146,15 @@ def test_certificate_renewal_false_keeps_certificates(node: Node, waiter: FakeWa
 def test_certificate_renewal_on_by_default(node: Node, waiter: FakeWaiter) -> None:
     crt = node.path("/etc/kubernetes/pki/apiserver-kubelet-client.crt").read_bytes()
     admin = node.path("/etc/kubernetes/admin.conf").read_bytes()
-    api.run("upgrade-apply", rootfs=str(node.root), options={"version": "v1.31.14", "yes": True})
+    node.run("upgrade-apply", options={"version": "v1.31.14", "yes": True})
     assert node.path("/etc/kubernetes/pki/apiserver-kubelet-client.crt").read_bytes() != crt
     assert node.path("/etc/kubernetes/admin.conf").read_bytes() != admin
 
 
 def test_bad_certificate_renewal_value(node: Node, waiter: FakeWaiter) -> None:
     with pytest.raises(KubeadmError, match=r"--certificate-renewal: 'maybe' is not a boolean"):
-        api.run(
+        node.run(
             "upgrade-apply",
-            rootfs=str(node.root),
             options={"version": BASE_VERSION, "certificate-renewal": "maybe"},
         )
 
@@ -191,9 +184,8 @@ def test_addons_not_redeployed_when_disabled_or_removed(
         doc["proxy"] = {"disabled": True}
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump(doc))
-    report = api.run(
+    report = node.run(
         "upgrade-apply",
-        rootfs=str(node.root),
         options={"version": "v1.31.14", "config": str(cfg), "yes": True},
     )
     assert node.api.obj("DaemonSet", "kube-proxy", "kube-system") is None
@@ -221,7 +213,7 @@ def test_upgrade_node_on_a_worker_writes_only_the_kubelet_config(node: Node, wai
             },
         }
     )
-    report = api.run("upgrade-node", rootfs=str(node.root), options={})
+    report = node.run("upgrade-node", options={})
     assert "maxPods: 42" in kubelet_cfg.read_text()
     [backup] = node.path("/etc/kubernetes/tmp").glob("kubeadm-kubelet-config*/config.yaml")
     assert backup.read_text() == "kind: KubeletConfiguration\nold: true\n"
@@ -237,9 +229,7 @@ def test_single_phase_takes_the_version_from_the_upgrade_configuration(
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: UpgradeConfiguration\n"
         "apply:\n  kubernetesVersion: v1.31.14\n"
     )
-    report = api.run(
-        "upgrade-apply", phases=["control-plane"], rootfs=str(node.root), options={"config": str(cfg)}
-    )
+    report = node.run("upgrade-apply", phases=["control-plane"], options={"config": str(cfg)})
     assert [o.path for o in report.phases] == ["control-plane"]
     assert "kube-scheduler:v1.31.14" in node.manifest("kube-scheduler")
     # only the selected phase ran: the stored configuration is still the old one
@@ -247,9 +237,9 @@ def test_single_phase_takes_the_version_from_the_upgrade_configuration(
 
 
 def test_upgrade_node_on_a_control_plane_follows_the_stored_version(node: Node, waiter: FakeWaiter) -> None:
-    api.run("upgrade-apply", rootfs=str(node.root), options={"version": "v1.31.14", "yes": True})
+    node.run("upgrade-apply", options={"version": "v1.31.14", "yes": True})
     waiter.calls.clear()
-    report = api.run("upgrade-node", rootfs=str(node.root), options={})
+    report = node.run("upgrade-node", options={})
     # already at the stored version: nothing to swap, nothing waited for
     assert waiter.calls == []
     assert sorted(report.outputs["unchanged"]) == [
@@ -262,10 +252,11 @@ def test_upgrade_node_on_a_control_plane_follows_the_stored_version(node: Node, 
 
 
 def test_cli_dry_run_prints_the_manifest_diff(
-    node: Node, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    node: Node, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kubeadm_py.cli.main import main
 
+    node.route_cli(monkeypatch)
     cfg = config_change(node, tmp_path, arg=("audit-log-maxage", "7"))
     before = node.manifest("kube-apiserver")
     code = main(

@@ -26,7 +26,7 @@ def change_config(node: Node, tmp_path: Path) -> Path:
 
 
 def test_plan_offers_the_next_minor_from_the_version_table(node: Node) -> None:
-    result = planlib.plan({"rootfs": str(node.root)})
+    result = planlib.plan(*node.open())
     assert result["clusterVersion"] == BASE_VERSION
     [p] = result["plans"]
     assert p["targetVersion"] == "v1.31.14"
@@ -47,7 +47,7 @@ def test_plan_offers_the_next_minor_from_the_version_table(node: Node) -> None:
 
 def test_plan_json_for_a_config_change(node: Node, tmp_path: Path) -> None:
     cfg = change_config(node, tmp_path)
-    result = planlib.plan({"rootfs": str(node.root), "config": str(cfg), "version": BASE_VERSION})
+    result = planlib.plan(*node.open(config=str(cfg), version=BASE_VERSION))
     [p] = result["plans"]
     assert result["configSource"] == "--config ClusterConfiguration"
     comps = {c["name"]: c for c in p["components"]}
@@ -70,12 +70,13 @@ def test_plan_json_for_a_config_change(node: Node, tmp_path: Path) -> None:
 )
 def test_plan_refuses(node: Node, version: str, message: str) -> None:
     with pytest.raises(KubeadmError, match=message):
-        planlib.plan({"rootfs": str(node.root), "version": version})
+        planlib.plan(*node.open(version=version))
 
 
 def test_cli_plan_refuses_two_minor_jump_and_downgrade(
-    node: Node, capsys: pytest.CaptureFixture[str]
+    node: Node, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    node.route_cli(monkeypatch)
     assert main(["upgrade", "plan", "v1.32.10", "--rootfs", str(node.root)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: the version skew policy refuses the upgrade to v1.32.10")
@@ -84,7 +85,10 @@ def test_cli_plan_refuses_two_minor_jump_and_downgrade(
     assert "too low" in capsys.readouterr().err
 
 
-def test_cli_plan_output_formats(node: Node, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_plan_output_formats(
+    node: Node, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node.route_cli(monkeypatch)
     assert main(["upgrade", "plan", "--rootfs", str(node.root), "-o", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["plans"][0]["targetVersion"] == "v1.31.14"
@@ -97,8 +101,9 @@ def test_cli_plan_output_formats(node: Node, capsys: pytest.CaptureFixture[str])
 
 
 def test_cli_plan_text_for_a_config_change(
-    node: Node, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    node: Node, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    node.route_cli(monkeypatch)
     cfg = change_config(node, tmp_path)
     assert main(["upgrade", "plan", "--rootfs", str(node.root), "--config", str(cfg)]) == 0
     text = capsys.readouterr().out
@@ -113,7 +118,7 @@ def test_cli_plan_text_for_a_config_change(
 
 def test_diff_shows_unified_manifest_diffs(node: Node, tmp_path: Path) -> None:
     cfg = change_config(node, tmp_path)
-    text = planlib.diff({"rootfs": str(node.root), "config": str(cfg)})
+    text = planlib.diff(*node.open(config=str(cfg)))
     assert text.startswith("--- /etc/kubernetes/manifests/kube-apiserver.yaml\n+++ new manifest\n")
     assert "+    - --audit-log-maxage=7\n" in text
     assert "kube-controller-manager" not in text  # no change there
@@ -123,11 +128,14 @@ def test_diff_shows_unified_manifest_diffs(node: Node, tmp_path: Path) -> None:
         if line.startswith(("+", "-", " ")) and not line.startswith(("+++", "---"))
     ]
     assert len(hunk) == 7  # one added line with 3 lines of context on each side
-    zero = planlib.diff({"rootfs": str(node.root), "config": str(cfg), "context_lines": 0})
+    zero = planlib.diff(*node.open(config=str(cfg), context_lines=0))
     assert [line for line in zero.splitlines() if line.startswith(" ")] == []
 
 
-def test_diff_for_a_version(node: Node, capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_for_a_version(
+    node: Node, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node.route_cli(monkeypatch)
     assert main(["upgrade", "diff", "v1.31.14", "--rootfs", str(node.root), "-c", "1"]) == 0
     out = capsys.readouterr().out
     for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
@@ -138,6 +146,7 @@ def test_diff_for_a_version(node: Node, capsys: pytest.CaptureFixture[str]) -> N
 def test_cli_apply_binds_version_and_phase_subcommands(
     node: Node, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    node.route_cli(monkeypatch)
     monkeypatch.setattr("sys.argv", ["kubeadm-py", "upgrade", "apply", "phase", "--help"])
     import importlib
 
