@@ -16,7 +16,8 @@ from kubeadm_py.discovery.kubeconfig import (
     token_kubeconfig,
     user_kubeconfig,
 )
-from kubeadm_py.discovery.token import Clock, DiscoveryError
+from kubeadm_py.discovery.token import DiscoveryError
+from kubeadm_py.effectors.waiting import Clock
 
 Doc = dict[str, Any]
 

@@ -8,10 +8,13 @@ verification off only when asked for (the first, not-yet-trusted read), no retri
 from __future__ import annotations
 
 import ssl
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kubeadm_py.constants import CLUSTER_INFO_CONFIGMAP, KUBE_PUBLIC
 from kubeadm_py.errors import ApiError
+
+if TYPE_CHECKING:
+    from kubeadm_py.kube.client import KubeClient
 
 Obj = dict[str, Any]
 
@@ -46,7 +49,7 @@ def ssl_context(ca_pem: bytes | None) -> ssl.SSLContext:
         raise FetchError(f"cannot load the cluster CA: {e}") from None
 
 
-def client(server: str, ca_pem: bytes | None, token: str | None = None, timeout: float = 10.0) -> Any:
+def client(server: str, ca_pem: bytes | None, token: str | None = None, timeout: float = 10.0) -> KubeClient:
     """A :class:`~kubeadm_py.kube.client.KubeClient` for ``server`` with an in-memory CA (or no
     verification) and an optional bearer token, without retries (callers poll)."""
     from kubeadm_py.kube.client import KubeClient, RetryPolicy
@@ -67,7 +70,7 @@ def client(server: str, ca_pem: bytes | None, token: str | None = None, timeout:
 class HttpFetcher:
     def __init__(self, timeout: float = 10.0) -> None:
         self.timeout = timeout
-        self._clients: dict[tuple[str, bytes | None, str | None], Any] = {}
+        self._clients: dict[tuple[str, bytes | None, str | None], KubeClient] = {}
 
     def cluster_info(self, server: str, ca_pem: bytes | None, token: str | None = None) -> Obj | None:
         from kubeadm_py.kube.client import ForbiddenError, StatusError

@@ -81,7 +81,7 @@ class FakeClock:
     t: float = 0.0
     sleeps: list[float] = field(default_factory=list)
 
-    def now(self) -> float:
+    def monotonic(self) -> float:
         return self.t
 
     def sleep(self, s: float) -> None:
