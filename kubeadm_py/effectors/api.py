@@ -15,6 +15,12 @@ from kubeadm_py.kube.dryrun import DryRunKubeClient, canned_node
 
 # (server URL, CA bundle PEM or None for an insecure connection, bearer token) -> client
 BootstrapFactory = Callable[[str, "bytes | None", "str | None"], KubeClient]
+# (kubeconfig file on this machine, the host path to show, retry policy) -> client
+KubeconfigFactory = Callable[[str, str, "RetryPolicy | None"], KubeClient]
+
+
+def _from_kubeconfig(path: str, display_path: str, retry: RetryPolicy | None) -> KubeClient:
+    return KubeClient.from_kubeconfig(path, display_path=display_path, retry=retry)
 
 
 def _bootstrap(server: str, ca_pem: bytes | None, token: str | None) -> KubeClient:
@@ -49,13 +55,15 @@ class RealApi:
         kubeconfig: Callable[[], str],
         *,
         retry: RetryPolicy | None = None,
-        bootstrap: BootstrapFactory = _bootstrap,
+        bootstrap: BootstrapFactory | None = None,
         on_connect: Callable[[KubeClient], None] | None = None,
+        from_file: KubeconfigFactory | None = None,
     ) -> None:
         self.fs = fs
         self.kubeconfig = kubeconfig
         self.retry = retry
-        self._bootstrap = bootstrap
+        self._from_file = from_file or _from_kubeconfig
+        self._bootstrap = bootstrap or _bootstrap
         self.on_connect = on_connect  # e.g. init binds admin.conf's group before first use
         self._client: KubeClient | None = None
         self._built: list[KubeClient] = []
@@ -79,7 +87,7 @@ class RealApi:
                 f"kubeconfig {host_path} not found",
                 hint="run 'kubeadm-py init phase kubeconfig admin' first or pass --kubeconfig",
             )
-        return self._keep(KubeClient.from_kubeconfig(str(p), display_path=host_path, retry=retry))
+        return self._keep(self._from_file(str(p), host_path, retry))
 
     def bootstrap(self, server: str, ca_pem: bytes | None, token: str | None) -> KubeClient:
         return self._keep(self._bootstrap(server, ca_pem, token))
@@ -96,15 +104,17 @@ class DryRunApi:
         node_name: Callable[[], str],
         *,
         probe_retry: RetryPolicy | None = None,
-        bootstrap: BootstrapFactory = _bootstrap,
+        bootstrap: BootstrapFactory | None = None,
         on_connect: Callable[[KubeClient], None] | None = None,
+        from_file: KubeconfigFactory | None = None,
     ) -> None:
         self.on_connect = on_connect
+        self._from_file = from_file or _from_kubeconfig
         self.fs = fs
         self.kubeconfig = kubeconfig
         self.node_name = node_name
         self.probe_retry = probe_retry or RetryPolicy(attempts=1)
-        self._bootstrap = bootstrap
+        self._bootstrap = bootstrap or _bootstrap
         self._client: DryRunKubeClient | None = None
         self._built: list[KubeClient] = []
 
@@ -123,7 +133,7 @@ class DryRunApi:
         if not real_file.exists():
             return None
         try:
-            return KubeClient.from_kubeconfig(str(real_file), display_path=host_path, retry=self.probe_retry)
+            return self._from_file(str(real_file), host_path, self.probe_retry)
         except ApiError:
             return None
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from kubeadm_py.changes import Change
 from kubeadm_py.discovery.fetch import Fetcher
-from kubeadm_py.effectors.api import Api, BootstrapFactory, DryRunApi, RealApi
+from kubeadm_py.effectors.api import Api, BootstrapFactory, DryRunApi, KubeconfigFactory, RealApi
 from kubeadm_py.effectors.commands import Commands, DryRunCommands, HostCommands
 from kubeadm_py.effectors.cri import CriFactory, dry_run_cri_factory, host_cri_factory
 from kubeadm_py.effectors.etcd import EtcdFactory, dry_run_etcd_factory, node_etcd_factory
@@ -59,6 +59,9 @@ class Hooks:
     probe: SystemProbe | None = None
     bootstrap: BootstrapFactory | None = None
     discovery_fetcher: Fetcher | None = None
+    # Builds the API client for a kubeconfig file (admin.conf, kubelet.conf...): an in-memory
+    # API server in tests, a different transport in an embedding program.
+    kubeconfig_client: KubeconfigFactory | None = None
 
 
 def build(
@@ -79,11 +82,12 @@ def build(
     mounts: Mounts = h.mounts or HostMounts()
     probe: SystemProbe = h.probe or RealProbe(fs)
     cri: CriFactory = h.cri or host_cri_factory
-    extra = {} if h.bootstrap is None else {"bootstrap": h.bootstrap}
     if not dry_run:
         return Effectors(
             fs=fs,
-            api=RealApi(fs, kubeconfig, on_connect=on_connect, **extra),
+            api=RealApi(
+                fs, kubeconfig, on_connect=on_connect, bootstrap=h.bootstrap, from_file=h.kubeconfig_client
+            ),
             services=services,
             mounts=mounts,
             commands=commands,
@@ -96,7 +100,14 @@ def build(
         )
     return Effectors(
         fs=fs,
-        api=DryRunApi(fs, kubeconfig, node_name, on_connect=on_connect, **extra),
+        api=DryRunApi(
+            fs,
+            kubeconfig,
+            node_name,
+            on_connect=on_connect,
+            bootstrap=h.bootstrap,
+            from_file=h.kubeconfig_client,
+        ),
         services=DryRunServices(services, log),
         mounts=DryRunMounts(mounts, log),
         commands=DryRunCommands(commands, log),
