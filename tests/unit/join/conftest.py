@@ -129,6 +129,8 @@ class FakeEtcd:
         self.promote_failures = promote_failures
         self.calls: list[tuple[str, Any]] = []
         self.endpoints: list[str] = []
+        self.cert_dir = ""
+        self.timeout = 0.0
 
     def members(self) -> list[FakeMember]:
         return list(self.list)
