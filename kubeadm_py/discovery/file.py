@@ -14,9 +14,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from kubeadm_py.discovery.fetch import Fetcher, FetchError, Obj
 from kubeadm_py.discovery.kubeconfig import ClusterEntry, cluster_from, parse
 from kubeadm_py.discovery.token import DiscoveryError
+from kubeadm_py.effectors.discovery import Fetcher, FetchError, Obj
 from kubeadm_py.effectors.waiting import Clock, SystemClock, seconds_text
 from kubeadm_py.errors import KubeadmError
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kubeadm_py.discovery.fetch import Fetcher, FetchError, Obj
 from kubeadm_py.discovery.kubeconfig import ClusterEntry, cluster_from, parse, parse_certs
+from kubeadm_py.effectors.discovery import Fetcher, FetchError, Obj
 from kubeadm_py.effectors.waiting import Clock, SystemClock, seconds_text
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.tokens import jws

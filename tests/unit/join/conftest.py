@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kubeadm_py.discovery.fetch import FetchError
+from kubeadm_py.effectors.discovery import FetchError
 from kubeadm_py.tokens import jws
 from kubeadm_py.tokens.pubkeypin import hash_pem
 

@@ -1,6 +1,9 @@
-"""Reading ``kube-public/cluster-info`` (and anything else) from an API server during discovery.
+"""Reading ``kube-public/cluster-info`` (and anything else) from an API server during discovery,
+and the bootstrap-token client of a join (``Api.bootstrap``).
 
-:class:`Fetcher` is what the discovery code depends on, so tests substitute an in-memory one.
+:class:`Fetcher` is what the discovery code depends on (``ctx.fx.discovery_fetcher``), so tests
+and embedding programs substitute their own (``Hooks(discovery_fetcher=...)``). It only reads, so
+a dry run uses it as it is.
 :class:`HttpFetcher` is the real one: one urllib3 connection pool per (server, CA, token), TLS
 verification off only when asked for (the first, not-yet-trusted read), no retries of its own
 (discovery polls)."""
