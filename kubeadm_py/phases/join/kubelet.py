@@ -170,7 +170,11 @@ def run_kubelet_wait_bootstrap(ctx: JoinContext) -> list[Change]:
         f"[kubelet-check] Waiting for a healthy kubelet at {url}. This can take up to {health_timeout:.0f}s"
     )
     bad = ctx.fx.waiter.wait_all(
-        [kubelet_target(ctx)], health_timeout, interval=POLL_INTERVAL, log=ctx.log, prefix="[kubelet-check]"
+        [kubelet_target(ctx, url)],
+        health_timeout,
+        interval=POLL_INTERVAL,
+        log=ctx.log,
+        prefix="[kubelet-check]",
     )
     if bad:
         raise KubeadmError(
