@@ -44,7 +44,7 @@ def pct(values: list[float], q: float) -> float:
 def one_node(endpoint: str, pin: str, token: str, name: str) -> dict[str, float]:
     from kubeadm_py.discovery.csr import request_node_certificate
     from kubeadm_py.discovery.discover import discover
-    from kubeadm_py.discovery.fetch import HttpFetcher, client
+    from kubeadm_py.effectors.discovery import HttpFetcher, client
 
     t0 = time.perf_counter()
     join = {

@@ -52,6 +52,12 @@ __all__ = [
 ]
 
 
+# What a workflow with closing messages (``Workflow.finish``) says at the end of a dry run instead.
+DRY_RUN_FINISHED = (
+    "[dryrun] Finished dry-running successfully. The above are the resources that would be created."
+)
+
+
 def load_config(
     config: str | None = None,
     *,
@@ -166,7 +172,10 @@ def run(
             raise
         _journal(ctx, workflow, report, started, digest)
         if only is None and wf.finish is not None:
-            wf.finish(ctx, report)
+            if ctx.fx.dry_run:
+                ctx.outputs.messages.append(DRY_RUN_FINISHED)
+            else:
+                wf.finish(ctx, report)
         report.outputs.update(ctx.outputs.to_dict())
         return report
     finally:

@@ -13,9 +13,12 @@ import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.errors import KubeadmError
+
+if TYPE_CHECKING:
+    from kubeadm_py.kube.client import KubeClient
 
 CSR_PATH = "/apis/certificates.k8s.io/v1/certificatesigningrequests"
 KUBELET_CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client-kubelet"
@@ -64,7 +67,7 @@ def csr_object(node_name: str, csr_pem: bytes) -> dict[str, Any]:
 
 
 def request_node_certificate(
-    client: Any,
+    client: KubeClient,
     node_name: str,
     *,
     timeout: float = 60.0,

@@ -9,14 +9,15 @@ from typing import Any
 
 from kubeadm_py.discovery import file as file_discovery
 from kubeadm_py.discovery import token as token_discovery
-from kubeadm_py.discovery.fetch import Fetcher, HttpFetcher
 from kubeadm_py.discovery.kubeconfig import (
     ClusterEntry,
     has_credentials,
     token_kubeconfig,
     user_kubeconfig,
 )
-from kubeadm_py.discovery.token import Clock, DiscoveryError
+from kubeadm_py.discovery.token import DiscoveryError
+from kubeadm_py.effectors.discovery import Fetcher, HttpFetcher
+from kubeadm_py.effectors.waiting import Clock
 
 Doc = dict[str, Any]
 

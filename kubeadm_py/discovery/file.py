@@ -14,9 +14,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from kubeadm_py.discovery.fetch import Fetcher, FetchError
 from kubeadm_py.discovery.kubeconfig import ClusterEntry, cluster_from, parse
-from kubeadm_py.discovery.token import Clock, DiscoveryError, _fmt
+from kubeadm_py.discovery.token import DiscoveryError
+from kubeadm_py.effectors.discovery import Fetcher, FetchError, Obj
+from kubeadm_py.effectors.waiting import Clock, SystemClock, seconds_text
 from kubeadm_py.errors import KubeadmError
 
 MAX_DOWNLOAD = 1 << 20
@@ -74,9 +75,9 @@ def validate(
     clock: Clock | None = None,
 ) -> ClusterEntry:
     """ValidateConfigInfo: check the file's cluster over verified TLS, refresh the CA if missing."""
-    clock = clock or Clock()
+    clock = clock or SystemClock()
     user_token = str(entry.user.get("token") or "") or token
-    deadline = clock.now() + timeout
+    deadline = clock.monotonic() + timeout
     ca = entry.ca_pem  # b"": the host's CA bundle
     log(f"[discovery] Using the cluster from the discovery file: {entry.server}; checking it over TLS")
     last = ""
@@ -93,15 +94,15 @@ def validate(
             last = e.reason
         else:
             return _refresh(entry, cm, log)
-        if clock.now() >= deadline:
+        if clock.monotonic() >= deadline:
             raise DiscoveryError(
-                f"abort reading the cluster-info ConfigMap after timeout of {_fmt(timeout)}: {last}",
+                f"abort reading the cluster-info ConfigMap after timeout of {seconds_text(timeout)}: {last}",
                 hint="check the server and CA in the discovery file and that the API server is reachable",
             )
-        clock.sleep(max(0.0, min(interval, deadline - clock.now())))
+        clock.sleep(max(0.0, min(interval, deadline - clock.monotonic())))
 
 
-def _refresh(entry: ClusterEntry, cm: dict | None, log: Callable[[str], None]) -> ClusterEntry:
+def _refresh(entry: ClusterEntry, cm: Obj | None, log: Callable[[str], None]) -> ClusterEntry:
     content = ((cm or {}).get("data") or {}).get("kubeconfig")
     if not content:
         return entry

@@ -6,12 +6,17 @@ file is any kubeconfig whose current context (or only cluster) names the cluster
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.errors import KubeadmError
 
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
+
 Doc = dict[str, Any]
+ReadFile = Callable[[str], "bytes | None"]
 DEFAULT_CLUSTER_NAME = "kubernetes"
 TLS_BOOTSTRAP_USER = "tls-bootstrap-token-user"  # upstream discovery.TokenUser
 
@@ -50,7 +55,7 @@ def _named(doc: Doc, key: str, inner: str) -> dict[str, Doc]:
     return out
 
 
-def _ca_bytes(cluster: Doc, source: str, read_file: Any = None) -> bytes:
+def _ca_bytes(cluster: Doc, source: str, read_file: ReadFile | None = None) -> bytes:
     data = cluster.get("certificate-authority-data")
     if data:
         try:
@@ -66,7 +71,7 @@ def _ca_bytes(cluster: Doc, source: str, read_file: Any = None) -> bytes:
     return b""
 
 
-def cluster_from(doc: Doc, source: str, read_file: Any = None) -> ClusterEntry:
+def cluster_from(doc: Doc, source: str, read_file: ReadFile | None = None) -> ClusterEntry:
     """The current context's cluster (GetClusterFromKubeConfig): the current-context's cluster, else
     the only / unnamed cluster. ``read_file`` resolves a ``certificate-authority`` path."""
     clusters = _named(doc, "clusters", "cluster")
@@ -94,7 +99,7 @@ def cluster_from(doc: Doc, source: str, read_file: Any = None) -> ClusterEntry:
     return ClusterEntry(name, server, _ca_bytes(cluster, source, read_file), user=dict(user))
 
 
-def parse_certs(pem: bytes, source: str) -> list[Any]:
+def parse_certs(pem: bytes, source: str) -> list[Certificate]:
     """Every certificate in a PEM bundle (certutil.ParseCertsPEM)."""
     from cryptography import x509
 

@@ -14,12 +14,11 @@ Only then is the CA trusted. Nothing is written on the node here."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from kubeadm_py.discovery.fetch import Fetcher, FetchError, Obj
 from kubeadm_py.discovery.kubeconfig import ClusterEntry, cluster_from, parse, parse_certs
+from kubeadm_py.effectors.discovery import Fetcher, FetchError, Obj
+from kubeadm_py.effectors.waiting import Clock, SystemClock, seconds_text
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.tokens import jws
 from kubeadm_py.tokens.model import TokenError, TokenString
@@ -39,12 +38,6 @@ class DiscoveryError(KubeadmError):
     pass
 
 
-@dataclass
-class Clock:
-    now: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-
-
 def endpoint_url(endpoint: str) -> str:
     e = endpoint.strip()
     if e.startswith("https://"):
@@ -52,11 +45,6 @@ def endpoint_url(endpoint: str) -> str:
     if "://" in e:
         raise DiscoveryError(f"invalid API server endpoint {endpoint!r}: only https is supported")
     return f"https://{e}"
-
-
-def _fmt(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}m{s}s" if m else f"{s}s"
 
 
 def poll_cluster_info(
@@ -72,7 +60,7 @@ def poll_cluster_info(
     """getClusterInfo: poll until the ConfigMap has this token's signature, or time out with the
     last problem seen."""
     interval = min(interval, timeout) if timeout > 0 else interval
-    deadline = clock.now() + timeout
+    deadline = clock.monotonic() + timeout
     key = jws.signature_key(token_id)
     last = ""
     attempt = 0
@@ -94,19 +82,21 @@ def poll_cluster_info(
                 )
             else:
                 return cm
-        if clock.now() >= deadline:
+        if clock.monotonic() >= deadline:
             break
         if attempt == 1 or attempt % 6 == 0:
-            log(f"[discovery] {last}; retrying every {_fmt(interval)} for up to {_fmt(timeout)}")
-        clock.sleep(max(0.0, min(interval, deadline - clock.now())))
+            every, most = seconds_text(interval), seconds_text(timeout)
+            log(f"[discovery] {last}; retrying every {every} for up to {most}")
+        clock.sleep(max(0.0, min(interval, deadline - clock.monotonic())))
     if "JWS signature" in last:
         raise DiscoveryError(
             f'token id "{token_id}" is invalid for this cluster or it has expired (no JWS signature for it '
-            f"in cluster-info after {_fmt(timeout)})",
+            f"in cluster-info after {seconds_text(timeout)})",
             hint='use "kubeadm-py token create" on a control-plane node to create a new valid token',
         )
     raise DiscoveryError(
-        f"couldn't validate the identity of the API server at {server} within {_fmt(timeout)}: {last}",
+        f"couldn't validate the identity of the API server at {server} within {seconds_text(timeout)}: "
+        f"{last}",
         hint="check the endpoint and that the API server is reachable from this node "
         "(timeouts.discovery sets how long to try)",
     )
@@ -149,7 +139,7 @@ def retrieve_validated(
     clock: Clock | None = None,
 ) -> ClusterEntry:
     """RetrieveValidatedConfigInfo: the trusted cluster (server and CA from cluster-info)."""
-    clock = clock or Clock()
+    clock = clock or SystemClock()
     try:
         tok = TokenString.parse(token)
     except TokenError as e:

@@ -16,6 +16,7 @@ records; in dry-run the twin records what it would do and reads still see the re
 | questions | :class:`.prompt.StdinPrompt` | :class:`.prompt.AssumeYes` |
 | container runtime | a CRI client per endpoint | :class:`.cri.DryRunCri` |
 | etcd membership | :class:`kubeadm_py.etcd.client.EtcdClient` | :class:`.etcd.DryRunEtcd` |
+| discovery reads | :class:`.discovery.HttpFetcher` | the same (it only reads) |
 
 Modules here import only the base layer and the effector modules (``hostfs``, ``kube``, ``host``,
 ``etcd``)."""

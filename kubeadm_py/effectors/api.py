@@ -24,7 +24,7 @@ def _from_kubeconfig(path: str, display_path: str, retry: RetryPolicy | None) ->
 
 
 def _bootstrap(server: str, ca_pem: bytes | None, token: str | None) -> KubeClient:
-    from kubeadm_py.discovery.fetch import client
+    from kubeadm_py.effectors.discovery import client
 
     c: KubeClient = client(server, ca_pem, token)
     return c

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kubeadm_py.changes import Change
-from kubeadm_py.discovery.fetch import Fetcher
 from kubeadm_py.effectors.api import Api, BootstrapFactory, DryRunApi, KubeconfigFactory, RealApi
 from kubeadm_py.effectors.commands import Commands, DryRunCommands, HostCommands
 from kubeadm_py.effectors.cri import CriFactory, dry_run_cri_factory, host_cri_factory
+from kubeadm_py.effectors.discovery import Fetcher
 from kubeadm_py.effectors.etcd import EtcdFactory, dry_run_etcd_factory, node_etcd_factory
 from kubeadm_py.effectors.mounts import DryRunMounts, HostMounts, Mounts
 from kubeadm_py.effectors.prompt import AssumeYes, Prompt, StdinPrompt

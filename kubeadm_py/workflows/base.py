@@ -35,7 +35,8 @@ class Workflow(Generic[S]):
     extra_overrides: Callable[[RunOptions], dict[str, Any]] | None = None
     # Adjust the context after it is built (e.g. defaults derived from options).
     prepare: Callable[[RunContext[S]], None] | None = None
-    # Called after a successful full run: final messages, outputs.
+    # Called after a successful full run (not a dry run, which ends with api.DRY_RUN_FINISHED):
+    # final messages, outputs.
     finish: Callable[[RunContext[S], RunReport], None] | None = None
     skip_phases_from: Callable[[RunContext[S]], list[str]] = _no_skips
     # Called with the run's API client before its first use.

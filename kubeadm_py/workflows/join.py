@@ -60,10 +60,10 @@ def _arguments() -> tuple[inspect.Parameter, ...]:
 
 
 def _endpoints(opts: RunOptions) -> list[str]:
-    raw: object = opts.api_server_endpoint
-    if raw is None:
-        return []
-    return [raw] if isinstance(raw, str) else [str(x) for x in raw]  # type: ignore[attr-defined]
+    raw: object = opts.api_server_endpoint  # an embedding program may pass one string
+    if isinstance(raw, list | tuple):
+        return [str(x) for x in raw]
+    return [] if raw is None else [str(raw)]
 
 
 def join_overrides(opts: RunOptions) -> dict[str, Any]:
@@ -158,7 +158,7 @@ def phases() -> tuple[Phase[JoinContext], ...]:
         join_wait_control_plane_phase,
     )
     from kubeadm_py.phases.join.etcd import etcd_join_phase
-    from kubeadm_py.phases.join.kubelet import kubelet_start_phase, kubelet_wait_bootstrap_phase
+    from kubeadm_py.phases.join.kubelet import join_kubelet_start_phase, kubelet_wait_bootstrap_phase
     from kubeadm_py.phases.shared.preflight import preflight_phase
 
     return tuple(
@@ -166,7 +166,7 @@ def phases() -> tuple[Phase[JoinContext], ...]:
         for p in (
             _join_preflight(preflight_phase("join")),
             control_plane_prepare_phase(),
-            kubelet_start_phase(),
+            join_kubelet_start_phase(),
             etcd_join_phase(),
             kubelet_wait_bootstrap_phase(),
             control_plane_join_phase(),
@@ -209,14 +209,7 @@ def _finish(ctx: JoinContext, report: RunReport) -> None:
     from kubeadm_py.phases.join import data as join_data
 
     text = CONTROL_PLANE_DONE if join_data.is_control_plane(ctx) else WORKER_DONE
-    if report.dry_run:
-        text = (
-            "[dryrun] Finished dry-running successfully. The above are the resources that would be created."
-        )
     ctx.outputs.messages.extend(text.strip("\n").splitlines())
-    d = ctx.state.discovered
-    if d is not None:
-        ctx.outputs.api_server = d.cluster.server
 
 
 def _lazy_arguments() -> tuple[inspect.Parameter, ...]:

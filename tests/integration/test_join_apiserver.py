@@ -209,11 +209,17 @@ def _join_options(cp: RealControlPlane, **extra: Any) -> dict[str, Any]:
         "discovery-token-ca-cert-hash": [hash_pem(cp.ca_pem())],
         "node-name": "node-b",
         "cri-socket": CRI,
-        "discovery_interval": 0.5,
-        "discovery_timeout": 20,
     }
     opts.update(extra)
     return opts
+
+
+def _fast() -> Any:
+    """Discovery polls every 0.5 s and gives up after 20 s (the waiter caps timeouts and intervals)."""
+    from kubeadm_py.api import Hooks
+    from kubeadm_py.effectors.waiting import Waiter
+
+    return Hooks(waiter=Waiter(max_timeout=20, max_interval=0.5))
 
 
 def test_token_discovery_against_real_apiserver(cp: RealControlPlane) -> None:
@@ -316,7 +322,9 @@ def test_kubelet_start_and_tls_bootstrap_with_real_controller_manager(
     from kubeadm_py.kube.client import KubeClient
     from kubeadm_py.kube.transport import UrllibTransport
 
-    report = api.run("join", phases=["kubelet-start"], rootfs=str(tmp_path), options=_join_options(cp))
+    report = api.run(
+        "join", phases=["kubelet-start"], rootfs=str(tmp_path), options=_join_options(cp), hooks=_fast()
+    )
     assert report.phases[0].status == "changed"
     conf = yaml.safe_load((tmp_path / "etc/kubernetes/bootstrap-kubelet.conf").read_text())
     assert conf["users"] == [{"name": "tls-bootstrap-token-user", "user": {"token": TOKEN}}]
@@ -354,6 +362,7 @@ def test_download_certs_right_and_wrong_key(cp: RealControlPlane, tmp_path: Path
             phases=["control-plane-prepare/download-certs"],
             rootfs=str(wrong),
             options=_join_options(cp, certificate_key="2e" * 32, **cp_opts),
+            hooks=_fast(),
         )
     assert not wrong.exists() or not any(p.is_file() for p in wrong.rglob("*"))
     right = tmp_path / "right"
@@ -362,6 +371,7 @@ def test_download_certs_right_and_wrong_key(cp: RealControlPlane, tmp_path: Path
         phases=["control-plane-prepare"],
         rootfs=str(right),
         options=_join_options(cp, certificate_key=CERT_KEY, **cp_opts),
+        hooks=_fast(),
     )
     for name in ("ca.key", "sa.key", "front-proxy-ca.crt", "etcd/ca.key"):
         assert (right / "etc/kubernetes/pki" / name).read_bytes() == (

@@ -9,20 +9,24 @@ on a control-plane join the cluster's configuration is read and checked first.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from kubeadm_py.changes import Change
 from kubeadm_py.phases.join import data as join_data
+from kubeadm_py.phases.join.state import JoinContext
 from kubeadm_py.workflow.phase import Phase, Requirement
+
+RunFn = Callable[[JoinContext], "list[Change] | None"]
+Condition = Callable[[JoinContext], bool]
 
 SHARED_CAS = ("ca", "front-proxy-ca", "etcd-ca", "sa")
 
 
-def _skip_if_worker(top: str, inner: Any) -> Any:
-    def run_if(ctx: Any) -> bool:
+def _skip_if_worker(top: str, inner: Condition | None) -> Condition:
+    def run_if(ctx: JoinContext) -> bool:
         if not join_data.is_control_plane(ctx):
-            announced = ctx.state.setdefault("worker_skips_announced", set())
+            announced = ctx.state.worker_skips_announced
             if top not in announced:
                 announced.add(top)
                 ctx.log(f"[{top}] skipped: worker node")
@@ -32,15 +36,15 @@ def _skip_if_worker(top: str, inner: Any) -> Any:
     return run_if
 
 
-def _waived(req: Requirement) -> Requirement:
-    def present(ctx: Any) -> bool:
+def _waived(req: Requirement[JoinContext]) -> Requirement[JoinContext]:
+    def present(ctx: JoinContext) -> bool:
         return not join_data.is_control_plane(ctx) or bool(req.present(ctx))
 
     return replace(req, present=present)
 
 
-def _prepared(run: Any) -> Any:
-    def wrapped(ctx: Any) -> Any:
+def _prepared(run: RunFn) -> RunFn:
+    def wrapped(ctx: JoinContext) -> list[Change] | None:
         join_data.require_control_plane_ready(ctx)
         return run(ctx)
 
@@ -48,7 +52,7 @@ def _prepared(run: Any) -> Any:
     return wrapped
 
 
-def control_plane_only(phase: Phase, top: str | None = None) -> Phase:
+def control_plane_only(phase: Phase[JoinContext], top: str | None = None) -> Phase[JoinContext]:
     """``phase`` (and its subtree) runs only on control-plane joins, after the cluster's
     ClusterConfiguration is loaded and the node is checked to be ready for it. On a worker the
     first skipped phase of the subtree logs ``[<top>] skipped: worker node``."""
@@ -65,7 +69,7 @@ def control_plane_only(phase: Phase, top: str | None = None) -> Phase:
 # --- download-certs ---------------------------------------------------------------------------
 
 
-def run_download_certs(ctx: Any) -> list[Change]:
+def run_download_certs(ctx: JoinContext) -> list[Change]:
     key = join_data.certificate_key(ctx)
     if not key:
         ctx.log(
@@ -85,7 +89,7 @@ def run_download_certs(ctx: Any) -> list[Change]:
     return []
 
 
-def download_certs_phase() -> Phase:
+def download_certs_phase() -> Phase[JoinContext]:
     return Phase(
         "download-certs",
         "Download certificates shared among control-plane nodes from the kubeadm-certs Secret",
@@ -95,13 +99,18 @@ def download_certs_phase() -> Phase:
     )
 
 
-def control_plane_prepare_phase() -> Phase:
+def control_plane_prepare_phase() -> Phase[JoinContext]:
     from kubeadm_py.phases.shared.certs import join_certs_phase
     from kubeadm_py.phases.shared.control_plane import control_plane_phase
     from kubeadm_py.phases.shared.kubeconfig import join_kubeconfig_phase
 
-    children = (download_certs_phase(), join_certs_phase(), join_kubeconfig_phase(), control_plane_phase())
-    parent = Phase(
+    children: tuple[Phase[JoinContext], ...] = (
+        download_certs_phase(),
+        join_certs_phase(),
+        join_kubeconfig_phase(),
+        control_plane_phase(),
+    )
+    parent: Phase[JoinContext] = Phase(
         "control-plane-prepare",
         "Prepare the machine for serving a control plane",
         children=children,
@@ -109,17 +118,17 @@ def control_plane_prepare_phase() -> Phase:
     return control_plane_only(parent)
 
 
-def control_plane_join_phase() -> Phase:
+def control_plane_join_phase() -> Phase[JoinContext]:
     from kubeadm_py.phases.shared.mark_control_plane import mark_control_plane_phase
 
-    mark = mark_control_plane_phase()
+    mark: Phase[JoinContext] = mark_control_plane_phase()
     mark = replace(mark, flags=(*mark.flags, "control-plane"))
     return control_plane_only(
         Phase("control-plane-join", "Join a machine as a control plane instance", children=(mark,))
     )
 
 
-def join_wait_control_plane_phase() -> Phase:
+def join_wait_control_plane_phase() -> Phase[JoinContext]:
     from kubeadm_py.phases.shared.wait_control_plane import wait_control_plane_phase
 
     return control_plane_only(wait_control_plane_phase())

@@ -1,5 +1,6 @@
-"""What the join phases share, computed once per run and kept in ``ctx.state``
-(upstream ``cmd/join.go`` joinData: TLSBootstrapCfg, InitCfg, Client).
+"""What the join phases share, computed once per run and kept in ``ctx.state`` (a
+:class:`~kubeadm_py.phases.join.state.JoinState`; upstream ``cmd/join.go`` joinData:
+TLSBootstrapCfg, InitCfg, Client).
 
 * :func:`discovered` runs discovery (nothing written) the first time a phase needs the cluster;
 * :func:`bootstrap_client` talks to the API server as the bootstrap token (or the discovery file's
@@ -9,83 +10,89 @@
   flags for the cluster's real configuration (version, networking, certificatesDir...);
 * :func:`is_control_plane` / :func:`require_control_plane_ready` for the control-plane-only phases.
 
-Tests put a discovery fetcher in ``ctx.state["discovery_fetcher"]`` and an API client in
-``ctx.state["bootstrap_client"]``; ``ctx.opts["discovery_interval"]`` shortens the poll interval."""
+Discovery reads through ``ctx.fx.discovery_fetcher`` and polls with the run's waiter (its clock,
+its caps on timeouts and intervals); the bootstrap client comes from ``ctx.fx.api.bootstrap``.
+Tests and embedding programs replace them with ``Hooks(discovery_fetcher=..., bootstrap=...,
+waiter=...)``."""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.constants import CLUSTER_CONFIGURATION_KEY, KUBE_SYSTEM, KUBEADM_CONFIG_CONFIGMAP
 from kubeadm_py.errors import KubeadmError
 
+if TYPE_CHECKING:
+    from kubeadm_py.config.types import TimeoutKey
+    from kubeadm_py.discovery.discover import Discovered
+    from kubeadm_py.discovery.kubeconfig import ReadFile
+    from kubeadm_py.kube.client import KubeClient
+    from kubeadm_py.phases.context import AnyContext
+    from kubeadm_py.phases.join.state import JoinContext
 
-def join_doc(ctx: Any) -> dict[str, Any]:
+
+def join_doc(ctx: AnyContext) -> dict[str, Any]:
     doc = ctx.cfg.join
     if doc is None:
         raise KubeadmError("internal: the join phases need a JoinConfiguration")
     return dict(doc)
 
 
-def timeout(ctx: Any, key: str) -> float:
-    """``join.timeouts.<key>`` in seconds (``ctx.opts["<key>_timeout"]`` overrides, for tests)."""
-    override = ctx.opts.get(f"{key}_timeout")
-    if override is not None:
-        return float(override)
-    return float(ctx.cfg.timeout(key))
+def timeout(ctx: AnyContext, key: TimeoutKey) -> float:
+    """``join.timeouts.<key>`` in seconds, capped by the run's waiter."""
+    return ctx.fx.waiter.timeout(ctx.cfg.timeout(key))
 
 
-def is_control_plane(ctx: Any) -> bool:
+def is_control_plane(ctx: AnyContext) -> bool:
     return isinstance((ctx.cfg.join or {}).get("controlPlane"), dict)
 
 
-def certificate_key(ctx: Any) -> str:
+def certificate_key(ctx: AnyContext) -> str:
     cp = (ctx.cfg.join or {}).get("controlPlane") or {}
     return str(cp.get("certificateKey") or "")
 
 
-def discovered(ctx: Any) -> Any:
-    """The discovery result (:class:`kubeadm_py.discovery.discover.Discovered`), run once."""
-    if "discovered" not in ctx.state:
+def discovered(ctx: JoinContext) -> Discovered:
+    """The discovery result, run once."""
+    if ctx.state.discovered is None:
         from kubeadm_py.discovery.discover import discover
+        from kubeadm_py.discovery.token import DEFAULT_INTERVAL
 
-        interval = ctx.opts.get("discovery_interval")
-        extra: dict[str, Any] = {} if interval is None else {"interval": float(interval)}
-        ctx.state["discovered"] = discover(
+        waiter = ctx.fx.waiter
+        ctx.state.discovered = discover(
             join_doc(ctx),
             timeout=timeout(ctx, "discovery"),
-            fetcher=ctx.state.get("discovery_fetcher"),
+            interval=waiter.interval(DEFAULT_INTERVAL),
+            fetcher=ctx.fx.discovery_fetcher,
             read_file=_reader(ctx),
             log=ctx.log,
-            **extra,
+            clock=waiter.clock,
         )
-    return ctx.state["discovered"]
+        ctx.outputs.api_server = ctx.state.discovered.cluster.server
+    return ctx.state.discovered
 
 
-def _reader(ctx: Any) -> Any:
+def _reader(ctx: AnyContext) -> ReadFile:
     def read(path: str) -> bytes | None:
-        p = path if path.startswith("/") else str(__import__("os").path.abspath(path))
-        data: bytes | None = ctx.fs.read_bytes(p)
-        return data
+        return ctx.fs.read_bytes(path if path.startswith("/") else os.path.abspath(path))
 
     return read
 
 
-def bootstrap_client(ctx: Any) -> Any:
-    """A KubeClient authenticated as the TLS bootstrap identity, trusting the discovered CA."""
-    if ctx.state.get("bootstrap_client") is None:
-        from kubeadm_py.discovery.fetch import client
-
+def bootstrap_client(ctx: JoinContext) -> KubeClient:
+    """A client authenticated as the TLS bootstrap identity, trusting the discovered CA."""
+    if ctx.state.bootstrap_client is None:
         d = discovered(ctx)
         token = d.tls_bootstrap_token or str(d.cluster.user.get("token") or "") or None
         ca = None if d.cluster.insecure and not d.cluster.ca_pem else d.cluster.ca_pem
-        ctx.state["bootstrap_client"] = client(d.cluster.server, ca, token)
-    return ctx.state["bootstrap_client"]
+        ctx.state.bootstrap_client = ctx.fx.api.bootstrap(d.cluster.server, ca, token)
+    return ctx.state.bootstrap_client
 
 
-def ensure_cluster_config(ctx: Any) -> None:
+def ensure_cluster_config(ctx: JoinContext) -> None:
     """Replace ``ctx.cfg.cluster`` by the cluster's ClusterConfiguration (once)."""
-    if ctx.state.get("cluster_config_loaded"):
+    if ctx.state.cluster_config_loaded:
         return
     from kubeadm_py.config.resolve import build_config
 
@@ -103,25 +110,25 @@ def ensure_cluster_config(ctx: Any) -> None:
         msg = f"the cluster's ClusterConfiguration (kube-system/kubeadm-config) is invalid: {e}"
         raise KubeadmError(msg) from None
     ctx.cfg.cluster = cluster
-    ctx.state["cluster_config_loaded"] = True
-    ctx.state.pop("pki_settings", None)
+    ctx.state.cluster_config_loaded = True
+    ctx.state.pki_settings = None  # computed again for the cluster's configuration
     ctx.log(
         f"[preflight] Read the cluster configuration from {KUBE_SYSTEM}/{KUBEADM_CONFIG_CONFIGMAP} "
         f"(Kubernetes {cluster.get('kubernetesVersion')})"
     )
 
 
-def shared_certs_missing(ctx: Any) -> list[str]:
+def shared_certs_missing(ctx: AnyContext) -> list[str]:
     """The shared CA files missing on disk (certs.SharedCertificateExists)."""
     from kubeadm_py.cluster.copycerts import certs_to_transfer
 
     return [p for p in certs_to_transfer(ctx.cfg).values() if p and not ctx.fs.exists(p)]
 
 
-def require_control_plane_ready(ctx: Any) -> None:
+def require_control_plane_ready(ctx: JoinContext) -> None:
     """checkIfReadyForAdditionalControlPlane: a stable controlPlaneEndpoint, and the shared
     certificates either downloadable (--certificate-key) or already on disk."""
-    if ctx.state.get("control_plane_ready"):
+    if ctx.state.control_plane_ready:
         return
     ensure_cluster_config(ctx)
     if not ctx.cfg.cluster.get("controlPlaneEndpoint"):
@@ -139,4 +146,4 @@ def require_control_plane_ready(ctx: Any) -> None:
                 f"{'...' if len(missing) > 3 else ''}) and no --certificate-key was given",
                 hint="pass --certificate-key (from 'init phase upload-certs --upload-certs') or copy them",
             )
-    ctx.state["control_plane_ready"] = True
+    ctx.state.control_plane_ready = True

@@ -12,21 +12,26 @@
 4. Promote the learner (retried while etcd says it is not in sync yet, up to timeouts.etcdAPICall).
 5. Wait for the cluster to be healthy (8 x 5 s as upstream).
 
-The etcd client is :class:`kubeadm_py.etcd.client.EtcdClient`; tests inject a factory through
-``ctx.state["etcd_client_factory"]`` (called with the endpoint list)."""
+The etcd client comes from the run's etcd effector (``ctx.fx.etcd(endpoints, cert_dir)``; its
+dry-run twin knows no member and only says what it would do); every wait and retry goes through
+the run's waiter (whose dry-run twin waits for nothing)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBE_SYSTEM
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.phases.join import data as join_data
+from kubeadm_py.phases.join.state import JoinContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.effectors.etcd import EtcdMembership
+    from kubeadm_py.etcd.client import Member
 
 HEALTH_RETRIES, HEALTH_INTERVAL = 8, 5.0
 PROMOTE_INTERVAL = 0.5
@@ -65,7 +70,7 @@ def use_learner(version: str, feature_gates: dict[str, Any] | None) -> bool:
     return rule.default
 
 
-def initial_cluster(members: Sequence[Any], name: str, peer_url: str) -> list[tuple[str, str]]:
+def initial_cluster(members: Sequence[Member], name: str, peer_url: str) -> list[tuple[str, str]]:
     """``--initial-cluster`` entries: every member with its first peer URL; the member with our peer
     URL is named ``name`` (it has no name until it starts), other nameless ones by hex id."""
     out: list[tuple[str, str]] = []
@@ -99,7 +104,7 @@ CONTROL_PLANE_NODE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role
 MIRROR_POD_GRACE = 20.0
 
 
-def _control_plane_node_urls(ctx: Any) -> list[str]:
+def _control_plane_node_urls(ctx: JoinContext) -> list[str]:
     """https://<InternalIP>:2379 of every control-plane Node: where stacked etcd listens when its
     mirror Pod (and so the annotation) is not registered yet, e.g. on a slow first node."""
     urls: list[str] = []
@@ -114,91 +119,92 @@ def _control_plane_node_urls(ctx: Any) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-def etcd_endpoints(ctx: Any, sleep: Any = time.sleep, now: Any = time.monotonic) -> list[str]:
-    """Client URLs of the existing etcd members, from their static Pods' annotations; retried up to
+def etcd_endpoints(ctx: JoinContext) -> list[str]:
+    """Client URLs of the existing etcd members, from their static Pods' annotations; polled up to
     timeouts.kubernetesAPICall while no mirror Pod is registered yet (getEtcdEndpointsWithRetry).
     Unlike upstream, after a short grace period the control-plane Nodes' addresses serve instead
-    (the member list fetched from them then names every member)."""
+    (the member list fetched from them then names every member). A dry run waits for nothing and
+    finds none (the etcd effector's twin needs none)."""
+    from kubeadm_py.effectors.waiting import Target
     from kubeadm_py.manifests.etcd import ANNOTATION_CLIENT_URLS
 
-    start = now()
-    deadline = start + join_data.timeout(ctx, "kubernetesAPICall")
-    while True:
+    waiter = ctx.fx.waiter
+    found: list[str] = []
+    start = waiter.clock.monotonic()
+    grace = min(MIRROR_POD_GRACE, join_data.timeout(ctx, "kubernetesAPICall"))
+
+    def check() -> tuple[bool, str]:
         urls = _annotated_urls(ctx.kube().list("Pod", KUBE_SYSTEM, label_selector=ETCD_POD_SELECTOR))
-        if urls:
-            return urls
-        if now() - start >= min(MIRROR_POD_GRACE, deadline - start):
-            fallback = _control_plane_node_urls(ctx)
-            if fallback:
+        if not urls and waiter.clock.monotonic() - start >= grace:
+            urls = _control_plane_node_urls(ctx)
+            if urls:
                 ctx.log(
                     "[etcd] no etcd mirror Pod is registered yet; using the control-plane Nodes' "
-                    f"addresses {', '.join(fallback)}"
+                    f"addresses {', '.join(urls)}"
                 )
-                return fallback
-        if now() >= deadline:
-            raise KubeadmError(
-                "could not find any etcd endpoint: no etcd static Pod in kube-system carries the "
-                f"{ANNOTATION_CLIENT_URLS} annotation",
-                hint="is the cluster using stacked etcd, and are the control-plane mirror Pods registered?",
-            )
-        sleep(ENDPOINTS_INTERVAL)
+        found[:] = urls
+        return bool(urls), "no etcd mirror Pod registered"
+
+    what = f"an etcd mirror Pod with the {ANNOTATION_CLIENT_URLS} annotation"
+    bad = waiter.wait_all(
+        [Target("etcd-endpoints", what, check)],
+        join_data.timeout(ctx, "kubernetesAPICall"),
+        interval=ENDPOINTS_INTERVAL,
+    )
+    if bad:
+        raise KubeadmError(
+            "could not find any etcd endpoint: no etcd static Pod in kube-system carries the "
+            f"{ANNOTATION_CLIENT_URLS} annotation",
+            hint="is the cluster using stacked etcd, and are the control-plane mirror Pods registered?",
+        )
+    return found
 
 
-def _client(ctx: Any, endpoints: list[str]) -> Any:
-    factory = ctx.state.get("etcd_client_factory")
-    if factory is not None:
-        return factory(endpoints)
-    from kubeadm_py.etcd.client import EtcdClient
+def promote(ctx: JoinContext, client: EtcdMembership, member_id: int) -> None:
+    """Promote the learner, retried (through the run's waiter) while etcd says it is not in sync
+    yet, up to timeouts.etcdAPICall."""
+    timeout = join_data.timeout(ctx, "etcdAPICall")
 
-    return EtcdClient.for_node(ctx.fs, ctx.cert_dir, endpoints)
-
-
-def promote(
-    client: Any, member_id: int, timeout: float, log: Any, sleep: Any = time.sleep, now: Any = time.monotonic
-) -> None:
-    deadline = now() + timeout
-    while True:
+    def attempt() -> tuple[bool, str]:
         try:
             client.promote(member_id)
-            return
         except Exception as e:  # noqa: BLE001 - the etcd client's error type is not fixed here
-            if now() >= deadline:
-                raise KubeadmError(
-                    f"etcd: could not promote learner member {member_id:x} within {timeout:.0f}s: {e}",
-                    hint="is the new etcd member running? look at the etcd container's log on this node",
-                ) from None
             if "in sync" not in str(e):
-                log(f"[etcd] Promoting the learner failed ({e}); retrying")
-        sleep(PROMOTE_INTERVAL)
+                ctx.log(f"[etcd] Promoting the learner failed ({e}); retrying")
+            return False, str(e)
+        return True, ""
+
+    what = f"learner member {member_id:x} to be promoted to a voting member"
+    ok, last = ctx.fx.waiter.until(what, attempt, timeout, interval=PROMOTE_INTERVAL)
+    if not ok:
+        raise KubeadmError(
+            f"etcd: could not promote learner member {member_id:x} within {timeout:.0f}s: {last}",
+            hint="is the new etcd member running? look at the etcd container's log on this node",
+        )
 
 
-def run_etcd_join(ctx: Any) -> list[Change]:
+def run_etcd_join(ctx: JoinContext) -> list[Change]:
     from kubeadm_py.manifests.etcd import build_etcd, etcd_data_dir, peer_url
     from kubeadm_py.manifests.write import write_static_pod
+    from kubeadm_py.phases.shared.kit import run_patches
 
     cfg = ctx.cfg
     name, peer = cfg.node_name, peer_url(cfg.advertise_address)
     learner = use_learner(cfg.kubernetes_version, cfg.cluster.get("featureGates"))
     changes: list[Change] = [ctx.fs.mkdir(etcd_data_dir(cfg), 0o700)]
-    if ctx.dry_run:
-        ctx.log(f"[etcd] Would add etcd member {peer}{' as a learner' if learner else ''}")
-        changes.append(write_static_pod(ctx, "etcd", build_etcd(cfg).pods["etcd"]))
-        ctx.log("[etcd] Would wait for the new etcd member to join the cluster")
-        return changes
     endpoints = etcd_endpoints(ctx)
-    client = _client(ctx, endpoints)
+    client = ctx.fx.etcd(endpoints, ctx.cert_dir)
     existing = client.member_by_peer_url(peer)
     if existing is not None:
         ctx.log(f"[etcd] etcd member {peer} already exists (id {existing.id:x}); not adding it again")
         members = client.members()
     else:
-        ctx.log(
-            f"[etcd] Adding etcd member {peer}{' as a learner' if learner else ''} via {', '.join(endpoints)}"
-        )
+        via = f" via {', '.join(endpoints)}" if endpoints else ""
+        ctx.log(f"[etcd] Adding etcd member {peer}{' as a learner' if learner else ''}{via}")
         members = client.add_member(name, peer, learner=learner)
         ctx.log("[etcd] Announced new etcd member joining to the existing etcd cluster")
     cluster = initial_cluster(members, name, peer)
-    ctx.state["etcd_initial_cluster"] = cluster
+    ctx.state.etcd_initial_cluster = cluster
     ctx.log(
         f'[etcd] Creating static Pod manifest for "etcd" (initial cluster: '
         f"{','.join(f'{n}={u}' for n, u in cluster)})"
@@ -206,7 +212,8 @@ def run_etcd_join(ctx: Any) -> list[Change]:
     result = build_etcd(cfg, cluster)
     for w in result.warnings:
         ctx.log(f"[etcd] WARNING: {w}")
-    changes.append(write_static_pod(ctx, "etcd", result.pods["etcd"]))
+    pod = result.pods["etcd"]
+    changes.append(write_static_pod(ctx.fs, ctx.manifests_dir, "etcd", pod, run_patches(ctx), ctx.log))
     changes.append(
         Change(
             "object",
@@ -218,18 +225,18 @@ def run_etcd_join(ctx: Any) -> list[Change]:
     me = client.member_by_peer_url(peer)
     if me is not None and me.is_learner:
         ctx.log("[etcd] Promoting the learner to a voting member once it is in sync")
-        promote(client, me.id, join_data.timeout(ctx, "etcdAPICall"), ctx.log)
+        promote(ctx, client, me.id)
         changes.append(Change("object", "update", f"etcd member {peer}", "promoted to voting member"))
     total = HEALTH_RETRIES * HEALTH_INTERVAL
     ctx.log(f"[etcd] Waiting for the new etcd member to join the cluster. This can take up to {total:.0f}s")
-    client.wait_healthy(float(ctx.opts.get("etcd_health_timeout") or total))
+    client.wait_healthy(ctx.fx.waiter.timeout(total))
     return changes
 
 
-def etcd_join_phase() -> Phase:
+def etcd_join_phase() -> Phase[JoinContext]:
     from kubeadm_py.phases.join.control_plane import control_plane_only
 
-    phase = Phase(
+    phase: Phase[JoinContext] = Phase(
         "etcd-join",
         "Join etcd for control plane nodes",
         run=run_etcd_join,

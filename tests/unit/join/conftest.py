@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kubeadm_py.discovery.fetch import FetchError
+from kubeadm_py.effectors.discovery import FetchError
 from kubeadm_py.tokens import jws
 from kubeadm_py.tokens.pubkeypin import hash_pem
 
@@ -81,7 +81,7 @@ class FakeClock:
     t: float = 0.0
     sleeps: list[float] = field(default_factory=list)
 
-    def now(self) -> float:
+    def monotonic(self) -> float:
         return self.t
 
     def sleep(self, s: float) -> None:
@@ -129,6 +129,8 @@ class FakeEtcd:
         self.promote_failures = promote_failures
         self.calls: list[tuple[str, Any]] = []
         self.endpoints: list[str] = []
+        self.cert_dir = ""
+        self.timeout = 0.0
 
     def members(self) -> list[FakeMember]:
         return list(self.list)

@@ -19,8 +19,8 @@ from cryptography.x509.oid import NameOID
 
 from kubeadm_py.discovery import file as file_discovery
 from kubeadm_py.discovery.discover import discover
-from kubeadm_py.discovery.fetch import FetchError
 from kubeadm_py.discovery.token import DiscoveryError
+from kubeadm_py.effectors.discovery import FetchError
 
 from .conftest import SERVER, TOKEN, FakeClock, FakeFetcher, cluster_info, cluster_info_kubeconfig, make_ca
 

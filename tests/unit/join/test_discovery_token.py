@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubeadm_py.discovery.fetch import FetchError
 from kubeadm_py.discovery.token import DiscoveryError, retrieve_validated
+from kubeadm_py.effectors.discovery import FetchError
 from kubeadm_py.errors import KubeadmError
 
 from .conftest import (

@@ -7,15 +7,17 @@ from pathlib import Path
 import pytest
 
 from kubeadm_py.cluster.copycerts import create_certificate_key
+from kubeadm_py.effectors.waiting import Waiter
 from kubeadm_py.errors import PhaseError
 from kubeadm_py.hostfs import HostFS
+from kubeadm_py.kube.client import KubeClient
 from kubeadm_py.manifests.args import get_arg, parse_command
 from kubeadm_py.manifests.pod import container_command, from_yaml
 from kubeadm_py.phases.join import etcd as join_etcd
 from kubeadm_py.phases.join.etcd import initial_cluster, use_learner
 
 from .conftest import FakeEtcd, FakeMember
-from .helpers import Cluster, join_context, run
+from .helpers import Cluster, join_context, run, write_admin_conf
 
 
 @pytest.mark.parametrize(
@@ -60,22 +62,23 @@ def _cp_context(tmp_path: Path, cluster: Cluster, etcd: FakeEtcd, **opts: object
             },
         }
     )
-    ctx = join_context(
+
+    def factory(endpoints: list[str], cert_dir: str) -> FakeEtcd:
+        etcd.endpoints = endpoints
+        etcd.cert_dir = cert_dir
+        return etcd
+
+    write_admin_conf(tmp_path)
+    return join_context(
         tmp_path,
         cluster,
         [],
+        etcd=factory,
         control_plane=True,
         certificate_key=create_certificate_key(),
         **{"apiserver-advertise-address": "10.0.0.3"},
         **opts,
     )
-
-    def factory(endpoints: list[str]) -> FakeEtcd:
-        etcd.endpoints = endpoints
-        return etcd
-
-    ctx.state["etcd_client_factory"] = factory
-    return ctx
 
 
 def _etcd_args(root: Path) -> list[tuple[str, str]]:
@@ -89,6 +92,7 @@ def test_etcd_join_v120_plain_member_add(tmp_path: Path) -> None:
     report = run(ctx, only=["etcd-join"])
     assert report.phases[0].status == "changed"
     assert etcd.endpoints == ["https://10.0.0.1:2379"]
+    assert etcd.cert_dir == "/etc/kubernetes/pki"
     assert etcd.calls[0] == ("add", ("node-b", "https://10.0.0.3:2380", False))
     assert not any(c[0] == "promote" for c in etcd.calls)
     assert etcd.calls[-1][0] == "wait_healthy"
@@ -105,8 +109,7 @@ def test_etcd_join_v120_plain_member_add(tmp_path: Path) -> None:
     )
 
 
-def test_etcd_join_learner_then_promote_with_retries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(join_etcd, "PROMOTE_INTERVAL", 0.0)
+def test_etcd_join_learner_then_promote_with_retries(tmp_path: Path) -> None:
     etcd = FakeEtcd([FakeMember(0xA, "cp-a", ["https://10.0.0.1:2380"], [])], promote_failures=3)
     ctx = _cp_context(tmp_path, Cluster(version="v1.31.0"), etcd)
     run(ctx, only=["etcd-join"])
@@ -115,28 +118,28 @@ def test_etcd_join_learner_then_promote_with_retries(tmp_path: Path, monkeypatch
     assert not etcd.member_by_peer_url("https://10.0.0.3:2380").is_learner  # type: ignore[union-attr]
 
 
-def test_etcd_join_promote_gives_up_after_etcd_api_timeout(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(join_etcd, "PROMOTE_INTERVAL", 0.01)
+def test_etcd_join_promote_gives_up_after_etcd_api_timeout(tmp_path: Path) -> None:
     etcd = FakeEtcd([FakeMember(0xA, "cp-a", ["https://10.0.0.1:2380"], [])], promote_failures=10**6)
-    ctx = _cp_context(tmp_path, Cluster(version="v1.31.0"), etcd, etcdAPICall_timeout=0.1)
+    waiter = Waiter(max_timeout=0.1, max_interval=0.01)
+    ctx = _cp_context(tmp_path, Cluster(version="v1.31.0"), etcd, waiter=waiter)
     with pytest.raises(PhaseError, match="could not promote learner member 1234abcd"):
         run(ctx, only=["etcd-join"])
+    assert len([c for c in etcd.calls if c[0] == "promote"]) > 1  # retried until the timeout
 
 
 def test_etcd_join_without_etcd_pods_is_a_clear_error(tmp_path: Path) -> None:
     cluster = Cluster()
+    write_admin_conf(tmp_path)
     ctx = join_context(
         tmp_path,
         cluster,
         [],
+        etcd=lambda endpoints, cert_dir: FakeEtcd([]),
+        waiter=Waiter(max_timeout=0.2, max_interval=0.01),
         control_plane=True,
         certificate_key=create_certificate_key(),
         **{"apiserver-advertise-address": "10.0.0.3"},
     )
-    ctx.state["etcd_client_factory"] = lambda e: FakeEtcd([])
-    ctx.opts["kubernetesAPICall_timeout"] = 0.2
     with pytest.raises(PhaseError, match="could not find any etcd endpoint"):
         run(ctx, only=["etcd-join"])
 
@@ -147,21 +150,21 @@ def test_etcd_join_skipped_on_worker(tmp_path: Path) -> None:
     assert report.phases[0].status == "skipped"
 
 
-def test_etcd_endpoints_wait_for_the_mirror_pod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(join_etcd, "ENDPOINTS_INTERVAL", 0.0)
+def test_etcd_endpoints_wait_for_the_mirror_pod(tmp_path: Path) -> None:
     cluster = Cluster()
     etcd = FakeEtcd([FakeMember(0xA, "cp-a", ["https://10.0.0.1:2380"], [])])
-    ctx = _cp_context(tmp_path, cluster, etcd)
-    pod = cluster.api.obj("Pod", "etcd-cp-a", "kube-system")
     calls = {"n": 0}
-    real = ctx.kube()
 
-    class Late:
-        def list(self, *a: object, **kw: object) -> list:
+    class Late(KubeClient):
+        """The admin client of a cluster whose etcd mirror Pod is registered a little late."""
+
+        def list(self, kind: str, namespace: str | None = None, label_selector: str | None = None) -> list:
             calls["n"] += 1
-            return [] if calls["n"] < 3 else real.list(*a, **kw)  # type: ignore[arg-type]
+            return [] if calls["n"] < 3 else super().list(kind, namespace, label_selector)
 
-    ctx._kube = Late()  # type: ignore[assignment]
-    assert pod is not None
+    ctx = _cp_context(
+        tmp_path, cluster, etcd, kubeconfig_client=lambda path, shown, retry: Late(cluster.api, user="admin")
+    )
+    assert cluster.api.obj("Pod", "etcd-cp-a", "kube-system") is not None
     assert join_etcd.etcd_endpoints(ctx) == ["https://10.0.0.1:2379"]
     assert calls["n"] == 3

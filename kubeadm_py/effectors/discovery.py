@@ -1,6 +1,9 @@
-"""Reading ``kube-public/cluster-info`` (and anything else) from an API server during discovery.
+"""Reading ``kube-public/cluster-info`` (and anything else) from an API server during discovery,
+and the bootstrap-token client of a join (``Api.bootstrap``).
 
-:class:`Fetcher` is what the discovery code depends on, so tests substitute an in-memory one.
+:class:`Fetcher` is what the discovery code depends on (``ctx.fx.discovery_fetcher``), so tests
+and embedding programs substitute their own (``Hooks(discovery_fetcher=...)``). It only reads, so
+a dry run uses it as it is.
 :class:`HttpFetcher` is the real one: one urllib3 connection pool per (server, CA, token), TLS
 verification off only when asked for (the first, not-yet-trusted read), no retries of its own
 (discovery polls)."""
@@ -8,10 +11,13 @@ verification off only when asked for (the first, not-yet-trusted read), no retri
 from __future__ import annotations
 
 import ssl
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kubeadm_py.constants import CLUSTER_INFO_CONFIGMAP, KUBE_PUBLIC
 from kubeadm_py.errors import ApiError
+
+if TYPE_CHECKING:
+    from kubeadm_py.kube.client import KubeClient
 
 Obj = dict[str, Any]
 
@@ -46,7 +52,7 @@ def ssl_context(ca_pem: bytes | None) -> ssl.SSLContext:
         raise FetchError(f"cannot load the cluster CA: {e}") from None
 
 
-def client(server: str, ca_pem: bytes | None, token: str | None = None, timeout: float = 10.0) -> Any:
+def client(server: str, ca_pem: bytes | None, token: str | None = None, timeout: float = 10.0) -> KubeClient:
     """A :class:`~kubeadm_py.kube.client.KubeClient` for ``server`` with an in-memory CA (or no
     verification) and an optional bearer token, without retries (callers poll)."""
     from kubeadm_py.kube.client import KubeClient, RetryPolicy
@@ -67,7 +73,7 @@ def client(server: str, ca_pem: bytes | None, token: str | None = None, timeout:
 class HttpFetcher:
     def __init__(self, timeout: float = 10.0) -> None:
         self.timeout = timeout
-        self._clients: dict[tuple[str, bytes | None, str | None], Any] = {}
+        self._clients: dict[tuple[str, bytes | None, str | None], KubeClient] = {}
 
     def cluster_info(self, server: str, ca_pem: bytes | None, token: str | None = None) -> Obj | None:
         from kubeadm_py.kube.client import ForbiddenError, StatusError
