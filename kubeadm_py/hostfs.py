@@ -69,7 +69,11 @@ class HostFS:
     receives the writes. Host paths are absolute POSIX strings such as ``/etc/kubernetes/pki/ca.crt``."""
 
     def __init__(
-        self, rootfs: str | Path | None = None, sandbox: str | Path | None = None, *, owns_sandbox: bool = False
+        self,
+        rootfs: str | Path | None = None,
+        sandbox: str | Path | None = None,
+        *,
+        owns_sandbox: bool = False,
     ) -> None:
         self.rootfs = Path(rootfs) if rootfs else None
         self.sandbox = Path(sandbox) if sandbox else None

@@ -19,9 +19,9 @@ import json
 import time
 from typing import Any
 
-from kubeadm_py.constants import VERSION as __version__
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import TMP_DIR
+from kubeadm_py.constants import VERSION as __version__
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.workflow.report import RunReport
 

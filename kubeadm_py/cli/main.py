@@ -2,9 +2,10 @@
 
 Every :class:`~kubeadm_py.errors.KubeadmError` becomes one line on stderr and its exit code (1 for
 what the user can fix); anything else is a bug in kubeadm-py, reported as an internal error with
-exit code 70 (a phase's traceback is also kept in the run journal); ``-v`` adds the traceback. A plain ``version`` call is answered before typer is imported (typer and the
-pydantic it loads for option parsing cost more than the rest of start-up), and so is a plainly valid
-workflow command line (:mod:`kubeadm_py.cli.fastpath`)."""
+exit code 70 (a phase's traceback is also kept in the run journal); ``-v`` adds the traceback.
+A plain ``version`` call is answered before typer is imported (typer and the pydantic it loads
+for option parsing cost more than the rest of start-up), and so is a plainly valid workflow
+command line (:mod:`kubeadm_py.cli.fastpath`)."""
 
 from __future__ import annotations
 

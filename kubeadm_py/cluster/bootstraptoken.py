@@ -31,7 +31,7 @@ def token_secrets(tokens: list[BootstrapToken], now: datetime) -> list[Obj]:
 # (message, objects) in upstream's order; messages are upstream's progress lines ("" prints none).
 def node_rbac(version: str = "") -> list[tuple[str, list[Obj]]]:
     """The bootstrap-token RBAC for ``version`` (empty: the newest profile)."""
-    from kubeadm_py.cluster.versioned import profile_for
+    from kubeadm_py.versioned import profile_for
 
     extra: list[tuple[str, list[Obj]]] = []
     if profile_for(version).apiserver_kubelet_client_binding:

@@ -1,5 +1,5 @@
 """The CoreDNS addon objects, rendered from upstream's templates (``phases/addons/dns/manifests.go``)
-with the per-version differences of :mod:`kubeadm_py.cluster.versioned`."""
+with the per-version differences of :mod:`kubeadm_py.versioned`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.cluster import templating
 from kubeadm_py.cluster.netinfo import dns_domain, dns_ip
-from kubeadm_py.cluster.versioned import ObjectsProfile, coredns_tag, profile_for
+from kubeadm_py.versioned import ObjectsProfile, coredns_tag, profile_for
 
 if TYPE_CHECKING:
     from kubeadm_py.config.types import KubeadmConfig

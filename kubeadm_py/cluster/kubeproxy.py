@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from kubeadm_py.cluster import rbac, templating
 from kubeadm_py.cluster.netinfo import control_plane_endpoint
 from kubeadm_py.cluster.uploadconfig import marshal, sign_config_map
-from kubeadm_py.cluster.versioned import profile_for
 from kubeadm_py.constants import BOOTSTRAPPERS_GROUP, KUBE_SYSTEM
+from kubeadm_py.versioned import profile_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable

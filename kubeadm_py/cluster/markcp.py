@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kubeadm_py.cluster.versioned import profile_for
+from kubeadm_py.versioned import profile_for
 
 Obj = dict[str, Any]
 

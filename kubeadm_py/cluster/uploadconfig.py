@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 
 from kubeadm_py.cluster import rbac
-from kubeadm_py.cluster.versioned import kubelet_config_name, kubelet_config_role
 from kubeadm_py.config.types import V1BETA4, KubeadmConfig
 from kubeadm_py.constants import BOOTSTRAPPERS_GROUP, KUBE_SYSTEM, NODES_GROUP
+from kubeadm_py.versioned import kubelet_config_name, kubelet_config_role
 
 Obj = dict[str, Any]
 KUBEADM_CONFIG = "kubeadm-config"

@@ -249,7 +249,7 @@ def _default_taints(version: str) -> list[Doc]:
     v1.24, both during the rename, ``control-plane`` after)."""
     if not version:
         return [dict(CONTROL_PLANE_TAINT)]
-    from kubeadm_py.cluster.versioned import profile_for
+    from kubeadm_py.versioned import profile_for
 
     return [dict(t) for t in profile_for(version).default_taints]
 

@@ -100,7 +100,7 @@ CERTS: tuple[CertSpec, ...] = (
         "ca",
         "kube-apiserver-kubelet-client",
         # v1.37 (#138957): no organization; init binds the user to system:kubelet-api-admin instead
-        # (ClusterRoleBinding kubeadm:apiserver-kubelet-client, kubeadm_py/cluster/versioned.py).
+        # (ClusterRoleBinding kubeadm:apiserver-kubelet-client, kubeadm_py/versioned.py).
         ekus=(CLIENT_AUTH,),
         node_specific=True,
         orgs_before=(((1, 29), (SYSTEM_PRIVILEGED_GROUP,)), ((1, 37), (CLUSTER_ADMINS_GROUP,))),

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kubeadm_py.certs import renew
 from kubeadm_py.changes import Change
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import ADMIN_KUBECONFIG, SUPER_ADMIN_KUBECONFIG
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.pki import issue, keys, manager, renew, specs, verify
+from kubeadm_py.pki import issue, keys, manager, specs, verify
 from kubeadm_py.pki.store import PKIStore
 
 Log = Callable[[str], None]

@@ -164,7 +164,7 @@ def component_configs(
     them (the ConfigMap's hash annotation is absent or does not match): kubeadm-generated ones are
     regenerated with the new version's defaults, user ones are kept (upstream ``componentconfigs``)."""
     from kubeadm_py.cluster.uploadconfig import HASH_ANNOTATION, config_hash
-    from kubeadm_py.cluster.versioned import kubelet_config_name
+    from kubeadm_py.versioned import kubelet_config_name
 
     out: list[dict[str, Any] | None] = []
     for name, key in ((kubelet_config_name(stored_version), "kubelet"), ("kube-proxy", "config.conf")):

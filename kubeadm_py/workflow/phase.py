@@ -69,7 +69,9 @@ class FlatPhase(Generic[C]):
         return not self.phase.children
 
 
-def flatten(phases: tuple[Phase[C], ...] | list[Phase[C]], prefix: str = "", level: int = 0) -> list[FlatPhase[C]]:
+def flatten(
+    phases: tuple[Phase[C], ...] | list[Phase[C]], prefix: str = "", level: int = 0
+) -> list[FlatPhase[C]]:
     out: list[FlatPhase[C]] = []
     for p in phases:
         path = f"{prefix}/{p.name}" if prefix else p.name

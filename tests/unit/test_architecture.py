@@ -34,7 +34,10 @@ def test_no_dry_run_in_phases() -> None:
     assert hits == []
 
 
-@pytest.mark.parametrize("pattern", [r"\bctx: Any\b", r"\bctx\.opts\b", r"\bctx\.state\[", r"\bctx\.state\.get\("])
+UNTYPED = [r"\bctx: Any\b", r"\bctx\.opts\b", r"\bctx\.state\[", r"\bctx\.state\.get\("]
+
+
+@pytest.mark.parametrize("pattern", UNTYPED)
 def test_phases_use_the_typed_context(pattern: str) -> None:
     rx = re.compile(pattern)
     hits = [
@@ -57,3 +60,18 @@ def test_import_layers() -> None:
     assert exe is not None, "import-linter is a test dependency (pip install -e '.[test]')"
     r = subprocess.run([exe, str(ROOT / ".importlinter")], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-4000:]
+
+
+def test_no_import_cycles_between_packages() -> None:
+    """Packages of one layer may import each other, but never both ways (no cycles)."""
+    import grimp
+
+    graph = grimp.build_graph("kubeadm_py")
+    top = sorted(m for m in graph.find_children("kubeadm_py"))
+    cycles = [
+        f"{a} <-> {b}"
+        for i, a in enumerate(top)
+        for b in top[i + 1 :]
+        if graph.chain_exists(a, b, as_packages=True) and graph.chain_exists(b, a, as_packages=True)
+    ]
+    assert len(top) > 20 and cycles == []

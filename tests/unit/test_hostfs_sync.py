@@ -4,7 +4,7 @@ time anyone reads the changes (the runner does at the end of every phase)."""
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -57,8 +57,16 @@ def test_pending_syncs_run_when_the_hostfs_goes_away(tmp_path: Path) -> None:
 
 @dataclass
 class Ctx:
+    """The least a context offers the runner: effectors (here only files) that record changes."""
+
     fs: HostFS
-    state: dict = field(default_factory=dict)
+
+    @property
+    def fx(self) -> Ctx:
+        return self
+
+    def changes(self) -> list:
+        return list(self.fs.changes)
 
 
 def test_writes_of_a_phase_are_durable_when_it_ends(tmp_path: Path, synced: list[list[Path]]) -> None:

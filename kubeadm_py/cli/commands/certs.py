@@ -1,6 +1,6 @@
 """``kubeadm-py certs``: check-expiration, renew, certificate-key, generate-csr.
 
-Thin: options are parsed here and the work is done by :mod:`kubeadm_py.pki.commands`.
+Thin: options are parsed here and the work is done by :mod:`kubeadm_py.certs.commands`.
 Heavy libraries are imported inside the command functions."""
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def check_expiration(
     rootfs: str | None = RootfsOpt,
 ) -> None:
     """Check certificates expiration for a Kubernetes cluster."""
+    from kubeadm_py.certs.commands import load_config, run_check_expiration
     from kubeadm_py.cli.render import check_output_format, dump
-    from kubeadm_py.pki.commands import load_config, run_check_expiration
 
     fmt = check_output_format(output)
     text, doc = run_check_expiration(_fs(rootfs), load_config(config, cert_dir), kubeconfig_dir)
@@ -75,7 +75,7 @@ def renew(
     """Renew certificates for a Kubernetes cluster (leaf certificates and kubeconfig client
     certificates; never CAs; kubelet.conf is rotated by the kubelet). Keeps subject, SANs and
     usages; signs with the local CA."""
-    from kubeadm_py.pki.commands import load_config, run_renew
+    from kubeadm_py.certs.commands import load_config, run_renew
 
     changes = run_renew(
         _fs(rootfs, dry_run), load_config(config, cert_dir), name, kubeconfig_dir, reuse_key, log=typer.echo
@@ -89,7 +89,7 @@ def renew(
 def certificate_key() -> None:
     """Generate a certificate key (64 hex characters) for encrypting the control-plane
     certificates uploaded to the kubeadm-certs Secret."""
-    from kubeadm_py.pki.commands import certificate_key as new_key
+    from kubeadm_py.certs.commands import certificate_key as new_key
 
     typer.echo(new_key())
 
@@ -102,6 +102,6 @@ def generate_csr(
     rootfs: str | None = RootfsOpt,
 ) -> None:
     """Generate keys and certificate signing requests (for an external CA)."""
-    from kubeadm_py.pki.commands import load_config, run_generate_csr
+    from kubeadm_py.certs.commands import load_config, run_generate_csr
 
     run_generate_csr(_fs(rootfs), load_config(config, cert_dir), kubeconfig_dir, log=typer.echo)

@@ -37,8 +37,8 @@ def user(
     rootfs: str | None = typer.Option(None, "--rootfs", help="Host paths live under this directory."),
 ) -> None:
     """Output a kubeconfig file for an additional user."""
+    from kubeadm_py.certs.commands import load_config, run_user_kubeconfig
     from kubeadm_py.hostfs import HostFS
-    from kubeadm_py.pki.commands import load_config, run_user_kubeconfig
 
     text = run_user_kubeconfig(
         HostFS(rootfs=rootfs), load_config(config), client_name, list(org), validity_period, token

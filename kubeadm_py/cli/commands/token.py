@@ -1,6 +1,6 @@
 """``kubeadm-py token``: create, list, delete and generate bootstrap tokens.
 
-Thin: the work is in :mod:`kubeadm_py.tokens.commands`; heavy imports stay inside the functions."""
+Thin: the work is in :mod:`kubeadm_py.cluster.tokenops`; heavy imports stay inside the functions."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ DryRunOpt = typer.Option(False, "--dry-run", help="Whether to enable dry-run mod
 
 def _client(path: str, dry_run: bool) -> KubeClient:
     """The client for ``path`` from the run's API effector: the real one, or its dry-run twin."""
+    from kubeadm_py.cluster import tokenops as tc
     from kubeadm_py.effectors.bundle import build
     from kubeadm_py.hostfs import HostFS
-    from kubeadm_py.tokens import commands as tc
 
     fx = build(
         HostFS(),
@@ -89,7 +89,7 @@ def create(
     dry_run: bool = DryRunOpt,
 ) -> None:
     """Create bootstrap tokens on the server."""
-    from kubeadm_py.tokens import commands as tc
+    from kubeadm_py.cluster import tokenops as tc
 
     tok = tc.build_token(token, ttl, _split(usages), _split(groups), description)
     if certificate_key:
@@ -120,7 +120,7 @@ def list_(
     import sys
 
     from kubeadm_py.cli.render import check_output_format
-    from kubeadm_py.tokens import commands as tc
+    from kubeadm_py.cluster import tokenops as tc
 
     fmt = check_output_format(output)
     client = _client(tc.kubeconfig_path(kubeconfig), dry_run)
@@ -145,7 +145,7 @@ def delete(
     dry_run: bool = DryRunOpt,
 ) -> None:
     """Delete bootstrap tokens on the server."""
-    from kubeadm_py.tokens import commands as tc
+    from kubeadm_py.cluster import tokenops as tc
 
     ids = tc.token_ids(tokens)
     client = _client(tc.kubeconfig_path(kubeconfig), dry_run)

@@ -60,7 +60,7 @@ def bootstrap_kubeconfig_text(ctx: JoinContext) -> str:
 
 def fetch_kubelet_config(ctx: JoinContext) -> dict[str, Any]:
     """The KubeletConfiguration stored in the cluster (read with the bootstrap identity)."""
-    from kubeadm_py.cluster.versioned import kubelet_config_name
+    from kubeadm_py.versioned import kubelet_config_name
 
     name = kubelet_config_name(ctx.cfg.kubernetes_version)
     cm = join_data.bootstrap_client(ctx).get("ConfigMap", name, KUBE_SYSTEM)

@@ -11,8 +11,8 @@ FLAGS = ("node-name", "config", "kubeconfig", "dry-run")
 
 def run_mark_control_plane(ctx: AnyContext) -> None:
     from kubeadm_py.cluster.markcp import desired_taints, mutator, taint_string
-    from kubeadm_py.cluster.versioned import MASTER_LABEL, profile_for
     from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.versioned import MASTER_LABEL, profile_for
 
     node = ctx.cfg.node_name
     if not node:

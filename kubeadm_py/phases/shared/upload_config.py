@@ -30,7 +30,7 @@ def run_upload_kubeadm(ctx: AnyContext) -> None:
 def upload_kubelet_configmap(ctx: AnyContext) -> None:
     """The cluster-wide KubeletConfiguration ConfigMap and its RBAC (init and upgrade)."""
     from kubeadm_py.cluster.uploadconfig import kubelet_config_objects, kubelet_configuration
-    from kubeadm_py.cluster.versioned import kubelet_config_name
+    from kubeadm_py.versioned import kubelet_config_name
 
     version = ctx.cfg.kubernetes_version
     name = kubelet_config_name(version)
@@ -52,7 +52,7 @@ def upload_kubelet_configmap(ctx: AnyContext) -> None:
 
 def run_upload_kubelet(ctx: AnyContext) -> None:
     from kubeadm_py.cluster.uploadconfig import CRI_SOCKET_ANNOTATION
-    from kubeadm_py.cluster.versioned import profile_for
+    from kubeadm_py.versioned import profile_for
 
     upload_kubelet_configmap(ctx)
     client = ctx.kube()

@@ -25,8 +25,8 @@ FLAGS = ("config", "kubeconfig", "dry-run", "patches")
 def cluster_kubelet_document(ctx: UpgradeContext) -> dict[str, Any] | None:
     import yaml
 
-    from kubeadm_py.cluster.versioned import kubelet_config_name
     from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.versioned import kubelet_config_name
 
     try:
         cm = ctx.kube().get("ConfigMap", kubelet_config_name(ctx.cfg.kubernetes_version), KUBE_SYSTEM)

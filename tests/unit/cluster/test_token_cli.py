@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from kubeadm_py.cli.main import main
-from kubeadm_py.tokens import commands as tc
+from kubeadm_py.cluster import tokenops as tc
 from kubeadm_py.tokens.model import BootstrapToken, TokenString
 from tests.unit.cluster.conftest import Env
 from tests.unit.cluster.fakeapi import FakeAPIServer

@@ -16,7 +16,6 @@ from typing import Any
 from kubeadm_py import api
 from kubeadm_py.changes import Change
 from kubeadm_py.cluster.uploadconfig import cluster_configuration_yaml, kubeadm_config_objects
-from kubeadm_py.cluster.versioned import kubelet_config_name
 from kubeadm_py.config.resolve import build_config
 from kubeadm_py.effectors.api import KubeconfigFactory
 from kubeadm_py.effectors.bundle import Hooks
@@ -24,6 +23,7 @@ from kubeadm_py.effectors.etcd import EtcdFactory
 from kubeadm_py.effectors.waiting import Waiter
 from kubeadm_py.hostfs import CONFIG_MODE, HostFS
 from kubeadm_py.phases.join.state import JoinContext
+from kubeadm_py.versioned import kubelet_config_name
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.report import NullReporter
 from kubeadm_py.workflows import join as join_wf

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from kubeadm_py.cluster.versioned import coredns_tag
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.kubelet.flags import instance_config, kubeadm_flags_env, parse_flags_env
 from kubeadm_py.manifests.controlplane import build_control_plane
 from kubeadm_py.manifests.etcd import build_etcd
 from kubeadm_py.manifests.images import coredns_image, etcd_image, pause_image
+from kubeadm_py.versioned import coredns_tag
 from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, release_for
 
 from .helpers import flags, make_cfg

@@ -11,13 +11,13 @@ import pytest
 import yaml
 from cryptography import x509
 
+from kubeadm_py.certs.renew import RESTART_NOTE, renew, targets
 from kubeadm_py.cli.main import main
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.kubeconfig.files import ensure_kubeconfig
 from kubeadm_py.kubeconfig.specs import KUBECONFIGS
 from kubeadm_py.pki import issue, manager
-from kubeadm_py.pki.renew import RESTART_NOTE, renew, targets
 
 from .conftest import pki
 

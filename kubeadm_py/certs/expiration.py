@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kubeadm_py.certs.renew import targets
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import host_join
 from kubeadm_py.durations import short_human_duration
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.pki import issue, specs, timeutil
-from kubeadm_py.pki.renew import targets
 from kubeadm_py.pki.store import PKIStore
 
 OUTPUT_API = "output.kubeadm.k8s.io/v1alpha3"

@@ -38,7 +38,7 @@ def run_check_expiration(
     fs: HostFS, cfg: KubeadmConfig, kubeconfig_dir: str = KUBERNETES_DIR, output: str = "text"
 ) -> tuple[str, dict[str, Any]]:
     """Returns (text table, output document); the caller prints the one asked for."""
-    from kubeadm_py.pki import expiration
+    from kubeadm_py.certs import expiration
 
     expiration.ensure_readable(fs, cfg)
     certs, cas = expiration.check_expiration(fs, cfg, kubeconfig_dir)
@@ -53,7 +53,7 @@ def run_renew(
     reuse_key: bool = False,
     log: Log = print,
 ) -> list[Change]:
-    from kubeadm_py.pki.renew import renew
+    from kubeadm_py.certs.renew import renew
 
     return renew(fs, cfg, name, kubeconfig_dir, reuse_key, log)
 
@@ -61,7 +61,7 @@ def run_renew(
 def run_generate_csr(
     fs: HostFS, cfg: KubeadmConfig, kubeconfig_dir: str = KUBERNETES_DIR, log: Log = print
 ) -> list[Change]:
-    from kubeadm_py.pki.csr import generate_csrs
+    from kubeadm_py.certs.csr import generate_csrs
 
     return generate_csrs(fs, cfg, kubeconfig_dir, log)
 

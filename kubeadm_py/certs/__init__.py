@@ -1,0 +1,1 @@
+"""Certificate lifecycle across the PKI and the kubeconfig files: renewal, expiration, the certs commands."""
