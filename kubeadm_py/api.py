@@ -82,7 +82,7 @@ def build_context(
 ) -> RunContext[Any]:
     """Resolve the configuration and effectors for a workflow run. ``cfg`` replaces loading the
     configuration (an embedding program that built its own). In a dry run the context's files go
-    to a sandbox directory that the caller removes (``ctx.fs.close()``)."""
+    to a sandbox directory; the caller ends the run with ``ctx.close()`` (key pool, sandbox)."""
     from kubeadm_py import workflows
 
     wf = workflows.get(workflow)
@@ -119,7 +119,11 @@ def build_context(
         hooks=hooks,
         on_connect=on_connect,
     )
-    ctx: RunContext[RunState] = RunContext(cfg, fx, wf.new_state(), options=opts, log=rep.message)
+    from kubeadm_py.pki.keypool import KeyPool
+
+    ctx: RunContext[RunState] = RunContext(
+        cfg, fx, wf.new_state(), options=opts, log=rep.message, keys=KeyPool()
+    )
     holder.append(ctx)
     if wf.prepare is not None:
         wf.prepare(ctx)
@@ -179,7 +183,7 @@ def run(
         report.outputs.update(ctx.outputs.to_dict())
         return report
     finally:
-        ctx.fs.close()
+        ctx.close()
 
 
 def _journal(

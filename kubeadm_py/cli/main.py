@@ -23,17 +23,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if fast is not None:
             print_version(fast)
             return 0
-        from kubeadm_py.pki import keypool
+        from kubeadm_py.cli import fastpath
 
-        # RSA keys of this command are generated ahead in threads (kubeadm_py.pki.keypool).
-        with keypool.using(keypool.KeyPool()):
-            from kubeadm_py.cli import fastpath
+        if fastpath.run(args):  # a plainly valid workflow command line: same invoker, without typer
+            return 0
+        from kubeadm_py.cli.app import build_app
 
-            if fastpath.run(args):  # a plainly valid workflow command line: same invoker, without typer
-                return 0
-            from kubeadm_py.cli.app import build_app
-
-            build_app(args)(args=args, prog_name="kubeadm-py")
+        build_app(args)(args=args, prog_name="kubeadm-py")
     except SystemExit as e:
         if isinstance(e.code, str):
             print(e.code, file=sys.stderr)

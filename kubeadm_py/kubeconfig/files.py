@@ -129,7 +129,7 @@ def ensure_kubeconfig(
 ) -> list[Change]:
     """Write the kubeconfig ``spec`` unless a valid one exists. ``batch``: the kubeconfigs this
     run writes (the phase's siblings), whose absent files get their RSA keys generated in parallel
-    when the CLI enabled :mod:`kubeadm_py.pki.keypool`."""
+    when the run has a key pool (``st.keys``, :mod:`kubeadm_py.pki.keypool`)."""
     st = st or manager.settings(cfg)
     store = PKIStore(fs, st.cert_dir)
     ca_cert, ca_key = manager.load_ca(store, "ca", st.start)
@@ -188,7 +188,7 @@ def _new_key(
             if k.applies_to(cfg.kubernetes_version) and not fs.exists(path_of(kubeconfig_dir, k))
         ]
 
-    return keypool.new_key(run, st.algorithm, missing, spec.name)
+    return keypool.new_key(st.keys, run, st.algorithm, missing, spec.name)
 
 
 def _node(cfg: KubeadmConfig, spec: KubeconfigSpec) -> str:

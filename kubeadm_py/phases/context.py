@@ -28,6 +28,7 @@ from kubeadm_py.run_options import RunOptions
 if TYPE_CHECKING:
     from kubeadm_py.kube.client import KubeClient
     from kubeadm_py.patches import PatchSet
+    from kubeadm_py.pki.keypool import KeyPool
     from kubeadm_py.pki.manager import Settings
     from kubeadm_py.preflight.checks import PreflightReport
 
@@ -107,6 +108,7 @@ class RunContext(Generic[S]):
         options: RunOptions | None = None,
         log: Any = _no_log,
         stdout: IO[str] | None = None,
+        keys: KeyPool | None = None,
     ) -> None:
         self.cfg = cfg
         self.fx = fx
@@ -115,6 +117,15 @@ class RunContext(Generic[S]):
         self.outputs = Outputs()
         self.log = log
         self.stdout: IO[str] = stdout or sys.stdout
+        # The run's key pool: RSA keys generated ahead in threads (closed by close()).
+        self.keys = keys
+
+    def close(self) -> None:
+        """End the run's resources: stop key generation, make writes durable, remove the dry-run
+        sandbox this run created."""
+        if self.keys is not None:
+            self.keys.close()
+        self.fs.close()
 
     @property
     def state(self) -> S:

@@ -20,10 +20,8 @@ ECDSA keys take well under a millisecond: no threads for them.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import os
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported by the CLI entry point: keep it free of cryptography and threading
@@ -135,25 +133,11 @@ class KeyPool:
         self.close()
 
 
-# The pool of the command being run, until the run context holds it (issue 12).
-_current: contextvars.ContextVar[KeyPool | None] = contextvars.ContextVar("kubeadm_py_keypool", default=None)
-
-
-@contextlib.contextmanager
-def using(pool: KeyPool) -> Iterator[KeyPool]:
-    """Let :func:`new_key` take keys from ``pool`` inside the ``with`` block; closes it at the end."""
-    token = _current.set(pool)
-    try:
-        with pool:
-            yield pool
-    finally:
-        _current.reset(token)
-
-
-def new_key(run: Hashable, alg: KeyAlgorithm, names: Callable[[], Sequence[str]], name: str) -> PrivateKey:
-    """A fresh private key for ``name`` of the run ``run``: from the pool of :func:`using` when
-    there is one (prefetching ``names()``), else generated here."""
-    pool = _current.get()
+def new_key(
+    pool: KeyPool | None, run: Hashable, alg: KeyAlgorithm, names: Callable[[], Sequence[str]], name: str
+) -> PrivateKey:
+    """A fresh private key for ``name`` of the run ``run``: from ``pool`` when there is one
+    (prefetching ``names()``), else generated here."""
     if pool is None:
         from kubeadm_py.pki.keys import generate_key
 

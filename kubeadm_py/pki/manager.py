@@ -13,7 +13,7 @@ Rules (docs/pki.md):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -45,6 +45,8 @@ class Settings:
     validity: timedelta
     ca_validity: timedelta
     start: datetime  # run start; NotBefore = start - 5 min
+    # Where fresh RSA keys come from: the run's pool (generated ahead in threads), else made here.
+    keys: keypool.KeyPool | None = field(default=None, compare=False, repr=False)
 
     @property
     def not_before(self) -> datetime:
@@ -136,10 +138,10 @@ def _missing_keys(fs: HostFS, cfg: KubeadmConfig, st: Settings) -> list[str]:
 
 
 def new_key(fs: HostFS, cfg: KubeadmConfig, st: Settings, name: str) -> PrivateKey:
-    """A fresh private key for entry ``name``: from the run's worker pool when the CLI enabled it
-    (:mod:`kubeadm_py.pki.keypool`), else generated here."""
+    """A fresh private key for entry ``name``: from the run's key pool (``st.keys``) when it has
+    one, else generated here."""
     run = (id(fs), st.cert_dir, st.algorithm.name)
-    return keypool.new_key(run, st.algorithm, lambda: _missing_keys(fs, cfg, st), name)
+    return keypool.new_key(st.keys, run, st.algorithm, lambda: _missing_keys(fs, cfg, st), name)
 
 
 def _key_to_certify(
@@ -266,9 +268,11 @@ def create_pki(
     names: list[str] | tuple[str, ...] | None = None,
     log: Log = _no_log,
     start: datetime | None = None,
+    keys: keypool.KeyPool | None = None,
 ) -> list[Change]:
-    """All certificates (upstream order) and the sa key pair, or just ``names``."""
-    st = settings(cfg, start)
+    """All certificates (upstream order) and the sa key pair, or just ``names``; RSA keys from
+    ``keys`` when given (generated ahead in its threads)."""
+    st = replace(settings(cfg, start), keys=keys)
     wanted = [c.name for c in specs.cert_list(cfg.local_etcd)] + [specs.SA_NAME]
     if names is not None:
         wanted = [n for n in wanted if n in set(names)]

@@ -7,6 +7,7 @@ certificates and requires the shared CAs to be present (downloaded or copied).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kubeadm_py.changes import Change
@@ -24,7 +25,7 @@ def pki_settings(ctx: AnyContext) -> Settings:
 
     st = ctx.state.pki_settings
     if st is None or st.cert_dir != ctx.cert_dir:
-        st = ctx.state.pki_settings = manager.settings(ctx.cfg)
+        st = ctx.state.pki_settings = replace(manager.settings(ctx.cfg), keys=ctx.keys)
     return st
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def pool_threads() -> list[threading.Thread]:
 
 @pytest.fixture
 def pool() -> Iterator[keypool.KeyPool]:
-    with keypool.using(keypool.KeyPool(workers=2)) as p:
+    with keypool.KeyPool(workers=2) as p:
         yield p
     for t in pool_threads():  # closed: every thread ends after the key it was on
         t.join(timeout=30)
@@ -37,8 +38,8 @@ def key_files(root: Path) -> dict[str, bytes]:
 def test_full_run_writes_the_same_files_with_distinct_matching_keys(tmp_path: Path) -> None:
     cfg = make_cfg()
     root = tmp_path / "root"
-    with keypool.using(keypool.KeyPool(workers=2)) as pool:
-        manager.create_pki(HostFS(rootfs=root), cfg)
+    with keypool.KeyPool(workers=2) as pool:
+        manager.create_pki(HostFS(rootfs=root), cfg, keys=pool)
         assert pool._batch is not None and not pool._batch.pending  # every key came from the pool
     found = key_files(root)
     expected = {f"{c.base}.key" for c in specs.cert_list(True)} | {"sa.key"}
@@ -59,7 +60,8 @@ def test_full_run_writes_the_same_files_with_distinct_matching_keys(tmp_path: Pa
 
 def test_single_entry_runs_alone(tmp_path: Path, pool: keypool.KeyPool) -> None:
     root = tmp_path / "root"
-    manager.ensure(HostFS(rootfs=root), make_cfg(), "ca")
+    cfg = make_cfg()
+    manager.ensure(HostFS(rootfs=root), cfg, "ca", replace(manager.settings(cfg), keys=pool))
     assert sorted(p.name for p in pki(root).iterdir()) == ["ca.crt", "ca.key"]
 
 
@@ -68,29 +70,28 @@ def test_failed_generation_falls_back_to_the_caller(
 ) -> None:
     monkeypatch.setattr(keypool, "_generate", lambda alg: None)
     root = tmp_path / "root"
-    changes = manager.create_pki(HostFS(rootfs=root), make_cfg())
+    changes = manager.create_pki(HostFS(rootfs=root), make_cfg(), keys=pool)
     assert all(c.action == "create" for c in changes)
     assert len(set(key_files(root).values())) == len(specs.cert_list(True)) + 1
 
 
 def test_no_threads_for_ecdsa_or_without_a_pool(tmp_path: Path, pool: keypool.KeyPool) -> None:
-    manager.create_pki(HostFS(rootfs=tmp_path / "ec"), make_cfg(encryptionAlgorithm="ECDSA-P256"))
+    ec = make_cfg(encryptionAlgorithm="ECDSA-P256")
+    manager.create_pki(HostFS(rootfs=tmp_path / "ec"), ec, keys=pool)
     assert pool._batch is None and pool_threads() == []
-    token = keypool._current.set(None)
-    try:
-        manager.create_pki(HostFS(rootfs=tmp_path / "rsa"), make_cfg(), names=["ca", "sa"])
-    finally:
-        keypool._current.reset(token)
+    manager.create_pki(HostFS(rootfs=tmp_path / "rsa"), make_cfg(), names=["ca", "sa"])  # no pool
     assert pool._batch is None and pool_threads() == []
     assert len(key_files(tmp_path / "rsa")) == 2
 
 
 def test_a_new_run_stops_the_previous_one(tmp_path: Path, pool: keypool.KeyPool) -> None:
-    manager.ensure(HostFS(rootfs=tmp_path / "a"), make_cfg(), "ca")  # prefetches for the whole table
+    cfg = make_cfg()
+    st = replace(manager.settings(cfg), keys=pool)
+    manager.ensure(HostFS(rootfs=tmp_path / "a"), cfg, "ca", st)  # prefetches for the whole table
     first = pool._batch
     assert first is not None and first.pending
     rsa3072 = make_cfg(encryptionAlgorithm="RSA-3072")
-    manager.create_pki(HostFS(rootfs=tmp_path / "b"), rsa3072, names=["ca", "sa"])
+    manager.create_pki(HostFS(rootfs=tmp_path / "b"), rsa3072, names=["ca", "sa"], keys=pool)
     assert pool._batch is not first and first._left == 0  # no new key is started for the first run
     key = keys.load_private_key((pki(tmp_path / "b") / "ca.key").read_bytes(), "ca.key")
     assert keys.describe(key) == "RSA-3072"
@@ -110,9 +111,10 @@ def test_kubeconfig_batch_keys_from_the_pool(tmp_path: Path, pool: keypool.KeyPo
     root = tmp_path / "root"
     fs = HostFS(rootfs=root)
     manager.create_pki(fs, cfg)
+    st = replace(manager.settings(cfg), keys=pool)
     batch = tuple(k for k in KUBECONFIGS if k.applies_to(cfg.kubernetes_version))
     for spec in batch:
-        ensure_kubeconfig(fs, cfg, spec, "/etc/kubernetes", batch=batch)
+        ensure_kubeconfig(fs, cfg, spec, "/etc/kubernetes", st, batch=batch)
     assert pool._batch is not None and pool._batch.run[0][0] == "kubeconfig"
     assert not pool._batch.pending  # every prefetched key was used
     seen = set()
@@ -126,5 +128,21 @@ def test_kubeconfig_batch_keys_from_the_pool(tmp_path: Path, pool: keypool.KeyPo
     assert len(seen) == len(batch)
     pool.close()
     for spec in batch:
-        assert ensure_kubeconfig(fs, cfg, spec, "/etc/kubernetes", batch=batch)[0].action == "unchanged"
+        assert ensure_kubeconfig(fs, cfg, spec, "/etc/kubernetes", st, batch=batch)[0].action == "unchanged"
     assert pool._batch is None
+
+
+def test_a_run_takes_its_keys_from_the_pool_its_context_holds(tmp_path: Path) -> None:
+    """api.run gives each run a key pool (ctx.keys) and closes it when the run ends."""
+    from kubeadm_py import api
+
+    report = api.run("init", phases=["certs", "kubeconfig"], rootfs=str(tmp_path))
+    assert report.ok and (tmp_path / "etc/kubernetes/admin.conf").exists()
+    for t in pool_threads():
+        t.join(timeout=30)
+    assert pool_threads() == []  # closed with the run
+    ctx = api.build_context("init", {"rootfs": str(tmp_path / "b")})
+    try:
+        assert isinstance(ctx.keys, keypool.KeyPool)
+    finally:
+        ctx.close()
