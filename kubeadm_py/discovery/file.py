@@ -9,7 +9,6 @@ failure is retried until the discovery timeout. A CA missing from the file is ta
 
 from __future__ import annotations
 
-import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from kubeadm_py.discovery.token import DiscoveryError
 from kubeadm_py.effectors.discovery import Fetcher, FetchError, Obj
 from kubeadm_py.effectors.waiting import Clock, SystemClock, seconds_text
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.tls import client_context
 
 MAX_DOWNLOAD = 1 << 20
 
@@ -27,7 +27,7 @@ def download(url: str, cafile: str | None = None, timeout: float = 30.0) -> str:
     """GET an https URL verified with the host CA bundle (or ``cafile``)."""
     if not url.startswith("https://"):
         raise DiscoveryError(f"discovery file URL {url!r} must use https")
-    ctx = ssl.create_default_context(cafile=cafile)
+    ctx = client_context(cafile=cafile)
     try:
         with urllib.request.urlopen(url, timeout=timeout, context=ctx) as r:  # noqa: S310 - https only
             data: bytes = r.read(MAX_DOWNLOAD + 1)

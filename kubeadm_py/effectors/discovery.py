@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kubeadm_py.constants import CLUSTER_INFO_CONFIGMAP, KUBE_PUBLIC
 from kubeadm_py.errors import ApiError
+from kubeadm_py.tls import client_context
 
 if TYPE_CHECKING:
     from kubeadm_py.kube.client import KubeClient
@@ -40,14 +41,14 @@ class Fetcher(Protocol):
 
 def ssl_context(ca_pem: bytes | None) -> ssl.SSLContext:
     if ca_pem is None:
-        ctx = ssl.create_default_context()
+        ctx = client_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
     if not ca_pem:
-        return ssl.create_default_context()
+        return client_context()
     try:
-        return ssl.create_default_context(cadata=ca_pem.decode("ascii", errors="replace"))
+        return client_context(cadata=ca_pem.decode("ascii", errors="replace"))
     except ssl.SSLError as e:
         raise FetchError(f"cannot load the cluster CA: {e}") from None
 

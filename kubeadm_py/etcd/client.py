@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
+from kubeadm_py.tls import client_context
 
 # gRPC status codes the gateway reports in "code".
 _CODE_NAMES = {
@@ -193,7 +194,7 @@ class EtcdClient:
 
     def _context(self) -> ssl.SSLContext:
         try:
-            ctx = ssl.create_default_context(cafile=self.ca_file)
+            ctx = client_context(cafile=self.ca_file)
         except FileNotFoundError:
             raise KubeadmError(f"etcd CA certificate {self.ca_file} not found") from None
         except (ssl.SSLError, OSError) as e:

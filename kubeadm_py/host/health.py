@@ -5,6 +5,8 @@ certificates and only liveness matters here."""
 
 from __future__ import annotations
 
+from kubeadm_py.tls import client_context
+
 
 def http_check(url: str, timeout: float = 5.0) -> tuple[bool, str]:
     """GET ``url``; healthy on HTTP 200, with the status and the start of the body as detail."""
@@ -12,7 +14,7 @@ def http_check(url: str, timeout: float = 5.0) -> tuple[bool, str]:
     import urllib.error
     import urllib.request
 
-    ctx = ssl.create_default_context()
+    ctx = client_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     try:

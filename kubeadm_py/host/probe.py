@@ -29,6 +29,7 @@ from typing import Protocol, runtime_checkable
 
 from kubeadm_py.host.cri import CriStatus, status_via_crictl, status_via_grpc, status_via_http2
 from kubeadm_py.hostfs import HostFS
+from kubeadm_py.tls import client_context
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ class RealProbe:
     ) -> HttpResponse:
         ctx: ssl.SSLContext | None = None
         if url.startswith("https://"):
-            ctx = ssl.create_default_context(cafile=self.node_real_path(ca_file) if ca_file else None)
+            ctx = client_context(cafile=self.node_real_path(ca_file) if ca_file else None)
             if cert_file and key_file:
                 ctx.load_cert_chain(self.node_real_path(cert_file), self.node_real_path(key_file))
         try:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from kubeadm_py.errors import ApiError
 from kubeadm_py.kube.kubeconfig_read import Settings, read_simple
 from kubeadm_py.kube.wire import TransportError
+from kubeadm_py.tls import client_context
 
 
 class UrllibTransport:
@@ -84,9 +85,9 @@ class UrllibTransport:
         try:
             if s.server.startswith("https://"):
                 if s.ca_pem is not None:
-                    ctx = ssl.create_default_context(cadata=s.ca_pem.decode("ascii", "replace"))
+                    ctx = client_context(cadata=s.ca_pem.decode("ascii", "replace"))
                 else:
-                    ctx = ssl.create_default_context(cafile=s.ca_file)
+                    ctx = client_context(cafile=s.ca_file)
                 if s.insecure:
                     ctx.check_hostname = False
                     ctx.verify_mode = ssl.CERT_NONE
@@ -123,9 +124,9 @@ class UrllibTransport:
         ctx = None
         if c.host.startswith("https://"):
             ctx = (
-                ssl.create_default_context(cafile=c.ssl_ca_cert)
+                client_context(cafile=c.ssl_ca_cert)
                 if c.ssl_ca_cert
-                else ssl.create_default_context()
+                else client_context()
             )
             if not c.verify_ssl:
                 ctx.check_hostname = False
