@@ -122,5 +122,5 @@ def changed_before(fs: HostFS, workflow: str) -> dict[str, Any] | None:
     """The latest earlier run of ``workflow`` that changed something on this node, if any."""
     for e in reversed(load(fs, workflow)):
         if any(p.get("status") == "changed" and p.get("phase") != "preflight" for p in e.get("phases", [])):
-            return e
+            return dict(e)
     return None

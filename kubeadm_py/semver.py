@@ -100,7 +100,7 @@ class Version:
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Version):
             return NotImplemented
-        return self._key() < other._key()  # type: ignore[operator]
+        return self._key() < other._key()
 
     def __str__(self) -> str:
         if not self.has_patch:

@@ -86,7 +86,7 @@ def bind_workflow(
     app: typer.Typer,
     name: str,
     help_text: str,
-    phases: Sequence[Phase],
+    phases: Sequence[Phase[Any]],
     top_flags: Sequence[str],
     invoke: Invoke,
     tree_text: str,
@@ -158,16 +158,16 @@ def _fence(text: str) -> str:
     return "\b\n" + text
 
 
-def phase_flags(p: Phase) -> list[str]:
+def phase_flags(p: Phase[Any]) -> list[str]:
     """The options of a phase command (``init phase certs all``), in order."""
     return _phase_flags(p)
 
 
-def _phase_flags(p: Phase) -> list[str]:
+def _phase_flags(p: Phase[Any]) -> list[str]:
     return list(dict.fromkeys([*collect_flags(p), *COMMON]))
 
 
-def _bind_phase(parent: typer.Typer, p: Phase, path: str, invoke: Invoke) -> None:
+def _bind_phase(parent: typer.Typer, p: Phase[Any], path: str, invoke: Invoke) -> None:
     if p.hidden:
         return
     if not p.children:

@@ -124,7 +124,7 @@ def _valid(node: Any, value: Any, root: dict[str, Any]) -> bool:
             and (fmt is None or fmt(value) is None)
         )
     if _TYPES["number"](value):
-        return value >= node.get("minimum", value) and value <= node.get("maximum", value)
+        return bool(value >= node.get("minimum", value) and value <= node.get("maximum", value))
     return True
 
 

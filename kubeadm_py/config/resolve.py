@@ -23,7 +23,7 @@ import yaml
 from kubeadm_py.config import defaults as d
 from kubeadm_py.config.componentconfigs import COMPONENT_DEFAULTERS
 from kubeadm_py.config.convert import Conversion, convert
-from kubeadm_py.config.hostinfo import HostProbe
+from kubeadm_py.config.hostinfo import DEFAULT_CRI_SOCKET, HostProbe
 from kubeadm_py.config.loader import Document, load, parse_documents
 from kubeadm_py.config.types import V1BETA4, KubeadmConfig
 from kubeadm_py.config.validation import (
@@ -486,7 +486,7 @@ def print_defaults(kind: Kind, component_configs: Iterable[str] = ()) -> str:
                 wanted.append(real)
     cluster: Doc = {"apiVersion": V1BETA4, "kind": "ClusterConfiguration"}
     d.default_cluster(cluster)
-    placeholder_nr = {"name": d.PLACEHOLDER_NODE_NAME, "criSocket": d.DEFAULT_CRI_SOCKET}
+    placeholder_nr = {"name": d.PLACEHOLDER_NODE_NAME, "criSocket": DEFAULT_CRI_SOCKET}
     docs: list[Doc] = []
     init: Doc | None = None
     if kind == "init":
@@ -515,7 +515,7 @@ def print_defaults(kind: Kind, component_configs: Iterable[str] = ()) -> str:
         d.default_join(join)
         docs.append(join)
     elif kind == "reset":
-        reset: Doc = {"apiVersion": V1BETA4, "kind": "ResetConfiguration", "criSocket": d.DEFAULT_CRI_SOCKET}
+        reset: Doc = {"apiVersion": V1BETA4, "kind": "ResetConfiguration", "criSocket": DEFAULT_CRI_SOCKET}
         d.default_reset(reset)
         docs.append(reset)
     else:

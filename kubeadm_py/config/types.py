@@ -53,7 +53,8 @@ class KubeadmConfig:
     @property
     def node_registration(self) -> Doc:
         owner = self.init if self.init is not None else (self.join or {})
-        return owner.setdefault("nodeRegistration", {})
+        nr: Doc = owner.setdefault("nodeRegistration", {})
+        return nr
 
     @property
     def node_name(self) -> str:

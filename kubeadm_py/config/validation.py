@@ -187,7 +187,7 @@ def _schema_issues(err: ValidationError, version: str) -> Iterator[tuple[str, st
     value = err.instance
     v = err.validator
     if v == "additionalProperties" and isinstance(value, dict):
-        allowed = set((err.schema or {}).get("properties", {}))  # type: ignore[union-attr]
+        allowed = set((err.schema or {}).get("properties", {}))
         for key in sorted(set(value) - allowed, key=str):
             full = _join(path, str(key))
             hint = _unknown_field_hint(version, full)
@@ -195,7 +195,7 @@ def _schema_issues(err: ValidationError, version: str) -> Iterator[tuple[str, st
         return
     if v == "required":
         missing = str(err.validator_value)
-        for name in err.validator_value:  # type: ignore[union-attr]
+        for name in err.validator_value:
             if isinstance(value, dict) and name not in value:
                 missing = str(name)
                 break
@@ -219,7 +219,7 @@ def _schema_issues(err: ValidationError, version: str) -> Iterator[tuple[str, st
         yield path, f"{_show(value)} {reason or 'is not valid'}", None
         return
     if v == "enum":
-        options = ", ".join(str(o) for o in err.validator_value if o != "")  # type: ignore[union-attr]
+        options = ", ".join(str(o) for o in err.validator_value if o != "")
         yield path, f"{_show(value)} is not one of {options}", None
         return
     if v == "const":

@@ -293,7 +293,7 @@ class EtcdClient:
 
     def _ordered(self) -> list[str]:
         if self._preferred in self.endpoints:
-            return [self._preferred, *(e for e in self.endpoints if e != self._preferred)]  # type: ignore[list-item]
+            return [self._preferred, *(e for e in self.endpoints if e != self._preferred)]
         return list(self.endpoints)
 
     def _call(

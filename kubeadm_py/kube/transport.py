@@ -111,7 +111,7 @@ class UrllibTransport:
 
         c = Configuration()
         try:
-            load_kube_config(config_file=path, client_configuration=c, persist_config=False)
+            load_kube_config(config_file=path, client_configuration=c, persist_config=False)  # type: ignore[no-untyped-call]
         except ConfigException as e:
             raise ApiError(f"invalid kubeconfig {shown}: {e}") from None
         except FileNotFoundError:

@@ -219,7 +219,9 @@ def using_external_ca(cfg: KubeadmConfig, fs: HostFS) -> bool:
     return fs.exists(_cert(cd, "ca.crt")) and not fs.exists(_cert(cd, "ca.key"))
 
 
-def _env(rel: MinorRelease, cluster: Mapping[str, Any], component: str, environ: Mapping[str, str] | None):
+def _env(
+    rel: MinorRelease, cluster: Mapping[str, Any], component: str, environ: Mapping[str, str] | None
+) -> list[dict[str, Any]]:
     key = CONFIG_KEYS[component]
     extra = env_from_config(
         (cluster.get(key) or {}).get("extraEnvs"), f"ClusterConfiguration.{key}.extraEnvs"

@@ -75,7 +75,7 @@ def volume_mount(name: str, mount_path: str, read_only: bool) -> dict[str, Any]:
 
 def _probe(
     host: str, path: str, port: int, scheme: str, initial: int, timeout: int, failure: int, period: int
-):
+) -> dict[str, Any]:
     get: dict[str, Any] = {"path": path, "port": port, "scheme": scheme}
     if host:
         get["host"] = host
@@ -170,7 +170,7 @@ def _str_repr(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
         style = "|"
     elif (
         data == ""
-        or dumper.resolve(yaml.ScalarNode, data, (True, False)) != "tag:yaml.org,2002:str"
+        or dumper.resolve(yaml.ScalarNode, data, (True, False))  # type: ignore[no-untyped-call] != "tag:yaml.org,2002:str"
         or not dumper.analyze_scalar(data).allow_block_plain
     ):
         style = '"'

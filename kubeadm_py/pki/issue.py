@@ -51,7 +51,7 @@ class Profile:
     is_ca: bool = False
 
 
-def _attr(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute:
+def _attr(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute[str]:
     if _PRINTABLE is not None and value and set(value) <= _PRINTABLE_CHARS:
         return x509.NameAttribute(oid, value, _type=_PRINTABLE)  # type: ignore[arg-type]
     return x509.NameAttribute(oid, value)

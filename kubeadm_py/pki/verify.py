@@ -38,7 +38,7 @@ def key_problems(cert: x509.Certificate, key: PrivateKey | None) -> list[str]:
     pub = cert.public_key()
     if not isinstance(pub, type(key.public_key())) or keys.public_der(pub) != keys.public_der(
         key.public_key()
-    ):  # type: ignore[arg-type]
+    ):
         return ["the private key does not match the certificate's public key"]
     return []
 

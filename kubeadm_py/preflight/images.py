@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from kubeadm_py.config.defaults import DEFAULT_IMAGE_PULL_POLICY as DEFAULT_PULL_POLICY
 from kubeadm_py.effectors.cri import ContainerRuntime, CriFactory, DryRunCri, host_cri_factory
 from kubeadm_py.host.probe import SystemProbe
-from kubeadm_py.images import DEFAULT_PULL_POLICY, PULL_POLICIES, ImageResult, ensure_images
+from kubeadm_py.images import PULL_POLICIES, ImageResult, ensure_images
 from kubeadm_py.preflight.checks import Findings, Severity
 from kubeadm_py.preflight.system import CRI
 
