@@ -166,11 +166,12 @@ class _Dumper(yaml.SafeDumper):
 def _str_repr(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     """Plain when possible, else double-quoted, as go-yaml v2 (sigs.k8s.io/yaml) emits strings."""
     style = None
+    tag = dumper.resolve(yaml.ScalarNode, data, (True, False))  # type: ignore[no-untyped-call]
     if "\n" in data:
         style = "|"
     elif (
         data == ""
-        or dumper.resolve(yaml.ScalarNode, data, (True, False))  # type: ignore[no-untyped-call] != "tag:yaml.org,2002:str"
+        or tag != "tag:yaml.org,2002:str"
         or not dumper.analyze_scalar(data).allow_block_plain
     ):
         style = '"'
