@@ -32,15 +32,9 @@ import yaml
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
+from kubeadm_py.versions import PATCH_TARGETS
 
-KNOWN_TARGETS = (
-    "etcd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kubeletconfiguration",
-    "corednsdeployment",
-)
+KNOWN_TARGETS = PATCH_TARGETS
 PATCH_TYPES = ("json", "merge", "strategic")
 _EXT_RE = re.compile(r".+\.(json|yaml)$")
 _NAME_RE = re.compile(

@@ -43,6 +43,17 @@ def _ro(d: dict[str, tuple[Flag, ...]]) -> Mapping[str, tuple[Flag, ...]]:
     return MappingProxyType(d)
 
 
+# The --patches targets every supported minor accepts (patches.KNOWN_TARGETS).
+PATCH_TARGETS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubeletconfiguration",
+    "corednsdeployment",
+)
+
+
 @dataclass(frozen=True)
 class MinorRelease:
     minor: str  # "1.20"
@@ -90,14 +101,7 @@ class MinorRelease:
     node_local_cri_socket: bool = False
     # --patches targets this minor's kubeadm knew (kubeletconfiguration arrived in 1.25,
     # corednsdeployment in 1.26); we accept all targets for every minor and only note the difference.
-    patch_targets: tuple[str, ...] = (
-        "etcd",
-        "kube-apiserver",
-        "kube-controller-manager",
-        "kube-scheduler",
-        "kubeletconfiguration",
-        "corednsdeployment",
-    )
+    patch_targets: tuple[str, ...] = PATCH_TARGETS
 
     @property
     def minor_number(self) -> int:

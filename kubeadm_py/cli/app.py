@@ -40,26 +40,10 @@ WORKFLOW_HELP: dict[str, str] = {
 
 
 def _register_workflow(app: typer.Typer, name: str, argv: Sequence[str]) -> None:
-    from kubeadm_py import workflows
-    from kubeadm_py.cli.bind import bind_workflow
-    from kubeadm_py.cli.run import workflow_invoker
-    from kubeadm_py.workflow.runner import phase_tree_text
+    from kubeadm_py.cli.bind import bind_named_workflow
 
-    wf = workflows.get(name)
-    phases = wf.phases()
     idx = list(argv).index(name)
-    with_phases = len(argv) > idx + 1 and argv[idx + 1] == "phase"
-    bind_workflow(
-        app,
-        name,
-        wf.help,
-        phases,
-        wf.flags,
-        workflow_invoker(name),
-        phase_tree_text(phases),
-        arguments=wf.arguments,
-        with_phases=with_phases or not wf.arguments,
-    )
+    bind_named_workflow(app, name, name, phase_asked=len(argv) > idx + 1 and argv[idx + 1] == "phase")
 
 
 def _placeholder(app: typer.Typer, name: str, help_text: str) -> None:

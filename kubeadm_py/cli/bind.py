@@ -191,3 +191,26 @@ def _bind_phase(parent: typer.Typer, p: Phase[Any], path: str, invoke: Invoke) -
     for child in p.children:
         _bind_phase(group, child, f"{path}/{child.name}", invoke)
     parent.add_typer(group)
+
+
+def bind_named_workflow(app: typer.Typer, command: str, workflow: str, *, phase_asked: bool) -> None:
+    """Bind the workflow named ``workflow`` as ``command``. A workflow with positional arguments
+    (``upgrade apply VERSION``) gets its ``phase`` subcommands only when the command line asks for
+    them (click cannot mix a positional argument and subcommands)."""
+    from kubeadm_py import workflows
+    from kubeadm_py.cli.run import workflow_invoker
+    from kubeadm_py.workflow.runner import phase_tree_text
+
+    wf = workflows.get(workflow)
+    phases = wf.phases()
+    bind_workflow(
+        app,
+        command,
+        wf.help,
+        phases,
+        wf.flags,
+        workflow_invoker(workflow),
+        phase_tree_text(phases),
+        arguments=wf.arguments,
+        with_phases=phase_asked or not wf.arguments,
+    )

@@ -18,6 +18,7 @@ from typing import Any
 
 from kubeadm_py.config.formats import parse_cidr_list
 from kubeadm_py.config.types import KUBELET_API, KUBEPROXY_API, KubeadmConfig
+from kubeadm_py.config.types import sub_doc as _sub
 
 Doc = dict[str, Any]
 Warn = Callable[[str], None]
@@ -75,12 +76,6 @@ def _recommend(warn: Warn, kind: str, field: str, recommended: Any, actual: Any)
     )
 
 
-def _sub(doc: Doc, key: str) -> Doc:
-    value = doc.get(key)
-    if not isinstance(value, dict):
-        value = {}
-        doc[key] = value
-    return value
 
 
 def _setting(doc: Doc, path: str, recommended: Any, warn: Warn, kind: str, *, differs: Any = None) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from kubeadm_py.config.hostinfo import DEFAULT_CRI_SOCKET
 from kubeadm_py.config.types import V1BETA4, TimeoutKey
+from kubeadm_py.config.types import sub_doc as _sub
 from kubeadm_py.durations import normalize_duration
 from kubeadm_py.errors import ConfigError, KubeadmError
 from kubeadm_py.versions import DEFAULT_KUBERNETES_VERSION, normalize_version
@@ -66,12 +67,6 @@ class Probe(Protocol):
     def cri_socket(self) -> str: ...
 
 
-def _sub(doc: Doc, key: str) -> Doc:
-    value = doc.get(key)
-    if not isinstance(value, dict):
-        value = {}
-        doc[key] = value
-    return value
 
 
 def _durations(owner: Doc | None, keys: list[str] | tuple[str, ...]) -> None:

@@ -95,3 +95,12 @@ class KubeadmConfig:
         if raw is None:
             raise KubeadmError(f"internal: timeouts.{key} is not set (the configuration was not defaulted)")
         return duration_seconds(raw, f"timeouts.{key}")
+
+
+def sub_doc(doc: Doc, key: str) -> Doc:
+    """``doc[key]`` as a mapping, created (or replacing a non-mapping) when needed."""
+    value = doc.get(key)
+    if not isinstance(value, dict):
+        value = {}
+        doc[key] = value
+    return value

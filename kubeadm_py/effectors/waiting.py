@@ -76,7 +76,11 @@ class Waiter:
     ) -> dict[str, str]:
         """Poll every target until all are healthy or ``timeout`` passes; returns the names still
         unhealthy with their last detail (empty: all healthy). Logs each target as it turns healthy."""
-        timeout, interval = self.timeout(timeout), self.interval(interval)
+        return self._poll(targets, self.timeout(timeout), self.interval(interval), log, prefix)
+
+    def _poll(
+        self, targets: Sequence[Target], timeout: float, interval: float, log: Log, prefix: str
+    ) -> dict[str, str]:
         start = self.clock.monotonic()
         pending = {t.name: t for t in targets}
         last: dict[str, str] = {t.name: "not checked yet" for t in targets}
@@ -111,14 +115,8 @@ class DryRunWaiter(Waiter):
     def sleep(self, seconds: float) -> None:
         return None
 
-    def wait_all(
-        self,
-        targets: Sequence[Target],
-        timeout: float,
-        *,
-        interval: float = 1.0,
-        log: Log = _no_log,
-        prefix: str = "",
+    def _poll(
+        self, targets: Sequence[Target], timeout: float, interval: float, log: Log, prefix: str
     ) -> dict[str, str]:
         for t in targets:
             self.log(f"[dryrun] Would wait for {t.what} (up to {seconds_text(timeout)})")

@@ -159,25 +159,10 @@ def _phases_requested(argv: Sequence[str], sub: str) -> bool:
 def bind_workflows(target: typer.Typer, argv: Sequence[str]) -> None:
     """Register ``apply`` and ``node``; ``apply VERSION`` binds as a plain command unless the command
     line asks for ``apply phase ...`` (click cannot mix a positional argument and subcommands)."""
-    from kubeadm_py import workflows
-    from kubeadm_py.cli.bind import bind_workflow
-    from kubeadm_py.cli.run import workflow_invoker
-    from kubeadm_py.workflow.runner import phase_tree_text
+    from kubeadm_py.cli.bind import bind_named_workflow
 
     for sub, name in WORKFLOWS:
-        wf = workflows.get(name)
-        phases = wf.phases()
-        bind_workflow(
-            target,
-            sub,
-            wf.help,
-            phases,
-            wf.flags,
-            workflow_invoker(name),
-            phase_tree_text(phases),
-            arguments=wf.arguments,
-            with_phases=_phases_requested(argv, sub) or not wf.arguments,
-        )
+        bind_named_workflow(target, sub, name, phase_asked=_phases_requested(argv, sub))
 
 
 def build_app(argv: Sequence[str]) -> typer.Typer:
