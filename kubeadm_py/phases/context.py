@@ -19,13 +19,13 @@ import sys
 from dataclasses import dataclass, field, fields
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
-from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import KUBELET_DIR, KUBERNETES_DIR, MANIFESTS_DIR
-from kubeadm_py.effectors.bundle import Effectors
-from kubeadm_py.hostfs import HostFS
 from kubeadm_py.run_options import RunOptions
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only types: building the phase tree (any --help) must not load the effectors
+    from kubeadm_py.config.types import KubeadmConfig
+    from kubeadm_py.effectors.bundle import Effectors
+    from kubeadm_py.hostfs import HostFS
     from kubeadm_py.kube.client import KubeClient
     from kubeadm_py.patches import PatchSet
     from kubeadm_py.pki.keypool import KeyPool

@@ -15,11 +15,13 @@ by the runner from the effectors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from kubeadm_py.changes import Change
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kubeadm_py.changes import Change
 
 C = TypeVar("C", contravariant=True)
 

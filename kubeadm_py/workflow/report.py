@@ -4,9 +4,10 @@ with a stable JSON form shared by ``-o json`` and the public Python API."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from kubeadm_py.changes import Change
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
 
 Status = Literal["changed", "unchanged", "skipped", "failed"]
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 import difflib
 import time
 import traceback
-from collections.abc import Iterable, Sequence
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from kubeadm_py.changes import Change
 from kubeadm_py.errors import InternalError, KubeadmError, PhaseError, RequirementError
 from kubeadm_py.workflow.phase import FlatPhase, Phase, flatten
 from kubeadm_py.workflow.report import NullReporter, PhaseOutcome, Reporter, RunReport, Status
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from kubeadm_py.changes import Change
 
 
 class Recorder(Protocol):

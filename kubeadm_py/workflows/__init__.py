@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.workflows.base import Workflow
+if TYPE_CHECKING:
+    from kubeadm_py.workflows.base import Workflow
 
 # name -> module defining WORKFLOW; imported on demand so `kubeadm-py version` stays fast.
 _MODULES = {

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from kubeadm_py.kube.client import KubeClient
 from kubeadm_py.phases.context import RunContext, RunState
-from kubeadm_py.run_options import RunOptions
-from kubeadm_py.workflow.phase import Phase
-from kubeadm_py.workflow.report import RunReport
+
+if TYPE_CHECKING:  # building the phase tree (any --help) must not load the API client
+    import inspect
+    from collections.abc import Callable
+
+    from kubeadm_py.kube.client import KubeClient
+    from kubeadm_py.run_options import RunOptions
+    from kubeadm_py.workflow.phase import Phase
+    from kubeadm_py.workflow.report import RunReport
 
 S = TypeVar("S", bound=RunState)
 

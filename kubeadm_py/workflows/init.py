@@ -3,13 +3,15 @@ control-plane manifests come before kubelet-start)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.kube.client import KubeClient
 from kubeadm_py.phases.init.state import InitContext, InitState
-from kubeadm_py.run_options import RunOptions
-from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
+
+if TYPE_CHECKING:
+    from kubeadm_py.kube.client import KubeClient
+    from kubeadm_py.run_options import RunOptions
+    from kubeadm_py.workflow.phase import Phase
 
 INIT_FLAGS = (
     "config",

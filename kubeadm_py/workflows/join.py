@@ -11,15 +11,17 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.changes import Change
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.phases.join.state import JoinContext, JoinState
-from kubeadm_py.run_options import RunOptions
-from kubeadm_py.workflow.phase import Phase
-from kubeadm_py.workflow.report import RunReport
 from kubeadm_py.workflows.base import Workflow
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.run_options import RunOptions
+    from kubeadm_py.workflow.phase import Phase
+    from kubeadm_py.workflow.report import RunReport
 
 JOIN_FLAGS = (
     "config",

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kubeadm_py.phases.reset.state import ResetContext, ResetState
-from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
+
+if TYPE_CHECKING:
+    from kubeadm_py.workflow.phase import Phase
 
 RESET_FLAGS = (
     "cert-dir",

@@ -4,12 +4,15 @@ cluster-wide objects, in upstream phase order (kubeadm v1.32+)."""
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING
 
 import typer
 
 from kubeadm_py.phases.upgrade.state import UpgradeContext, UpgradeState
-from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
+
+if TYPE_CHECKING:
+    from kubeadm_py.workflow.phase import Phase
 
 APPLY_FLAGS = (
     "config",

@@ -3,9 +3,13 @@ kubelet configuration), or a worker node (kubelet configuration only)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kubeadm_py.phases.upgrade.state import UpgradeContext, UpgradeState
-from kubeadm_py.workflow.phase import Phase
 from kubeadm_py.workflows.base import Workflow
+
+if TYPE_CHECKING:
+    from kubeadm_py.workflow.phase import Phase
 
 NODE_FLAGS = (
     "config",

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.kube.client import KubeClient
-from kubeadm_py.phases.init.state import InitContext
 from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
+    from kubeadm_py.kube.client import KubeClient
+    from kubeadm_py.phases.init.state import InitContext
     from kubeadm_py.tokens.model import BootstrapToken
 
 FLAGS = ("skip-token-print", "config", "kubeconfig", "dry-run")

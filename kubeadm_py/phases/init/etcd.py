@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from kubeadm_py.changes import Change
-from kubeadm_py.phases.init.state import InitContext
+from typing import TYPE_CHECKING
+
 from kubeadm_py.phases.shared.kit import run_patches
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.init.state import InitContext
 
 FLAGS = ("config", "dry-run", "image-repository", "patches", "kubernetes-version", "rootfs")
 

@@ -4,9 +4,13 @@ certificate, point ``kubelet.conf``'s user at ``kubelet-client-current.pem`` and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kubeadm_py.changes import Change
-from kubeadm_py.phases.init.state import InitContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.phases.init.state import InitContext
 
 FLAGS = ("cert-dir", "config", "dry-run")
 ALIASES = ("experimental-cert-rotation",)

@@ -3,10 +3,14 @@ publish their parts (``token``, ``ca_cert_hash``, ``certificate_key``, ``endpoin
 
 from __future__ import annotations
 
-from kubeadm_py.changes import Change
-from kubeadm_py.phases.init.state import InitContext
+from typing import TYPE_CHECKING
+
 from kubeadm_py.phases.shared.certs import CA
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.init.state import InitContext
 
 FLAGS = (
     "config", "kubeconfig", "upload-certs", "certificate-key", "skip-certificate-key-print",

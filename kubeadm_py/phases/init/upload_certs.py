@@ -6,12 +6,14 @@ and its owner token still exists, nothing is written (upstream would mint a new 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.kube.client import KubeClient
-from kubeadm_py.phases.init.state import InitContext
 from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.kube.client import KubeClient
+    from kubeadm_py.phases.init.state import InitContext
 
 FLAGS = ("upload-certs", "certificate-key", "skip-certificate-key-print", "config", "kubeconfig", "dry-run")
 

@@ -18,7 +18,6 @@ the run's waiter (whose dry-run twin waits for nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +25,14 @@ from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBE_SYSTEM
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.phases.join import data as join_data
-from kubeadm_py.phases.join.state import JoinContext
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from kubeadm_py.effectors.etcd import EtcdMembership
     from kubeadm_py.etcd.client import Member
+    from kubeadm_py.phases.join.state import JoinContext
 
 HEALTH_RETRIES, HEALTH_INTERVAL = 8, 5.0
 PROMOTE_INTERVAL = 0.5

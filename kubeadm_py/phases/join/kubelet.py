@@ -14,18 +14,20 @@ is registered (read with the bootstrap identity); then remove ``bootstrap-kubele
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBE_SYSTEM, KUBELET_BOOTSTRAP_KUBECONFIG, KUBELET_KUBECONFIG
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import CERT_MODE, CONFIG_MODE
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.join import data as join_data
-from kubeadm_py.phases.join.state import JoinContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import AnyContext
+    from kubeadm_py.phases.join.state import JoinContext
 
 START_FLAGS = (
     "config",

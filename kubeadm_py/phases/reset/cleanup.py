@@ -16,8 +16,8 @@ that cleans it, and returned in ``report.outputs["manual_cleanup"]``.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from kubeadm_py.changes import Change
 from kubeadm_py.constants import (
     ADMIN_KUBECONFIG,
     CERTIFICATES_DIR,
@@ -35,8 +35,11 @@ from kubeadm_py.effectors.mounts import UNMOUNT_FLAGS
 from kubeadm_py.host.cri import CriError, CriNotRunning
 from kubeadm_py.journal import WORKFLOWS, journal_path
 from kubeadm_py.phases.reset.etcd import ETCD_MANIFEST, read_local_etcd, reset_cert_dir
-from kubeadm_py.phases.reset.state import ResetContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.reset.state import ResetContext
 
 KUBECONFIG_FILES = (
     ADMIN_KUBECONFIG,

@@ -15,15 +15,17 @@ contacts no etcd and lists no member, so this node's member is planned for remov
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import ETCD_DATA_DIR
-from kubeadm_py.effectors.etcd import EtcdMembership
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.etcd.client import Member
-from kubeadm_py.phases.reset.state import ResetContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.effectors.etcd import EtcdMembership
+    from kubeadm_py.etcd.client import Member
+    from kubeadm_py.phases.reset.state import ResetContext
 
 ETCD_MANIFEST = "etcd.yaml"
 DATA_VOLUME = "etcd-data"

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.shared.kit import _admin_present
 from kubeadm_py.workflow.phase import Phase, Requirement
+
+if TYPE_CHECKING:
+    from kubeadm_py.phases.context import AnyContext
 
 COREDNS_FLAGS = (
     "config", "dry-run", "feature-gates", "image-repository", "kubeconfig", "kubernetes-version",

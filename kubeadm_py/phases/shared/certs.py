@@ -6,16 +6,17 @@ certificates and requires the shared CAs to be present (downloaded or copied).""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kubeadm_py.changes import Change
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.pki import specs
 from kubeadm_py.workflow.phase import Phase, Requirement
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import AnyContext
     from kubeadm_py.pki.manager import Settings
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from kubeadm_py.changes import Change
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.shared.kit import run_patches
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import AnyContext
 
 COMMON_FLAGS = (
     "cert-dir",

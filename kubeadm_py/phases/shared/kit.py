@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.workflow.phase import Requirement
 
 if TYPE_CHECKING:
     from kubeadm_py.patches import PatchSet
+    from kubeadm_py.phases.context import AnyContext
 
 
 def _admin_present(ctx: AnyContext) -> bool:

@@ -5,13 +5,17 @@ scheduler) is a joining control plane's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from kubeadm_py.changes import Change
 from kubeadm_py.kubeconfig.specs import KUBECONFIGS, KubeconfigSpec, join_names
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.shared.certs import CA, pki_settings
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import AnyContext
 
 
 def _run(

@@ -11,14 +11,16 @@ The writer functions are reusable by join (``register_taints=True`` for worker n
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBELET_CONFIG_FILE, KUBELET_FLAGS_ENV, KUBELET_INSTANCE_CONFIG
 from kubeadm_py.hostfs import PUBLIC_MODE
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.shared.kit import run_patches
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import AnyContext
 
 # The kubelet helpers (yaml, patches) are imported where they are used: building the
 # phase tree for any kubeadm-py command imports this module.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from kubeadm_py.phases.context import AnyContext
+from typing import TYPE_CHECKING
+
 from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG, api_timeout
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.phases.context import AnyContext
 
 FLAGS = ("node-name", "config", "kubeconfig", "dry-run")
 

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Literal
 
 from kubeadm_py.changes import Change
 from kubeadm_py.errors import KubeadmError, PreflightError
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
     from kubeadm_py.host.probe import SystemProbe
+    from kubeadm_py.phases.context import AnyContext
     from kubeadm_py.preflight.checks import Check, PreflightReport
 
 PreflightRole = Literal["init", "join", "join-control-plane", "reset"]

@@ -3,11 +3,13 @@ KubeletConfiguration in ConfigMaps, with the RBAC that lets joining nodes read t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG, api_timeout
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.phases.context import AnyContext
 
 FLAGS = ("config", "kubeconfig", "dry-run")
 

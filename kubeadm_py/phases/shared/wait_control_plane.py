@@ -7,12 +7,16 @@ the unhealthy components, the last error seen for each and where to look."""
 
 from __future__ import annotations
 
-from kubeadm_py.changes import Change
+from typing import TYPE_CHECKING
+
 from kubeadm_py.constants import KUBELET_CONFIG_FILE
 from kubeadm_py.effectors.waiting import Target, seconds_text
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.phases.context import AnyContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import AnyContext
 
 # urllib and the manifest helpers (yaml) are imported where they are used: building the phase tree
 # for any kubeadm-py command imports this module.

@@ -3,15 +3,19 @@ addon and post-upgrade (upstream ``cmd/phases/upgrade/apply`` and ``phases/upgra
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kubeadm_py.changes import Change
 from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG
 from kubeadm_py.phases.shared.upload_config import run_upload_kubeadm
 from kubeadm_py.phases.shared.upload_config import upload_kubelet_configmap as run_upload_kubelet
-from kubeadm_py.phases.upgrade.state import UpgradeContext
 from kubeadm_py.upgrade.addons import ADDONS
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kubeadm_py.phases.upgrade.state import UpgradeContext
 
 FLAGS = ("config", "kubeconfig", "dry-run")
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from kubeadm_py.changes import Change
 from kubeadm_py.constants import TMP_DIR
-from kubeadm_py.phases.upgrade.state import UpgradeContext
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.upgrade.state import UpgradeContext
     from kubeadm_py.upgrade.waiter import ClusterWaiter
 
 FLAGS = (

@@ -11,13 +11,15 @@ socket from it."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBE_SYSTEM, KUBELET_CONFIG_FILE, TMP_DIR
 from kubeadm_py.hostfs import PUBLIC_MODE
-from kubeadm_py.phases.upgrade.state import UpgradeContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
+    from kubeadm_py.phases.upgrade.state import UpgradeContext
 
 FLAGS = ("config", "kubeconfig", "dry-run", "patches")
 

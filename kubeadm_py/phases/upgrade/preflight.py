@@ -4,11 +4,15 @@ input is not a terminal, and by the dry-run prompt)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS
 from kubeadm_py.errors import KubeadmError, PreflightError
-from kubeadm_py.phases.upgrade.state import UpgradeContext
 from kubeadm_py.workflow.phase import Phase
+
+if TYPE_CHECKING:
+    from kubeadm_py.phases.upgrade.state import UpgradeContext
 
 FLAGS = (
     "config",

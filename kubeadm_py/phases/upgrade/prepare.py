@@ -4,8 +4,12 @@ at the target version."""
 
 from __future__ import annotations
 
-from kubeadm_py.phases.upgrade.state import UpgradeContext
+from typing import TYPE_CHECKING
+
 from kubeadm_py.upgrade.facts import configure, gather, resolve_target
+
+if TYPE_CHECKING:
+    from kubeadm_py.phases.upgrade.state import UpgradeContext
 
 
 def prepare(ctx: UpgradeContext, section: str) -> None:
