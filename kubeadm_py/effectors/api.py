@@ -5,21 +5,25 @@ real cluster only when the kubeconfig existed before this run and its server ans
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from kubeadm_py.changes import Change
 from kubeadm_py.errors import ApiError
-from kubeadm_py.hostfs import HostFS
-from kubeadm_py.kube.client import KubeClient, RetryPolicy
-from kubeadm_py.kube.dryrun import DryRunKubeClient, canned_node
+
+if TYPE_CHECKING:  # the client modules load when a client is built, not with the effectors
+    from kubeadm_py.changes import Change
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.kube.client import KubeClient, RetryPolicy
+    from kubeadm_py.kube.dryrun import DryRunKubeClient
 
 # (server URL, CA bundle PEM or None for an insecure connection, bearer token) -> client
-BootstrapFactory = Callable[[str, "bytes | None", "str | None"], KubeClient]
+BootstrapFactory = Callable[[str, "bytes | None", "str | None"], "KubeClient"]
 # (kubeconfig file on this machine, the host path to show, retry policy) -> client
-KubeconfigFactory = Callable[[str, str, "RetryPolicy | None"], KubeClient]
+KubeconfigFactory = Callable[[str, str, "RetryPolicy | None"], "KubeClient"]
 
 
 def _from_kubeconfig(path: str, display_path: str, retry: RetryPolicy | None) -> KubeClient:
+    from kubeadm_py.kube.client import KubeClient
+
     return KubeClient.from_kubeconfig(path, display_path=display_path, retry=retry)
 
 
@@ -113,13 +117,15 @@ class DryRunApi:
         self.fs = fs
         self.kubeconfig = kubeconfig
         self.node_name = node_name
-        self.probe_retry = probe_retry or RetryPolicy(attempts=1)
+        self.probe_retry = probe_retry
         self._bootstrap = bootstrap or _bootstrap
         self._client: DryRunKubeClient | None = None
         self._built: list[KubeClient] = []
 
     def _twin(self, real: KubeClient | None) -> DryRunKubeClient:
         node = self.node_name()
+        from kubeadm_py.kube.dryrun import DryRunKubeClient, canned_node
+
         twin = DryRunKubeClient(real, [canned_node(node)] if node else [])
         self._built.append(twin)
         return twin
@@ -133,7 +139,10 @@ class DryRunApi:
         if not real_file.exists():
             return None
         try:
-            return self._from_file(str(real_file), host_path, self.probe_retry)
+            from kubeadm_py.kube.client import RetryPolicy
+
+            retry = self.probe_retry or RetryPolicy(attempts=1)
+            return self._from_file(str(real_file), host_path, retry)
         except ApiError:
             return None
 

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kubeadm_py.changes import Change
 from kubeadm_py.effectors.api import Api, BootstrapFactory, DryRunApi, KubeconfigFactory, RealApi
 from kubeadm_py.effectors.commands import Commands, DryRunCommands, HostCommands
 from kubeadm_py.effectors.cri import CriFactory, dry_run_cri_factory, host_cri_factory
-from kubeadm_py.effectors.discovery import Fetcher
 from kubeadm_py.effectors.etcd import EtcdFactory, dry_run_etcd_factory, node_etcd_factory
 from kubeadm_py.effectors.mounts import DryRunMounts, HostMounts, Mounts
 from kubeadm_py.effectors.prompt import AssumeYes, Prompt, StdinPrompt
 from kubeadm_py.effectors.services import DryRunServices, Services, SystemdServices
 from kubeadm_py.effectors.stops import DryRunStops, RaiseStops, Stops
 from kubeadm_py.effectors.waiting import DryRunWaiter, Waiter
-from kubeadm_py.host.probe import RealProbe, SystemProbe
-from kubeadm_py.hostfs import HostFS
-from kubeadm_py.kube.client import KubeClient
+
+if TYPE_CHECKING:  # types only: the implementations behind them load when first used
+    from kubeadm_py.effectors.discovery import Fetcher
+    from kubeadm_py.host.probe import SystemProbe
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.kube.client import KubeClient
 
 Log = Callable[[str], None]
 
@@ -83,7 +86,12 @@ def build(
     commands: Commands = h.commands or HostCommands()
     services: Services = h.services or SystemdServices(fs, commands)
     mounts: Mounts = h.mounts or HostMounts()
-    probe: SystemProbe = h.probe or RealProbe(fs)
+    if h.probe is not None:
+        probe: SystemProbe = h.probe
+    else:
+        from kubeadm_py.host.probe import RealProbe
+
+        probe = RealProbe(fs)
     cri: CriFactory = h.cri or host_cri_factory
     if not dry_run:
         return Effectors(

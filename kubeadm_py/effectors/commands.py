@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +22,8 @@ class Commands(Protocol):
 
 class HostCommands:
     def run(self, argv: Sequence[str], *, timeout: float = 60.0, mutates: bool = True) -> CommandResult:
+        import subprocess
+
         try:
             p = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as e:

@@ -5,11 +5,13 @@ reads the real runtime (sandboxes, image status) and only records and logs remov
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kubeadm_py.changes import Change
-from kubeadm_py.host.cri import CriClient, Pulled, Sandbox, endpoint_url, socket_path
-from kubeadm_py.hostfs import HostFS
+
+if TYPE_CHECKING:  # the CRI client (gRPC) loads when a runtime is reached
+    from kubeadm_py.host.cri import Pulled, Sandbox
+    from kubeadm_py.hostfs import HostFS
 
 
 class ContainerRuntime(Protocol):
@@ -37,12 +39,16 @@ CriFactory = Callable[[str], ContainerRuntime]
 
 
 def host_cri_factory(endpoint: str) -> ContainerRuntime:
+    from kubeadm_py.host.cri import CriClient
+
     return CriClient(endpoint)
 
 
 def endpoint_under(fs: HostFS, endpoint: str) -> str:
     """``endpoint`` with a unix socket path mapped through ``--rootfs`` (reset reaches the runtime
     of the node root it cleans); other endpoints unchanged."""
+    from kubeadm_py.host.cri import endpoint_url, socket_path
+
     url = endpoint_url(endpoint)
     if not url.startswith("unix://"):
         return url
@@ -72,6 +78,8 @@ class DryRunCri:
     def pull_image(self, image: str) -> Pulled:
         self.log(f"[dryrun] Would pull the image {image}")
         self.pulled.append(image)
+        from kubeadm_py.host.cri import Pulled
+
         return Pulled(image, ran=False)
 
     def remove_sandbox(self, sandbox: Sandbox) -> Change:

@@ -4,10 +4,11 @@ client certificates) and the dry-run twin, which contacts no etcd and records wh
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from kubeadm_py.etcd.client import EtcdClient, Member
-from kubeadm_py.hostfs import HostFS
+if TYPE_CHECKING:  # the etcd client loads when a client is built
+    from kubeadm_py.etcd.client import Member
+    from kubeadm_py.hostfs import HostFS
 
 
 class EtcdMembership(Protocol):
@@ -34,6 +35,8 @@ def node_etcd_factory(fs: HostFS, log: Callable[[str], None], timeout: float | N
     """Clients with the node's etcd client certificate pair, read through ``fs``."""
 
     def make(endpoints: list[str], cert_dir: str) -> EtcdMembership:
+        from kubeadm_py.etcd.client import EtcdClient
+
         client = EtcdClient.for_node(fs, cert_dir, endpoints)
         client.log = log
         if timeout is not None:
@@ -59,6 +62,8 @@ class DryRunEtcd:
 
     def add_member(self, name: str, peer_url: str, learner: bool = False) -> list[Member]:
         self.log(f"[dryrun] Would add etcd member {peer_url}{' as a learner' if learner else ''}")
+        from kubeadm_py.etcd.client import Member
+
         self.added.append(Member(0, name, [peer_url], [], learner))
         return list(self.added)
 
