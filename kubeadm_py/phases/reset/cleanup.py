@@ -34,6 +34,7 @@ from kubeadm_py.effectors.cri import endpoint_under
 from kubeadm_py.effectors.mounts import UNMOUNT_FLAGS
 from kubeadm_py.host.cri import CriError, CriNotRunning
 from kubeadm_py.journal import WORKFLOWS, journal_path
+from kubeadm_py.kubelet.service import failed, stop_kubelet
 from kubeadm_py.phases.reset.etcd import ETCD_MANIFEST, read_local_etcd, reset_cert_dir
 from kubeadm_py.workflow.phase import Phase
 
@@ -75,7 +76,7 @@ def _kubelet_pids() -> list[int]:
     return [p.pid for p in psutil.process_iter(["name"]) if p.info.get("name") == "kubelet"]
 
 
-def stop_kubelet(ctx: ResetContext) -> list[Change]:
+def stop_the_kubelet(ctx: ResetContext) -> list[Change]:
     services = ctx.fx.services
     manager = services.manager()
     if manager == "outside --rootfs":
@@ -85,14 +86,11 @@ def stop_kubelet(ctx: ResetContext) -> list[Change]:
         )
         return []
     if manager == "systemd":
-        if not services.is_active("kubelet"):
+        change = stop_kubelet(services, ctx.log, "[reset]")
+        if change is None:
             ctx.log("[reset] The kubelet service is not running")
             return []
-        ctx.log("[reset] The kubelet service is running: it must be stopped (systemctl stop kubelet)")
-        change = services.stop("kubelet")
-        if change.detail.startswith("failed:"):
-            why = change.detail.removeprefix("failed:").strip()
-            ctx.log(f"[reset] WARNING: The kubelet service could not be stopped: {why}")
+        if failed(change) is not None:
             ctx.log("[reset] Please ensure kubelet is stopped manually: systemctl stop kubelet")
             ctx.outputs.manual("stop the kubelet", "systemctl stop kubelet")
             return []
@@ -236,7 +234,7 @@ def clean_dir(ctx: ResetContext, host_dir: str, failures: list[str]) -> list[Cha
 
 def run_cleanup_node(ctx: ResetContext) -> list[Change]:
     changes: list[Change] = []
-    changes += stop_kubelet(ctx)
+    changes += stop_the_kubelet(ctx)
     kubelet_ok, unmounted = unmount_kubelet_dir(ctx)
     changes += unmounted
     changes += remove_pods(ctx)

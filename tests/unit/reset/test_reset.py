@@ -458,7 +458,7 @@ def test_kubelet_not_running_or_not_stoppable(node, etcd, tmp_path):
     shutil.copytree(node, root, symlinks=True)
     services, logs = Services(fail="Unit kubelet.service not loaded."), Logs()
     report = reset(root, etcd, logs, Hooks(services=services))
-    assert logs.has("WARNING: The kubelet service could not be stopped: Unit kubelet.service not loaded.")
+    assert logs.has("[reset] WARNING: could not stop the kubelet: Unit kubelet.service not loaded.")
     manual = {m["what"]: m["command"] for m in report.outputs["manual_cleanup"]}
     assert manual["stop the kubelet"] == "systemctl stop kubelet"
 
