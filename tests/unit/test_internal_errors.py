@@ -50,7 +50,8 @@ def test_cli_exit_code_for_an_internal_error(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 70
     assert r.stderr.strip().splitlines() == [
-        "error: internal error: ZeroDivisionError: x (this is a bug in kubeadm-py; run with -v for the traceback)"
+        "error: internal error: ZeroDivisionError: x "
+        "(this is a bug in kubeadm-py; run with -v for the traceback)"
     ]
     r = subprocess.run([sys.executable, "-c", code, "-v"], capture_output=True, text=True)
     assert r.returncode == 70 and "Traceback (most recent call last)" in r.stderr
