@@ -9,6 +9,8 @@ from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG, api_timeout
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kubeadm_py.phases.context import AnyContext
 
 FLAGS = ("config", "kubeconfig", "dry-run")
@@ -74,10 +76,17 @@ def run_upload_kubelet(ctx: AnyContext) -> None:
         client.patch_node(node, annotate, wait=api_timeout(ctx))
 
 
-def upload_config_phase() -> Phase[AnyContext]:
+def upload_config_phase(
+    help_text: str = "Upload the kubeadm and kubelet configuration to a ConfigMap",
+    *,
+    kubelet: Callable[[AnyContext], None] = run_upload_kubelet,
+    provides: bool = True,
+) -> Phase[AnyContext]:
+    """init's upload-config; upgrade's has its own help, uploads the kubelet ConfigMap without
+    annotating the Node (``kubelet=upload_kubelet_configmap``) and provides nothing."""
     return Phase(
         name="upload-config",
-        help="Upload the kubeadm and kubelet configuration to a ConfigMap",
+        help=help_text,
         children=(
             Phase(
                 "kubeadm",
@@ -85,15 +94,15 @@ def upload_config_phase() -> Phase[AnyContext]:
                 run=run_upload_kubeadm,
                 flags=FLAGS,
                 requires=(ADMIN_KUBECONFIG,),
-                provides=("upload-config/kubeadm",),
+                provides=("upload-config/kubeadm",) if provides else (),
             ),
             Phase(
                 "kubelet",
                 'Upload the kubelet configuration to the "kubelet-config" ConfigMap',
-                run=run_upload_kubelet,
+                run=kubelet,
                 flags=FLAGS,
                 requires=(ADMIN_KUBECONFIG,),
-                provides=("upload-config/kubelet",),
+                provides=("upload-config/kubelet",) if provides else (),
             ),
         ),
     )

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 from kubeadm_py.changes import Change
 from kubeadm_py.phases.shared.kit import ADMIN_KUBECONFIG
-from kubeadm_py.phases.shared.upload_config import run_upload_kubeadm
-from kubeadm_py.phases.shared.upload_config import upload_kubelet_configmap as run_upload_kubelet
+from kubeadm_py.phases.shared.upload_config import upload_config_phase, upload_kubelet_configmap
 from kubeadm_py.upgrade.addons import ADDONS
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from kubeadm_py.phases.context import AnyContext
     from kubeadm_py.phases.upgrade.state import UpgradeContext
 
 FLAGS = ("config", "kubeconfig", "dry-run")
@@ -23,26 +23,11 @@ FLAGS = ("config", "kubeconfig", "dry-run")
 # --- upload-config ---------------------------------------------------------------------------------
 
 
-def upgrade_upload_config_phase() -> Phase[UpgradeContext]:
-    return Phase(
-        "upload-config",
+def upgrade_upload_config_phase() -> Phase[AnyContext]:
+    return upload_config_phase(
         "Upload the kubeadm and kubelet configurations to ConfigMaps",
-        children=(
-            Phase(
-                "kubeadm",
-                'Upload the kubeadm ClusterConfiguration to the "kubeadm-config" ConfigMap',
-                run=run_upload_kubeadm,
-                flags=FLAGS,
-                requires=(ADMIN_KUBECONFIG,),
-            ),
-            Phase(
-                "kubelet",
-                'Upload the kubelet configuration to the "kubelet-config" ConfigMap',
-                run=run_upload_kubelet,
-                flags=FLAGS,
-                requires=(ADMIN_KUBECONFIG,),
-            ),
-        ),
+        kubelet=upload_kubelet_configmap,
+        provides=False,
     )
 
 
