@@ -149,9 +149,14 @@ FLAGS: dict[str, FlagSpec] = {
         _F("discovery-token-unsafe-skip-ca-verification", bool, "Join without pinning the CA (unsafe)."),
         _F("discovery-file", str, "A kubeconfig file or https URL to load cluster information from."),
         _F("tls-bootstrap-token", str, "Token used for the kubelet's TLS bootstrap."),
-        # Go-style booleans that take a value (--certificate-renewal=false), as kubeadm's.
-        _F("certificate-renewal", str, "Renew certificates during upgrade: true or false.", default="true"),
-        _F("etcd-upgrade", str, "Upgrade the local etcd: true or false.", default="true"),
+        # Booleans that default to true, as in kubeadm upgrade apply: turned off with =false.
+        _F(
+            "certificate-renewal",
+            bool,
+            "Renew certificates during upgrade (--certificate-renewal=false: don't).",
+            default=True,
+        ),
+        _F("etcd-upgrade", bool, "Upgrade the local etcd (--etcd-upgrade=false: don't).", default=True),
         _F("yes", bool, "Perform the upgrade without asking.", short="y"),
         _F("allow-experimental-upgrades", bool, "Allow upgrading to alpha/beta/rc versions."),
         _F("allow-release-candidate-upgrades", bool, "Allow upgrading to release candidate versions."),
@@ -169,6 +174,43 @@ FLAGS: dict[str, FlagSpec] = {
     ]
 }
 
+
+# Flags kubeadm takes next to --config (validation.ValidateMixedArguments, isAllowedFlag: these and
+# every "skip-*" flag); init, join and reset, phases included, refuse any other flag with --config.
+CONFIG_COMPANIONS = frozenset(
+    {
+        "config",
+        "ignore-preflight-errors",
+        "dry-run",
+        "kubeconfig",
+        "node-name",
+        "kubeconfig-dir",
+        "upload-certs",
+        "print-join-command",
+        "rootfs",
+        "v",
+        "log-file",
+    }
+)
+
+
+def refuse_mixed_config(values: Mapping[str, object]) -> None:
+    """kubeadm's "can not mix '--config' with arguments [...]" for flag values keyed by parameter
+    name (None: not given), listing the offending flags in kubeadm's (sorted) order."""
+    if values.get("config") is None:
+        return
+    mixed = sorted(
+        s.name
+        for s in FLAGS.values()
+        if values.get(s.param) is not None
+        and s.name not in CONFIG_COMPANIONS
+        and not s.name.startswith("skip-")
+    )
+    if mixed:
+        raise KubeadmError(
+            f"can not mix '--config' with arguments [{' '.join(mixed)}]",
+            hint="set these in the configuration file, or drop --config",
+        )
 
 # --- the typed run options, generated from FLAGS ---------------------------------------------------
 
@@ -216,7 +258,11 @@ def _split_list(value: object) -> list[str]:
     return [p.strip() for v in items for p in str(v).split(",") if p.strip()]
 
 
-_GO_BOOLS = {"1": True, "t": True, "true": True, "0": False, "f": False, "false": False}
+# strconv.ParseBool, what pflag accepts for a boolean flag (--dry-run=false, --force=1).
+GO_BOOLS = {
+    **dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
+    **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False),
+}
 
 
 def _coerce(name: str, kind: type | str, value: object) -> object:
@@ -227,7 +273,7 @@ def _coerce(name: str, kind: type | str, value: object) -> object:
     if kind is bool:
         if isinstance(value, bool):
             return value
-        b = _GO_BOOLS.get(str(value).strip().lower())
+        b = GO_BOOLS.get(str(value).strip())
         if b is None:
             raise KubeadmError(f"option {name}: {value!r} is not a boolean (true or false)")
         return b

@@ -18,7 +18,7 @@ class RunOptions:
     apiserver_cert_extra_sans: list[str] | None = None
     cert_dir: str | None = None
     certificate_key: str | None = None
-    certificate_renewal: str | None = None
+    certificate_renewal: bool | None = None
     cleanup_tmp_dir: bool | None = None
     config: str | None = None
     context_lines: int | None = None
@@ -31,7 +31,7 @@ class RunOptions:
     discovery_token_ca_cert_hash: list[str] | None = None
     discovery_token_unsafe_skip_ca_verification: bool | None = None
     dry_run: bool | None = None
-    etcd_upgrade: str | None = None
+    etcd_upgrade: bool | None = None
     feature_gates: str | None = None
     force: bool | None = None
     ignore_preflight_errors: list[str] | None = None

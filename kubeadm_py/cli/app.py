@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from typer._click import Command
 
 # name -> (help, module, attribute): typer sub-apps owned by each area.
 SUBAPPS: dict[str, tuple[str, str, str]] = {
@@ -60,6 +63,38 @@ def _version(
     from kubeadm_py.cli.version import print_version
 
     print_version(output)
+
+
+def run_typer(argv: Sequence[str]) -> int:
+    """Run the typer app on ``argv`` with kubeadm's flag rules (:mod:`kubeadm_py.cli.argv`); a usage
+    error is one line, ``error: ...`` on stderr, and exit code 1 (click's are several, with 2)."""
+    import sys
+
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    try:
+        code = command(argv).main(args=list(argv), prog_name="kubeadm-py", standalone_mode=False)
+    except NoArgsIsHelpError as e:
+        e.show()  # "kubeadm-py token": the help, as before
+        return e.exit_code
+    except ClickException as e:
+        where = e.ctx.command_path if isinstance(e, UsageError) and e.ctx else "kubeadm-py"
+        text = " ".join(e.format_message().split())
+        print(f"error: {text} (see '{where} --help')", file=sys.stderr)
+        return 1
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def command(argv: Sequence[str]) -> Command:
+    """The click command of :func:`build_app` for ``argv``, parsing booleans and values as kubeadm."""
+    from typer.main import get_command
+
+    from kubeadm_py.cli.argv import install
+
+    return install(get_command(build_app(argv)))
 
 
 def build_app(argv: Sequence[str]) -> typer.Typer:

@@ -35,9 +35,8 @@ def _option(spec: FlagSpec) -> Any:
     import typer
 
     names = [f"--{spec.name}"] + ([f"-{spec.short}"] if spec.short else [])
-    help_text = spec.help + (f" [default: {spec.default}]" if spec.default not in (None, False) else "")
-    if spec.type is bool:
-        return typer.Option(None, *names, help=help_text, show_default=False)
+    shown = "true" if spec.default is True else spec.default
+    help_text = spec.help + (f" [default: {shown}]" if spec.default not in (None, False) else "")
     return typer.Option(None, *names, help=help_text, show_default=False)
 
 
@@ -76,7 +75,9 @@ def output_parameters() -> list[inspect.Parameter]:
         inspect.Parameter(
             "verbose",
             inspect.Parameter.KEYWORD_ONLY,
-            default=typer.Option(False, "--verbose", "-v", help="Show tracebacks and debug output."),
+            default=typer.Option(
+                False, "--verbose", "-v", help="Show tracebacks (kubeadm's --v=N: the same for N >= 5)."
+            ),
             annotation=bool,
         ),
     ]

@@ -7,7 +7,8 @@ line itself, with the same flag lists the typer binder uses (:mod:`kubeadm_py.cl
 the same invoker with the same keyword arguments typer would pass.
 
 It accepts only the unambiguous subset: known long options as ``--name value`` / ``--name=value``,
-boolean flags as ``--name``, the short names of the registry, ``-o``/``-v``; integers as plain digits;
+boolean flags as ``--name`` or ``--name=<Go boolean>`` (:mod:`kubeadm_py.cli.argv`), the short
+names of the registry, ``-o``/``-v``; integers as plain digits;
 list options repeated. Anything else — ``--help``, an unknown or repeated option, a missing value,
 a positional argument, ``--`` — returns None and the typer app handles the command line, error
 messages included. ``tests/unit/cli/test_fastpath.py`` checks that both parse every option of every
@@ -59,7 +60,7 @@ def parse(args: Sequence[str]) -> Parsed | None:
     """The workflow, phase selection and keyword arguments for ``args``, or None (use typer)."""
     if not args or args[0] not in WORKFLOWS:
         return None
-    from kubeadm_py.options import FLAGS
+    from kubeadm_py.options import FLAGS, GO_BOOLS
 
     cmd = _command(args[0], args)
     if cmd is None:
@@ -89,9 +90,9 @@ def parse(args: Sequence[str]) -> Parsed | None:
             return None
         seen.add(key)
         if kind is bool:
-            if eq:
-                return None
-            kwargs[key] = True
+            if eq and inline not in GO_BOOLS:
+                return None  # typer's error message
+            kwargs[key] = GO_BOOLS[inline] if eq else True
             continue
         if eq:
             value = inline

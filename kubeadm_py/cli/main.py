@@ -15,8 +15,12 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    verbose = "-v" in args or "--verbose" in args
+    verbose = False
     try:
+        from kubeadm_py.cli.argv import TRACEBACK_LEVEL, split_verbosity
+
+        args, level = split_verbosity(args)  # -v, --verbose, --v=N: kubeadm's global verbosity
+        verbose = level >= TRACEBACK_LEVEL
         from kubeadm_py.cli.version import fast_version_output, print_version
 
         fast = fast_version_output(args)
@@ -27,9 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if fastpath.run(args):  # a plainly valid workflow command line: same invoker, without typer
             return 0
-        from kubeadm_py.cli.app import build_app
+        from kubeadm_py.cli.app import run_typer
 
-        build_app(args)(args=args, prog_name="kubeadm-py")
+        return run_typer(args)
     except SystemExit as e:
         if isinstance(e.code, str):
             print(e.code, file=sys.stderr)

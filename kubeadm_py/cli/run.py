@@ -6,6 +6,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+# Workflows whose commands refuse --config mixed with other flags, as kubeadm's (newInitData,
+# newJoinData, newResetData call validation.ValidateMixedArguments on the command's flags).
+CONFIG_EXCLUSIVE = ("init", "join", "reset")
+
 
 def workflow_invoker(name: str) -> Callable[[dict[str, Any], list[str] | None], None]:
     def invoke(kwargs: dict[str, Any], only: list[str] | None) -> None:
@@ -13,6 +17,10 @@ def workflow_invoker(name: str) -> Callable[[dict[str, Any], list[str] | None], 
         from kubeadm_py.cli.render import check_output_format, emit_report, make_reporter, print_summary
         from kubeadm_py.errors import PhaseError
 
+        if name in CONFIG_EXCLUSIVE:
+            from kubeadm_py.options import refuse_mixed_config
+
+            refuse_mixed_config(kwargs)
         fmt = check_output_format(kwargs.pop("output", "text") or "text")
         kwargs.pop("verbose", None)
         machine = fmt != "text"

@@ -70,8 +70,8 @@ def plan(
     ),
     rootfs: str | None = typer.Option(None, "--rootfs", help="Host paths live under this directory."),
     kubernetes_version: str | None = typer.Option(None, "--kubernetes-version", help="Same as VERSION."),
-    etcd_upgrade: str | None = typer.Option(
-        None, "--etcd-upgrade", help="Plan the etcd upgrade: true or false."
+    etcd_upgrade: bool | None = typer.Option(
+        None, "--etcd-upgrade", help="Plan the etcd upgrade (--etcd-upgrade=false: don't). [default: true]"
     ),
     force: bool = typer.Option(False, "--force", "-f", help="Accept skippable version skew policy issues."),
     allow_experimental: bool = typer.Option(

@@ -55,8 +55,8 @@ def test_bad_version_output_is_one_line_error() -> None:
 
 def test_unknown_command_is_usage_error() -> None:
     r = run_cli("frobnicate")
-    assert r.returncode == 2
-    assert "No such command" in r.stderr
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == ["error: No such command 'frobnicate'. (see 'kubeadm-py --help')"]
 
 
 def test_root_help_lists_commands() -> None:

@@ -46,8 +46,8 @@ def every_option(flags: list[str]) -> list[str]:
     args: list[str] = []
     for i, n in enumerate(flags):
         spec = FLAGS[n]
-        if spec.type is bool:
-            args.append(f"--{n}")
+        if spec.type is bool:  # bare (true) and Go-style values, as kubeadm takes them
+            args.append(f"--{n}" + ("", "=false", "=T", "=0", "=TRUE", "=f")[i % 6])
         elif spec.type is int:
             args.append(f"--{n}={7 + i}")
         elif spec.type is list:
@@ -69,9 +69,9 @@ def typer_parse(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[str, 
         return invoke
 
     monkeypatch.setattr("kubeadm_py.cli.run.workflow_invoker", invoker)
-    from kubeadm_py.cli.app import build_app
+    from kubeadm_py.cli.app import command
 
-    build_app(args)(args=args, prog_name="kubeadm-py", standalone_mode=False)
+    command(args).main(args=args, prog_name="kubeadm-py", standalone_mode=False)
     return seen["workflow"], seen["only"], seen["kwargs"]
 
 
@@ -113,7 +113,9 @@ def test_same_kwargs_as_typer(monkeypatch: pytest.MonkeyPatch, words: list[str],
         ["init", "phase", "certs", "all", "--no-such-flag"],
         ["init", "phase", "certs", "all", "--config"],
         ["init", "phase", "certs", "all", "--config", "a", "--config", "b"],
-        ["init", "phase", "certs", "all", "--dry-run=true"],
+        ["init", "phase", "certs", "all", "--dry-run=yes"],
+        ["init", "phase", "certs", "all", "--dry-run=tRuE"],
+        ["init", "phase", "certs", "all", "--dry-run", "--dry-run=false"],
         ["init", "phase", "certs", "all", "--config", "--dry-run"],
         ["init", "--apiserver-bind-port", "x1"],
         ["init", "--apiserver-bind-port", "007"],

@@ -152,7 +152,7 @@ def test_certificate_renewal_on_by_default(node: Node, waiter: FakeWaiter) -> No
 
 
 def test_bad_certificate_renewal_value(node: Node, waiter: FakeWaiter) -> None:
-    with pytest.raises(KubeadmError, match=r"--certificate-renewal: 'maybe' is not a boolean"):
+    with pytest.raises(KubeadmError, match=r"certificate-renewal: 'maybe' is not a boolean"):
         node.run(
             "upgrade-apply",
             options={"version": BASE_VERSION, "certificate-renewal": "maybe"},

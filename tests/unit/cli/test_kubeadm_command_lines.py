@@ -1,0 +1,269 @@
+"""kubeadm command lines work unchanged (issue 13): Go-style booleans, ``--v=N``, no flag taking the
+next flag as its value, ``--config`` refused next to other flags exactly where kubeadm refuses, and
+usage errors as one line with exit code 1. Both parsers (the typer app and the fast path) are
+checked; tests/unit/cli/test_fastpath.py checks that they agree on every flag of every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeadm_py.cli import fastpath
+from kubeadm_py.cli.main import main
+from kubeadm_py.errors import KubeadmError
+from kubeadm_py.options import CONFIG_COMPANIONS, FLAGS, GO_BOOLS, refuse_mixed_config
+from tests.unit.cli.test_fastpath import CASES, typer_parse
+
+BOOL_FLAGS = sorted(n for n, s in FLAGS.items() if s.type is bool)
+VALUE_FLAGS = sorted(n for n, s in FLAGS.items() if s.type is not bool)
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], args: list[str], *needles: str) -> str:
+    rc = main(args)
+    err = capsys.readouterr().err
+    assert rc == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    return lines[0]
+
+
+def command_with(flag: str) -> list[str]:
+    """The words of a command (workflow or phase) the fast path serves that takes ``flag``."""
+    return next(words for words, flags in CASES if flag in flags)
+
+
+def both_parsers(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> dict[str, Any]:
+    fast = fastpath.parse(args)
+    _, _, kwargs = typer_parse(monkeypatch, args)
+    if fast is not None:
+        assert fast.kwargs == kwargs, args
+    return kwargs
+
+
+# --- Go-style booleans -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", [f for f in BOOL_FLAGS if any(f in fl for _, fl in CASES)])
+@pytest.mark.parametrize("value", sorted(GO_BOOLS))
+def test_every_bool_flag_takes_go_values(monkeypatch: pytest.MonkeyPatch, flag: str, value: str) -> None:
+    kwargs = both_parsers(monkeypatch, [*command_with(flag), f"--{flag}={value}"])
+    assert kwargs[FLAGS[flag].param] is GO_BOOLS[value]
+
+
+@pytest.mark.parametrize("flag", ["dry-run", "force", "upload-certs", "skip-token-print"])
+def test_bare_bool_flag_is_true_and_absent_is_none(monkeypatch: pytest.MonkeyPatch, flag: str) -> None:
+    words = command_with(flag)
+    assert both_parsers(monkeypatch, [*words, f"--{flag}"])[FLAGS[flag].param] is True
+    assert both_parsers(monkeypatch, words)[FLAGS[flag].param] is None
+
+
+def test_last_bool_value_wins_as_in_pflag(monkeypatch: pytest.MonkeyPatch) -> None:
+    words = ["init", "phase", "certs", "all"]
+    assert both_parsers(monkeypatch, [*words, "--dry-run", "--dry-run=false"])["dry_run"] is False
+    assert both_parsers(monkeypatch, [*words, "--dry-run=false", "--dry-run"])["dry_run"] is True
+
+
+def test_short_bool_flag_takes_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert both_parsers(monkeypatch, ["reset", "-f=F"])["force"] is False
+    assert both_parsers(monkeypatch, ["reset", "-f=1"])["force"] is True
+
+
+def upgrade_kwargs(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> dict[str, Any]:
+    """``kubeadm-py upgrade <args>`` parsed by a fresh upgrade app (the module's own is bound once)."""
+    from typer.main import get_command
+
+    from kubeadm_py.cli.argv import install
+    from kubeadm_py.cli.commands.upgrade import build_app
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(
+        "kubeadm_py.cli.run.workflow_invoker", lambda name: lambda kwargs, only: seen.update(kwargs)
+    )
+    install(get_command(build_app(["upgrade", *args]))).main(args=args, standalone_mode=False)
+    return seen
+
+
+def test_upgrade_apply_bools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kubeadm upgrade apply declares --certificate-renewal and --etcd-upgrade as booleans
+    (default true): bare, =false, and never swallowing the next flag."""
+    kw = upgrade_kwargs(
+        monkeypatch, ["apply", "v1.37.1", "--certificate-renewal", "--dry-run", "--etcd-upgrade=0"]
+    )
+    assert (kw["certificate_renewal"], kw["dry_run"], kw["etcd_upgrade"]) == (True, True, False)
+    kw = upgrade_kwargs(monkeypatch, ["apply", "v1.37.1", "--certificate-renewal=false", "-y=t"])
+    assert (kw["certificate_renewal"], kw["yes"], kw["dry_run"]) == (False, True, None)
+
+
+def test_bools_of_other_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    """Commands outside the workflow tables (typer options of their own) take Go values too."""
+    assert main(["certs", "certificate-key"]) == 0
+    capsys.readouterr()
+    one_line_error(capsys, ["token", "create", "--print-join-command=maybe"], '"--print-join-command"')
+    one_line_error(capsys, ["upgrade", "plan", "--etcd-upgrade=yes"], '"--etcd-upgrade"', "not a boolean")
+
+
+@pytest.mark.parametrize("value", ["yes", "no", "tRuE", "", "2"])
+def test_bad_bool_value_is_one_line(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    one_line_error(
+        capsys,
+        ["init", "phase", "certs", "ca", f"--dry-run={value}"],
+        f'invalid argument "{value}"',
+        "--dry-run",
+    )
+
+
+def test_dry_run_false_really_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "root"
+    assert main(["init", "phase", "certs", "ca", "--rootfs", str(root), "--dry-run=true"]) == 0
+    assert not (root / "etc/kubernetes/pki/ca.crt").exists()
+    assert main(["init", "phase", "certs", "ca", "--rootfs", str(root), "--dry-run=false"]) == 0
+    assert (root / "etc/kubernetes/pki/ca.crt").exists()
+
+
+# --- --v=N -------------------------------------------------------------------------------------------
+
+MISSING = ["init", "phase", "preflight", "--config", "/nonexistent/kubeadm.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "traceback"),
+    [
+        (["--v=5"], True),
+        (["--v", "7"], True),
+        (["-v", "5"], True),
+        (["-v5"], True),
+        (["-v=6"], True),
+        (["-v"], True),
+        (["--verbose"], True),
+        (["--v=2"], False),
+        (["--v", "0"], False),
+        ([], False),
+    ],
+)
+def test_klog_verbosity(capsys: pytest.CaptureFixture[str], extra: list[str], traceback: bool) -> None:
+    for args in ([*MISSING, *extra], [*extra, *MISSING]):  # a global flag: anywhere on the line
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert ("Traceback" in err) is traceback, (args, err)
+        assert "/nonexistent/kubeadm.yaml" in err.strip().splitlines()[-1]
+
+
+def test_verbosity_on_commands_without_v(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "print", "init-defaults", "--v=3"]) == 0
+    assert "InitConfiguration" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", [["--v=x"], ["--v"], ["--v=-1"]])
+def test_bad_verbosity_is_one_line(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    one_line_error(capsys, ["init", *args], "--v")
+
+
+# --- no flag swallows the next flag ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", [f for f in VALUE_FLAGS if any(f in fl for _, fl in CASES)])
+def test_value_flag_never_takes_a_flag(capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    args = [*command_with(flag), f"--{flag}", "--dry-run"]
+    assert fastpath.parse(args) is None  # the fast path leaves it to typer, which refuses it
+    one_line_error(capsys, args, f"--{flag}", "'--dry-run'")
+
+
+def test_a_flag_like_value_can_be_given_with_equals(monkeypatch: pytest.MonkeyPatch) -> None:
+    kwargs = both_parsers(monkeypatch, ["init", "phase", "certs", "ca", "--cert-dir=--odd", "--dry-run"])
+    assert (kwargs["cert_dir"], kwargs["dry_run"]) == ("--odd", True)
+
+
+def test_values_starting_with_one_dash_stay_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert both_parsers(monkeypatch, ["init", "--token-ttl", "-1h"])["token_ttl"] == "-1h"
+    assert both_parsers(monkeypatch, ["init", "phase", "certs", "ca", "--config", "-"])["config"] == "-"
+
+
+def test_other_commands_never_swallow(capsys: pytest.CaptureFixture[str]) -> None:
+    one_line_error(capsys, ["certs", "renew", "all", "--cert-dir", "--dry-run"], "--cert-dir")
+    one_line_error(capsys, ["token", "create", "--ttl", "--print-join-command"], "--ttl")
+
+
+# --- --config mixed with other flags -----------------------------------------------------------------
+
+
+def test_companions_table_is_kubeadms() -> None:
+    # cmd/kubeadm/app/apis/kubeadm/validation/validation.go isAllowedFlag (plus every "skip-*")
+    assert {"config", "ignore-preflight-errors", "dry-run", "kubeconfig", "node-name"} <= CONFIG_COMPANIONS
+    assert {"kubeconfig-dir", "upload-certs", "print-join-command", "rootfs", "v"} <= CONFIG_COMPANIONS
+    refuse_mixed_config({"config": "c.yaml", "skip_phases": ["preflight"], "skip_token_print": True})
+    refuse_mixed_config({"cert_dir": "/x"})  # without --config anything goes
+    with pytest.raises(KubeadmError, match=r"\[cert-dir force\]"):
+        refuse_mixed_config({"config": "c.yaml", "force": False, "cert_dir": "/x", "dry_run": True})
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["init", "--pod-network-cidr", "10.0.0.0/16", "--token-ttl=1h"], "[pod-network-cidr token-ttl]"),
+        (["init", "phase", "certs", "all", "--cert-dir", "/x"], "[cert-dir]"),
+        (["init", "--patches", "/p"], "[patches]"),
+        (["reset", "--force=false"], "[force]"),
+        (["reset", "--cleanup-tmp-dir"], "[cleanup-tmp-dir]"),
+        (["join", "--token", "abcdef.0123456789abcdef"], "[token]"),
+        (["join", "phase", "preflight", "--control-plane"], "[control-plane]"),
+    ],
+)
+def test_config_mixed_with_flags_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], named: str
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n")
+    one_line_error(
+        capsys,
+        [*args, "--config", str(cfg), "--rootfs", str(tmp_path)],
+        f"can not mix '--config' with arguments {named}",
+    )
+    assert list(tmp_path.iterdir()) == [cfg]
+
+
+def test_config_with_allowed_flags_is_not_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    line = one_line_error(
+        capsys,
+        [
+            "init",
+            "--config",
+            "/nonexistent/c.yaml",
+            "--dry-run=false",
+            "--skip-phases",
+            "addon",
+            "--upload-certs",
+            "--node-name",
+            "n1",
+            "--ignore-preflight-errors",
+            "all",
+            "--skip-token-print",
+            "--v=1",
+        ],
+    )
+    assert "can not mix" not in line and "/nonexistent/c.yaml" in line
+
+
+# --- usage errors: one line, exit code 1 -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["init", "--dry-runn"], "No such option: --dry-runn"),
+        (["init", "phase", "certs", "all", "--config"], "--config"),
+        (["init", "--apiserver-bind-port", "x1"], "--apiserver-bind-port"),
+        (["init", "phase", "nope"], "nope"),
+        (["frobnicate"], "frobnicate"),
+        (["certs", "renew"], "name"),
+        (["upgrade", "apply", "v1.37.1", "--yes=please"], "--yes"),
+    ],
+)
+def test_usage_error_is_one_line_exit_1(
+    capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
+    line = one_line_error(capsys, args, needle)
+    assert "Usage:" not in line and "Traceback" not in line
