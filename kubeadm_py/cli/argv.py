@@ -15,11 +15,10 @@ fast path never builds click commands."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.options import GO_BOOLS
 
+TYPE_CHECKING = False  # not typing's: importing typing costs more than the rest of this module
 if TYPE_CHECKING:
     from typer._click import Command, Context
 
@@ -62,6 +61,8 @@ def split_verbosity(args: Sequence[str]) -> tuple[list[str], int]:
 
 def go_bool(flag: str, value: str) -> bool:
     """A flag's boolean value as pflag parses it (strconv.ParseBool); a one-line error otherwise."""
+    from kubeadm_py.options import GO_BOOLS
+
     if value not in GO_BOOLS:
         raise KubeadmError(
             f'invalid argument "{value}" for "{flag}" flag: not a boolean (true, false, 1, 0, t, f)'

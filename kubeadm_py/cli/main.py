@@ -17,16 +17,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = False
     try:
-        from kubeadm_py.cli.argv import TRACEBACK_LEVEL, split_verbosity
-
-        args, level = split_verbosity(args)  # -v, --verbose, --v=N: kubeadm's global verbosity
-        verbose = level >= TRACEBACK_LEVEL
         from kubeadm_py.cli.version import fast_version_output, print_version
 
         fast = fast_version_output(args)
         if fast is not None:
             print_version(fast)
             return 0
+        from kubeadm_py.cli.argv import TRACEBACK_LEVEL, split_verbosity
+
+        args, level = split_verbosity(args)  # -v, --verbose, --v=N: kubeadm's global verbosity
+        verbose = level >= TRACEBACK_LEVEL
         from kubeadm_py.cli import fastpath
 
         if fastpath.run(args):  # a plainly valid workflow command line: same invoker, without typer
