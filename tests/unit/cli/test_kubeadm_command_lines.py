@@ -267,3 +267,73 @@ def test_usage_error_is_one_line_exit_1(
 ) -> None:
     line = one_line_error(capsys, args, needle)
     assert "Usage:" not in line and "Traceback" not in line
+
+
+# --- random command lines: both parsers agree, every refusal is one line -----------------------------
+
+WORDS = [
+    "--",
+    "-",
+    "-x",
+    "--nope",
+    "phase",
+    "all",
+    "=",
+    "--=",
+    "--v",
+    "-v",
+    "9",
+    "",
+    "a b",
+    "--dry-run=",
+    "\x00",
+]
+
+
+def random_command_line(rng: Any) -> list[str]:
+    words, flags = rng.choice(CASES)
+    args = list(words)
+    for _ in range(rng.randrange(6)):
+        name = f"--{rng.choice(flags)}" if rng.random() < 0.8 else rng.choice(WORDS)
+        value = rng.choice([*GO_BOOLS, "x", "--dry-run", "-1h", "7", "", "yes"])
+        args += rng.choice([[name], [f"{name}={value}"], [name, value]])
+    return args
+
+
+def test_random_command_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A seeded, bounded fuzz of the flag parsers over the commands the fast path serves: a refused
+    line is one ``error:`` line with exit code 1, an accepted one gets the same keyword arguments
+    from typer and the fast path."""
+    import random
+
+    from kubeadm_py.cli.app import run_typer
+    from kubeadm_py.cli.argv import split_verbosity
+
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        "kubeadm_py.cli.run.workflow_invoker", lambda name: lambda kwargs, only: seen.append(dict(kwargs))
+    )
+    rng = random.Random(13)
+    outcomes: dict[str, int] = {"refused": 0, "accepted": 0, "fast": 0}
+    for _ in range(300):
+        args = random_command_line(rng)
+        seen.clear()
+        rc = main(args)
+        out, err = capsys.readouterr()
+        if rc == 1:
+            outcomes["refused"] += 1
+            assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), (args, err)
+            assert "internal error" not in err and not err.startswith("error: unexpected"), (args, err)
+            continue
+        assert rc in (0, 2), (args, rc, err)  # 2: a group without its subcommand prints its help
+        if not seen:  # --help somewhere on the line, or a group's help
+            assert "Usage:" in out + err, args
+            continue
+        plain, _ = split_verbosity(args)
+        fast = fastpath.parse(plain)
+        seen.clear()
+        assert run_typer(plain) == 0 and seen, args
+        assert fast is None or fast.kwargs == seen[0], args
+        outcomes["accepted"] += 1
+        outcomes["fast"] += fast is not None
+    assert min(outcomes.values()) >= 10, outcomes  # the seed reaches every outcome
