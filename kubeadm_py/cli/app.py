@@ -74,9 +74,9 @@ def run_typer(argv: Sequence[str]) -> int:
 
     try:
         code = command(argv).main(args=list(argv), prog_name="kubeadm-py", standalone_mode=False)
-    except NoArgsIsHelpError as e:
-        e.show()  # "kubeadm-py token": the help, as before
-        return e.exit_code
+    except NoArgsIsHelpError as e:  # "kubeadm-py token": the help, and 1 as kubeadm's subCmdRun
+        print(e.ctx.get_help())
+        return 0 if e.ctx.parent is None else 1
     except ClickException as e:
         where = e.ctx.command_path if isinstance(e, UsageError) and e.ctx else "kubeadm-py"
         text = " ".join(e.format_message().split())
