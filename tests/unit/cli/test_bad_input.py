@@ -47,6 +47,26 @@ CASES = {
         ["encryptionAlgorithm"],
     ),
     "unknown-kind": (V4 + "kind: NodeConfiguration\n", ["NodeConfiguration"]),
+    "binary-value": (
+        V4 + "kind: ClusterConfiguration\nclusterName: !!binary aGVsbG8=\n",
+        ["line 3, column 14", "!!binary is not supported"],
+    ),
+    "set-value": (
+        V4 + "kind: ClusterConfiguration\napiServer:\n  certSANs: !!set {a, b}\n",
+        ["line 4, column 13", "!!set is not supported"],
+    ),
+    "long-scalar": (
+        V4 + "kind: ClusterConfiguration\nclusterName: " + "a" * 70_000 + "\n",
+        ["clusterName", "70,000 characters", "64 KiB"],
+    ),
+    "long-list": (
+        V4 + "kind: ClusterConfiguration\napiServer:\n  certSANs: [" + ",".join(["a"] * 10_001) + "]\n",
+        ["apiServer.certSANs", "10,001 items", "10,000"],
+    ),
+    "large-file": (
+        V4 + "kind: ClusterConfiguration\nclusterName: " + "a" * (2 << 20) + "\n",
+        ["larger than the 1 MiB limit"],
+    ),
 }
 
 
@@ -96,3 +116,16 @@ def test_bad_flag_value_names_the_flag(tmp_path: Path) -> None:
         "init", "phase", "certs", "apiserver", "--service-cidr", "10.0.0.0/99", "--rootfs", "r", cwd=tmp_path
     )
     assert_one_line_error(r, "--service-cidr")
+
+
+def test_binary_data_on_stdin(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "kubeadm_py", "config", "validate", "--config", "-"],
+        input=b"\xff\xfe\x00kind: \x80\n",
+        capture_output=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    out = subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(), r.stderr.decode())
+    assert_one_line_error(out, "<stdin>", "not a text file")
+
