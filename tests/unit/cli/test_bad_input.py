@@ -129,3 +129,23 @@ def test_binary_data_on_stdin(tmp_path: Path) -> None:
     out = subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(), r.stderr.decode())
     assert_one_line_error(out, "<stdin>", "not a text file")
 
+
+def test_token_ttl_not_a_duration(tmp_path: Path) -> None:
+    r = kubeadm_py("init", "--token-ttl", "3days", "--dry-run", "--rootfs", "r", cwd=tmp_path)
+    assert_one_line_error(r, '--token-ttl "3days"', "Go duration")
+
+
+def test_user_kubeconfig_negative_validity(tmp_path: Path) -> None:
+    assert kubeadm_py("init", "phase", "certs", "ca", "--rootfs", "r", cwd=tmp_path).returncode == 0
+    r = kubeadm_py(
+        "kubeconfig", "user", "--client-name", "x", "--validity-period", "-1h", "--rootfs", "r", cwd=tmp_path
+    )
+    assert_one_line_error(r, '--validity-period "-1h" must be positive')
+
+
+def test_token_create_print_join_command_without_admin_conf(tmp_path: Path) -> None:
+    r = kubeadm_py(
+        "token", "create", "--print-join-command", "--dry-run", "--kubeconfig", "absent.conf", cwd=tmp_path
+    )
+    assert_one_line_error(r, "cannot read the kubeconfig absent.conf", "--kubeconfig")
+    assert r.stdout == ""  # nothing created, not even in the dry-run listing
