@@ -97,3 +97,30 @@ def test_a_failed_run_keeps_the_secrets_out_of_the_error(tmp_path: Path) -> None
     assert str(exc.value).startswith("phase bootstrap-token: ")
     everything = "\n".join([str(exc.value), json.dumps(report.to_dict()), *logs.lines, _emitted(tmp_path)])
     assert TOKEN_SECRET not in everything and KEY not in everything
+
+
+@pytest.mark.parametrize(
+    ("workflow", "options"),
+    [
+        ("init", {"token": "abcdef.0123456789ABCDEf"}),
+        ("init", {"certificate-key": "0f" * 31 + "zz", "upload-certs": True}),
+        ("join", {"token": "abcdef.0123456789ABCDEf", "discovery-token-unsafe-skip-ca-verification": True}),
+    ],
+    ids=["init-token", "init-certificate-key", "join-token"],
+)
+def test_a_mistyped_secret_is_not_echoed(tmp_path: Path, workflow: str, options: dict[str, Any]) -> None:
+    """A token or key with one wrong character is nearly the secret: the error names the field only."""
+    if workflow == "join":
+        options = {**options, "api-server-endpoint": "10.0.0.1:6443"}
+    with pytest.raises(KubeadmError) as exc:
+        api.run(workflow, rootfs=str(tmp_path), options=options, dry_run=True)
+    assert "the value (withheld: a secret) is not a valid" in str(exc.value)
+    assert "0123456789ABCDEf" not in str(exc.value) and "0f0f" not in str(exc.value)
+
+
+def test_a_malformed_token_is_not_echoed() -> None:
+    from kubeadm_py.tokens.model import TokenError, TokenString
+
+    with pytest.raises(TokenError, match="^the bootstrap token was not of the form") as exc:
+        TokenString.parse("abcdef.0123456789ABCDEf")
+    assert "0123456789ABCDEf" not in str(exc.value)
