@@ -101,7 +101,6 @@ def read_source(config: str) -> tuple[str, str]:
     if config == "-":
         return "<stdin>", _read_stdin()
     if is_text(config):
-        limits.check_text(config, "<text>")
         return "<text>", config
     if not config:
         raise ConfigError("no configuration file given")
@@ -146,6 +145,7 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
 
 def parse_documents(text: str, source: str) -> list[Document]:
     """Split and parse the YAML stream; skip empty documents; require apiVersion and kind."""
+    limits.check_text(text, source)
     if not text.strip():
         raise ConfigError("empty configuration: no YAML documents found", source=source)
     raw_docs: list[Any] = []
