@@ -171,7 +171,7 @@ def run(
             )
         except PhaseError as e:
             if e.report is not None:
-                e.report.outputs.update(ctx.outputs.to_dict())
+                e.report.outputs.update(ctx.outputs.to_dict(ctx.options))
                 _journal(ctx, workflow, e.report, started, digest, getattr(e, "traceback_text", None))
             raise
         _journal(ctx, workflow, report, started, digest)
@@ -180,7 +180,7 @@ def run(
                 ctx.outputs.messages.append(DRY_RUN_FINISHED)
             else:
                 wf.finish(ctx, report)
-        report.outputs.update(ctx.outputs.to_dict())
+        report.outputs.update(ctx.outputs.to_dict(ctx.options))
         return report
     finally:
         ctx.close()

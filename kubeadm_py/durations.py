@@ -118,9 +118,9 @@ def format_duration(d: int | timedelta) -> str:
     return out + f"{_frac(rem, SECOND)}s"
 
 
-def normalize_duration(text: str) -> str:
+def normalize_duration(text: str, what: str = "duration") -> str:
     """``"24h"`` -> ``"24h0m0s"`` (what kubeadm prints after a round trip)."""
-    return format_duration(parse_duration(text))
+    return format_duration(parse_duration(text, what))
 
 
 def short_human_duration(td: timedelta) -> str:

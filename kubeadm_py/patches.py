@@ -29,6 +29,8 @@ from typing import Any
 import jsonpatch
 import yaml
 
+from kubeadm_py.config import limits
+from kubeadm_py.config.loader import JSONLoader, yaml_problem
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
@@ -140,17 +142,34 @@ def load_patches(directory: str | os.PathLike[str], display: str | None = None) 
             ps.ignored.append(rel)
             ps.notes.append(f"[patches] Ignoring file {p.name!r}: {reason}")
             continue
-        data = p.read_text()
+        where = f"patch file {shown.rstrip('/')}/{rel}"
+        data = _read_patch(p, where)
         if not data.strip():
             ps.ignored.append(rel)
             ps.notes.append(f"[patches] Ignoring empty file: {p.name!r}")
             continue
         try:
-            docs = [d for d in yaml.safe_load_all(data) if d is not None]
+            docs = []
+            for d in yaml.load_all(data, Loader=JSONLoader):
+                limits.check_values(d, where)
+                if d is not None:
+                    docs.append(d)
         except yaml.YAMLError as e:
-            raise KubeadmError(f"patch file {shown}/{rel}: not valid YAML or JSON: {e}") from None
+            raise KubeadmError(f"{where}: {yaml_problem(e)}") from None
         ps.files.append(PatchFile(f"{shown.rstrip('/')}/{rel}", target, str(ptype), docs))
     return ps
+
+
+def _read_patch(path: Path, where: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            raw = limits.read_bounded(fh, where)
+    except OSError as e:
+        raise KubeadmError(f"{where}: cannot read: {e.strerror or e}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise KubeadmError(f"{where}: not a text file (expected UTF-8 YAML or JSON)") from None
 
 
 def patches_directory(cfg: KubeadmConfig, flag: str | None) -> str | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kubeadm_py.changes import Change
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import KUBERNETES_DIR
+from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 
 if TYPE_CHECKING:
@@ -78,4 +79,6 @@ def run_user_kubeconfig(
     from kubeadm_py.kubeconfig.files import user_kubeconfig
 
     validity = duration_timedelta(validity_period, "--validity-period") if validity_period else None
+    if validity is not None and validity.total_seconds() <= 0:
+        raise KubeadmError(f'--validity-period "{validity_period}" must be positive', hint="e.g. 8760h")
     return user_kubeconfig(fs, cfg, client_name, orgs, validity, token)

@@ -171,7 +171,13 @@ def join_command(kubeconfig: str, token: str, certificate_key: str = "") -> str:
     """``token create --print-join-command``: endpoint and CA pins from the kubeconfig in use."""
     from kubeadm_py.cluster.joincommand import JoinCommand, from_kubeconfig
 
-    data = Path(kubeconfig).read_bytes()
+    try:
+        data = Path(kubeconfig).read_bytes()
+    except OSError as e:
+        raise KubeadmError(
+            f"cannot read the kubeconfig {kubeconfig}: {e.strerror or e}",
+            hint="--print-join-command takes the endpoint and CA from it; pass --kubeconfig",
+        ) from None
     endpoint, hashes = from_kubeconfig(data, kubeconfig)
     if not hashes:
         raise KubeadmError(f"{kubeconfig} has no certificate-authority-data to compute the CA hash from")

@@ -74,7 +74,7 @@ def _durations(owner: Doc | None, keys: list[str] | tuple[str, ...]) -> None:
         return
     for key in keys:
         if isinstance(owner.get(key), str):
-            owner[key] = normalize_duration(owner[key])
+            owner[key] = normalize_duration(owner[key], key)
 
 
 def default_timeouts(doc: Doc) -> None:

@@ -169,3 +169,5 @@ FORMATS: dict[str, Checker] = {
     "endpoint": check_endpoint,
     "cri-socket": check_cri_socket,
 }
+# Formats of secrets: an error shows the reason, never the value (a mistyped token is nearly the token).
+SECRET_FORMATS = frozenset({"bootstrap-token", "certificate-key"})

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kubeadm_py.config import limits
 from kubeadm_py.errors import ConfigError
 
 
@@ -36,12 +37,32 @@ class Document:
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 
 
-class _StrictLoader(_Base):  # type: ignore[valid-type,misc]
-    """SafeLoader that keeps timestamps as strings (Go's decoder does) and rejects duplicate keys
-    (kubeadm decodes strictly)."""
+class JSONLoader(_Base):  # type: ignore[valid-type,misc]
+    """SafeLoader that yields only what JSON holds, as Go's YAML-to-JSON decoder does: timestamps
+    stay strings, binary, set and ordered-map values are refused (config and patch files)."""
 
 
-_StrictLoader.yaml_implicit_resolvers = {
+# YAML types with no JSON form: kubeadm's decoder (YAML to JSON) refuses them too.
+UNSUPPORTED_TAGS = ("binary", "set", "omap", "pairs")
+
+
+def _unsupported(loader: JSONLoader, node: yaml.Node) -> Any:
+    raise yaml.constructor.ConstructorError(
+        problem=f"the YAML type {node.tag.replace('tag:yaml.org,2002:', '!!')} is not supported "
+        "(use a string, number, boolean, list or mapping)",
+        problem_mark=node.start_mark,
+    )
+
+
+for _tag in UNSUPPORTED_TAGS:
+    JSONLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _unsupported)
+
+
+class _StrictLoader(JSONLoader):
+    """JSONLoader that rejects duplicate keys (kubeadm decodes configuration strictly)."""
+
+
+JSONLoader.yaml_implicit_resolvers = {
     ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -78,7 +99,7 @@ def is_text(config: str) -> bool:
 def read_source(config: str) -> tuple[str, str]:
     """Return ``(source name, text)`` for a path, ``-`` or inline YAML text."""
     if config == "-":
-        return "<stdin>", sys.stdin.read()
+        return "<stdin>", _read_stdin()
     if is_text(config):
         return "<text>", config
     if not config:
@@ -87,20 +108,35 @@ def read_source(config: str) -> tuple[str, str]:
         raise ConfigError("is a directory, expected a kubeadm configuration file", source=config)
     try:
         with open(config, "rb") as fh:
-            raw = fh.read()
+            raw = limits.read_bounded(fh, config)
     except FileNotFoundError:
         raise ConfigError("no such file", source=config) from None
     except PermissionError:
         raise ConfigError("permission denied", source=config) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror or exc}", source=config) from None
+    return config, _decode(raw, config)
+
+
+def _read_stdin() -> str:
+    """Standard input as bytes (binary data is refused, not mangled); a text stream put in its
+    place by an embedding program is read as text, with the same limit."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is not None:
+        return _decode(limits.read_bounded(binary, "<stdin>"), "<stdin>")
+    text = str(sys.stdin.read(limits.LIMITS["file_bytes"] + 1))
+    limits.check_text(text, "<stdin>")
+    return text
+
+
+def _decode(raw: bytes, source: str) -> str:
     try:
-        return config, raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ConfigError("not a text file (expected UTF-8 YAML)", source=config) from None
+        raise ConfigError("not a text file (expected UTF-8 YAML)", source=source) from None
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+def yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -109,15 +145,17 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 def parse_documents(text: str, source: str) -> list[Document]:
     """Split and parse the YAML stream; skip empty documents; require apiVersion and kind."""
+    limits.check_text(text, source)
     if not text.strip():
         raise ConfigError("empty configuration: no YAML documents found", source=source)
     raw_docs: list[Any] = []
     try:
         for data in yaml.load_all(text, Loader=_StrictLoader):
+            limits.check_values(data, source, f"document {len(raw_docs) + 1}")
             raw_docs.append(data)
     except yaml.YAMLError as exc:
         where = f"document {len(raw_docs) + 1}"
-        raise ConfigError(_yaml_problem(exc), source=source, document=where) from None
+        raise ConfigError(yaml_problem(exc), source=source, document=where) from None
     docs: list[Document] = []
     for data in raw_docs:
         if data is None:

@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubeadm_py.config.formats import FORMATS, check_dns_subdomain, check_ip, check_token, parse_cidr_list
+from kubeadm_py.config.formats import (
+    FORMATS,
+    SECRET_FORMATS,
+    check_dns_subdomain,
+    check_ip,
+    check_token,
+    parse_cidr_list,
+)
 from kubeadm_py.config.loader import Document
 from kubeadm_py.config.schemagen import FLAVORS, SCHEMA_DIR, schema_file_name
 from kubeadm_py.config.types import KUBEADM_GROUP, KUBELET_API, KUBEPROXY_API, V1BETA4
@@ -216,7 +223,8 @@ def _schema_issues(err: ValidationError, version: str) -> Iterator[tuple[str, st
     if v == "format":
         check = FORMATS.get(str(err.validator_value))
         reason = check(value) if check and isinstance(value, str) else None
-        yield path, f"{_show(value)} {reason or 'is not valid'}", None
+        shown = "the value (withheld: a secret)" if err.validator_value in SECRET_FORMATS else _show(value)
+        yield path, f"{shown} {reason or 'is not valid'}", None
         return
     if v == "enum":
         options = ", ".join(str(o) for o in err.validator_value if o != "")
@@ -490,7 +498,7 @@ def _join_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
             )
     tls = disc.get("tlsBootstrapToken")
     if isinstance(tls, str) and tls and check_token(tls):
-        yield "discovery.tlsBootstrapToken", f"{_show(tls)} {check_token(tls)}", None
+        yield "discovery.tlsBootstrapToken", f"the value (withheld: a secret) {check_token(tls)}", None
     elif not tls and file is not None:
         pass  # the kubeconfig may carry credentials itself
 

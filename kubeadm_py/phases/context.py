@@ -83,14 +83,42 @@ class Outputs:
     def manual(self, what: str, command: str) -> None:
         self.manual_cleanup.append(ManualStep(what, command))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, options: RunOptions | None = None) -> dict[str, Any]:
+        """The report's ``outputs``. A secret whose skip flag is set in ``options`` is withheld
+        everywhere in it (its own field, the join commands, messages): the one place where
+        ``-o json|yaml`` and the Python API honour ``--skip-token-print`` and
+        ``--skip-certificate-key-print``."""
+        hidden = [
+            value
+            for name, flag in SECRET_OUTPUTS
+            if (value := getattr(self, name)) and options is not None and getattr(options, flag)
+        ]
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if value is None or value == []:
                 continue
-            out[f.name] = [v.to_dict() for v in value] if f.name == "manual_cleanup" else value
+            value = [v.to_dict() for v in value] if f.name == "manual_cleanup" else value
+            out[f.name] = _withhold(value, hidden)
         return out
+
+
+# The secrets a run may output, and the option that withholds each.
+SECRET_OUTPUTS = (("token", "skip_token_print"), ("certificate_key", "skip_certificate_key_print"))
+
+
+def _withhold(value: Any, secrets: list[str]) -> Any:
+    from kubeadm_py.cluster.joincommand import WITHHELD
+
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, WITHHELD)
+        return value
+    if isinstance(value, list):
+        return [_withhold(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _withhold(v, secrets) for k, v in value.items()}
+    return value
 
 
 S = TypeVar("S", bound=RunState, covariant=True)

@@ -68,7 +68,8 @@ class TokenString:
     def parse(cls, token: str) -> TokenString:
         m = _TOKEN_RE.match(token)
         if not m:
-            raise TokenError(f"the bootstrap token {_q(token)} was not of the form {_q(TOKEN_PATTERN)}")
+            # the value is not echoed: a mistyped token is nearly the token
+            raise TokenError(f"the bootstrap token was not of the form {_q(TOKEN_PATTERN)}")
         return cls(m.group(1), m.group(2))
 
 

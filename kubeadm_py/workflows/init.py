@@ -81,7 +81,9 @@ def _token_overrides(opts: RunOptions) -> dict[str, Any]:
     if token:
         entry["token"] = token
     if ttl:
-        entry["ttl"] = ttl
+        from kubeadm_py.durations import normalize_duration
+
+        entry["ttl"] = normalize_duration(ttl, "--token-ttl")
     return {"init.bootstrapTokens": [entry]}
 
 

@@ -97,14 +97,16 @@ def create(
 
         decode_key(certificate_key)
     path = tc.kubeconfig_path(kubeconfig)
+    # before creating the token: an unreadable kubeconfig must not leave a token behind
+    join = tc.join_command(path, str(tok.token), certificate_key) if print_join_command else None
     client = _client(path, dry_run)
     change = tc.create_token(client, tok)
     if dry_run:
         typer.echo(f"[dryrun] Would perform action CREATE on resource {change.target}", err=True)
         if change.content:
             typer.echo(change.content, err=True)
-    if print_join_command:
-        typer.echo(tc.join_command(path, str(tok.token), certificate_key))
+    if join is not None:
+        typer.echo(join)
     else:
         typer.echo(str(tok.token))
 

@@ -47,6 +47,26 @@ CASES = {
         ["encryptionAlgorithm"],
     ),
     "unknown-kind": (V4 + "kind: NodeConfiguration\n", ["NodeConfiguration"]),
+    "binary-value": (
+        V4 + "kind: ClusterConfiguration\nclusterName: !!binary aGVsbG8=\n",
+        ["line 3, column 14", "!!binary is not supported"],
+    ),
+    "set-value": (
+        V4 + "kind: ClusterConfiguration\napiServer:\n  certSANs: !!set {a, b}\n",
+        ["line 4, column 13", "!!set is not supported"],
+    ),
+    "long-scalar": (
+        V4 + "kind: ClusterConfiguration\nclusterName: " + "a" * 70_000 + "\n",
+        ["clusterName", "70,000 characters", "64 KiB"],
+    ),
+    "long-list": (
+        V4 + "kind: ClusterConfiguration\napiServer:\n  certSANs: [" + ",".join(["a"] * 10_001) + "]\n",
+        ["apiServer.certSANs", "10,001 items", "10,000"],
+    ),
+    "large-file": (
+        V4 + "kind: ClusterConfiguration\nclusterName: " + "a" * (2 << 20) + "\n",
+        ["larger than the 1 MiB limit"],
+    ),
 }
 
 
@@ -96,3 +116,36 @@ def test_bad_flag_value_names_the_flag(tmp_path: Path) -> None:
         "init", "phase", "certs", "apiserver", "--service-cidr", "10.0.0.0/99", "--rootfs", "r", cwd=tmp_path
     )
     assert_one_line_error(r, "--service-cidr")
+
+
+def test_binary_data_on_stdin(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "kubeadm_py", "config", "validate", "--config", "-"],
+        input=b"\xff\xfe\x00kind: \x80\n",
+        capture_output=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    out = subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(), r.stderr.decode())
+    assert_one_line_error(out, "<stdin>", "not a text file")
+
+
+def test_token_ttl_not_a_duration(tmp_path: Path) -> None:
+    r = kubeadm_py("init", "--token-ttl", "3days", "--dry-run", "--rootfs", "r", cwd=tmp_path)
+    assert_one_line_error(r, '--token-ttl "3days"', "Go duration")
+
+
+def test_user_kubeconfig_negative_validity(tmp_path: Path) -> None:
+    assert kubeadm_py("init", "phase", "certs", "ca", "--rootfs", "r", cwd=tmp_path).returncode == 0
+    r = kubeadm_py(
+        "kubeconfig", "user", "--client-name", "x", "--validity-period", "-1h", "--rootfs", "r", cwd=tmp_path
+    )
+    assert_one_line_error(r, '--validity-period "-1h" must be positive')
+
+
+def test_token_create_print_join_command_without_admin_conf(tmp_path: Path) -> None:
+    r = kubeadm_py(
+        "token", "create", "--print-join-command", "--dry-run", "--kubeconfig", "absent.conf", cwd=tmp_path
+    )
+    assert_one_line_error(r, "cannot read the kubeconfig absent.conf", "--kubeconfig")
+    assert r.stdout == ""  # nothing created, not even in the dry-run listing

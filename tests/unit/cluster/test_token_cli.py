@@ -127,7 +127,7 @@ def test_list_json_one_object_per_token(api, capsys) -> None:
 @pytest.mark.parametrize(
     "args,err",
     [
-        (["create", "nope"], 'the bootstrap token "nope" was not of the form'),
+        (["create", "nope"], "the bootstrap token was not of the form"),
         (["create", "--usages", "signing,bogus"], "invalid bootstrap token usage string: bogus"),
         (["create", "--groups", "system:nodes"], 'bootstrap group "system:nodes" is invalid'),
         (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -41,9 +40,9 @@ def test_parse_token(token: str, ok: bool) -> None:
     else:
         with pytest.raises(TokenError) as e:
             TokenString.parse(token)
-        # upstream: fmt.Errorf("the bootstrap token %q was not of the form %q", token, BootstrapTokenPattern)
+        # upstream echoes the token (%q); a mistyped token is nearly the token, so it is withheld
         assert str(e.value) == (
-            f"the bootstrap token {json.dumps(token)} was not of the form "
+            "the bootstrap token was not of the form "
             '"\\\\A([a-z0-9]{6})\\\\.([a-z0-9]{16})\\\\z"'
         )
 

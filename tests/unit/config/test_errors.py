@@ -121,13 +121,13 @@ CASES = [
     (
         "token",
         INIT4 + "bootstrapTokens:\n- token: abcdef.012345\n",
-        'bootstrapTokens[0].token: "abcdef.012345" is not a valid bootstrap token',
+        'bootstrapTokens[0].token: the value (withheld: a secret) is not a valid bootstrap token',
         None,
     ),
     (
         "certificate-key",
         INIT4 + "certificateKey: deadbeef\n",
-        'certificateKey: "deadbeef" is not a valid certificate key (64 hex characters',
+        'certificateKey: the value (withheld: a secret) is not a valid certificate key (64 hex',
         None,
     ),
     (

@@ -120,7 +120,7 @@ def test_bad_patch_documents(tmp_path):
         load_patches(d).apply("etcd", {})
     (d / "etcd+json.yaml").unlink()
     (d / "etcd.yaml").write_text("spec: [unclosed\n")
-    with pytest.raises(KubeadmError, match=r"etcd\.yaml: not valid YAML"):
+    with pytest.raises(KubeadmError, match=r"etcd\.yaml: line 2, column 1: not valid YAML"):
         load_patches(d)
     with pytest.raises(KubeadmError, match="no such directory"):
         load_patches(tmp_path / "missing")
