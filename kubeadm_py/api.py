@@ -10,7 +10,8 @@ Typical use::
         print(outcome.path, outcome.status, [c.target for c in outcome.changes])
 
 ``run`` returns a :class:`~kubeadm_py.workflow.report.RunReport` (what changed, per phase, with
-timings, plus outputs such as the join command parts) and raises
+timings, plus outputs such as the join command parts; a dry run that went past an error where a
+real run stops, such as preflight's fatal errors, returns ``ok`` false with ``would_stop`` set) and raises
 :class:`~kubeadm_py.errors.KubeadmError` subclasses on failure; a failed phase raises
 :class:`~kubeadm_py.errors.PhaseError` whose ``report`` attribute holds the partial report (an
 :class:`~kubeadm_py.errors.InternalError`, a subclass, when kubeadm-py itself is at fault).
@@ -56,6 +57,11 @@ __all__ = [
 DRY_RUN_FINISHED = (
     "[dryrun] Finished dry-running successfully. The above are the resources that would be created."
 )
+
+
+def would_stop_line(where: str) -> str:
+    """The last line of a dry run that went past an error where a real run stops."""
+    return f"[dryrun] A real run stops at {where}"
 
 
 def load_config(
@@ -175,7 +181,10 @@ def run(
                 _journal(ctx, workflow, e.report, started, digest, getattr(e, "traceback_text", None))
             raise
         _journal(ctx, workflow, report, started, digest)
-        if only is None and wf.finish is not None:
+        if report.would_stop is not None:
+            # Neither the success banner nor "finished successfully": a real run stops there.
+            ctx.outputs.messages.append(would_stop_line(report.would_stop))
+        elif only is None and wf.finish is not None:
             if ctx.fx.dry_run:
                 ctx.outputs.messages.append(DRY_RUN_FINISHED)
             else:
