@@ -87,8 +87,10 @@ def build_context(
     cfg: KubeadmConfig | None = None,
 ) -> RunContext[Any]:
     """Resolve the configuration and effectors for a workflow run. ``cfg`` replaces loading the
-    configuration (an embedding program that built its own). In a dry run the context's files go
-    to a sandbox directory; the caller ends the run with ``ctx.close()`` (key pool, sandbox)."""
+    configuration (an embedding program that built its own). The workflow's input checks
+    (``Workflow.validate``) run here, so a bad flag, patch file, validity period or token TTL fails
+    before any phase writes. In a dry run the context's files go to a sandbox directory; the
+    caller ends the run with ``ctx.close()`` (key pool, sandbox)."""
     from kubeadm_py import workflows
 
     wf = workflows.get(workflow)
@@ -131,8 +133,14 @@ def build_context(
         cfg, fx, wf.new_state(), options=opts, log=rep.message, keys=KeyPool()
     )
     holder.append(ctx)
-    if wf.prepare is not None:
-        wf.prepare(ctx)
+    try:
+        if wf.prepare is not None:
+            wf.prepare(ctx)
+        for check in wf.validate:  # before any phase writes: a bad input fails with nothing changed
+            check(ctx)
+    except BaseException:
+        ctx.close()
+        raise
     return ctx
 
 
