@@ -10,7 +10,8 @@ Typical use::
         print(outcome.path, outcome.status, [c.target for c in outcome.changes])
 
 ``run`` returns a :class:`~kubeadm_py.workflow.report.RunReport` (what changed, per phase, with
-timings, plus outputs such as the join command parts) and raises
+timings, plus outputs such as the join command parts; a dry run that went past an error where a
+real run stops, such as preflight's fatal errors, returns ``ok`` false with ``would_stop`` set) and raises
 :class:`~kubeadm_py.errors.KubeadmError` subclasses on failure; a failed phase raises
 :class:`~kubeadm_py.errors.PhaseError` whose ``report`` attribute holds the partial report (an
 :class:`~kubeadm_py.errors.InternalError`, a subclass, when kubeadm-py itself is at fault).
@@ -58,6 +59,11 @@ DRY_RUN_FINISHED = (
 )
 
 
+def would_stop_line(where: str) -> str:
+    """The last line of a dry run that went past an error where a real run stops."""
+    return f"[dryrun] A real run stops at {where}"
+
+
 def load_config(
     config: str | None = None,
     *,
@@ -81,8 +87,10 @@ def build_context(
     cfg: KubeadmConfig | None = None,
 ) -> RunContext[Any]:
     """Resolve the configuration and effectors for a workflow run. ``cfg`` replaces loading the
-    configuration (an embedding program that built its own). In a dry run the context's files go
-    to a sandbox directory; the caller ends the run with ``ctx.close()`` (key pool, sandbox)."""
+    configuration (an embedding program that built its own). The workflow's input checks
+    (``Workflow.validate``) run here, so a bad flag, patch file, validity period or token TTL fails
+    before any phase writes. In a dry run the context's files go to a sandbox directory; the
+    caller ends the run with ``ctx.close()`` (key pool, sandbox)."""
     from kubeadm_py import workflows
 
     wf = workflows.get(workflow)
@@ -125,8 +133,14 @@ def build_context(
         cfg, fx, wf.new_state(), options=opts, log=rep.message, keys=KeyPool()
     )
     holder.append(ctx)
-    if wf.prepare is not None:
-        wf.prepare(ctx)
+    try:
+        if wf.prepare is not None:
+            wf.prepare(ctx)
+        for check in wf.validate:  # before any phase writes: a bad input fails with nothing changed
+            check(ctx)
+    except BaseException:
+        ctx.close()
+        raise
     return ctx
 
 
@@ -175,7 +189,10 @@ def run(
                 _journal(ctx, workflow, e.report, started, digest, getattr(e, "traceback_text", None))
             raise
         _journal(ctx, workflow, report, started, digest)
-        if only is None and wf.finish is not None:
+        if report.would_stop is not None:
+            # Neither the success banner nor "finished successfully": a real run stops there.
+            ctx.outputs.messages.append(would_stop_line(report.would_stop))
+        elif only is None and wf.finish is not None:
             if ctx.fx.dry_run:
                 ctx.outputs.messages.append(DRY_RUN_FINISHED)
             else:

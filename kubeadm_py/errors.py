@@ -74,5 +74,10 @@ class PreflightError(KubeadmError):
     """Preflight found errors that were not ignored."""
 
 
+class WouldStopError(KubeadmError):
+    """A dry run went past an error where a real run stops (``RunReport.would_stop``): the command
+    line exits with the code of that real failure (1) after showing the plan."""
+
+
 class ApiError(KubeadmError):
     """The Kubernetes API server could not be reached or refused a request."""

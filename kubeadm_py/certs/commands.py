@@ -53,10 +53,11 @@ def run_renew(
     kubeconfig_dir: str = KUBERNETES_DIR,
     reuse_key: bool = False,
     log: Log = print,
+    planned: bool = False,
 ) -> list[Change]:
     from kubeadm_py.certs.renew import renew
 
-    return renew(fs, cfg, name, kubeconfig_dir, reuse_key, log)
+    return renew(fs, cfg, name, kubeconfig_dir, reuse_key, log, planned)
 
 
 def run_generate_csr(

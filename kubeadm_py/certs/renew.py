@@ -71,7 +71,9 @@ def renew_one(
     st: manager.Settings,
     reuse_key: bool = False,
     log: Log = _no_log,
+    done: str = "renewed",
 ) -> list[Change]:
+    """Renew one target; ``done`` is what the log line says happened."""
     store = PKIStore(fs, st.cert_dir)
     ca_base = specs.get(t.ca).base
     if t.kubeconfig is not None:
@@ -86,7 +88,7 @@ def renew_one(
                 f"external CA detected ({store.key_path(ca_base)} is absent): {t.name} cannot be renewed"
             )
         change = renew_kubeconfig(fs, cfg, path, st, reuse_key)
-        log(f"{t.help} renewed")
+        log(f"{t.help} {done}")
         return [change]
     assert t.cert is not None
     spec = t.cert
@@ -112,8 +114,8 @@ def renew_one(
         issue.profile_of(cert), key.public_key(), ca_key, ca_cert, st.not_before, st.start + st.validity
     )
     out = [] if old_key is not None else [store.write_key(spec.base, key)]
-    out.append(store.write_cert(spec.base, new, detail=f"renewed, CN={issue.profile_of(new).cn}"))
-    log(f"{t.help} renewed")
+    out.append(store.write_cert(spec.base, new, detail=f"{done}, CN={issue.profile_of(new).cn}"))
+    log(f"{t.help} {done}")
     return out
 
 
@@ -124,14 +126,19 @@ def renew(
     kubeconfig_dir: str,
     reuse_key: bool = False,
     log: Log = _no_log,
+    planned: bool = False,
 ) -> list[Change]:
-    """Renew ``name`` (a target name) or ``all``."""
+    """Renew ``name`` (a target name) or ``all``. ``planned``: the writes go to a dry-run sandbox,
+    so the lines say what would be renewed and ask for no restart."""
+    done = "would be renewed" if planned else "renewed"
     st = manager.settings(cfg)
     chosen = targets(cfg.local_etcd) if name == "all" else [target(name, cfg.local_etcd)]
     out: list[Change] = []
     for t in chosen:
-        out += renew_one(fs, cfg, t, kubeconfig_dir, st, reuse_key, log)
-    if name == "all":
+        out += renew_one(fs, cfg, t, kubeconfig_dir, st, reuse_key, log, done)
+    if planned:
+        log("[dryrun] Nothing was renewed: this was a dry run")
+    elif name == "all":
         log("")
         log(RESTART_NOTE)
     else:

@@ -42,16 +42,19 @@ def _wants_rich(stream: IO[str]) -> bool:
     return bool(isatty and isatty())
 
 
-def _finished_line(outcome: PhaseOutcome) -> tuple[str, str]:
-    """The phase line as (plain text, rich markup)."""
-    note = f" ({outcome.reason})" if outcome.status != "changed" and outcome.reason else ""
+def _finished_line(outcome: PhaseOutcome) -> str:
+    return f"[phase] {outcome.path}: {outcome.summary} {outcome.seconds:.2f}s"
+
+
+def _finished_markup(outcome: PhaseOutcome) -> str:
+    """The phase line in rich markup (rich is loaded only for a terminal)."""
+    from rich.markup import escape
+
     style = _STATUS_STYLE[outcome.status]
-    plain = f"[phase] {outcome.path}: {outcome.status}{note} {outcome.seconds:.2f}s"
-    markup = (
-        f"[dim]\\[phase][/dim] {outcome.path}: [{style}]{outcome.status}[/{style}]{note} "
+    return (
+        f"[dim]\\[phase][/dim] {escape(outcome.path)}: [{style}]{escape(outcome.summary)}[/{style}] "
         f"[dim]{outcome.seconds:.2f}s[/dim]"
     )
-    return plain, markup
 
 
 class PlainReporter:
@@ -70,7 +73,7 @@ class PlainReporter:
 
     def phase_finished(self, outcome: PhaseOutcome) -> None:
         if not self.quiet_phases:
-            self.message(_finished_line(outcome)[0])
+            self.message(_finished_line(outcome))
 
 
 class RichReporter:
@@ -98,7 +101,7 @@ class RichReporter:
             self._status = None
         if self.quiet_phases:
             return
-        self.console.print(_finished_line(outcome)[1])
+        self.console.print(_finished_markup(outcome))
 
 
 def make_reporter(stream: IO[str] | None = None, quiet_phases: bool = False) -> PlainReporter | RichReporter:
@@ -117,7 +120,7 @@ def print_summary(report: RunReport, stream: IO[str] | None = None) -> None:
         table.add_column(col)
     for p in report.phases:
         n = sum(1 for c in p.changes if c.changed)
-        table.add_row(p.path, p.status, str(n), f"{p.seconds:.2f}s")
+        table.add_row(p.path, p.label, str(n), f"{p.seconds:.2f}s")
     console.print(table)
 
 

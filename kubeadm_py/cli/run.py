@@ -40,5 +40,9 @@ def workflow_invoker(name: str) -> Callable[[dict[str, Any], list[str] | None], 
         if not machine:
             for line in report.outputs.get("messages", []):
                 print(line)
+        if report.would_stop is not None:
+            from kubeadm_py.errors import WouldStopError
+
+            raise WouldStopError(f"dry run: a real run stops at {report.would_stop}")
 
     return invoke

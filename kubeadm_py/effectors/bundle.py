@@ -46,8 +46,8 @@ class Effectors:
     dry_run: bool = field(default=False)  # for the report only; phases never read it
 
     def changes(self) -> list[Change]:
-        """Every change recorded so far (files, then API objects)."""
-        return list(self.fs.changes) + self.api.changes()
+        """Every change recorded so far (files, then API objects, then what the run waited for)."""
+        return list(self.fs.changes) + self.api.changes() + list(self.waiter.records)
 
 
 @dataclass

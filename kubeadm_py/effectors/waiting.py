@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kubeadm_py.changes import Change
+
 # A check answers (healthy, detail); the detail of the last failure is reported on timeout.
 Check = Callable[[], "tuple[bool, str]"]
 Log = Callable[[str], None]
@@ -55,6 +57,9 @@ class Waiter:
     # Caps every timeout and poll interval (None: as asked); for embedding programs and tests.
     max_timeout: float | None = None
     max_interval: float | None = None
+    # A note per wait that ended healthy, so a phase that only waited says so on its phase line.
+    records: list[Change] = field(default_factory=list)
+    waited: str = field(default="waited for", init=False)
 
     def timeout(self, seconds: float) -> float:
         return seconds if self.max_timeout is None else min(seconds, self.max_timeout)
@@ -76,7 +81,11 @@ class Waiter:
     ) -> dict[str, str]:
         """Poll every target until all are healthy or ``timeout`` passes; returns the names still
         unhealthy with their last detail (empty: all healthy). Logs each target as it turns healthy."""
-        return self._poll(targets, self.timeout(timeout), self.interval(interval), log, prefix)
+        bad = self._poll(targets, self.timeout(timeout), self.interval(interval), log, prefix)
+        if not bad:
+            names = ", ".join(t.name for t in targets)
+            self.records.append(Change("note", "unchanged", "wait", f"{self.waited} {names}"))
+        return bad
 
     def _poll(
         self, targets: Sequence[Target], timeout: float, interval: float, log: Log, prefix: str
@@ -101,8 +110,8 @@ class Waiter:
 
     def until(self, what: str, check: Check, timeout: float, *, interval: float = 1.0) -> tuple[bool, str]:
         """Poll one check; (healthy, last detail)."""
-        bad = self.wait_all([Target("x", what, check)], timeout, interval=interval)
-        return (not bad, bad.get("x", ""))
+        bad = self.wait_all([Target(what, what, check)], timeout, interval=interval)
+        return (not bad, bad.get(what, ""))
 
 
 class DryRunWaiter(Waiter):
@@ -111,6 +120,7 @@ class DryRunWaiter(Waiter):
     def __init__(self, log: Log) -> None:
         super().__init__()
         self.log = log
+        self.waited = "would wait for"
 
     def sleep(self, seconds: float) -> None:
         return None

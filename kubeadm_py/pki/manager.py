@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography import x509
 
@@ -54,19 +55,28 @@ class Settings:
 
 
 def settings(cfg: KubeadmConfig, start: datetime | None = None) -> Settings:
+    """The run's PKI settings; a validity period that is not positive is refused here (the
+    workflows call this when the run is built, before any phase writes)."""
     c = cfg.cluster
     return Settings(
         cert_dir=cfg.cert_dir,
         algorithm=keys.algorithm(c.get("encryptionAlgorithm")),
-        validity=duration_timedelta(
-            c.get("certificateValidityPeriod") or timeutil.DEFAULT_CERT_VALIDITY, "certificateValidityPeriod"
-        ),
-        ca_validity=duration_timedelta(
-            c.get("caCertificateValidityPeriod") or timeutil.DEFAULT_CA_VALIDITY,
-            "caCertificateValidityPeriod",
-        ),
+        validity=_validity(c, "certificateValidityPeriod", timeutil.DEFAULT_CERT_VALIDITY),
+        ca_validity=_validity(c, "caCertificateValidityPeriod", timeutil.DEFAULT_CA_VALIDITY),
         start=start or timeutil.now(),
     )
+
+
+def _validity(cluster: dict[str, Any], key: str, default: str) -> timedelta:
+    from kubeadm_py.durations import format_duration
+
+    value = duration_timedelta(cluster.get(key) or default, key)
+    if value <= timedelta(0):
+        raise KubeadmError(
+            f"ClusterConfiguration.{key}: {format_duration(value)} is not a positive duration",
+            hint="certificates need a validity period such as 8760h0m0s",
+        )
+    return value
 
 
 def expected_profile(cfg: KubeadmConfig, spec: CertSpec) -> Profile:

@@ -46,6 +46,8 @@ class Phase(Generic[C]):
     requires: tuple[Requirement[C], ...] = ()
     provides: tuple[str, ...] = ()
     run_if: Callable[[C], bool] | None = None
+    # What the phase line says when run_if answers no.
+    skip_reason: str = "not applicable to this node/configuration"
     hidden: bool = False
     # A parent whose children can run together gets an `all` subcommand (kubeadm's RunAllSiblings).
     all_command: bool = True

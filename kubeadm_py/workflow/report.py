@@ -11,6 +11,9 @@ if TYPE_CHECKING:
 
 Status = Literal["changed", "unchanged", "skipped", "failed"]
 
+# The reason of a phase that ran and recorded nothing (no change, no note saying what it did).
+NOTHING_TO_CHANGE = "nothing to change: already in the desired state"
+
 
 @dataclass
 class PhaseOutcome:
@@ -19,6 +22,23 @@ class PhaseOutcome:
     seconds: float = 0.0
     changes: list[Change] = field(default_factory=list)
     reason: str = ""
+    dry_run: bool = False  # for the phase line only ("would change"); not part of the JSON form
+
+    @property
+    def summary(self) -> str:
+        """What the phase line says: ``changed`` (``would change`` in a dry run), ``skipped (why)``,
+        ``failed (why)``, ``unchanged (...)``, or what a phase that changed nothing did (``printed
+        the join commands``, ``would wait for ...``: the notes it recorded)."""
+        if self.status == "changed":
+            return self.label
+        if self.status == "unchanged" and self.reason and self.reason != NOTHING_TO_CHANGE:
+            return self.reason
+        return f"{self.label} ({self.reason})" if self.reason else self.label
+
+    @property
+    def label(self) -> str:
+        """The status in words: ``would change`` for a change a dry run only planned."""
+        return "would change" if self.status == "changed" and self.dry_run else self.status
 
     def to_dict(self, with_content: bool = False) -> dict[str, Any]:
         return {
@@ -38,10 +58,12 @@ class RunReport:
     # Values phases publish for callers (join command parts, token, CA hash, certificate key...).
     outputs: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    # A dry run went past an error where a real run stops ("phase preflight: ..."): not ok.
+    would_stop: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.would_stop is None
 
     @property
     def changed(self) -> bool:
@@ -62,6 +84,7 @@ class RunReport:
             "dryRun": self.dry_run,
             "ok": self.ok,
             "error": self.error,
+            "wouldStop": self.would_stop,
             "changed": self.changed,
             "phases": [p.to_dict(with_content) for p in self.phases],
             "outputs": self.outputs,

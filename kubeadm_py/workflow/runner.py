@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from kubeadm_py.errors import InternalError, KubeadmError, PhaseError, RequirementError
 from kubeadm_py.workflow.phase import FlatPhase, Phase, flatten
-from kubeadm_py.workflow.report import NullReporter, PhaseOutcome, Reporter, RunReport, Status
+from kubeadm_py.workflow.report import (
+    NOTHING_TO_CHANGE,
+    NullReporter,
+    PhaseOutcome,
+    Reporter,
+    RunReport,
+    Status,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -28,7 +35,14 @@ if TYPE_CHECKING:
     from kubeadm_py.changes import Change
 
 
+class StopRecord(Protocol):
+    stopped: list[str]  # errors a dry run went past where a real run stops
+
+
 class Recorder(Protocol):
+    @property
+    def stops(self) -> StopRecord: ...
+
     def changes(self) -> list[Change]: ...
 
 
@@ -149,15 +163,15 @@ def execute(
         rep.phase_started(f.path)
         start = time.perf_counter()
         if f.phase.run_if is not None and not f.phase.run_if(ctx):
-            outcome = PhaseOutcome(f.path, "skipped", reason="not applicable to this node/configuration")
+            outcome = PhaseOutcome(f.path, "skipped", reason=f.phase.skip_reason)
             report.phases.append(outcome)
             rep.phase_finished(outcome)
             continue
-        before = len(ctx.fx.changes())
+        before, stops_before = _ids(ctx.fx.changes()), len(ctx.fx.stops.stopped)
         try:
             extra = run(ctx) or []
         except BaseException as e:  # noqa: BLE001 - wrapped with the phase path, re-raised
-            changes = ctx.fx.changes()[before:]
+            changes = _new(ctx.fx.changes(), before)
             internal = not isinstance(e, KubeadmError | KeyboardInterrupt | SystemExit)
             reason = f"internal error: {type(e).__name__}: {e}" if internal else str(e)
             outcome = PhaseOutcome(f.path, "failed", time.perf_counter() - start, changes, reason=reason)
@@ -171,18 +185,41 @@ def execute(
             )
             err.report = report
             raise err from e
-        recorded = ctx.fx.changes()[before:]
+        recorded = _new(ctx.fx.changes(), before)
         # Phases may also return the changes their effectors recorded: count each change once.
         seen = {id(c) for c in recorded}
         changes = recorded + [c for c in extra if id(c) not in seen]
         status: Status = "changed" if any(c.changed for c in changes) else "unchanged"
-        reason = "" if status == "changed" else "nothing to change: already in the desired state"
-        outcome = PhaseOutcome(f.path, status, time.perf_counter() - start, changes, reason)
+        reason = "" if status == "changed" else _what_it_did(changes)
+        stopped = ctx.fx.stops.stopped[stops_before:]
+        if stopped:
+            reason = f"a real run stops here: {stopped[0]}"
+            report.would_stop = report.would_stop or f"phase {f.path}: {stopped[0]}"
+        outcome = PhaseOutcome(f.path, status, time.perf_counter() - start, changes, reason, dry_run)
+        if f.phase.children and not changes and not stopped:
+            continue  # a parent that only announced its children: no phase line of its own
         report.phases.append(outcome)
         rep.phase_finished(outcome)
     order = {f.path: i for i, f in enumerate(flatten(list(phases)))}
     report.phases.sort(key=lambda o: order.get(o.path, 0))
     return report
+
+
+def _ids(changes: Sequence[Change]) -> set[int]:
+    return {id(c) for c in changes}
+
+
+def _new(changes: Sequence[Change], before: set[int]) -> list[Change]:
+    """The changes recorded since ``before``: effectors keep separate lists (files, API objects,
+    waits), so a phase's records are not simply the tail of their concatenation."""
+    return [c for c in changes if id(c) not in before]
+
+
+def _what_it_did(changes: Sequence[Change]) -> str:
+    """The reason of a phase that changed nothing: the notes it recorded (``printed the join
+    commands``, ``would wait for ...``), else that everything was already in place."""
+    notes = [c.detail for c in changes if c.kind == "note" and c.detail]
+    return "; ".join(dict.fromkeys(notes)) or NOTHING_TO_CHANGE
 
 
 def phase_tree_text(phases: Sequence[Phase[C]]) -> str:

@@ -38,6 +38,10 @@ class Workflow(Generic[S]):
     extra_overrides: Callable[[RunOptions], dict[str, Any]] | None = None
     # Adjust the context after it is built (e.g. defaults derived from options).
     prepare: Callable[[RunContext[S]], None] | None = None
+    # Checks of the run's inputs (flags, config fields, patch files, validity periods, token TTLs)
+    # that would otherwise fail a phase after earlier phases wrote: run when the context is built,
+    # after prepare, before any phase (kubeadm_py/phases/shared/validate.py).
+    validate: tuple[Callable[[RunContext[S]], object], ...] = ()
     # Called after a successful full run (not a dry run, which ends with api.DRY_RUN_FINISHED):
     # final messages, outputs.
     finish: Callable[[RunContext[S], RunReport], None] | None = None

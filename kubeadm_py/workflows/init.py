@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.phases.init.state import InitContext, InitState
+from kubeadm_py.phases.shared import validate
 from kubeadm_py.workflows.base import Workflow
 
 if TYPE_CHECKING:
@@ -87,6 +88,14 @@ def _token_overrides(opts: RunOptions) -> dict[str, Any]:
     return {"init.bootstrapTokens": [entry]}
 
 
+def _bootstrap_tokens(ctx: InitContext) -> None:
+    """Every bootstrap token (--token, --token-ttl, bootstrapTokens) as the bootstrap-token phase
+    builds it; a generated token is written back, so the phase uses the same one."""
+    from kubeadm_py.phases.init.bootstrap_token import init_tokens
+
+    init_tokens(ctx)
+
+
 def _bind_admin(ctx: InitContext, client: KubeClient) -> None:
     """init's client is the admin.conf client, with admin.conf's group bound to cluster-admin first."""
     from kubeadm_py.cluster.adminbinding import ensure_admin_binding
@@ -110,6 +119,7 @@ WORKFLOW = Workflow(
     phases=phases,
     flags=INIT_FLAGS,
     extra_overrides=_token_overrides,
+    validate=(validate.pki_settings, validate.patch_files, _bootstrap_tokens),
     on_connect=_bind_admin,
     skip_phases_from=_skip_from_config,
 )

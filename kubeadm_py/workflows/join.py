@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.phases.join.state import JoinContext, JoinState
+from kubeadm_py.phases.shared import validate
 from kubeadm_py.workflows.base import Workflow
 
 if TYPE_CHECKING:
@@ -231,6 +232,7 @@ WORKFLOW = Workflow(
     arguments=_lazy_arguments(),
     extra_overrides=join_overrides,
     prepare=_prepare,
+    validate=(validate.pki_settings, validate.patch_files),
     finish=_finish,
     skip_phases_from=_skip_from_config,
 )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from kubeadm_py.phases.shared import validate
 from kubeadm_py.phases.upgrade.state import UpgradeContext, UpgradeState
 from kubeadm_py.workflows.base import Workflow
 
@@ -80,5 +81,6 @@ WORKFLOW = Workflow(
     flags=APPLY_FLAGS,
     arguments=(VERSION_ARGUMENT,),
     prepare=_prepare,
+    validate=(validate.pki_settings, validate.patch_files),
     skip_phases_from=_skip,
 )

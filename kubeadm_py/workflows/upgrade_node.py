@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kubeadm_py.phases.shared import validate
 from kubeadm_py.phases.upgrade.state import UpgradeContext, UpgradeState
 from kubeadm_py.workflows.base import Workflow
 
@@ -56,5 +57,6 @@ WORKFLOW = Workflow(
     phases=phases,
     flags=NODE_FLAGS,
     prepare=_prepare,
+    validate=(validate.pki_settings, validate.patch_files),
     skip_phases_from=_skip,
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kubeadm_py import hostfs
+from kubeadm_py.effectors.stops import RaiseStops
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.phase import Phase
@@ -55,6 +56,9 @@ def test_pending_syncs_run_when_the_hostfs_goes_away(tmp_path: Path) -> None:
     assert calls == [[tmp_path / "etc/x"]]
 
 
+_STOPS = RaiseStops()
+
+
 @dataclass
 class Ctx:
     """The least a context offers the runner: effectors (here only files) that record changes."""
@@ -64,6 +68,10 @@ class Ctx:
     @property
     def fx(self) -> Ctx:
         return self
+
+    @property
+    def stops(self) -> RaiseStops:
+        return _STOPS
 
     def changes(self) -> list:
         return list(self.fs.changes)

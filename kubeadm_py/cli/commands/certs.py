@@ -77,9 +77,8 @@ def renew(
     usages; signs with the local CA."""
     from kubeadm_py.certs.commands import load_config, run_renew
 
-    changes = run_renew(
-        _fs(rootfs, dry_run), load_config(config, cert_dir), name, kubeconfig_dir, reuse_key, log=typer.echo
-    )
+    cfg = load_config(config, cert_dir)
+    changes = run_renew(_fs(rootfs, dry_run), cfg, name, kubeconfig_dir, reuse_key, typer.echo, dry_run)
     if dry_run:
         for c in changes:
             typer.echo(f"[dryrun] would {c.action} {c.target} ({c.detail})")

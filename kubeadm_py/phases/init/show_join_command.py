@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kubeadm_py.changes import Change
 from kubeadm_py.phases.shared.certs import CA
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
-    from kubeadm_py.changes import Change
     from kubeadm_py.phases.init.state import InitContext
 
 FLAGS = (
@@ -49,7 +49,7 @@ def run_show_join_command(ctx: InitContext) -> list[Change]:
             admin_conf=ctx.admin_kubeconfig,
         )
     )
-    return []
+    return [Change("note", "unchanged", "join command", "printed the join commands")]
 
 
 def show_join_command_phase() -> Phase[InitContext]:
@@ -59,4 +59,11 @@ def show_join_command_phase() -> Phase[InitContext]:
         run=run_show_join_command,
         flags=FLAGS,
         requires=(CA,),
+        # No success banner after an error where a real run stops (a dry run goes past it).
+        run_if=_not_stopped,
+        skip_reason="a real run stops before this phase",
     )
+
+
+def _not_stopped(ctx: InitContext) -> bool:
+    return not ctx.fx.stops.stopped

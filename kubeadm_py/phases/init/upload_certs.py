@@ -37,9 +37,6 @@ def run_upload_certs(ctx: InitContext) -> None:
     from kubeadm_py.errors import KubeadmError
     from kubeadm_py.tokens import model
 
-    if not ctx.options.upload_certs:
-        ctx.log("[upload-certs] Skipping phase. Please see --upload-certs")
-        return
     key_hex = certificate_key(ctx)
     key = copycerts.decode_key(key_hex)
     ctx.state.certificate_key = ctx.outputs.certificate_key = key_hex
@@ -99,4 +96,11 @@ def upload_certs_phase() -> Phase[InitContext]:
         flags=FLAGS,
         requires=(ADMIN_KUBECONFIG,),
         provides=("upload-certs",),
+        # kubeadm logs "Skipping phase. Please see --upload-certs"; here it is the phase line.
+        run_if=_asked,
+        skip_reason="--upload-certs not given",
     )
+
+
+def _asked(ctx: InitContext) -> bool:
+    return bool(ctx.options.upload_certs)

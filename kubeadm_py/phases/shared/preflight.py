@@ -156,9 +156,9 @@ def run_preflight_phase(ctx: AnyContext, role: str) -> list[Change]:
         raise KubeadmError("aborted reset operation", hint="use --force to reset without a question")
     n_warn = len(report.warnings)
     return [
-        Change(
+        Change(  # checks only read: never a change
             "note",
-            "run",
+            "unchanged",
             "preflight",
             f"{len(report.results)} checks passed for {role}"
             + (f", {n_warn} with warnings" if n_warn else ""),

@@ -52,7 +52,7 @@ def make_waiter(ctx: UpgradeContext) -> ClusterWaiter:
 
 def run_control_plane(ctx: UpgradeContext) -> list[Change]:
     from kubeadm_py.manifests.etcd import etcd_data_dir
-    from kubeadm_py.patches import load_patches_for, patches_directory
+    from kubeadm_py.phases.shared.kit import run_patches
     from kubeadm_py.upgrade import certs
     from kubeadm_py.upgrade.config import parse_bool
     from kubeadm_py.upgrade.manifests import NodeManifests, unified_diff
@@ -64,8 +64,7 @@ def run_control_plane(ctx: UpgradeContext) -> list[Change]:
         return []
     renewal = parse_bool(f.settings.get("certificateRenewal", True), "certificate-renewal")
     etcd_upgrade = parse_bool(f.settings.get("etcdUpgrade", True), "etcd-upgrade")
-    directory = patches_directory(ctx.cfg, ctx.options.patches)
-    patches = load_patches_for(ctx.fs, directory, ctx.state.patchsets, ctx.log)
+    patches = run_patches(ctx)
     node = NodeManifests(ctx.cfg, ctx.fs, ctx.manifests_dir, patches, ctx.log)
     swaps, decision = node.swaps(etcd_upgrade)
     if not decision.upgrade and decision.reason:

@@ -78,7 +78,9 @@ def run_preflight(ctx: UpgradeContext) -> list[Change]:
         if not ctx.fx.prompt.confirm(question, without_terminal=True):
             raise KubeadmError("won't proceed; the user didn't answer (Y|y) in order to continue")
     return [
-        Change("note", "run", "preflight", f"version skew policy passed: {f.cluster_version} -> {f.target}")
+        Change(  # checks only read: never a change
+            "note", "unchanged", "preflight", f"version skew policy passed: {f.cluster_version} -> {f.target}"
+        )
     ]
 
 

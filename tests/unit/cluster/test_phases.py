@@ -131,9 +131,12 @@ def test_user_supplied_kubelet_config_is_not_signed(env: Env) -> None:
 
 # --- upload-certs (phases/copycerts/copycerts.go, util/crypto) -------------------------------------------
 def test_upload_certs_skipped_without_flag(env: Env) -> None:
-    run_upload_certs(env.ctx())
-    assert env.api.mutations() == []
-    assert "[upload-certs] Skipping phase. Please see --upload-certs" in env.logs
+    from kubeadm_py.phases.init.upload_certs import upload_certs_phase
+
+    phase = upload_certs_phase()
+    assert phase.run_if is not None and not phase.run_if(env.ctx())
+    assert phase.skip_reason == "--upload-certs not given"
+    assert phase.run_if(env.ctx(upload_certs=True, certificate_key=KEY))
 
 
 def test_upload_certs_encrypts_and_is_owned_by_a_short_lived_token(env: Env) -> None:

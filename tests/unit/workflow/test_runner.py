@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from kubeadm_py.changes import Change
+from kubeadm_py.effectors.stops import RaiseStops
 from kubeadm_py.errors import InternalError, KubeadmError, PhaseError, RequirementError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.phase import Phase, Requirement, collect_flags, flatten
+
+_STOPS = RaiseStops()
 
 
 @dataclass
@@ -24,6 +27,10 @@ class Ctx:
     @property
     def fx(self) -> Ctx:
         return self
+
+    @property
+    def stops(self) -> RaiseStops:
+        return _STOPS
 
     def changes(self) -> list[Change]:
         return list(self.fs.changes)
