@@ -46,7 +46,7 @@ CASES = {
     ),
     "patch file that does not parse": (
         lambda t, root: {"patches": _bad_patch_dir(root)},
-        "not valid YAML or JSON",
+        "not valid YAML",
     ),
     "negative certificate validity": (
         lambda t, root: {"config": _config(t, CLUSTER + 'certificateValidityPeriod: "-1h"\n')},
