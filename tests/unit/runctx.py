@@ -4,6 +4,7 @@ with fakes only through ``Hooks`` and options; the progress lines go to a list."
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from kubeadm_py import api
 from kubeadm_py.changes import Change
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.effectors.bundle import Hooks
+from kubeadm_py.effectors.stops import RaiseStops
+from kubeadm_py.hostfs import HostFS
 from kubeadm_py.phases.context import RunContext
 from kubeadm_py.workflow.report import NullReporter
 
@@ -99,3 +102,24 @@ class Answer:
     def confirm(self, question: str, *, without_terminal: bool | None = None) -> bool:
         self.asked.append(question)
         return self.yes
+
+
+@dataclass
+class BareContext:
+    """The least a context offers the runner (workflow/runner.py): effectors that record changes
+    (here only files) and stop the run on an error. ``ran`` lists the phases a test's run functions
+    saw."""
+
+    fs: HostFS
+    ran: list[str] = field(default_factory=list)
+
+    @property
+    def fx(self) -> BareContext:
+        return self
+
+    @property
+    def stops(self) -> RaiseStops:
+        return RaiseStops()
+
+    def changes(self) -> list[Change]:
+        return list(self.fs.changes)

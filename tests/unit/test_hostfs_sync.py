@@ -4,16 +4,15 @@ time anyone reads the changes (the runner does at the end of every phase)."""
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from kubeadm_py import hostfs
-from kubeadm_py.effectors.stops import RaiseStops
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.phase import Phase
+from tests.unit.runctx import BareContext
 
 
 @pytest.fixture
@@ -56,25 +55,7 @@ def test_pending_syncs_run_when_the_hostfs_goes_away(tmp_path: Path) -> None:
     assert calls == [[tmp_path / "etc/x"]]
 
 
-_STOPS = RaiseStops()
-
-
-@dataclass
-class Ctx:
-    """The least a context offers the runner: effectors (here only files) that record changes."""
-
-    fs: HostFS
-
-    @property
-    def fx(self) -> Ctx:
-        return self
-
-    @property
-    def stops(self) -> RaiseStops:
-        return _STOPS
-
-    def changes(self) -> list:
-        return list(self.fs.changes)
+Ctx = BareContext
 
 
 def test_writes_of_a_phase_are_durable_when_it_ends(tmp_path: Path, synced: list[list[Path]]) -> None:

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from kubeadm_py.changes import Change
-from kubeadm_py.effectors.stops import RaiseStops
 from kubeadm_py.errors import InternalError, KubeadmError, PhaseError, RequirementError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.phase import Phase, Requirement, collect_flags, flatten
+from tests.unit.runctx import BareContext
 
-_STOPS = RaiseStops()
-
-
-@dataclass
-class Ctx:
-    """The least a context offers the runner: effectors that record changes (here only files)."""
-
-    fs: HostFS
-    ran: list[str] = field(default_factory=list)
-
-    @property
-    def fx(self) -> Ctx:
-        return self
-
-    @property
-    def stops(self) -> RaiseStops:
-        return _STOPS
-
-    def changes(self) -> list[Change]:
-        return list(self.fs.changes)
+Ctx = BareContext
 
 
 def writer(path: str, data: bytes = b"x"):
