@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import ETCD_DATA_DIR
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.manifests.etcd import ANNOTATION_CLIENT_URLS
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 ETCD_MANIFEST = "etcd.yaml"
 DATA_VOLUME = "etcd-data"
-CLIENT_URLS_ANNOTATION = "kubeadm.kubernetes.io/etcd.advertise-client-urls"
 REACH_TIMEOUT = 15.0
 
 
@@ -75,7 +75,7 @@ def read_local_etcd(text: str, path: str) -> LocalEtcd:
     if not peer:
         raise KubeadmError(f"{path}: the etcd command has no --initial-advertise-peer-urls")
     annotations = (pod.get("metadata") or {}).get("annotations") or {}
-    clients = str(annotations.get(CLIENT_URLS_ANNOTATION) or flags.get("advertise-client-urls") or "")
+    clients = str(annotations.get(ANNOTATION_CLIENT_URLS) or flags.get("advertise-client-urls") or "")
     client_urls = [u.strip() for u in clients.split(",") if u.strip()]
     if not client_urls:
         raise KubeadmError(f"{path}: no etcd client URL (--advertise-client-urls)")
