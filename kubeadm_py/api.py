@@ -25,8 +25,6 @@ A dry run wraps each replacement in its dry-run twin like the real one.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -89,8 +87,8 @@ def build_context(
     """Resolve the configuration and effectors for a workflow run. ``cfg`` replaces loading the
     configuration (an embedding program that built its own). The workflow's input checks
     (``Workflow.validate``) run here, so a bad flag, patch file, validity period or token TTL fails
-    before any phase writes. In a dry run the context's files go to a sandbox directory; the
-    caller ends the run with ``ctx.close()`` (key pool, sandbox)."""
+    before any phase writes. In a dry run the context's files go to an in-memory overlay; the
+    caller ends the run with ``ctx.close()`` (key pool)."""
     from kubeadm_py import workflows
 
     wf = workflows.get(workflow)
@@ -101,12 +99,7 @@ def build_context(
             overrides.update(wf.extra_overrides(opts))
         cfg = load_config(opts.config, kind=wf.config_kind, overrides=overrides)
     dry_run = bool(opts.dry_run)
-    sandbox, owned = None, False
-    if dry_run:
-        sandbox = os.environ.get("KUBEADM_PY_DRYRUN_DIR")
-        if not sandbox:
-            sandbox, owned = tempfile.mkdtemp(prefix="kubeadm-py-dryrun-"), True
-    fs = HostFS(rootfs=opts.rootfs, sandbox=sandbox, owns_sandbox=owned)
+    fs = HostFS(rootfs=opts.rootfs, dry_run=dry_run)  # a dry run's files stay in memory
     rep = reporter or NullReporter()
     for warning in cfg.warnings:
         rep.message(f"[config] WARNING: {warning}")

@@ -1,11 +1,14 @@
 """Host filesystem access for phases.
 
-:class:`HostFS` maps the host paths kubeadm uses (``/etc/kubernetes/...``) to real locations:
-under ``rootfs`` when one is given (image builders, unprivileged tests), and in dry-run mode
-writes go to a sandbox directory instead, while reads see the sandbox first and then the host,
-so a later phase of the same dry run reads what an earlier one "wrote". Every write is atomic
-(temporary file in the same directory, fsync, rename) with an explicit mode, and returns a
-:class:`~kubeadm_py.changes.Change` that says whether anything changed.
+:class:`HostFS` maps the host paths kubeadm uses (``/etc/kubernetes/...``) to real locations
+inside ``rootfs`` (``/`` when none is given), confined as a chroot: every path is resolved
+component by component inside the root (:mod:`kubeadm_py.rootfs.walk`, as
+``openat2(RESOLVE_IN_ROOT)``), so no symlink or ``..`` leads out, and every operation works on the
+descriptor of the resolved parent directory. In dry-run mode writes and deletions go to an
+in-memory overlay (:mod:`kubeadm_py.rootfs.overlay`), never to a disk, while reads see the overlay
+first and then the root, so a later phase of the same dry run reads what an earlier one "wrote".
+Every write is atomic (temporary file in the same directory, fsync, rename) with an explicit
+mode, and returns a :class:`~kubeadm_py.changes.Change` that says whether anything changed.
 
 The fsync of the directories that make the renames durable is batched: it happens once per
 directory when the changes are read (the runner reads them when a phase ends, so every write is
@@ -16,14 +19,20 @@ process exits.
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
+import stat
 import tempfile
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from kubeadm_py.changes import Action, Change
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.rootfs.overlay import Overlay
+from kubeadm_py.rootfs.walk import DIR_FLAGS, Walk, walk
 
 KEY_MODE = 0o600
 CERT_MODE = 0o644
@@ -64,23 +73,48 @@ def fsync_dirs(dirs: Iterable[Path]) -> None:
                 os.close(dfd)
 
 
-class HostFS:
-    """Effector for host files. ``rootfs`` prefixes every host path; ``sandbox`` (dry-run)
-    receives the writes. Host paths are absolute POSIX strings such as ``/etc/kubernetes/pki/ca.crt``."""
+def check_rootfs(rootfs: str | Path | None) -> Path | None:
+    """The root directory ``--rootfs`` names, resolved; None for ``/`` (or no flag). An empty
+    value (an unset variable) and a missing or non-directory path are one-line errors."""
+    if rootfs is None:
+        return None
+    text = str(rootfs)
+    if not text.strip():
+        raise KubeadmError(
+            "--rootfs is empty (an unset variable?)",
+            hint="give the node's root directory, or leave --rootfs out for /",
+        )
+    real = os.path.realpath(text)
+    if not os.path.exists(real):
+        raise KubeadmError(f"--rootfs {text}: no such directory")
+    if not os.path.isdir(real):
+        raise KubeadmError(f"--rootfs {text}: not a directory")
+    return None if real == "/" else Path(real)
 
-    def __init__(
-        self,
-        rootfs: str | Path | None = None,
-        sandbox: str | Path | None = None,
-        *,
-        owns_sandbox: bool = False,
-    ) -> None:
-        self.rootfs = Path(rootfs) if rootfs else None
-        self.sandbox = Path(sandbox) if sandbox else None
-        self.owns_sandbox = owns_sandbox and self.sandbox is not None
+
+def _fd_path(fd: int, name: str = "") -> str:
+    """A path naming ``name`` in the directory open as ``fd`` (the kernel resolves the magic
+    link to that very directory, wherever it is now)."""
+    return f"/proc/self/fd/{fd}/{name}" if name else f"/proc/self/fd/{fd}"
+
+
+def _finish(unsynced: set[Path], root_fd: int) -> None:
+    fsync_dirs(unsynced)
+    os.close(root_fd)
+
+
+class HostFS:
+    """Effector for host files. ``rootfs`` is the root every host path resolves in (a chroot);
+    ``dry_run`` keeps writes and deletions in memory. Host paths are absolute POSIX strings
+    such as ``/etc/kubernetes/pki/ca.crt``."""
+
+    def __init__(self, rootfs: str | Path | None = None, *, dry_run: bool = False) -> None:
+        self.rootfs = check_rootfs(rootfs)
+        self.overlay = Overlay() if dry_run else None
+        self._root_fd = os.open(str(self.rootfs or "/"), DIR_FLAGS)
         self._changes: list[Change] = []
         self._unsynced: set[Path] = set()  # directories with renames not yet fsynced
-        self._finalizer = weakref.finalize(self, fsync_dirs, self._unsynced)
+        self._finalizer = weakref.finalize(self, _finish, self._unsynced, self._root_fd)
 
     @property
     def changes(self) -> list[Change]:
@@ -97,55 +131,112 @@ class HostFS:
             fsync_dirs(dirs)
 
     def close(self) -> None:
-        """Make every write durable; remove the sandbox when this HostFS created it."""
+        """Make every write durable. (A dry run's overlay is memory: nothing to remove.)"""
         self.sync()
-        if self.owns_sandbox and self.sandbox is not None:
-            import shutil
-
-            shutil.rmtree(self.sandbox, ignore_errors=True)
-            self.owns_sandbox = False
 
     @property
     def dry_run(self) -> bool:
-        return self.sandbox is not None
+        return self.overlay is not None
 
-    @staticmethod
-    def _rel(host_path: str) -> str:
-        p = PurePosixPath(host_path)
-        if not p.is_absolute():
+    # --- resolution -----------------------------------------------------------------------------
+
+    def _walk(
+        self, host_path: str, *, follow: bool = True, create: bool = False, dir_mode: int = 0o755
+    ) -> Walk:
+        if not PurePosixPath(host_path).is_absolute():
             raise KubeadmError(f"internal: host path must be absolute: {host_path}")
-        return str(p.relative_to("/"))
+        shadow = self.overlay.kind if self.overlay is not None else None
+        return walk(self._root_fd, host_path, follow=follow, create=create, shadow=shadow, dir_mode=dir_mode)
 
-    def real_path(self, host_path: str) -> Path:
-        """Where the host path lives on this machine (ignoring the dry-run sandbox)."""
-        rel = self._rel(host_path)
-        return (self.rootfs / rel) if self.rootfs else Path("/") / rel
+    def _stat(self, w: Walk) -> tuple[str, int] | None:
+        """(kind, permission bits) of a walked path, None when absent; kind is ``file``, ``dir``,
+        ``link`` (only for a last component not followed) or ``other``."""
+        if self.overlay is not None and w.shadow in ("file", "dir"):
+            mode = self.overlay.files[w.key][1] if w.shadow == "file" else self.overlay.dirs[w.key]
+            return w.shadow, mode
+        if w.shadow == "gone" or w.dir_fd is None:
+            return None
+        try:
+            st = os.stat(w.name or ".", dir_fd=w.dir_fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        kind = next((k for k, test in _KINDS if test(st.st_mode)), "other")
+        return kind, st.st_mode & 0o7777
 
-    def sandbox_path(self, host_path: str) -> Path | None:
-        return self.sandbox / self._rel(host_path) if self.sandbox else None
+    def _lookup(self, host_path: str, *, follow: bool = True) -> tuple[str, int] | None:
+        try:
+            with self._walk(host_path, follow=follow) as w:
+                return self._stat(w)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as e:
+            raise KubeadmError(f"cannot resolve {host_path}: {e.strerror or e}") from None
 
-    def read_path(self, host_path: str) -> Path:
-        """The location a read should use: the sandbox copy if a dry run wrote one."""
-        sp = self.sandbox_path(host_path)
-        if sp is not None and (sp.exists() or self._deleted(host_path)):
-            return sp
-        return self.real_path(host_path)
+    def confined_path(self, host_path: str) -> str:
+        """Where ``host_path`` resolves on this machine now, inside the root (symlinks resolved
+        in the root), for what must be named by path: a CRI socket, mount points, commands
+        printed for the user. Between this answer and its use the path may change; file
+        contents go through :meth:`read_bytes` and friends instead."""
+        root = str(self.rootfs or "")
+        try:
+            with self._walk(host_path) as w:
+                if w.dir_fd is None:
+                    return root + w.key if w.parts else root or "/"
+                base = os.readlink(_fd_path(w.dir_fd))
+                return f"{base.rstrip('/')}/{w.name}" if w.name else base
+        except OSError:
+            return root + str(PurePosixPath("/") / host_path.lstrip("/"))
 
-    def _deleted(self, host_path: str) -> bool:
-        return any(c.kind == "file" and c.action == "delete" and c.target == host_path for c in self._changes)
+    def in_overlay(self, host_path: str) -> bool:
+        """Whether this dry run wrote or deleted ``host_path`` (always False in a real run)."""
+        if self.overlay is None:
+            return False
+        try:
+            with self._walk(host_path) as w:
+                return w.shadow is not None
+        except OSError:
+            return False
+
+    # --- reads ----------------------------------------------------------------------------------
 
     def exists(self, host_path: str) -> bool:
-        return self.read_path(host_path).exists()
+        return self._lookup(host_path) is not None
 
-    def is_dir(self, host_path: str) -> bool:
-        return self.read_path(host_path).is_dir()
+    def is_dir(self, host_path: str, *, follow: bool = True) -> bool:
+        """Whether ``host_path`` is a directory; ``follow=False``: a real directory, not a
+        symlink to one."""
+        found = self._lookup(host_path, follow=follow)
+        return found is not None and found[0] == "dir"
 
-    def read_bytes(self, host_path: str) -> bytes | None:
-        """File content, or None when absent. A directory or unreadable file is an error."""
-        p = self.read_path(host_path)
+    def mode(self, host_path: str) -> int | None:
+        found = self._lookup(host_path)
+        return None if found is None else found[1]
+
+    def open_file(self, host_path: str) -> IO[bytes] | None:
+        """The file open for reading (the overlay's copy in a dry run), None when absent."""
+        with self._walk(host_path) as w:
+            if self.overlay is not None and w.shadow == "file":
+                return io.BytesIO(self.overlay.files[w.key][0])
+            if w.shadow == "dir":
+                raise IsADirectoryError(errno.EISDIR, "Is a directory")
+            if w.shadow == "gone" or w.dir_fd is None:
+                return None
+            try:
+                fd = os.open(w.name or ".", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=w.dir_fd)
+            except FileNotFoundError:
+                return None
+            return os.fdopen(fd, "rb")
+
+    def read_bytes(self, host_path: str, reader: Callable[[IO[bytes]], bytes] | None = None) -> bytes | None:
+        """File content, or None when absent. A directory or unreadable file is an error.
+        ``reader`` reads the open file instead of ``read()`` (e.g. a bounded read)."""
         try:
-            return p.read_bytes()
-        except FileNotFoundError:
+            f = self.open_file(host_path)
+            if f is None:
+                return None
+            with f:
+                return reader(f) if reader is not None else f.read()
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except IsADirectoryError:
             raise KubeadmError(f"{host_path} is a directory, expected a file") from None
@@ -166,16 +257,25 @@ class HostFS:
 
     def listdir(self, host_path: str) -> list[str]:
         names: set[str] = set()
-        for p in {self.real_path(host_path), self.sandbox_path(host_path)}:
-            if p is not None and p.is_dir():
-                names.update(os.listdir(p))
-        return sorted(n for n in names if not self._deleted(f"{host_path.rstrip('/')}/{n}"))
-
-    def mode(self, host_path: str) -> int | None:
         try:
-            return self.read_path(host_path).stat().st_mode & 0o7777
-        except FileNotFoundError:
-            return None
+            with self._walk(host_path) as w:
+                if w.shadow is None and w.dir_fd is not None:
+                    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+                        fd = os.open(w.name or ".", flags, dir_fd=w.dir_fd)
+                        try:
+                            names.update(os.listdir(fd))
+                        finally:
+                            os.close(fd)
+                key = w.key
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        if self.overlay is not None:
+            names.update(self.overlay.children(key))
+            names = {n for n in names if self.overlay.kind(f"{key.rstrip('/')}/{n}") != "gone"}
+        return sorted(names)
+
+    # --- writes ---------------------------------------------------------------------------------
 
     def write(
         self, host_path: str, data: bytes, mode: int, *, secret: bool = False, detail: str = ""
@@ -186,10 +286,16 @@ class HostFS:
         if old == data and self.mode(host_path) == mode:
             change = Change("file", "unchanged", host_path, detail or "already up to date")
         else:
-            target = self.sandbox_path(host_path) or self.real_path(host_path)
             try:
-                atomic_write(target, data, mode, sync_dir=False)
-                self._unsynced.add(target.parent)
+                with self._walk(host_path, follow=False, create=not self.dry_run) as w:
+                    if not w.name:
+                        raise IsADirectoryError(errno.EISDIR, "Is a directory")
+                    if self.overlay is not None:
+                        self.overlay.put(w.key, data, mode, w.real_depth)
+                    else:
+                        assert w.dir_fd is not None  # create=True made the parents
+                        atomic_write(Path(_fd_path(w.dir_fd, w.name)), data, mode, sync_dir=False)
+                        self._unsynced.add(Path(os.readlink(_fd_path(w.dir_fd))))
             except OSError as e:
                 raise KubeadmError(f"cannot write {host_path}: {e.strerror or e}") from None
             action: Action = "create" if old is None else "update"
@@ -202,50 +308,70 @@ class HostFS:
     def mkdir(self, host_path: str, mode: int = 0o755) -> Change:
         if self.is_dir(host_path):
             return Change("dir", "unchanged", host_path, "exists")
-        target = self.sandbox_path(host_path) or self.real_path(host_path)
-        target.mkdir(parents=True, exist_ok=True, mode=mode)
+        try:
+            with self._walk(host_path, follow=False, create=not self.dry_run) as w:
+                if self.overlay is not None:
+                    self.overlay.mkdir(w.key, mode, w.real_depth)
+                elif w.name:
+                    assert w.dir_fd is not None
+                    os.mkdir(w.name, mode, dir_fd=w.dir_fd)
+        except OSError as e:
+            raise KubeadmError(f"cannot create directory {host_path}: {e.strerror or e}") from None
         change = Change("dir", "create", host_path, f"mode {mode:04o}")
         self._changes.append(change)
         return change
 
     def copy_tree(self, src: str, dst: str) -> Change:
         """Replace the directory ``dst`` by a copy of the directory ``src`` (symlinks kept), e.g.
-        the etcd data directory and its backup. A dry run only records it: the sandbox gets no
+        the etcd data directory and its backup. A dry run only records it: the overlay gets no
         copy of a tree that may be large."""
         import shutil
 
         action: Action = "update" if self.exists(dst) else "create"
         if not self.dry_run:
-            real_src, real_dst = self.real_path(src), self.real_path(dst)
-            if not real_src.is_dir():
+            if not self.is_dir(src):
                 raise KubeadmError(f"cannot copy {src}: not a directory")
-            if real_dst.exists():
-                shutil.rmtree(real_dst)
-            real_dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            shutil.copytree(real_src, real_dst, symlinks=True)
+            with self._walk(src) as s, self._walk(dst, follow=False, create=True, dir_mode=0o700) as d:
+                assert s.dir_fd is not None and d.dir_fd is not None
+                found = self._stat(d)
+                if found is not None and found[0] == "dir":
+                    shutil.rmtree(d.name, dir_fd=d.dir_fd)
+                elif found is not None:
+                    os.unlink(d.name, dir_fd=d.dir_fd)
+                shutil.copytree(_fd_path(s.dir_fd, s.name), _fd_path(d.dir_fd, d.name), symlinks=True)
         change = Change("dir", action, dst, f"would copy {src}" if self.dry_run else f"copy of {src}")
         self._changes.append(change)
         return change
 
     def remove(self, host_path: str) -> Change:
-        """Remove a file or a directory tree. In dry-run only records the deletion."""
-        p = self.read_path(host_path)
-        if not p.exists() and not p.is_symlink():
+        """Remove a file or a directory tree inside the root; a symlink is removed, never
+        followed. In dry-run only records the deletion."""
+        try:
+            w = self._walk(host_path, follow=False)
+        except (FileNotFoundError, NotADirectoryError):
             return Change("file", "unchanged", host_path, "absent")
-        import shutil  # only for removals (it imports bz2/lzma: ~5 ms of every start-up)
+        with w:
+            if not w.name:
+                raise KubeadmError(f"refusing to remove the root directory ({host_path})")
+            found = self._stat(w)
+            if found is None:
+                return Change("file", "unchanged", host_path, "absent")
+            if self.overlay is not None:
+                self.overlay.remove(w.key)
+            elif found[0] == "dir":
+                import shutil  # only for removals (it imports bz2/lzma: ~5 ms of every start-up)
 
-        if not self.dry_run:
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p)
+                assert w.dir_fd is not None
+                shutil.rmtree(w.name, dir_fd=w.dir_fd)
             else:
-                p.unlink()
-        else:
-            sp = self.sandbox_path(host_path)
-            if sp is not None and sp.exists():
-                shutil.rmtree(sp) if sp.is_dir() else sp.unlink()
+                assert w.dir_fd is not None
+                os.unlink(w.name, dir_fd=w.dir_fd)
         change = Change("file", "delete", host_path, "removed")
         self._changes.append(change)
         return change
+
+
+_KINDS = (("dir", stat.S_ISDIR), ("file", stat.S_ISREG), ("link", stat.S_ISLNK))
 
 
 def _printable(data: bytes) -> str | None:

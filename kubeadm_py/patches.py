@@ -122,31 +122,32 @@ def parse_filename(name: str) -> tuple[str | None, str | None, str | None]:
     return m.group(1), m.group(4) or "strategic", None
 
 
-def load_patches(directory: str | os.PathLike[str], display: str | None = None) -> PatchSet:
-    """Read the patch files of ``directory`` (a real path; ``display`` names it in messages)."""
-    root = Path(directory)
+def load_patches(
+    directory: str | os.PathLike[str], display: str | None = None, *, fs: HostFS | None = None
+) -> PatchSet:
+    """Read the patch files of ``directory``: a host path read through ``fs`` (inside its root),
+    or without ``fs`` a path of this machine (relative to the working directory); ``display``
+    names it in messages."""
+    fs = fs or HostFS()
+    top = str(directory) if fs.rootfs is not None else os.path.abspath(directory)
     shown = display or str(directory)
-    if not root.exists():
+    if not fs.exists(top):
         raise KubeadmError(f"could not list patch files for path {shown!r}: no such directory")
-    if not root.is_dir():
+    if not fs.is_dir(top):
         raise KubeadmError(f"could not list patch files for path {shown!r}: not a directory")
     ps = PatchSet(shown)
-    paths: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        paths += [Path(dirpath) / f for f in filenames]
-    for p in sorted(paths, key=lambda q: str(q.relative_to(root)).split(os.sep)):
-        rel = str(p.relative_to(root))
-        target, ptype, reason = parse_filename(p.name)
+    for rel in _files_below(fs, top):
+        name = rel.rsplit("/", 1)[-1]
+        target, ptype, reason = parse_filename(name)
         if target is None:
             ps.ignored.append(rel)
-            ps.notes.append(f"[patches] Ignoring file {p.name!r}: {reason}")
+            ps.notes.append(f"[patches] Ignoring file {name!r}: {reason}")
             continue
         where = f"patch file {shown.rstrip('/')}/{rel}"
-        data = _read_patch(p, where)
+        data = _read_patch(fs, f"{top.rstrip('/')}/{rel}", where)
         if not data.strip():
             ps.ignored.append(rel)
-            ps.notes.append(f"[patches] Ignoring empty file: {p.name!r}")
+            ps.notes.append(f"[patches] Ignoring empty file: {name!r}")
             continue
         try:
             docs = []
@@ -160,12 +161,29 @@ def load_patches(directory: str | os.PathLike[str], display: str | None = None) 
     return ps
 
 
-def _read_patch(path: Path, where: str) -> str:
+def _files_below(fs: HostFS, top: str, rel: str = "") -> list[str]:
+    """Every file below ``top`` (not following symlinked directories, as ``os.walk``), as paths
+    relative to it, in the order of their components."""
+    out: list[str] = []
+    here = f"{top.rstrip('/')}/{rel}" if rel else top
+    for name in fs.listdir(here):
+        sub = f"{rel}/{name}" if rel else name
+        if fs.is_dir(f"{top.rstrip('/')}/{sub}", follow=False):
+            out += _files_below(fs, top, sub)
+        else:
+            out.append(sub)
+    return sorted(out, key=lambda r: r.split("/"))
+
+
+def _read_patch(fs: HostFS, path: str, where: str) -> str:
     try:
-        with open(path, "rb") as fh:
-            raw = limits.read_bounded(fh, where)
-    except OSError as e:
-        raise KubeadmError(f"{where}: cannot read: {e.strerror or e}") from None
+        raw = fs.read_bytes(path, lambda fh: limits.read_bounded(fh, where))
+    except KubeadmError as e:
+        if "cannot read" in str(e) or "is a directory" in str(e):
+            raise KubeadmError(f"{where}: cannot read: {str(e).rsplit(': ', 1)[-1]}") from None
+        raise
+    if raw is None:
+        raise KubeadmError(f"{where}: cannot read: no such file")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -191,8 +209,8 @@ def load_patches_for(
     if not directory:
         return None
     if directory not in cache:
-        real = fs.read_path(directory) if str(directory).startswith("/") else Path(directory)
-        ps = load_patches(real, display=str(directory))
+        host = str(directory).startswith("/")  # a relative directory is this machine's
+        ps = load_patches(directory, display=str(directory), fs=fs if host else None)
         log(f"[patches] Reading patches from path {directory!r}")
         if ps.files:
             log(f"[patches] Found the following patch files: {[Path(f.path).name for f in ps.files]}")

@@ -21,6 +21,69 @@ BootstrapFactory = Callable[[str, "bytes | None", "str | None"], "KubeClient"]
 KubeconfigFactory = Callable[[str, str, "RetryPolicy | None"], "KubeClient"]
 
 
+# kubeconfig fields naming a file -> the field holding the same data inline (base64 but the token)
+FILE_FIELDS = {
+    "certificate-authority": "certificate-authority-data",
+    "client-certificate": "client-certificate-data",
+    "client-key": "client-key-data",
+    "tokenFile": "token",
+}
+
+
+def kubeconfig_in_root(fs: HostFS, host_path: str) -> bytes | None:
+    """The kubeconfig ``host_path`` read inside the root, with the files it names (client
+    certificate, key, CA, token file; relative to its directory) read inside the root too and
+    inlined, so no path in it is followed on this machine. None when the file is absent."""
+    import base64
+    import posixpath
+
+    import yaml
+
+    raw = fs.read_bytes(host_path)
+    if raw is None:
+        return None
+    try:
+        doc = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw  # the client says what is wrong with it
+    if not isinstance(doc, dict):
+        return raw
+    base = posixpath.dirname(host_path)
+    for section, inner in (("clusters", "cluster"), ("users", "user")):
+        for entry in doc.get(section) or []:
+            fields = entry.get(inner) if isinstance(entry, dict) else None
+            if not isinstance(fields, dict):
+                continue
+            for name, inline in FILE_FIELDS.items():
+                path = fields.get(name)
+                if not isinstance(path, str) or not path or fields.get(inline):
+                    continue
+                data = fs.read_bytes(posixpath.join(base, path))
+                if data is None:
+                    continue  # the client reports the missing file by its name
+                del fields[name]
+                token = name == "tokenFile"
+                fields[inline] = data.decode().strip() if token else base64.b64encode(data).decode()
+    return yaml.safe_dump(doc).encode()
+
+
+def _in_memory(
+    fs: HostFS, host_path: str, factory: KubeconfigFactory, retry: RetryPolicy | None
+) -> KubeClient:
+    """A client from a kubeconfig read inside the root, handed to ``factory`` as an in-memory
+    file (the file is read while the client is built)."""
+    from kubeadm_py.rootfs.memfile import memfiles
+
+    data = kubeconfig_in_root(fs, host_path)
+    if data is None:
+        raise ApiError(
+            f"kubeconfig {host_path} not found",
+            hint="run 'kubeadm-py init phase kubeconfig admin' first or pass --kubeconfig",
+        )
+    with memfiles(data) as (path,):
+        return factory(path, host_path, retry)
+
+
 def _from_kubeconfig(path: str, display_path: str, retry: RetryPolicy | None) -> KubeClient:
     from kubeadm_py.kube.client import KubeClient
 
@@ -85,13 +148,7 @@ class RealApi:
         return self._client
 
     def from_kubeconfig(self, host_path: str, *, retry: RetryPolicy | None = None) -> KubeClient:
-        p = self.fs.read_path(host_path)
-        if not p.exists():
-            raise ApiError(
-                f"kubeconfig {host_path} not found",
-                hint="run 'kubeadm-py init phase kubeconfig admin' first or pass --kubeconfig",
-            )
-        return self._keep(self._from_file(str(p), host_path, retry))
+        return self._keep(_in_memory(self.fs, host_path, self._from_file, retry))
 
     def bootstrap(self, server: str, ca_pem: bytes | None, token: str | None) -> KubeClient:
         return self._keep(self._bootstrap(server, ca_pem, token))
@@ -132,17 +189,13 @@ class DryRunApi:
 
     def _real(self, host_path: str) -> KubeClient | None:
         """A real client for reads, when the kubeconfig was on the node before this run."""
-        sandboxed = self.fs.sandbox_path(host_path)
-        if sandboxed is not None and sandboxed.exists():
-            return None
-        real_file = self.fs.real_path(host_path)
-        if not real_file.exists():
-            return None
+        if self.fs.in_overlay(host_path) or not self.fs.exists(host_path):
+            return None  # written by this dry run (no cluster yet) or absent
         try:
             from kubeadm_py.kube.client import RetryPolicy
 
             retry = self.probe_retry or RetryPolicy(attempts=1)
-            return self._from_file(str(real_file), host_path, retry)
+            return _in_memory(self.fs, host_path, self._from_file, retry)
         except ApiError:
             return None
 

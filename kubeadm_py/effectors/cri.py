@@ -52,7 +52,7 @@ def endpoint_under(fs: HostFS, endpoint: str) -> str:
     url = endpoint_url(endpoint)
     if not url.startswith("unix://"):
         return url
-    return f"unix://{fs.real_path(socket_path(url))}"
+    return f"unix://{fs.confined_path(socket_path(url))}"
 
 
 class DryRunCri:

@@ -31,7 +31,7 @@ class Services(Protocol):
 
 
 def pid1_name(fs: HostFS) -> str:
-    if fs.rootfs is not None and str(fs.rootfs) != "/":
+    if fs.rootfs is not None:  # None for / (check_rootfs)
         return "outside --rootfs"
     comm = (fs.read_text("/proc/1/comm") or "").strip()
     if comm == "systemd" or fs.is_dir("/run/systemd/system"):

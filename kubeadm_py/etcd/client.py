@@ -226,12 +226,14 @@ class EtcdClient:
         )
         for crt, key in pairs:
             if fs.exists(f"{cd}/{crt}") and fs.exists(f"{cd}/{key}"):
-                return cls(
-                    endpoints,
-                    str(fs.read_path(ca)),
-                    str(fs.read_path(f"{cd}/{crt}")),
-                    str(fs.read_path(f"{cd}/{key}")),
-                )
+                # Read inside the root, handed to ssl as in-memory files; messages name host paths.
+                from kubeadm_py.rootfs.memfile import memfiles
+
+                files = (ca, f"{cd}/{crt}", f"{cd}/{key}")
+                with memfiles(*(fs.read_bytes(f) or b"" for f in files)) as (ca_p, crt_p, key_p):
+                    client = cls(endpoints, ca_p, crt_p, key_p)
+                client.ca_file, client.cert_file, client.key_file = files
+                return client
         raise KubeadmError(
             f"no etcd client certificate in {cd}",
             hint="expected etcd/healthcheck-client.crt/.key or apiserver-etcd-client.crt/.key",

@@ -142,9 +142,6 @@ class FakeProbe:
     def node_read(self, path: str) -> bytes | None:
         return self.node_files.get(path)
 
-    def node_real_path(self, path: str) -> str:
-        return path
-
     def kernel_read(self, path: str) -> bytes | None:
         return self.kernel_files.get(path)
 

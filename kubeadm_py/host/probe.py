@@ -63,7 +63,6 @@ class SystemProbe(Protocol):
     def node_is_dir(self, path: str) -> bool: ...
     def node_listdir(self, path: str) -> list[str]: ...
     def node_read(self, path: str) -> bytes | None: ...
-    def node_real_path(self, path: str) -> str: ...
 
     # kernel files (live system)
     def kernel_read(self, path: str) -> bytes | None: ...
@@ -126,9 +125,6 @@ class RealProbe:
 
     def node_read(self, path: str) -> bytes | None:
         return self.fs.read_bytes(path)
-
-    def node_real_path(self, path: str) -> str:
-        return str(self.fs.read_path(path))
 
     def kernel_read(self, path: str) -> bytes | None:
         try:
@@ -234,14 +230,27 @@ class RealProbe:
             return status_via_crictl(crictl, endpoint, run)
         return status_via_http2(endpoint)
 
+    def _tls(self, ca_file: str, cert_file: str, key_file: str) -> ssl.SSLContext:
+        """A client context from node files read inside the root (in memory: ``ssl`` only takes
+        paths for a client certificate, so those are in-memory files)."""
+        from kubeadm_py.rootfs.memfile import memfiles
+
+        ca = self.fs.read_bytes(ca_file) if ca_file else None
+        ctx = client_context(cadata=ca.decode("ascii", "replace")) if ca is not None else client_context()
+        if cert_file and key_file:
+            pair = [self.fs.read_bytes(cert_file), self.fs.read_bytes(key_file)]
+            if pair[0] is None or pair[1] is None:
+                raise FileNotFoundError(f"{cert_file} or {key_file} not found")
+            with memfiles(pair[0], pair[1]) as (crt, key):
+                ctx.load_cert_chain(crt, key)
+        return ctx
+
     def http_get(
         self, url: str, *, ca_file: str = "", cert_file: str = "", key_file: str = "", timeout: float = 10.0
     ) -> HttpResponse:
         ctx: ssl.SSLContext | None = None
         if url.startswith("https://"):
-            ctx = client_context(cafile=self.node_real_path(ca_file) if ca_file else None)
-            if cert_file and key_file:
-                ctx.load_cert_chain(self.node_real_path(cert_file), self.node_real_path(key_file))
+            ctx = self._tls(ca_file, cert_file, key_file)
         try:
             with urllib.request.urlopen(url, timeout=timeout, context=ctx) as resp:
                 return HttpResponse(resp.status, resp.read(1 << 20))

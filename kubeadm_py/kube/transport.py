@@ -159,29 +159,19 @@ def _check_server(server: str, shown: str) -> None:
 
 
 def _load_client_cert(ctx: ssl.SSLContext, s: Settings) -> None:
-    """ssl only loads client credentials from files: inline data goes through a private temporary
-    directory that is removed right after."""
+    """ssl only loads client credentials from files: inline data goes through in-memory files
+    (``memfd_create``), never a disk, however the process ends."""
     if s.cert_file and s.key_file and s.cert_pem is None and s.key_pem is None:
         ctx.load_cert_chain(s.cert_file, s.key_file)
         return
-    import shutil
-    import tempfile
+    from kubeadm_py.rootfs.memfile import memfiles
 
-    tmp = tempfile.mkdtemp(prefix="kubeadm-py-kubeconfig-")  # mode 0700
-    try:
-        paths = []
-        for name, data, file in (("cert", s.cert_pem, s.cert_file), ("key", s.key_pem, s.key_file)):
-            if data is None:
-                paths.append(str(file))
-                continue
-            p = os.path.join(tmp, name)
-            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            paths.append(p)
+    inline = [data for data in (s.cert_pem, s.key_pem) if data is not None]
+    with memfiles(*inline) as mem:
+        it = iter(mem)
+        pairs = ((s.cert_pem, s.cert_file), (s.key_pem, s.key_file))
+        paths = [next(it) if data is not None else str(file) for data, file in pairs]
         ctx.load_cert_chain(paths[0], paths[1])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _user_name(cert_pem: bytes | None, auth: str | None) -> str:

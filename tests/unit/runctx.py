@@ -3,7 +3,6 @@ with fakes only through ``Hooks`` and options; the progress lines go to a list."
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,26 +31,18 @@ def build(
     *,
     workflow: str = "init",
     dry_run: bool = False,
-    sandbox: Path | None = None,
     hooks: Hooks | None = None,
     logs: list[str] | None = None,
     **options: Any,
 ) -> tuple[RunContext[Any], list[str]]:
-    """A context on ``root`` (--rootfs) for ``cfg``; in a dry run the sandbox is ``sandbox``
-    (default: ``root``'s sibling ``sandbox``). Returns the context and its log lines."""
+    """A context on ``root`` (--rootfs, made if missing) for ``cfg``; a dry run keeps its files
+    in memory (``ctx.fs.overlay``). Returns the context and its log lines."""
     reporter = Logs()
     if logs is not None:
         reporter.lines = logs
     opts = {"rootfs": str(root), "dry_run": dry_run, **options}
-    saved = os.environ.get("KUBEADM_PY_DRYRUN_DIR")
-    os.environ["KUBEADM_PY_DRYRUN_DIR"] = str(sandbox or root.parent / "sandbox")
-    try:
-        ctx = api.build_context(workflow, opts, reporter, hooks=hooks, cfg=cfg)
-    finally:
-        if saved is None:
-            del os.environ["KUBEADM_PY_DRYRUN_DIR"]
-        else:
-            os.environ["KUBEADM_PY_DRYRUN_DIR"] = saved
+    root.mkdir(parents=True, exist_ok=True)
+    ctx = api.build_context(workflow, opts, reporter, hooks=hooks, cfg=cfg)
     return ctx, reporter.lines
 
 

@@ -25,17 +25,13 @@ CertDirOpt = typer.Option(None, "--cert-dir", help="The path where to save the c
 KubeconfigDirOpt = typer.Option(
     "/etc/kubernetes", "--kubeconfig-dir", help="The path where to save the kubeconfig files."
 )
-RootfsOpt = typer.Option(None, "--rootfs", help="Host paths live under this directory.")
+RootfsOpt = typer.Option(None, "--rootfs", help="Host paths resolve inside this directory, as in a chroot.")
 
 
 def _fs(rootfs: str | None, dry_run: bool = False):  # type: ignore[no-untyped-def]
     from kubeadm_py.hostfs import HostFS
 
-    if dry_run:
-        import tempfile
-
-        return HostFS(rootfs=rootfs, sandbox=tempfile.mkdtemp(prefix="kubeadm-py-dryrun-"))
-    return HostFS(rootfs=rootfs)
+    return HostFS(rootfs=rootfs, dry_run=dry_run)  # a dry run's files stay in memory
 
 
 @app.command("check-expiration")

@@ -16,6 +16,7 @@ that cleans it, and returned in ``report.outputs["manual_cleanup"]``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kubeadm_py.constants import (
@@ -120,9 +121,9 @@ def unmount_flags(ctx: ResetContext) -> int:
 
 def unmount_kubelet_dir(ctx: ResetContext) -> tuple[bool, list[Change]]:
     """Unmount everything below the kubelet directory; (whether it may be cleaned, changes)."""
-    real = ctx.fs.real_path(KUBELET_DIR)
-    if not real.exists():
+    if not ctx.fs.exists(KUBELET_DIR):
         return True, []
+    real = Path(ctx.fs.confined_path(KUBELET_DIR))
     try:
         mounts = ctx.fx.mounts.below(real)
     except OSError as e:
@@ -148,7 +149,7 @@ def unmount_kubelet_dir(ctx: ResetContext) -> tuple[bool, list[Change]]:
             f"[reset] Not deleting the contents of {KUBELET_DIR}; unmount them (umount -R), then reset again"
         )
         ctx.outputs.manual(
-            f"unmount directories below {real.resolve()}", f"umount -R {' '.join(failed_paths(failed))}"
+            f"unmount directories below {real}", f"umount -R {' '.join(failed_paths(failed))}"
         )
         return False, changes
     return True, changes
@@ -214,8 +215,7 @@ def remove_tree(ctx: ResetContext, target: str, failures: list[str]) -> list[Cha
     """Remove ``target``; a real directory (not a symlink) child by child first, so that a dry
     run lists every file it would delete."""
     changes: list[Change] = []
-    p = ctx.fs.read_path(target)
-    if p.is_dir() and not p.is_symlink():
+    if ctx.fs.is_dir(target, follow=False):
         changes += clean_dir(ctx, target, failures)
     try:
         changes.append(ctx.fs.remove(target))
@@ -283,7 +283,7 @@ def print_leftovers(ctx: ResetContext) -> None:
     """What reset does not clean, with the command that does (upstream prints reminders)."""
     cni = ctx.fs.listdir(CNI_DIR)
     if cni:
-        real = ctx.fs.real_path(CNI_DIR)
+        real = ctx.fs.confined_path(CNI_DIR)
         cmd = f"rm -rf {real}/*"
         ctx.log(
             f"[reset] The reset process does not clean CNI configuration ({len(cni)} files in {CNI_DIR})."
@@ -299,7 +299,7 @@ def print_leftovers(ctx: ResetContext) -> None:
     home = os.environ.get("HOME") or "/root"
     kubeconfig = f"{home.rstrip('/')}/.kube/config"
     if ctx.fs.exists(kubeconfig):
-        cmd = f"rm -f {ctx.fs.real_path(kubeconfig)}"
+        cmd = f"rm -f {ctx.fs.confined_path(kubeconfig)}"
         ctx.log(
             f"[reset] The reset process does not clean your kubeconfig files: check {kubeconfig} "
             f"and remove it if it points to this cluster: {cmd}"

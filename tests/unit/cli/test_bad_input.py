@@ -112,6 +112,7 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 
 
 def test_bad_flag_value_names_the_flag(tmp_path: Path) -> None:
+    (tmp_path / "r").mkdir()
     r = kubeadm_py(
         "init", "phase", "certs", "apiserver", "--service-cidr", "10.0.0.0/99", "--rootfs", "r", cwd=tmp_path
     )
@@ -131,11 +132,13 @@ def test_binary_data_on_stdin(tmp_path: Path) -> None:
 
 
 def test_token_ttl_not_a_duration(tmp_path: Path) -> None:
+    (tmp_path / "r").mkdir()
     r = kubeadm_py("init", "--token-ttl", "3days", "--dry-run", "--rootfs", "r", cwd=tmp_path)
     assert_one_line_error(r, '--token-ttl "3days"', "Go duration")
 
 
 def test_user_kubeconfig_negative_validity(tmp_path: Path) -> None:
+    (tmp_path / "r").mkdir()
     assert kubeadm_py("init", "phase", "certs", "ca", "--rootfs", "r", cwd=tmp_path).returncode == 0
     r = kubeadm_py(
         "kubeconfig", "user", "--client-name", "x", "--validity-period", "-1h", "--rootfs", "r", cwd=tmp_path

@@ -145,6 +145,7 @@ def test_command_runs_without_typer_or_pydantic(tmp_path: Path) -> None:
         "print('LOADED', 'typer' in sys.modules, 'pydantic' in sys.modules); sys.exit(rc)"
     )
     root = tmp_path / "root"
+    root.mkdir()
     args = ["init", "phase", "certs", "ca", "--rootfs", str(root), "--config", str(cfg)]
     r = subprocess.run(
         [sys.executable, "-c", code, *args],

@@ -118,6 +118,7 @@ def test_bad_bool_value_is_one_line(capsys: pytest.CaptureFixture[str], value: s
 
 def test_dry_run_false_really_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "root"
+    root.mkdir()
     assert main(["init", "phase", "certs", "ca", "--rootfs", str(root), "--dry-run=true"]) == 0
     assert not (root / "etc/kubernetes/pki/ca.crt").exists()
     assert main(["init", "phase", "certs", "ca", "--rootfs", str(root), "--dry-run=false"]) == 0

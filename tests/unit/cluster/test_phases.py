@@ -202,6 +202,7 @@ def test_download_certs_round_trip_and_wrong_key(env: Env, tmp_path) -> None:
     run_upload_certs(env.ctx(upload_certs=True, certificate_key=KEY))
     client = env.api.client()
     files = download_certs(client, env.cfg, KEY)
+    (tmp_path / "joiner").mkdir()
     joiner = HostFS(rootfs=tmp_path / "joiner")
     write_downloaded(joiner, files)
     for path, data in env.files.items():

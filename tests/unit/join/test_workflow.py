@@ -345,7 +345,9 @@ def _api_run(tmp_path: Path, cluster: Cluster, logs: list[str], **options: objec
 def test_closing_messages_and_outputs(tmp_path: Path) -> None:
     with kubelet_healthz() as port:
         cluster = Cluster(healthz_port=port)
+        (tmp_path / "real").mkdir()
         report = _api_run(tmp_path / "real", cluster, [])
+        (tmp_path / "dry").mkdir()
         dry = _api_run(tmp_path / "dry", cluster, [], dry_run=True)
     assert report.outputs["messages"][0] == "This node has joined the cluster:"
     assert report.outputs["api_server"] == "https://10.0.0.1:6443"

@@ -90,11 +90,11 @@ def test_manifests_written_with_mode_0600(tmp_path):
     assert before == {p.name: p.read_bytes() for p in man.iterdir()}
 
 
-def test_dry_run_writes_only_to_sandbox(tmp_path):
+def test_dry_run_writes_only_to_memory(tmp_path):
     ctx, _ = ctx_for(tmp_path, dry_run=True)
     run_all(control_plane_phase(), ctx)
     assert not (tmp_path / "root/etc/kubernetes/manifests").exists()
-    assert (tmp_path / "sandbox/etc/kubernetes/manifests/kube-scheduler.yaml").exists()
+    assert ctx.fs.read_bytes("/etc/kubernetes/manifests/kube-scheduler.yaml")
     assert any(
         c.target == "/etc/kubernetes/manifests/kube-scheduler.yaml" and c.content for c in ctx.fs.changes
     )  # noqa: E501

@@ -40,6 +40,7 @@ def cfg() -> KubeadmConfig:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
+    (tmp_path / "root").mkdir()
     return tmp_path / "root"
 
 

@@ -38,6 +38,7 @@ def key_files(root: Path) -> dict[str, bytes]:
 def test_full_run_writes_the_same_files_with_distinct_matching_keys(tmp_path: Path) -> None:
     cfg = make_cfg()
     root = tmp_path / "root"
+    root.mkdir()
     with keypool.KeyPool(workers=2) as pool:
         manager.create_pki(HostFS(rootfs=root), cfg, keys=pool)
         assert pool._batch is not None and not pool._batch.pending  # every key came from the pool
@@ -52,6 +53,7 @@ def test_full_run_writes_the_same_files_with_distinct_matching_keys(tmp_path: Pa
         assert keys.same_public_key(cert.public_key(), key.public_key())  # type: ignore[arg-type]
         assert (pki(root) / f"{c.base}.key").stat().st_mode & 0o777 == 0o600
     seq = tmp_path / "seq"  # no pool: the sequential path writes the same files
+    seq.mkdir()
     manager.create_pki(HostFS(rootfs=seq), cfg)
     assert sorted(p.relative_to(seq) for p in seq.rglob("*")) == sorted(
         p.relative_to(root) for p in root.rglob("*")
@@ -60,6 +62,7 @@ def test_full_run_writes_the_same_files_with_distinct_matching_keys(tmp_path: Pa
 
 def test_single_entry_runs_alone(tmp_path: Path, pool: keypool.KeyPool) -> None:
     root = tmp_path / "root"
+    root.mkdir()
     cfg = make_cfg()
     manager.ensure(HostFS(rootfs=root), cfg, "ca", replace(manager.settings(cfg), keys=pool))
     assert sorted(p.name for p in pki(root).iterdir()) == ["ca.crt", "ca.key"]
@@ -70,6 +73,7 @@ def test_failed_generation_falls_back_to_the_caller(
 ) -> None:
     monkeypatch.setattr(keypool, "_generate", lambda alg: None)
     root = tmp_path / "root"
+    root.mkdir()
     changes = manager.create_pki(HostFS(rootfs=root), make_cfg(), keys=pool)
     assert all(c.action == "create" for c in changes)
     assert len(set(key_files(root).values())) == len(specs.cert_list(True)) + 1
@@ -77,6 +81,8 @@ def test_failed_generation_falls_back_to_the_caller(
 
 def test_no_threads_for_ecdsa_or_without_a_pool(tmp_path: Path, pool: keypool.KeyPool) -> None:
     ec = make_cfg(encryptionAlgorithm="ECDSA-P256")
+    (tmp_path / "ec").mkdir()
+    (tmp_path / "rsa").mkdir()
     manager.create_pki(HostFS(rootfs=tmp_path / "ec"), ec, keys=pool)
     assert pool._batch is None and pool_threads() == []
     manager.create_pki(HostFS(rootfs=tmp_path / "rsa"), make_cfg(), names=["ca", "sa"])  # no pool
@@ -87,6 +93,8 @@ def test_no_threads_for_ecdsa_or_without_a_pool(tmp_path: Path, pool: keypool.Ke
 def test_a_new_run_stops_the_previous_one(tmp_path: Path, pool: keypool.KeyPool) -> None:
     cfg = make_cfg()
     st = replace(manager.settings(cfg), keys=pool)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
     manager.ensure(HostFS(rootfs=tmp_path / "a"), cfg, "ca", st)  # prefetches for the whole table
     first = pool._batch
     assert first is not None and first.pending
@@ -109,6 +117,7 @@ def test_kubeconfig_batch_keys_from_the_pool(tmp_path: Path, pool: keypool.KeyPo
 
     cfg = make_cfg()
     root = tmp_path / "root"
+    root.mkdir()
     fs = HostFS(rootfs=root)
     manager.create_pki(fs, cfg)
     st = replace(manager.settings(cfg), keys=pool)
@@ -141,6 +150,7 @@ def test_a_run_takes_its_keys_from_the_pool_its_context_holds(tmp_path: Path) ->
     for t in pool_threads():
         t.join(timeout=30)
     assert pool_threads() == []  # closed with the run
+    (tmp_path / "b").mkdir()
     ctx = api.build_context("init", {"rootfs": str(tmp_path / "b")})
     try:
         assert isinstance(ctx.keys, keypool.KeyPool)

@@ -77,6 +77,7 @@ def test_invalid_san_is_a_clear_error(fs, root):
 
 def test_leaf_signed_by_another_ca_is_rejected(fs, root, cfg, tmp_path):
     manager.create_pki(fs, cfg, names=["ca", "apiserver"])
+    (tmp_path / "other").mkdir()
     other = HostFS(rootfs=tmp_path / "other")
     manager.create_pki(other, cfg, names=["ca"])
     (pki(root) / "ca.crt").write_bytes((pki(tmp_path / "other") / "ca.crt").read_bytes())
@@ -184,12 +185,12 @@ def test_sa_pair(fs, root, cfg):
         manager.ensure(HostFS(rootfs=root), cfg, "sa")
 
 
-def test_dry_run_writes_only_to_the_sandbox(root, cfg, tmp_path):
-    sandbox = tmp_path / "sandbox"
-    fs = HostFS(rootfs=root, sandbox=sandbox)
+def test_dry_run_writes_only_to_memory(root, cfg, tmp_path):
+    fs = HostFS(rootfs=root, dry_run=True)
     changes = manager.create_pki(fs, cfg)
-    assert not root.exists()
-    assert (sandbox / "etc/kubernetes/pki/apiserver.crt").exists()
+    assert list(root.iterdir()) == []
+    assert fs.read_bytes("/etc/kubernetes/pki/apiserver.crt") is not None  # later phases read it
+    assert fs.overlay is not None and "/etc/kubernetes/pki/ca.key" in fs.overlay.files
     keys_changes = [c for c in changes if c.target.endswith(".key")]
     assert keys_changes and all(c.content is None for c in keys_changes)
     assert all("PRIVATE KEY" not in (c.content or "") for c in changes)

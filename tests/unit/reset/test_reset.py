@@ -91,6 +91,7 @@ def etcd() -> FakeEtcd:
 @pytest.fixture(scope="module")
 def initialized(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("init") / "root"
+    root.mkdir()
     api.run("init", phases=INIT_PHASES, rootfs=str(root), options=INIT_OPTIONS)
     return root
 
@@ -214,6 +215,7 @@ def test_tmp_dir_only_with_cleanup_tmp_dir(node, etcd):
 
 def test_non_default_cert_dir(tmp_path, etcd):
     root = tmp_path / "root"
+    root.mkdir()
     api.run("init", phases=["certs"], rootfs=str(root), options={**INIT_OPTIONS, "cert-dir": "/srv/pki"})
     assert (root / "srv/pki/ca.crt").exists()
     logs = Logs()
@@ -283,6 +285,7 @@ def test_unreachable_etcd_is_a_warning_with_the_manual_command(node):
 
 def test_external_etcd(tmp_path, etcd):
     root = tmp_path / "root"
+    root.mkdir()
     api.run("init", phases=["certs"], rootfs=str(root), options=INIT_OPTIONS)
     logs = Logs()
     run_remove(root, logs, etcd)
@@ -291,6 +294,7 @@ def test_external_etcd(tmp_path, etcd):
 
 def test_read_local_etcd_from_the_init_manifest(tmp_path):
     root = tmp_path / "root"
+    root.mkdir()
     cfg = tmp_path / "init.yaml"
     cfg.write_text(
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.31.0\n"

@@ -159,10 +159,11 @@ def test_component_without_previous_manifest_is_removed_on_rollback(tmp_path: Pa
     assert not (tmp_path / f"{MANIFESTS}/kube-scheduler.yaml".lstrip("/")).exists()
 
 
-def test_dry_run_writes_only_to_the_sandbox(tmp_path: Path) -> None:
+def test_dry_run_writes_only_to_memory(tmp_path: Path) -> None:
     real = tmp_path / "real"
+    real.mkdir()
     fs, swaps = setup(real)
-    dry = HostFS(rootfs=real, sandbox=tmp_path / "sandbox")
+    dry = HostFS(rootfs=real, dry_run=True)
     log: list[str] = []
     waiter = cluster_waiter(DryRunWaiter(log.append), log)
     StaticPodUpgrade(dry, waiter, BACKUP, 5, log.append, "/var/lib/etcd", ETCD_BACKUP).run(swaps)

@@ -59,7 +59,8 @@ TREE = (
 
 
 def run(tmp_path: Path, only=None, skip=None, sandbox=False) -> tuple[Ctx, runner.RunReport]:
-    fs = HostFS(rootfs=tmp_path / "root", sandbox=(tmp_path / "sandbox") if sandbox else None)
+    (tmp_path / "root").mkdir(exist_ok=True)
+    fs = HostFS(rootfs=tmp_path / "root", dry_run=sandbox)
     ctx = Ctx(fs)
     return ctx, runner.execute("init", TREE, ctx, only=only, skip=skip)
 
@@ -114,7 +115,7 @@ def test_requirement_missing_fails_before_anything_runs(tmp_path: Path) -> None:
         run(tmp_path, only=["kubeconfig"])
     assert "phase kubeconfig/admin needs the CA" in str(exc.value)
     assert "run phase 'certs/ca' first" in str(exc.value)
-    assert not (tmp_path / "root").exists()  # nothing touched
+    assert list((tmp_path / "root").iterdir()) == []  # nothing touched
 
 
 def test_requirement_provided_earlier_in_run(tmp_path: Path) -> None:
@@ -141,10 +142,10 @@ def test_rerun_is_unchanged(tmp_path: Path) -> None:
     assert not report.changed
 
 
-def test_dry_run_writes_only_to_sandbox_and_reads_its_own_writes(tmp_path: Path) -> None:
+def test_dry_run_writes_only_to_memory_and_reads_its_own_writes(tmp_path: Path) -> None:
     ctx, report = run(tmp_path, only=["certs"], sandbox=True)
-    assert not (tmp_path / "root").exists()
-    assert (tmp_path / "sandbox/etc/test/certs_ca").read_bytes() == b"x"
+    assert list((tmp_path / "root").iterdir()) == []
+    assert ctx.fs.read_bytes("/etc/test/certs_ca") == b"x"
     # the apiserver requirement was satisfied by the earlier dry-run phase, not the host
     assert [c.target for c in report.all_changes()] == ["/etc/test/certs_ca", "/etc/test/certs_apiserver"]
     assert all(c.content == "x" for c in report.all_changes())
