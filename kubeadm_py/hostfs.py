@@ -187,6 +187,15 @@ class HostFS:
         except OSError:
             return root + str(PurePosixPath("/") / host_path.lstrip("/"))
 
+    def canonical(self, host_path: str) -> str:
+        """``host_path`` with its symlinks resolved inside the root (``/`` is the root), as far as
+        it exists; the rest as written, ``..`` applied."""
+        try:
+            with self._walk(host_path) as w:
+                return w.key
+        except OSError:
+            return str(PurePosixPath("/") / host_path.lstrip("/"))
+
     def in_overlay(self, host_path: str) -> bool:
         """Whether this dry run wrote or deleted ``host_path`` (always False in a real run)."""
         if self.overlay is None:

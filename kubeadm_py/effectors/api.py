@@ -58,9 +58,11 @@ def kubeconfig_in_root(fs: HostFS, host_path: str) -> bytes | None:
                 path = fields.get(name)
                 if not isinstance(path, str) or not path or fields.get(inline):
                     continue
-                data = fs.read_bytes(posixpath.join(base, path))
-                if data is None:
-                    continue  # the client reports the missing file by its name
+                inside = posixpath.join(base, path)
+                data = fs.read_bytes(inside)
+                if data is None:  # the client reports it missing, by its place inside the root
+                    fields[name] = fs.confined_path(inside)
+                    continue
                 del fields[name]
                 token = name == "tokenFile"
                 fields[inline] = data.decode().strip() if token else base64.b64encode(data).decode()

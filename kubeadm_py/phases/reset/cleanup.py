@@ -232,6 +232,24 @@ def clean_dir(ctx: ResetContext, host_dir: str, failures: list[str]) -> list[Cha
     return changes
 
 
+# Reset cleans inside these and below; a directory to clean that resolves to a parent of one of
+# them (/, /etc, /var/lib...) or to a top-level directory is refused: a configured or manifest
+# path such as --data-dir=/var must not wipe the node.
+KUBEADM_DIRS = (KUBERNETES_DIR, KUBELET_DIR)
+
+
+def refusal(ctx: ResetContext, host_dir: str) -> str | None:
+    """Why ``host_dir`` must not be cleaned, or None."""
+    where = ctx.fs.canonical(host_dir)
+    shown = host_dir if where == host_dir.rstrip("/") else f"{host_dir} (resolves to {where})"
+    if where.count("/") < 2:
+        return f"{shown} is the root or a top-level directory"
+    parent = next((d for d in KUBEADM_DIRS if d.startswith(where.rstrip("/") + "/")), None)
+    if parent is not None:
+        return f"{shown} contains {parent}"
+    return None
+
+
 def run_cleanup_node(ctx: ResetContext) -> list[Change]:
     changes: list[Change] = []
     changes += stop_the_kubelet(ctx)
@@ -255,6 +273,11 @@ def run_cleanup_node(ctx: ResetContext) -> list[Change]:
         dirs.append(TMP_DIR)
 
     failures: list[str] = []
+    for d in list(dirs):
+        why = refusal(ctx, d)
+        if why is not None:
+            ctx.log(f"[reset] WARNING: Not cleaning {why}; reset only deletes what kubeadm creates")
+            dirs.remove(d)
     ctx.log(f"[reset] Contents of directories to delete: [{' '.join(dirs)}]")
     for d in dirs:
         changes += clean_dir(ctx, d, failures)
