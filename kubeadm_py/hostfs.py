@@ -187,6 +187,11 @@ class HostFS:
         except OSError:
             return root + str(PurePosixPath("/") / host_path.lstrip("/"))
 
+    def real_path(self, host_path: str) -> Path:
+        """:meth:`confined_path` as a ``Path``, for a tool that takes a path (etcd's snapshot
+        file, etcdutl's data directory); the same window between the answer and its use."""
+        return Path(self.confined_path(host_path))
+
     def canonical(self, host_path: str) -> str:
         """``host_path`` with its symlinks resolved inside the root (``/`` is the root), as far as
         it exists; the rest as written, ``..`` applied."""

@@ -207,13 +207,15 @@ def test_overlay_reads_its_writes_and_hides_its_deletions(root: Path) -> None:
     fs = HostFS(root, dry_run=True)
     fs.write("/etc/kubernetes/pki/ca.key", b"KEY", 0o600, secret=True)
     fs.write("/srv/new/dir/file", b"x", 0o644)
-    assert fs.read_bytes("/etc/kubernetes/pki/ca.key") == b"KEY" and fs.mode("/etc/kubernetes/pki/ca.key") == 0o600
+    assert fs.read_bytes("/etc/kubernetes/pki/ca.key") == b"KEY"
+    assert fs.mode("/etc/kubernetes/pki/ca.key") == 0o600
     assert fs.listdir("/etc/kubernetes/pki") == ["ca.key", "old.crt"]
     assert fs.is_dir("/srv/new/dir") and fs.listdir("/srv") == ["new"]
     fs.remove("/etc/kubernetes/pki")
     assert fs.listdir("/etc/kubernetes") == [] and not fs.exists("/etc/kubernetes/pki/old.crt")
     fs.write("/etc/kubernetes/pki/again", b"y", 0o600)  # a write below a deleted directory
-    assert fs.listdir("/etc/kubernetes/pki") == ["again"] and fs.read_bytes("/etc/kubernetes/pki/old.crt") is None
+    assert fs.listdir("/etc/kubernetes/pki") == ["again"]
+    assert fs.read_bytes("/etc/kubernetes/pki/old.crt") is None
     assert tree(root) == {"etc/kubernetes/pki/old.crt": "on disk"}  # the disk never changed
     assert fs.in_overlay("/etc/kubernetes/pki/again") and not fs.in_overlay("/etc/kubernetes")
 

@@ -30,7 +30,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("node")
     (base / "config.yaml").write_text(CONFIG)
     (base / "root").mkdir()
-    api.run("init", phases=["certs", "kubeconfig"], config=str(base / "config.yaml"), rootfs=str(base / "root"))
+    config, root = str(base / "config.yaml"), str(base / "root")
+    api.run("init", phases=["certs", "kubeconfig"], config=config, rootfs=root)
     return base
 
 
@@ -64,7 +65,8 @@ def test_certs_renew_dry_run_leaves_nothing(node: Path, tmp_path: Path, sig: sig
     before = snapshot(root)
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    args = ["certs", "renew", "all", "--dry-run", "--config", str(node / "config.yaml"), "--rootfs", str(root)]
+    args = ["certs", "renew", "all", "--dry-run", "--config", str(node / "config.yaml")]
+    args += ["--rootfs", str(root)]
     status = interrupt(args, sig, tmpdir)
     assert status != 0  # interrupted, not finished
     assert list(tmpdir.iterdir()) == []
@@ -77,7 +79,8 @@ def test_init_certs_dry_run_leaves_nothing(node: Path, tmp_path: Path, sig: sign
     root.mkdir()
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    args = ["init", "phase", "certs", "all", "--dry-run", "--config", str(node / "config.yaml"), "--rootfs", str(root)]
+    args = ["init", "phase", "certs", "all", "--dry-run", "--config", str(node / "config.yaml")]
+    args += ["--rootfs", str(root)]
     status = interrupt(args, sig, tmpdir)
     assert status != 0
     assert list(tmpdir.iterdir()) == []
