@@ -41,7 +41,8 @@ FLAGS: dict[str, FlagSpec] = {
         _F(
             "rootfs",
             str,
-            "Host paths (/etc/kubernetes, /var/lib/kubelet, /var/lib/etcd) live under this directory.",
+            "Host paths (/etc/kubernetes, /var/lib/kubelet, /var/lib/etcd) resolve inside this directory, "
+            "as in a chroot.",
         ),
         _F("skip-phases", list, "List of phases to be skipped."),
         _F(

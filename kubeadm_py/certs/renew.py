@@ -128,7 +128,7 @@ def renew(
     log: Log = _no_log,
     planned: bool = False,
 ) -> list[Change]:
-    """Renew ``name`` (a target name) or ``all``. ``planned``: the writes go to a dry-run sandbox,
+    """Renew ``name`` (a target name) or ``all``. ``planned``: the writes go to a dry-run overlay,
     so the lines say what would be renewed and ask for no restart."""
     done = "would be renewed" if planned else "renewed"
     st = manager.settings(cfg)

@@ -7,7 +7,7 @@ records; in dry-run the twin records what it would do and reads still see the re
 
 | effector | real | dry-run twin |
 |---|---|---|
-| files | :class:`~kubeadm_py.hostfs.HostFS` | HostFS with a sandbox directory |
+| files | :class:`~kubeadm_py.hostfs.HostFS` | HostFS with an in-memory overlay |
 | Kubernetes API | :class:`.api.RealApi` (KubeClient) | :class:`.api.DryRunApi` (DryRunKubeClient) |
 | services | :class:`.services.SystemdServices` | :class:`.services.DryRunServices` |
 | mounts | :class:`.mounts.HostMounts` | :class:`.mounts.DryRunMounts` |

@@ -3,7 +3,7 @@
 Two kinds of files are distinguished:
 
 - **node files** (``/etc/kubernetes``, ``/var/lib/etcd``, systemd unit files, certificates):
-  read through :class:`~kubeadm_py.hostfs.HostFS`, so ``--rootfs`` and the dry-run sandbox apply;
+  read through :class:`~kubeadm_py.hostfs.HostFS`, so ``--rootfs`` and the dry-run overlay apply;
 - **kernel files** (``/proc``, ``/sys``, the running kernel's config): always the live kernel,
   since a root filesystem image has no kernel of its own.
 
@@ -82,7 +82,7 @@ class SystemProbe(Protocol):
 
 
 class RealProbe:
-    """The machine itself. ``fs`` decides where node files live (``--rootfs``, dry-run sandbox)."""
+    """The machine itself. ``fs`` decides where node files live (``--rootfs``, dry-run overlay)."""
 
     def __init__(self, fs: HostFS | None = None) -> None:
         self.fs = fs or HostFS()

@@ -150,8 +150,8 @@ class RunContext(Generic[S]):
         self.keys = keys
 
     def close(self) -> None:
-        """End the run's resources: stop key generation, make writes durable, remove the dry-run
-        sandbox this run created."""
+        """End the run's resources: stop key generation, make writes durable (a dry run's
+        overlay is memory: nothing to remove)."""
         if self.keys is not None:
             self.keys.close()
         self.fs.close()

@@ -15,7 +15,7 @@ CertDirOpt = typer.Option("/etc/kubernetes/pki", "--cert-dir", help="Where the n
 ManifestsOpt = typer.Option(
     "/etc/kubernetes/manifests", "--manifests-dir", help="Where the node's static Pod manifests are."
 )
-RootfsOpt = typer.Option(None, "--rootfs", help="Host paths live under this directory.")
+RootfsOpt = typer.Option(None, "--rootfs", help="Host paths resolve inside this directory, as in a chroot.")
 ToolOpt = typer.Option(
     None, "--etcd-tool", help="etcd's own tool for status and restore (default: etcdutl or etcdctl on PATH)."
 )

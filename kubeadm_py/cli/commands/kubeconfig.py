@@ -34,7 +34,9 @@ def user(
         "mechanism for this kubeconfig, instead of client certificates.",
     ),
     config: str | None = typer.Option(None, "--config", help="Path to a kubeadm configuration file."),
-    rootfs: str | None = typer.Option(None, "--rootfs", help="Host paths live under this directory."),
+    rootfs: str | None = typer.Option(
+        None, "--rootfs", help="Host paths resolve inside this directory, as in a chroot."
+    ),
 ) -> None:
     """Output a kubeconfig file for an additional user."""
     from kubeadm_py.certs.commands import load_config, run_user_kubeconfig

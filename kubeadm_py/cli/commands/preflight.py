@@ -144,7 +144,9 @@ def preflight(
     kubernetes_version: str = typer.Option(
         None, "--kubernetes-version", help="Target Kubernetes version (version-dependent checks)."
     ),
-    rootfs: str = typer.Option(None, "--rootfs", help="Node files (/etc/kubernetes, ...) live here."),
+    rootfs: str = typer.Option(
+        None, "--rootfs", help="Node files (/etc/kubernetes, ...) resolve inside this directory (a chroot)."
+    ),
 ) -> None:
     """Check that this node is ready to become a control plane or a worker, without changing it."""
     report = run_command(

@@ -68,7 +68,9 @@ def plan(
     kubeconfig: str | None = typer.Option(
         None, "--kubeconfig", help="The admin kubeconfig [default: /etc/kubernetes/admin.conf]."
     ),
-    rootfs: str | None = typer.Option(None, "--rootfs", help="Host paths live under this directory."),
+    rootfs: str | None = typer.Option(
+        None, "--rootfs", help="Host paths resolve inside this directory, as in a chroot."
+    ),
     kubernetes_version: str | None = typer.Option(None, "--kubernetes-version", help="Same as VERSION."),
     etcd_upgrade: bool | None = typer.Option(
         None, "--etcd-upgrade", help="Plan the etcd upgrade (--etcd-upgrade=false: don't). [default: true]"
@@ -113,7 +115,9 @@ def diff(
     kubeconfig: str | None = typer.Option(
         None, "--kubeconfig", help="The admin kubeconfig [default: /etc/kubernetes/admin.conf]."
     ),
-    rootfs: str | None = typer.Option(None, "--rootfs", help="Host paths live under this directory."),
+    rootfs: str | None = typer.Option(
+        None, "--rootfs", help="Host paths resolve inside this directory, as in a chroot."
+    ),
     context_lines: int = typer.Option(
         3, "--context-lines", "-c", help="How many lines of context in the diff."
     ),
