@@ -38,6 +38,7 @@ def free_port() -> int:
 
 def make_pki(root: Path, node_name: str = "node1") -> Path:
     """A node root with the full kubeadm PKI (etcd CA, server, peer and client certificates)."""
+    root.mkdir(parents=True, exist_ok=True)
     api.run("init", phases=["certs"], rootfs=str(root), options={**NODE_OPTIONS, "node-name": node_name})
     return root / PKI
 

@@ -39,6 +39,7 @@ def make_cfg(alg: str = "RSA-2048", advertise: str = "10.0.0.1") -> KubeadmConfi
 
 def make_node(root: Path, alg: str = "RSA-2048", kubeconfigs: bool = False) -> KubeadmConfig:
     cfg = make_cfg(alg)
+    root.mkdir(parents=True, exist_ok=True)
     fs = HostFS(rootfs=root)
     manager.create_pki(fs, cfg)
     if kubeconfigs:

@@ -356,6 +356,7 @@ def test_download_certs_right_and_wrong_key(cp: RealControlPlane, tmp_path: Path
 
     cp_opts = {"control_plane": True, "apiserver-advertise-address": "127.0.0.2", "node-name": "cp-c"}
     wrong = tmp_path / "wrong"
+    wrong.mkdir()
     with pytest.raises(PhaseError, match="message authentication failed"):
         api.run(
             "join",
@@ -366,6 +367,7 @@ def test_download_certs_right_and_wrong_key(cp: RealControlPlane, tmp_path: Path
         )
     assert not wrong.exists() or not any(p.is_file() for p in wrong.rglob("*"))
     right = tmp_path / "right"
+    right.mkdir()
     api.run(
         "join",
         phases=["control-plane-prepare"],

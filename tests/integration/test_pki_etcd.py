@@ -151,6 +151,7 @@ def test_apiserver_etcd_client_put_get(etcd):
 def test_client_from_another_ca_is_rejected(etcd, tmp_path):
     endpoint, d, _ = etcd
     other = tmp_path / "other"
+    other.mkdir()
     manager.create_pki(
         HostFS(rootfs=other), make_cfg("ECDSA-P256"), names=["etcd-ca", "apiserver-etcd-client"]
     )

@@ -149,6 +149,7 @@ def test_v120_subjects_equal_the_reference_kubeadm(tmp_path: Path) -> None:
     cfg = make_cfg()
     cfg.cluster["kubernetesVersion"] = "v1.20.2"
     ours = tmp_path / "ours"
+    ours.mkdir()
     manager.create_pki(HostFS(rootfs=ours), cfg)
     ref_dir = tmp_path / "ref"
     conf = tmp_path / "ref.yaml"

@@ -137,6 +137,6 @@ def test_dry_run_does_not_touch_the_cluster(tmp_path, two_members):
     try:
         report = runner.execute("reset", workflows.get("reset").phases(), ctx, only=["remove-etcd-member"])
     finally:
-        shutil.rmtree(str(ctx.fs.sandbox), ignore_errors=True)
+        ctx.close()
     assert report.phases[-1].changes[0].target == f"etcd member node2 ({second.peer_url})"
     assert sorted(m.name for m in client_for(cluster_root, first.client_url).members()) == ["node1", "node2"]
