@@ -79,6 +79,7 @@ for _ in range(n):
 
 LIBRARY = """
 import sys
+from pathlib import Path
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.pki.manager import create_pki
@@ -87,6 +88,7 @@ cluster = {"networking": {"serviceSubnet": "10.96.0.0/12", "dnsDomain": "cluster
            "encryptionAlgorithm": sys.argv[1]}
 init = {"localAPIEndpoint": {"advertiseAddress": "10.0.0.1", "bindPort": 6443},
         "nodeRegistration": {"name": "node1"}}
+Path(sys.argv[2]).mkdir(parents=True, exist_ok=True)  # --rootfs must exist
 create_pki(HostFS(rootfs=sys.argv[2]), KubeadmConfig(cluster=cluster, init=init))
 """
 
@@ -137,9 +139,16 @@ def library_in_process(alg: str, root: Path) -> float:
         "localAPIEndpoint": {"advertiseAddress": "10.0.0.1", "bindPort": 6443},
         "nodeRegistration": {"name": "node1"},
     }
+    root.mkdir(parents=True, exist_ok=True)  # --rootfs must exist
     t = time.perf_counter()
     create_pki(HostFS(rootfs=root), KubeadmConfig(cluster=cluster, init=init))
     return time.perf_counter() - t
+
+
+def made(d: Path) -> Path:
+    """A fresh root directory (--rootfs must name an existing directory)."""
+    d.mkdir(parents=True, exist_ok=True)
+    return d
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> float:
@@ -163,7 +172,7 @@ def command_available(tmp: Path, cfgfile: Path) -> str | None:
                 "certs",
                 "all",
                 "--rootfs",
-                str(tmp / "probe"),
+                str(made(tmp / "probe")),
                 "--config",
                 str(cfgfile),
             ]
@@ -222,7 +231,7 @@ def main() -> int:
             cfgfile.write_text(CONFIG.format(alg=alg))
             cmd_error = command_available(tmp, cfgfile)
             if args.baseline and cmd_error is None:  # compiles the baseline's bytecode once
-                warm = ["init", "phase", "certs", "all", "--rootfs", str(tmp / "bwarm"), "--config"]
+                warm = ["init", "phase", "certs", "all", "--rootfs", str(made(tmp / "bwarm")), "--config"]
                 timed([sys.executable, "-m", "kubeadm_py", *warm, str(cfgfile)], cwd=Path(args.baseline))
             samples: dict[str, list[float]] = {
                 k: []
@@ -246,10 +255,10 @@ def main() -> int:
                 if cmd_error is None:
                     cmd = [sys.executable, "-m", "kubeadm_py", "init", "phase", "certs", "all"]
                     samples["command"].append(
-                        timed([*cmd, "--rootfs", str(tmp / f"cmd{i}"), "--config", str(cfgfile)])
+                        timed([*cmd, "--rootfs", str(made(tmp / f"cmd{i}")), "--config", str(cfgfile)])
                     )
                     if args.baseline:  # python -m kubeadm_py imports the package of its working directory
-                        base_args = ["--rootfs", str(tmp / f"base{i}"), "--config", str(cfgfile)]
+                        base_args = ["--rootfs", str(made(tmp / f"base{i}")), "--config", str(cfgfile)]
                         samples["command_baseline"].append(timed([*cmd, *base_args], cwd=Path(args.baseline)))
                 if kubeadm and upstream_error is None and (alg == "RSA-2048" or not upstream):
                     try:

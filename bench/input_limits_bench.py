@@ -70,6 +70,7 @@ def main() -> int:
     warm_bytecode()
     py = [sys.executable, "-m", "kubeadm_py"]
     with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "root").mkdir()  # --rootfs must exist
         rows = []
         for name in CASES:
             path = Path(tmp) / "c.yaml"
