@@ -170,6 +170,8 @@ class HostFS:
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as e:
+            if e.errno == errno.ELOOP:  # a symlink loop leads nowhere: absent, as Path.exists
+                return None
             raise KubeadmError(f"cannot resolve {host_path}: {e.strerror or e}") from None
 
     def confined_path(self, host_path: str) -> str:
@@ -282,8 +284,10 @@ class HostFS:
                         finally:
                             os.close(fd)
                 key = w.key
-        except (FileNotFoundError, NotADirectoryError):
-            return []
+        except OSError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                return []  # not a directory one can reach: nothing in it, as before
+            raise KubeadmError(f"cannot list {host_path}: {e.strerror or e}") from None
         if self.overlay is not None:
             names.update(self.overlay.children(key))
             names = {n for n in names if self.overlay.kind(f"{key.rstrip('/')}/{n}") != "gone"}

@@ -96,6 +96,16 @@ def test_dotdot_components_stop_at_the_root(root: Path, outside: Path) -> None:
     assert (inside(root, outside) / "precious").read_bytes() == b"x"
 
 
+def test_symlink_loop_is_absent_and_unreadable(root: Path) -> None:
+    (root / "etc/a").symlink_to("b")
+    (root / "etc/b").symlink_to("/etc/a")
+    fs = HostFS(root)
+    assert not fs.exists("/etc/a/x") and fs.listdir("/etc/a") == []
+    with pytest.raises(KubeadmError, match="cannot read /etc/a: Too many levels of symbolic links"):
+        fs.read_bytes("/etc/a")
+    assert fs.remove("/etc/a").action == "delete" and not (root / "etc/a").is_symlink()  # the link only
+
+
 def test_symlink_swapped_in_as_the_last_component_is_removed_not_followed(root: Path, outside: Path) -> None:
     (root / "etc/kubernetes/admin.conf").symlink_to(outside / "precious")
     fs = HostFS(root)
