@@ -184,6 +184,17 @@ def test_reset_refuses_a_data_dir_that_would_wipe_the_node(root: Path, data_dir:
     assert any(f"Not cleaning {data_dir}" in line for line in logs.lines), logs.lines
 
 
+def test_reset_deletes_kubeconfig_files_not_a_directory_of_that_name(root: Path) -> None:
+    (root / "etc/kubernetes/admin.conf").mkdir()
+    (root / "etc/kubernetes/admin.conf/mine").write_text("not kubeadm's")
+    (root / "etc/kubernetes/scheduler.conf").write_text("kubeadm's")
+    logs = Logs()
+    api.run("reset", rootfs=str(root), options=RESET, reporter=logs)
+    assert (root / "etc/kubernetes/admin.conf/mine").exists()
+    assert not (root / "etc/kubernetes/scheduler.conf").exists()
+    assert any("Not deleting /etc/kubernetes/admin.conf: a directory" in line for line in logs.lines)
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [("", "--rootfs is empty"), ("missing", "no such directory"), ("file", "not a directory")],

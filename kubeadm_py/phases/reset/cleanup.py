@@ -286,6 +286,9 @@ def run_cleanup_node(ctx: ResetContext) -> list[Change]:
     files += [journal_path(w) for w in WORKFLOWS]  # the node's run journals go with its state
     ctx.log(f"[reset] Files to delete: [{' '.join(files)}]")
     for f in files:
+        if ctx.fs.is_dir(f, follow=False):  # kubeadm writes files there, never a directory tree
+            ctx.log(f"[reset] WARNING: Not deleting {f}: a directory, not a file kubeadm wrote")
+            continue
         try:
             changes.append(ctx.fs.remove(f))
         except OSError as e:
