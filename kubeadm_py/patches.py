@@ -129,7 +129,7 @@ def load_patches(
     or without ``fs`` a path of this machine (relative to the working directory); ``display``
     names it in messages."""
     fs = fs or HostFS()
-    top = str(directory) if fs.rootfs is not None else os.path.abspath(directory)
+    top = str(directory) if str(directory).startswith("/") else os.path.abspath(directory)
     shown = display or str(directory)
     if not fs.exists(top):
         raise KubeadmError(f"could not list patch files for path {shown!r}: no such directory")
