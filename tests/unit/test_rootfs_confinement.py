@@ -130,6 +130,19 @@ def test_paths_inside_a_kubeconfig_are_read_inside_the_root(root: Path, outside:
     assert f"certificate-authority: {inside(root, outside)}/precious" in text  # absent in the root
 
 
+def test_probe_tls_files_are_read_inside_the_root(root: Path, outside: Path) -> None:
+    from kubeadm_py.host.probe import RealProbe
+
+    api.run("init", phases=["certs/etcd-ca", "certs/apiserver-etcd-client"], rootfs=str(root))
+    (root / "etc/kubernetes/ca-link.crt").symlink_to("/etc/kubernetes/pki/etcd/ca.crt")  # absolute
+    pki = "/etc/kubernetes/pki"
+    client = f"{pki}/apiserver-etcd-client"
+    ctx = RealProbe(HostFS(root))._tls("/etc/kubernetes/ca-link.crt", f"{client}.crt", f"{client}.key")
+    assert [c["subject"] for c in ctx.get_ca_certs()] == [((("commonName", "etcd-ca"),),)]
+    with pytest.raises(FileNotFoundError):
+        RealProbe(HostFS(root))._tls("", str(outside / "precious"), str(outside / "precious"))
+
+
 def test_reset_through_a_symlinked_manifests_dir_deletes_nothing_outside(root: Path, outside: Path) -> None:
     """The issue's reproduction: ln -s /tmp/out R/etc/kubernetes/manifests; reset -f --rootfs R."""
     before = tree(outside)
