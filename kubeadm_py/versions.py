@@ -29,6 +29,7 @@ Sources (see docs/control-plane.md for the full list):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -54,13 +55,24 @@ PATCH_TARGETS = (
 )
 
 
+IMAGE_ORDER = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kube-proxy",
+    "coredns",
+    "pause",
+    "etcd",
+)
+
+
 @dataclass(frozen=True)
 class MinorRelease:
     minor: str  # "1.20"
-    default_patch: str  # full version used when only the minor is known, e.g. "v1.20.2"
-    etcd: str  # etcd image tag
-    coredns: str  # CoreDNS image tag (without leading v where upstream has none)
-    pause: str  # pause image tag
+    # Full version used when only the minor is known (e.g. "v1.20.2"): the newest patch the image tag
+    # table (kubeadm_py.image_tags) or the row's cited source knows. etcd/CoreDNS/pause tags are per
+    # patch (image_tags(version)); the row's own .etcd/.coredns/.pause are those of this patch.
+    default_patch: str
     # The image repository upstream kubeadm of that minor defaulted to (our config default is the
     # v1beta4 one, registry.k8s.io; the image repository always comes from the config).
     upstream_image_repository: str = "registry.k8s.io"
@@ -102,10 +114,32 @@ class MinorRelease:
     # --patches targets this minor's kubeadm knew (kubeletconfiguration arrived in 1.25,
     # corednsdeployment in 1.26); we accept all targets for every minor and only note the difference.
     patch_targets: tuple[str, ...] = PATCH_TARGETS
+    # Order of `config images list` (images.GetControlPlaneImages): DNS after kube-proxy from v1.30
+    # (upstream images.go, commit 008b3652959ca58af8be3fb5b6ecfe9ae7638282: kube-proxy, CoreDNS, pause,
+    # etcd); v1.20.2 lists pause, etcd, then CoreDNS last (images.go of the test bed's v1.20.2 tree and
+    # its kubeadm binary).
+    image_order: tuple[str, ...] = IMAGE_ORDER
 
     @property
     def minor_number(self) -> int:
         return Version.parse(self.minor).minor
+
+    @property
+    def tags(self) -> ImageTags:
+        """The etcd/CoreDNS/pause tags of ``default_patch``."""
+        return image_tags(self.default_patch)
+
+    @property
+    def etcd(self) -> str:
+        return self.tags.etcd
+
+    @property
+    def coredns(self) -> str:
+        return self.tags.coredns
+
+    @property
+    def pause(self) -> str:
+        return self.tags.pause
 
 
 _MODERN_ETCD_FLAGS: tuple[Flag, ...] = (
@@ -136,50 +170,47 @@ _NODE_LOCAL_CRI_KUBELET_FLAGS: tuple[Flag, ...] = ()
 
 
 def _modern(minor: str, patch: str) -> MinorRelease:
-    return MinorRelease(
-        minor,
-        patch,
-        etcd="3.5.24-0",
-        coredns="v1.11.3",
-        pause="3.10",
-        component_flags=_ro({"etcd": _MODERN_ETCD_FLAGS}),
-    )
+    return MinorRelease(minor, patch, component_flags=_ro({"etcd": _MODERN_ETCD_FLAGS}))
 
 
-# v1.35.0 (CHANGELOG-1.35.md, newest header stored: v1.35.0): "etcd: Update etcd to v3.6.6"
-# (#135271, SIG Cluster Lifecycle); "Upgraded CoreDNS to v1.12.4" (#133968). No v1.35 changelog entry
-# changes the pause image: 3.10.1 as in kubeadm v1.34.
-_V1_35 = MinorRelease(
-    "1.35",
-    "v1.35.0",
-    etcd="3.6.6-0",
-    coredns="v1.12.4",
-    pause="3.10.1",
+# v1.33 (CHANGELOG-1.33.md; kubernetes/kubernetes 4939c17914f20ad384962c2de146cc320029d67b): etcd stays
+# on 3.5 (images: v1.33.0 lists etcd 3.5.21-0, v1.33.6+ 3.5.24-0; CoreDNS v1.12.0; pause 3.10 — the
+# image tag table), so the etcd 3.5 experimental-* flag spellings, the CRI socket and the pause image
+# in kubeadm-flags.env, as v1.32. NodeLocalCRISocket is not in kubeadm v1.33 (it arrived as beta in
+# v1.34.0-alpha.1, CHANGELOG-1.34.md). The manifests/objects changes of 1.33 (ControlPlaneKubeletLocalMode
+# beta) live in kubeadm_py.versioned.
+_V1_33 = _modern("1.33", "v1.33.13")
+# v1.34 (CHANGELOG-1.34.md, kubernetes/kubernetes 034debc18008c8ebfe1971d7d402dcf2b50b84c2):
+# * etcd 3.6 (v1.34.0 lists etcd 3.6.4-0, v1.34.2+ 3.6.5-0): kubeadm v1.34.0 uses "the
+#   InitialCorruptCheck=true etcd feature gate and --watch-progress-notify-interval" for etcd >= 3.6
+#   (v1.34.0 notes as summarised in find_string id 60478635921; CHANGELOG-1.36.md #135701 then drops
+#   the experimental spellings kept for etcd < 3.6); a kubeadm etcd manifest with
+#   registry.k8s.io/etcd:3.6.5-0 carries --watch-progress-notify-interval=5s (id 33126197161).
+# * NodeLocalCRISocket beta and on by default (v1.34.0-alpha.1: kubeadm "Generate a
+#   /var/lib/kubelet/instance-config.yaml file to customize the containerRuntimeEndpoint field"): the
+#   socket leaves kubeadm-flags.env; --pod-infra-container-image stays until v1.35 (#133778).
+_V1_34 = MinorRelease(
+    "1.34",
+    "v1.34.10",
     component_flags=_ro({"etcd": _ETCD36_FLAGS}),
-    kubelet_flags=_NODE_LOCAL_CRI_KUBELET_FLAGS,
+    kubelet_flags=(("pod-infra-container-image", "{pause_image}"),),
     node_local_cri_socket=True,
 )
-# v1.36.0 (CHANGELOG-1.36.md, newest header stored: v1.36.0): "Updated etcd images to v3.6.8"
-# (#137107); "Updated CoreDNS to v1.14.2" (#137605); "Updated the pause image to v3.10.2" (#138199);
-# "Removed the integrated support for flex-volumes in kubeadm" (#136423).
-_V1_36 = replace(
-    _V1_35,
-    minor="1.36",
-    default_patch="v1.36.0",
-    etcd="3.6.8-0",
-    coredns="v1.14.2",
-    pause="3.10.2",
-    kcm_flexvolume_mount=False,
+# v1.35 (CHANGELOG-1.35.md): "etcd: Update etcd to v3.6.6" (#135271). The notes also say "Upgraded
+# CoreDNS to v1.12.4" (#133968), but every v1.35 kubeadm binary from v1.35.0-beta.0 lists CoreDNS
+# v1.13.1 (image tag table; upstream constants.go CoreDNSVersion v1.13.1), so the table's tags win.
+_V1_35 = replace(
+    _V1_34,
+    minor="1.35",
+    default_patch="v1.35.7",
+    kubelet_flags=_NODE_LOCAL_CRI_KUBELET_FLAGS,
 )
-# v1.37.1. Images: a stored blog's `kubeadm config images list` with kubeadm v1.37.1 (find_string id
-# 71499515808: "registry.k8s.io/coredns/coredns:v1.14.6", "registry.k8s.io/pause:3.10.2",
-# "registry.k8s.io/etcd:3.7.0-0"; same list in id 70824810984, `--kubernetes-version v1.37.1`); a
-# minikube v1.39.0 cluster on Kubernetes v1.37.0 runs "registry.k8s.io/etcd:3.7.0-0" (id 70529838313);
-# a kubeadm v1.37.0 images.lock fixture lists coredns v1.14.6 and pause 3.10.2 (id 68389050250); a
-# v1.37.1 dependency table: "CoreDNS v1.14.6 ... kubeadm v1.37.1 预设值" (id 71003821998) and "kubeadm
-# v1.37.1 預設 etcd 為 3.7.0" (id 71400711285). Consistent with CHANGELOG-1.38.md v1.38.0-alpha.1
-# ("since v1.37.0") moving etcd to 3.7.1 and CoreDNS to v1.14.7; v1.37.0-alpha.1 was at etcd
-# 3.7.0-rc.0 (#139427) and CoreDNS 1.14.3 (#138536).
+# v1.36 (CHANGELOG-1.36.md): "Updated etcd images to v3.6.8" (#137107); "Updated CoreDNS to v1.14.2"
+# (#137605); "Updated the pause image to v3.10.2" (#138199); "Removed the integrated support for
+# flex-volumes in kubeadm" (#136423).
+_V1_36 = replace(_V1_35, minor="1.36", default_patch="v1.36.3", kcm_flexvolume_mount=False)
+# v1.37: image tags v1.37.0 and v1.37.1 from third-party `kubeadm config images list` output
+# (EXTRA_TAG_RANGES below; the minikube data stops at v1.37.0-rc.0, which lists the same tags).
 # etcd flags: the 1.36 spellings (--feature-gates=InitialCorruptCheck=true,
 # --watch-progress-notify-interval=5s) are etcd's non-experimental flags that etcd 3.7 keeps (3.7
 # removed the experimental-* ones kubeadm already stopped using in 1.36, #135701); no v1.37 changelog
@@ -189,8 +220,6 @@ _V1_37 = replace(
     _V1_36,
     minor="1.37",
     default_patch="v1.37.1",
-    etcd="3.7.0-0",
-    coredns="v1.14.6",
     patch_targets=(*_V1_36.patch_targets, "kubeproxydaemonset"),
 )
 
@@ -198,9 +227,6 @@ RELEASES: tuple[MinorRelease, ...] = (
     MinorRelease(
         "1.20",
         "v1.20.2",
-        etcd="3.4.13-0",
-        coredns="1.7.0",
-        pause="3.2",
         upstream_image_repository="k8s.gcr.io",
         component_flags=_ro(
             {
@@ -223,10 +249,13 @@ RELEASES: tuple[MinorRelease, ...] = (
         kubelet_flags=(("container-runtime", "remote"), ("container-runtime-endpoint", "{cri_socket}")),
         kubelet_cgroup_driver=None,
         patch_targets=("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"),
+        image_order=(*IMAGE_ORDER[:4], "pause", "etcd", "coredns"),
     ),
     _modern("1.30", "v1.30.14"),
     _modern("1.31", "v1.31.14"),
-    _modern("1.32", "v1.32.10"),
+    _modern("1.32", "v1.32.13"),
+    _V1_33,
+    _V1_34,
     _V1_35,
     _V1_36,
     _V1_37,
@@ -300,3 +329,74 @@ def minimum_kubelet_version(kubernetes_version: str = "") -> Version:
     except VersionError:
         base = oldest_supported_version()
     return Version(base.major, max(base.minor - 3, 0), 0)
+
+
+# --- image tags per patch ---------------------------------------------------------------------------
+# The etcd, CoreDNS and pause tags each kubeadm release lists (`kubeadm config images list`), per patch
+# range: the generated kubeadm_py.image_tags.RANGES (minikube's record of every official kubeadm
+# binary's output), plus the ranges below that another source confirms. A version no range covers
+# gets the tags of the newest range before it in its minor, marked unverified (docs/control-plane.md).
+TagRange = tuple[str, str, str, str, str, str]  # (first, last, etcd, coredns, pause, source)
+
+EXTRA_TAG_RANGES: tuple[TagRange, ...] = (
+    # kubeadm v1.37.1 `kubeadm config images list` (reference-index find_string id 71499515808; with
+    # --kubernetes-version v1.37.1 in id 70824810984): coredns v1.14.6, pause 3.10.2, etcd 3.7.0-0.
+    # v1.37.0: a minikube cluster on v1.37.0 runs registry.k8s.io/etcd:3.7.0-0 (id 70529838313); a
+    # kubeadm v1.37.0 images.lock fixture lists coredns v1.14.6 and pause 3.10.2 (id 68389050250).
+    (
+        "v1.37.0",
+        "v1.37.1",
+        "3.7.0-0",
+        "v1.14.6",
+        "3.10.2",
+        "third-party `kubeadm config images list` output of kubeadm v1.37.0/v1.37.1 (see versions.py)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ImageTags:
+    etcd: str
+    coredns: str  # without a leading "v" where upstream has none (1.20: "1.7.0")
+    pause: str
+    verified: bool  # a cited source lists exactly these tags for this version
+    source: str  # where they come from (or, unverified, which range they were carried over from)
+
+
+def _tag_ranges() -> tuple[TagRange, ...]:
+    from kubeadm_py import image_tags as generated
+
+    src = f"{generated.REPOSITORY}@{generated.COMMIT[:12]} {generated.PATH}"
+    return (*((*r, src) for r in generated.RANGES), *EXTRA_TAG_RANGES)
+
+
+@functools.cache
+def _ranges_by_minor() -> Mapping[str, tuple[tuple[Version, Version, TagRange], ...]]:
+    out: dict[str, list[tuple[Version, Version, TagRange]]] = {}
+    for r in _tag_ranges():
+        first, last = Version.parse(r[0]), Version.parse(r[1])
+        out.setdefault(first.minor_text, []).append((first, last, r))
+    return MappingProxyType({k: tuple(sorted(v, key=lambda x: x[0])) for k, v in out.items()})
+
+
+@functools.cache
+def image_tags(version: str | None) -> ImageTags:
+    """The etcd/CoreDNS/pause tags kubeadm of exactly ``version`` lists (empty: the default version;
+    a bare minor: its default patch). A minor outside the version table is an error."""
+    v = Version.parse(normalize_version(version))
+    rel = release_for(v.tag)
+    rows = _ranges_by_minor().get(rel.minor, ())
+    for first, last, r in rows:
+        if first <= v <= last:
+            return ImageTags(r[2], r[3], r[4], True, f"{r[5]} ({r[0]}..{r[1]})")
+    before = [(first, last, r) for first, last, r in rows if first <= v] or list(rows[:1])
+    if not before:
+        raise KubeadmError(f"no image tags known for Kubernetes {rel.minor}")
+    _, last, r = before[-1]
+    return ImageTags(r[2], r[3], r[4], False, f"unverified: carried over from {r[1]} ({r[5]})")
+
+
+def verified_through() -> dict[str, str]:
+    """Per minor of the table, the newest version whose image tags a source confirms; tags of later
+    patches are carried over and unverified (listed in docs/control-plane.md)."""
+    return {m: str(rows[-1][2][1]) for m, rows in _ranges_by_minor().items()}

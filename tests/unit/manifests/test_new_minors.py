@@ -64,9 +64,10 @@ def test_etcd_feature_gates_extra_arg_overrides_the_default():
 @pytest.mark.parametrize(
     ("version", "etcd", "coredns", "pause"),
     [
-        # CHANGELOG-1.35.md v1.35.0: "etcd: Update etcd to v3.6.6" (#135271), "Upgraded CoreDNS to
-        # v1.12.4" (#133968); no v1.35 entry changes pause (3.10.1 as in kubeadm v1.34).
-        ("v1.35.0", "3.6.6-0", "v1.12.4", "3.10.1"),
+        # CHANGELOG-1.35.md v1.35.0: "etcd: Update etcd to v3.6.6" (#135271); the notes say "Upgraded
+        # CoreDNS to v1.12.4" (#133968) but the v1.35.0 kubeadm binary lists v1.13.1 (minikube's record
+        # of `kubeadm config images list`, kubeadm_py/image_tags.py); pause 3.10.1 as in kubeadm v1.34.
+        ("v1.35.0", "3.6.6-0", "v1.13.1", "3.10.1"),
         # CHANGELOG-1.36.md v1.36.0: "Updated etcd images to v3.6.8" (#137107), "Updated CoreDNS to
         # v1.14.2" (#137605), "Updated the pause image to v3.10.2" (#138199).
         ("v1.36.0", "3.6.8-0", "v1.14.2", "3.10.2"),
@@ -144,7 +145,9 @@ def test_control_plane_flags_unchanged_from_1_32(tmp_path):
 def test_default_version_and_minor_lookup():
     # the newest minor; v1.37.1 is the newest v1.37 patch with stored evidence (id 71499515808)
     assert DEFAULT_KUBERNETES_VERSION == "v1.37.1"
-    assert release_for("1.35").default_patch == "v1.35.0"
+    # the newest patches minikube's record of the kubeadm binaries lists (kubeadm_py/image_tags.py)
+    assert release_for("1.35").default_patch == "v1.35.7"
+    assert release_for("1.36").default_patch == "v1.36.3"
     assert release_for("1.37").default_patch == "v1.37.1"
     assert release_for("v1.36.3").minor == "1.36"
 
