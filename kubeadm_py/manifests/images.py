@@ -49,6 +49,7 @@ def coredns_image(cfg: KubeadmConfig) -> str:
     dns = cfg.cluster.get("dns") or {}
     repo = str(dns.get("imageRepository") or image_repository(cfg)).rstrip("/")
     tag = str(dns.get("imageTag") or image_tags(cfg.kubernetes_version).coredns)
-    if repo == DEFAULT_IMAGE_REPOSITORY and not dns.get("imageRepository") and rel.minor_number >= 21:
+    # images.go GetDNSImage: the rename applies to the registry in effect, dns.imageRepository included
+    if repo == DEFAULT_IMAGE_REPOSITORY and rel.minor_number >= 21:
         return f"{repo}/coredns/coredns:{tag}"
     return f"{repo}/coredns:{tag}"
