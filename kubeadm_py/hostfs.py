@@ -361,6 +361,28 @@ class HostFS:
         self._changes.append(change)
         return change
 
+    def move(self, src: str, dst: str) -> Change:
+        """Rename the file ``src`` to ``dst`` (replacing it), both inside the root; in a dry run
+        the overlay moves it. Neither last component is followed."""
+        try:
+            create = not self.dry_run
+            with self._walk(src, follow=False) as s, self._walk(dst, follow=False, create=create) as d:
+                if not s.name or not d.name or self._stat(s) is None:
+                    raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+                if self.overlay is not None:
+                    data, mode = self.read_bytes(src) or b"", self.mode(src) or 0o600
+                    self.overlay.put(d.key, data, mode, d.real_depth)
+                    self.overlay.remove(s.key)
+                else:
+                    assert s.dir_fd is not None and d.dir_fd is not None
+                    os.rename(s.name, d.name, src_dir_fd=s.dir_fd, dst_dir_fd=d.dir_fd)
+                    self._unsynced.update({Path(os.readlink(_fd_path(fd))) for fd in (s.dir_fd, d.dir_fd)})
+        except OSError as e:
+            raise KubeadmError(f"cannot move {src} to {dst}: {e.strerror or e}") from None
+        change = Change("file", "update", dst, f"moved from {src}")
+        self._changes.append(change)
+        return change
+
     def remove(self, host_path: str) -> Change:
         """Remove a file or a directory tree inside the root; a symlink is removed, never
         followed. In dry-run only records the deletion."""

@@ -96,6 +96,20 @@ def test_dotdot_components_stop_at_the_root(root: Path, outside: Path) -> None:
     assert (inside(root, outside) / "precious").read_bytes() == b"x"
 
 
+def test_move_stays_inside_the_root(root: Path, outside: Path) -> None:
+    (root / "etc/kubernetes/manifests").mkdir()
+    (root / "etc/kubernetes/manifests/etcd.yaml").write_text("pod")
+    (root / "etc/kubernetes/tmp").symlink_to(outside)  # the parking directory leads "out"
+    fs = HostFS(root)
+    fs.move("/etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/tmp/etcd.yaml")
+    assert not (outside / "etcd.yaml").exists() and (inside(root, outside) / "etcd.yaml").read_text() == "pod"
+    dry = HostFS(root, dry_run=True)
+    dry.move("/etc/kubernetes/tmp/etcd.yaml", "/etc/kubernetes/manifests/etcd.yaml")
+    assert dry.read_text("/etc/kubernetes/manifests/etcd.yaml") == "pod"
+    assert not dry.exists("/etc/kubernetes/tmp/etcd.yaml")
+    assert (inside(root, outside) / "etcd.yaml").exists()  # the dry run moved it in memory only
+
+
 def test_symlink_loop_is_absent_and_unreadable(root: Path) -> None:
     (root / "etc/a").symlink_to("b")
     (root / "etc/b").symlink_to("/etc/a")
