@@ -84,6 +84,8 @@ def check_rootfs(rootfs: str | Path | None) -> Path | None:
             "--rootfs is empty (an unset variable?)",
             hint="give the node's root directory, or leave --rootfs out for /",
         )
+    if "\0" in text:
+        raise KubeadmError("--rootfs contains a NUL byte")
     real = os.path.realpath(text)
     if not os.path.exists(real):
         raise KubeadmError(f"--rootfs {text}: no such directory")
@@ -111,7 +113,10 @@ class HostFS:
     def __init__(self, rootfs: str | Path | None = None, *, dry_run: bool = False) -> None:
         self.rootfs = check_rootfs(rootfs)
         self.overlay = Overlay() if dry_run else None
-        self._root_fd = os.open(str(self.rootfs or "/"), DIR_FLAGS)
+        try:
+            self._root_fd = os.open(str(self.rootfs or "/"), DIR_FLAGS)
+        except OSError as e:
+            raise KubeadmError(f"--rootfs {rootfs}: cannot open: {e.strerror or e}") from None
         self._changes: list[Change] = []
         self._unsynced: set[Path] = set()  # directories with renames not yet fsynced
         self._finalizer = weakref.finalize(self, _finish, self._unsynced, self._root_fd)
