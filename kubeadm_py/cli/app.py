@@ -34,6 +34,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kubeadm_py.cli.commands.preflight",
         "preflight",
     ),
+    "verify": (
+        "Check that this node and the cluster are healthy (a gate a provisioner can wait on)",
+        "kubeadm_py.cli.commands.verify",
+        "verify",
+    ),
 }
 WORKFLOW_HELP: dict[str, str] = {
     "init": "Run this command in order to set up the Kubernetes control plane",

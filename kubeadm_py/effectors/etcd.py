@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the etcd client loads when a client is built
-    from kubeadm_py.etcd.client import Member
+    from kubeadm_py.etcd.client import EndpointStatus, Member
     from kubeadm_py.hostfs import HostFS
 
 
@@ -25,6 +25,10 @@ class EtcdMembership(Protocol):
     def remove_member(self, member_id: int) -> None: ...
 
     def wait_healthy(self, timeout: float) -> None: ...
+
+    def endpoint_status(self) -> list[EndpointStatus]:
+        """Per endpoint: the member answering, its leader, and why it is unhealthy (read-only)."""
+        ...
 
 
 # (client URLs of existing members, certificates directory) -> a client.
@@ -75,6 +79,9 @@ class DryRunEtcd:
 
     def wait_healthy(self, timeout: float) -> None:
         self.log("[dryrun] Would wait for the etcd cluster to be healthy")
+
+    def endpoint_status(self) -> list[EndpointStatus]:
+        return []  # contacts no etcd
 
 
 def dry_run_etcd_factory(log: Callable[[str], None]) -> EtcdFactory:
