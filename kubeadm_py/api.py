@@ -275,7 +275,7 @@ def verify(
         dry_run=dry_run or bool(opts.dry_run),
         log=rep.message,
         kubeconfig=lambda: path,
-        node_name=lambda: cfg.node_name,
+        node_name=lambda: "",  # a dry run's client then invents no Node: verify reads the real ones
         hooks=hooks,
     )
     scopes: list[Any] = ["node", "cluster"] if scope is None else [scope]

@@ -58,7 +58,12 @@ def node_certificates(env: VerifyEnv) -> tuple[str, list[Problem]]:
         return "cluster CA checked", [problem] if problem else []
     cfg = env.cluster_cfg()
     certs, cas = check_expiration(env.fs, cfg, KUBERNETES_DIR, now=env.now())
+    from kubeadm_py.cluster.adminbinding import needed as super_admin_expected
+    from kubeadm_py.constants import SUPER_ADMIN_KUBECONFIG
+
     for info in [*certs, *cas]:
+        if info.name == SUPER_ADMIN_KUBECONFIG and not super_admin_expected(cfg.kubernetes_version):
+            continue  # kubeadm writes super-admin.conf from v1.29
         if info.missing:
             if not info.externally_managed:
                 problems.append(
