@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from kubeadm_py.constants import (
     ADMIN_KUBECONFIG,
     KUBE_SYSTEM,
@@ -148,14 +146,9 @@ class VerifyEnv:
         """This node's static Pod manifest of ``component`` (parsed), None when absent or unreadable."""
 
         def read() -> Obj | None:
-            text = self.fs.read_text(f"{self.manifests_dir}/{component}.yaml")
-            if not text:
-                return None
-            try:
-                obj = yaml.safe_load(text)
-            except yaml.YAMLError:
-                return None
-            return obj if isinstance(obj, dict) else None
+            from kubeadm_py.upgrade.config import read_manifest
+
+            return read_manifest(self.fs, f"{self.manifests_dir}/{component}.yaml")
 
         return self._memo(f"manifest/{component}", read)  # type: ignore[no-any-return]
 

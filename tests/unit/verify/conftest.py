@@ -30,18 +30,12 @@ from kubeadm_py.tokens.jws import compute_detached_signature, signature_key
 from kubeadm_py.tokens.model import BootstrapToken, TokenString
 from kubeadm_py.verify.env import VerifyEnv
 from tests.unit.cluster.fakeapi import FakeAPIServer
+from tests.unit.upgrade.conftest import ADVERTISE, INIT_OPTIONS, NODE
+from tests.unit.upgrade.conftest import BASE_VERSION as VERSION
+from tests.unit.verify.pki import reissue
 
-NODE = "cp-1"
 WORKER = "w-1"
-ADVERTISE = "10.0.0.1"
-VERSION = "v1.30.14"
 TOKEN = "abcdef.0123456789abcdef"
-INIT_OPTIONS = {
-    "apiserver-advertise-address": ADVERTISE,
-    "kubernetes-version": VERSION,
-    "node-name": NODE,
-    "cri-socket": "unix:///run/containerd/containerd.sock",
-}
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd")
 NETWORK_MESSAGE = (
     "runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:docker: "
@@ -266,30 +260,22 @@ def _der(pem_path: Path) -> bytes:
 def short_cert(world: World, cert_host_path: str, ca: str, valid_for: timedelta) -> bytes:
     """Re-sign ``cert_host_path`` with the CA ``ca`` (pki base name) to expire ``valid_for`` after
     the world's now; writes it and returns its DER."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-
-    old = x509.load_pem_x509_certificate(world.path(cert_host_path).read_bytes())
-    ca_cert = x509.load_pem_x509_certificate(world.path(f"/etc/kubernetes/pki/{ca}.crt").read_bytes())
-    key = serialization.load_pem_private_key(world.path(f"/etc/kubernetes/pki/{ca}.key").read_bytes(), None)
-    b = (
-        x509.CertificateBuilder()
-        .subject_name(old.subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(old.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(world.now - timedelta(days=1))
-        .not_valid_after(world.now + valid_for)
+    path = world.path(cert_host_path)
+    pki = world.path("/etc/kubernetes/pki")
+    pem, der = reissue(
+        path.read_bytes(),
+        (pki / f"{ca}.crt").read_bytes(),
+        (pki / f"{ca}.key").read_bytes(),
+        world.now + valid_for,
     )
-    for ext in old.extensions:
-        b = b.add_extension(ext.value, ext.critical)
-    new = b.sign(key, hashes.SHA256())  # type: ignore[arg-type]
-    world.path(cert_host_path).write_bytes(new.public_bytes(serialization.Encoding.PEM))
-    return new.public_bytes(serialization.Encoding.DER)
+    path.write_bytes(pem)
+    return der
 
 
 @pytest.fixture(scope="session")
 def node_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The upgrade tests' node (``INIT_OPTIONS``: the real init phases' files), with the kubelet as
+    after kubelet-finalize: kubelet.conf names the file the kubelet rotates."""
     root = tmp_path_factory.mktemp("verify-node")
     api.run(
         "init",
@@ -298,7 +284,6 @@ def node_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
         options=INIT_OPTIONS,
     )
     cluster = api.load_config(kind="init", overrides={"cluster.kubernetesVersion": VERSION}).cluster
-    # The kubelet after kubelet-finalize: kubelet.conf names the file the kubelet rotates.
     conf_path = root / "etc/kubernetes/kubelet.conf"
     conf = yaml.safe_load(conf_path.read_text())
     user = conf["users"][0]["user"]
