@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.verify import certs, cluster, node, workload
+from kubeadm_py.verify import certs, cluster, node, objects, workload
 from kubeadm_py.verify.env import VerifyEnv
 from kubeadm_py.verify.model import Check, Problem, Report, Result, Scope, Skip, outcome
 
@@ -43,31 +43,31 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "cluster-info",
         "cluster",
-        cluster.cluster_info,
+        objects.cluster_info,
         "kube-public/cluster-info signed for every valid signing token",
     ),
     Check(
         "bootstrap-rbac",
         "cluster",
-        cluster.bootstrap_rbac,
+        objects.bootstrap_rbac,
         "kubeadm's bootstrap RBAC (ClusterRoleBindings, cluster-info Role)",
     ),
     Check(
         "version-skew",
         "cluster",
-        cluster.version_skew,
+        objects.version_skew,
         "control-plane components and kubelets within the version skew policy",
     ),
     Check(
         "serving-certificates",
         "cluster",
-        cluster.serving_certificates,
+        objects.serving_certificates,
         "serving certificates of every reachable API server and kubelet not near expiry",
     ),
     Check(
         "manifest-drift",
         "cluster",
-        cluster.manifest_drift,
+        objects.manifest_drift,
         "this node's static Pod manifests equal what kube-system/kubeadm-config renders",
     ),
     Check("kubelet", "node", node.kubelet, "the kubelet's /healthz ok and its Node registered"),

@@ -397,3 +397,12 @@ def test_worker_node_checks(world: World) -> None:
     assert got["static-pods"].status == "skip"
     assert got["certificates"].detail == "cluster CA checked" and got["certificates"].status == "pass"
     assert got["kubeconfigs"].detail == "1/1 kubeconfig file(s) work"
+
+
+def test_manifest_that_is_not_yaml(world: World) -> None:
+    world.path("/etc/kubernetes/manifests/kube-scheduler.yaml").write_text("spec: [unclosed\n")
+    r = results(world, "cluster")["manifest-drift"]
+    assert [m.split(":")[0] for m in messages(r)] == [
+        "/etc/kubernetes/manifests/kube-scheduler.yaml is not valid YAML"
+    ]
+    assert r.problems[0].fix.startswith("put the rendered manifest back")
