@@ -7,7 +7,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the etcd client loads when a client is built
+    from pathlib import Path
+
     from kubeadm_py.etcd.client import EndpointStatus, Member
+    from kubeadm_py.etcd.snapshot import SnapshotFacts
     from kubeadm_py.hostfs import HostFS
 
 
@@ -29,6 +32,8 @@ class EtcdMembership(Protocol):
     def endpoint_status(self) -> list[EndpointStatus]:
         """Per endpoint: the member answering, its leader, and why it is unhealthy (read-only)."""
         ...
+
+    def save_snapshot(self, dest: Path) -> SnapshotFacts | None: ...
 
 
 # (client URLs of existing members, certificates directory) -> a client.
@@ -82,6 +87,10 @@ class DryRunEtcd:
 
     def endpoint_status(self) -> list[EndpointStatus]:
         return []  # contacts no etcd
+
+    def save_snapshot(self, dest: Path) -> SnapshotFacts | None:
+        self.log(f"[dryrun] Would save an etcd snapshot to {dest}")
+        return None
 
 
 def dry_run_etcd_factory(log: Callable[[str], None]) -> EtcdFactory:
