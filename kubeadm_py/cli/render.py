@@ -10,24 +10,44 @@ from typing import IO, Any
 from kubeadm_py.workflow.report import PhaseOutcome, RunReport
 
 OUTPUT_FORMATS = ("text", "json", "yaml")
+# What shell completion offers for -o (cli/completion_gen.py): the formats and the template kinds
+# (cli/jsonpath.py), which take their template after the "=".
+OUTPUT_CHOICES = (*OUTPUT_FORMATS, "jsonpath=", "jsonpath-as-json=", "jsonpath-file=")
 
 
 def check_output_format(fmt: str) -> str:
+    """``fmt`` when it is a known format or a well-formed template (``jsonpath={.items[*].x}``)."""
     from kubeadm_py.errors import KubeadmError
 
-    if fmt not in OUTPUT_FORMATS:
-        raise KubeadmError(f"--output: unknown format {fmt!r}", hint="use text, json or yaml")
-    return fmt
+    if fmt in OUTPUT_FORMATS:
+        return fmt
+    from kubeadm_py.cli import jsonpath
+
+    template = jsonpath.split_format(fmt)
+    if template is not None:
+        jsonpath.parse(jsonpath.template_of(*template))
+        return fmt
+    hint = "use text, json, yaml, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE or jsonpath-file=FILE"
+    if fmt.partition("=")[0] in ("go-template", "go-template-file", "template", "templatefile"):
+        hint = "Go templates are not supported; use -o jsonpath=TEMPLATE (kubectl's JSONPath, with range/end)"
+    raise KubeadmError(f"--output: unknown format {fmt!r}", hint=hint)
 
 
 def dump(data: Any, fmt: str, stream: IO[str] | None = None) -> None:
+    """``data`` as JSON, YAML, or through a JSONPath template (``fmt`` checked by check_output_format)."""
     out = stream or sys.stdout
     if fmt == "json":
         out.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    else:
+    elif fmt == "yaml":
         import yaml
 
         out.write(yaml.safe_dump(data, sort_keys=False))
+    else:
+        from kubeadm_py.cli import jsonpath
+
+        kind, arg = jsonpath.split_format(fmt) or ("jsonpath", "")
+        out.write(jsonpath.render(kind, jsonpath.template_of(kind, arg), data))
+        out.flush()
 
 
 _STATUS_STYLE = {"changed": "green", "unchanged": "cyan", "skipped": "yellow", "failed": "red"}
