@@ -34,6 +34,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kubeadm_py.cli.commands.preflight",
         "preflight",
     ),
+    "completion": (
+        "Output shell completion code for bash, zsh or fish",
+        "kubeadm_py.cli.commands.completion",
+        "completion",
+    ),
 }
 WORKFLOW_HELP: dict[str, str] = {
     "init": "Run this command in order to set up the Kubernetes control plane",
