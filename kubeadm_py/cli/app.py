@@ -20,6 +20,7 @@ SUBAPPS: dict[str, tuple[str, str, str]] = {
     "certs": ("Commands related to handling Kubernetes certificates", "kubeadm_py.cli.commands.certs", "app"),
     "kubeconfig": ("Kubeconfig file utilities", "kubeadm_py.cli.commands.kubeconfig", "app"),
     "token": ("Manage bootstrap tokens", "kubeadm_py.cli.commands.token", "app"),
+    "kubelet": ("Manage the kubelet's systemd unit on this node", "kubeadm_py.cli.commands.kubelet", "app"),
     "config": ("Manage configuration for a kubeadm cluster", "kubeadm_py.cli.commands.config", "app"),
     "upgrade": (
         "Upgrade your cluster smoothly to a newer version with this command",

@@ -3,7 +3,7 @@
 
 # command path -> (subcommands, options (names joined by |, takes a value), takes arguments)
 TREE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool], ...], bool]] = {
-    '': (('version', 'certs', 'kubeconfig', 'token', 'config', 'upgrade', 'preflight', 'completion', 'init', 'reset', 'join'), (('--help|-h', False),), False),
+    '': (('version', 'certs', 'kubeconfig', 'token', 'kubelet', 'config', 'upgrade', 'preflight', 'completion', 'init', 'reset', 'join'), (('--help|-h', False),), False),
     'certs': (('check-expiration', 'renew', 'certificate-key', 'generate-csr'), (), False),
     'certs certificate-key': ((), (), False),
     'certs check-expiration': ((), (('--config', True), ('--cert-dir', True), ('--kubeconfig-dir', True), ('--output|-o', True), ('--rootfs', True)), False),
@@ -102,6 +102,8 @@ TREE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool], ...], bool]] = {
     'join phase wait-control-plane': ((), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--dry-run', False), ('--rootfs', True)), False),
     'kubeconfig': (('user',), (), False),
     'kubeconfig user': ((), (('--client-name', True), ('--org', True), ('--validity-period', True), ('--token', True), ('--config', True), ('--rootfs', True)), False),
+    'kubelet': (('install-unit',), (), False),
+    'kubelet install-unit': ((), (('--kubelet-path', True), ('--rootfs', True), ('--dry-run', False)), False),
     'preflight': ((), (('--role', True), ('--ignore-preflight-errors', True), ('--output|-o', True), ('--config', True), ('--cri-socket', True), ('--kubernetes-version', True), ('--rootfs', True)), False),
     'reset': (('phase',), (('--output|-o', True), ('--verbose|-v', False), ('--cert-dir', True), ('--cleanup-tmp-dir', False), ('--config', True), ('--cri-socket', True), ('--dry-run', False), ('--force|-f', False), ('--ignore-preflight-errors', True), ('--kubeconfig', True), ('--skip-phases', True), ('--rootfs', True)), False),
     'reset phase': (('preflight', 'remove-etcd-member', 'cleanup-node'), (), False),
