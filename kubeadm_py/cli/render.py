@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kubeadm_py.workflow.report import PhaseOutcome, RunReport
+
+if TYPE_CHECKING:
+    from kubeadm_py.effectors.waiting import WaitEvent
 
 OUTPUT_FORMATS = ("text", "json", "yaml")
 # What shell completion offers for -o (cli/completion_gen.py): the formats and the template kinds
@@ -77,12 +80,64 @@ def _finished_markup(outcome: PhaseOutcome) -> str:
     )
 
 
+LONG_WAIT = 3.0  # seconds: a wait that ends sooner shows nothing
+
+
+class WaitLines:
+    """Plain progress lines for the waits of a run (the waiter's events): nothing for a wait that
+    ends within LONG_WAIT seconds; then one line saying what is waited for, one per state change
+    of a target, and one when the wait ends."""
+
+    def __init__(self) -> None:
+        self.shown = False
+        self.details: dict[str, str] = {}
+
+    def lines(self, e: WaitEvent) -> list[str]:
+        from kubeadm_py.effectors.waiting import seconds_text
+
+        if e.kind == "start":
+            self.shown, self.details = False, {}
+        if e.kind == "change":
+            self.details[e.target] = e.detail
+        out: list[str] = []
+        if not self.shown:
+            if e.kind in ("start", "end") or e.elapsed < LONG_WAIT:
+                return out
+            self.shown = True
+            states = "; ".join(f"{w}: {self.details[w]}" for w in e.pending if self.details.get(w))
+            out.append(
+                f"[wait] waiting for {', '.join(e.pending)} (up to {seconds_text(e.timeout)}, "
+                f"{seconds_text(e.elapsed)} so far){': ' + states if states else ''}"
+            )
+            if e.kind != "change":
+                return out
+        took = seconds_text(e.elapsed)
+        if e.kind == "change":
+            out.append(f"[wait] {e.target}: {e.detail or 'ready'} ({took})")
+        elif e.kind == "end":
+            left = f": still waiting for {', '.join(e.pending)}" if e.pending else ""
+            out.append(f"[wait] {'gave up' if e.pending else 'done'} after {took}{left}")
+        return out
+
+
+def wait_status(e: WaitEvent, details: dict[str, str]) -> str:
+    """The one-line status of a running wait (the spinner's text on a terminal)."""
+    from kubeadm_py.effectors.waiting import seconds_text
+
+    last = "; ".join(details[w] for w in e.pending if details.get(w))
+    return (
+        f"waiting for {', '.join(e.pending)}: {seconds_text(e.elapsed)} of {seconds_text(e.timeout)}"
+        + (f" ({last})" if last else "")
+    )
+
+
 class PlainReporter:
     """Phase messages and per-phase results as plain lines (output that is not a terminal)."""
 
     def __init__(self, stream: IO[str] | None = None, quiet_phases: bool = False) -> None:
         self.stream = stream or sys.stdout
         self.quiet_phases = quiet_phases
+        self._waits = WaitLines()
 
     def phase_started(self, path: str) -> None:
         return None
@@ -95,6 +150,10 @@ class PlainReporter:
         if not self.quiet_phases:
             self.message(_finished_line(outcome))
 
+    def wait_event(self, e: WaitEvent) -> None:
+        for line in self._waits.lines(e):
+            self.message(line)
+
 
 class RichReporter:
     """Prints phase messages as they come, a spinner naming the running phase, and the timing of
@@ -105,12 +164,29 @@ class RichReporter:
 
         self.console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
         self._status: Any = None
+        self._phase = ""
+        self._waits = WaitLines()
         self.quiet_phases = quiet_phases
 
     def phase_started(self, path: str) -> None:
+        self._phase = path
         if self.console.is_terminal:
             self._status = self.console.status(f"phase {path}")
             self._status.start()
+
+    def wait_event(self, e: WaitEvent) -> None:
+        """On a terminal the spinner says what is waited for and for how long; else plain lines."""
+        lines = self._waits.lines(e)
+        if self._status is None:
+            for line in lines:
+                self.console.print(line, markup=False)
+            return
+        from rich.text import Text
+
+        text = f"phase {self._phase}"
+        if e.kind != "end":
+            text += f": {wait_status(e, self._waits.details)}"
+        self._status.update(Text(text))
 
     def message(self, text: str) -> None:
         self.console.print(text, markup=False)
