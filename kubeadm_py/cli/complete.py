@@ -162,5 +162,8 @@ def main(args: Sequence[str]) -> int:
 
 
 def fast(args: Sequence[str]) -> bool:
-    """Whether :func:`main` answers ``args`` (``__complete ...`` or ``completion SHELL``)."""
-    return bool(args) and (args[0] == COMPLETE or (len(args) == 2 and args[0] == "completion"))
+    """Whether :func:`main` answers ``args`` (``__complete ...`` or ``completion bash|zsh|fish``;
+    typer answers ``completion --help`` and unknown shells)."""
+    if not args:
+        return False
+    return args[0] == COMPLETE or (len(args) == 2 and args[0] == "completion" and args[1] in SHELLS)

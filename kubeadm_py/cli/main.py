@@ -18,10 +18,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = False
     try:
-        from kubeadm_py.cli import complete
+        if args and args[0] in ("__complete", "completion"):
+            from kubeadm_py.cli import complete
 
-        if complete.fast(args):  # shell completion: every <Tab> runs this, so before anything else
-            return complete.main(args)
+            if complete.fast(args):  # shell completion: every <Tab> runs this, so before anything else
+                return complete.main(args)
         from kubeadm_py.cli.version import fast_version_output, print_version
 
         fast = fast_version_output(args)

@@ -156,3 +156,10 @@ def test_fish_script_completes(on_path: dict[str, str]) -> None:
     assert sorted(line.split("\t")[0] for line in r.stdout.splitlines()) == [  # fish sorts them
         "etcd-ca", "etcd-healthcheck-client", "etcd-peer", "etcd-server"
     ]
+
+
+def test_completion_help_goes_to_typer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["completion", "--help"]) == 0
+    assert "Usage: kubeadm-py completion" in capsys.readouterr().out
+    assert main(["completion", "bash"]) == 0
+    assert capsys.readouterr().out == complete.script("bash")
