@@ -91,42 +91,47 @@ class WaitLines:
     def __init__(self) -> None:
         self.shown = False
         self.details: dict[str, str] = {}
+        self.targets: tuple[str, ...] = ()
 
     def lines(self, e: WaitEvent) -> list[str]:
         from kubeadm_py.effectors.waiting import seconds_text
 
         if e.kind == "start":
-            self.shown, self.details = False, {}
+            self.shown, self.details, self.targets = False, {}, e.pending
+            return []
+        out: list[str] = []
+        took = seconds_text(e.elapsed)
+        if not self.shown and e.kind != "end" and e.elapsed >= LONG_WAIT:
+            self.shown = True
+            # what was still waited for before this event (a change may be a target turning healthy)
+            waited = [w for w in self.targets if w in e.pending or w == e.target]
+            states = "; ".join(
+                self.details[w] if len(waited) == 1 else f"{w}: {self.details[w]}"
+                for w in waited
+                if self.details.get(w)
+            )
+            out.append(
+                f"[wait] waiting for {', '.join(waited)} (up to {seconds_text(e.timeout)}, {took} so far)"
+                + (f": {states}" if states else "")
+            )
         if e.kind == "change":
             self.details[e.target] = e.detail
-        out: list[str] = []
-        if not self.shown:
-            if e.kind in ("start", "end") or e.elapsed < LONG_WAIT:
-                return out
-            self.shown = True
-            states = "; ".join(f"{w}: {self.details[w]}" for w in e.pending if self.details.get(w))
-            out.append(
-                f"[wait] waiting for {', '.join(e.pending)} (up to {seconds_text(e.timeout)}, "
-                f"{seconds_text(e.elapsed)} so far){': ' + states if states else ''}"
-            )
-            if e.kind != "change":
-                return out
-        took = seconds_text(e.elapsed)
-        if e.kind == "change":
-            out.append(f"[wait] {e.target}: {e.detail or 'ready'} ({took})")
-        elif e.kind == "end":
+            if self.shown:
+                out.append(f"[wait] {e.target}: {e.detail or 'ready'} ({took})")
+        elif e.kind == "end" and self.shown:
             left = f": still waiting for {', '.join(e.pending)}" if e.pending else ""
             out.append(f"[wait] {'gave up' if e.pending else 'done'} after {took}{left}")
         return out
 
 
 def wait_status(e: WaitEvent, details: dict[str, str]) -> str:
-    """The one-line status of a running wait (the spinner's text on a terminal)."""
+    """The one-line status of a running wait (the spinner's text on a terminal): the time first, as
+    a narrow terminal cuts the end of the line."""
     from kubeadm_py.effectors.waiting import seconds_text
 
     last = "; ".join(details[w] for w in e.pending if details.get(w))
     return (
-        f"waiting for {', '.join(e.pending)}: {seconds_text(e.elapsed)} of {seconds_text(e.timeout)}"
+        f"{seconds_text(e.elapsed)} of {seconds_text(e.timeout)} waiting for {', '.join(e.pending)}"
         + (f" ({last})" if last else "")
     )
 
@@ -185,7 +190,7 @@ class RichReporter:
 
         text = f"phase {self._phase}"
         if e.kind != "end":
-            text += f": {wait_status(e, self._waits.details)}"
+            text += f" [{wait_status(e, self._waits.details)}]"
         self._status.update(Text(text))
 
     def message(self, text: str) -> None:

@@ -34,10 +34,23 @@ def test_one_line_per_state_change_off_a_terminal() -> None:
     states = [refused] * 5 + [(False, "HTTP 500: etcd not ready")] * 3 + [(True, "")]
     _wait(PlainReporter(out), states)
     assert out.getvalue().splitlines() == [
-        f"[wait] waiting for {WHAT} (up to 4m0s, 3s so far): {WHAT}: connection refused",
+        f"[wait] waiting for {WHAT} (up to 4m0s, 3s so far): connection refused",
         f"[wait] {WHAT}: HTTP 500: etcd not ready (5s)",
         f"[wait] {WHAT}: ready (8s)",
         "[wait] done after 8s",
+    ]
+
+
+def test_several_targets_name_each_state() -> None:
+    out = io.StringIO()
+    other = Target("etcd", "etcd to be healthy", lambda: (False, "timeout"))
+    waiter = Waiter(clock=FakeClock(), observer=PlainReporter(out).wait_event)
+    waiter.wait_all([_target([(False, "connection refused")] * 3 + [(True, "")]), other], 5, interval=1.0)
+    assert out.getvalue().splitlines() == [
+        f"[wait] waiting for {WHAT}, etcd to be healthy (up to 5s, 3s so far): {WHAT}: connection refused; "
+        "etcd to be healthy: timeout",
+        f"[wait] {WHAT}: ready (3s)",
+        "[wait] gave up after 5s: still waiting for etcd to be healthy",
     ]
 
 
@@ -78,8 +91,8 @@ def test_on_a_terminal_the_spinner_shows_what_and_how_long() -> None:
     spinner = Spinner()
     reporter._status = spinner  # the terminal's status line
     _wait(reporter, [(False, "connection refused")] * 4 + [(True, "")])
-    assert spinner.texts[0] == f"phase wait-control-plane: waiting for {WHAT}: 0s of 4m0s"
-    assert f"phase wait-control-plane: waiting for {WHAT}: 3s of 4m0s (connection refused)" in spinner.texts
+    assert spinner.texts[0] == f"phase wait-control-plane [0s of 4m0s waiting for {WHAT}]"
+    assert f"phase wait-control-plane [3s of 4m0s waiting for {WHAT} (connection refused)]" in spinner.texts
     assert spinner.texts[-1] == "phase wait-control-plane"  # the wait ended
 
 
