@@ -22,6 +22,7 @@ SUBAPPS: dict[str, tuple[str, str, str]] = {
     "token": ("Manage bootstrap tokens", "kubeadm_py.cli.commands.token", "app"),
     "kubelet": ("Manage the kubelet's systemd unit on this node", "kubeadm_py.cli.commands.kubelet", "app"),
     "config": ("Manage configuration for a kubeadm cluster", "kubeadm_py.cli.commands.config", "app"),
+    "etcd": ("etcd utilities: snapshots", "kubeadm_py.cli.commands.etcd", "app"),
     "upgrade": (
         "Upgrade your cluster smoothly to a newer version with this command",
         "kubeadm_py.cli.commands.upgrade",

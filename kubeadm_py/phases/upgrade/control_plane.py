@@ -50,6 +50,19 @@ def make_waiter(ctx: UpgradeContext) -> ClusterWaiter:
     return ClusterWaiter(client, ctx.cfg.node_name, ctx.fx.waiter, ctx.log)
 
 
+def save_etcd_snapshot(ctx: UpgradeContext, dest: str) -> str:
+    """A snapshot of etcd, over its API, before its manifest is swapped (restore it with
+    ``kubeadm-py etcd snapshot restore``); its host path."""
+    from kubeadm_py.manifests.etcd import read_local_etcd
+
+    path = f"{ctx.manifests_dir.rstrip('/')}/etcd.yaml"
+    local = read_local_etcd(ctx.fs.read_text(path) or "", path)
+    facts = ctx.fx.etcd(local.client_urls, ctx.cert_dir).save_snapshot(ctx.fs.real_path(dest))
+    if facts is not None:
+        ctx.log(f"[upgrade/etcd] Saved an etcd snapshot to {dest} ({facts.size} bytes)")
+    return dest
+
+
 def run_control_plane(ctx: UpgradeContext) -> list[Change]:
     from kubeadm_py.manifests.etcd import etcd_data_dir
     from kubeadm_py.phases.shared.kit import run_patches
@@ -70,6 +83,8 @@ def run_control_plane(ctx: UpgradeContext) -> list[Change]:
     if not decision.upgrade and decision.reason:
         ctx.log(f"[upgrade/etcd] Not upgrading etcd: {decision.reason}")
     ts = timestamp()
+    if any(s.component == "etcd" and s.new != s.old for s in swaps):  # etcd will restart
+        ctx.outputs.etcd_snapshot = save_etcd_snapshot(ctx, f"{TMP_DIR}/kubeadm-etcd-snapshot-{ts}.db")
     ctx.log(f'[upgrade/staticpods] Writing new Static Pod manifests to "{ctx.manifests_dir}"')
     for s in swaps:
         diff = unified_diff(s.old, s.new, s.path)
