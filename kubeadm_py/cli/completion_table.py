@@ -3,7 +3,7 @@
 
 # command path -> (subcommands, options (names joined by |, takes a value), takes arguments)
 TREE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool], ...], bool]] = {
-    '': (('version', 'certs', 'kubeconfig', 'token', 'kubelet', 'config', 'upgrade', 'preflight', 'completion', 'init', 'reset', 'join'), (('--help|-h', False),), False),
+    '': (('version', 'certs', 'kubeconfig', 'token', 'kubelet', 'config', 'etcd', 'upgrade', 'preflight', 'completion', 'init', 'reset', 'join'), (('--help|-h', False),), False),
     'certs': (('check-expiration', 'renew', 'certificate-key', 'generate-csr'), (), False),
     'certs certificate-key': ((), (), False),
     'certs check-expiration': ((), (('--config', True), ('--cert-dir', True), ('--kubeconfig-dir', True), ('--output|-o', True), ('--rootfs', True)), False),
@@ -21,6 +21,11 @@ TREE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool], ...], bool]] = {
     'config print reset-defaults': ((), (('--component-configs', True),), False),
     'config print upgrade-defaults': ((), (('--component-configs', True),), False),
     'config validate': ((), (('--config', True), ('--allow-experimental-api', False)), False),
+    'etcd': (('snapshot',), (), False),
+    'etcd snapshot': (('save', 'status', 'restore'), (), False),
+    'etcd snapshot restore': ((), (('--data-dir', True), ('--name', True), ('--initial-advertise-peer-urls', True), ('--initial-cluster', True), ('--manifests-dir', True), ('--etcd-tool', True), ('--rootfs', True), ('--dry-run', False)), True),
+    'etcd snapshot save': ((), (('--endpoints', True), ('--cert-dir', True), ('--manifests-dir', True), ('--rootfs', True), ('--output|-o', True)), True),
+    'etcd snapshot status': ((), (('--etcd-tool', True), ('--output|-o', True)), True),
     'init': (('phase',), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--apiserver-advertise-address', True), ('--apiserver-bind-port', True), ('--apiserver-cert-extra-sans', True), ('--cert-dir', True), ('--certificate-key', True), ('--control-plane-endpoint', True), ('--cri-socket', True), ('--feature-gates', True), ('--ignore-preflight-errors', True), ('--image-repository', True), ('--kubernetes-version', True), ('--node-name', True), ('--patches', True), ('--pod-network-cidr', True), ('--service-cidr', True), ('--service-dns-domain', True), ('--skip-certificate-key-print', False), ('--skip-token-print', False), ('--token', True), ('--token-ttl', True), ('--upload-certs', False), ('--rootfs', True), ('--skip-phases', True), ('--dry-run', False)), False),
     'init phase': (('preflight', 'kubelet-start', 'wait-control-plane', 'upload-certs', 'mark-control-plane', 'bootstrap-token', 'show-join-command', 'certs', 'kubeconfig', 'etcd', 'control-plane', 'upload-config', 'kubelet-finalize', 'addon'), (), False),
     'init phase addon': (('all', 'coredns', 'kube-proxy'), (), False),
