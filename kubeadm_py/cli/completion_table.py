@@ -4,11 +4,18 @@
 # command path -> (subcommands, options (names joined by |, takes a value), takes arguments)
 TREE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool], ...], bool]] = {
     '': (('version', 'certs', 'kubeconfig', 'token', 'kubelet', 'config', 'etcd', 'upgrade', 'preflight', 'completion', 'init', 'reset', 'join'), (('--help|-h', False),), False),
-    'certs': (('check-expiration', 'renew', 'certificate-key', 'generate-csr'), (), False),
+    'certs': (('check-expiration', 'renew', 'certificate-key', 'generate-csr', 'rotate-sa'), (), False),
     'certs certificate-key': ((), (), False),
     'certs check-expiration': ((), (('--config', True), ('--cert-dir', True), ('--kubeconfig-dir', True), ('--output|-o', True), ('--rootfs', True)), False),
     'certs generate-csr': ((), (('--config', True), ('--cert-dir', True), ('--kubeconfig-dir', True), ('--rootfs', True)), False),
     'certs renew': ((), (('--config', True), ('--cert-dir', True), ('--kubeconfig-dir', True), ('--reuse-key', False), ('--dry-run', False), ('--rootfs', True)), True),
+    'certs rotate-sa': (('phase',), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--finish', False), ('--skip-phases', True), ('--rootfs', True)), False),
+    'certs rotate-sa phase': (('keys', 'tokens', 'kube-apiserver', 'kube-controller-manager', 'cleanup'), (), False),
+    'certs rotate-sa phase cleanup': ((), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--finish', False), ('--rootfs', True)), False),
+    'certs rotate-sa phase keys': ((), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--finish', False), ('--rootfs', True)), False),
+    'certs rotate-sa phase kube-apiserver': ((), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--finish', False), ('--rootfs', True)), False),
+    'certs rotate-sa phase kube-controller-manager': ((), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--finish', False), ('--rootfs', True)), False),
+    'certs rotate-sa phase tokens': ((), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--finish', False), ('--rootfs', True)), False),
     'completion': ((), (), True),
     'config': (('validate', 'migrate', 'print', 'images'), (), False),
     'config images': (('list', 'pull'), (), False),
@@ -154,7 +161,7 @@ TREE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool], ...], bool]] = {
 VALUES: dict[str, tuple[str, ...]] = {
     '--output': ('text', 'json', 'yaml', 'jsonpath=', 'jsonpath-as-json=', 'jsonpath-file='),
     '--ignore-preflight-errors': ('CRI', 'DirAvailable--var-lib-etcd', 'FileAvailable--etc-kubernetes-bootstrap-kubelet.conf', 'FileAvailable--etc-kubernetes-kubelet.conf', 'FileAvailable--etc-kubernetes-manifests-etcd.yaml', 'FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml', 'FileAvailable--etc-kubernetes-manifests-kube-controller-manager.yaml', 'FileAvailable--etc-kubernetes-manifests-kube-scheduler.yaml', 'FileAvailable--etc-kubernetes-pki-ca.crt', 'FileContent--proc-sys-net-bridge-bridge-nf-call-iptables', 'FileContent--proc-sys-net-ipv4-ip_forward', 'FileExisting-conntrack', 'FileExisting-ebtables', 'FileExisting-ethtool', 'FileExisting-ip', 'FileExisting-iptables', 'FileExisting-mount', 'FileExisting-nsenter', 'FileExisting-socat', 'FileExisting-tc', 'FileExisting-touch', 'Firewalld', 'HTTPProxy', 'HTTPProxyCIDR', 'Hostname', 'ImagePull', 'IsPrivilegedUser', 'KubeletVersion', 'KubernetesVersion', 'Mem', 'NumCPU', 'Port-10250', 'Port-10257', 'Port-10259', 'Port-2379', 'Port-2380', 'Port-6443', 'Service-Kubelet', 'Swap', 'SystemVerification', 'all'),
-    '--kubernetes-version': ('v1.37.1', 'v1.36.0', 'v1.35.0', 'v1.32.10', 'v1.31.14', 'v1.30.14', 'v1.20.2'),
+    '--kubernetes-version': ('v1.37.1', 'v1.36.3', 'v1.35.7', 'v1.34.10', 'v1.33.13', 'v1.32.13', 'v1.31.14', 'v1.30.14', 'v1.20.2'),
 }
 # the values of `version -o` (kubectl's version formats)
 VERSION_OUTPUT: tuple[str, ...] = ("short", "json", "yaml")

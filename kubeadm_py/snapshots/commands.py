@@ -46,14 +46,15 @@ NO_TOOL_HINT = (
 )
 
 
-def node_etcd(fs: HostFS, manifests_dir: str) -> LocalEtcd:
-    """The local etcd member described by this node's static Pod manifest."""
+def node_etcd(fs: HostFS, manifests_dir: str, flags: str) -> LocalEtcd:
+    """The local etcd member described by this node's static Pod manifest; ``flags`` names the
+    flags that replace it."""
     path = f"{manifests_dir.rstrip('/')}/{ETCD_MANIFEST}"
     text = fs.read_text(path)
     if text is None:
         raise KubeadmError(
             f"no local etcd on this node ({path} not found)",
-            hint="run on a control-plane node with local etcd, or name the member with flags",
+            hint=f"run on a control-plane node with local etcd, or pass {flags}",
         )
     return read_local_etcd(text, path)
 
@@ -69,7 +70,7 @@ def save(
     """Save a snapshot to ``dest``; returns its facts and the endpoint that served it."""
     from kubeadm_py.etcd.client import EtcdClient
 
-    eps = endpoints or node_etcd(fs, manifests_dir).client_urls
+    eps = endpoints or node_etcd(fs, manifests_dir, "--endpoints").client_urls
     client = EtcdClient.for_node(fs, cert_dir, eps)
     served: list[str] = []
     facts = write_snapshot(Path(dest), lambda sink: served.append(client.snapshot(sink)))
@@ -123,7 +124,7 @@ def plan_restore(
     facts = check(path)
     local: LocalEtcd | None = None
     if not (data_dir and name and peer_url):
-        local = node_etcd(fs, manifests_dir)
+        local = node_etcd(fs, manifests_dir, "--data-dir, --name and --initial-advertise-peer-urls")
     name = name or (local.name if local else "")
     peer_url = peer_url or (local.peer_url if local else "")
     data_dir = data_dir or (local.data_dir if local else "")

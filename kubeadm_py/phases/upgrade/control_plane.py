@@ -12,6 +12,7 @@ from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
     from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import AnyContext
     from kubeadm_py.phases.upgrade.state import UpgradeContext
     from kubeadm_py.upgrade.waiter import ClusterWaiter
 
@@ -40,14 +41,14 @@ def upgrade_timeout(ctx: UpgradeContext) -> float:
     return duration_seconds(raw, "--upgrade-timeout")
 
 
-def make_waiter(ctx: UpgradeContext) -> ClusterWaiter:
-    """Mirror Pods through a client that fails fast (the API server itself restarts), polled by the
-    run's waiter."""
+def make_waiter(ctx: AnyContext, node_name: str) -> ClusterWaiter:
+    """Mirror Pods of ``node_name`` through a client that fails fast (the API server itself
+    restarts), polled by the run's waiter."""
     from kubeadm_py.kube.client import RetryPolicy
     from kubeadm_py.upgrade.waiter import ClusterWaiter
 
     client = ctx.fx.api.from_kubeconfig(ctx.admin_kubeconfig, retry=RetryPolicy(attempts=1))
-    return ClusterWaiter(client, ctx.cfg.node_name, ctx.fx.waiter, ctx.log)
+    return ClusterWaiter(client, node_name, ctx.fx.waiter, ctx.log)
 
 
 def save_etcd_snapshot(ctx: UpgradeContext, dest: str) -> str:
@@ -92,7 +93,7 @@ def run_control_plane(ctx: UpgradeContext) -> list[Change]:
             ctx.log(f"[upgrade/staticpods] {s.component}: manifest diff:\n{diff.rstrip()}")
     machine = StaticPodUpgrade(
         fs=ctx.fs,
-        waiter=make_waiter(ctx),
+        waiter=make_waiter(ctx, ctx.cfg.node_name),
         backup_dir=f"{TMP_DIR}/kubeadm-backup-manifests-{ts}",
         timeout=upgrade_timeout(ctx),
         log=ctx.log,
