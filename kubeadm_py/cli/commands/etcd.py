@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import typer
 
+from kubeadm_py.cli.jsonpath import OUTPUT_HELP
+
 app = typer.Typer(help="etcd utilities", no_args_is_help=True, rich_markup_mode=None, add_completion=False)
 snapshot_app = typer.Typer(
     help="Save, check and restore etcd snapshots", no_args_is_help=True, rich_markup_mode=None
@@ -19,7 +21,7 @@ RootfsOpt = typer.Option(None, "--rootfs", help="Host paths live under this dire
 ToolOpt = typer.Option(
     None, "--etcd-tool", help="etcd's own tool for status and restore (default: etcdutl or etcdctl on PATH)."
 )
-OutputOpt = typer.Option("text", "--output", "-o", help="Output format: text, json or yaml.")
+OutputOpt = typer.Option("text", "--output", "-o", help=OUTPUT_HELP)
 
 
 def _fs(rootfs: str | None):  # type: ignore[no-untyped-def]
