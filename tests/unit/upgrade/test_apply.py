@@ -64,8 +64,11 @@ def test_minor_upgrade_rewrites_every_manifest(node: Node, waiter: FakeWaiter) -
     node.run("upgrade-apply", options={"version": "v1.31.14", "yes": True})
     for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         assert f"image: registry.k8s.io/{comp}:v1.31.14" in node.manifest(comp)
-    assert "etcd:3.5.24-0" in node.manifest("etcd")  # same etcd for 1.30 and 1.31: not swapped
+    # Same etcd image for 1.30 and 1.31, but kubeadm 1.31 moved the etcd probes to /livez and
+    # /readyz (PR #124465), so the etcd manifest changes and is swapped first.
+    assert "etcd:3.5.24-0" in node.manifest("etcd") and "path: /livez" in node.manifest("etcd")
     assert [c[1] for c in waiter.calls if c[0] == "new-pod"] == [
+        "etcd",
         "kube-apiserver",
         "kube-controller-manager",
         "kube-scheduler",

@@ -35,7 +35,8 @@ def test_plan_offers_the_next_minor_from_the_version_table(node: Node) -> None:
     assert comps["kube-apiserver"]["target"] == "v1.31.14"
     assert comps["kube-scheduler"]["manifestChanged"] is True
     assert p["etcd"]["current"] == p["etcd"]["target"] == "3.5.24-0"
-    assert p["etcd"]["upgrade"] is False
+    # same image, but the 1.31 etcd manifest probes /livez and /readyz (PR #124465): it changes
+    assert p["etcd"]["upgrade"] is True
     assert p["kubelets"] == [{"node": "cp-1", "current": BASE_VERSION, "target": "v1.31.14"}]
     assert {a["name"]: a["skipped"] for a in p["addons"]}["coredns"].startswith(
         "ConfigMap kube-system/coredns"
