@@ -9,6 +9,7 @@ Run as root (kubeadm --rootfs chroots). Skipped with a reason when the test bed'
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -20,7 +21,9 @@ import yaml
 from kubeadm_py import api
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.phases.init.etcd import etcd_phase
+from kubeadm_py.phases.shared.certs import certs_phase
 from kubeadm_py.phases.shared.control_plane import control_plane_phase
+from kubeadm_py.phases.shared.kubeconfig import kubeconfig_phase
 from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
 from kubeadm_py.workflow.phase import flatten
 
@@ -295,3 +298,66 @@ def test_kubelet_files_match_reference(name, tmp_path, kubeadm_binary):
     assert (our_root / "var/lib/kubelet/config.yaml").stat().st_mode & 0o777 == (
         ref_root / "var/lib/kubelet/config.yaml"
     ).stat().st_mode & 0o777
+
+
+_KEY_DATA = re.compile(r"(certificate-authority-data|client-certificate-data|client-key-data): \S+")
+
+
+def _kubeconfig_text(path: Path) -> str:
+    """The file with its key and certificate data masked (each run signs its own)."""
+    return _KEY_DATA.sub(r"\1: <data>", path.read_text())
+
+
+@pytest.mark.parametrize("name", ["kubelet.conf", "admin.conf", "scheduler.conf"])
+def test_kubeconfigs_match_reference_with_control_plane_endpoint(name, tmp_path, kubeadm_binary):
+    """kubeadm v1.20 points kubelet.conf (and admin.conf) at controlPlaneEndpoint and the
+    scheduler at the local API endpoint; the files are the same text apart from key material."""
+    endpoint = "lb.example.test:8443"
+    scenario = {
+        "v1beta2_cluster": {"controlPlaneEndpoint": endpoint},
+        "v1beta4_cluster": {"controlPlaneEndpoint": endpoint},
+        "patches": {},
+    }
+    ref_root = tmp_path / "reference"
+    _prepare_root(ref_root)
+    cluster = _merge(_base_cluster(), scenario["v1beta2_cluster"])
+    docs = [
+        {
+            "apiVersion": "kubeadm.k8s.io/v1beta2",
+            "kind": "InitConfiguration",
+            "localAPIEndpoint": {"advertiseAddress": "10.0.0.5", "bindPort": 6443},
+            "nodeRegistration": {"name": "node1", "criSocket": "/run/containerd/containerd.sock"},
+        },
+        {"apiVersion": "kubeadm.k8s.io/v1beta2", "kind": "ClusterConfiguration", **cluster},
+    ]
+    (ref_root / "cfg.yaml").write_text(yaml.safe_dump_all(docs))
+    for phase in (["certs", "ca"], ["kubeconfig", name.removesuffix(".conf")]):
+        p = subprocess.run(
+            [str(KUBEADM), "--rootfs", str(ref_root), "init", "phase", *phase, "--config", "/cfg.yaml"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert p.returncode == 0, f"reference kubeadm {' '.join(phase)} failed:\n{p.stdout}\n{p.stderr}"
+
+    our_root = tmp_path / "ours"
+    _prepare_root(our_root)
+    cfg = KubeadmConfig(
+        cluster=_merge(_base_cluster(), scenario["v1beta4_cluster"]),
+        init={
+            "localAPIEndpoint": {"advertiseAddress": "10.0.0.5", "bindPort": 6443},
+            "nodeRegistration": {"name": "node1", "criSocket": "/run/containerd/containerd.sock"},
+        },
+    )
+    ctx = api.build_context("init", {"rootfs": str(our_root)}, cfg=cfg)
+    for phase in (certs_phase(["ca"]), kubeconfig_phase([name.removesuffix(".conf")])):
+        for f in flatten((phase,)):
+            if f.phase.run:
+                f.phase.run(ctx)
+
+    ours = our_root / "etc/kubernetes" / name
+    ref = ref_root / "etc/kubernetes" / name
+    assert _kubeconfig_text(ours) == _kubeconfig_text(ref)
+    server = yaml.safe_load(ours.read_text())["clusters"][0]["cluster"]["server"]
+    assert server == ("https://10.0.0.5:6443" if name == "scheduler.conf" else f"https://{endpoint}")
