@@ -6,7 +6,10 @@ the sources and for which cells are unverified."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
 
 from kubeadm_py.semver import major_minor
 
@@ -63,6 +66,10 @@ class ObjectsProfile:
     kubelet_conf_local: bool
     # Kubeconfig files (clientcmd's v1.Config) carry ``preferences: {}``.
     kubeconfig_preferences: bool
+    # Zero-valued KubeletConfiguration fields the minor's kubelet.config.k8s.io/v1beta1 types
+    # serialise (no omitempty, or a struct under omitempty), beyond the v1.20 set that
+    # config.componentconfigs always writes (the duration fields, ``logging: {}``).
+    kubelet_zero_fields: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     # bootstrap-token (init and upgrade) binds the apiserver's kubelet client (the
     # apiserver-kubelet-client.crt CN) to the built-in ClusterRole system:kubelet-api-admin.
     apiserver_kubelet_client_binding: bool = False
@@ -127,15 +134,39 @@ _V1_25 = replace(
     # kubernetes/kubeadm#3039 (2024-04) lists exactly these as kubeadm's probes up to v1.30.
     etcd_probe_paths=("/health?exclude=NOSPACE&serializable=true", "", "/health?serializable=false"),
 )
+# kubelet config.yaml as kubeadm writes it, read from real clusters (search index ids): a v1.27
+# cluster (39553247590) has containerRuntimeEndpoint: "" (field added in v1.27 without omitempty),
+# logging.flushFrequency / options.json / verbosity and memorySwap: {}; then imageMaximumGCAge: 0s
+# arrives (field added in v1.29; 43003989714 has it without logging.options.text); then
+# logging.options.text (26031846732, 66554130433); then crashLoopBackOff: {} (KEP-4603's field,
+# v1.32; 45261037449, 60481785112, 70986460673 have all of them).
+_KUBELET_ZERO_1_29: dict[str, Any] = {
+    "containerRuntimeEndpoint": "",
+    "imageMaximumGCAge": "0s",
+    "logging": {"flushFrequency": 0, "options": {"json": {"infoBufferSize": "0"}}, "verbosity": 0},
+    "memorySwap": {},
+}
+_KUBELET_ZERO_1_30 = {
+    **_KUBELET_ZERO_1_29,
+    "logging": {
+        "flushFrequency": 0,
+        "options": {"json": {"infoBufferSize": "0"}, "text": {"infoBufferSize": "0"}},
+        "verbosity": 0,
+    },
+}
 # PR #121384 (merged 2023-10, v1.29): "kubeadm coredns use drop ALL instead of all".
-_V1_29 = replace(_V1_25, since=(1, 29), coredns_cap_drop="ALL")
+_V1_29 = replace(
+    _V1_25, since=(1, 29), coredns_cap_drop="ALL", kubelet_zero_fields=MappingProxyType(_KUBELET_ZERO_1_29)
+)
+# v1.30: component-base's logging options gain "text" (see _KUBELET_ZERO_1_29's sources).
+_V1_30 = replace(_V1_29, since=(1, 30), kubelet_zero_fields=MappingProxyType(_KUBELET_ZERO_1_30))
 # v1.31: PR #124465 "kubeadm: use etcd 3.5.11's /livez and /readyz endpoints for probes" ("Use them
 # in 1.31": /livez liveness, /readyz readiness and startup); PR #124361 "kubeadm: don't mount
 # /etc/pki for apiserver and KCM" (merged 2024-04, after v1.30.0: /etc/pki/ca-trust and
 # /etc/pki/tls/certs instead). ControlPlaneKubeletLocalMode is alpha (off) from 1.31 (kubeadm
 # feature-gate table in kubernetes/website, find_string id 880592795; PR #125780 makes init honour it).
 _V1_31 = replace(
-    _V1_29,
+    _V1_30,
     since=(1, 31),
     etcd_probe_paths=("/livez", "/readyz", "/readyz"),
     ca_cert_extra_paths=CA_TRUST_PATHS_SPLIT,
@@ -148,6 +179,7 @@ _V1_32 = replace(
     since=(1, 32),
     scheduler_probe_paths=("/livez", "/readyz", "/livez"),
     corefile_cache_disable=True,
+    kubelet_zero_fields=MappingProxyType({**_KUBELET_ZERO_1_30, "crashLoopBackOff": {}}),
 )
 # v1.33: ControlPlaneKubeletLocalMode beta, on by default (kubeadm feature-gate table, find_string id
 # 8419711897: alpha 1.31, beta 1.33); kubernetes/kubeadm#3243: "For kubeadm 1.32 and below ...
@@ -185,6 +217,7 @@ PROFILES: tuple[ObjectsProfile, ...] = (
     _V1_24,
     _V1_25,
     _V1_29,
+    _V1_30,
     _V1_31,
     _V1_32,
     _V1_33,

@@ -19,6 +19,7 @@ from typing import Any
 from kubeadm_py.config.formats import parse_cidr_list
 from kubeadm_py.config.types import KUBELET_API, KUBEPROXY_API, KubeadmConfig
 from kubeadm_py.config.types import sub_doc as _sub
+from kubeadm_py.versioned import profile_for
 
 Doc = dict[str, Any]
 Warn = Callable[[str], None]
@@ -74,8 +75,6 @@ def _recommend(warn: Warn, kind: str, field: str, recommended: Any, actual: Any)
     warn(
         f'The recommended value for "{field}" in "{kind}" is: {recommended}; the provided value is: {actual}'
     )
-
-
 
 
 def _setting(doc: Doc, path: str, recommended: Any, warn: Warn, kind: str, *, differs: Any = None) -> None:
@@ -162,6 +161,8 @@ def default_kubelet_config(
     for key in KUBELET_ZERO_DURATIONS:
         doc.setdefault(key, "0s")
     doc.setdefault("logging", {})
+    # and the newer minors' zero-valued fields (kubeadm_py.versioned.ObjectsProfile.kubelet_zero_fields)
+    _setdefault_deep(doc, dict(profile_for(cfg.kubernetes_version).kubelet_zero_fields))
     if not doc["featureGates"]:
         del doc["featureGates"]  # an empty map is omitted (omitempty)
     return doc

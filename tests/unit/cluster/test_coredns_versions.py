@@ -57,3 +57,50 @@ def test_corefile_cache_block(version: str) -> None:
         )
     else:
         assert "    cache 30\n    loop\n" in corefile
+
+
+# The kubelet's config.yaml as real kubeadm clusters show it (search index ids in versioned.py):
+# the zero-valued fields written beyond the v1.20 set, per minor.
+_ZERO_1_30 = {
+    "containerRuntimeEndpoint": "",
+    "imageMaximumGCAge": "0s",
+    "logging": {
+        "flushFrequency": 0,
+        "options": {"json": {"infoBufferSize": "0"}, "text": {"infoBufferSize": "0"}},
+        "verbosity": 0,
+    },
+    "memorySwap": {},
+}
+
+
+@pytest.mark.parametrize(
+    ("version", "extra"),
+    [
+        ("v1.20.2", {"logging": {}}),
+        ("v1.30.14", _ZERO_1_30),
+        ("v1.31.14", _ZERO_1_30),
+        ("v1.32.10", {**_ZERO_1_30, "crashLoopBackOff": {}}),
+        ("v1.37.1", {**_ZERO_1_30, "crashLoopBackOff": {}}),
+    ],
+)
+def test_kubelet_config_zero_fields(version: str, extra: dict) -> None:
+    from kubeadm_py.config.componentconfigs import default_kubelet_config
+
+    doc = default_kubelet_config(KubeadmConfig(cluster={"kubernetesVersion": version}))
+    for key, value in extra.items():
+        assert doc[key] == value, key
+    if version == "v1.20.2":
+        assert not {"containerRuntimeEndpoint", "memorySwap", "crashLoopBackOff"} & set(doc)
+    if version in ("v1.30.14", "v1.31.14"):
+        assert "crashLoopBackOff" not in doc
+
+
+def test_every_profile_row_is_in_the_table_in_order() -> None:
+    from kubeadm_py import versioned
+
+    rows = [
+        v
+        for k, v in vars(versioned).items()
+        if k.startswith("_V1_") and isinstance(v, versioned.ObjectsProfile)
+    ]
+    assert sorted(r.since for r in rows) == [p.since for p in versioned.PROFILES]
