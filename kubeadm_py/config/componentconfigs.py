@@ -5,9 +5,10 @@
 kubeadm recommends are kept, with a warning "The recommended value for ... is ..." (upstream
 ``warnDefaultComponentConfigValue``); ``rotateCertificates`` is forced to true.
 
-The kubelet document also carries the zero-valued duration fields upstream kubeadm writes
-(``syncFrequency: 0s`` ...): the kubelet treats them as unset and applies its own defaults. Only
-fields that exist in every kubelet since v1.20 are written, so older kubelets read the file."""
+The kubelet document also carries the zero-valued fields upstream kubeadm writes
+(``syncFrequency: 0s`` ...): the kubelet treats them as unset and applies its own defaults. The
+v1.20 set is written for every minor; newer minors add the fields their types serialise
+(``kubeadm_py.versioned.ObjectsProfile.kubelet_zero_fields``)."""
 
 from __future__ import annotations
 
