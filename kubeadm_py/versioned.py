@@ -70,12 +70,92 @@ class ObjectsProfile:
     # serialise (no omitempty, or a struct under omitempty), beyond the v1.20 set that
     # config.componentconfigs always writes (the duration fields, ``logging: {}``).
     kubelet_zero_fields: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # Zero-valued KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) fields the minor's
+    # types serialise in the kube-proxy ConfigMap; kube-proxy treats them as unset.
+    kubeproxy_zero_fields: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     # bootstrap-token (init and upgrade) binds the apiserver's kubelet client (the
     # apiserver-kubelet-client.crt CN) to the built-in ClusterRole system:kubelet-api-admin.
     apiserver_kubelet_client_binding: bool = False
 
 
 # Each row lists only what changed from the previous one (dataclasses.replace).
+# The kube-proxy config of kubeadm v1.20 with its zero-valued (non-omitempty) fields; checked against
+# the reference kubeadm v1.20.2's `config print init-defaults --component-configs
+# KubeProxyConfiguration` (and tests/integration: the test bed).
+_KUBEPROXY_ZERO_1_20: dict[str, Any] = {
+    "bindAddressHardFail": False,
+    "clientConnection": {"acceptContentTypes": "", "burst": 0, "contentType": "", "qps": 0},
+    "clusterCIDR": "",
+    "configSyncPeriod": "0s",
+    "conntrack": {
+        "maxPerCore": None,
+        "min": None,
+        "tcpCloseWaitTimeout": None,
+        "tcpEstablishedTimeout": None,
+    },
+    "detectLocalMode": "",
+    "enableProfiling": False,
+    "healthzBindAddress": "",
+    "hostnameOverride": "",
+    "iptables": {"masqueradeAll": False, "masqueradeBit": None, "minSyncPeriod": "0s", "syncPeriod": "0s"},
+    "ipvs": {
+        "excludeCIDRs": None,
+        "minSyncPeriod": "0s",
+        "scheduler": "",
+        "strictARP": False,
+        "syncPeriod": "0s",
+        "tcpFinTimeout": "0s",
+        "tcpTimeout": "0s",
+        "udpTimeout": "0s",
+    },
+    "metricsBindAddress": "",
+    "mode": "",
+    "nodePortAddresses": None,
+    "oomScoreAdj": None,
+    "portRange": "",
+    "showHiddenMetricsForVersion": "",
+    "udpIdleTimeout": "0s",
+    "winkernel": {"enableDSR": False, "networkName": "", "sourceVip": ""},
+}
+# The same for the v1beta4 kubeadm line: `config print init-defaults --component-configs` of a kubeadm
+# with v1beta4 and without the kubelet's v1.32 crashLoopBackOff field, i.e. v1.31 (search index id
+# 43782936761): conntrack gains tcpBeLiberal/udpStreamTimeout/udpTimeout, detectLocal, iptables
+# localhostNodePorts, logging, nftables and winkernel forwardHealthCheckVip/rootHnsEndpointName;
+# udpIdleTimeout is gone. Verified for 1.31 only; carried to 1.30 and later rows (unverified there).
+_KUBEPROXY_ZERO_1_31: dict[str, Any] = {
+    **{k: v for k, v in _KUBEPROXY_ZERO_1_20.items() if k != "udpIdleTimeout"},
+    "conntrack": {
+        "maxPerCore": None,
+        "min": None,
+        "tcpBeLiberal": False,
+        "tcpCloseWaitTimeout": None,
+        "tcpEstablishedTimeout": None,
+        "udpStreamTimeout": "0s",
+        "udpTimeout": "0s",
+    },
+    "detectLocal": {"bridgeInterface": "", "interfaceNamePrefix": ""},
+    "iptables": {
+        "localhostNodePorts": None,
+        "masqueradeAll": False,
+        "masqueradeBit": None,
+        "minSyncPeriod": "0s",
+        "syncPeriod": "0s",
+    },
+    "logging": {
+        "flushFrequency": 0,
+        "options": {"json": {"infoBufferSize": "0"}, "text": {"infoBufferSize": "0"}},
+        "verbosity": 0,
+    },
+    "nftables": {"masqueradeAll": False, "masqueradeBit": None, "minSyncPeriod": "0s", "syncPeriod": "0s"},
+    "winkernel": {
+        "enableDSR": False,
+        "forwardHealthCheckVip": False,
+        "networkName": "",
+        "rootHnsEndpointName": "",
+        "sourceVip": "",
+    },
+}
+
 _V1_20 = ObjectsProfile(
     since=(1, 20),
     kubelet_config_versioned=True,
@@ -107,6 +187,7 @@ _V1_20 = ObjectsProfile(
     # controlPlaneEndpoint (admin.conf too; controller-manager/scheduler get the local endpoint).
     kubelet_conf_local=False,
     kubeconfig_preferences=True,
+    kubeproxy_zero_fields=MappingProxyType(_KUBEPROXY_ZERO_1_20),
 )
 _V1_24 = replace(
     _V1_20,
@@ -123,6 +204,7 @@ _V1_24 = replace(
     # it: find_string id 42729815787) labels it "CoreDNS" and keeps resourceVersion "0"; it is in
     # place by this row (the exact minor between 1.21 and 1.24 matters to no supported minor).
     dns_service_label="CoreDNS",
+    kubeproxy_zero_fields=MappingProxyType({}),  # not researched for 1.24-1.29 (no supported minor)
 )
 _V1_25 = replace(
     _V1_24,
@@ -159,7 +241,12 @@ _V1_29 = replace(
     _V1_25, since=(1, 29), coredns_cap_drop="ALL", kubelet_zero_fields=MappingProxyType(_KUBELET_ZERO_1_29)
 )
 # v1.30: component-base's logging options gain "text" (see _KUBELET_ZERO_1_29's sources).
-_V1_30 = replace(_V1_29, since=(1, 30), kubelet_zero_fields=MappingProxyType(_KUBELET_ZERO_1_30))
+_V1_30 = replace(
+    _V1_29,
+    since=(1, 30),
+    kubelet_zero_fields=MappingProxyType(_KUBELET_ZERO_1_30),
+    kubeproxy_zero_fields=MappingProxyType(_KUBEPROXY_ZERO_1_31),
+)
 # v1.31: PR #124465 "kubeadm: use etcd 3.5.11's /livez and /readyz endpoints for probes" ("Use them
 # in 1.31": /livez liveness, /readyz readiness and startup); PR #124361 "kubeadm: don't mount
 # /etc/pki for apiserver and KCM" (merged 2024-04, after v1.30.0: /etc/pki/ca-trust and

@@ -169,53 +169,6 @@ def default_kubelet_config(
     return doc
 
 
-# The zero-valued fields kubeadm v1.20 serialises in its KubeProxyConfiguration (the Go struct's
-# non-omitempty fields; checked against the reference kubeadm v1.20.2's `config print`). kube-proxy
-# treats them as unset. Newer minors are written without them (equivalent for kube-proxy).
-KUBEPROXY_ZERO_FIELDS: dict[str, Doc] = {
-    "1.20": {
-        "bindAddressHardFail": False,
-        "clientConnection": {"acceptContentTypes": "", "burst": 0, "contentType": "", "qps": 0},
-        "clusterCIDR": "",
-        "configSyncPeriod": "0s",
-        "conntrack": {
-            "maxPerCore": None,
-            "min": None,
-            "tcpCloseWaitTimeout": None,
-            "tcpEstablishedTimeout": None,
-        },
-        "detectLocalMode": "",
-        "enableProfiling": False,
-        "healthzBindAddress": "",
-        "hostnameOverride": "",
-        "iptables": {
-            "masqueradeAll": False,
-            "masqueradeBit": None,
-            "minSyncPeriod": "0s",
-            "syncPeriod": "0s",
-        },
-        "ipvs": {
-            "excludeCIDRs": None,
-            "minSyncPeriod": "0s",
-            "scheduler": "",
-            "strictARP": False,
-            "syncPeriod": "0s",
-            "tcpFinTimeout": "0s",
-            "tcpTimeout": "0s",
-            "udpTimeout": "0s",
-        },
-        "metricsBindAddress": "",
-        "mode": "",
-        "nodePortAddresses": None,
-        "oomScoreAdj": None,
-        "portRange": "",
-        "showHiddenMetricsForVersion": "",
-        "udpIdleTimeout": "0s",
-        "winkernel": {"enableDSR": False, "networkName": "", "sourceVip": ""},
-    }
-}
-
-
 def _setdefault_deep(doc: Doc, defaults: Doc) -> None:
     for key, value in defaults.items():
         if isinstance(value, dict):
@@ -250,9 +203,8 @@ def default_kubeproxy_config(cfg: KubeadmConfig, *, warn: Warn | None = None) ->
     _setting(doc, "clientConnection.kubeconfig", KUBEPROXY_KUBECONFIG, w, kind)
     if not doc.get("featureGates"):
         doc.pop("featureGates", None)
-    rel = _release(cfg)
-    if rel is not None and rel.minor in KUBEPROXY_ZERO_FIELDS:
-        _setdefault_deep(doc, KUBEPROXY_ZERO_FIELDS[rel.minor])
+    # the zero-valued fields the minor's kubeproxy.config.k8s.io/v1alpha1 types serialise
+    _setdefault_deep(doc, copy.deepcopy(dict(profile_for(cfg.kubernetes_version).kubeproxy_zero_fields)))
     return doc
 
 
