@@ -64,8 +64,9 @@ def test_minor_upgrade_rewrites_every_manifest(node: Node, waiter: FakeWaiter) -
     node.run("upgrade-apply", options={"version": "v1.31.14", "yes": True})
     for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         assert f"image: registry.k8s.io/{comp}:v1.31.14" in node.manifest(comp)
-    # Same etcd image for 1.30 and 1.31, but kubeadm 1.31 moved the etcd probes to /livez and
-    # /readyz (PR #124465), so the etcd manifest changes and is swapped first.
+    # kubeadm v1.30.14 lists etcd 3.5.15-0 and v1.31.14 3.5.24-0 (kubeadm_py/image_tags.py), and
+    # kubeadm 1.31 probes etcd on /livez and /readyz (PR #124465): etcd is upgraded first, as
+    # upstream's StaticPodControlPlane does.
     assert "etcd:3.5.24-0" in node.manifest("etcd") and "path: /livez" in node.manifest("etcd")
     assert [c[1] for c in waiter.calls if c[0] == "new-pod"] == [
         "etcd",
@@ -269,3 +270,25 @@ def test_cli_dry_run_prints_the_manifest_diff(
     assert code == 0, out
     assert "+    - --audit-log-maxage=7" in out
     assert node.manifest("kube-apiserver") == before
+
+
+def test_etcd_snapshot_before_etcd_restarts(node: Node, waiter: FakeWaiter, tmp_path: Path) -> None:
+    doc = yaml.safe_load(node.stored_cluster())
+    local = doc.setdefault("etcd", {}).setdefault("local", {})
+    local.setdefault("extraArgs", []).append({"name": "heartbeat-interval", "value": "250"})
+    cfg = tmp_path / "cluster.yaml"
+    cfg.write_text(yaml.safe_dump(doc))
+    report = node.run("upgrade-apply", options={"version": BASE_VERSION, "config": str(cfg), "yes": True})
+    assert "--heartbeat-interval=250" in node.manifest("etcd")
+    [(endpoints, cert_dir, dest)] = node.etcd.saved
+    assert endpoints == ["https://10.0.0.1:2379"] and cert_dir == "/etc/kubernetes/pki"
+    named = report.outputs["etcd_snapshot"]
+    assert named.startswith("/etc/kubernetes/tmp/kubeadm-etcd-snapshot-") and dest == node.path(named)
+    # the snapshot came before etcd's manifest was swapped: the first wait is etcd's new Pod
+    assert waiter.calls[0] == ("new-pod", "etcd")
+
+
+def test_no_etcd_snapshot_when_etcd_is_not_touched(node: Node, waiter: FakeWaiter, tmp_path: Path) -> None:
+    cfg = config_change(node, tmp_path, arg=("audit-log-maxage", "7"))
+    report = node.run("upgrade-apply", options={"version": BASE_VERSION, "config": str(cfg), "yes": True})
+    assert node.etcd.saved == [] and "etcd_snapshot" not in report.outputs
