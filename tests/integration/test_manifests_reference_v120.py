@@ -145,7 +145,12 @@ def _prepare_root(root: Path) -> None:
     (root / "tmp").mkdir()
 
 
-def _reference(tmp_path: Path, scenario: dict[str, Any]) -> Path:
+REFERENCE_PHASES = (["control-plane", "all"], ["etcd", "local"], ["kubelet-start"])
+
+
+def _reference(
+    tmp_path: Path, scenario: dict[str, Any], phases: tuple[list[str], ...] = REFERENCE_PHASES
+) -> Path:
     root = tmp_path / "reference"
     _prepare_root(root)
     cluster = _merge(_base_cluster(), scenario["v1beta2_cluster"])
@@ -170,8 +175,8 @@ def _reference(tmp_path: Path, scenario: dict[str, Any]) -> Path:
             (root / "patches" / name).write_text(text)
         patch_args = ["--experimental-patches", "/patches"]
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    for phase in (["control-plane", "all"], ["etcd", "local"], ["kubelet-start"]):
-        extra = patch_args if phase[0] != "kubelet-start" else []
+    for phase in phases:
+        extra = patch_args if phase[0] in ("control-plane", "etcd") else []
         p = subprocess.run(
             [str(KUBEADM), "--rootfs", str(root), "init", "phase", *phase, "--config", "/cfg.yaml", *extra],
             capture_output=True,
@@ -184,7 +189,7 @@ def _reference(tmp_path: Path, scenario: dict[str, Any]) -> Path:
     return root
 
 
-def _ours(tmp_path: Path, scenario: dict[str, Any]) -> Path:
+def _ours(tmp_path: Path, scenario: dict[str, Any], phases: tuple[Any, ...] | None = None) -> Path:
     root = tmp_path / "ours"
     _prepare_root(root)
     cluster = _merge(_base_cluster(), scenario["v1beta4_cluster"])
@@ -204,7 +209,7 @@ def _ours(tmp_path: Path, scenario: dict[str, Any]) -> Path:
         # under --rootfs kubelet-start leaves this machine's kubelet alone (it prints the command)
         cfg = KubeadmConfig(cluster=cluster, init=init)
         ctx = api.build_context("init", {"rootfs": str(root), **opts}, cfg=cfg)
-        for phase in (control_plane_phase(), etcd_phase(), kubelet_start_phase()):
+        for phase in phases or (control_plane_phase(), etcd_phase(), kubelet_start_phase()):
             for f in flatten((phase,)):
                 if f.phase.run:
                     f.phase.run(ctx)
@@ -318,44 +323,9 @@ def test_kubeconfigs_match_reference_with_control_plane_endpoint(name, tmp_path,
         "v1beta4_cluster": {"controlPlaneEndpoint": endpoint},
         "patches": {},
     }
-    ref_root = tmp_path / "reference"
-    _prepare_root(ref_root)
-    cluster = _merge(_base_cluster(), scenario["v1beta2_cluster"])
-    docs = [
-        {
-            "apiVersion": "kubeadm.k8s.io/v1beta2",
-            "kind": "InitConfiguration",
-            "localAPIEndpoint": {"advertiseAddress": "10.0.0.5", "bindPort": 6443},
-            "nodeRegistration": {"name": "node1", "criSocket": "/run/containerd/containerd.sock"},
-        },
-        {"apiVersion": "kubeadm.k8s.io/v1beta2", "kind": "ClusterConfiguration", **cluster},
-    ]
-    (ref_root / "cfg.yaml").write_text(yaml.safe_dump_all(docs))
-    for phase in (["certs", "ca"], ["kubeconfig", name.removesuffix(".conf")]):
-        p = subprocess.run(
-            [str(KUBEADM), "--rootfs", str(ref_root), "init", "phase", *phase, "--config", "/cfg.yaml"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert p.returncode == 0, f"reference kubeadm {' '.join(phase)} failed:\n{p.stdout}\n{p.stderr}"
-
-    our_root = tmp_path / "ours"
-    _prepare_root(our_root)
-    cfg = KubeadmConfig(
-        cluster=_merge(_base_cluster(), scenario["v1beta4_cluster"]),
-        init={
-            "localAPIEndpoint": {"advertiseAddress": "10.0.0.5", "bindPort": 6443},
-            "nodeRegistration": {"name": "node1", "criSocket": "/run/containerd/containerd.sock"},
-        },
-    )
-    ctx = api.build_context("init", {"rootfs": str(our_root)}, cfg=cfg)
-    for phase in (certs_phase(["ca"]), kubeconfig_phase([name.removesuffix(".conf")])):
-        for f in flatten((phase,)):
-            if f.phase.run:
-                f.phase.run(ctx)
-
+    kind = name.removesuffix(".conf")
+    ref_root = _reference(tmp_path, scenario, (["certs", "ca"], ["kubeconfig", kind]))
+    our_root = _ours(tmp_path, scenario, (certs_phase(["ca"]), kubeconfig_phase([kind])))
     ours = our_root / "etc/kubernetes" / name
     ref = ref_root / "etc/kubernetes" / name
     assert _kubeconfig_text(ours) == _kubeconfig_text(ref)
