@@ -127,6 +127,9 @@ def build_context(
         hooks=hooks,
         on_connect=on_connect,
     )
+    observe = getattr(rep, "wait_event", None)  # optional: a reporter that shows long waits
+    if callable(observe):
+        fx.waiter.observer = observe
     from kubeadm_py.pki.keypool import KeyPool
 
     ctx: RunContext[RunState] = RunContext(
