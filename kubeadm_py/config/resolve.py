@@ -464,10 +464,12 @@ def migrate(
 COMPONENT_NAMES = {name.lower(): name for name in COMPONENT_DEFAULTERS}
 
 
-def print_defaults(kind: Kind, component_configs: Iterable[str] = ()) -> str:
+def print_defaults(kind: Kind, component_configs: Iterable[str] = (), hostname: str | None = None) -> str:
     """``config print <kind>-defaults``: the static defaults with upstream's placeholders
-    (token abcdef.0123456789abcdef, advertiseAddress 1.2.3.4, node name ``node``), never values
-    probed from this host."""
+    (token abcdef.0123456789abcdef, advertiseAddress 1.2.3.4, init's node name ``node``). The
+    JoinConfiguration has no placeholder name: upstream's getDefaultNodeConfigBytes (cmd/config.go)
+    leaves it empty and defaulting fills in the host name (the v1.20.2 test bed's kubeadm prints
+    ``name: <hostname>``), as ``hostname`` (default: this host's) gives it here."""
     if kind not in OWN_KIND:
         raise ConfigError(f"unknown defaults kind {kind!r}", hint="one of init, join, reset, upgrade")
     wanted: list[str] = []
@@ -510,7 +512,7 @@ def print_defaults(kind: Kind, component_configs: Iterable[str] = ()) -> str:
                     "unsafeSkipCAVerification": True,
                 }
             },
-            "nodeRegistration": dict(placeholder_nr),
+            "nodeRegistration": {**placeholder_nr, "name": hostname or HostProbe().hostname()},
         }
         d.default_join(join)
         docs.append(join)
