@@ -112,6 +112,10 @@ def default_cluster(doc: Doc) -> None:
     _durations(doc, ["certificateValidityPeriod", "caCertificateValidityPeriod"])
     for key in ("apiServer", "controllerManager", "scheduler", "dns", "proxy"):
         _sub(doc, key)
+    # Upstream LowercaseSANs (SetClusterDynamicDefaults): some DNS names (ELBs) have capitals.
+    sans = doc["apiServer"].get("certSANs")
+    if isinstance(sans, list):
+        doc["apiServer"]["certSANs"] = [s.lower() if isinstance(s, str) else s for s in sans]
     etcd = _sub(doc, "etcd")
     if etcd.get("local") is None and etcd.get("external") is None:
         etcd["local"] = {}
@@ -125,7 +129,7 @@ def default_cluster(doc: Doc) -> None:
 
 
 def default_bootstrap_token(token: Doc) -> None:
-    if token.get("ttl") is None:
+    if token.get("ttl") is None and token.get("expires") is None:  # expires and ttl exclude each other
         token["ttl"] = DEFAULT_TOKEN_TTL
     _durations(token, ["ttl"])
     if not token.get("usages"):

@@ -155,6 +155,41 @@ def check_date_time(value: str) -> str | None:
     return None
 
 
+# distribution/reference's ReferenceRegexp (name[:tag][@digest]), which upstream's
+# ValidateImageRepository matches against "<imageRepository>/name:tag".
+_ALNUM = r"[a-z0-9]+"
+_SEPARATOR = r"(?:[._]|__|[-]+)"
+_PATH_COMPONENT = rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])"
+_NAME = rf"(?:{_HOST}(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+IMAGE_REFERENCE = re.compile(rf"{_NAME}(?::[\w][\w.-]{{0,127}})?(?:@{_DIGEST})?", re.ASCII)
+
+
+def check_image_repository(value: str) -> str | None:
+    """Upstream ValidateImageRepository: ``<value>/name:tag`` must be a valid image reference."""
+    if IMAGE_REFERENCE.fullmatch(f"{value}/name:tag"):
+        return None
+    return "is not a valid image repository (e.g. registry.example.com:5000/kubernetes)"
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def url_scheme(value: str) -> tuple[str, str | None]:
+    """``(scheme, parse error)`` as Go's ``url.Parse`` finds them: a colon before any ``/``
+    either ends a valid scheme or makes the URL unparsable ("1.2.3.4:2379")."""
+    head, sep, _ = value.partition(":")
+    if not sep or "/" in head:
+        return "", None
+    if not head:
+        return "", "missing protocol scheme"
+    if _SCHEME.fullmatch(head):
+        return head.lower(), None
+    return "", "first path segment in URL cannot contain colon"
+
+
 FORMATS: dict[str, Checker] = {
     "date-time": check_date_time,
     "go-duration": check_duration,
