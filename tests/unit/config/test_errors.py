@@ -395,11 +395,10 @@ def test_bad_documents(write, text: str, expected: str, hint: str | None) -> Non
 def test_build_config_reports_the_same(write, probe, text: str, expected: str, hint: str | None) -> None:  # type: ignore[no-untyped-def]
     """``init`` rejects the same inputs (documents it does not use are still checked), except
     unknown fields: as upstream's lenient decoding, a warning each, and the run goes on."""
+    if "ClusterConfiguration" not in text and "InitConfiguration" not in text:
+        text = text + "\n---\n" + CLUSTER4  # init needs one of them (checked first, as upstream)
     path = write(text)
     if "unknown field" in expected:
-        if "ClusterConfiguration" not in text and "InitConfiguration" not in text:
-            text = CLUSTER4 + "---\n" + text
-            path = write(text)
         cfg = build_config("init", path, probe=probe)
         assert any(expected in w and "ignored" in w for w in cfg.warnings), cfg.warnings
         return
