@@ -86,7 +86,8 @@ def default_timeouts(doc: Doc) -> None:
 
 def default_node_registration(doc: Doc) -> None:
     nr = _sub(doc, "nodeRegistration")
-    nr.setdefault("imagePullPolicy", DEFAULT_IMAGE_PULL_POLICY)
+    if not nr.get("imagePullPolicy"):  # "" is defaulted too (upstream ValidateImagePullPolicy)
+        nr["imagePullPolicy"] = DEFAULT_IMAGE_PULL_POLICY
     nr.setdefault("imagePullSerial", True)
     nr.setdefault("taints", None)  # nil: control-plane nodes get the control-plane taint at run time
 
@@ -192,7 +193,8 @@ def default_upgrade(doc: Doc) -> None:
         s = _sub(doc, section)
         s.setdefault("etcdUpgrade", True)
         s.setdefault("certificateRenewal", True)
-        s.setdefault("imagePullPolicy", DEFAULT_IMAGE_PULL_POLICY)
+        if not s.get("imagePullPolicy"):
+            s["imagePullPolicy"] = DEFAULT_IMAGE_PULL_POLICY
         s.setdefault("imagePullSerial", True)
     _sub(doc, "diff")
     _sub(doc, "plan").setdefault("etcdUpgrade", True)

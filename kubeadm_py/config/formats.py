@@ -117,8 +117,18 @@ def check_dns_subdomain(value: str) -> str | None:
 
 
 def check_endpoint(value: str) -> str | None:
-    """``host[:port]`` where host is an IP, ``[IPv6]`` or a DNS name (controlPlaneEndpoint,
-    apiServerEndpoint)."""
+    """``host[:port]`` where host is an IP, ``[IPv6]`` or a DNS name: upstream ParseHostPort
+    (controlPlaneEndpoint), case-sensitive as IsDNS1123Subdomain."""
+    return _endpoint(value, fold_case=False)
+
+
+def check_join_endpoint(value: str) -> str | None:
+    """A join's apiServerEndpoint: as :func:`check_endpoint`, any case (upstream only splits it
+    into host and port; the port itself is a rule of its own)."""
+    return _endpoint(value, fold_case=True)
+
+
+def _endpoint(value: str, *, fold_case: bool) -> str | None:
     bad = "is not a valid endpoint (IP address or DNS name, with optional :port)"
     host, port = value, ""
     if value.startswith("["):
@@ -134,7 +144,7 @@ def check_endpoint(value: str) -> str | None:
         return None if check_ip(value) is None else bad
     if port and (not port.isdigit() or not 0 < int(port) < 65536):
         return bad
-    if check_ip(host) is None or check_dns_subdomain(host.lower()) is None:
+    if check_ip(host) is None or check_dns_subdomain(host.lower() if fold_case else host) is None:
         return None
     return bad
 
@@ -202,6 +212,7 @@ FORMATS: dict[str, Checker] = {
     "ca-cert-hash": check_ca_cert_hash,
     "dns-subdomain": check_dns_subdomain,
     "endpoint": check_endpoint,
+    "join-endpoint": check_join_endpoint,
     "cri-socket": check_cri_socket,
 }
 # Formats of secrets: an error shows the reason, never the value (a mistyped token is nearly the token).

@@ -33,11 +33,30 @@ VALIDITY_WARNINGS = (
     ("caCertificateValidityPeriod", 87600 * HOUR, "CA certificate expiration", "87600h0m0s"),
 )
 SITE_LOCAL = ipaddress.ip_network("fec0::/10")
+# constants.MinimumAddressesInServiceSubnet / MinimumAddressesInPodSubnet.
+MIN_SERVICE_ADDRESSES = 10
+MIN_POD_ADDRESSES = 254
 TOKEN_AUTH_USAGE = "authentication"
 
 
 def _show(value: Any) -> str:
     return f'"{value}"'
+
+
+def subnets(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The CIDRs of a (dual-stack) subnet list; none when it does not parse (the schema's
+    cidr-list format reports that)."""
+    try:
+        return parse_cidr_list(value)
+    except ValueError:
+        return []
+
+
+def subnet_size(path: str, value: str, minimum: int) -> Found:
+    """ValidateIPNetFromString: each subnet holds at least ``minimum`` addresses."""
+    for n in subnets(value):
+        if n.num_addresses < minimum:
+            yield path, f'"{n}" is too small: the minimum is {minimum} addresses', None
 
 
 def _absolute(path: str, value: Any) -> Found:
@@ -148,10 +167,25 @@ def kubeconfig_path(value: Any) -> Found:
         return
     scheme, error = url_scheme(value)
     path = "discovery.file.kubeConfigPath"
+    if scheme and not error:
+        error = url_host_error(value)
     if error:
         yield path, f"{_show(value)} is not a valid HTTPS URL or a file on disk", None
     elif scheme and scheme != "https":
         yield path, f"{_show(value)}: if a URL is used, the scheme must be https", None
+
+
+def url_host_error(value: str) -> str | None:
+    """What Go's url.Parse refuses in the host of ``scheme://host/...``: spaces, and anything
+    but a port after a bracketed IPv6 address."""
+    from urllib.parse import urlsplit
+
+    netloc = urlsplit(value).netloc
+    if any(c.isspace() for c in netloc):
+        return "invalid character in host name"
+    if netloc.startswith("[") and not netloc.endswith("]") and "]:" not in netloc:
+        return "invalid port after host"
+    return None
 
 
 def cluster_warnings(doc: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -162,11 +196,7 @@ def cluster_warnings(doc: dict[str, Any]) -> Iterator[tuple[str, str]]:
         value = net.get(key)
         if not isinstance(value, str) or not value:
             continue
-        try:
-            subnets = parse_cidr_list(value)
-        except ValueError:
-            continue
-        for subnet in subnets:
+        for subnet in subnets(value):
             if subnet.version == 6 and subnet.overlaps(SITE_LOCAL):
                 yield (
                     f"networking.{key}",

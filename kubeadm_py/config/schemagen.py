@@ -324,7 +324,7 @@ def join(f: Flavor) -> S:
         "bootstrapToken": obj(
             {
                 "token": string("bootstrap-token"),
-                "apiServerEndpoint": string("endpoint"),
+                "apiServerEndpoint": string("join-endpoint"),
                 "caCertHashes": {"type": "array", "items": string("ca-cert-hash")},
                 "unsafeSkipCAVerification": BOOL,
             }

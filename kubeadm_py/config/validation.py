@@ -22,7 +22,6 @@ from kubeadm_py.config.formats import (
     check_dns_subdomain,
     check_ip,
     check_token,
-    parse_cidr_list,
 )
 from kubeadm_py.config.loader import Document
 from kubeadm_py.config.schemagen import FLAVORS, SCHEMA_DIR, schema_file_name
@@ -400,22 +399,17 @@ def _cluster_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]
     net = doc.get("networking") or {}
     svc = net.get("serviceSubnet")
     if isinstance(svc, str) and svc:
-        try:
-            nets = parse_cidr_list(svc)
-        except ValueError:
-            nets = []
-        for n in nets:
-            host_bits = n.max_prefixlen - n.prefixlen
-            if host_bits > 20:
+        for n in rules.subnets(svc):
+            if n.max_prefixlen - n.prefixlen > 20:
                 yield (
                     "networking.serviceSubnet",
                     f'"{n}" is too large: at most 20 host bits (/12 for IPv4, /108 for IPv6)',
                     None,
                 )
-            elif n.num_addresses < 10:
-                yield ("networking.serviceSubnet", f'"{n}" is too small: the minimum is 10 addresses', None)
+        yield from rules.subnet_size("networking.serviceSubnet", svc, rules.MIN_SERVICE_ADDRESSES)
     pod = net.get("podSubnet")
     if isinstance(pod, str) and pod:
+        yield from rules.subnet_size("networking.podSubnet", pod, rules.MIN_POD_ADDRESSES)
         yield from _pod_subnet_node_mask(doc, pod)
     for path, value in (
         ("certificatesDir", doc.get("certificatesDir")),
@@ -452,11 +446,7 @@ def _pod_subnet_node_mask(doc: dict[str, Any], pod: str) -> Iterator[tuple[str, 
     extra = (doc.get("controllerManager") or {}).get("extraArgs")
     if _last_arg(extra, "allocate-node-cidrs") == "false":
         return
-    try:
-        nets = parse_cidr_list(pod)
-    except ValueError:
-        return
-    for n in nets:
+    for n in rules.subnets(pod):
         arg = "node-cidr-mask-size-ipv6" if n.version == 6 else "node-cidr-mask-size-ipv4"
         raw = _last_arg(extra, arg)
         try:

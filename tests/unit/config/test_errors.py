@@ -29,9 +29,17 @@ CASES = [
     ),
     (
         "pod-subnet-node-mask",
-        CLUSTER4 + "networking:\n  podSubnet: 10.244.0.0/25\n",
-        'networking.podSubnet: "10.244.0.0/25" is smaller than a node subnet (/24',
+        CLUSTER4
+        + "networking:\n  podSubnet: 10.244.0.0/24\n"
+        + "controllerManager:\n  extraArgs: [{name: node-cidr-mask-size-ipv4, value: '23'}]\n",
+        'networking.podSubnet: "10.244.0.0/24" is smaller than a node subnet (/23',
         "node-cidr-mask-size-ipv4",
+    ),
+    (
+        "pod-subnet-minimum",
+        CLUSTER4 + "networking:\n  podSubnet: 10.244.0.0/25\n",
+        'networking.podSubnet: "10.244.0.0/25" is too small: the minimum is 254 addresses',
+        None,
     ),
     (
         "relative-cert-dir",
