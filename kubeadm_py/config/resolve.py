@@ -239,13 +239,17 @@ def _coerce(kind: str, parts: list[str], value: Any, flag: str) -> Any:
     return value
 
 
+# Config paths set from a command's arguments rather than a flag.
+ARGUMENT_PATHS = {"join.discovery.bootstrapToken.apiServerEndpoint": "argument api-server-endpoint"}
+
+
 def flag_for_path(path: str) -> str:
     from kubeadm_py.options import FLAGS
 
     for spec in FLAGS.values():
         if spec.config_path == path:
             return f"flag --{spec.name}"
-    return f"override {path}"
+    return ARGUMENT_PATHS.get(path, f"override {path}")
 
 
 def apply_overrides(kind: str, docs: dict[str, Doc], overrides: Mapping[str, Any]) -> dict[str, str]:

@@ -180,3 +180,14 @@ def test_external_etcd(write, etcd: str, message: str) -> None:  # type: ignore[
     with pytest.raises(ConfigError) as info:
         validate(write(CLUSTER4 + "etcd:\n  external:\n    " + etcd + "\n"))
     assert message in info.value.message
+
+
+def test_join_endpoint_argument_without_port_is_refused(probe) -> None:  # type: ignore[no-untyped-def]
+    """Upstream ValidateDiscoveryTokenAPIServer (net.SplitHostPort); it was dialled on port 443."""
+    overrides = {
+        "join.discovery.bootstrapToken.apiServerEndpoint": "10.0.0.1",
+        "join.discovery.bootstrapToken.token": "abcdef.0123456789abcdef",
+        "join.discovery.bootstrapToken.unsafeSkipCAVerification": True,
+    }
+    with pytest.raises(ConfigError, match=r'^argument api-server-endpoint: .*"10\.0\.0\.1" has no port'):
+        build_config("join", None, overrides, probe=probe)
