@@ -539,7 +539,18 @@ def _reset_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
     yield from _ignore_preflight(doc, "ignorePreflightErrors")
 
 
+def _upgrade_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    """ValidateUpgradeConfiguration: a patches directory, when patches is given, is absolute."""
+    for section in ("apply", "node"):
+        patches = (doc.get(section) or {}).get("patches")
+        if isinstance(patches, dict):
+            directory = patches.get("directory") or ""
+            if not str(directory).startswith("/"):
+                yield f"{section}.patches.directory", f"{_show(directory)} is not an absolute path", None
+
+
 SEMANTIC_CHECKS: dict[str, Check] = {
+    "UpgradeConfiguration": _upgrade_checks,
     "ResetConfiguration": _reset_checks,
     "ClusterConfiguration": _cluster_checks,
     "InitConfiguration": _init_checks,

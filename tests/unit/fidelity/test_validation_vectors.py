@@ -381,6 +381,15 @@ VECTORS: dict[str, tuple[Build, list[tuple[Any, bool]]]] = {
             (["foo", "bar"], False),
         ],
     ),
+    # ValidateUpgradeConfiguration (validation.go; no vectors upstream): absolute patch directories.
+    "ValidateUpgradeConfiguration": (
+        lambda p: ("UpgradeConfiguration", {"apply": {"patches": p}, "node": {"patches": p}}),
+        [
+            ({"directory": "/etc/kubernetes/patches"}, True),
+            ({"directory": "patches"}, False),
+            ({}, False),
+        ],
+    ),
     "TestPullPolicy": (
         lambda p: init(nodeRegistration={"name": "n", "imagePullPolicy": p}),
         [("", True), ("foo", False), ("IfNotPresent", True)],
