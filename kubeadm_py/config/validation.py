@@ -300,8 +300,22 @@ def _unknown_issues(doc: Document, err: ValidationError, version: str) -> Iterat
     allowed = set((err.schema or {}).get("properties", {}))
     for key in sorted(set(err.instance) - allowed, key=str):
         full = _join(field_path(parent), str(key))
-        hint = _unknown_field_hint(version, full) or misplaced_hint(doc.api_version, doc.kind, full)
+        hint = (
+            _unknown_field_hint(version, full)
+            or misplaced_hint(doc.api_version, doc.kind, full)
+            or _spelling_hint(str(key), allowed)
+        )
         yield Issue(f'unknown field "{key}"', full, hint, doc, unknown=(*parent, key))
+
+
+def _spelling_hint(key: str, allowed: set[str]) -> str:
+    """The fix for an unknown field that belongs nowhere else: the closest known name, if any."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.75)
+    if close:
+        return f'did you mean "{close[0]}"? (field names are case-sensitive)'
+    return "remove it, or check its spelling (field names are case-sensitive)"
 
 
 def kind_issues(doc: Document) -> list[Issue]:

@@ -36,6 +36,13 @@ UNKNOWN = [
         "document 1 (ClusterConfiguration): bootstrapTokens: unknown field",
     ),
     (
+        "typo",
+        "init",
+        CLUSTER4 + "clusterNmae: x\n",
+        'clusterNmae: unknown field "clusterNmae", ignored (did you mean "clusterName"?',
+        'clusterNmae: unknown field "clusterNmae"',
+    ),
+    (
         "typo-under-control-plane",
         "join",
         JOIN4 + "controlPlane:\n  localAPIEndpoint:\n    bindPrt: 6443\n",
