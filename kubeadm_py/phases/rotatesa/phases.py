@@ -55,8 +55,9 @@ def _one_control_plane(ctx: RotateContext) -> None:
 
 
 def run_keys(ctx: RotateContext) -> list[Change]:
+    from kubeadm_py.certs.rotatesa import PREVIOUS_PUB
     from kubeadm_py.pki import manager, specs
-    from kubeadm_py.pki.keys import encode_public_key, generate_key
+    from kubeadm_py.pki.keys import encode_public_key, generate_key, same_public_key
     from kubeadm_py.pki.store import PKIStore
 
     if ctx.options.finish:
@@ -67,21 +68,31 @@ def run_keys(ctx: RotateContext) -> list[Change]:
             )
         ctx.log("[rotate-sa] Finishing the rotation: the previous public key will no longer be trusted")
         return []
-    if rotating(ctx):
-        ctx.log(f"[rotate-sa] A rotation is in progress ({_previous_path(ctx)}): keeping the new key")
-        return []
-    _one_control_plane(ctx)
     store = PKIStore(ctx.fs, ctx.cert_dir)
-    current = store.read_public(specs.SA_PUB)
-    if current is None or store.read_key("sa") is None:
+    key, current = store.read_key("sa"), store.read_public(specs.SA_PUB)
+    if key is None or current is None:
         raise KubeadmError(f"no service-account key pair in {ctx.cert_dir} (sa.key, sa.pub)")
-    key = generate_key(manager.settings(ctx.cfg).algorithm)
-    ctx.log(f"[rotate-sa] Keeping the current public key as {_previous_path(ctx)}; writing a new sa.key")
-    # The previous key first: a crash after it leaves a rotation "in progress" that reruns finish.
-    return [
-        ctx.fs.write(_previous_path(ctx), encode_public_key(current), 0o644, detail="previous public key"),
-        store.write_key("sa", key, detail="new service-account signing key"),
-        store.write_public(specs.SA_PUB, key.public_key()),
+    changes: list[Change] = []
+    if rotating(ctx):
+        previous = _pub(ctx, PREVIOUS_PUB)
+        if previous is None or not same_public_key(key.public_key(), previous):
+            if not same_public_key(current, key.public_key()):  # interrupted before sa.pub
+                return [store.write_public(specs.SA_PUB, key.public_key())]
+            ctx.log(f"[rotate-sa] A rotation is in progress ({_previous_path(ctx)}): keeping the new key")
+            return []
+        ctx.log("[rotate-sa] Continuing an interrupted rotation: the new key was not written yet")
+    else:
+        _one_control_plane(ctx)
+        ctx.log(f"[rotate-sa] Keeping the current public key as {_previous_path(ctx)}")
+        # The previous key first: a crash after it leaves a rotation in progress that a rerun continues.
+        changes.append(
+            ctx.fs.write(_previous_path(ctx), encode_public_key(current), 0o644, detail="previous public key")
+        )
+    ctx.log("[rotate-sa] Writing a new service-account key pair (sa.key, sa.pub)")
+    new = generate_key(manager.settings(ctx.cfg).algorithm)
+    return changes + [
+        store.write_key("sa", new, detail="new service-account signing key"),
+        store.write_public(specs.SA_PUB, new.public_key()),
     ]
 
 

@@ -18,15 +18,17 @@ ROWS = [RELEASES[0], RELEASES[-1]]  # 1.20 and the newest row
 
 
 def _expected(repo: str, version: str, rel: object, coredns_path: str) -> list[str]:
-    return [
-        f"{repo}/kube-apiserver:{version}",
-        f"{repo}/kube-controller-manager:{version}",
-        f"{repo}/kube-scheduler:{version}",
-        f"{repo}/kube-proxy:{version}",
-        f"{coredns_path}:{rel.coredns}",  # type: ignore[attr-defined]
-        f"{repo}/pause:{rel.pause}",  # type: ignore[attr-defined]
-        f"{repo}/etcd:{rel.etcd}",  # type: ignore[attr-defined]
-    ]
+    by_name = {
+        "kube-apiserver": f"{repo}/kube-apiserver:{version}",
+        "kube-controller-manager": f"{repo}/kube-controller-manager:{version}",
+        "kube-scheduler": f"{repo}/kube-scheduler:{version}",
+        "kube-proxy": f"{repo}/kube-proxy:{version}",
+        "coredns": f"{coredns_path}:{rel.coredns}",  # type: ignore[attr-defined]
+        "pause": f"{repo}/pause:{rel.pause}",  # type: ignore[attr-defined]
+        "etcd": f"{repo}/etcd:{rel.etcd}",  # type: ignore[attr-defined]
+    }
+    # v1.20 lists pause, etcd, CoreDNS after kube-proxy; v1.30+ CoreDNS, pause, etcd (image_order).
+    return [by_name[n] for n in rel.image_order]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("rel", ROWS, ids=lambda r: r.minor)

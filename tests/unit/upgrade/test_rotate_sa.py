@@ -1,7 +1,7 @@
 """``certs rotate-sa [--finish]`` on a node made by the real init phases, against the in-memory API
 server, with the fake waiter standing for the kubelet (the static Pod machine is the upgrade's,
 hence this directory). The real round trip with tokens checked by a real API server is
-tests/integration/test_rotate_sa_testbed.py."""
+tests/integration/test_lifecycle_testbed.py."""
 
 from __future__ import annotations
 
@@ -162,3 +162,42 @@ def test_upgrade_waits_for_the_rotation_to_finish(node: Node, waiter: FakeWaiter
     with pytest.raises(PhaseError, match="ServiceAccountKeyRotation: a service-account key rotation"):
         node.run("upgrade-apply", options={"version": BASE_VERSION, "yes": True})
     assert PREVIOUS_FLAG in command(node, "kube-apiserver")
+
+
+def test_a_rotation_interrupted_after_keeping_the_previous_key_continues(
+    node: Node, waiter: FakeWaiter
+) -> None:
+    old_pub = node.path(f"{PKI}/sa.pub").read_bytes()
+    node.path(f"{PKI}/sa-previous.pub").write_bytes(old_pub)  # killed right after the first write
+    node.run("certs-rotate-sa")
+    assert node.path(f"{PKI}/sa.pub").read_bytes() != old_pub
+    assert node.path(f"{PKI}/sa-previous.pub").read_bytes() == old_pub
+    new_pub = load_public_key(node.path(f"{PKI}/sa.pub").read_bytes(), "sa.pub")
+    assert new_pub.public_numbers() == sa_key(node).public_key().public_numbers()  # type: ignore[union-attr]
+
+
+def test_a_rotation_interrupted_before_sa_pub_rewrites_it(node: Node, waiter: FakeWaiter) -> None:
+    old_pub = node.path(f"{PKI}/sa.pub").read_bytes()
+    node.path(f"{PKI}/sa-previous.pub").write_bytes(old_pub)
+    new = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    node.path(f"{PKI}/sa.key").write_bytes(
+        new.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )  # killed before sa.pub was replaced
+    node.run("certs-rotate-sa")
+    pub = load_public_key(node.path(f"{PKI}/sa.pub").read_bytes(), "sa.pub")
+    assert pub.public_numbers() == new.public_key().public_numbers()  # type: ignore[union-attr]
+    assert PREVIOUS_FLAG in command(node, "kube-apiserver")
+
+
+@pytest.mark.parametrize("done", [["keys"], ["keys", "tokens", "kube-apiserver"]])
+def test_stopped_after_some_phases_a_rerun_converges(node: Node, waiter: FakeWaiter, done: list[str]) -> None:
+    before = {c: node.manifest(c) for c in ("kube-apiserver", "kube-controller-manager")}
+    node.run("certs-rotate-sa", phases=done)
+    node.run("certs-rotate-sa")
+    assert PREVIOUS_FLAG in command(node, "kube-apiserver")
+    node.run("certs-rotate-sa", options={"finish": True}, phases=done)
+    node.run("certs-rotate-sa", options={"finish": True})
+    assert {c: node.manifest(c) for c in before} == before
+    assert not node.path(f"{PKI}/sa-previous.pub").exists()
