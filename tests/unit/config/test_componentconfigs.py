@@ -63,6 +63,7 @@ def test_kubelet_defaults(probe) -> None:  # type: ignore[no-untyped-def]
 
 def test_kubelet_user_values_win_with_warnings(write, probe) -> None:  # type: ignore[no-untyped-def]
     path = write(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n---\n"
         "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: cgroupfs\n"
         "clusterDNS: [169.254.20.10]\nhealthzPort: 10249\nrotateCertificates: false\nmaxPods: 50\n"
         "featureGates:\n  GracefulNodeShutdown: true\n"

@@ -354,12 +354,13 @@ def test_cri_socket_without_scheme_gets_unix(write, probe) -> None:  # type: ign
     assert any("has no URL scheme" in w for w in cfg.warnings)
 
 
-def test_unknown_feature_gate_is_a_warning(write, probe) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_feature_gate_is_refused(write, probe) -> None:  # type: ignore[no-untyped-def]
+    """Upstream ValidateFeatureGates refuses it (it was stored in the uploaded ClusterConfiguration)."""
     path = write(
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nfeatureGates:\n  Foo: true\n"
     )
-    cfg = build_config("init", path, probe=probe)
-    assert any("unknown feature gate 'Foo'" in w for w in cfg.warnings)
+    with pytest.raises(ConfigError, match='featureGates.Foo: "Foo" is not a valid feature gate'):
+        build_config("init", path, probe=probe)
 
 
 def test_to_yaml_round_trips(probe) -> None:  # type: ignore[no-untyped-def]
