@@ -213,6 +213,10 @@ def test_companions_table_is_kubeadms() -> None:
         (["reset", "--cleanup-tmp-dir"], "[cleanup-tmp-dir]"),
         (["join", "--token", "abcdef.0123456789abcdef"], "[token]"),
         (["join", "phase", "preflight", "--control-plane"], "[control-plane]"),
+        # upgrade/apply.go newCmdApply and upgrade/node.go newCmdNode: RunE validates the mix
+        (["upgrade", "apply", "v1.37.1", "--etcd-upgrade=false", "--force"], "[etcd-upgrade force]"),
+        (["upgrade", "apply", "v1.37.1", "--patches", "/p", "--yes"], "[patches]"),
+        (["upgrade", "node", "--certificate-renewal=false"], "[certificate-renewal]"),
     ],
 )
 def test_config_mixed_with_flags_is_refused(
@@ -249,6 +253,12 @@ def test_config_with_allowed_flags_is_not_refused(capsys: pytest.CaptureFixture[
     )
     assert "can not mix" not in line and "/nonexistent/c.yaml" in line
 
+
+def test_upgrade_apply_takes_yes_with_config(capsys: pytest.CaptureFixture[str]) -> None:
+    """kubernetes/kubernetes#125566 (kubeadm v1.31, backported to v1.30) allows --yes next to
+    --config, so an automated upgrade with an UpgradeConfiguration needs no prompt."""
+    line = one_line_error(capsys, ["upgrade", "apply", "v1.37.1", "--config", "/nonexistent/u.yaml", "-y"])
+    assert "can not mix" not in line and "/nonexistent/u.yaml" in line
 
 
 # --- usage errors: one line, exit code 1 -------------------------------------------------------------
