@@ -23,9 +23,10 @@ def traced() -> Iterator[None]:
         tracemalloc.stop()
 
 
-def one_line_refusal(fn: Callable[[], object], size: int, what: object) -> bool:
+def one_line_refusal(fn: Callable[[], object], size: int, what: object, names: str = "") -> bool:
     """Run ``fn`` (inside :func:`traced`); True when it refused the input. Fails the test on any
-    other exception, a message of more than one line, "unexpected", or too much memory."""
+    other exception, a message of more than one line, "unexpected", one that does not name the
+    input (``names``: the file, say), or too much memory."""
     tracemalloc.reset_peak()
     before = tracemalloc.get_traced_memory()[0]
     refused = False
@@ -37,6 +38,7 @@ def one_line_refusal(fn: Callable[[], object], size: int, what: object) -> bool:
         assert message and "\n" not in message, (what, message)
         # the old catch-all ("unexpected ValueError: ...") or a bug: the input is not named
         assert not message.startswith(("unexpected ", "internal error")), (what, message)
+        assert names in message, (what, message)
     peak = tracemalloc.get_traced_memory()[1] - before
     assert peak <= BASE_BYTES + PER_INPUT_BYTE * size, (what, size, peak)
     return refused

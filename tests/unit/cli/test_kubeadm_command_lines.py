@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubeadm_py.cli import fastpath
+from kubeadm_py.cli.argv import TRACEBACK_LEVEL
 from kubeadm_py.cli.main import main
-from kubeadm_py.errors import KubeadmError
+from kubeadm_py.errors import KubeadmError, one_line
 from kubeadm_py.options import CONFIG_COMPANIONS, FLAGS, GO_BOOLS, refuse_mixed_config
 from tests.unit.cli.test_fastpath import CASES, typer_parse
 from tests.unit.fuzzing import one_line_refusal, traced
@@ -274,6 +275,9 @@ def test_upgrade_apply_takes_yes_with_config(capsys: pytest.CaptureFixture[str])
         (["frobnicate"], "frobnicate"),
         (["certs", "renew"], "name"),
         (["upgrade", "apply", "v1.37.1", "--yes=please"], "--yes"),
+        (["init", "--v=²"], '"--v"'),  # found by the fuzz: a digit to str, not to int()
+        (["init", "-v²"], '"-v"'),
+        (["init", "--v=\r5"], '"\\r5"'),  # found by the fuzz: the value escaped, one line
     ],
 )
 def test_usage_error_is_one_line_exit_1(
@@ -308,10 +312,10 @@ VALUES = [*GO_BOOLS, "x", "--dry-run", "-1h", "7", "", "yes", "²", "-v5"]
 
 
 @st.composite
-def command_lines(draw: st.DrawFn) -> list[str]:
+def command_lines(draw: st.DrawFn, case: tuple[list[str], list[str]]) -> list[str]:
     """A command the fast path serves, then up to five of its flags (or odd words), each alone,
     with ``=value`` or followed by a value."""
-    words, flags = draw(st.sampled_from(CASES))
+    words, flags = case
     args = list(words)
     names = st.sampled_from([f"--{f}" for f in flags])
     odd = st.sampled_from(WORDS) | st.text(max_size=8)
@@ -336,8 +340,9 @@ def test_fuzzed_command_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
     outcomes: dict[str, int] = {"refused": 0, "accepted": 0, "fast": 0}
 
     @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=300)
-    @given(command_lines())
-    def check(args: list[str]) -> None:
+    @given(st.sampled_from(CASES).flatmap(lambda case: st.tuples(st.just(case[0]), command_lines(case))))
+    def check(words_args: tuple[list[str], list[str]]) -> None:
+        words, args = words_args
         seen.clear()
         rc = main(args)
         out, err = capsys.readouterr()
@@ -345,8 +350,17 @@ def test_fuzzed_command_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
             return
         if rc == 1:
             outcomes["refused"] += 1
+            if verbosity(args) >= TRACEBACK_LEVEL:  # kubeadm's --v=5: the traceback, then the line
+                err = err.strip().splitlines()[-1]
             assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), (args, err)
             assert "internal error" not in err and not err.startswith("error: unexpected"), (args, err)
+            # names what it is about: a flag, a word, or the first of a cluster of short options (-1h)
+            extra = args[len(words) :]
+            named = [one_line(a.partition("=")[0] or a) if a.strip() else f"'{a}'" for a in extra]
+            named += [n[:2] for n in named if n.startswith("-") and not n.startswith("--")]
+            named += [repr(a)[1:-1] for a in extra]  # click quotes a word as repr() does...
+            named += ["".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in a) for a in extra]
+            assert any(n in err for n in named), (args, err)
             return
         assert rc == 0, (args, rc, err)
         if not seen:  # --help somewhere on the line
@@ -367,6 +381,15 @@ def test_fuzzed_command_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
 
 
 VERBOSITY = st.sampled_from(["--v", "-v", "--verbose"])
+def verbosity(args: list[str]) -> int:
+    from kubeadm_py.cli.argv import split_verbosity
+
+    try:
+        return split_verbosity(args)[1]
+    except KubeadmError:
+        return 0
+
+
 ARGV_WORDS = st.one_of(
     st.sampled_from([*WORDS, *VALUES]),
     VERBOSITY,

@@ -112,13 +112,13 @@ def tree_mutants(draw: st.DrawFn) -> str:
 @given(text_mutants())
 def test_text_mutants_fail_in_one_line(text: str) -> None:
     with traced():
-        one_line_refusal(lambda: _load(text), len(text.encode()), text[:200])
+        one_line_refusal(lambda: _load(text), len(text.encode()), text[:200], names="fuzz.yaml")
 
 
 @given(tree_mutants())
 def test_tree_mutants_fail_in_one_line(text: str) -> None:
     with traced():
-        one_line_refusal(lambda: _load(text), len(text.encode()), text[:400])
+        one_line_refusal(lambda: _load(text), len(text.encode()), text[:400], names="fuzz.yaml")
 
 
 @given(data=st.binary(max_size=2000) | st.text(max_size=2000).map(str.encode))
@@ -131,4 +131,4 @@ def test_arbitrary_bytes_fail_in_one_line(data: bytes, tmp_path_factory: pytest.
         build_config("init", str(path), dynamic_defaults=False)
 
     with traced():
-        one_line_refusal(load, len(data), data[:200])
+        one_line_refusal(load, len(data), data[:200], names=str(path))
