@@ -159,10 +159,31 @@ def _check_server(server: str, shown: str) -> None:
 
 
 def _load_client_cert(ctx: ssl.SSLContext, s: Settings) -> None:
-    """ssl only loads client credentials from files: inline data goes through a private temporary
-    directory that is removed right after."""
+    """ssl only loads client credentials from files: inline data goes through anonymous memory
+    files (memfd), which no crash can leave on disk; where memfd is missing, through a private
+    temporary directory removed right after."""
     if s.cert_file and s.key_file and s.cert_pem is None and s.key_pem is None:
         ctx.load_cert_chain(s.cert_file, s.key_file)
+        return
+    pairs = (("cert", s.cert_pem, s.cert_file), ("key", s.key_pem, s.key_file))
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        fds: list[int] = []
+        try:
+            paths = []
+            for name, data, file in pairs:
+                if data is None:
+                    paths.append(str(file))
+                    continue
+                fd = os.memfd_create(f"kubeadm-py-{name}", os.MFD_CLOEXEC)
+                fds.append(fd)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                paths.append(f"/proc/self/fd/{fd}")
+            ctx.load_cert_chain(paths[0], paths[1])
+        finally:
+            for fd in fds:
+                os.close(fd)
         return
     import shutil
     import tempfile
@@ -170,7 +191,7 @@ def _load_client_cert(ctx: ssl.SSLContext, s: Settings) -> None:
     tmp = tempfile.mkdtemp(prefix="kubeadm-py-kubeconfig-")  # mode 0700
     try:
         paths = []
-        for name, data, file in (("cert", s.cert_pem, s.cert_file), ("key", s.key_pem, s.key_file)):
+        for name, data, file in pairs:
             if data is None:
                 paths.append(str(file))
                 continue
