@@ -184,9 +184,11 @@ def test_kubeadm_kubeconfig_does_not_import_the_kubernetes_package(node: dict[st
     assert out.stdout.split() == [server, "False"]
 
 
-def test_inline_client_credentials_never_touch_the_disk(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("memfd", [True, False], ids=["memfd", "no-memfd"])
+def test_inline_client_credentials_never_touch_the_disk(tmp_path, monkeypatch, memfd: bool) -> None:
     """A kubeconfig's client-key-data reaches ssl through a memory file (memfd): a kill -9 while
-    the context is built leaves no private key in $TMPDIR."""
+    the context is built leaves no private key in $TMPDIR. Without memfd, a private directory is
+    removed right after."""
     import datetime
     import ssl
     import tempfile
@@ -212,7 +214,10 @@ def test_inline_client_credentials_never_touch_the_disk(tmp_path, monkeypatch) -
     )
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", None)
-    monkeypatch.setattr(tempfile, "mkdtemp", lambda **kw: (_ for _ in ()).throw(AssertionError("disk")))
+    if memfd:
+        monkeypatch.setattr(tempfile, "mkdtemp", lambda **kw: (_ for _ in ()).throw(AssertionError("disk")))
+    else:
+        monkeypatch.delattr(transport.os, "memfd_create")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     s = Settings(server="https://x", cert_pem=cert.public_bytes(serialization.Encoding.PEM), key_pem=pem_key)
     transport._load_client_cert(ctx, s)
