@@ -124,13 +124,3 @@ def test_a_run_is_in_the_journal_before_its_first_change(tmp_path: Path) -> None
     assert len(final) == 1 and "inProgress" not in final[0] and final[0]["ok"] is True
     assert final[0]["run"] == first[0]["run"]
 
-
-def test_a_run_that_changed_nothing_leaves_no_journal(tmp_path: Path) -> None:
-    """Its in-progress entry goes with it (a run refused at its first phase, say)."""
-    pki = tmp_path / "etc/kubernetes/pki"
-    pki.mkdir(parents=True)
-    (pki / "ca.crt").write_text("garbage")
-    (pki / "ca.key").write_text("garbage")
-    with pytest.raises(PhaseError):
-        api.run("init", phases=["certs/ca"], rootfs=str(tmp_path), options=NODE)
-    assert not (tmp_path / "etc/kubernetes/tmp/kubeadm-py-init.json").exists()
