@@ -26,7 +26,7 @@ A dry run wraps each replacement in its dry-run twin like the real one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.effectors.bundle import Hooks, build
@@ -39,6 +39,9 @@ from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.phase import flatten
 from kubeadm_py.workflow.report import NullReporter, Reporter, RunReport
 
+if TYPE_CHECKING:
+    from kubeadm_py.verify.model import Report as VerifyReport
+
 __all__ = [
     "load_config",
     "run",
@@ -48,6 +51,7 @@ __all__ = [
     "RunOptions",
     "RunReport",
     "KubeadmConfig",
+    "verify",
 ]
 
 
@@ -120,6 +124,9 @@ def build_context(
         hooks=hooks,
         on_connect=on_connect,
     )
+    observe = getattr(rep, "wait_event", None)  # optional: a reporter that shows long waits
+    if callable(observe):
+        fx.waiter.observer = observe
     from kubeadm_py.pki.keypool import KeyPool
 
     ctx: RunContext[RunState] = RunContext(
@@ -172,9 +179,12 @@ def run(
     try:
         skip = ctx.options.skip_phases or wf.skip_phases_from(ctx)
         only = list(phases) if phases is not None else None
+        rep = reporter or NullReporter()
+        if not ctx.fx.dry_run:
+            rep = journal.BeginningReporter(rep, lambda: _journal(ctx, workflow, None, started, digest))
         try:
             report = runner.execute(
-                workflow, wf.phases(), ctx, only=only, skip=skip, reporter=reporter, dry_run=ctx.fx.dry_run
+                workflow, wf.phases(), ctx, only=only, skip=skip, reporter=rep, dry_run=ctx.fx.dry_run
             )
         except PhaseError as e:
             if e.report is not None:
@@ -199,18 +209,22 @@ def run(
 def _journal(
     ctx: RunContext[Any],
     workflow: str,
-    report: RunReport,
+    report: RunReport | None,
     started: float,
     digest: str,
     traceback_text: str | None = None,
 ) -> None:
-    """Keep the node's run journal; failing to write it must not hide the run's own outcome."""
+    """Keep the node's run journal (``report`` None: the run is about to change the node);
+    failing to write it must not hide the run's own outcome."""
     from kubeadm_py import journal
 
     if ctx.fx.dry_run:
         return  # nothing on the node changed
     try:
-        journal.record(ctx.fs, workflow, ctx.cfg, report, started, digest, traceback_text=traceback_text)
+        if report is None:
+            journal.begin(ctx.fs, workflow, ctx.cfg, started, digest)
+        else:
+            journal.record(ctx.fs, workflow, ctx.cfg, report, started, digest, traceback_text=traceback_text)
     except (OSError, KubeadmError) as e:
         ctx.log(f"[journal] WARNING: could not record this run: {e}")
 
@@ -220,3 +234,62 @@ def phase_paths(workflow: str = "init") -> list[str]:
     from kubeadm_py import workflows
 
     return [f.path for f in flatten(list(workflows.get(workflow).phases()))]
+
+
+def verify(
+    scope: str | None = None,
+    *,
+    workload: bool = False,
+    wait: float = 0.0,
+    interval: float = 5.0,
+    strict: bool = False,
+    kubeconfig: str | None = None,
+    config: str | None = None,
+    rootfs: str | None = None,
+    workload_image: str = "",
+    dry_run: bool = False,
+    options: Mapping[str, Any] | None = None,
+    hooks: Hooks | None = None,
+    reporter: Reporter | None = None,
+) -> VerifyReport:
+    """Check the health of this node (``scope="node"``), of the cluster (``"cluster"``) or both
+    (``None``: the cluster checks run when the admin kubeconfig is on this node); ``workload`` adds
+    a short-lived Pod per Node (scheduling, logs, exec). With ``wait`` seconds, check again every
+    ``interval`` until healthy or the deadline. Returns a
+    :class:`~kubeadm_py.verify.model.Report`: ``healthy``, ``results`` (name, scope, status,
+    detail, problems: one line and a fix each), ``to_dict()``. Only reads, except the workload
+    Pods (created and deleted through the API); ``hooks`` replace effectors as for :func:`run`."""
+    from kubeadm_py.constants import ADMIN_KUBECONFIG, KUBERNETES_DIR
+    from kubeadm_py.verify.checks import verify as run_checks
+    from kubeadm_py.verify.env import VerifyEnv
+
+    if scope not in (None, "node", "cluster"):
+        raise KubeadmError(f"unknown verify scope {scope!r}", hint="use node or cluster")
+    opts = run_options(options or {})
+    opts.config = config or opts.config
+    if rootfs is not None:
+        opts.rootfs = rootfs
+    cfg = load_config(opts.config, kind="init", overrides=config_overrides(opts), dynamic_defaults=False)
+    path = kubeconfig or opts.kubeconfig or f"{KUBERNETES_DIR}/{ADMIN_KUBECONFIG}"
+    fs = HostFS(rootfs=opts.rootfs)
+    rep = reporter or NullReporter()
+    fx = build(
+        fs,
+        dry_run=dry_run or bool(opts.dry_run),
+        log=rep.message,
+        kubeconfig=lambda: path,
+        node_name=lambda: "",  # a dry run's client then invents no Node: verify reads the real ones
+        hooks=hooks,
+    )
+    scopes: list[Any] = ["node", "cluster"] if scope is None else [scope]
+    notes = []
+    if scope is None and not fs.exists(path):
+        scopes.remove("cluster")
+        notes.append(f"cluster checks not run: no admin kubeconfig at {path} (pass --kubeconfig or --node)")
+    if workload:
+        scopes.append("workload")
+    env = VerifyEnv(fs, fx, cfg, opts, kubeconfig=path, workload_image=workload_image, log=rep.message)
+    env.clock = getattr(fx.waiter, "clock", env.clock)  # a test's waiter brings its clock
+    report = run_checks(env, scopes, wait=wait, interval=interval, strict=strict)
+    report.notes = notes + report.notes
+    return report

@@ -237,11 +237,21 @@ def plan(
     }
 
 
-def diff(client: KubeClient, fs: HostFS, cfg: KubeadmConfig, options: RunOptions, log: Log = _no_log) -> str:
-    """Unified diffs between this node's manifests and those the upgrade would write."""
+def rendered(
+    client: KubeClient, fs: HostFS, cfg: KubeadmConfig, options: RunOptions, log: Log = _no_log
+) -> tuple[KubeadmConfig, manifests.NodeManifests]:
+    """The configuration this node gets from the cluster (``kube-system/kubeadm-config``, or the
+    ``--config`` ClusterConfiguration) at the stored version (or ``options.version``), and the
+    manifests it renders here (``--patches`` applied): what ``diff`` and ``verify``'s drift check
+    compare the node's manifests with."""
     r = _Reader(client, fs, cfg, options, log)
     f = r.facts("diff")
-    _, node_manifests = r.at(f, resolve_target(f, cfg, options.version))
+    return r.at(f, resolve_target(f, cfg, options.version))
+
+
+def diff(client: KubeClient, fs: HostFS, cfg: KubeadmConfig, options: RunOptions, log: Log = _no_log) -> str:
+    """Unified diffs between this node's manifests and those the upgrade would write."""
+    _, node_manifests = rendered(client, fs, cfg, options, log)
     context_lines = 3 if options.context_lines is None else options.context_lines
     override = {
         "kube-apiserver": options.api_server_manifest,

@@ -179,7 +179,7 @@ def test_snapshot_restore_brings_back_the_cluster_as_saved(cluster) -> None:  # 
 
     t0 = time.monotonic()
     r = kubeadm_py(node, "etcd", "snapshot", "restore", snap)  # stops etcd, restores, starts it again
-    assert "The previous data directory is kept at" in r.stdout and "etcd has stopped" in r.stdout
+    assert "The previous member directory is kept at" in r.stdout and "etcd has stopped" in r.stdout
     node.wait_for_apiserver()
     print(f"\n[snapshot] restore and restart took {time.monotonic() - t0:.1f}s")
     assert configmap_exists(node, "before-snapshot")

@@ -117,3 +117,17 @@ def test_cli_list_bad_input() -> None:
     assert bad.exit_code != 0
     bad_version = runner.invoke(app, ["images", "list", "--kubernetes-version", "v0.1.0"])
     assert bad_version.exit_code != 0
+
+
+def test_cli_list_jsonpath() -> None:
+    from tests.unit.cli.jsonpath_check import check
+
+    runner = CliRunner()
+
+    def run(argv: list[str]) -> str:
+        r = runner.invoke(app, ["images", "list", "--kubernetes-version", RELEASES[0].default_patch, *argv])
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    check(run, [], [".images[*]", ".images[-1]", ".images[0:2]", ".kind"])
+    assert run(["-o", 'jsonpath={range .images[*]}{@}{"\\n"}{end}']) == run([])

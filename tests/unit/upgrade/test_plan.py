@@ -202,3 +202,18 @@ def test_cli_apply_binds_version_and_phase_subcommands(
     importlib.reload(mod)
     assert main(["upgrade", "apply", "v1.32.10", "--rootfs", str(node.root), "-y"]) == 1
     assert "too high" in capsys.readouterr().err
+
+
+def test_cli_plan_jsonpath(
+    node: Node, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.unit.cli.jsonpath_check import check
+
+    node.route_cli(monkeypatch)
+
+    def run(argv: list[str]) -> str:
+        assert main(["upgrade", "plan", "--rootfs", str(node.root), *argv]) == 0
+        return capsys.readouterr().out
+
+    paths = [".plans[*].targetVersion", ".clusterVersion", ".plans[0]", ".plans[0].components[*].name"]
+    check(run, [], paths)
