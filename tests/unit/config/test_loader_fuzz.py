@@ -53,8 +53,31 @@ VALUES = st.recursive(
 
 def _load(text: str) -> None:
     validate(text=text, source="fuzz.yaml")
-    kind = "join" if "JoinConfiguration" in text else "init"
-    build_config(kind, text, dynamic_defaults=False)  # defaulting and conversion of what passed
+    kind = _kind(text)
+    if kind is not None:  # defaulting and conversion of what passed
+        build_config(kind, text, dynamic_defaults=False)
+
+
+def _kind(text: str) -> str | None:
+    """The workflow whose documents the text holds (init needs an Init- or ClusterConfiguration,
+    join a JoinConfiguration, as upstream); None for component configs alone, which only
+    ``config validate`` reads."""
+    if "InitConfiguration" in text or "ClusterConfiguration" in text:
+        return "init"
+    kinds = (
+        ("JoinConfiguration", "join"),
+        ("ResetConfiguration", "reset"),
+        ("UpgradeConfiguration", "upgrade"),
+    )
+    return next((kind for doc_kind, kind in kinds if doc_kind in text), None)
+    for doc_kind, kind in (
+        ("JoinConfiguration", "join"),
+        ("ResetConfiguration", "reset"),
+        ("UpgradeConfiguration", "upgrade"),
+    ):
+        if doc_kind in text:
+            return kind
+    return "init"
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -265,3 +265,12 @@ def test_restore_refuses_a_tool_that_is_not_executable(tmp_path: Path) -> None:
             manifests_dir="/etc/kubernetes/manifests",
             etcd_tool=str(tmp_path / "missing"),
         )
+
+
+def test_a_killed_save_leaves_nothing_after_the_next_one(tmp_path: Path) -> None:
+    dest = tmp_path / "s.db"
+    dead = tmp_path / ".s.db.part-999999999"  # a pid that cannot run
+    dead.write_bytes(b"half a snapshot")
+    data = snapshot_file(tmp_path / "src.db").read_bytes()
+    snap.write_snapshot(dest, lambda sink: sink(data))
+    assert not dead.exists() and dest.read_bytes() == data
