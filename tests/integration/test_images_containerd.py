@@ -140,9 +140,10 @@ def test_present_images_pass_and_pull_reports_them(ctd: Containerd, tmp_path: Pa
     config = _config(tmp_path, ctd)
     cfg = build_config("init", config=config)
     images = control_plane_images(cfg)
+    # v1.20's order, as its kubeadm binary lists them (versions.py image_order)
     assert images == [f"{REPO}/kube-apiserver:{VERSION}", f"{REPO}/kube-controller-manager:{VERSION}",
-                      f"{REPO}/kube-scheduler:{VERSION}", f"{REPO}/kube-proxy:{VERSION}", COREDNS_STANDIN,
-                      f"{REPO}/pause:3.2", f"{REPO}/etcd:3.4.13-0"]
+                      f"{REPO}/kube-scheduler:{VERSION}", f"{REPO}/kube-proxy:{VERSION}",
+                      f"{REPO}/pause:3.2", f"{REPO}/etcd:3.4.13-0", COREDNS_STANDIN]
     warnings, errors = _image_pull_check(config).run(RealProbe())
     assert errors == []
     # containerd's built-in sandbox image differs from kubeadm's pause image: upstream's warning
