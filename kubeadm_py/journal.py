@@ -111,6 +111,8 @@ def record(
     if not changed and fs.read_bytes(journal_path(workflow)) is None:
         return  # a run that changed nothing (e.g. a refused join) leaves nothing behind
     new = entry(workflow, cfg, report, started, digest)
+    if report.outputs.get("failures"):
+        new["failures"] = report.outputs["failures"]  # why a wait ended early (effectors/watch.py)
     if traceback_text:
         new["traceback"] = traceback_text
     entries = load(fs, workflow)[-(MAX_ENTRIES - 1) :] + [new]

@@ -76,6 +76,8 @@ class Outputs:
     upgraded: list[str] | None = None
     unchanged: list[str] | None = None
     backup_dir: str | None = None
+    # a control-plane wait that ended early: per component, state, exit code, restarts, log tail
+    failures: list[dict[str, Any]] | None = None
     # every workflow: closing messages and what the operator must do by hand
     messages: list[str] = field(default_factory=list)
     manual_cleanup: list[ManualStep] = field(default_factory=list)
