@@ -100,7 +100,7 @@ Watch = Callable[[Collection[str]], "list[ComponentReport]"]
 
 def _newest(containers: Sequence[ContainerInfo], name: str, since: float) -> ContainerInfo | None:
     mine = [c for c in containers if c.name == name and c.created_at >= since]
-    return max(mine, key=lambda c: (c.attempt, c.created_at), default=None)
+    return max(mine, key=lambda c: c.created_at, default=None)
 
 
 @dataclass
