@@ -104,6 +104,7 @@ def test_a_crashing_api_server_ends_init_with_its_own_words(node) -> None:  # ty
         f"\n[failfast] init with a broken audit policy: exit after {took:.1f}s, wait-control-plane "
         f"{waited:.1f}s, first kube-apiserver exit to command exit {after_crash:.1f}s"
     )
+    print(f"[failfast] error: {result['error']}")
     assert phases["wait-control-plane"]["status"] == "failed"
     assert "kube-apiserver exited" in result["error"] and "exit code 1" in result["error"], result["error"]
     [failure] = result["outputs"]["failures"]
@@ -126,6 +127,7 @@ def test_a_stopped_kubelet_ends_wait_control_plane_saying_so(node) -> None:  # t
     finally:
         node.run(["systemctl", "start", "kubelet"])
     print(f"\n[failfast] wait-control-plane with the kubelet stopped failed after {took:.1f}s")
+    print("[failfast] " + (r.stderr.strip().splitlines() or [""])[-1])
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]
     assert "the kubelet is not running: no kubelet process on this node" in r.stderr, r.stderr
     assert "journalctl -xeu kubelet" in r.stderr

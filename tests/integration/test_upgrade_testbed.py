@@ -97,6 +97,7 @@ def test_upgrade_apply_on_a_real_kubelet(testbed_node_factory) -> None:  # type:
         took[case] = time.monotonic() - t0
         after_crash = ended - crash.first_exit if crash.first_exit else float("nan")
         print(f"\n[upgrade-testbed] {case}: exit {took[case]:.1f}s, {after_crash:.1f}s after first crash")
+        print("[upgrade-testbed] " + (res.stderr.strip().splitlines() or [""])[-1])
         assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]
         assert "the upgrade of kube-apiserver failed: kube-apiserver exited" in res.stderr, res.stderr
         assert "exit code 1" in res.stderr and words in res.stderr, res.stderr
