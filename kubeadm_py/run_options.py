@@ -33,6 +33,7 @@ class RunOptions:
     dry_run: bool | None = None
     etcd_upgrade: bool | None = None
     feature_gates: str | None = None
+    finish: bool | None = None
     force: bool | None = None
     ignore_preflight_errors: list[str] | None = None
     image_repository: str | None = None

@@ -21,6 +21,7 @@ SUBAPPS: dict[str, tuple[str, str, str]] = {
     "kubeconfig": ("Kubeconfig file utilities", "kubeadm_py.cli.commands.kubeconfig", "app"),
     "token": ("Manage bootstrap tokens", "kubeadm_py.cli.commands.token", "app"),
     "config": ("Manage configuration for a kubeadm cluster", "kubeadm_py.cli.commands.config", "app"),
+    "etcd": ("etcd utilities: snapshots", "kubeadm_py.cli.commands.etcd", "app"),
     "upgrade": (
         "Upgrade your cluster smoothly to a newer version with this command",
         "kubeadm_py.cli.commands.upgrade",

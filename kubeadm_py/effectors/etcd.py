@@ -7,7 +7,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the etcd client loads when a client is built
+    from pathlib import Path
+
     from kubeadm_py.etcd.client import Member
+    from kubeadm_py.etcd.snapshot import SnapshotFacts
     from kubeadm_py.hostfs import HostFS
 
 
@@ -25,6 +28,8 @@ class EtcdMembership(Protocol):
     def remove_member(self, member_id: int) -> None: ...
 
     def wait_healthy(self, timeout: float) -> None: ...
+
+    def save_snapshot(self, dest: Path) -> SnapshotFacts | None: ...
 
 
 # (client URLs of existing members, certificates directory) -> a client.
@@ -75,6 +80,10 @@ class DryRunEtcd:
 
     def wait_healthy(self, timeout: float) -> None:
         self.log("[dryrun] Would wait for the etcd cluster to be healthy")
+
+    def save_snapshot(self, dest: Path) -> SnapshotFacts | None:
+        self.log(f"[dryrun] Would save an etcd snapshot to {dest}")
+        return None
 
 
 def dry_run_etcd_factory(log: Callable[[str], None]) -> EtcdFactory:

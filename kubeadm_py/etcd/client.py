@@ -38,12 +38,16 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.tls import client_context
+
+if TYPE_CHECKING:
+    from kubeadm_py.etcd.snapshot import SnapshotFacts
 
 # gRPC status codes the gateway reports in "code".
 _CODE_NAMES = {
@@ -239,7 +243,11 @@ class EtcdClient:
 
     # --- transport ------------------------------------------------------------------------------
 
-    def _post_once(self, endpoint: str, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def _open(
+        self, endpoint: str, path: str, body: dict[str, Any], timeout: float
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """Send the POST and return the connection with its response (the caller closes the
+        connection); TLS rejections become :class:`EtcdError`, the rest :class:`_Transient`."""
         scheme, host, port = _check_url(endpoint, "endpoint")
         conn: http.client.HTTPConnection
         if scheme == "https":
@@ -250,29 +258,42 @@ class EtcdClient:
             conn.request(
                 "POST", path, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
             )
-            resp = conn.getresponse()
-            status, raw = resp.status, resp.read()
-        except ssl.SSLCertVerificationError as e:
-            raise EtcdError(
+            return conn, conn.getresponse()
+        except Exception as e:
+            conn.close()
+            raise self._transport_error(endpoint, host, e, timeout) from None
+        except BaseException:
+            conn.close()
+            raise
+
+    def _transport_error(self, endpoint: str, host: str, e: Exception, timeout: float) -> Exception:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return EtcdError(
                 f"etcd endpoint {endpoint}: server certificate not accepted: {e.verify_message}",
                 endpoint=endpoint,
                 hint=f"the server certificate must be signed by {self.ca_file} and name {host}",
-            ) from None
-        except ssl.SSLError as e:
-            text = str(e).lower()
-            if "alert" in text:  # the server refused the handshake: it does not accept our certificate
-                raise EtcdError(
+            )
+        if isinstance(e, ssl.SSLError):
+            if "alert" in str(e).lower():  # the server refused the handshake: our certificate
+                return EtcdError(
                     f"etcd endpoint {endpoint} rejected the client certificate {self.cert_file}: "
                     f"{e.reason or e}",
                     endpoint=endpoint,
                     hint="the client certificate must be signed by the etcd CA the server trusts",
-                ) from None
-            raise _Transient(f"TLS error: {e.reason or e}") from None
-        except TimeoutError:
-            raise _Transient(f"no answer within {timeout:.1f}s") from None
+                )
+            return _Transient(f"TLS error: {e.reason or e}")
+        if isinstance(e, TimeoutError):
+            return _Transient(f"no answer within {timeout:.1f}s")
+        if isinstance(e, OSError | http.client.HTTPException):
+            return _Transient(getattr(e, "strerror", None) or str(e) or type(e).__name__)
+        return e
+
+    def _post_once(self, endpoint: str, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        conn, resp = self._open(endpoint, path, body, timeout)
+        try:
+            status, raw = resp.status, resp.read()
         except (OSError, http.client.HTTPException) as e:
-            reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
-            raise _Transient(reason) from None
+            raise self._transport_error(endpoint, "", e, timeout) from None
         finally:
             conn.close()
         try:
@@ -343,6 +364,59 @@ class EtcdClient:
                 )
             self._sleep(min(backoff, remaining))
             backoff = min(backoff * 2, BACKOFF_MAX)
+
+    # --- maintenance ----------------------------------------------------------------------------
+
+    def snapshot(self, sink: Callable[[bytes], object], read_timeout: float = 60.0) -> str:
+        """Stream a snapshot of the keyspace (etcd's ``Maintenance.Snapshot``, what ``etcdctl
+        snapshot save`` calls; over the gateway one JSON object per line with a base64 ``blob``)
+        into ``sink``; returns the endpoint it came from. etcd ends the stream with the SHA-256 of
+        the database, checked by :func:`kubeadm_py.etcd.snapshot.check`. The first endpoint that
+        answers serves it; a stream that breaks off is an error (the sink has partial data)."""
+        unreachable: dict[str, str] = {}
+        for ep in self._ordered():
+            try:
+                conn, resp = self._open(ep, "/v3/maintenance/snapshot", {}, read_timeout)
+            except _Transient as t:
+                unreachable[ep] = str(t)
+                continue
+            try:
+                if resp.status != 200:
+                    raise EtcdError(
+                        f"etcd snapshot refused by {ep}: HTTP {resp.status}: "
+                        f"{resp.read(200).decode(errors='replace').strip()}",
+                        endpoint=ep,
+                    )
+                for line in iter(resp.readline, b""):
+                    if not line.strip():
+                        continue
+                    msg = json.loads(line)
+                    if "error" in msg:
+                        err = msg["error"]
+                        text = err.get("message") if isinstance(err, dict) else err
+                        raise EtcdError(f"etcd snapshot from {ep} failed: {text}", endpoint=ep)
+                    blob = (msg.get("result") or {}).get("blob")
+                    if blob:
+                        sink(base64.b64decode(blob))
+            except (OSError, http.client.HTTPException, ValueError, AttributeError) as e:
+                raise EtcdError(
+                    f"etcd snapshot from {ep} broke off: {getattr(e, 'strerror', None) or e}", endpoint=ep
+                ) from None
+            finally:
+                conn.close()
+            self._preferred = ep
+            return ep
+        detail = "; ".join(f"{ep}: {msg}" for ep, msg in unreachable.items())
+        raise EtcdError(
+            f"etcd snapshot: no endpoint answered ({detail})",
+            hint="check that etcd runs and listens on " + ", ".join(self.endpoints),
+        )
+
+    def save_snapshot(self, dest: Path) -> SnapshotFacts:
+        """:meth:`snapshot` into the file ``dest``, atomically, its integrity checked."""
+        from kubeadm_py.etcd.snapshot import write_snapshot
+
+        return write_snapshot(dest, lambda sink: self.snapshot(sink))
 
     # --- membership -----------------------------------------------------------------------------
 

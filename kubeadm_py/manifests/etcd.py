@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -140,3 +141,59 @@ def build_etcd(cfg: KubeadmConfig, initial_cluster: Sequence[tuple[str, str]] = 
 
 def pod_client_urls(pod: Pod) -> str | None:
     return ((pod.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_CLIENT_URLS)
+
+
+# --- reading a node's etcd manifest (reset, snapshot restore) ----------------------------------
+
+DATA_VOLUME = "etcd-data"
+
+
+@dataclass(frozen=True)
+class LocalEtcd:
+    """What the node's etcd manifest says about its member."""
+
+    name: str
+    peer_url: str
+    client_urls: list[str]
+    data_dir: str
+
+
+def _flags(command: list[Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for word in command:
+        w = str(word)
+        if w.startswith("--"):
+            key, _, value = w[2:].partition("=")
+            out.setdefault(key, value)
+    return out
+
+
+def read_local_etcd(text: str, path: str) -> LocalEtcd:
+    """Parse the etcd static Pod manifest text: member name, peer URL, client URLs (the
+    ``kubeadm.kubernetes.io/etcd.advertise-client-urls`` annotation or ``--advertise-client-urls``)
+    and data directory (the ``etcd-data`` hostPath volume or ``--data-dir``)."""
+    from kubeadm_py.manifests.pod import from_yaml
+
+    pod = from_yaml(text, path)
+    if not isinstance(pod, dict):
+        raise KubeadmError(f"{path}: not a Pod manifest")
+    spec = pod.get("spec") or {}
+    containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
+    etcd = next((c for c in containers if c.get("name") == "etcd"), containers[0] if containers else None)
+    if etcd is None:
+        raise KubeadmError(f"{path}: invalid etcd pod manifest (no container)")
+    flags = _flags([*(etcd.get("command") or []), *(etcd.get("args") or [])])
+    data_dir = ""
+    for vol in spec.get("volumes") or []:
+        if isinstance(vol, dict) and vol.get("name") == DATA_VOLUME:
+            data_dir = str((vol.get("hostPath") or {}).get("path") or "")
+    data_dir = data_dir or flags.get("data-dir") or ETCD_DATA_DIR
+    peer = (flags.get("initial-advertise-peer-urls") or "").split(",")[0].strip()
+    if not peer:
+        raise KubeadmError(f"{path}: the etcd command has no --initial-advertise-peer-urls")
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    clients = str(annotations.get(ANNOTATION_CLIENT_URLS) or flags.get("advertise-client-urls") or "")
+    client_urls = [u.strip() for u in clients.split(",") if u.strip()]
+    if not client_urls:
+        raise KubeadmError(f"{path}: no etcd client URL (--advertise-client-urls)")
+    return LocalEtcd(flags.get("name", ""), peer, client_urls, data_dir)

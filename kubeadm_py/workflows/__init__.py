@@ -15,6 +15,7 @@ _MODULES = {
     "upgrade-node": "kubeadm_py.workflows.upgrade_node",
     "reset": "kubeadm_py.workflows.reset",
     "join": "kubeadm_py.workflows.join",
+    "certs-rotate-sa": "kubeadm_py.workflows.certs_rotate_sa",
 }
 
 

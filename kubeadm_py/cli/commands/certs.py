@@ -104,3 +104,13 @@ def generate_csr(
     from kubeadm_py.certs.commands import load_config, run_generate_csr
 
     run_generate_csr(_fs(rootfs), load_config(config, cert_dir), kubeconfig_dir, log=typer.echo)
+
+
+def _bind_workflows(target: typer.Typer) -> None:
+    """``certs rotate-sa [phase ...]``: a workflow (phases, --dry-run, -o json, the run journal)."""
+    from kubeadm_py.cli.bind import bind_named_workflow
+
+    bind_named_workflow(target, "rotate-sa", "certs-rotate-sa", phase_asked=False)
+
+
+_bind_workflows(app)

@@ -35,7 +35,8 @@ from kubeadm_py.effectors.mounts import UNMOUNT_FLAGS
 from kubeadm_py.host.cri import CriError, CriNotRunning
 from kubeadm_py.journal import WORKFLOWS, journal_path
 from kubeadm_py.kubelet.service import failed, stop_kubelet
-from kubeadm_py.phases.reset.etcd import ETCD_MANIFEST, read_local_etcd, reset_cert_dir
+from kubeadm_py.manifests.etcd import read_local_etcd
+from kubeadm_py.phases.reset.etcd import ETCD_MANIFEST, reset_cert_dir
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:

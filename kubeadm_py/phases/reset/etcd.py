@@ -14,13 +14,11 @@ contacts no etcd and lists no member, so this node's member is planned for remov
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kubeadm_py.changes import Change
-from kubeadm_py.constants import ETCD_DATA_DIR
 from kubeadm_py.errors import KubeadmError
-from kubeadm_py.manifests.etcd import ANNOTATION_CLIENT_URLS
+from kubeadm_py.manifests.etcd import LocalEtcd, read_local_etcd
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
@@ -29,57 +27,7 @@ if TYPE_CHECKING:
     from kubeadm_py.phases.reset.state import ResetContext
 
 ETCD_MANIFEST = "etcd.yaml"
-DATA_VOLUME = "etcd-data"
 REACH_TIMEOUT = 15.0
-
-
-@dataclass(frozen=True)
-class LocalEtcd:
-    """What the node's etcd manifest says about its member."""
-
-    name: str
-    peer_url: str
-    client_urls: list[str]
-    data_dir: str
-
-
-def _flags(command: list[Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for word in command:
-        w = str(word)
-        if w.startswith("--"):
-            key, _, value = w[2:].partition("=")
-            out.setdefault(key, value)
-    return out
-
-
-def read_local_etcd(text: str, path: str) -> LocalEtcd:
-    """Parse the etcd static Pod manifest text."""
-    from kubeadm_py.manifests.pod import from_yaml
-
-    pod = from_yaml(text, path)
-    if not isinstance(pod, dict):
-        raise KubeadmError(f"{path}: not a Pod manifest")
-    spec = pod.get("spec") or {}
-    containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
-    etcd = next((c for c in containers if c.get("name") == "etcd"), containers[0] if containers else None)
-    if etcd is None:
-        raise KubeadmError(f"{path}: invalid etcd pod manifest (no container)")
-    flags = _flags([*(etcd.get("command") or []), *(etcd.get("args") or [])])
-    data_dir = ""
-    for vol in spec.get("volumes") or []:
-        if isinstance(vol, dict) and vol.get("name") == DATA_VOLUME:
-            data_dir = str((vol.get("hostPath") or {}).get("path") or "")
-    data_dir = data_dir or flags.get("data-dir") or ETCD_DATA_DIR
-    peer = (flags.get("initial-advertise-peer-urls") or "").split(",")[0].strip()
-    if not peer:
-        raise KubeadmError(f"{path}: the etcd command has no --initial-advertise-peer-urls")
-    annotations = (pod.get("metadata") or {}).get("annotations") or {}
-    clients = str(annotations.get(ANNOTATION_CLIENT_URLS) or flags.get("advertise-client-urls") or "")
-    client_urls = [u.strip() for u in clients.split(",") if u.strip()]
-    if not client_urls:
-        raise KubeadmError(f"{path}: no etcd client URL (--advertise-client-urls)")
-    return LocalEtcd(flags.get("name", ""), peer, client_urls, data_dir)
 
 
 def etcd_api_timeout(ctx: ResetContext) -> float:

@@ -12,6 +12,7 @@ from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
     from kubeadm_py.changes import Change
+    from kubeadm_py.phases.context import AnyContext
     from kubeadm_py.phases.upgrade.state import UpgradeContext
     from kubeadm_py.upgrade.waiter import ClusterWaiter
 
@@ -40,9 +41,10 @@ def upgrade_timeout(ctx: UpgradeContext) -> float:
     return duration_seconds(raw, "--upgrade-timeout")
 
 
-def make_waiter(ctx: UpgradeContext) -> ClusterWaiter:
-    """Mirror Pods through a client that fails fast (the API server itself restarts), polled by the
-    run's waiter, with each component's containers and the kubelet watched through the CRI."""
+def make_waiter(ctx: AnyContext, node_name: str) -> ClusterWaiter:
+    """Mirror Pods of ``node_name`` through a client that fails fast (the API server itself
+    restarts), polled by the run's waiter, with each component's containers and the kubelet
+    watched through the CRI (:mod:`kubeadm_py.effectors.watch`)."""
     from kubeadm_py.kube.client import RetryPolicy
     from kubeadm_py.phases.shared.kit import component_watch
     from kubeadm_py.upgrade.waiter import ClusterWaiter
@@ -50,11 +52,24 @@ def make_waiter(ctx: UpgradeContext) -> ClusterWaiter:
     client = ctx.fx.api.from_kubeconfig(ctx.admin_kubeconfig, retry=RetryPolicy(attempts=1))
     return ClusterWaiter(
         client,
-        ctx.cfg.node_name,
+        node_name,
         ctx.fx.waiter,
         ctx.log,
         watch=lambda component, since: component_watch(ctx, [component], since),
     )
+
+
+def save_etcd_snapshot(ctx: UpgradeContext, dest: str) -> str:
+    """A snapshot of etcd, over its API, before its manifest is swapped (restore it with
+    ``kubeadm-py etcd snapshot restore``); its host path."""
+    from kubeadm_py.manifests.etcd import read_local_etcd
+
+    path = f"{ctx.manifests_dir.rstrip('/')}/etcd.yaml"
+    local = read_local_etcd(ctx.fs.read_text(path) or "", path)
+    facts = ctx.fx.etcd(local.client_urls, ctx.cert_dir).save_snapshot(ctx.fs.real_path(dest))
+    if facts is not None:
+        ctx.log(f"[upgrade/etcd] Saved an etcd snapshot to {dest} ({facts.size} bytes)")
+    return dest
 
 
 def run_control_plane(ctx: UpgradeContext) -> list[Change]:
@@ -77,12 +92,14 @@ def run_control_plane(ctx: UpgradeContext) -> list[Change]:
     if not decision.upgrade and decision.reason:
         ctx.log(f"[upgrade/etcd] Not upgrading etcd: {decision.reason}")
     ts = timestamp()
+    if any(s.component == "etcd" and s.new != s.old for s in swaps):  # etcd will restart
+        ctx.outputs.etcd_snapshot = save_etcd_snapshot(ctx, f"{TMP_DIR}/kubeadm-etcd-snapshot-{ts}.db")
     ctx.log(f'[upgrade/staticpods] Writing new Static Pod manifests to "{ctx.manifests_dir}"')
     for s in swaps:
         diff = unified_diff(s.old, s.new, s.path)
         if diff:
             ctx.log(f"[upgrade/staticpods] {s.component}: manifest diff:\n{diff.rstrip()}")
-    waiter = make_waiter(ctx)
+    waiter = make_waiter(ctx, ctx.cfg.node_name)
     machine = StaticPodUpgrade(
         fs=ctx.fs,
         waiter=waiter,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kubeadm_py.certs.rotatesa import PREVIOUS_PUB as PREVIOUS_SA_PUB
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS
 from kubeadm_py.errors import KubeadmError, PreflightError
@@ -57,6 +58,13 @@ def run_preflight(ctx: UpgradeContext) -> list[Change]:
                 f"[preflight] StaticPodManifest: missing static Pod manifests for {', '.join(missing)} "
                 f"in {ctx.manifests_dir}",
                 hint="restore them or pass --ignore-preflight-errors=StaticPodManifest",
+            )
+        rotation = f"{ctx.cert_dir.rstrip('/')}/{PREVIOUS_SA_PUB}"
+        if ctx.fs.exists(rotation) and not _ignored(ctx, "ServiceAccountKeyRotation"):
+            raise PreflightError(  # the new manifests would drop the flag that trusts the old key
+                f"[preflight] ServiceAccountKeyRotation: a service-account key rotation is in progress "
+                f"({rotation})",
+                hint="finish it first: kubeadm-py certs rotate-sa --finish",
             )
     if ctx.options.print_config:
         from kubeadm_py.config.resolve import dump_document

@@ -9,7 +9,7 @@ import functools
 import json
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from kubeadm_py.cluster.uploadconfig import kubeadm_config_objects
 from kubeadm_py.effectors.bundle import Hooks
 from kubeadm_py.effectors.waiting import Log, Target, Waiter
 from kubeadm_py.effectors.watch import Watch
+from kubeadm_py.etcd.snapshot import SnapshotFacts
 from kubeadm_py.kube.client import KubeClient, RetryPolicy
 from kubeadm_py.upgrade.waiter import HEALTHY, NEW_POD
 from kubeadm_py.workflow.report import Reporter, RunReport
@@ -51,17 +52,38 @@ class VersionedAPIServer(FakeAPIServer):
         return super().send(method, path, body, headers)
 
 
+class SnapshotEtcd:
+    """The etcd effector of an upgrade: records the snapshots it is asked to save (where, from
+    which client URLs) and writes a stand-in file there."""
+
+    timeout = 0.0
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[list[str], str, Path]] = []
+
+    def for_node(self, endpoints: list[str], cert_dir: str) -> SnapshotEtcd:
+        self.endpoints, self.cert_dir = endpoints, cert_dir
+        return self
+
+    def save_snapshot(self, dest: Path) -> SnapshotFacts:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(b"snapshot")
+        self.saved.append((self.endpoints, self.cert_dir, dest))
+        return SnapshotFacts(str(dest), 8, "00" * 32, 4096, 1)
+
+
 @dataclass
 class Node:
     root: Path
     api: VersionedAPIServer
     waiter: Waiter | None = None  # None: the real waiter (a dry run uses its twin anyway)
+    etcd: SnapshotEtcd = field(default_factory=SnapshotEtcd)
 
     def connect(self, path: str, display_path: str, retry: RetryPolicy | None) -> KubeClient:
         return self.api.client()
 
     def hooks(self) -> Hooks:
-        return Hooks(kubeconfig_client=self.connect, waiter=self.waiter)
+        return Hooks(kubeconfig_client=self.connect, waiter=self.waiter, etcd=self.etcd.for_node)  # type: ignore[arg-type]
 
     def run(self, workflow: str, reporter: Reporter | None = None, **kw: Any) -> RunReport:
         """``api.run`` on this node's rootfs, against its API server."""

@@ -276,3 +276,25 @@ def test_cli_dry_run_prints_the_manifest_diff(
     assert code == 0, out
     assert "+    - --audit-log-maxage=7" in out
     assert node.manifest("kube-apiserver") == before
+
+
+def test_etcd_snapshot_before_etcd_restarts(node: Node, waiter: FakeWaiter, tmp_path: Path) -> None:
+    doc = yaml.safe_load(node.stored_cluster())
+    local = doc.setdefault("etcd", {}).setdefault("local", {})
+    local.setdefault("extraArgs", []).append({"name": "heartbeat-interval", "value": "250"})
+    cfg = tmp_path / "cluster.yaml"
+    cfg.write_text(yaml.safe_dump(doc))
+    report = node.run("upgrade-apply", options={"version": BASE_VERSION, "config": str(cfg), "yes": True})
+    assert "--heartbeat-interval=250" in node.manifest("etcd")
+    [(endpoints, cert_dir, dest)] = node.etcd.saved
+    assert endpoints == ["https://10.0.0.1:2379"] and cert_dir == "/etc/kubernetes/pki"
+    named = report.outputs["etcd_snapshot"]
+    assert named.startswith("/etc/kubernetes/tmp/kubeadm-etcd-snapshot-") and dest == node.path(named)
+    # the snapshot came before etcd's manifest was swapped: the first wait is etcd's new Pod
+    assert waiter.calls[0] == ("new-pod", "etcd")
+
+
+def test_no_etcd_snapshot_when_etcd_is_not_touched(node: Node, waiter: FakeWaiter, tmp_path: Path) -> None:
+    cfg = config_change(node, tmp_path, arg=("audit-log-maxage", "7"))
+    report = node.run("upgrade-apply", options={"version": BASE_VERSION, "config": str(cfg), "yes": True})
+    assert node.etcd.saved == [] and "etcd_snapshot" not in report.outputs

@@ -1,0 +1,1 @@
+"""Phases of ``certs rotate-sa`` (see kubeadm_py/certs/rotatesa.py)."""

@@ -1,0 +1,1 @@
+"""etcd snapshots: save, status, restore (kubeadm-py etcd snapshot)."""
