@@ -249,7 +249,8 @@ def _seconds(nanoseconds: int) -> float:
     return nanoseconds / 1e9 if nanoseconds > 0 else 0.0
 
 
-def _container(c: api_pb2.Container) -> ContainerInfo:
+def _container(c: api_pb2.Container | api_pb2.ContainerStatus, **status: Any) -> ContainerInfo:
+    """A ``Container`` (ListContainers) or a ``ContainerStatus`` with its ``status`` fields."""
     labels = dict(c.labels)
     return ContainerInfo(
         id=c.id,
@@ -259,6 +260,7 @@ def _container(c: api_pb2.Container) -> ContainerInfo:
         state=CONTAINER_STATES.get(c.state, "unknown"),
         attempt=c.metadata.attempt,
         created_at=_seconds(c.created_at),
+        **status,
     )
 
 
@@ -374,15 +376,8 @@ class CriClient:
         """One container's full status: state, exit code, reason, message, log path."""
         request = _api().ContainerStatusRequest(container_id=container_id)
         st = self._call("RuntimeService", "ContainerStatus", request).status
-        labels = dict(st.labels)
-        return ContainerInfo(
-            id=st.id,
-            name=labels.get(CONTAINER_NAME_LABEL) or st.metadata.name,
-            pod=labels.get(POD_NAME_LABEL, ""),
-            namespace=labels.get(POD_NAMESPACE_LABEL, ""),
-            state=CONTAINER_STATES.get(st.state, "unknown"),
-            attempt=st.metadata.attempt,
-            created_at=_seconds(st.created_at),
+        return _container(
+            st,
             exit_code=st.exit_code,
             reason=st.reason,
             message=st.message,

@@ -145,7 +145,7 @@ def test_client_calls_over_grpc(tmp_path: Path) -> None:
             )
             ready[0] = False
             not_ready = client.status()
-            assert not not_ready.ok and "RuntimeReady\" is not true. reason: NotReady" in not_ready.message
+            assert not not_ready.ok and 'RuntimeReady" is not true. reason: NotReady' in not_ready.message
             assert client.sandbox_image() == "registry.k8s.io/pause:3.6"
             assert client.image_status("pause:3.2") == cri.CriImage(
                 "sha256:abc", ("pause:3.2",), ("pause@sha256:d",), 1
@@ -166,3 +166,49 @@ def test_client_calls_over_grpc(tmp_path: Path) -> None:
     assert api.PullImageRequest.FromString(sent["PullImage"]).image.image == "absent:1"
     assert [name for name, _ in server.calls][:2] == ["Status", "Status"]
     assert api.StatusRequest.FromString(server.calls[2][1]).verbose  # verbose: the runtime's info map
+
+
+def test_containers_and_their_status_over_grpc(tmp_path: Path) -> None:
+    """ListContainers (filtered by the pod namespace label) and ContainerStatus as the control-plane
+    wait reads them: name from the kubelet's label, state, attempt, exit code, log path, times."""
+    labels = {cri.CONTAINER_NAME_LABEL: "kube-apiserver", cri.POD_NAMESPACE_LABEL: "kube-system"}
+    meta = api.ContainerMetadata(name="kube-apiserver", attempt=1)
+    listed = api.Container(
+        id="c1", metadata=meta, state=api.CONTAINER_EXITED, created_at=2_000_000_000, labels=labels
+    )
+    status = api.ContainerStatus(
+        id="c1",
+        metadata=meta,
+        state=api.CONTAINER_EXITED,
+        created_at=2_000_000_000,
+        finished_at=3_500_000_000,
+        exit_code=1,
+        reason="Error",
+        log_path="/var/log/pods/x/kube-apiserver/1.log",
+        labels=labels,
+    )
+    seen: list[dict[str, str]] = []
+
+    def list_containers(req: bytes) -> bytes:
+        seen.append(dict(api.ListContainersRequest.FromString(req).filter.label_selector))
+        return api.ListContainersResponse(containers=[listed]).SerializeToString()
+
+    answers = {
+        "ListContainers": list_containers,
+        "ContainerStatus": lambda req: api.ContainerStatusResponse(status=status).SerializeToString(),
+    }
+    server = CriServer(tmp_path / "cri.sock", answers)
+    try:
+        with cri.CriClient(f"unix://{tmp_path}/cri.sock", timeout=5) as client:
+            [c] = client.list_containers("kube-system")
+            full = client.container_status("c1")
+    finally:
+        server.stop()
+    assert seen == [{cri.POD_NAMESPACE_LABEL: "kube-system"}]
+    assert (c.name, c.state, c.attempt, c.created_at, c.exit_code) == ("kube-apiserver", "exited", 1, 2.0, 0)
+    assert (full.exit_code, full.reason, full.log_path, full.finished_at) == (
+        1,
+        "Error",
+        "/var/log/pods/x/kube-apiserver/1.log",
+        3.5,
+    )
