@@ -16,7 +16,8 @@ began, has exited and
 
 kube-controller-manager and kube-scheduler exit by themselves while the API server they talk to is
 not up yet; their exits count only once kube-apiserver is healthy (or not waited for). The kubelet
-counts as failed when no ``kubelet`` process has existed for ``KUBELET_GRACE`` (10 s)."""
+counts as failed when for ``KUBELET_GRACE`` (10 s) no ``kubelet`` process existed and its /healthz
+did not answer (a kubelet in another PID namespace still answers)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ KUBELET_LOG = "journalctl -xeu kubelet (or the log file of whatever supervises t
 RULES = (
     f"a control-plane container exited {EXITS} times (the kubelet restarted it and it exited again)",
     f"a control-plane container exited with a non-zero code and nothing replaced it for {EXIT_GRACE:.0f}s",
-    f"no kubelet process for {KUBELET_GRACE:.0f}s",
+    f"no kubelet process and no kubelet /healthz answer for {KUBELET_GRACE:.0f}s",
 )
 
 
@@ -167,7 +168,8 @@ class ComponentWatch:
             ComponentReport(
                 "kubelet",
                 "not running",
-                reason=f"no kubelet process on this node for {t - self._kubelet_missing:.0f}s",
+                reason=f"no kubelet process on this node and no answer on its /healthz for "
+                f"{t - self._kubelet_missing:.0f}s",
                 log_path=KUBELET_LOG,
             )
         ]
