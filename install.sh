@@ -86,8 +86,10 @@ if [[ $dev -eq 1 ]]; then
   # etcd 3.4 and kubectl 1.20 come from Debian 12 on every release (Debian 13 has etcd 3.5 and
   # kubectl 1.32): add bookworm, pinned to those packages, before installing them.
   if [[ $EUID -eq 0 ]]; then bash testbed/apt-suites.sh; fi
+  # zsh and fish: the shell completion tests load kubeadm-py's scripts in them (both packaged in
+  # Debian 12 and 13).
   apt_install openssl iproute2 etcd-server etcd-client containerd runc conntrack iptables socat \
-    ethtool ebtables kmod util-linux procps ca-certificates
+    ethtool ebtables kmod util-linux procps ca-certificates zsh fish
   if ! command -v kubectl >/dev/null 2>&1; then
     apt_install kubernetes-client
   fi

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.effectors.bundle import Hooks, build
@@ -41,6 +41,9 @@ from kubeadm_py.workflow import runner
 from kubeadm_py.workflow.phase import flatten
 from kubeadm_py.workflow.report import NullReporter, Reporter, RunReport
 
+if TYPE_CHECKING:
+    from kubeadm_py.verify.model import Report as VerifyReport
+
 __all__ = [
     "load_config",
     "run",
@@ -50,6 +53,7 @@ __all__ = [
     "RunOptions",
     "RunReport",
     "KubeadmConfig",
+    "verify",
 ]
 
 
@@ -127,6 +131,9 @@ def build_context(
         hooks=hooks,
         on_connect=on_connect,
     )
+    observe = getattr(rep, "wait_event", None)  # optional: a reporter that shows long waits
+    if callable(observe):
+        fx.waiter.observer = observe
     from kubeadm_py.pki.keypool import KeyPool
 
     ctx: RunContext[RunState] = RunContext(
@@ -227,3 +234,62 @@ def phase_paths(workflow: str = "init") -> list[str]:
     from kubeadm_py import workflows
 
     return [f.path for f in flatten(list(workflows.get(workflow).phases()))]
+
+
+def verify(
+    scope: str | None = None,
+    *,
+    workload: bool = False,
+    wait: float = 0.0,
+    interval: float = 5.0,
+    strict: bool = False,
+    kubeconfig: str | None = None,
+    config: str | None = None,
+    rootfs: str | None = None,
+    workload_image: str = "",
+    dry_run: bool = False,
+    options: Mapping[str, Any] | None = None,
+    hooks: Hooks | None = None,
+    reporter: Reporter | None = None,
+) -> VerifyReport:
+    """Check the health of this node (``scope="node"``), of the cluster (``"cluster"``) or both
+    (``None``: the cluster checks run when the admin kubeconfig is on this node); ``workload`` adds
+    a short-lived Pod per Node (scheduling, logs, exec). With ``wait`` seconds, check again every
+    ``interval`` until healthy or the deadline. Returns a
+    :class:`~kubeadm_py.verify.model.Report`: ``healthy``, ``results`` (name, scope, status,
+    detail, problems: one line and a fix each), ``to_dict()``. Only reads, except the workload
+    Pods (created and deleted through the API); ``hooks`` replace effectors as for :func:`run`."""
+    from kubeadm_py.constants import ADMIN_KUBECONFIG, KUBERNETES_DIR
+    from kubeadm_py.verify.checks import verify as run_checks
+    from kubeadm_py.verify.env import VerifyEnv
+
+    if scope not in (None, "node", "cluster"):
+        raise KubeadmError(f"unknown verify scope {scope!r}", hint="use node or cluster")
+    opts = run_options(options or {})
+    opts.config = config or opts.config
+    if rootfs is not None:
+        opts.rootfs = rootfs
+    cfg = load_config(opts.config, kind="init", overrides=config_overrides(opts), dynamic_defaults=False)
+    path = kubeconfig or opts.kubeconfig or f"{KUBERNETES_DIR}/{ADMIN_KUBECONFIG}"
+    fs = HostFS(rootfs=opts.rootfs)
+    rep = reporter or NullReporter()
+    fx = build(
+        fs,
+        dry_run=dry_run or bool(opts.dry_run),
+        log=rep.message,
+        kubeconfig=lambda: path,
+        node_name=lambda: "",  # a dry run's client then invents no Node: verify reads the real ones
+        hooks=hooks,
+    )
+    scopes: list[Any] = ["node", "cluster"] if scope is None else [scope]
+    notes = []
+    if scope is None and not fs.exists(path):
+        scopes.remove("cluster")
+        notes.append(f"cluster checks not run: no admin kubeconfig at {path} (pass --kubeconfig or --node)")
+    if workload:
+        scopes.append("workload")
+    env = VerifyEnv(fs, fx, cfg, opts, kubeconfig=path, workload_image=workload_image, log=rep.message)
+    env.clock = getattr(fx.waiter, "clock", env.clock)  # a test's waiter brings its clock
+    report = run_checks(env, scopes, wait=wait, interval=interval, strict=strict)
+    report.notes = notes + report.notes
+    return report

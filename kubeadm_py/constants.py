@@ -56,3 +56,13 @@ def host_join(*parts: str) -> str:
     for p in parts[1:]:
         out = f"{out}/{p.strip('/')}"
     return out
+
+
+# Where systemd loads units from, in its order (the administrator's first, then runtime, then packages').
+SYSTEMD_UNIT_DIRS = (
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+)

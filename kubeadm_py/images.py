@@ -50,8 +50,13 @@ IMAGE_TABLE: tuple[tuple[str, Callable[[KubeadmConfig], str], Callable[[KubeadmC
 
 
 def control_plane_images(cfg: KubeadmConfig) -> list[str]:
-    """The images ``kubeadm init`` uses on a control-plane node, in upstream's order."""
-    return [image(cfg) for _, image, included in IMAGE_TABLE if included(cfg)]
+    """The images ``kubeadm init`` uses on a control-plane node, in the order that minor's kubeadm
+    lists them (``MinorRelease.image_order``: v1.20 puts CoreDNS last)."""
+    from kubeadm_py.versions import release_for
+
+    order = release_for(cfg.kubernetes_version).image_order
+    rows = sorted(IMAGE_TABLE, key=lambda row: order.index(row[0]))
+    return [image(cfg) for _, image, included in rows if included(cfg)]
 
 
 def images_document(images: Sequence[str]) -> dict[str, Any]:

@@ -95,7 +95,7 @@ _V1_37 = replace(_V1_34, since=(1, 37), apiserver_kubelet_client_binding=True)
 
 PROFILES: tuple[ObjectsProfile, ...] = (_V1_20, _V1_24, _V1_25, _V1_34, _V1_37)
 
-# CoreDNS tags per minor when kubeadm_py.versions has no row for it (newest first wins as fallback).
+# CoreDNS tag for a version outside kubeadm_py.versions' table (its tags are per patch: image_tags).
 COREDNS_FALLBACK_TAG = "v1.12.1"
 
 
@@ -126,10 +126,11 @@ def kubelet_config_role(version: str) -> str:
 
 
 def coredns_tag(version: str) -> str:
-    from kubeadm_py import versions
+    """The CoreDNS tag kubeadm of exactly ``version`` deploys (``versions.image_tags``)."""
+    from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.versions import image_tags
 
-    minor = "{}.{}".format(*_minor(version)) if version else ""
-    for r in versions.RELEASES:
-        if r.minor == minor:
-            return r.coredns
-    return COREDNS_FALLBACK_TAG
+    try:
+        return image_tags(version or None).coredns
+    except KubeadmError:
+        return COREDNS_FALLBACK_TAG

@@ -20,6 +20,7 @@ SUBAPPS: dict[str, tuple[str, str, str]] = {
     "certs": ("Commands related to handling Kubernetes certificates", "kubeadm_py.cli.commands.certs", "app"),
     "kubeconfig": ("Kubeconfig file utilities", "kubeadm_py.cli.commands.kubeconfig", "app"),
     "token": ("Manage bootstrap tokens", "kubeadm_py.cli.commands.token", "app"),
+    "kubelet": ("Manage the kubelet's systemd unit on this node", "kubeadm_py.cli.commands.kubelet", "app"),
     "config": ("Manage configuration for a kubeadm cluster", "kubeadm_py.cli.commands.config", "app"),
     "etcd": ("etcd utilities: snapshots", "kubeadm_py.cli.commands.etcd", "app"),
     "upgrade": (
@@ -34,6 +35,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Check that this node is ready to become a control plane or a worker",
         "kubeadm_py.cli.commands.preflight",
         "preflight",
+    ),
+    "verify": (
+        "Check that this node and the cluster are healthy (a gate a provisioner can wait on)",
+        "kubeadm_py.cli.commands.verify",
+        "verify",
+    ),
+    "completion": (
+        "Output shell completion code for bash, zsh or fish",
+        "kubeadm_py.cli.commands.completion",
+        "completion",
     ),
 }
 WORKFLOW_HELP: dict[str, str] = {

@@ -11,6 +11,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kubeadm_py.cli.jsonpath import OUTPUT_HELP
 from kubeadm_py.options import FLAGS, FlagSpec
 from kubeadm_py.workflow.phase import Phase, collect_flags
 
@@ -69,7 +70,7 @@ def output_parameters() -> list[inspect.Parameter]:
         inspect.Parameter(
             "output",
             inspect.Parameter.KEYWORD_ONLY,
-            default=typer.Option("text", "--output", "-o", help="Output format: text, json or yaml."),
+            default=typer.Option("text", "--output", "-o", help=OUTPUT_HELP),
             annotation=str,
         ),
         inspect.Parameter(

@@ -4,8 +4,9 @@ Every :class:`~kubeadm_py.errors.KubeadmError` becomes one line on stderr and it
 what the user can fix); anything else is a bug in kubeadm-py, reported as an internal error with
 exit code 70 (a phase's traceback is also kept in the run journal); ``-v`` adds the traceback.
 A plain ``version`` call is answered before typer is imported (typer and the pydantic it loads
-for option parsing cost more than the rest of start-up), and so is a plainly valid workflow
-command line (:mod:`kubeadm_py.cli.fastpath`)."""
+for option parsing cost more than the rest of start-up), and so are shell completion
+(:mod:`kubeadm_py.cli.complete`) and a plainly valid workflow command line
+(:mod:`kubeadm_py.cli.fastpath`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = False
     try:
+        if args and args[0] in ("__complete", "completion"):
+            from kubeadm_py.cli import complete
+
+            if complete.fast(args):  # shell completion: every <Tab> runs this, so before anything else
+                return complete.main(args)
         from kubeadm_py.cli.version import fast_version_output, print_version
 
         fast = fast_version_output(args)

@@ -194,7 +194,7 @@ def image(cfg: KubeadmConfig, profile: ObjectsProfile) -> str:
     dns = cfg.cluster.get("dns") or {}
     repo = str(dns.get("imageRepository") or cfg.cluster.get("imageRepository") or DEFAULT_REGISTRY)
     tag = str(dns.get("imageTag") or coredns_tag(cfg.kubernetes_version))
-    if profile.coredns_image_subpath and repo == DEFAULT_REGISTRY and not dns.get("imageRepository"):
+    if profile.coredns_image_subpath and repo == DEFAULT_REGISTRY:  # dns.imageRepository included (images.go)
         return f"{repo}/coredns/coredns:{tag}"
     return f"{repo}/coredns:{tag}"
 

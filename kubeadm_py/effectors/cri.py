@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from kubeadm_py.changes import Change
 
 if TYPE_CHECKING:  # the CRI client (gRPC) loads when a runtime is reached
-    from kubeadm_py.host.cri import ContainerInfo, Pulled, Sandbox
+    from kubeadm_py.host.cri import ContainerInfo, CriStatus, Pulled, Sandbox
     from kubeadm_py.hostfs import HostFS
 
 
@@ -18,6 +18,10 @@ class ContainerRuntime(Protocol):
     """Calls raise :class:`~kubeadm_py.host.cri.CriError` (``CriNotRunning`` when nothing listens)."""
 
     endpoint: str
+
+    def status(self) -> CriStatus:
+        """RuntimeService/Status: the call succeeds and ``RuntimeReady`` is true (never raises)."""
+        ...
 
     def sandbox_image(self) -> str: ...
 
@@ -73,6 +77,9 @@ class DryRunCri:
         self.endpoint = real.endpoint
         self.removed: list[Sandbox] = []
         self.pulled: list[str] = []
+
+    def status(self) -> CriStatus:
+        return self.real.status()
 
     def sandbox_image(self) -> str:
         return self.real.sandbox_image()

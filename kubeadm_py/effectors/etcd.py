@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # the etcd client loads when a client is built
     from pathlib import Path
 
-    from kubeadm_py.etcd.client import Member
+    from kubeadm_py.etcd.client import EndpointStatus, Member
     from kubeadm_py.etcd.snapshot import SnapshotFacts
     from kubeadm_py.hostfs import HostFS
 
@@ -28,6 +28,10 @@ class EtcdMembership(Protocol):
     def remove_member(self, member_id: int) -> None: ...
 
     def wait_healthy(self, timeout: float) -> None: ...
+
+    def endpoint_status(self) -> list[EndpointStatus]:
+        """Per endpoint: the member answering, its leader, and why it is unhealthy (read-only)."""
+        ...
 
     def save_snapshot(self, dest: Path) -> SnapshotFacts | None: ...
 
@@ -80,6 +84,9 @@ class DryRunEtcd:
 
     def wait_healthy(self, timeout: float) -> None:
         self.log("[dryrun] Would wait for the etcd cluster to be healthy")
+
+    def endpoint_status(self) -> list[EndpointStatus]:
+        return []  # contacts no etcd
 
     def save_snapshot(self, dest: Path) -> SnapshotFacts | None:
         self.log(f"[dryrun] Would save an etcd snapshot to {dest}")

@@ -52,6 +52,24 @@ def seconds_text(seconds: float) -> str:
     return (f"{h}h" if h else "") + (f"{m}m" if h or m else "") + f"{s}s"
 
 
+@dataclass(frozen=True)
+class WaitEvent:
+    """What a wait is doing, for progress displays (the CLI's reporter, :mod:`kubeadm_py.cli.render`).
+    ``kind``: ``start``, ``tick`` (after each round of checks), ``change`` (a target's state changed:
+    ``target`` and its new ``detail``, empty when it turned healthy) or ``end`` (``pending``: the
+    targets still unhealthy, empty when all are)."""
+
+    kind: str
+    pending: tuple[str, ...]  # what is still waited for (Target.what)
+    elapsed: float
+    timeout: float
+    target: str = ""
+    detail: str = ""
+
+
+Observer = Callable[[WaitEvent], None]
+
+
 @dataclass
 class Waiter:
     clock: Clock = field(default_factory=SystemClock)
@@ -61,6 +79,8 @@ class Waiter:
     # A note per wait that ended healthy, so a phase that only waited says so on its phase line.
     records: list[Change] = field(default_factory=list)
     waited: str = field(default="waited for", init=False)
+    # Told what every wait does (api.build_context sets the reporter's ``wait_event``).
+    observer: Observer | None = None
 
     def timeout(self, seconds: float) -> float:
         return seconds if self.max_timeout is None else min(seconds, self.max_timeout)
@@ -104,6 +124,7 @@ class Waiter:
         start = self.clock.monotonic()
         pending = {t.name: t for t in targets}
         last: dict[str, str] = {t.name: "not checked yet" for t in targets}
+        self._tell("start", pending, 0.0, timeout)
         while True:
             for name, t in list(pending.items()):
                 ok, detail = t.check()
@@ -111,7 +132,10 @@ class Waiter:
                     took = seconds_text(self.clock.monotonic() - start)
                     log(f"{prefix} {name} is healthy after {took}".strip())
                     del pending[name]
+                    self._tell("change", pending, self.clock.monotonic() - start, timeout, t.what)
                 else:
+                    if detail != last[name]:
+                        self._tell("change", pending, self.clock.monotonic() - start, timeout, t.what, detail)
                     last[name] = detail
             if pending and watch is not None:
                 failed = watch(list(pending))
@@ -119,12 +143,28 @@ class Waiter:
                     took = seconds_text(self.clock.monotonic() - start)
                     why = "; ".join(r.line() for r in failed)
                     log(f"{prefix} stopped waiting after {took}: {why}".strip())
+                    self._tell("end", pending, self.clock.monotonic() - start, timeout)
                     raise ComponentsFailed(failed)
             elapsed = self.clock.monotonic() - start
             if not pending or elapsed >= timeout:
                 break
+            self._tell("tick", pending, elapsed, timeout)
             self.clock.sleep(min(interval, max(0.0, timeout - elapsed)))
+        self._tell("end", pending, elapsed, timeout)
         return {n: last[n] for n in pending}
+
+    def _tell(
+        self,
+        kind: str,
+        pending: dict[str, Target],
+        elapsed: float,
+        timeout: float,
+        target: str = "",
+        detail: str = "",
+    ) -> None:
+        if self.observer is not None:
+            what = tuple(t.what for t in pending.values())
+            self.observer(WaitEvent(kind, what, elapsed, timeout, target, detail))
 
     def until(self, what: str, check: Check, timeout: float, *, interval: float = 1.0) -> tuple[bool, str]:
         """Poll one check; (healthy, last detail)."""

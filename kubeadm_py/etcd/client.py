@@ -105,6 +105,25 @@ class Member:
         return bool(self.name) or bool(self.client_urls)
 
 
+@dataclass(frozen=True)
+class EndpointStatus:
+    """One endpoint's answer to a status call: the member behind it, the leader it follows (0:
+    none known), and why it is not healthy ("" when it is)."""
+
+    endpoint: str
+    member_id: int
+    leader: int
+    error: str = ""
+
+
+def _uint(value: Any) -> int:
+    """A uint64 as the gRPC gateway sends it (a decimal string), 0 when absent or malformed."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 class EtcdError(KubeadmError):
     """An etcd call failed; ``endpoint``, ``code`` (gRPC status) and ``etcd_message`` say how."""
 
@@ -506,17 +525,20 @@ class EtcdClient:
 
     # --- health ---------------------------------------------------------------------------------
 
-    def endpoint_health(self) -> dict[str, str | None]:
-        """Per endpoint: None when it answers a status call and a linearizable read (what
-        ``etcdctl endpoint health`` checks), else why not."""
-        out: dict[str, str | None] = {}
+    def endpoint_status(self) -> list[EndpointStatus]:
+        """Per endpoint: the member that answers, the leader it knows, and ``error`` (empty when it
+        answers a status call and a linearizable read, what ``etcdctl endpoint health`` checks)."""
+        out: list[EndpointStatus] = []
         per_call = min(ATTEMPT_TIMEOUT, self.timeout)
         for ep in self.endpoints:
+            member = leader = 0
             try:
                 status = self._post_once(ep, "/v3/maintenance/status", {}, per_call)
+                member = _uint((status.get("header") or {}).get("member_id"))
+                leader = _uint(status.get("leader"))
                 alarms = status.get("errors") or []
                 if alarms:
-                    out[ep] = "alarms: " + ", ".join(map(str, alarms))
+                    out.append(EndpointStatus(ep, member, leader, "alarms: " + ", ".join(map(str, alarms))))
                     continue
                 key = base64.b64encode(b"health").decode()
                 try:
@@ -524,14 +546,19 @@ class EtcdClient:
                 except _ApiFailure as f:
                     if f.code != 7:  # permission denied still proves a working quorum read path
                         raise
-                out[ep] = None
+                out.append(EndpointStatus(ep, member, leader))
             except _Transient as t:
-                out[ep] = str(t)
+                out.append(EndpointStatus(ep, member, leader, str(t)))
             except _ApiFailure as f:
-                out[ep] = f.describe()
+                out.append(EndpointStatus(ep, member, leader, f.describe()))
             except EtcdError as e:
-                out[ep] = e.message
+                out.append(EndpointStatus(ep, member, leader, e.message))
         return out
+
+    def endpoint_health(self) -> dict[str, str | None]:
+        """Per endpoint: None when it answers a status call and a linearizable read (what
+        ``etcdctl endpoint health`` checks), else why not."""
+        return {s.endpoint: s.error or None for s in self.endpoint_status()}
 
     def healthy(self) -> bool:
         return all(err is None for err in self.endpoint_health().values())

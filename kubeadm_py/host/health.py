@@ -26,3 +26,22 @@ def http_check(url: str, timeout: float = 5.0) -> tuple[bool, str]:
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
         return False, str(reason)
+
+
+def peer_certificate(host: str, port: int, timeout: float = 5.0) -> bytes:
+    """The DER certificate a TLS server presents at ``host:port`` (not verified: only its dates are
+    read). Raises OSError when nothing answers."""
+    import socket
+    import ssl
+
+    ctx = client_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection((host, port), timeout=timeout) as raw,
+        ctx.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    if not der:
+        raise OSError(f"{host}:{port} presented no certificate")
+    return der

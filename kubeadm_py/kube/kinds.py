@@ -42,6 +42,7 @@ KINDS: dict[str, KindInfo] = {
         KindInfo("ServiceAccount", "v1", "serviceaccounts", True),
         KindInfo("Service", "v1", "services", True),
         KindInfo("Pod", "v1", "pods", True),
+        KindInfo("Lease", "coordination.k8s.io/v1", "leases", True),
         KindInfo("Deployment", "apps/v1", "deployments", True),
         KindInfo("DaemonSet", "apps/v1", "daemonsets", True),
         KindInfo("Role", _RBAC, "roles", True),

@@ -33,6 +33,8 @@ class UrllibTransport:
 
         self.endpoint = endpoint.rstrip("/")
         self.headers = headers or {}
+        self.ssl_context = ssl_context
+        self.server_hostname = server_hostname
         self._timeout = urllib3.Timeout(connect=min(timeout, 5.0), read=timeout)
         kw: dict[str, Any] = {"retries": False}
         if ssl_context is not None:
@@ -56,6 +58,47 @@ class UrllibTransport:
         except urllib3.exceptions.HTTPError as e:
             raise TransportError(_reason(e)) from None
         return resp.status, resp.data
+
+    def stream(self, path: str, timeout: float = 30.0) -> dict[int, bytes]:
+        """A streaming call (exec, attach) over a WebSocket with the ``v4.channel.k8s.io``
+        protocol: what arrived on each channel (1 stdout, 2 stderr, 3 the status) until the server
+        closed the stream."""
+        import websocket
+
+        scheme = "wss://" if self.endpoint.startswith("https://") else "ws://"
+        url = scheme + self.endpoint.split("://", 1)[1] + path
+        sslopt: dict[str, Any] = {}
+        if self.ssl_context is not None:
+            sslopt["context"] = self.ssl_context
+        if self.server_hostname:
+            sslopt["server_hostname"] = self.server_hostname
+        try:
+            ws = websocket.create_connection(
+                url,
+                subprotocols=["v4.channel.k8s.io"],
+                sslopt=sslopt,
+                header=[f"{k}: {v}" for k, v in self.headers.items()],
+                timeout=timeout,
+            )
+        except websocket.WebSocketBadStatusException as e:
+            raise TransportError(f"HTTP {e.status_code}: {str(e)[:200]}") from None
+        except (websocket.WebSocketException, OSError) as e:
+            raise TransportError(_reason(e)) from None
+        out: dict[int, bytes] = {}
+        try:
+            while True:
+                opcode, data = ws.recv_data()
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    break
+                if data:
+                    out[data[0]] = out.get(data[0], b"") + data[1:]
+        except websocket.WebSocketConnectionClosedException:
+            pass
+        except (websocket.WebSocketException, OSError) as e:
+            raise TransportError(_reason(e)) from None
+        finally:
+            ws.close()
+        return out
 
     @classmethod
     def from_kubeconfig(

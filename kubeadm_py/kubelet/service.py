@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kubeadm_py.changes import Change
-from kubeadm_py.constants import KUBELET_DIR, KUBERNETES_DIR
 from kubeadm_py.effectors.services import Services
 from kubeadm_py.hostfs import HostFS
+from kubeadm_py.kubelet import unit
 from kubeadm_py.kubelet.flags import parse_flags_env
 
 KUBELET = "kubelet"
@@ -22,14 +22,8 @@ Log = Callable[[str], None]
 def kubelet_command_line(fs: HostFS) -> list[str]:
     """The kubelet argv the kubeadm drop-in (10-kubeadm.conf) builds: bootstrap/kubeconfig/config flags
     plus the contents of kubeadm-flags.env."""
-    env = fs.read_text(f"{KUBELET_DIR}/kubeadm-flags.env") or ""
-    return [
-        "kubelet",
-        f"--bootstrap-kubeconfig={KUBERNETES_DIR}/bootstrap-kubelet.conf",
-        f"--kubeconfig={KUBERNETES_DIR}/kubelet.conf",
-        f"--config={KUBELET_DIR}/config.yaml",
-        *parse_flags_env(env),
-    ]
+    env = fs.read_text(unit.FLAGS_ENV) or ""
+    return ["kubelet", *unit.KUBECONFIG_ARGS, *unit.CONFIG_ARGS, *parse_flags_env(env)]
 
 
 def systemd_resolved_active(services: Services) -> bool:
@@ -74,9 +68,15 @@ def restart_kubelet(services: Services, fs: HostFS, log: Log) -> Change:
     if manager != SYSTEMD or not services.exists(KUBELET):
         log(
             "[kubelet-start] WARNING: Couldn't restart the kubelet: the kubelet service does not exist "
-            "(install the kubelet package and its kubeadm drop-in)"
+            "(install the kubelet and kubeadm packages, or write the unit and kubeadm's drop-in with "
+            "'kubeadm-py kubelet install-unit')"
         )
         return Change("note", "unchanged", KUBELET, "kubelet service missing")
+    if unit.find(fs.exists).dropin is None:
+        log(
+            f"[kubelet-start] WARNING: the kubelet service has no kubeadm drop-in ({unit.DROPIN}): the "
+            "kubelet starts without kubeadm's flags; write it with 'kubeadm-py kubelet install-unit'"
+        )
     log("[kubelet-start] Starting the kubelet")
     change = services.restart(KUBELET)
     error = failed(change)

@@ -1,10 +1,11 @@
 """Image names (``cmd/kubeadm/app/images/images.go``): ``<imageRepository>/<component>:<version>``,
-etcd ``<repo>/etcd:<tag from the version table>`` unless ``etcd.local.imageRepository/imageTag`` override."""
+etcd ``<repo>/etcd:<tag>`` unless ``etcd.local.imageRepository/imageTag`` override. The etcd, CoreDNS
+and pause tags are those of the exact patch (``versions.image_tags``)."""
 
 from __future__ import annotations
 
 from kubeadm_py.config.types import KubeadmConfig
-from kubeadm_py.versions import normalize_version, release_for
+from kubeadm_py.versions import image_tags, normalize_version, release_for
 
 DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io"  # v1beta4 default (upstream 1.20 defaulted to k8s.gcr.io)
 CI_IMAGE_REPOSITORY = "gcr.io/k8s-staging-ci-images"
@@ -34,12 +35,12 @@ def kubernetes_image(component: str, cfg: KubeadmConfig) -> str:
 def etcd_image(cfg: KubeadmConfig) -> str:
     local = (cfg.cluster.get("etcd") or {}).get("local") or {}
     repo = str(local.get("imageRepository") or image_repository(cfg)).rstrip("/")
-    tag = str(local.get("imageTag") or release_for(cfg.kubernetes_version).etcd)
+    tag = str(local.get("imageTag") or image_tags(cfg.kubernetes_version).etcd)
     return f"{repo}/etcd:{tag}"
 
 
 def pause_image(cfg: KubeadmConfig) -> str:
-    return f"{image_repository(cfg)}/pause:{release_for(cfg.kubernetes_version).pause}"
+    return f"{image_repository(cfg)}/pause:{image_tags(cfg.kubernetes_version).pause}"
 
 
 def coredns_image(cfg: KubeadmConfig) -> str:
@@ -47,7 +48,8 @@ def coredns_image(cfg: KubeadmConfig) -> str:
     rel = release_for(cfg.kubernetes_version)
     dns = cfg.cluster.get("dns") or {}
     repo = str(dns.get("imageRepository") or image_repository(cfg)).rstrip("/")
-    tag = str(dns.get("imageTag") or rel.coredns)
-    if repo == DEFAULT_IMAGE_REPOSITORY and not dns.get("imageRepository") and rel.minor_number >= 21:
+    tag = str(dns.get("imageTag") or image_tags(cfg.kubernetes_version).coredns)
+    # images.go GetDNSImage: the rename applies to the registry in effect, dns.imageRepository included
+    if repo == DEFAULT_IMAGE_REPOSITORY and rel.minor_number >= 21:
         return f"{repo}/coredns/coredns:{tag}"
     return f"{repo}/coredns:{tag}"

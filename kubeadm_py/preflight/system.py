@@ -9,8 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from kubeadm_py.constants import SYSTEMD_UNIT_DIRS
 from kubeadm_py.host.cri import DEFAULT_CRI_SOCKET, KNOWN_CRI_SOCKETS, socket_path
 from kubeadm_py.host.probe import SystemProbe
+from kubeadm_py.kubelet import unit as kubelet_unit
 from kubeadm_py.preflight.checks import Findings, Severity
 from kubeadm_py.preflight.proxy import proxy_for
 from kubeadm_py.semver import Version, VersionError
@@ -381,12 +383,11 @@ class KubeletVersion:
         return [], []
 
 
-SYSTEMD_UNIT_DIRS = (
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/usr/local/lib/systemd/system",
-    "/usr/lib/systemd/system",
-    "/lib/systemd/system",
+
+
+INSTALL_UNIT_HINT = (
+    "install the kubelet and kubeadm packages, or write the unit and kubeadm's drop-in with "
+    "'kubeadm-py kubelet install-unit'"
 )
 
 
@@ -421,8 +422,14 @@ class Service:
             )
         found = [d for d in SYSTEMD_UNIT_DIRS if probe.node_exists(f"{d}/{unit}")]
         if not found:
-            warnings.append(f"{self.service} service does not exist")
+            hint = f": {INSTALL_UNIT_HINT}" if self.service == "kubelet" else ""
+            warnings.append(f"{self.service} service does not exist{hint}")
             return warnings, []
+        if self.service == "kubelet" and kubelet_unit.find(probe.node_exists).dropin is None:
+            warnings.append(
+                f"the kubelet service has no kubeadm drop-in ({kubelet_unit.DROPIN}): the kubelet would "
+                f"start without kubeadm's flags and configuration; {INSTALL_UNIT_HINT}"
+            )
         if not self._enabled(probe, unit):
             warnings.append(f"{self.service} service is not enabled, please run 'systemctl enable {unit}'")
         return warnings, []

@@ -21,10 +21,12 @@ import os
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kubeadm_py.constants import TMP_DIR
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.etcd.snapshot import (
     SnapshotError,
@@ -40,6 +42,7 @@ from kubeadm_py.hostfs import HostFS
 from kubeadm_py.manifests.etcd import LocalEtcd, read_local_etcd
 
 ETCD_MANIFEST = "etcd.yaml"
+PARK_DIR = f"{TMP_DIR}/kubeadm-py-etcd-restore"  # the etcd manifest while restore runs
 NO_TOOL_HINT = (
     "install etcd's tool (Debian: apt-get install etcd-client; or copy etcdutl from the etcd image "
     "of this node) or pass --etcd-tool PATH"
@@ -101,6 +104,11 @@ class RestorePlan:
     data_dir: str  # host path
     target: Path  # the real path (under the root)
     command: list[str]
+    client_urls: list[str]
+    # The node's etcd manifest (host path) restore stops etcd with and starts it again with, and
+    # where it is parked meanwhile; None when the member was named with flags (stop it yourself).
+    manifest: str | None = None
+    parked: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,18 +131,26 @@ def plan_restore(
     """Check the snapshot and the member, and say exactly what restore will run."""
     facts = check(path)
     local: LocalEtcd | None = None
+    manifest = parked = None
     if not (data_dir and name and peer_url):
-        local = node_etcd(fs, manifests_dir, "--data-dir, --name and --initial-advertise-peer-urls")
+        # the live manifest, or the parked one an interrupted restore left
+        manifest, parked = f"{manifests_dir.rstrip('/')}/{ETCD_MANIFEST}", f"{PARK_DIR}/{ETCD_MANIFEST}"
+        source = manifest if fs.exists(manifest) or not fs.exists(parked) else parked
+        text = fs.read_text(source)
+        if text is None:
+            raise KubeadmError(
+                f"no local etcd on this node ({manifest} not found)",
+                hint="run on a control-plane node with local etcd, or pass --data-dir, --name and "
+                "--initial-advertise-peer-urls",
+            )
+        local = read_local_etcd(text, source)
     name = name or (local.name if local else "")
     peer_url = peer_url or (local.peer_url if local else "")
     data_dir = data_dir or (local.data_dir if local else "")
     if not name:
         raise KubeadmError("the etcd member has no name", hint="pass --name")
     initial_cluster = initial_cluster or f"{name}={peer_url}"
-    if local is not None:
-        _refuse_running(local)
     target = fs.real_path(data_dir)
-    _refuse_locked(target)
     tool = find_tool(etcd_tool)
     if tool is None:
         raise SnapshotError("no etcd snapshot tool found (etcdutl or etcdctl)", hint=NO_TOOL_HINT)
@@ -143,52 +159,81 @@ def plan_restore(
         tool, str(Path(path).resolve()), name=name, initial_cluster=initial_cluster,
         peer_urls=peer_url, data_dir=str(staging),
     )  # fmt: skip
-    return RestorePlan(facts, name, peer_url, initial_cluster, data_dir, target, cmd)
+    urls = local.client_urls if local else []
+    if manifest is None:  # named with flags: the operator stopped the member
+        _refuse_running(urls, target)
+    return RestorePlan(facts, name, peer_url, initial_cluster, data_dir, target, cmd, urls, manifest, parked)
 
 
 def _staging(target: Path) -> Path:
     return target.parent / f".{target.name}.restore"
 
 
-def _refuse_running(local: LocalEtcd) -> None:
-    for url in local.client_urls:
+def _running(urls: list[str], target: Path) -> str | None:
+    """Why etcd counts as running: it answers on a client URL, or bbolt holds the exclusive
+    flock on ``member/snap/db``."""
+    for url in urls:
         u = urlsplit(url)
         if not u.hostname or not u.port:
             continue
         with contextlib.suppress(OSError), socket.create_connection((u.hostname, u.port), timeout=1.0):
-            raise KubeadmError(
-                f"etcd is running on this node (it answers on {url}); restore needs it stopped",
-                hint="move etcd.yaml out of the manifests directory, wait for etcd to stop, then rerun",
-            )
-
-
-def _refuse_locked(target: Path) -> None:
-    """bbolt holds an exclusive flock on ``member/snap/db`` while etcd runs."""
+            return f"it answers on {url}"
     db = target / "member" / "snap" / "db"
     try:
         fd = os.open(db, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise KubeadmError(
-            f"etcd is using {db}; restore needs the member stopped",
-            hint="move etcd.yaml out of the manifests directory, wait for etcd to stop, then rerun",
-        ) from None
+        return f"it holds the lock on {db}"
     finally:
         os.close(fd)
+    return None
 
 
-def restore(plan: RestorePlan) -> RestoreResult:
-    """Run etcd's tool into a staging directory, then swap it in for the data directory. A
-    rerun after an interruption starts the staging over; the old data is never deleted."""
+def _refuse_running(urls: list[str], target: Path) -> None:
+    why = _running(urls, target)
+    if why:
+        raise KubeadmError(
+            f"etcd is running on this node ({why}); restore needs it stopped",
+            hint="stop it first (move etcd.yaml out of the manifests directory), or let restore do it: "
+            "run it without --data-dir/--name/--initial-advertise-peer-urls",
+        )
+
+
+def _wait_stopped(plan: RestorePlan, log: Callable[[str], None], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while (why := _running(plan.client_urls, plan.target)) is not None:
+        if time.monotonic() > deadline:
+            raise KubeadmError(
+                f"etcd did not stop within {timeout:g}s after its manifest moved to {plan.parked} ({why})",
+                hint=f"check the kubelet; rerun restore when etcd is gone (its manifest stays in {PARK_DIR})",
+            )
+        time.sleep(1.0)
+    log("[etcd-restore] etcd has stopped")
+
+
+def restore(
+    fs: HostFS, plan: RestorePlan, log: Callable[[str], None] = lambda _m: None, stop_timeout: float = 120.0
+) -> RestoreResult:
+    """Stop the member (its manifest parked in /etc/kubernetes/tmp, so the kubelet stops it), run
+    etcd's tool into a staging directory, swap it in for the data directory (the old one kept
+    beside it), and start the member again (manifest back). A rerun after an interruption finds
+    the parked manifest and continues; the old data is never deleted."""
+    if plan.manifest and plan.parked:
+        if fs.exists(plan.manifest):
+            log(f"[etcd-restore] Stopping etcd: moving {plan.manifest} to {plan.parked}")
+            fs.mkdir(PARK_DIR, 0o700)
+            os.replace(fs.real_path(plan.manifest), fs.real_path(plan.parked))
+        _wait_stopped(plan, log, stop_timeout)
     target = plan.target
     staging = _staging(target)
     if staging.exists():
         shutil.rmtree(staging)  # an interrupted earlier restore: etcd's tool wants a new directory
     target.parent.mkdir(parents=True, exist_ok=True)
     tool = (Path(plan.command[0]).name, plan.command[0])
+    log(f"[etcd-restore] Running {' '.join(plan.command)}")
     run_restore(tool, plan.command)
     previous: str | None = None
     if target.exists():
@@ -201,9 +246,17 @@ def restore(plan: RestorePlan) -> RestoreResult:
             previous = str(aside)
     os.rename(staging, target)
     os.chmod(target, 0o700)
-    dfd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    _fsync_dir(target.parent)
+    if plan.manifest and plan.parked and fs.exists(plan.parked):
+        log(f"[etcd-restore] Starting etcd: moving its manifest back to {plan.manifest}")
+        os.replace(fs.real_path(plan.parked), fs.real_path(plan.manifest))
+        _fsync_dir(fs.real_path(plan.manifest).parent)
+    return RestoreResult(plan, previous)
+
+
+def _fsync_dir(path: Path) -> None:
+    dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(dfd)
     finally:
         os.close(dfd)
-    return RestoreResult(plan, previous)

@@ -84,7 +84,8 @@ def config_file_cluster(config: str | None) -> dict[str, Any] | None:
     return None
 
 
-def _pod(fs: HostFS, path: str) -> dict[str, Any] | None:
+def read_manifest(fs: HostFS, path: str) -> dict[str, Any] | None:
+    """A static Pod manifest (or any YAML mapping) on the node; None when absent or unreadable."""
     text = fs.read_text(path)
     if not text:
         return None
@@ -129,7 +130,7 @@ def _flag(command: list[str], name: str) -> str | None:
 def node_local(fs: HostFS, manifests_dir: str = MANIFESTS_DIR) -> NodeLocal:
     """What this node's files say about it (empty fields when unknown)."""
     out = NodeLocal()
-    api = _pod(fs, f"{manifests_dir}/kube-apiserver.yaml")
+    api = read_manifest(fs, f"{manifests_dir}/kube-apiserver.yaml")
     if api is not None:
         ep = ((api.get("metadata") or {}).get("annotations") or {}).get(ADVERTISE_ANNOTATION, "")
         host, _, port = str(ep).rpartition(":")
@@ -143,7 +144,7 @@ def node_local(fs: HostFS, manifests_dir: str = MANIFESTS_DIR) -> NodeLocal:
             out.bind_port = int(sp) if sp and sp.isdigit() else None
     out.node_name = _node_name_from_kubeconfig(fs)
     if not out.node_name:
-        etcd = _pod(fs, f"{manifests_dir}/etcd.yaml")
+        etcd = read_manifest(fs, f"{manifests_dir}/etcd.yaml")
         if etcd is not None:
             cmd = ((etcd.get("spec") or {}).get("containers") or [{}])[0].get("command") or []
             out.node_name = _flag(cmd, "name") or ""

@@ -24,7 +24,7 @@ from kubeadm_py.upgrade.addons import ADDONS
 from kubeadm_py.upgrade.facts import UpgradeFacts, configure, gather, resolve_target
 from kubeadm_py.upgrade.policy import enforce, evaluate, policy_table
 from kubeadm_py.upgrade.staticpods import ManifestSwap
-from kubeadm_py.versions import RELEASES
+from kubeadm_py.versions import RELEASES, image_tags
 
 Log = Callable[[str], None]
 
@@ -170,8 +170,17 @@ def plan_for(r: _Reader, f: UpgradeFacts, version: str) -> dict[str, Any]:
                     }
                 )
     kubelets = [{"node": n, "current": v, "target": version} for n, v in sorted(f.kubelets.items())]
+    tags = image_tags(version)
     return {
         "targetVersion": version,
+        # etcd/CoreDNS/pause tags kubeadm of exactly this patch uses (versions.image_tags)
+        "imageTags": {
+            "etcd": tags.etcd,
+            "coredns": tags.coredns,
+            "pause": tags.pause,
+            "verified": tags.verified,
+            "source": tags.source,
+        },
         "allowed": not res.blocking(f.force),
         "policy": res.to_dict(),
         "configChanged": f.file_cluster is not None,
@@ -228,11 +237,21 @@ def plan(
     }
 
 
-def diff(client: KubeClient, fs: HostFS, cfg: KubeadmConfig, options: RunOptions, log: Log = _no_log) -> str:
-    """Unified diffs between this node's manifests and those the upgrade would write."""
+def rendered(
+    client: KubeClient, fs: HostFS, cfg: KubeadmConfig, options: RunOptions, log: Log = _no_log
+) -> tuple[KubeadmConfig, manifests.NodeManifests]:
+    """The configuration this node gets from the cluster (``kube-system/kubeadm-config``, or the
+    ``--config`` ClusterConfiguration) at the stored version (or ``options.version``), and the
+    manifests it renders here (``--patches`` applied): what ``diff`` and ``verify``'s drift check
+    compare the node's manifests with."""
     r = _Reader(client, fs, cfg, options, log)
     f = r.facts("diff")
-    _, node_manifests = r.at(f, resolve_target(f, cfg, options.version))
+    return r.at(f, resolve_target(f, cfg, options.version))
+
+
+def diff(client: KubeClient, fs: HostFS, cfg: KubeadmConfig, options: RunOptions, log: Log = _no_log) -> str:
+    """Unified diffs between this node's manifests and those the upgrade would write."""
+    _, node_manifests = rendered(client, fs, cfg, options, log)
     context_lines = 3 if options.context_lines is None else options.context_lines
     override = {
         "kube-apiserver": options.api_server_manifest,
@@ -316,6 +335,12 @@ def render_text(result: Mapping[str, Any]) -> str:
                 [a["name"], "", a["current"], a["target"], f"skipped: {a['skipped']}" if a["skipped"] else ""]
             )
         lines += _table(rows)
+        t = p["imageTags"]
+        lines += [
+            "",
+            f"Image tags of {v}: etcd {t['etcd']}, CoreDNS {t['coredns']}, pause {t['pause']}"
+            + ("" if t["verified"] else " (unverified: no source lists this patch; carried over)"),
+        ]
         changed = [(c["name"], _flags_text(c["flags"])) for c in p["components"]]
         if p["etcd"]:
             changed.append(("etcd", _flags_text(p["etcd"]["flags"])))

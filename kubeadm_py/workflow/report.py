@@ -92,7 +92,9 @@ class RunReport:
 
 
 class Reporter(Protocol):
-    """Receives progress while a workflow runs (the CLI renders it with rich)."""
+    """Receives progress while a workflow runs (the CLI renders it with rich). A reporter may also
+    have ``wait_event(event)``: then it is told what each wait does
+    (:class:`kubeadm_py.effectors.waiting.WaitEvent`), for progress displays."""
 
     def phase_started(self, path: str) -> None: ...
 

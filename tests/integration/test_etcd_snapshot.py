@@ -93,14 +93,23 @@ def test_save_restore_round_trip(node, tmp_path: Path) -> None:  # type: ignore[
     assert ours.returncode == 0 and '"integrity": "ok"' in ours.stdout
 
     put(member, "/registry/after", "lost")
-    running = cli("etcd", "snapshot", "restore", str(snap), "--rootfs", str(root))
-    assert running.returncode == 1
+    named = (
+        "--data-dir",
+        "/data/node1.data",
+        "--name",
+        "node1",
+        "--initial-advertise-peer-urls",
+        member.peer_url,
+    )
+    running = cli("etcd", "snapshot", "restore", str(snap), "--rootfs", str(root), *named)
+    assert running.returncode == 1  # named with flags: restore does not stop etcd, and refuses
     assert running.stderr.count("\n") == 1 and "etcd is running on this node" in running.stderr
 
-    member.stop()
+    member.stop()  # no kubelet here: parking the manifest would not stop it
     restored = cli("etcd", "snapshot", "restore", str(snap), "--rootfs", str(root))
     assert restored.returncode == 0, restored.stderr
     assert "The previous data directory is kept at" in restored.stdout
+    assert (root / "etc/kubernetes/manifests/etcd.yaml").exists()  # parked and put back
     kept = list((root / "data").glob("node1.data.before-restore-*"))
     assert len(kept) == 1 and (kept[0] / "member").is_dir()
 

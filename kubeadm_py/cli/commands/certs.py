@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import typer
 
+from kubeadm_py.cli.jsonpath import OUTPUT_HELP
+
 app = typer.Typer(
     help="Commands related to handling Kubernetes certificates",
     no_args_is_help=True,
@@ -43,7 +45,7 @@ def check_expiration(
     config: str | None = ConfigOpt,
     cert_dir: str | None = CertDirOpt,
     kubeconfig_dir: str = KubeconfigDirOpt,
-    output: str = typer.Option("text", "--output", "-o", help="Output format: text, json or yaml."),
+    output: str = typer.Option("text", "--output", "-o", help=OUTPUT_HELP),
     rootfs: str | None = RootfsOpt,
 ) -> None:
     """Check certificates expiration for a Kubernetes cluster."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import typer
 
+from kubeadm_py.cli.jsonpath import OUTPUT_HELP
+
 app = typer.Typer(
     help="Manage configuration for a kubeadm cluster",
     no_args_is_help=True,
@@ -168,7 +170,7 @@ def images_list(
     kubernetes_version: str = KubernetesVersionOpt,
     image_repository: str = ImageRepositoryOpt,
     feature_gates: str = FeatureGatesOpt,
-    output: str = typer.Option("text", "--output", "-o", help="Output format: text, json or yaml."),
+    output: str = typer.Option("text", "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
     """Print a list of images kubeadm-py will use. The configuration file is used in case any
     images or image repositories are customized."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import typer
 
+from kubeadm_py.cli.jsonpath import OUTPUT_HELP
+
 app = typer.Typer(help="etcd utilities", no_args_is_help=True, rich_markup_mode=None, add_completion=False)
 snapshot_app = typer.Typer(
     help="Save, check and restore etcd snapshots", no_args_is_help=True, rich_markup_mode=None
@@ -19,7 +21,7 @@ RootfsOpt = typer.Option(None, "--rootfs", help="Host paths live under this dire
 ToolOpt = typer.Option(
     None, "--etcd-tool", help="etcd's own tool for status and restore (default: etcdutl or etcdctl on PATH)."
 )
-OutputOpt = typer.Option("text", "--output", "-o", help="Output format: text, json or yaml.")
+OutputOpt = typer.Option("text", "--output", "-o", help=OUTPUT_HELP)
 
 
 def _fs(rootfs: str | None):  # type: ignore[no-untyped-def]
@@ -98,13 +100,15 @@ def restore(
     rootfs: str | None = RootfsOpt,
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and print what would run."),
 ) -> None:
-    """Restore a stopped etcd member's data directory from a snapshot (a new cluster; the old
-    data directory is kept beside it)."""
+    """Restore this node's etcd member from a snapshot as a new cluster: etcd is stopped (its
+    manifest parked), its data directory replaced (the old one kept beside it), and started again.
+    With --data-dir, --name and --initial-advertise-peer-urls the member must be stopped already."""
     from kubeadm_py.snapshots.commands import plan_restore
     from kubeadm_py.snapshots.commands import restore as run_restore
 
+    fs = _fs(rootfs)
     plan = plan_restore(
-        _fs(rootfs),
+        fs,
         file,
         manifests_dir=manifests_dir,
         data_dir=data_dir,
@@ -114,14 +118,15 @@ def restore(
         etcd_tool=etcd_tool,
     )
     if dry_run:
+        if plan.manifest:
+            typer.echo(f"[dryrun] Would stop etcd: move {plan.manifest} to {plan.parked} and wait")
         typer.echo(f"[dryrun] Would run: {' '.join(plan.command)}")
         typer.echo(f"[dryrun] Would move the result to {plan.data_dir} (an existing one is kept beside it)")
         return
-    result = run_restore(plan)
+    result = run_restore(fs, plan, log=typer.echo)
     typer.echo(f"Restored {file} into {plan.data_dir} as member {plan.name} of {plan.initial_cluster}")
     if result.previous:
         typer.echo(f"The previous data directory is kept at {result.previous}")
-    typer.echo(
-        "Start etcd again (put etcd.yaml back into the manifests directory). Other members of the "
-        "old cluster must be reset and joined again."
-    )
+    if not plan.manifest:
+        typer.echo("Start etcd again. ", nl=False)
+    typer.echo("Other members of the old cluster must be reset and joined again.")

@@ -16,6 +16,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import typer
 
+from kubeadm_py.cli.jsonpath import OUTPUT_HELP
+
 if TYPE_CHECKING:
     from kubeadm_py.config.types import KubeadmConfig
     from kubeadm_py.preflight.checks import PreflightReport
@@ -86,6 +88,7 @@ def run_command(
     stream: IO[str] | None = None,
 ) -> PreflightReport:
     """The command's work, without typer: returns the report after printing it."""
+    from kubeadm_py.cli.render import check_output_format, dump
     from kubeadm_py.errors import KubeadmError
     from kubeadm_py.host.probe import RealProbe
     from kubeadm_py.hostfs import HostFS
@@ -95,8 +98,7 @@ def run_command(
 
     if role not in ROLE_CHOICES:
         raise KubeadmError(f"--role: unknown role {role!r}", hint="use control-plane or worker")
-    if output not in ("text", "json", "yaml"):
-        raise KubeadmError(f"--output: unknown format {output!r}", hint="use text, json or yaml")
+    check_output_format(output)
     role = ROLE_ALIASES.get(role, role)
     doc = "join" if role.startswith("join") else "init"
     overrides: dict[str, Any] = {}
@@ -118,14 +120,8 @@ def run_command(
     out = stream or sys.stdout
     if output == "text":
         render_table(report, out, title=f"preflight checks ({role})")
-    elif output == "json":
-        import json
-
-        out.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        import yaml
-
-        out.write(yaml.safe_dump(report.to_dict(), sort_keys=False))
+        dump(report.to_dict(), output, out)
     return report
 
 
@@ -138,7 +134,7 @@ def preflight(
         "--ignore-preflight-errors",
         help="Checks whose errors are shown as warnings, e.g. 'Swap,NumCPU'; 'all' ignores all.",
     ),
-    output: str = typer.Option("text", "--output", "-o", help="Output format: text, json or yaml."),
+    output: str = typer.Option("text", "--output", "-o", help=OUTPUT_HELP),
     config: str = typer.Option(None, "--config", help="Path to a kubeadm configuration file."),
     cri_socket: str = typer.Option(None, "--cri-socket", help="The CRI socket (default: auto-detect)."),
     kubernetes_version: str = typer.Option(

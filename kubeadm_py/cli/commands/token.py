@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from kubeadm_py.cli.jsonpath import OUTPUT_HELP
+
 if TYPE_CHECKING:
     from kubeadm_py.kube.client import KubeClient
 
@@ -113,7 +115,7 @@ def create(
 
 @app.command("list")
 def list_(
-    output: str = typer.Option("text", "--output", "-o", help="Output format: text, json or yaml."),
+    output: str = typer.Option("text", "--output", "-o", help=OUTPUT_HELP),
     kubeconfig: str | None = KubeconfigOpt,
     dry_run: bool = DryRunOpt,
 ) -> None:
@@ -121,7 +123,7 @@ def list_(
     import json
     import sys
 
-    from kubeadm_py.cli.render import check_output_format
+    from kubeadm_py.cli.render import check_output_format, dump
     from kubeadm_py.cluster import tokenops as tc
 
     fmt = check_output_format(output)
@@ -132,10 +134,13 @@ def list_(
     elif fmt == "json":
         for t in tokens:  # one object per token, as upstream prints them
             sys.stdout.write(json.dumps(tc.output_doc(t), indent=4) + "\n")
-    else:
+    elif fmt == "yaml":
         import yaml
 
         sys.stdout.write("".join("---\n" + yaml.safe_dump(tc.output_doc(t), sort_keys=False) for t in tokens))
+    else:  # a JSONPath template, applied to each token's object as upstream's printer does
+        for t in tokens:
+            dump(tc.output_doc(t), fmt)
 
 
 @app.command("delete")

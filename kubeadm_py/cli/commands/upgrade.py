@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from kubeadm_py.cli.jsonpath import OUTPUT_HELP
+
 if TYPE_CHECKING:
     from kubeadm_py.config.types import KubeadmConfig
     from kubeadm_py.effectors.bundle import Hooks
@@ -80,7 +82,7 @@ def plan(
     allow_rc: bool = typer.Option(
         False, "--allow-release-candidate-upgrades", help="Allow release candidates."
     ),
-    output: str = typer.Option("text", "--output", "-o", help="Output format: text, json or yaml."),
+    output: str = typer.Option("text", "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
     """Check which versions are available to upgrade to and validate whether your current cluster is
     upgradeable."""

@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -44,6 +45,9 @@ class FakeAPIServer:
         self.requests: list[tuple[str, str]] = []
         self.forbid: set[tuple[str, str]] = set()  # (METHOD, plural)
         self.down = False
+        # Answers for paths outside the REST subset (/readyz, pods/<name>/log): each handler gets
+        # (method, path) and returns (status, body) or None to pass.
+        self.handlers: list[Callable[[str, str], tuple[int, bytes] | None]] = []
         self._rv = itertools.count(100)
 
     def client(self, **kw: Any) -> KubeClient:
@@ -114,6 +118,10 @@ class FakeAPIServer:
         self.requests.append((method, path))
         if self.down:
             raise TransportError("connection refused")
+        for handler in self.handlers:
+            answer = handler(method, path)
+            if answer is not None:
+                return answer
         if path == "/version":
             return 200, json.dumps({"major": "1", "minor": "20", "gitVersion": "v1.20.2"}).encode()
         m = _PATH.match(path)

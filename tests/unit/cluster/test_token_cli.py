@@ -198,3 +198,20 @@ def test_dry_run_create_writes_nothing(tmp_path, capsys) -> None:
     assert captured.out == "abcdef.0123456789abcdef\n"
     assert "Secret kube-system/bootstrap-token-abcdef" in captured.err and "<redacted>" in captured.err
     assert "0123456789abcdef" not in captured.err
+
+
+def test_list_jsonpath_equals_the_expression_on_the_json_output(api, capsys) -> None:
+    from tests.unit.cli.jsonpath_check import check
+
+    for raw in ("abcdef.0123456789abcdef", "zyxwvu.0123456789abcdef"):
+        api.put(BootstrapToken(TokenString.parse(raw), description=f"for {raw[:6]}").to_secret())
+
+    def run(argv: list[str]) -> str:
+        assert main(["token", "list", "--kubeconfig", "/x", *argv]) == 0
+        return capsys.readouterr().out
+
+    check(run, [], [".token", ".usages", ".usages[0]", ".description", ".groups[*]"])
+    # kubectl's text around the expressions, applied to each token as upstream's printer does
+    assert run(["-o", 'jsonpath={.token}{"\\t"}{.description}{"\\n"}']) == (
+        "abcdef.0123456789abcdef\tfor abcdef\nzyxwvu.0123456789abcdef\tfor zyxwvu\n"
+    )

@@ -170,6 +170,49 @@ def test_restore_plan_takes_the_member_from_the_manifest(tmp_path: Path) -> None
     assert plan.command[1:3] == ["snapshot", "restore"]
     assert f"--data-dir={root / 'var/lib/.etcd.restore'}" in plan.command
     assert "--initial-cluster=cp1=https://10.0.0.1:2380" in plan.command
+    assert plan.manifest == "/etc/kubernetes/manifests/etcd.yaml"
+    assert plan.parked == "/etc/kubernetes/tmp/kubeadm-py-etcd-restore/etcd.yaml"
+
+
+def test_restore_stops_swaps_and_starts_the_member(tmp_path: Path) -> None:
+    """With a fake etcd tool that writes a data directory: the manifest is parked while the tool
+    runs, the old data directory is kept, and the manifest is back at the end."""
+    root = node_root(tmp_path)
+    (root / "var/lib/etcd/member").mkdir(parents=True)
+    tool = tmp_path / "etcdutl"
+    manifest = root / "etc/kubernetes/manifests/etcd.yaml"
+    tool.write_text(
+        "#!/bin/sh\n"
+        f"test -e {manifest} && exit 7\n"  # etcd must be stopped while the tool runs
+        "for a in \"$@\"; do case $a in --data-dir=*)\n"
+        'mkdir -p "${a#--data-dir=}/member/restored";; esac; done\n'
+    )
+    tool.chmod(0o755)
+    fs = HostFS(rootfs=root)
+    plan = commands.plan_restore(
+        fs,
+        str(snapshot_file(tmp_path / "s.db")),
+        manifests_dir="/etc/kubernetes/manifests",
+        etcd_tool=str(tool),
+    )
+    result = commands.restore(fs, plan)
+    assert (root / "var/lib/etcd/member/restored").is_dir()
+    assert result.previous and Path(result.previous, "member").is_dir()
+    assert manifest.exists() and not (root / "etc/kubernetes/tmp/kubeadm-py-etcd-restore/etcd.yaml").exists()
+
+
+def test_an_interrupted_restore_finds_the_parked_manifest(tmp_path: Path) -> None:
+    root = node_root(tmp_path)
+    parked = root / "etc/kubernetes/tmp/kubeadm-py-etcd-restore/etcd.yaml"
+    parked.parent.mkdir(parents=True)
+    (root / "etc/kubernetes/manifests/etcd.yaml").rename(parked)
+    plan = commands.plan_restore(
+        HostFS(rootfs=root),
+        str(snapshot_file(tmp_path / "s.db")),
+        manifests_dir="/etc/kubernetes/manifests",
+        etcd_tool=fake_tool(tmp_path),
+    )
+    assert plan.name == "cp1" and plan.parked == "/etc/kubernetes/tmp/kubeadm-py-etcd-restore/etcd.yaml"
 
 
 def test_restore_without_manifest_or_flags_says_what_is_missing(tmp_path: Path) -> None:
@@ -198,11 +241,14 @@ def test_restore_refuses_while_etcd_holds_its_database(tmp_path: Path) -> None:
     fd = os.open(db, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # what bbolt does while etcd runs
-        with pytest.raises(KubeadmError, match="etcd is using .*member/snap/db"):
-            commands.plan_restore(
+        with pytest.raises(KubeadmError, match="etcd is running .*holds the lock on .*member/snap/db"):
+            commands.plan_restore(  # named with flags: restore does not stop it
                 HostFS(rootfs=root),
                 str(snapshot_file(tmp_path / "s.db")),
                 manifests_dir="/etc/kubernetes/manifests",
+                data_dir="/var/lib/etcd",
+                name="cp1",
+                peer_url="https://10.0.0.1:2380",
                 etcd_tool=fake_tool(tmp_path),
             )
     finally:

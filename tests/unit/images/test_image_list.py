@@ -18,15 +18,17 @@ ROWS = [RELEASES[0], RELEASES[-1]]  # 1.20 and the newest row
 
 
 def _expected(repo: str, version: str, rel: object, coredns_path: str) -> list[str]:
-    return [
-        f"{repo}/kube-apiserver:{version}",
-        f"{repo}/kube-controller-manager:{version}",
-        f"{repo}/kube-scheduler:{version}",
-        f"{repo}/kube-proxy:{version}",
-        f"{coredns_path}:{rel.coredns}",  # type: ignore[attr-defined]
-        f"{repo}/pause:{rel.pause}",  # type: ignore[attr-defined]
-        f"{repo}/etcd:{rel.etcd}",  # type: ignore[attr-defined]
-    ]
+    by_name = {
+        "kube-apiserver": f"{repo}/kube-apiserver:{version}",
+        "kube-controller-manager": f"{repo}/kube-controller-manager:{version}",
+        "kube-scheduler": f"{repo}/kube-scheduler:{version}",
+        "kube-proxy": f"{repo}/kube-proxy:{version}",
+        "coredns": f"{coredns_path}:{rel.coredns}",  # type: ignore[attr-defined]
+        "pause": f"{repo}/pause:{rel.pause}",  # type: ignore[attr-defined]
+        "etcd": f"{repo}/etcd:{rel.etcd}",  # type: ignore[attr-defined]
+    }
+    # v1.20 lists pause, etcd, CoreDNS after kube-proxy; v1.30+ CoreDNS, pause, etcd (image_order).
+    return [by_name[n] for n in rel.image_order]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("rel", ROWS, ids=lambda r: r.minor)
@@ -115,3 +117,17 @@ def test_cli_list_bad_input() -> None:
     assert bad.exit_code != 0
     bad_version = runner.invoke(app, ["images", "list", "--kubernetes-version", "v0.1.0"])
     assert bad_version.exit_code != 0
+
+
+def test_cli_list_jsonpath() -> None:
+    from tests.unit.cli.jsonpath_check import check
+
+    runner = CliRunner()
+
+    def run(argv: list[str]) -> str:
+        r = runner.invoke(app, ["images", "list", "--kubernetes-version", RELEASES[0].default_patch, *argv])
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    check(run, [], [".images[*]", ".images[-1]", ".images[0:2]", ".kind"])
+    assert run(["-o", 'jsonpath={range .images[*]}{@}{"\\n"}{end}']) == run([])

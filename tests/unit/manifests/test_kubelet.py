@@ -30,12 +30,25 @@ def test_flags_1_20_dockershim():
     )
 
 
-@pytest.mark.parametrize("version", ["v1.30.14", "v1.31.14", "v1.32.10"])
-def test_flags_modern(version):
+# pause per patch: kubeadm v1.30.x lists pause 3.9, v1.31-v1.33 3.10 (minikube's record of
+# `kubeadm config images list`, kubeadm_py/image_tags.py).
+@pytest.mark.parametrize(
+    ("version", "pause"),
+    [("v1.30.14", "3.9"), ("v1.31.14", "3.10"), ("v1.32.10", "3.10"), ("v1.33.13", "3.10")],
+)
+def test_flags_modern(version, pause):
     cfg = make_cfg(version)
     assert kubeadm_flags_env(cfg, host="node1") == (
         'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock '
-        '--pod-infra-container-image=registry.k8s.io/pause:3.10"\n'
+        f'--pod-infra-container-image=registry.k8s.io/pause:{pause}"\n'
+    )
+
+
+def test_flags_1_34_node_local_cri_socket_keeps_the_pause_image():
+    # v1.34: NodeLocalCRISocket beta, on by default (the socket moves to instance-config.yaml); the
+    # --pod-infra-container-image flag is dropped only in v1.35 (CHANGELOG-1.35.md, #133778).
+    assert kubeadm_flags_env(make_cfg("v1.34.10"), host="node1") == (
+        'KUBELET_KUBEADM_ARGS="--pod-infra-container-image=registry.k8s.io/pause:3.10.1"\n'
     )
 
 

@@ -64,9 +64,10 @@ def test_etcd_feature_gates_extra_arg_overrides_the_default():
 @pytest.mark.parametrize(
     ("version", "etcd", "coredns", "pause"),
     [
-        # CHANGELOG-1.35.md v1.35.0: "etcd: Update etcd to v3.6.6" (#135271), "Upgraded CoreDNS to
-        # v1.12.4" (#133968); no v1.35 entry changes pause (3.10.1 as in kubeadm v1.34).
-        ("v1.35.0", "3.6.6-0", "v1.12.4", "3.10.1"),
+        # CHANGELOG-1.35.md v1.35.0: "etcd: Update etcd to v3.6.6" (#135271); the notes say "Upgraded
+        # CoreDNS to v1.12.4" (#133968) but the v1.35.0 kubeadm binary lists v1.13.1 (minikube's record
+        # of `kubeadm config images list`, kubeadm_py/image_tags.py); pause 3.10.1 as in kubeadm v1.34.
+        ("v1.35.0", "3.6.6-0", "v1.13.1", "3.10.1"),
         # CHANGELOG-1.36.md v1.36.0: "Updated etcd images to v3.6.8" (#137107), "Updated CoreDNS to
         # v1.14.2" (#137605), "Updated the pause image to v3.10.2" (#138199).
         ("v1.36.0", "3.6.8-0", "v1.14.2", "3.10.2"),
@@ -106,8 +107,9 @@ def test_instance_config_for_node_local_cri_socket_minors():
     # NodeLocalCRISocket: beta and on by default in v1.34 (CHANGELOG-1.34.md v1.34.0-alpha.1: kubeadm will
     # "Generate a /var/lib/kubelet/instance-config.yaml file to customize the containerRuntimeEndpoint
     # field"), GA in v1.36 (CHANGELOG-1.36.md, #135742).
-    for version in ("v1.35.0", "v1.36.0", "v1.37.1"):
+    for version in ("v1.34.0", "v1.34.10", "v1.35.0", "v1.36.0", "v1.37.1"):
         assert instance_config(make_cfg(version)) == f'containerRuntimeEndpoint: "{SOCK}"\n'
+    assert instance_config(make_cfg("v1.33.13")) is None  # no NodeLocalCRISocket in kubeadm v1.33
     assert instance_config(make_cfg("v1.32.10")) is None
     assert instance_config(make_cfg("v1.20.2")) is None
 
@@ -144,7 +146,9 @@ def test_control_plane_flags_unchanged_from_1_32(tmp_path):
 def test_default_version_and_minor_lookup():
     # the newest minor; v1.37.1 is the newest v1.37 patch with stored evidence (id 71499515808)
     assert DEFAULT_KUBERNETES_VERSION == "v1.37.1"
-    assert release_for("1.35").default_patch == "v1.35.0"
+    # the newest patches minikube's record of the kubeadm binaries lists (kubeadm_py/image_tags.py)
+    assert release_for("1.35").default_patch == "v1.35.7"
+    assert release_for("1.36").default_patch == "v1.36.3"
     assert release_for("1.37").default_patch == "v1.37.1"
     assert release_for("v1.36.3").minor == "1.36"
 
@@ -153,3 +157,19 @@ def test_1_37_knows_the_kubeproxydaemonset_patch_target():
     # CHANGELOG-1.37.md v1.37.0-alpha.1, #138090: "add the "kubeproxydaemonset" patch target".
     assert "kubeproxydaemonset" in release_for("1.37").patch_targets
     assert "kubeproxydaemonset" not in release_for("1.36").patch_targets
+
+
+@pytest.mark.parametrize(
+    ("version", "etcd36"),
+    [("v1.33.0", False), ("v1.33.13", False), ("v1.34.0", True), ("v1.34.10", True)],
+)
+def test_1_33_keeps_etcd_35_flags_and_1_34_uses_the_36_ones(version, etcd36):
+    # v1.33 deploys etcd 3.5.21-0/3.5.24-0 (experimental-* spellings, as v1.32); v1.34 deploys etcd
+    # 3.6.4-0/3.6.5-0 and passes "the InitialCorruptCheck=true etcd feature gate and
+    # --watch-progress-notify-interval" (versions.py, 1.34 row).
+    f = _etcd_flags(version)
+    assert ("feature-gates" in f) is etcd36
+    assert ("experimental-initial-corrupt-check" in f) is not etcd36
+    assert f.get(
+        "watch-progress-notify-interval" if etcd36 else "experimental-watch-progress-notify-interval"
+    ) == ["5s"]

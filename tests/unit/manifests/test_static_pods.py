@@ -24,7 +24,7 @@ COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
 def expected_command(version: str, component: str) -> list[str]:
     minor = int(version.split(".")[1])
-    gen = "1.20" if minor == 20 else ("etcd36" if minor >= 35 else "modern")
+    gen = "1.20" if minor == 20 else ("etcd36" if minor >= 34 else "modern")
     return [component, *sorted(FIXTURES["common"][component] + FIXTURES[gen][component])]
 
 
@@ -448,9 +448,9 @@ def test_image_repository_and_etcd_overrides(tmp_path):
     assert res.pods["etcd"]["spec"]["containers"][0]["image"] == "quay.io/coreos/etcd:v3.4.14"
 
 
-@pytest.mark.parametrize("version", ["v1.19.16", "v1.29.0", "v1.33.1", "v2.0.0"])
+@pytest.mark.parametrize("version", ["v1.19.16", "v1.29.0", "v1.38.0", "v2.0.0"])
 def test_unsupported_version(version, tmp_path):
-    with pytest.raises(KubeadmError, match=r"not supported.*supported minors: 1\.20, 1\.30, 1\.31, 1\.32"):
+    with pytest.raises(KubeadmError, match=r"not supported.*supported minors: 1\.20, 1\.30, .*1\.33, 1\.34"):
         pods(version, tmp_path)
 
 

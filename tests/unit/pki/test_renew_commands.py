@@ -205,3 +205,17 @@ def test_cli_kubeconfig_user_with_config(cluster, capsys, tmp_path):
     doc = yaml.safe_load(out)
     assert doc["users"][0]["user"] == {"token": "abcdef.0123456789abcdef"}
     assert doc["clusters"][0]["cluster"]["server"] == "https://10.0.0.1:6443"
+
+
+def test_cli_check_expiration_jsonpath(cluster, capsys):
+    from tests.unit.cli.jsonpath_check import check
+
+    def run(argv: list[str]) -> str:
+        rc, out, _ = run_cli(capsys, "certs", "check-expiration", "--rootfs", str(cluster), *argv)
+        assert rc == 0
+        return out
+
+    check(run, [], [".certificates[*].name", ".certificates[0].caName", ".kind",
+                    '.certificates[?(@.name=="apiserver")].expirationDate', "..externallyManaged"])
+    names = run(["-o", 'jsonpath={range .certificateAuthorities[*]}{.name}{"\\n"}{end}'])
+    assert names == "ca\netcd-ca\nfront-proxy-ca\n"

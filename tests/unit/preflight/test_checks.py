@@ -79,6 +79,7 @@ def _kubelet(version: str) -> Setup:
 def _systemd_unit(enabled: bool) -> Setup:
     def apply(p: FakeProbe) -> None:
         p.node_files["/lib/systemd/system/kubelet.service"] = b"[Service]\n"
+        p.node_files["/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"] = b"[Service]\n"
         if enabled:
             p.node_files["/etc/systemd/system/multi-user.target.wants/kubelet.service"] = b"[Service]\n"
 
@@ -224,7 +225,24 @@ CASES: list[tuple[str, Check, Setup, str, str]] = [
         "warning",
         "kubelet service is not enabled, please run 'systemctl enable kubelet.service'",
     ),
-    ("service-missing", Service("kubelet"), _noop, "warning", "kubelet service does not exist"),
+    (
+        "service-missing",
+        Service("kubelet"),
+        _noop,
+        "warning",
+        "kubelet service does not exist: install the kubelet and kubeadm packages, or write the unit and "
+        "kubeadm's drop-in with 'kubeadm-py kubelet install-unit'",
+    ),
+    (
+        "service-without-kubeadm-dropin",
+        Service("kubelet"),
+        lambda p: (
+            _systemd_unit(True)(p),
+            p.node_files.pop("/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"),
+        ),
+        "warning",
+        "the kubelet service has no kubeadm drop-in (kubelet.service.d/10-kubeadm.conf)",
+    ),
     (
         "service-no-systemd",
         Service("kubelet"),

@@ -14,6 +14,7 @@ import pytest
 
 from kubeadm_py import api, workflows
 from kubeadm_py.changes import Change
+from kubeadm_py.cli.main import main
 from kubeadm_py.effectors.bundle import Hooks
 from kubeadm_py.effectors.mounts import mounts_below
 from kubeadm_py.errors import PhaseError
@@ -526,3 +527,14 @@ def test_busy_mount_keeps_the_kubelet_dir(node, etcd):
     assert not (node / "etc/kubernetes/admin.conf").exists()
     manual = {m["what"]: m["command"] for m in report.outputs["manual_cleanup"]}
     assert manual[f"unmount directories below {kubelet}"] == f"umount -R {busy}"
+
+
+def test_reset_leaves_the_kubelet_unit_install_unit_wrote(node, etcd):
+    assert main(["kubelet", "install-unit", "--rootfs", str(node)]) == 0
+    units = {p: c for p, c in files(node).items() if p.startswith("/etc/systemd/")}
+    assert set(units) == {
+        "/etc/systemd/system/kubelet.service",
+        "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+    }
+    reset(node, etcd)
+    assert {p: c for p, c in files(node).items() if p.startswith("/etc/systemd/")} == units

@@ -34,8 +34,13 @@ def test_plan_offers_the_next_minor_from_the_version_table(node: Node) -> None:
     assert comps["kube-apiserver"]["current"] == "v1.30.14"
     assert comps["kube-apiserver"]["target"] == "v1.31.14"
     assert comps["kube-scheduler"]["manifestChanged"] is True
-    assert p["etcd"]["current"] == p["etcd"]["target"] == "3.5.24-0"
-    assert p["etcd"]["upgrade"] is False
+    # kubeadm v1.30.14 lists etcd 3.5.15-0, v1.31.14 lists 3.5.24-0 (kubeadm_py/image_tags.py)
+    assert (p["etcd"]["current"], p["etcd"]["target"]) == ("3.5.15-0", "3.5.24-0")
+    assert p["etcd"]["upgrade"] is True
+    # the tags of the exact target patch (kubeadm v1.31.14 lists these)
+    tags = {k: p["imageTags"][k] for k in ("etcd", "coredns", "pause", "verified")}
+    assert tags == {"etcd": "3.5.24-0", "coredns": "v1.11.3", "pause": "3.10", "verified": True}
+    assert {a["name"]: a["target"] for a in p["addons"]}["coredns"] == "v1.11.3"
     assert p["kubelets"] == [{"node": "cp-1", "current": BASE_VERSION, "target": "v1.31.14"}]
     assert {a["name"]: a["skipped"] for a in p["addons"]}["coredns"].startswith(
         "ConfigMap kube-system/coredns"
@@ -57,6 +62,43 @@ def test_plan_json_for_a_config_change(node: Node, tmp_path: Path) -> None:
     [api_cert] = [c for c in p["certificates"] if c["name"] == "apiserver"]
     assert api_cert["action"] == "reissue" and api_cert["addsSANs"] == ["api.example.test"]
     json.dumps(result)  # serialisable as is
+
+
+@pytest.mark.parametrize(
+    ("version", "etcd", "coredns", "pause", "verified"),
+    [
+        # kubeadm v1.31.0 lists etcd 3.5.15-0 and CoreDNS v1.11.1; v1.31.1 CoreDNS v1.11.3
+        # (kubeadm_py/image_tags.py, from the kubeadm binaries' `config images list`)
+        ("v1.31.0", "3.5.15-0", "v1.11.1", "3.10", True),
+        ("v1.31.1", "3.5.15-0", "v1.11.3", "3.10", True),
+        # beyond the data: the newest known patch's tags, marked unverified
+        ("v1.31.20", "3.5.24-0", "v1.11.3", "3.10", False),
+    ],
+)
+def test_plan_shows_the_tags_of_the_target_patch(
+    node: Node, version: str, etcd: str, coredns: str, pause: str, verified: bool
+) -> None:
+    [p] = planlib.plan(*node.open(version=version))["plans"]
+    assert p["etcd"]["target"] == etcd
+    assert {a["name"]: a["target"] for a in p["addons"]}["coredns"] == coredns
+    t = p["imageTags"]
+    assert (t["etcd"], t["coredns"], t["pause"], t["verified"]) == (etcd, coredns, pause, verified)
+    text = planlib.render_text({"clusterVersion": BASE_VERSION, "configSource": "x", "plans": [p]})
+    line = f"Image tags of {version}: etcd {etcd}, CoreDNS {coredns}, pause {pause}"
+    assert line in text and ("unverified" in text) is not verified
+
+
+@pytest.mark.parametrize(
+    ("cluster", "offered"),
+    [
+        ("v1.32.10", ["v1.32.13", "v1.33.13"]),
+        ("v1.33.2", ["v1.33.13", "v1.34.10"]),
+        ("v1.34.10", ["v1.35.7"]),
+        ("v1.35.7", ["v1.36.3"]),
+    ],
+)
+def test_candidates_walk_through_1_33_and_1_34(cluster: str, offered: list[str]) -> None:
+    assert planlib.candidates(cluster) == offered
 
 
 @pytest.mark.parametrize(
@@ -98,6 +140,7 @@ def test_cli_plan_output_formats(
     text = capsys.readouterr().out
     assert "kube-apiserver" in text and "v1.31.14" in text
     assert "kubeadm-py upgrade apply v1.31.14" in text
+    assert "Image tags of v1.31.14: etcd 3.5.24-0, CoreDNS v1.11.3, pause 3.10\n" in text
 
 
 def test_cli_plan_text_for_a_config_change(
@@ -159,3 +202,18 @@ def test_cli_apply_binds_version_and_phase_subcommands(
     importlib.reload(mod)
     assert main(["upgrade", "apply", "v1.32.10", "--rootfs", str(node.root), "-y"]) == 1
     assert "too high" in capsys.readouterr().err
+
+
+def test_cli_plan_jsonpath(
+    node: Node, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.unit.cli.jsonpath_check import check
+
+    node.route_cli(monkeypatch)
+
+    def run(argv: list[str]) -> str:
+        assert main(["upgrade", "plan", "--rootfs", str(node.root), *argv]) == 0
+        return capsys.readouterr().out
+
+    paths = [".plans[*].targetVersion", ".clusterVersion", ".plans[0]", ".plans[0].components[*].name"]
+    check(run, [], paths)

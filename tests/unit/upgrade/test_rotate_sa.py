@@ -1,7 +1,7 @@
 """``certs rotate-sa [--finish]`` on a node made by the real init phases, against the in-memory API
 server, with the fake waiter standing for the kubelet (the static Pod machine is the upgrade's,
 hence this directory). The real round trip with tokens checked by a real API server is
-tests/integration/test_rotate_sa_testbed.py."""
+tests/integration/test_lifecycle_testbed.py."""
 
 from __future__ import annotations
 

@@ -99,9 +99,7 @@ def requested_token(node) -> str:  # type: ignore[no-untyped-def]
     req = os.path.join(node.workdir, "token-request.json")
     with open(req, "w") as f:
         json.dump({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}, f)
-    r = node.kubectl(
-        "create", "--raw", "/api/v1/namespaces/default/serviceaccounts/default/token", "-f", req
-    )
+    r = node.kubectl("create", "--raw", "/api/v1/namespaces/default/serviceaccounts/default/token", "-f", req)
     return str(json.loads(r.stdout)["status"]["token"])
 
 
@@ -143,8 +141,10 @@ def test_old_tokens_work_until_finish(cluster) -> None:  # type: ignore[no-untyp
     with Poller(node) as poll:
         r = kubeadm_py(node, "certs", "rotate-sa", "-o", "json")
     begin = json.loads(r.stdout)
-    print(f"\n[rotate-sa] begin took {time.monotonic() - t0:.1f}s, longest API gap {poll.longest:.1f}s "
-          f"({poll.failures} failed polls, API server restarted)")
+    print(
+        f"\n[rotate-sa] begin took {time.monotonic() - t0:.1f}s, longest API gap {poll.longest:.1f}s "
+        f"({poll.failures} failed polls, API server restarted)"
+    )
     assert begin["ok"] and begin["changed"]
     assert token_works(node, old), "a token from before the rotation must keep working until --finish"
     new = requested_token(node)
@@ -163,3 +163,24 @@ def test_old_tokens_work_until_finish(cluster) -> None:  # type: ignore[no-untyp
     rewritten = wait_for("a new legacy token", lambda: (t := legacy_token(node)) and t != old and t)
     assert token_works(node, rewritten)
     assert not os.path.exists(node.path("/etc/kubernetes/pki/sa-previous.pub"))
+
+
+def configmap_exists(node, name: str) -> bool:  # type: ignore[no-untyped-def]
+    return node.kubectl("-n", "default", "get", "configmap", name, check=False).returncode == 0
+
+
+def test_snapshot_restore_brings_back_the_cluster_as_saved(cluster) -> None:  # type: ignore[no-untyped-def]
+    node = cluster
+    node.kubectl("-n", "default", "create", "configmap", "before-snapshot")
+    snap = "/etc/kubernetes/tmp/etcd-test.db"
+    saved = kubeadm_py(node, "etcd", "snapshot", "save", snap)
+    assert f"Snapshot saved at {snap}" in saved.stdout
+    node.kubectl("-n", "default", "create", "configmap", "after-snapshot")
+
+    t0 = time.monotonic()
+    r = kubeadm_py(node, "etcd", "snapshot", "restore", snap)  # stops etcd, restores, starts it again
+    assert "The previous data directory is kept at" in r.stdout and "etcd has stopped" in r.stdout
+    node.wait_for_apiserver()
+    print(f"\n[snapshot] restore and restart took {time.monotonic() - t0:.1f}s")
+    assert configmap_exists(node, "before-snapshot")
+    assert not configmap_exists(node, "after-snapshot")
