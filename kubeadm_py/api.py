@@ -186,9 +186,12 @@ def run(
     try:
         skip = ctx.options.skip_phases or wf.skip_phases_from(ctx)
         only = list(phases) if phases is not None else None
+        rep = reporter or NullReporter()
+        if not ctx.fx.dry_run:
+            rep = journal.BeginningReporter(rep, lambda: _journal(ctx, workflow, None, started, digest))
         try:
             report = runner.execute(
-                workflow, wf.phases(), ctx, only=only, skip=skip, reporter=reporter, dry_run=ctx.fx.dry_run
+                workflow, wf.phases(), ctx, only=only, skip=skip, reporter=rep, dry_run=ctx.fx.dry_run
             )
         except PhaseError as e:
             if e.report is not None:
@@ -213,18 +216,22 @@ def run(
 def _journal(
     ctx: RunContext[Any],
     workflow: str,
-    report: RunReport,
+    report: RunReport | None,
     started: float,
     digest: str,
     traceback_text: str | None = None,
 ) -> None:
-    """Keep the node's run journal; failing to write it must not hide the run's own outcome."""
+    """Keep the node's run journal (``report`` None: the run is about to change the node);
+    failing to write it must not hide the run's own outcome."""
     from kubeadm_py import journal
 
     if ctx.fx.dry_run:
         return  # nothing on the node changed
     try:
-        journal.record(ctx.fs, workflow, ctx.cfg, report, started, digest, traceback_text=traceback_text)
+        if report is None:
+            journal.begin(ctx.fs, workflow, ctx.cfg, started, digest)
+        else:
+            journal.record(ctx.fs, workflow, ctx.cfg, report, started, digest, traceback_text=traceback_text)
     except (OSError, KubeadmError) as e:
         ctx.log(f"[journal] WARNING: could not record this run: {e}")
 

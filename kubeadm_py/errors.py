@@ -17,9 +17,18 @@ class KubeadmError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        if self.hint:
-            return f"{self.message} ({self.hint})"
-        return self.message
+        text = f"{self.message} ({self.hint})" if self.hint else self.message
+        return one_line(text)
+
+
+# Control characters and line separators (all that str.splitlines() breaks at), shown escaped.
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)}
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped (``\\r``, ``\\x00``): user input quoted in an
+    error (a flag value, a YAML key) never breaks the one-line error in two."""
+    return text.translate(_ESCAPES)
 
 
 class ConfigError(KubeadmError):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import weakref
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -33,35 +32,108 @@ PUBLIC_MODE = 0o644
 
 
 def atomic_write(path: Path, data: bytes, mode: int, *, sync_dir: bool = True) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part,
+    whenever the process dies (``kill -9``) or the machine stops.
 
-    ``sync_dir=False`` leaves the fsync of the directory (which makes the rename durable) to the
-    caller, e.g. :meth:`HostFS.sync` once for several files of the same directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    The data goes to a temporary file in the same directory (created exclusively with ``mode``,
+    so a key is never readable by others, not even for an instant), is fsynced, then renamed over
+    ``path``. Directories this creates are fsynced into their parents. ``sync_dir=False`` leaves
+    the fsync of the directory (which makes the rename durable) to the caller, e.g.
+    :meth:`HostFS.sync` once for several files of the same directory. Temporary files that a
+    killed earlier run left in the directory are removed (once per directory and process)."""
+    directory = path.parent
+    created = _make_dirs(directory)
+    _sweep_stale_temps(directory)
+    tmp = directory / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}{_TMP_SUFFIX}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        fd = os.open(tmp, flags, mode)
+        try:
+            os.fchmod(fd, mode)  # the umask may have taken bits away
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    for parent in sorted({d.parent for d in created}):
+        _fsync_dir(parent)  # the new directories' entries, at once: they are not batched
     if sync_dir:
-        fsync_dirs([path.parent])
+        fsync_dirs([directory])
+
+
+_TMP_SUFFIX = ".tmp"
+_swept: set[Path] = set()
+
+
+def _make_dirs(directory: Path) -> list[Path]:
+    """``mkdir -p``; the directories it created, outermost first."""
+    missing: list[Path] = []
+    d = directory
+    while not d.is_dir():
+        missing.append(d)
+        if d.parent == d:
+            break
+        d = d.parent
+    if missing:
+        directory.mkdir(parents=True, exist_ok=True)
+    return missing[::-1]
+
+
+def _sweep_stale_temps(directory: Path) -> None:
+    """Remove the temporary files of writers that are gone (a run killed mid-write)."""
+    if directory in _swept:
+        return
+    _swept.add(directory)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        pid = _temp_owner(name)
+        if pid is None or _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(directory / name)
+
+
+def _temp_owner(name: str) -> int | None:
+    """The writer's pid in an :func:`atomic_write` temporary name (``.<file>.<pid>.<hex>.tmp``)."""
+    parts = name.split(".")
+    if len(parts) < 5 or parts[0] or parts[-1] != "tmp" or not parts[-3].isdigit():
+        return None
+    return int(parts[-3])
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def fsync_dirs(dirs: Iterable[Path]) -> None:
     for d in dirs:
-        with contextlib.suppress(OSError):
-            dfd = os.open(d, os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+        _fsync_dir(d)
+
+
+def _fsync_dir(d: Path) -> None:
+    with contextlib.suppress(OSError):
+        dfd = os.open(d, os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
 
 
 class HostFS:

@@ -10,20 +10,26 @@ phase status, timing and the targets it changed, and the error if it failed). It
   that ports held and files present are the node's own control plane, not a conflict, so a rerun
   after a failure continues instead of stopping at its own artifacts.
 
+A run writes its entry twice: ``inProgress`` before its first phase after preflight (:func:`begin`),
+so a run killed at any instant (``kill -9``, a power cut) leaves its trace and the rerun resumes,
+then complete when it ends (:func:`record` replaces the in-progress entry).
+
 ``reset`` removes the journals together with the rest of the node's state."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.constants import TMP_DIR
 from kubeadm_py.constants import VERSION as __version__
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.workflow.report import RunReport
+from kubeadm_py.workflow.report import PhaseOutcome, Reporter, RunReport
 
 JOURNAL_MODE = 0o600
 MAX_ENTRIES = 50
@@ -66,9 +72,7 @@ def load(fs: HostFS, workflow: str) -> list[dict[str, Any]]:
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
-def entry(
-    workflow: str, cfg: KubeadmConfig, report: RunReport, started: float, digest: str
-) -> dict[str, Any]:
+def _head(workflow: str, cfg: KubeadmConfig, started: float, digest: str) -> dict[str, Any]:
     return {
         "workflow": workflow,
         "kubeadmPyVersion": __version__,
@@ -76,6 +80,15 @@ def entry(
         "node": cfg.node_name,
         "config": digest,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "run": f"{os.getpid()}@{started:.6f}",  # tells this run's in-progress entry from others
+    }
+
+
+def entry(
+    workflow: str, cfg: KubeadmConfig, report: RunReport, started: float, digest: str
+) -> dict[str, Any]:
+    return {
+        **_head(workflow, cfg, started, digest),
         "seconds": round(time.time() - started, 3),
         "ok": report.ok,
         "error": report.error,
@@ -108,21 +121,65 @@ def record(
     if workflow not in WORKFLOWS:
         return
     changed = any(c.changed and c.kind != "note" for p in report.phases for c in p.changes)
-    if not changed and fs.read_bytes(journal_path(workflow)) is None:
-        return  # a run that changed nothing (e.g. a refused join) leaves nothing behind
     new = entry(workflow, cfg, report, started, digest)
     if report.outputs.get("failures"):
         new["failures"] = report.outputs["failures"]  # why a wait ended early (effectors/watch.py)
+    others = [e for e in load(fs, workflow) if e.get("run") != new["run"]]
+    if not changed and not others:
+        # a run that changed nothing (e.g. a refused join) leaves nothing behind
+        if fs.exists(journal_path(workflow)):
+            fs.remove(journal_path(workflow))
+            fs.changes.pop()
+        return
     if traceback_text:
         new["traceback"] = traceback_text
-    entries = load(fs, workflow)[-(MAX_ENTRIES - 1) :] + [new]
-    fs.write(journal_path(workflow), (json.dumps(entries, indent=1) + "\n").encode(), JOURNAL_MODE)
-    fs.changes.pop()  # bookkeeping, not a change the run made
+    _write(fs, workflow, others[-(MAX_ENTRIES - 1) :] + [new])
 
 
 def changed_before(fs: HostFS, workflow: str) -> dict[str, Any] | None:
-    """The latest earlier run of ``workflow`` that changed something on this node, if any."""
+    """The latest earlier run of ``workflow`` that changed something on this node, or may have
+    (it never ended: killed), if any."""
     for e in reversed(load(fs, workflow)):
-        if any(p.get("status") == "changed" and p.get("phase") != "preflight" for p in e.get("phases", [])):
+        if e.get("inProgress") or any(
+            p.get("status") == "changed" and p.get("phase") != "preflight" for p in e.get("phases", [])
+        ):
             return dict(e)
     return None
+
+
+def begin(fs: HostFS, workflow: str, cfg: KubeadmConfig, started: float, digest: str) -> None:
+    """Record that this run is about to change the node (before its first phase after
+    preflight); :func:`record` replaces the entry when the run ends."""
+    if workflow not in WORKFLOWS:
+        return
+    new = {**_head(workflow, cfg, started, digest), "inProgress": True, "ok": None, "phases": []}
+    _write(fs, workflow, load(fs, workflow)[-(MAX_ENTRIES - 1) :] + [new])
+
+
+class BeginningReporter:
+    """Passes progress on to ``inner``, and calls ``begin`` once, when the first phase after
+    preflight starts (preflight only reads)."""
+
+    def __init__(self, inner: Reporter, begin: Callable[[], None]) -> None:
+        self.inner, self._begin = inner, begin
+
+    def phase_started(self, path: str) -> None:
+        if path != "preflight" and self._begin is not _done:
+            begin, self._begin = self._begin, _done
+            begin()
+        self.inner.phase_started(path)
+
+    def message(self, text: str) -> None:
+        self.inner.message(text)
+
+    def phase_finished(self, outcome: PhaseOutcome) -> None:
+        self.inner.phase_finished(outcome)
+
+
+def _done() -> None:
+    return None
+
+
+def _write(fs: HostFS, workflow: str, entries: list[dict[str, Any]]) -> None:
+    fs.write(journal_path(workflow), (json.dumps(entries, indent=1) + "\n").encode(), JOURNAL_MODE)
+    fs.changes.pop()  # bookkeeping, not a change the run made

@@ -177,7 +177,8 @@ FLAGS: dict[str, FlagSpec] = {
 
 
 # Flags kubeadm takes next to --config (validation.ValidateMixedArguments, isAllowedFlag: these and
-# every "skip-*" flag); init, join and reset, phases included, refuse any other flag with --config.
+# every "skip-*" flag); init, join, reset, upgrade apply and upgrade node, phases included, refuse
+# any other flag with --config.
 CONFIG_COMPANIONS = frozenset(
     {
         "config",
@@ -191,6 +192,7 @@ CONFIG_COMPANIONS = frozenset(
         "rootfs",
         "v",
         "log-file",
+        "yes",  # upgrade apply's non-interactive mode (kubernetes/kubernetes#125566, kubeadm v1.31)
     }
 )
 

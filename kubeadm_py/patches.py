@@ -224,7 +224,8 @@ def apply_patch(obj: Any, patch: Any, patch_type: str, target: str, where: str) 
             IndexError,
             TypeError,
         ) as e:
-            raise fail(str(e) or type(e).__name__) from None
+            # jsonpatch appends the whole document ("member 'x' not found in {...}"): not the news
+            raise fail((str(e) or type(e).__name__).split(" in {")[0].split(" in [")[0][:300]) from None
     if not isinstance(patch, dict):
         raise fail("a merge or strategic patch must be a mapping")
     if patch_type == "merge":

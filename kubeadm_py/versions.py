@@ -89,8 +89,7 @@ class MinorRelease:
     seccomp_runtime_default: bool = True
     # Control-plane containers get the user's extraEnvs (v1beta3+); 1.20 had only the proxy variables.
     etcd_env: bool = True
-    # etcd probes: (liveness path, readiness path or "", startup path)
-    etcd_probe_paths: tuple[str, str, str] = ("/livez", "/readyz", "/readyz")
+    # (etcd and control-plane probes: kubeadm_py.versioned.ObjectsProfile)
     etcd_requests: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({"cpu": "100m", "memory": "100Mi"})
     )
@@ -242,7 +241,6 @@ RELEASES: tuple[MinorRelease, ...] = (
         pod_priority=False,
         seccomp_runtime_default=False,
         etcd_env=False,
-        etcd_probe_paths=("/health", "", "/health"),
         etcd_requests=MappingProxyType({"cpu": "100m", "ephemeral-storage": "100Mi", "memory": "100Mi"}),
         health_paths=MappingProxyType(
             {"kube-apiserver": "/livez", "kube-controller-manager": "/healthz", "kube-scheduler": "/healthz"}

@@ -72,9 +72,8 @@ def generate_csrs(fs: HostFS, cfg: KubeadmConfig, kubeconfig_dir: str, log: Log 
         cn = k.client_name(cfg.node_name)
         csr = new_csr(Profile(cn=cn, orgs=k.orgs_for(cfg.kubernetes_version)), key)
         server = build.endpoint(cfg, k.endpoint)
-        cluster = build.cluster_name(cfg)
-        doc = build.document(
-            server, cluster, cn, b"", {"client-key-data": build.b64(keys.encode_private_key(key))}
+        doc = build.config_document(
+            cfg, server, cn, b"", {"client-key-data": build.b64(keys.encode_private_key(key))}
         )
         del doc["clusters"][0]["cluster"]["certificate-authority-data"]
         out.append(

@@ -91,7 +91,9 @@ def run_typer(argv: Sequence[str]) -> int:
         return 0 if e.ctx.parent is None else 1
     except ClickException as e:
         where = e.ctx.command_path if isinstance(e, UsageError) and e.ctx else "kubeadm-py"
-        text = " ".join(e.format_message().split())
+        from kubeadm_py.errors import one_line
+
+        text = one_line(" ".join(e.format_message().split()))
         print(f"error: {text} (see '{where} --help')", file=sys.stderr)
         return 1
     except typer.Abort:

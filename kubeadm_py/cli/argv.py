@@ -27,7 +27,7 @@ _VERBOSE = ("-v", "--v", "--verbose")
 
 
 def _level(flag: str, text: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" and "٣" are digits to str, not to int()
         raise KubeadmError(f'invalid argument "{text}" for "{flag}" flag: not a whole number')
     return int(text)
 

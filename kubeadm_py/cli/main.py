@@ -58,11 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, KubeadmError):
             print(f"error: {e}", file=sys.stderr)
             return e.exit_code
-        from kubeadm_py.errors import InternalError
+        from kubeadm_py.errors import InternalError, one_line
 
         print(
-            f"error: internal error: {type(e).__name__}: {e} (this is a bug in kubeadm-py; run with -v "
-            "for the traceback)",
+            f"error: internal error: {type(e).__name__}: {one_line(str(e))} (this is a bug in "
+            "kubeadm-py; run with -v for the traceback)",
             file=sys.stderr,
         )
         return InternalError.exit_code

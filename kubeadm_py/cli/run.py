@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 # Workflows whose commands refuse --config mixed with other flags, as kubeadm's (newInitData,
-# newJoinData, newResetData call validation.ValidateMixedArguments on the command's flags).
-CONFIG_EXCLUSIVE = ("init", "join", "reset")
+# newJoinData, newResetData call validation.ValidateMixedArguments on the command's flags; so do
+# the RunE of newCmdApply and newCmdNode in cmd/kubeadm/app/cmd/upgrade/apply.go and node.go
+# since the UpgradeConfiguration of v1beta4).
+CONFIG_EXCLUSIVE = ("init", "join", "reset", "upgrade-apply", "upgrade-node")
 
 
 def workflow_invoker(name: str) -> Callable[[dict[str, Any], list[str] | None], None]:

@@ -23,12 +23,15 @@ metadata:
   labels:
     k8s-app: kube-dns
     kubernetes.io/cluster-service: "true"
-    kubernetes.io/name: "CoreDNS"
+    kubernetes.io/name: "{{ .ServiceLabel }}"
   name: kube-dns
   namespace: kube-system
   annotations:
     prometheus.io/port: "9153"
     prometheus.io/scrape: "true"
+  # upstream's template sends resourceVersion "0" (without it an update of the Service between
+  # versions is refused: "metadata.resourceVersion: Invalid value: "": must be specified for an update")
+  resourceVersion: "0"
 spec:
   clusterIP: {{ .DNSIP }}
   ports:
@@ -272,5 +275,7 @@ def objects(cfg: KubeadmConfig, replicas: int = DEFAULT_REPLICAS) -> dict[str, O
         "clusterrolebinding": cluster_role_binding(),
         "serviceaccount": dict(SERVICE_ACCOUNT),
         "deployment": deployment,
-        "service": templating.load(SERVICE, {"DNSIP": dns_ip(cfg)}),
+        "service": templating.load(
+            SERVICE, {"DNSIP": dns_ip(cfg), "ServiceLabel": profile.dns_service_label}
+        ),
     }

@@ -1,6 +1,7 @@
 """Reading and writing the kubeconfig files the cluster phases touch (admin.conf's cluster,
 the cluster-info kubeconfig, kubelet.conf's user), serialised as client-go's ``clientcmd.Write``
-does: keys sorted, empty lists as ``null``, ``preferences: {}``."""
+does: keys sorted, empty lists as ``null``, go-yaml's quoting (``name: ""``), ``preferences: {}``
+before v1.34 (``ObjectsProfile.kubeconfig_preferences``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from kubeadm_py import goyaml
 from kubeadm_py.errors import KubeadmError
 
 Obj = dict[str, Any]
@@ -48,29 +50,31 @@ def current_cluster(doc: Obj, source: str) -> Obj:
     return dict(cluster["cluster"])
 
 
-def dump(doc: Obj) -> str:
-    """clientcmd.Write's layout: sorted keys; contexts/users null when empty; preferences {}."""
+def dump(doc: Obj, *, preferences: bool) -> str:
+    """clientcmd.Write's layout: sorted keys; contexts/users null when empty; ``preferences``: the
+    ``preferences: {}`` client-go writes before v1.34."""
     out: Obj = {
         "apiVersion": doc.get("apiVersion", "v1"),
         "clusters": doc.get("clusters") or None,
         "contexts": doc.get("contexts") or None,
         "current-context": doc.get("current-context", ""),
         "kind": "Config",
-        "preferences": doc.get("preferences") or {},
         "users": doc.get("users") or None,
     }
+    if preferences:
+        out["preferences"] = doc.get("preferences") or {}
     if doc.get("extensions"):
         out["extensions"] = doc["extensions"]
-    return yaml.safe_dump(out, sort_keys=True, default_flow_style=False)
+    return goyaml.dump(out)
 
 
-def cluster_info_kubeconfig(admin_conf: str | bytes, source: str = "admin.conf") -> str:
+def cluster_info_kubeconfig(admin_conf: str | bytes, source: str = "admin.conf", *, preferences: bool) -> str:
     """The cluster-info kubeconfig: admin.conf's current cluster under an empty name, nothing else."""
     cluster = current_cluster(load(admin_conf, source), source)
-    return dump({"clusters": [{"cluster": cluster, "name": ""}]})
+    return dump({"clusters": [{"cluster": cluster, "name": ""}]}, preferences=preferences)
 
 
-def point_user_at_pem(kubelet_conf: str | bytes, pem_path: str, source: str) -> str:
+def point_user_at_pem(kubelet_conf: str | bytes, pem_path: str, source: str, *, preferences: bool) -> str:
     """kubelet-finalize: the current user's client certificate and key become ``pem_path``."""
     doc = load(kubelet_conf, source)
     ctx_name = doc.get("current-context") or ""
@@ -99,4 +103,4 @@ def point_user_at_pem(kubelet_conf: str | bytes, pem_path: str, source: str) -> 
     info.pop("client-key-data", None)
     info["client-certificate"] = pem_path
     info["client-key"] = pem_path
-    return dump(doc)
+    return dump(doc, preferences=preferences)

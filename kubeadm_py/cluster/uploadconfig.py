@@ -8,8 +8,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import yaml
-
+from kubeadm_py import goyaml
 from kubeadm_py.cluster import rbac
 from kubeadm_py.config.types import V1BETA4, KubeadmConfig
 from kubeadm_py.constants import BOOTSTRAPPERS_GROUP, KUBE_SYSTEM, NODES_GROUP
@@ -23,8 +22,8 @@ CRI_SOCKET_ANNOTATION = "kubeadm.alpha.kubernetes.io/cri-socket"
 
 
 def marshal(doc: Obj) -> str:
-    """YAML as sigs.k8s.io/yaml writes it: keys sorted at every level, block style."""
-    return yaml.safe_dump(doc, sort_keys=True, default_flow_style=False)
+    """YAML as sigs.k8s.io/yaml writes it: keys sorted at every level, block style, go-yaml's quoting."""
+    return goyaml.dump(doc)
 
 
 def cluster_configuration_yaml(cluster: Obj) -> str:

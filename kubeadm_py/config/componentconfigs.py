@@ -5,9 +5,10 @@
 kubeadm recommends are kept, with a warning "The recommended value for ... is ..." (upstream
 ``warnDefaultComponentConfigValue``); ``rotateCertificates`` is forced to true.
 
-The kubelet document also carries the zero-valued duration fields upstream kubeadm writes
-(``syncFrequency: 0s`` ...): the kubelet treats them as unset and applies its own defaults. Only
-fields that exist in every kubelet since v1.20 are written, so older kubelets read the file."""
+The kubelet document also carries the zero-valued fields upstream kubeadm writes
+(``syncFrequency: 0s`` ...): the kubelet treats them as unset and applies its own defaults. The
+v1.20 set is written for every minor; newer minors add the fields their types serialise
+(``kubeadm_py.versioned.ObjectsProfile.kubelet_zero_fields``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 from kubeadm_py.config.formats import parse_cidr_list
 from kubeadm_py.config.types import KUBELET_API, KUBEPROXY_API, KubeadmConfig
 from kubeadm_py.config.types import sub_doc as _sub
+from kubeadm_py.versioned import profile_for
 
 Doc = dict[str, Any]
 Warn = Callable[[str], None]
@@ -74,8 +76,6 @@ def _recommend(warn: Warn, kind: str, field: str, recommended: Any, actual: Any)
     warn(
         f'The recommended value for "{field}" in "{kind}" is: {recommended}; the provided value is: {actual}'
     )
-
-
 
 
 def _setting(doc: Doc, path: str, recommended: Any, warn: Warn, kind: str, *, differs: Any = None) -> None:
@@ -162,56 +162,11 @@ def default_kubelet_config(
     for key in KUBELET_ZERO_DURATIONS:
         doc.setdefault(key, "0s")
     doc.setdefault("logging", {})
+    # and the newer minors' zero-valued fields (kubeadm_py.versioned.ObjectsProfile.kubelet_zero_fields)
+    _setdefault_deep(doc, dict(profile_for(cfg.kubernetes_version).kubelet_zero_fields))
     if not doc["featureGates"]:
         del doc["featureGates"]  # an empty map is omitted (omitempty)
     return doc
-
-
-# The zero-valued fields kubeadm v1.20 serialises in its KubeProxyConfiguration (the Go struct's
-# non-omitempty fields; checked against the reference kubeadm v1.20.2's `config print`). kube-proxy
-# treats them as unset. Newer minors are written without them (equivalent for kube-proxy).
-KUBEPROXY_ZERO_FIELDS: dict[str, Doc] = {
-    "1.20": {
-        "bindAddressHardFail": False,
-        "clientConnection": {"acceptContentTypes": "", "burst": 0, "contentType": "", "qps": 0},
-        "clusterCIDR": "",
-        "configSyncPeriod": "0s",
-        "conntrack": {
-            "maxPerCore": None,
-            "min": None,
-            "tcpCloseWaitTimeout": None,
-            "tcpEstablishedTimeout": None,
-        },
-        "detectLocalMode": "",
-        "enableProfiling": False,
-        "healthzBindAddress": "",
-        "hostnameOverride": "",
-        "iptables": {
-            "masqueradeAll": False,
-            "masqueradeBit": None,
-            "minSyncPeriod": "0s",
-            "syncPeriod": "0s",
-        },
-        "ipvs": {
-            "excludeCIDRs": None,
-            "minSyncPeriod": "0s",
-            "scheduler": "",
-            "strictARP": False,
-            "syncPeriod": "0s",
-            "tcpFinTimeout": "0s",
-            "tcpTimeout": "0s",
-            "udpTimeout": "0s",
-        },
-        "metricsBindAddress": "",
-        "mode": "",
-        "nodePortAddresses": None,
-        "oomScoreAdj": None,
-        "portRange": "",
-        "showHiddenMetricsForVersion": "",
-        "udpIdleTimeout": "0s",
-        "winkernel": {"enableDSR": False, "networkName": "", "sourceVip": ""},
-    }
-}
 
 
 def _setdefault_deep(doc: Doc, defaults: Doc) -> None:
@@ -248,9 +203,8 @@ def default_kubeproxy_config(cfg: KubeadmConfig, *, warn: Warn | None = None) ->
     _setting(doc, "clientConnection.kubeconfig", KUBEPROXY_KUBECONFIG, w, kind)
     if not doc.get("featureGates"):
         doc.pop("featureGates", None)
-    rel = _release(cfg)
-    if rel is not None and rel.minor in KUBEPROXY_ZERO_FIELDS:
-        _setdefault_deep(doc, KUBEPROXY_ZERO_FIELDS[rel.minor])
+    # the zero-valued fields the minor's kubeproxy.config.k8s.io/v1alpha1 types serialise
+    _setdefault_deep(doc, copy.deepcopy(dict(profile_for(cfg.kubernetes_version).kubeproxy_zero_fields)))
     return doc
 
 

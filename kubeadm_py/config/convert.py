@@ -104,14 +104,23 @@ def _v1beta3_to_v1beta4(doc: Document, conv: Conversion) -> Document:
     return Document(doc.index, V1BETA4, doc.kind, body, doc.source)
 
 
-def apply_control_plane_timeout(conv: Conversion) -> None:
-    """Put a converted timeoutForControlPlane into every Init/JoinConfiguration that lacks one."""
-    if conv.control_plane_timeout is None:
-        return
-    for doc in conv.documents:
-        if doc.kind in ("InitConfiguration", "JoinConfiguration"):
-            timeouts = doc.body.setdefault("timeouts", {})
-            timeouts.setdefault("controlPlaneComponentHealthCheck", conv.control_plane_timeout)
+TIMEOUT_KINDS = ("InitConfiguration", "JoinConfiguration")
+
+
+def apply_control_plane_timeout(conv: Conversion, body: dict[str, Any]) -> None:
+    """Put a converted timeoutForControlPlane into an Init/JoinConfiguration that lacks one
+    (upstream ``SetConversionTimeoutControlPlane``)."""
+    if conv.control_plane_timeout is not None and body.get("kind") in TIMEOUT_KINDS:
+        timeouts = body.setdefault("timeouts", {})
+        timeouts.setdefault("controlPlaneComponentHealthCheck", conv.control_plane_timeout)
+
+
+def new_document(kind: str, conv: Conversion) -> dict[str, Any]:
+    """The v1beta4 document of ``kind`` for a file that has none (``init`` and ``config migrate``
+    both use it): it carries what conversion moved into that kind."""
+    body: dict[str, Any] = {"apiVersion": V1BETA4, "kind": kind}
+    apply_control_plane_timeout(conv, body)
+    return body
 
 
 def convert(documents: list[Document]) -> Conversion:
@@ -128,7 +137,8 @@ def convert(documents: list[Document]) -> Conversion:
             current = _v1beta2_to_v1beta3(doc, conv)
         if current is not None:
             conv.documents.append(_v1beta3_to_v1beta4(current, conv))
-    apply_control_plane_timeout(conv)
+    for doc in conv.documents:
+        apply_control_plane_timeout(conv, doc.body)
     for api in (V1BETA2, V1BETA3):
         old = [doc for doc in documents if doc.api_version == api]
         if old:

@@ -86,7 +86,8 @@ def default_timeouts(doc: Doc) -> None:
 
 def default_node_registration(doc: Doc) -> None:
     nr = _sub(doc, "nodeRegistration")
-    nr.setdefault("imagePullPolicy", DEFAULT_IMAGE_PULL_POLICY)
+    if not nr.get("imagePullPolicy"):  # "" is defaulted too (upstream ValidateImagePullPolicy)
+        nr["imagePullPolicy"] = DEFAULT_IMAGE_PULL_POLICY
     nr.setdefault("imagePullSerial", True)
     nr.setdefault("taints", None)  # nil: control-plane nodes get the control-plane taint at run time
 
@@ -112,6 +113,10 @@ def default_cluster(doc: Doc) -> None:
     _durations(doc, ["certificateValidityPeriod", "caCertificateValidityPeriod"])
     for key in ("apiServer", "controllerManager", "scheduler", "dns", "proxy"):
         _sub(doc, key)
+    # Upstream LowercaseSANs (SetClusterDynamicDefaults): some DNS names (ELBs) have capitals.
+    sans = doc["apiServer"].get("certSANs")
+    if isinstance(sans, list):
+        doc["apiServer"]["certSANs"] = [s.lower() if isinstance(s, str) else s for s in sans]
     etcd = _sub(doc, "etcd")
     if etcd.get("local") is None and etcd.get("external") is None:
         etcd["local"] = {}
@@ -125,7 +130,7 @@ def default_cluster(doc: Doc) -> None:
 
 
 def default_bootstrap_token(token: Doc) -> None:
-    if token.get("ttl") is None:
+    if token.get("ttl") is None and token.get("expires") is None:  # expires and ttl exclude each other
         token["ttl"] = DEFAULT_TOKEN_TTL
     _durations(token, ["ttl"])
     if not token.get("usages"):
@@ -188,7 +193,8 @@ def default_upgrade(doc: Doc) -> None:
         s = _sub(doc, section)
         s.setdefault("etcdUpgrade", True)
         s.setdefault("certificateRenewal", True)
-        s.setdefault("imagePullPolicy", DEFAULT_IMAGE_PULL_POLICY)
+        if not s.get("imagePullPolicy"):
+            s["imagePullPolicy"] = DEFAULT_IMAGE_PULL_POLICY
         s.setdefault("imagePullSerial", True)
     _sub(doc, "diff")
     _sub(doc, "plan").setdefault("etcdUpgrade", True)

@@ -117,8 +117,18 @@ def check_dns_subdomain(value: str) -> str | None:
 
 
 def check_endpoint(value: str) -> str | None:
-    """``host[:port]`` where host is an IP, ``[IPv6]`` or a DNS name (controlPlaneEndpoint,
-    apiServerEndpoint)."""
+    """``host[:port]`` where host is an IP, ``[IPv6]`` or a DNS name: upstream ParseHostPort
+    (controlPlaneEndpoint), case-sensitive as IsDNS1123Subdomain."""
+    return _endpoint(value, fold_case=False)
+
+
+def check_join_endpoint(value: str) -> str | None:
+    """A join's apiServerEndpoint: as :func:`check_endpoint`, any case (upstream only splits it
+    into host and port; the port itself is a rule of its own)."""
+    return _endpoint(value, fold_case=True)
+
+
+def _endpoint(value: str, *, fold_case: bool) -> str | None:
     bad = "is not a valid endpoint (IP address or DNS name, with optional :port)"
     host, port = value, ""
     if value.startswith("["):
@@ -134,7 +144,7 @@ def check_endpoint(value: str) -> str | None:
         return None if check_ip(value) is None else bad
     if port and (not port.isdigit() or not 0 < int(port) < 65536):
         return bad
-    if check_ip(host) is None or check_dns_subdomain(host.lower()) is None:
+    if check_ip(host) is None or check_dns_subdomain(host.lower() if fold_case else host) is None:
         return None
     return bad
 
@@ -155,6 +165,41 @@ def check_date_time(value: str) -> str | None:
     return None
 
 
+# distribution/reference's ReferenceRegexp (name[:tag][@digest]), which upstream's
+# ValidateImageRepository matches against "<imageRepository>/name:tag".
+_ALNUM = r"[a-z0-9]+"
+_SEPARATOR = r"(?:[._]|__|[-]+)"
+_PATH_COMPONENT = rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])"
+_NAME = rf"(?:{_HOST}(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+IMAGE_REFERENCE = re.compile(rf"{_NAME}(?::[\w][\w.-]{{0,127}})?(?:@{_DIGEST})?", re.ASCII)
+
+
+def check_image_repository(value: str) -> str | None:
+    """Upstream ValidateImageRepository: ``<value>/name:tag`` must be a valid image reference."""
+    if IMAGE_REFERENCE.fullmatch(f"{value}/name:tag"):
+        return None
+    return "is not a valid image repository (e.g. registry.example.com:5000/kubernetes)"
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def url_scheme(value: str) -> tuple[str, str | None]:
+    """``(scheme, parse error)`` as Go's ``url.Parse`` finds them: a colon before any ``/``
+    either ends a valid scheme or makes the URL unparsable ("1.2.3.4:2379")."""
+    head, sep, _ = value.partition(":")
+    if not sep or "/" in head:
+        return "", None
+    if not head:
+        return "", "missing protocol scheme"
+    if _SCHEME.fullmatch(head):
+        return head.lower(), None
+    return "", "first path segment in URL cannot contain colon"
+
+
 FORMATS: dict[str, Checker] = {
     "date-time": check_date_time,
     "go-duration": check_duration,
@@ -167,6 +212,7 @@ FORMATS: dict[str, Checker] = {
     "ca-cert-hash": check_ca_cert_hash,
     "dns-subdomain": check_dns_subdomain,
     "endpoint": check_endpoint,
+    "join-endpoint": check_join_endpoint,
     "cri-socket": check_cri_socket,
 }
 # Formats of secrets: an error shows the reason, never the value (a mistyped token is nearly the token).

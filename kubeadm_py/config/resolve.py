@@ -22,20 +22,21 @@ import yaml
 
 from kubeadm_py.config import defaults as d
 from kubeadm_py.config.componentconfigs import COMPONENT_DEFAULTERS
-from kubeadm_py.config.convert import Conversion, convert
+from kubeadm_py.config.convert import TIMEOUT_KINDS, Conversion, convert, new_document
 from kubeadm_py.config.hostinfo import DEFAULT_CRI_SOCKET, HostProbe
 from kubeadm_py.config.loader import Document, load, parse_documents
+from kubeadm_py.config.strict import split_unknown, zero_nulls
 from kubeadm_py.config.types import V1BETA4, KubeadmConfig
 from kubeadm_py.config.validation import (
     Issue,
     duplicate_issues,
-    feature_gate_warnings,
     load_schema,
     raise_first,
     schema_issues,
     semantic_issues,
+    semantic_warnings,
 )
-from kubeadm_py.errors import ConfigError
+from kubeadm_py.errors import ConfigError, KubeadmError
 
 Kind = Literal["init", "join", "reset", "upgrade"]
 Doc = dict[str, Any]
@@ -129,26 +130,57 @@ def to_yaml(cfg: KubeadmConfig) -> str:
 
 
 def load_documents(
-    config: str | None = None, *, text: str | None = None, source: str = "<text>"
+    config: str | None = None,
+    *,
+    text: str | None = None,
+    source: str = "<text>",
+    warnings: list[str] | None = None,
 ) -> list[Document]:
     """Parse ``config`` (path, ``-`` or YAML text) or ``text`` and check every document against
-    its own apiVersion's schema, plus kinds and duplicates. Documents stay in their own version."""
+    its own apiVersion's schema, plus kinds and duplicates. Documents stay in their own version;
+    ``null`` values are dropped (Go's zero value). Unknown fields are errors, unless
+    ``warnings`` is given: then they are dropped with a warning each (upstream's lenient
+    decoding in ``init``/``join``)."""
     if text is not None:
         docs = parse_documents(text, source)
     elif config is not None:
         docs = load(config)
     else:
         raise ConfigError("no configuration given")
+    return check_documents(docs, warnings)
+
+
+def check_documents(docs: list[Document], warnings: list[str] | None = None) -> list[Document]:
+    """The checks of :func:`load_documents` on parsed documents."""
+    docs = zero_nulls(docs)
     issues = duplicate_issues(docs)
     for doc in docs:
         issues.extend(schema_issues(doc))
+    if warnings is not None:
+        issues = split_unknown(issues, warnings)
     raise_first(issues)
     return docs
 
 
-def _source_config(config: str | None) -> tuple[list[Document], Conversion]:
-    docs = load_documents(config) if config is not None else []
-    return docs, convert(docs)
+# A command whose --config file lacks all of these kinds fails as upstream does.
+REQUIRED_KINDS = {
+    "init": ("InitConfiguration", "ClusterConfiguration"),
+    "join": ("JoinConfiguration",),
+}
+
+
+def _source_config(kind: str, config: str | None, warnings: list[str]) -> Conversion:
+    if config is None:
+        return convert([])
+    docs = load(config)
+    required = REQUIRED_KINDS.get(kind)
+    if required and not any(doc.kind in required for doc in docs):
+        raise ConfigError(
+            f"no {' or '.join(required)} kind was found in the configuration file",
+            source=docs[0].source,
+            hint=f"'{kind}' reads {', '.join(USES[kind])}",
+        )
+    return convert(check_documents(docs, warnings))
 
 
 # --- overrides --------------------------------------------------------------------------------
@@ -207,13 +239,17 @@ def _coerce(kind: str, parts: list[str], value: Any, flag: str) -> Any:
     return value
 
 
+# Config paths set from a command's arguments rather than a flag.
+ARGUMENT_PATHS = {"join.discovery.bootstrapToken.apiServerEndpoint": "argument api-server-endpoint"}
+
+
 def flag_for_path(path: str) -> str:
     from kubeadm_py.options import FLAGS
 
     for spec in FLAGS.values():
         if spec.config_path == path:
             return f"flag --{spec.name}"
-    return f"override {path}"
+    return ARGUMENT_PATHS.get(path, f"override {path}")
 
 
 def apply_overrides(kind: str, docs: dict[str, Doc], overrides: Mapping[str, Any]) -> dict[str, str]:
@@ -317,8 +353,9 @@ def build_config(
     Kubernetes version (``versions.DEFAULT_KUBERNETES_VERSION`` when unset)."""
     if kind not in OWN_KIND:
         raise ConfigError(f"unknown command kind {kind!r}", hint="one of init, join, reset, upgrade")
-    _, conv = _source_config(config)
-    warnings = list(conv.warnings)
+    warnings: list[str] = []
+    conv = _source_config(kind, config, warnings)
+    warnings[:0] = conv.warnings
     used = USES[kind]
     origin: dict[str, Document] = {}
     docs: dict[str, Doc] = {}
@@ -332,9 +369,7 @@ def build_config(
     docs.setdefault("cluster", {"apiVersion": V1BETA4, "kind": "ClusterConfiguration"})
     own_attr = KIND_ATTR[OWN_KIND[kind]]
     if own_attr not in docs:
-        docs[own_attr] = {"apiVersion": V1BETA4, "kind": OWN_KIND[kind]}
-        if conv.control_plane_timeout and kind in ("init", "join"):
-            docs[own_attr]["timeouts"] = {"controlPlaneComponentHealthCheck": conv.control_plane_timeout}
+        docs[own_attr] = new_document(OWN_KIND[kind], conv)
 
     applied = apply_overrides(kind, docs, overrides or {})
 
@@ -379,7 +414,10 @@ def build_config(
             if attr in docs:
                 d.static_cri_socket(docs[attr], ATTR_KIND[attr])
 
-    warnings.extend(feature_gate_warnings(docs["cluster"], where["cluster"]))
+    warnings.extend(
+        f"{where['cluster']}: {path}: {message}"
+        for path, message in semantic_warnings("ClusterConfiguration", docs["cluster"])
+    )
     return KubeadmConfig(
         cluster=docs["cluster"],
         init=docs.get("init"),
@@ -419,10 +457,24 @@ def _check_converted(documents: list[Document], warnings: list[str]) -> list[Doc
         checked = Document(doc.index, V1BETA4, doc.kind, body, doc.source)
         issues.extend(Issue(i.message, i.field, i.hint, doc) for i in schema_issues(checked))
         issues.extend(Issue(m, p, h, doc) for p, m, h in semantic_issues(doc.kind, body))
-        if doc.kind == "ClusterConfiguration":
-            warnings.extend(feature_gate_warnings(body, where))
+        issues.extend(_version_issues(doc, body))
+        warnings.extend(f"{where}: {p}: {m}" for p, m in semantic_warnings(doc.kind, body))
     raise_first(issues)
     return bodies
+
+
+def _version_issues(doc: Document, body: Doc) -> list[Issue]:
+    """The Kubernetes version check ``init`` makes (``config validate`` refuses what ``init``
+    refuses, as upstream's ValidateConfig runs the init defaulting)."""
+    if doc.kind != "ClusterConfiguration" or not body.get("kubernetesVersion"):
+        return []
+    from kubeadm_py.versions import release_for
+
+    try:
+        release_for(d.resolve_kubernetes_version(str(body["kubernetesVersion"])))
+    except KubeadmError as exc:
+        return [Issue(exc.message.split(": ", 1)[-1], "kubernetesVersion", exc.hint, doc)]
+    return []
 
 
 def validate(config: str | None = None, *, text: str | None = None, source: str = "<text>") -> list[str]:
@@ -447,13 +499,15 @@ def migrate(
     docs = load_documents(text=text, source=source)
     conv = convert(docs)
     notes: list[str] = [w for w in conv.warnings if "deprecated API version" not in w]
-    if conv.control_plane_timeout and not any(
-        doc.kind in ("InitConfiguration", "JoinConfiguration") for doc in conv.documents
-    ):
+    if conv.control_plane_timeout and not any(doc.kind in TIMEOUT_KINDS for doc in conv.documents):
+        # As upstream's migrate writes an InitConfiguration next to a ClusterConfiguration, and as
+        # init reads the file: the converted timeout lands in a new InitConfiguration.
+        cluster = next(i for i, doc in enumerate(conv.documents) if doc.kind == "ClusterConfiguration")
+        new = Document(0, V1BETA4, "InitConfiguration", new_document("InitConfiguration", conv), source)
+        conv.documents.insert(cluster, new)
         notes.append(
-            f"{source}: apiServer.timeoutForControlPlane ({conv.control_plane_timeout}) has no v1beta4 "
-            "equivalent in ClusterConfiguration; add timeouts.controlPlaneComponentHealthCheck to your "
-            "InitConfiguration/JoinConfiguration"
+            f"{source}: apiServer.timeoutForControlPlane ({conv.control_plane_timeout}) moved to "
+            "timeouts.controlPlaneComponentHealthCheck of a new InitConfiguration"
         )
     defaulted = _check_converted(conv.documents, notes)
     if warnings is not None:
@@ -464,10 +518,12 @@ def migrate(
 COMPONENT_NAMES = {name.lower(): name for name in COMPONENT_DEFAULTERS}
 
 
-def print_defaults(kind: Kind, component_configs: Iterable[str] = ()) -> str:
+def print_defaults(kind: Kind, component_configs: Iterable[str] = (), hostname: str | None = None) -> str:
     """``config print <kind>-defaults``: the static defaults with upstream's placeholders
-    (token abcdef.0123456789abcdef, advertiseAddress 1.2.3.4, node name ``node``), never values
-    probed from this host."""
+    (token abcdef.0123456789abcdef, advertiseAddress 1.2.3.4, init's node name ``node``). The
+    JoinConfiguration has no placeholder name: upstream's getDefaultNodeConfigBytes (cmd/config.go)
+    leaves it empty and defaulting fills in the host name (the v1.20.2 test bed's kubeadm prints
+    ``name: <hostname>``), as ``hostname`` (default: this host's) gives it here."""
     if kind not in OWN_KIND:
         raise ConfigError(f"unknown defaults kind {kind!r}", hint="one of init, join, reset, upgrade")
     wanted: list[str] = []
@@ -510,7 +566,7 @@ def print_defaults(kind: Kind, component_configs: Iterable[str] = ()) -> str:
                     "unsafeSkipCAVerification": True,
                 }
             },
-            "nodeRegistration": dict(placeholder_nr),
+            "nodeRegistration": {**placeholder_nr, "name": hostname or HostProbe().hostname()},
         }
         d.default_join(join)
         docs.append(join)

@@ -324,7 +324,7 @@ def join(f: Flavor) -> S:
         "bootstrapToken": obj(
             {
                 "token": string("bootstrap-token"),
-                "apiServerEndpoint": string("endpoint"),
+                "apiServerEndpoint": string("join-endpoint"),
                 "caCertHashes": {"type": "array", "items": string("ca-cert-hash")},
                 "unsafeSkipCAVerification": BOOL,
             }
@@ -339,11 +339,11 @@ def join(f: Flavor) -> S:
         "nodeRegistration": ref("NodeRegistrationOptions"),
         "caCertPath": string(minLength=1),
         "discovery": obj(discovery),
+        # null (a worker join) or the control-plane settings; one schema (no anyOf), so a bad
+        # field below is reported at its own path.
         "controlPlane": {
-            "anyOf": [
-                {"type": "null"},
-                obj({"localAPIEndpoint": ref("APIEndpoint"), "certificateKey": string("certificate-key")}),
-            ]
+            **obj({"localAPIEndpoint": ref("APIEndpoint"), "certificateKey": string("certificate-key")}),
+            "type": ["object", "null"],
         },
     }
     return obj({**props, **_run_fields(f)}, ["apiVersion", "kind"])

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kubeadm_py.config import rules
 from kubeadm_py.config.formats import (
     FORMATS,
     SECRET_FORMATS,
     check_dns_subdomain,
     check_ip,
     check_token,
-    parse_cidr_list,
 )
 from kubeadm_py.config.loader import Document
 from kubeadm_py.config.schemagen import FLAVORS, SCHEMA_DIR, schema_file_name
@@ -64,15 +64,6 @@ OLD_FIELD_HINTS = {
     "dns.type": "removed in v1beta3: CoreDNS is the only DNS addon",
     "useHyperKubeImage": "removed in v1beta3: kubeadm no longer uses the hyperkube image",
 }
-KNOWN_FEATURE_GATES = {
-    "ControlPlaneKubeletLocalMode",
-    "NodeLocalCRISocket",
-    "PublicKeysECDSA",
-    "RootlessControlPlane",
-    "EtcdLearnerMode",
-    "WaitForAllControlPlaneComponents",
-}
-
 
 @dataclass
 class Issue:
@@ -81,6 +72,7 @@ class Issue:
     hint: str | None = None
     document: Document | None = None
     source: str | None = None  # overrides the document's source, e.g. "flag --service-cidr"
+    unknown: tuple[str | int, ...] | None = None  # the path of an unknown field (strict decoding)
 
     def error(self, more: int = 0) -> ConfigError:
         hint = self.hint
@@ -92,6 +84,11 @@ class Issue:
         if self.document is not None:
             return self.document.error(self.message, self.field, hint)
         return ConfigError(self.message, field=self.field, hint=hint)
+
+    def warning(self) -> str:
+        """The one line ``init``/``join`` print for an unknown field they ignore."""
+        ignored = Issue(f"{self.message}, ignored", self.field, self.hint, self.document, self.source)
+        return str(ignored.error())
 
 
 def raise_first(issues: list[Issue]) -> None:
@@ -165,6 +162,23 @@ _TYPE_NAMES = {
 }
 
 
+def misplaced_hint(api_version: str, kind: str, path: str) -> str | None:
+    """Where a top-level field unknown to ``kind`` belongs: the other kinds of the same API
+    version (and the component configs) that have it."""
+    if "." in path or "[" in path:
+        return None
+    group, _, version = api_version.rpartition("/")
+    flavor = FLAVORS.get(version)
+    candidates = [(api_version, k) for k in (flavor.kinds if flavor else ()) if k != kind]
+    candidates += [(api, k) for k, api in COMPONENT_KINDS.items() if k != kind]
+    owners = [
+        k for api, k in candidates if path in ((load_schema(api, k) or {}).get("properties") or {})
+    ]
+    if not owners:
+        return None
+    return f"{path} belongs in {' or '.join(owners)}"
+
+
 def _unknown_field_hint(version: str, path: str) -> str | None:
     last = path.rsplit(".", 1)[-1]
     if version == "v1beta4":
@@ -183,23 +197,9 @@ def _unknown_field_hint(version: str, path: str) -> str | None:
 
 def _schema_issues(err: ValidationError, version: str) -> Iterator[tuple[str, str, str | None]]:
     """(field path, message, hint) for one jsonschema error."""
-    if err.context:  # anyOf/oneOf: report the most relevant branch failure
-        from jsonschema.exceptions import best_match
-
-        inner = best_match(err.context)
-        if inner is not None:
-            yield from _schema_issues(inner, version)
-            return
     path = field_path(err.absolute_path)
     value = err.instance
     v = err.validator
-    if v == "additionalProperties" and isinstance(value, dict):
-        allowed = set((err.schema or {}).get("properties", {}))
-        for key in sorted(set(value) - allowed, key=str):
-            full = _join(path, str(key))
-            hint = _unknown_field_hint(version, full)
-            yield full, f'unknown field "{key}"', hint
-        return
     if v == "required":
         missing = str(err.validator_value)
         for name in err.validator_value:
@@ -272,10 +272,50 @@ def schema_issues(doc: Document) -> list[Issue]:
     version = doc.api_version.rpartition("/")[2]
     errors = sorted(validator.iter_errors(doc.body), key=lambda e: [str(p) for p in e.absolute_path])
     out: list[Issue] = []
-    for err in errors:
+    for err in map(_leaf, errors):
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            out.extend(_unknown_issues(doc, err, version))
+            continue
         for path, message, hint in _schema_issues(err, version):
             out.append(Issue(message, path or None, hint, doc))
     return out
+
+
+def _leaf(err: ValidationError) -> ValidationError:
+    """The most relevant branch failure of an anyOf/oneOf error."""
+    from jsonschema.exceptions import best_match
+
+    while err.context:
+        inner = best_match(err.context)
+        if inner is None:
+            break
+        err = inner
+    return err
+
+
+def _unknown_issues(doc: Document, err: ValidationError, version: str) -> Iterator[Issue]:
+    """One issue per unknown field, with the fix: where the field belongs (another kind, or
+    another API version)."""
+    parent = list(err.absolute_path)
+    allowed = set((err.schema or {}).get("properties", {}))
+    for key in sorted(set(err.instance) - allowed, key=str):
+        full = _join(field_path(parent), str(key))
+        hint = (
+            _unknown_field_hint(version, full)
+            or misplaced_hint(doc.api_version, doc.kind, full)
+            or _spelling_hint(str(key), allowed)
+        )
+        yield Issue(f'unknown field "{key}"', full, hint, doc, unknown=(*parent, key))
+
+
+def _spelling_hint(key: str, allowed: set[str]) -> str:
+    """The fix for an unknown field that belongs nowhere else: the closest known name, if any."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.75)
+    if close:
+        return f'did you mean "{close[0]}"? (field names are case-sensitive)'
+    return "remove it, or check its spelling (field names are case-sensitive)"
 
 
 def kind_issues(doc: Document) -> list[Issue]:
@@ -366,25 +406,24 @@ def _cluster_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]
             "local and external are mutually exclusive",
             "keep only one of etcd.local and etcd.external",
         )
+    elif isinstance(etcd.get("external"), dict):
+        yield from rules.external_etcd(etcd["external"])
+    yield from rules.image_repositories(doc)
+    yield from rules.feature_gates(doc)
     net = doc.get("networking") or {}
     svc = net.get("serviceSubnet")
     if isinstance(svc, str) and svc:
-        try:
-            nets = parse_cidr_list(svc)
-        except ValueError:
-            nets = []
-        for n in nets:
-            host_bits = n.max_prefixlen - n.prefixlen
-            if host_bits > 20:
+        for n in rules.subnets(svc):
+            if n.max_prefixlen - n.prefixlen > 20:
                 yield (
                     "networking.serviceSubnet",
                     f'"{n}" is too large: at most 20 host bits (/12 for IPv4, /108 for IPv6)',
                     None,
                 )
-            elif n.num_addresses < 10:
-                yield ("networking.serviceSubnet", f'"{n}" is too small: the minimum is 10 addresses', None)
+        yield from rules.subnet_size("networking.serviceSubnet", svc, rules.MIN_SERVICE_ADDRESSES)
     pod = net.get("podSubnet")
     if isinstance(pod, str) and pod:
+        yield from rules.subnet_size("networking.podSubnet", pod, rules.MIN_POD_ADDRESSES)
         yield from _pod_subnet_node_mask(doc, pod)
     for path, value in (
         ("certificatesDir", doc.get("certificatesDir")),
@@ -421,11 +460,7 @@ def _pod_subnet_node_mask(doc: dict[str, Any], pod: str) -> Iterator[tuple[str, 
     extra = (doc.get("controllerManager") or {}).get("extraArgs")
     if _last_arg(extra, "allocate-node-cidrs") == "false":
         return
-    try:
-        nets = parse_cidr_list(pod)
-    except ValueError:
-        return
-    for n in nets:
+    for n in rules.subnets(pod):
         arg = "node-cidr-mask-size-ipv6" if n.version == 6 else "node-cidr-mask-size-ipv4"
         raw = _last_arg(extra, arg)
         try:
@@ -462,13 +497,18 @@ def _node_registration_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, s
             yield "nodeRegistration.name", f"{_show(name)} {reason}", None
 
 
+def _init_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    yield from _node_registration_checks(doc)
+    yield from rules.bootstrap_tokens(doc.get("bootstrapTokens"))
+
+
 def _join_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
     yield from _node_registration_checks(doc)
     disc = doc.get("discovery") or {}
     token, file = disc.get("bootstrapToken"), disc.get("file")
-    ca = doc.get("caCertPath")
-    if isinstance(ca, str) and ca and not ca.startswith("/"):
-        yield "caCertPath", f"{_show(ca)} is not an absolute path", None
+    yield from rules.ca_cert_path(doc.get("caCertPath"))
+    if isinstance(file, dict):
+        yield from rules.kubeconfig_path(file.get("kubeConfigPath"))
     if token is not None and file is not None:
         yield "discovery", "bootstrapToken and file are mutually exclusive", None
     elif token is None and file is None:
@@ -490,6 +530,9 @@ def _join_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
                 "missing API server endpoint",
                 "give it as the argument of join, e.g. 10.0.0.1:6443",
             )
+        yield from rules.api_server_endpoint(
+            token.get("apiServerEndpoint"), "discovery.bootstrapToken.apiServerEndpoint"
+        )
         if not token.get("caCertHashes") and not token.get("unsafeSkipCAVerification"):
             yield (
                 "discovery.bootstrapToken.caCertHashes",
@@ -510,10 +553,21 @@ def _reset_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
     yield from _ignore_preflight(doc, "ignorePreflightErrors")
 
 
+def _upgrade_checks(doc: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    """ValidateUpgradeConfiguration: a patches directory, when patches is given, is absolute."""
+    for section in ("apply", "node"):
+        patches = (doc.get(section) or {}).get("patches")
+        if isinstance(patches, dict):
+            directory = patches.get("directory") or ""
+            if not str(directory).startswith("/"):
+                yield f"{section}.patches.directory", f"{_show(directory)} is not an absolute path", None
+
+
 SEMANTIC_CHECKS: dict[str, Check] = {
+    "UpgradeConfiguration": _upgrade_checks,
     "ResetConfiguration": _reset_checks,
     "ClusterConfiguration": _cluster_checks,
-    "InitConfiguration": _node_registration_checks,
+    "InitConfiguration": _init_checks,
     "JoinConfiguration": _join_checks,
 }
 
@@ -523,14 +577,9 @@ def semantic_issues(kind: str, body: dict[str, Any]) -> list[tuple[str, str, str
     return list(check(body)) if check else []
 
 
-def feature_gate_warnings(cluster: dict[str, Any], where: str) -> list[str]:
-    gates = cluster.get("featureGates") or {}
-    return [
-        f"{where}: featureGates: unknown feature gate {name!r} "
-        f"(known: {', '.join(sorted(KNOWN_FEATURE_GATES))})"
-        for name in gates
-        if name not in KNOWN_FEATURE_GATES
-    ]
+def semantic_warnings(kind: str, body: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(field path, message)`` of what upstream accepts with a warning."""
+    return list(rules.cluster_warnings(body)) if kind == "ClusterConfiguration" else []
 
 
 def is_ipv6(address: str) -> bool:

@@ -133,7 +133,9 @@ def token_kubeconfig(entry: ClusterEntry, token: str, cluster_name: str = DEFAUL
     """kubeconfigutil.CreateWithToken: cluster ``kubernetes``, user ``tls-bootstrap-token-user``."""
     from kubeadm_py.kubeconfig.build import document
 
-    return document(entry.server, cluster_name, TLS_BOOTSTRAP_USER, entry.ca_pem, {"token": token})
+    return document(
+        entry.server, cluster_name, TLS_BOOTSTRAP_USER, entry.ca_pem, {"token": token}, preferences=True
+    )
 
 
 def user_kubeconfig(entry: ClusterEntry, user_name: str = TLS_BOOTSTRAP_USER) -> Doc:

@@ -185,6 +185,15 @@ def run_restore(tool: tuple[str, str], cmd: list[str]) -> None:
         raise SnapshotError(f"{tool[0]} snapshot restore failed: {last}")
 
 
+def _remove_stale_parts(dest: Path) -> None:
+    """Partial files of saves that were killed (their pid no longer runs)."""
+    for part in dest.parent.glob(f".{dest.name}.part-*"):
+        pid = part.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+
 def write_snapshot(dest: Path, produce: Callable[[Callable[[bytes], object]], object]) -> SnapshotFacts:
     """Stream a snapshot into ``dest`` atomically: a private temporary file beside it (0600: a
     snapshot holds every Secret of the cluster), fsynced, checked with :func:`check`, renamed over
@@ -194,6 +203,7 @@ def write_snapshot(dest: Path, produce: Callable[[Callable[[bytes], object]], ob
         raise SnapshotError(f"snapshot destination {dest} is a directory")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _remove_stale_parts(dest)
         tmp = dest.parent / f".{dest.name}.part-{os.getpid()}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     except OSError as e:

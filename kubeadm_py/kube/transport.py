@@ -8,6 +8,7 @@ messages itself."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
 from collections.abc import Callable
@@ -202,29 +203,51 @@ def _check_server(server: str, shown: str) -> None:
 
 
 def _load_client_cert(ctx: ssl.SSLContext, s: Settings) -> None:
-    """ssl only loads client credentials from files: inline data goes through a private temporary
-    directory that is removed right after."""
+    """ssl only loads client credentials from files: inline data goes through anonymous memory
+    files (memfd), which no crash can leave on disk; where memfd is missing, through a private
+    temporary directory removed right after."""
     if s.cert_file and s.key_file and s.cert_pem is None and s.key_pem is None:
         ctx.load_cert_chain(s.cert_file, s.key_file)
         return
-    import shutil
-    import tempfile
+    with contextlib.ExitStack() as cleanup:
+        put = _memory_file if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd") else None
+        if put is None:
+            import shutil
+            import tempfile
 
-    tmp = tempfile.mkdtemp(prefix="kubeadm-py-kubeconfig-")  # mode 0700
-    try:
+            tmp = tempfile.mkdtemp(prefix="kubeadm-py-kubeconfig-")  # mode 0700
+            cleanup.callback(shutil.rmtree, tmp, True)
         paths = []
         for name, data, file in (("cert", s.cert_pem, s.cert_file), ("key", s.key_pem, s.key_file)):
             if data is None:
                 paths.append(str(file))
-                continue
-            p = os.path.join(tmp, name)
-            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            paths.append(p)
+            elif put is not None:
+                paths.append(put(name, data, cleanup))
+            else:
+                paths.append(_private_file(os.path.join(tmp, name), data))
         ctx.load_cert_chain(paths[0], paths[1])
+
+
+def _memory_file(name: str, data: bytes, cleanup: contextlib.ExitStack) -> str:
+    fd = os.memfd_create(f"kubeadm-py-{name}", os.MFD_CLOEXEC)
+    cleanup.callback(os.close, fd)
+    _write_all(fd, data)
+    return f"/proc/self/fd/{fd}"
+
+
+def _private_file(path: str, data: bytes) -> str:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        _write_all(fd, data)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        os.close(fd)
+    return path
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _user_name(cert_pem: bytes | None, auth: str | None) -> str:

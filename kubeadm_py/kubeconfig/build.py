@@ -10,7 +10,7 @@ from typing import Any
 
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.errors import ConfigError
-from kubeadm_py.kubeconfig.specs import CONTROL_PLANE
+from kubeadm_py.kubeconfig.specs import CONTROL_PLANE, KUBELET, LOCAL
 from kubeadm_py.pki import sans
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9._:/@\[\]+=-]*$")
@@ -39,7 +39,25 @@ def control_plane_endpoint(cfg: KubeadmConfig) -> str:
     return f"https://{_host(host)}:{port or cfg.bind_port}"
 
 
+LOCAL_MODE_GATE = "ControlPlaneKubeletLocalMode"
+
+
+def kubelet_local_mode(cfg: KubeadmConfig) -> bool:
+    """Whether kubelet.conf of this control-plane node points at its own API server: the
+    ControlPlaneKubeletLocalMode feature gate when the configuration sets it (alpha in v1.31,
+    upstream PR #125780 makes init honour it), else the minor's default
+    (``ObjectsProfile.kubelet_conf_local``: on from v1.33)."""
+    from kubeadm_py.versioned import profile_for
+
+    gates = cfg.cluster.get("featureGates") or {}
+    if isinstance(gates, dict) and LOCAL_MODE_GATE in gates:
+        return bool(gates[LOCAL_MODE_GATE])
+    return profile_for(cfg.kubernetes_version).kubelet_conf_local
+
+
 def endpoint(cfg: KubeadmConfig, kind: str) -> str:
+    if kind == KUBELET:
+        kind = LOCAL if kubelet_local_mode(cfg) else CONTROL_PLANE
     return control_plane_endpoint(cfg) if kind == CONTROL_PLANE else local_endpoint(cfg)
 
 
@@ -51,10 +69,13 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def document(server: str, cluster: str, user: str, ca_pem: bytes, auth: dict[str, str]) -> dict[str, Any]:
-    """``auth``: {"client-certificate-data", "client-key-data"} (base64) or {"token"}."""
+def document(
+    server: str, cluster: str, user: str, ca_pem: bytes, auth: dict[str, str], *, preferences: bool
+) -> dict[str, Any]:
+    """``auth``: {"client-certificate-data", "client-key-data"} (base64) or {"token"};
+    ``preferences``: the ``preferences: {}`` client-go writes before v1.34."""
     ctx = f"{user}@{cluster}"
-    return {
+    doc: dict[str, Any] = {
         "apiVersion": "v1",
         "clusters": [
             {"cluster": {"certificate-authority-data": b64(ca_pem), "server": server}, "name": cluster}
@@ -62,9 +83,25 @@ def document(server: str, cluster: str, user: str, ca_pem: bytes, auth: dict[str
         "contexts": [{"context": {"cluster": cluster, "user": user}, "name": ctx}],
         "current-context": ctx,
         "kind": "Config",
-        "preferences": {},
         "users": [{"name": user, "user": dict(sorted(auth.items()))}],
     }
+    if preferences:
+        doc["preferences"] = {}
+    return doc
+
+
+def config_document(
+    cfg: KubeadmConfig, server: str, user: str, ca_pem: bytes, auth: dict[str, str]
+) -> dict[str, Any]:
+    """:func:`document` for ``user`` on ``cfg``'s cluster, as ``cfg``'s minor writes it."""
+    return document(server, cluster_name(cfg), user, ca_pem, auth, preferences=kubeconfig_preferences(cfg))
+
+
+def kubeconfig_preferences(cfg: KubeadmConfig) -> bool:
+    """Whether kubeconfigs carry ``preferences: {}`` (client-go before v1.34, PR #131741)."""
+    from kubeadm_py.versioned import profile_for
+
+    return profile_for(cfg.kubernetes_version).kubeconfig_preferences
 
 
 def _scalar(v: Any) -> str:

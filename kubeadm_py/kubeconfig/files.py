@@ -115,7 +115,7 @@ def new_client_doc(
         "client-certificate-data": build.b64(issue.encode_cert(cert)),
         "client-key-data": build.b64(keys.encode_private_key(key)),
     }
-    return build.document(server, build.cluster_name(cfg), profile.cn, issue.encode_cert(ca_cert), auth)
+    return build.config_document(cfg, server, profile.cn, issue.encode_cert(ca_cert), auth)
 
 
 def ensure_kubeconfig(
@@ -258,9 +258,7 @@ def user_kubeconfig(
     ca_cert, ca_key = manager.load_ca(store, "ca", st.start)
     server = build.control_plane_endpoint(cfg)
     if token:
-        doc = build.document(
-            server, build.cluster_name(cfg), client_name, issue.encode_cert(ca_cert), {"token": token}
-        )
+        doc = build.config_document(cfg, server, client_name, issue.encode_cert(ca_cert), {"token": token})
         return build.dump(doc)
     if ca_key is None:
         raise KubeadmError(

@@ -8,6 +8,9 @@ from kubeadm_py import constants as C
 
 LOCAL = "local"  # https://<advertiseAddress>:<bindPort>
 CONTROL_PLANE = "control-plane"  # https://<controlPlaneEndpoint>, else the local endpoint
+# kubelet.conf: LOCAL under ControlPlaneKubeletLocalMode (on by default from v1.33), else
+# CONTROL_PLANE (kubeadm_py.versioned.ObjectsProfile.kubelet_conf_local; build.endpoint).
+KUBELET = "kubelet"
 
 _FLAGS = (
     "apiserver-advertise-address",
@@ -28,7 +31,7 @@ class KubeconfigSpec:
     help: str
     client: str  # client certificate CN = user name; "{node}" is the node name
     orgs: tuple[str, ...]
-    endpoint: str  # LOCAL or CONTROL_PLANE
+    endpoint: str  # LOCAL, CONTROL_PLANE or KUBELET
     renewable: bool  # `certs renew <file>` target (kubelet.conf is rotated by the kubelet)
     join: bool  # written by a joining control plane
     flags: tuple[str, ...] = _FLAGS
@@ -91,7 +94,7 @@ KUBECONFIGS: tuple[KubeconfigSpec, ...] = (
         "Generate a kubeconfig file for the kubelet to use *only* for cluster bootstrapping purposes",
         "system:node:{node}",
         (C.NODES_GROUP,),
-        LOCAL,
+        KUBELET,
         False,
         False,
         flags=(*_FLAGS, "node-name"),

@@ -21,22 +21,26 @@ from kubeadm_py.manifests.images import kubernetes_image
 from kubeadm_py.manifests.known_flags import unknown_flags
 from kubeadm_py.manifests.pod import (
     Pod,
+    add_probes,
     component_pod,
     env_from_config,
     is_ipv6,
     join_host_port,
-    liveness_probe,
     merge_env,
     probe_address,
     proxy_env,
-    readiness_probe,
     requests,
-    startup_probe,
 )
 from kubeadm_py.manifests.volumes import control_plane_mounts, split
+from kubeadm_py.versioned import profile_for
 from kubeadm_py.versions import MinorRelease, release_for
 
 AUTHZ_MODES = ("Node", "RBAC", "Webhook", "ABAC", "AlwaysAllow", "AlwaysDeny")
+
+# (liveness, readiness or "", startup) probe paths; the kube-scheduler's change per minor
+# (versioned.ObjectsProfile.scheduler_probe_paths).
+APISERVER_PROBE_PATHS = ("/livez", "/readyz", "/livez")
+CONTROLLER_MANAGER_PROBE_PATHS = ("/healthz", "", "/healthz")
 
 # ClusterConfiguration key of each component's ControlPlaneComponent section.
 CONFIG_KEYS = {
@@ -237,10 +241,15 @@ def build_control_plane(
 ) -> BuildResult:
     """The static Pods of ``components`` (default: all three) for ``cfg.kubernetes_version``."""
     rel = release_for(cfg.kubernetes_version)
+    profile = profile_for(cfg.kubernetes_version)
     c = cfg.cluster
     warnings: list[str] = []
     mounts = control_plane_mounts(
-        c, fs, extra_args(c, "kube-controller-manager"), flexvolume=rel.kcm_flexvolume_mount
+        c,
+        fs,
+        extra_args(c, "kube-controller-manager"),
+        flexvolume=rel.kcm_flexvolume_mount,
+        ca_paths=profile.ca_cert_extra_paths,
     )
     timeout = cfg.timeout("controlPlaneComponentHealthCheck")
     wanted = components or ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
@@ -258,9 +267,7 @@ def build_control_plane(
             container["command"] = apiserver_command(rel, cfg, warnings.append)
             host = probe_address(cfg.advertise_address or None)
             port = cfg.bind_port
-            container["livenessProbe"] = liveness_probe(host, "/livez", port, "HTTPS")
-            container["readinessProbe"] = readiness_probe(host, "/readyz", port, "HTTPS")
-            container["startupProbe"] = startup_probe(host, "/livez", port, "HTTPS", timeout)
+            add_probes(container, profile, (host, port, "HTTPS"), APISERVER_PROBE_PATHS, timeout)
             container["resources"] = requests(cpu="250m")
             annotations = {
                 "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": join_host_port(
@@ -270,16 +277,15 @@ def build_control_plane(
         else:
             if comp == "kube-controller-manager":
                 container["command"] = controller_manager_command(rel, cfg, fs)
-                port, cpu = CONTROLLER_MANAGER_PORT, "200m"
+                port, cpu, paths = CONTROLLER_MANAGER_PORT, "200m", CONTROLLER_MANAGER_PROBE_PATHS
             else:
                 container["command"] = scheduler_command(rel, cfg)
-                port, cpu = SCHEDULER_PORT, "100m"
+                port, cpu, paths = SCHEDULER_PORT, "100m", profile.scheduler_probe_paths
             bind = get_arg(extra_args(c, comp), "bind-address")
             host = probe_address(bind) if bind is not None else "127.0.0.1"
-            container["livenessProbe"] = liveness_probe(host, "/healthz", port, "HTTPS")
-            container["startupProbe"] = startup_probe(host, "/healthz", port, "HTTPS", timeout)
+            add_probes(container, profile, (host, port, "HTTPS"), paths, timeout)
             container["resources"] = requests(cpu=cpu)
         container["env"] = _env(rel, c, comp, environ)
         container["volumeMounts"] = vmounts
-        pods[comp] = component_pod(rel, container, vols, annotations)
+        pods[comp] = component_pod(rel, profile, container, vols, annotations)
     return BuildResult(pods, warnings)

@@ -15,18 +15,17 @@ from kubeadm_py.manifests.controlplane import BuildResult, extra_args, unknown_a
 from kubeadm_py.manifests.images import etcd_image
 from kubeadm_py.manifests.pod import (
     Pod,
+    add_probes,
     component_pod,
     env_from_config,
     host_path_volume,
     is_ipv6,
     join_host_port,
-    liveness_probe,
     merge_env,
-    readiness_probe,
     requests,
-    startup_probe,
     volume_mount,
 )
+from kubeadm_py.versioned import profile_for
 from kubeadm_py.versions import MinorRelease, release_for
 
 ANNOTATION_CLIENT_URLS = "kubeadm.kubernetes.io/etcd.advertise-client-urls"
@@ -110,24 +109,20 @@ def build_etcd(cfg: KubeadmConfig, initial_cluster: Sequence[tuple[str, str]] = 
     rel = release_for(cfg.kubernetes_version)
     data_dir = etcd_data_dir(cfg)
     certs = cfg.cert_dir.rstrip("/") + "/etcd"
-    host, port, scheme = etcd_probe_endpoint(cfg)
-    live, ready, startup = rel.etcd_probe_paths
+    profile = profile_for(cfg.kubernetes_version)
     timeout = cfg.timeout("controlPlaneComponentHealthCheck")
     container: dict[str, Any] = {
         "command": etcd_command(rel, cfg, initial_cluster),
         "image": etcd_image(cfg),
         "imagePullPolicy": "IfNotPresent",
-        "livenessProbe": liveness_probe(host, live, port, scheme),
         "name": "etcd",
         "resources": requests(**dict(rel.etcd_requests)),
-        "startupProbe": startup_probe(host, startup, port, scheme, timeout),
         "volumeMounts": [
             volume_mount("etcd-data", data_dir, False),
             volume_mount("etcd-certs", certs, False),
         ],
     }
-    if ready:
-        container["readinessProbe"] = readiness_probe(host, ready, port, scheme)
+    add_probes(container, profile, etcd_probe_endpoint(cfg), profile.etcd_probe_paths, timeout)
     local = etcd.get("local") or {}
     extra_env = env_from_config(local.get("extraEnvs"), "ClusterConfiguration.etcd.local.extraEnvs")
     container["env"] = merge_env(extra_env) if (rel.etcd_env or extra_env) else []
@@ -135,7 +130,9 @@ def build_etcd(cfg: KubeadmConfig, initial_cluster: Sequence[tuple[str, str]] = 
         host_path_volume("etcd-certs", certs, "DirectoryOrCreate"),
         host_path_volume("etcd-data", data_dir, "DirectoryOrCreate"),
     ]
-    pod = component_pod(rel, container, volumes, {ANNOTATION_CLIENT_URLS: client_url(cfg.advertise_address)})
+    pod = component_pod(
+        rel, profile, container, volumes, {ANNOTATION_CLIENT_URLS: client_url(cfg.advertise_address)}
+    )
     return BuildResult({"etcd": pod}, unknown_arg_warnings("etcd", extra_args(cfg.cluster, "etcd")))
 
 

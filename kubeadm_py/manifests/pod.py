@@ -1,8 +1,9 @@
 """Static Pod building blocks (``cmd/kubeadm/app/util/staticpod/utils.go``) and serialization.
 
 Pods are plain dicts in the Kubernetes wire form. :func:`to_yaml` serializes them like kubeadm does
-(``sigs.k8s.io/yaml``: JSON field names, map keys sorted, ``creationTimestamp: null`` and
-``status: {}`` from the zero-valued Go structs), so a diff against an upstream manifest is minimal.
+(``sigs.k8s.io/yaml``: JSON field names, map keys sorted, ``status: {}`` from the zero-valued Go
+struct and, before v1.34, ``creationTimestamp: null``), so a diff against an upstream manifest is
+minimal.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 
 import yaml
 
+from kubeadm_py import goyaml
 from kubeadm_py.errors import ConfigError, KubeadmError
+from kubeadm_py.versioned import ObjectsProfile
 from kubeadm_py.versions import MinorRelease
 
 Pod = dict[str, Any]
@@ -25,16 +28,18 @@ PRIORITY_SYSTEM_NODE_CRITICAL = 2000001000
 
 def component_pod(
     rel: MinorRelease,
+    profile: ObjectsProfile,
     container: dict[str, Any],
     volumes: list[dict[str, Any]],
     annotations: Mapping[str, str] | None,
 ) -> Pod:
     meta: dict[str, Any] = {
-        "creationTimestamp": None,
         "labels": {"component": container["name"], "tier": "control-plane"},
         "name": container["name"],
         "namespace": "kube-system",
     }
+    if profile.creation_timestamp_null:  # a zero metav1.Time printed as null before omitzero (1.34)
+        meta["creationTimestamp"] = None
     if annotations:
         meta["annotations"] = dict(annotations)
     spec: dict[str, Any] = {
@@ -74,7 +79,7 @@ def volume_mount(name: str, mount_path: str, read_only: bool) -> dict[str, Any]:
 
 
 def _probe(
-    host: str, path: str, port: int, scheme: str, initial: int, timeout: int, failure: int, period: int
+    host: str, path: str, port: int | str, scheme: str, initial: int, timeout: int, failure: int, period: int
 ) -> dict[str, Any]:
     get: dict[str, Any] = {"path": path, "port": port, "scheme": scheme}
     if host:
@@ -89,17 +94,44 @@ def _probe(
     return {k: v for k, v in probe.items() if v != 0}  # Go's omitempty drops zero integers
 
 
-def liveness_probe(host: str, path: str, port: int, scheme: str) -> dict[str, Any]:
+def liveness_probe(host: str, path: str, port: int | str, scheme: str) -> dict[str, Any]:
     return _probe(host, path, port, scheme, 10, 15, 8, 10)
 
 
-def readiness_probe(host: str, path: str, port: int, scheme: str) -> dict[str, Any]:
+def readiness_probe(host: str, path: str, port: int | str, scheme: str) -> dict[str, Any]:
     return _probe(host, path, port, scheme, 0, 15, 3, 1)
 
 
-def startup_probe(host: str, path: str, port: int, scheme: str, timeout_seconds: float) -> dict[str, Any]:
+def startup_probe(
+    host: str, path: str, port: int | str, scheme: str, timeout_seconds: float
+) -> dict[str, Any]:
     failure = int(math.ceil(timeout_seconds / 10))
     return _probe(host, path, port, scheme, 10, 15, failure, 10)
+
+
+PROBE_PORT_NAME = "probe-port"
+
+
+def add_probes(
+    container: dict[str, Any],
+    profile: ObjectsProfile,
+    endpoint: tuple[str, int, str],
+    paths: tuple[str, str, str],
+    timeout_seconds: float,
+) -> None:
+    """The liveness, readiness (when its path is set) and startup probes of a static Pod container
+    on ``endpoint`` (host, port, scheme); ``paths``: (liveness, readiness or "", startup). With the
+    profile's ``named_probe_port`` the probes use the container port "probe-port" (kubeadm 1.34+)."""
+    host, port, scheme = endpoint
+    target: int | str = port
+    if profile.named_probe_port:
+        target = PROBE_PORT_NAME
+        container["ports"] = [{"containerPort": port, "name": PROBE_PORT_NAME, "protocol": "TCP"}]
+    live, ready, startup = paths
+    container["livenessProbe"] = liveness_probe(host, live, target, scheme)
+    if ready:
+        container["readinessProbe"] = readiness_probe(host, ready, target, scheme)
+    container["startupProbe"] = startup_probe(host, startup, target, scheme, timeout_seconds)
 
 
 def probe_address(addr: str | None) -> str:
@@ -159,30 +191,8 @@ def env_from_config(items: Any, field: str) -> list[dict[str, Any]]:
 # --- serialization ---------------------------------------------------------------------------------
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str_repr(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    """Plain when possible, else double-quoted, as go-yaml v2 (sigs.k8s.io/yaml) emits strings."""
-    style = None
-    tag = dumper.resolve(yaml.ScalarNode, data, (True, False))  # type: ignore[no-untyped-call]
-    if "\n" in data:
-        style = "|"
-    elif (
-        data == ""
-        or tag != "tag:yaml.org,2002:str"
-        or not dumper.analyze_scalar(data).allow_block_plain
-    ):
-        style = '"'
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str_repr)
-
-
 def to_yaml(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=1 << 30)
+    return goyaml.dump(obj)
 
 
 def from_yaml(text: str | bytes, source: str) -> Any:

@@ -15,15 +15,9 @@ from kubeadm_py.errors import ConfigError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.manifests.args import Arg, get_arg
 from kubeadm_py.manifests.pod import host_path_volume, named_entries, volume_mount
+from kubeadm_py.versioned import CA_TRUST_PATHS_SPLIT
 
 CA_CERTS_VOLUME = ("ca-certs", "/etc/ssl/certs")
-CA_CERTS_EXTRA_PATHS = (
-    "/etc/pki/ca-trust",
-    "/etc/pki/tls/certs",
-    "/etc/ca-certificates",
-    "/usr/share/ca-certificates",
-    "/usr/local/share/ca-certificates",
-)
 DEFAULT_FLEXVOLUME_DIR = "/usr/libexec/kubernetes/kubelet-plugins/volume/exec"
 
 Mounts = dict[str, tuple[dict[str, Any], dict[str, Any]]]  # name -> (volume, volumeMount)
@@ -64,15 +58,16 @@ def _add_extra(m: Mounts, vols: list[dict[str, Any]]) -> None:
         )
 
 
-def etcd_cert_mounts(external: dict[str, Any], cert_dir: str) -> Mounts:
-    """getEtcdCertVolumes: directories of the external etcd CA/cert/key not already mounted."""
+def etcd_cert_mounts(external: dict[str, Any], cert_dir: str, ca_paths: tuple[str, ...]) -> Mounts:
+    """getEtcdCertVolumes: directories of the external etcd CA/cert/key not already mounted
+    (``ca_paths``: the CA-trust directories the minor mounts)."""
     dirs: set[str] = set()
     for p in (external.get("caFile"), external.get("certFile"), external.get("keyFile")):
         d = posixpath.dirname(p) if p else "."
         d = d or "."
         if (
             d == "."
-            or any(d.startswith(x) for x in CA_CERTS_EXTRA_PATHS)
+            or any(d.startswith(x) for x in ca_paths)
             or d.startswith(CA_CERTS_VOLUME[1])
             or d.startswith(cert_dir)
         ):
@@ -92,10 +87,17 @@ def etcd_cert_mounts(external: dict[str, Any], cert_dir: str) -> Mounts:
 
 
 def control_plane_mounts(
-    cluster: dict[str, Any], fs: HostFS, kcm_args: list[Arg], *, flexvolume: bool = True
+    cluster: dict[str, Any],
+    fs: HostFS,
+    kcm_args: list[Arg],
+    *,
+    flexvolume: bool = True,
+    ca_paths: tuple[str, ...] = CA_TRUST_PATHS_SPLIT,
 ) -> dict[str, Mounts]:
     """hostPath mounts per component; ``flexvolume``: the kube-controller-manager "flexvolume-dir"
-    mount (``MinorRelease.kcm_flexvolume_mount``; kubeadm v1.36 removed it)."""
+    mount (``MinorRelease.kcm_flexvolume_mount``; kubeadm v1.36 removed it); ``ca_paths``: the
+    CA-trust host directories mounted when present (``ObjectsProfile.ca_cert_extra_paths``:
+    ``/etc/pki`` whole before v1.31)."""
     cert_dir = str(cluster.get("certificatesDir") or "/etc/kubernetes/pki")
     out: dict[str, Mounts] = {"kube-apiserver": {}, "kube-controller-manager": {}, "kube-scheduler": {}}
     api, kcm, sched = out["kube-apiserver"], out["kube-controller-manager"], out["kube-scheduler"]
@@ -105,7 +107,7 @@ def control_plane_mounts(
     _add(api, CA_CERTS_VOLUME[0], CA_CERTS_VOLUME[1], CA_CERTS_VOLUME[1], True, dor)
     external = (cluster.get("etcd") or {}).get("external")
     if external:
-        api.update(etcd_cert_mounts(external, cert_dir))
+        api.update(etcd_cert_mounts(external, cert_dir, ca_paths))
 
     _add(kcm, "k8s-certs", cert_dir, cert_dir, True, dor)
     _add(kcm, CA_CERTS_VOLUME[0], CA_CERTS_VOLUME[1], CA_CERTS_VOLUME[1], True, dor)
@@ -119,7 +121,7 @@ def control_plane_mounts(
     sched_conf = f"{KUBERNETES_DIR}/{SCHEDULER_KUBECONFIG}"
     _add(sched, "kubeconfig", sched_conf, sched_conf, True, forc)
 
-    for p in CA_CERTS_EXTRA_PATHS:
+    for p in ca_paths:
         if fs.exists(p):
             name = p.replace("/", "-")[1:]
             _add(api, name, p, p, True, dor)

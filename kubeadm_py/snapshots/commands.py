@@ -6,11 +6,11 @@
   atomically with mode 0600 and checks the SHA-256 etcd appends. No etcd tool is needed.
 * **status** checks a file's integrity (hash, bbolt meta page) and adds the revision and key
   count from etcd's own tool when one is installed (``etcdutl``, or ``etcdctl`` before 3.5).
-* **restore** writes a new data directory from a snapshot with etcd's own tool (``snapshot
-  restore``: new cluster id, membership rewritten to ``initial_cluster``, by default this member
-  alone), then swaps it in for the member's data directory, keeping the old one beside it. The
-  member must be stopped (its manifest moved out of the manifests directory); restore refuses
-  while etcd listens on its client URL or holds its database lock.
+* **restore** stops the member (its manifest parked), writes new member data from a snapshot with
+  etcd's own tool (``snapshot restore``: new cluster id, membership rewritten to
+  ``initial_cluster``, by default this member alone), swaps it in (the old ``member`` kept inside
+  the data directory) and starts the member again. A member named with flags is not stopped:
+  restore refuses while it answers on its client URL or holds its database lock.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class RestorePlan:
 @dataclass(frozen=True)
 class RestoreResult:
     plan: RestorePlan
-    previous: str | None  # where the old data directory was moved, if there was one
+    previous: str | None  # where the old member directory was kept, if there was one
 
 
 def plan_restore(
@@ -166,7 +166,9 @@ def plan_restore(
 
 
 def _staging(target: Path) -> Path:
-    return target.parent / f".{target.name}.restore"
+    """Inside the data directory: often a mount point of its own (a dedicated etcd disk), so only
+    its entries can be renamed, and only within it."""
+    return target / ".kubeadm-py-restore"
 
 
 def _running(urls: list[str], target: Path) -> str | None:
@@ -218,9 +220,9 @@ def restore(
     fs: HostFS, plan: RestorePlan, log: Callable[[str], None] = lambda _m: None, stop_timeout: float = 120.0
 ) -> RestoreResult:
     """Stop the member (its manifest parked in /etc/kubernetes/tmp, so the kubelet stops it), run
-    etcd's tool into a staging directory, swap it in for the data directory (the old one kept
-    beside it), and start the member again (manifest back). A rerun after an interruption finds
-    the parked manifest and continues; the old data is never deleted."""
+    etcd's tool into a staging directory inside the data directory, swap its ``member`` in (the old
+    one kept as ``member.before-restore-<time>``), and start the member again (manifest back). A
+    rerun after an interruption finds the parked manifest and continues; old data is never deleted."""
     if plan.manifest and plan.parked:
         if fs.exists(plan.manifest):
             log(f"[etcd-restore] Stopping etcd: moving {plan.manifest} to {plan.parked}")
@@ -231,22 +233,21 @@ def restore(
     staging = _staging(target)
     if staging.exists():
         shutil.rmtree(staging)  # an interrupted earlier restore: etcd's tool wants a new directory
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
     tool = (Path(plan.command[0]).name, plan.command[0])
     log(f"[etcd-restore] Running {' '.join(plan.command)}")
     run_restore(tool, plan.command)
     previous: str | None = None
-    if target.exists():
-        if target.is_dir() and not any(target.iterdir()):
-            target.rmdir()
-        else:
-            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-            aside = target.parent / f"{target.name}.before-restore-{stamp}"
-            os.rename(target, aside)
-            previous = str(aside)
-    os.rename(staging, target)
+    member = target / "member"
+    if member.exists():
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        aside = target / f"member.before-restore-{stamp}"
+        os.rename(member, aside)
+        previous = str(aside)
+    os.rename(staging / "member", member)
+    shutil.rmtree(staging)
     os.chmod(target, 0o700)
-    _fsync_dir(target.parent)
+    _fsync_dir(target)
     if plan.manifest and plan.parked and fs.exists(plan.parked):
         log(f"[etcd-restore] Starting etcd: moving its manifest back to {plan.manifest}")
         os.replace(fs.real_path(plan.parked), fs.real_path(plan.manifest))

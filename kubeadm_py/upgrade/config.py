@@ -75,7 +75,8 @@ def config_file_cluster(config: str | None) -> dict[str, Any] | None:
     from kubeadm_py.config.convert import convert
     from kubeadm_py.config.resolve import load_documents
 
-    conv = convert(load_documents(config))
+    # build_config("upgrade", config) already warned about unknown fields; read as leniently.
+    conv = convert(load_documents(config, warnings=[]))
     for doc in conv.documents:
         if doc.kind == "ClusterConfiguration":
             body = dict(doc.body)

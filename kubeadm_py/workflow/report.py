@@ -22,7 +22,7 @@ class PhaseOutcome:
     seconds: float = 0.0
     changes: list[Change] = field(default_factory=list)
     reason: str = ""
-    dry_run: bool = False  # for the phase line only ("would change"); not part of the JSON form
+    dry_run: bool = False  # a dry run's change is only planned: "would change" (line and JSON)
 
     @property
     def summary(self) -> str:
@@ -43,7 +43,7 @@ class PhaseOutcome:
     def to_dict(self, with_content: bool = False) -> dict[str, Any]:
         return {
             "phase": self.path,
-            "status": self.status,
+            "status": self.label,
             "seconds": round(self.seconds, 4),
             "reason": self.reason,
             "changes": [c.to_dict(with_content) for c in self.changes],
@@ -85,7 +85,8 @@ class RunReport:
             "ok": self.ok,
             "error": self.error,
             "wouldStop": self.would_stop,
-            "changed": self.changed,
+            "changed": self.changed and not self.dry_run,  # a dry run changes nothing
+            "wouldChange": self.changed and self.dry_run,
             "phases": [p.to_dict(with_content) for p in self.phases],
             "outputs": self.outputs,
         }

@@ -108,10 +108,10 @@ def test_save_restore_round_trip(node, tmp_path: Path) -> None:  # type: ignore[
     member.stop()  # no kubelet here: parking the manifest would not stop it
     restored = cli("etcd", "snapshot", "restore", str(snap), "--rootfs", str(root))
     assert restored.returncode == 0, restored.stderr
-    assert "The previous data directory is kept at" in restored.stdout
+    assert "The previous member directory is kept at" in restored.stdout
     assert (root / "etc/kubernetes/manifests/etcd.yaml").exists()  # parked and put back
-    kept = list((root / "data").glob("node1.data.before-restore-*"))
-    assert len(kept) == 1 and (kept[0] / "member").is_dir()
+    kept = list((root / "data/node1.data").glob("member.before-restore-*"))
+    assert len(kept) == 1 and (kept[0] / "snap").is_dir()
 
     member.start()  # same data directory, now the restored one
     wait_serving(member)

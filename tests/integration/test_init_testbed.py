@@ -65,22 +65,9 @@ def wait_for(what: str, fn, timeout: float = 120.0, interval: float = 2.0):
 @pytest.fixture(scope="module")
 def cluster(request):
     """One node initialised by kubeadm-py, shared by the tests of this module."""
-    from tests.testbed import Network, Node, skip_reason
-    from tests.testbed.fixtures import cleanup_stale_cgroups
+    from tests.testbed.fixtures import control_plane_node
 
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    cleanup_stale_cgroups()
-    net = Network(name="kpt-init").start()
-    node = Node("cp-init", network=net)
-    failed = False
-    try:
-        node.start()
-        cfg = os.path.join(node.workdir, "kubeadm-py.yaml")
-        with open(cfg, "w") as f:
-            f.write(init_config(node.address, node.name))
-        node.supervise_kubelet()
+    with control_plane_node(request, "cp-init", "kpt-init", init_config) as (node, cfg):
         t0 = time.monotonic()
         r = kubeadm_py(
             node, "init", "--config", cfg, "--upload-certs", "--ignore-preflight-errors=all", "-o", "json"
@@ -89,14 +76,6 @@ def cluster(request):
         result = json.loads(r.stdout)
         print(f"\n[init] kubeadm-py init took {seconds:.1f}s")
         yield {"node": node, "result": result, "config": cfg, "stderr": r.stderr}
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        kept = node.stop(keep_logs=failed or getattr(request.node, "_failed", False))
-        net.stop()
-        if kept:
-            print(f"\n[testbed] kept logs: {kept}")
 
 
 def test_every_phase_ran(cluster) -> None:

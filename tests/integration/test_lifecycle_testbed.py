@@ -36,35 +36,17 @@ def wait_for(what: str, fn, timeout: float = 180.0, interval: float = 2.0):  # t
         time.sleep(interval)
 
 
+def lifecycle_config(address: str, name: str) -> str:
+    return init_config_v1beta4(address, name, control_plane_endpoint=f"{address}:6443")
+
+
 @pytest.fixture(scope="module")
 def cluster(request):  # type: ignore[no-untyped-def]
-    from tests.testbed import Network, Node, skip_reason
-    from tests.testbed.fixtures import cleanup_stale_cgroups
+    from tests.testbed.fixtures import control_plane_node
 
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    cleanup_stale_cgroups()
-    net = Network(name="kpt-rsa").start()
-    node = Node("cp-rsa", network=net)
-    failed = False
-    try:
-        node.start()
-        cfg = os.path.join(node.workdir, "kubeadm-py.yaml")
-        with open(cfg, "w") as f:
-            endpoint = f"{node.address}:6443"
-            f.write(init_config_v1beta4(node.address, node.name, control_plane_endpoint=endpoint))
-        node.supervise_kubelet()
+    with control_plane_node(request, "cp-rsa", "kpt-rsa", lifecycle_config) as (node, cfg):
         kubeadm_py(node, "init", "--config", cfg, "--ignore-preflight-errors=all")
         yield node
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        kept = node.stop(keep_logs=failed or getattr(request.node, "_failed", False))
-        net.stop()
-        if kept:
-            print(f"\n[testbed] kept logs: {kept}")
 
 
 def token_works(node, token: str) -> bool:  # type: ignore[no-untyped-def]
@@ -179,7 +161,7 @@ def test_snapshot_restore_brings_back_the_cluster_as_saved(cluster) -> None:  # 
 
     t0 = time.monotonic()
     r = kubeadm_py(node, "etcd", "snapshot", "restore", snap)  # stops etcd, restores, starts it again
-    assert "The previous data directory is kept at" in r.stdout and "etcd has stopped" in r.stdout
+    assert "The previous member directory is kept at" in r.stdout and "etcd has stopped" in r.stdout
     node.wait_for_apiserver()
     print(f"\n[snapshot] restore and restart took {time.monotonic() - t0:.1f}s")
     assert configmap_exists(node, "before-snapshot")

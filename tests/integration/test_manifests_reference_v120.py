@@ -9,6 +9,7 @@ Run as root (kubeadm --rootfs chroots). Skipped with a reason when the test bed'
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -20,7 +21,9 @@ import yaml
 from kubeadm_py import api
 from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.phases.init.etcd import etcd_phase
+from kubeadm_py.phases.shared.certs import certs_phase
 from kubeadm_py.phases.shared.control_plane import control_plane_phase
+from kubeadm_py.phases.shared.kubeconfig import kubeconfig_phase
 from kubeadm_py.phases.shared.kubelet_start import kubelet_start_phase
 from kubeadm_py.workflow.phase import flatten
 
@@ -142,7 +145,12 @@ def _prepare_root(root: Path) -> None:
     (root / "tmp").mkdir()
 
 
-def _reference(tmp_path: Path, scenario: dict[str, Any]) -> Path:
+REFERENCE_PHASES = (["control-plane", "all"], ["etcd", "local"], ["kubelet-start"])
+
+
+def _reference(
+    tmp_path: Path, scenario: dict[str, Any], phases: tuple[list[str], ...] = REFERENCE_PHASES
+) -> Path:
     root = tmp_path / "reference"
     _prepare_root(root)
     cluster = _merge(_base_cluster(), scenario["v1beta2_cluster"])
@@ -167,8 +175,8 @@ def _reference(tmp_path: Path, scenario: dict[str, Any]) -> Path:
             (root / "patches" / name).write_text(text)
         patch_args = ["--experimental-patches", "/patches"]
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    for phase in (["control-plane", "all"], ["etcd", "local"], ["kubelet-start"]):
-        extra = patch_args if phase[0] != "kubelet-start" else []
+    for phase in phases:
+        extra = patch_args if phase[0] in ("control-plane", "etcd") else []
         p = subprocess.run(
             [str(KUBEADM), "--rootfs", str(root), "init", "phase", *phase, "--config", "/cfg.yaml", *extra],
             capture_output=True,
@@ -181,7 +189,7 @@ def _reference(tmp_path: Path, scenario: dict[str, Any]) -> Path:
     return root
 
 
-def _ours(tmp_path: Path, scenario: dict[str, Any]) -> Path:
+def _ours(tmp_path: Path, scenario: dict[str, Any], phases: tuple[Any, ...] | None = None) -> Path:
     root = tmp_path / "ours"
     _prepare_root(root)
     cluster = _merge(_base_cluster(), scenario["v1beta4_cluster"])
@@ -201,7 +209,7 @@ def _ours(tmp_path: Path, scenario: dict[str, Any]) -> Path:
         # under --rootfs kubelet-start leaves this machine's kubelet alone (it prints the command)
         cfg = KubeadmConfig(cluster=cluster, init=init)
         ctx = api.build_context("init", {"rootfs": str(root), **opts}, cfg=cfg)
-        for phase in (control_plane_phase(), etcd_phase(), kubelet_start_phase()):
+        for phase in phases or (control_plane_phase(), etcd_phase(), kubelet_start_phase()):
             for f in flatten((phase,)):
                 if f.phase.run:
                     f.phase.run(ctx)
@@ -295,3 +303,31 @@ def test_kubelet_files_match_reference(name, tmp_path, kubeadm_binary):
     assert (our_root / "var/lib/kubelet/config.yaml").stat().st_mode & 0o777 == (
         ref_root / "var/lib/kubelet/config.yaml"
     ).stat().st_mode & 0o777
+
+
+_KEY_DATA = re.compile(r"(certificate-authority-data|client-certificate-data|client-key-data): \S+")
+
+
+def _kubeconfig_text(path: Path) -> str:
+    """The file with its key and certificate data masked (each run signs its own)."""
+    return _KEY_DATA.sub(r"\1: <data>", path.read_text())
+
+
+@pytest.mark.parametrize("name", ["kubelet.conf", "admin.conf", "scheduler.conf"])
+def test_kubeconfigs_match_reference_with_control_plane_endpoint(name, tmp_path, kubeadm_binary):
+    """kubeadm v1.20 points kubelet.conf (and admin.conf) at controlPlaneEndpoint and the
+    scheduler at the local API endpoint; the files are the same text apart from key material."""
+    endpoint = "lb.example.test:8443"
+    scenario = {
+        "v1beta2_cluster": {"controlPlaneEndpoint": endpoint},
+        "v1beta4_cluster": {"controlPlaneEndpoint": endpoint},
+        "patches": {},
+    }
+    kind = name.removesuffix(".conf")
+    ref_root = _reference(tmp_path, scenario, (["certs", "ca"], ["kubeconfig", kind]))
+    our_root = _ours(tmp_path, scenario, (certs_phase(["ca"]), kubeconfig_phase([kind])))
+    ours = our_root / "etc/kubernetes" / name
+    ref = ref_root / "etc/kubernetes" / name
+    assert _kubeconfig_text(ours) == _kubeconfig_text(ref)
+    server = yaml.safe_load(ours.read_text())["clusters"][0]["cluster"]["server"]
+    assert server == ("https://10.0.0.5:6443" if name == "scheduler.conf" else f"https://{endpoint}")

@@ -136,3 +136,33 @@ def testbed_node_factory(testbed, request):
         net.stop()
     if kept:
         print("\n[testbed] kept logs: {}".format(" ".join(kept)))
+
+
+@contextlib.contextmanager
+def control_plane_node(request, name: str, net_name: str, config_text):
+    """A started node whose kubelet runs as kubeadm's unit would, with ``config_text(address,
+    name)`` written to ``<workdir>/kubeadm-py.yaml``: yields ``(node, config path)``; stops the
+    node (keeping its logs if anything failed) and its network afterwards. For module-scoped
+    fixtures that share one cluster."""
+    reason = cache.skip_reason()
+    if reason:
+        pytest.skip(reason)
+    cleanup_stale_cgroups()
+    net = Network(name=net_name).start()
+    node = Node(name, network=net)
+    failed = False
+    try:
+        node.start()
+        cfg = os.path.join(node.workdir, "kubeadm-py.yaml")
+        with open(cfg, "w") as f:
+            f.write(config_text(node.address, node.name))
+        node.supervise_kubelet()
+        yield node, cfg
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        kept = node.stop(keep_logs=failed or getattr(request.node, "_failed", False))
+        net.stop()
+        if kept:
+            print(f"\n[testbed] kept logs: {kept}")

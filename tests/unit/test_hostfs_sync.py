@@ -73,3 +73,33 @@ def test_writes_of_a_phase_are_durable_when_it_ends(tmp_path: Path, synced: list
     assert [p.status for p in report.phases] == ["changed", "unchanged"]
     assert seen_at_second_phase == [1]
     assert synced[0] == [tmp_path / "etc/kubernetes/pki"]
+
+
+def test_atomic_write_creates_the_file_with_its_mode_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "new/dir/ca.key"
+    old_umask = hostfs.os.umask(0o077)
+    try:
+        hostfs.atomic_write(target, b"secret", 0o640)
+    finally:
+        hostfs.os.umask(old_umask)
+    assert target.read_bytes() == b"secret" and target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in target.parent.iterdir()) == ["ca.key"]
+
+
+def test_a_killed_writers_temporary_files_are_removed(tmp_path: Path) -> None:
+    """A run killed mid-write leaves ``.<file>.<pid>.<hex>.tmp``; the next write to that directory
+    removes it when its writer is gone, and leaves a live writer's and other files alone."""
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its pid is free: no process owns the stale file
+    d = tmp_path / "pki"
+    d.mkdir()
+    stale = d / f".ca.key.{gone.pid}.0badc0de.tmp"
+    live = d / f".ca.crt.{hostfs.os.getppid()}.0badc0de.tmp"
+    other = d / ".keep.tmp"
+    for p in (stale, live, other):
+        p.write_bytes(b"partial")
+    hostfs._swept.discard(d)
+    hostfs.atomic_write(d / "ca.key", b"whole", 0o600)
+    assert sorted(p.name for p in d.iterdir()) == sorted(["ca.key", live.name, other.name])

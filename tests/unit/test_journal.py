@@ -101,3 +101,26 @@ def test_run_that_changed_nothing_leaves_no_journal(tmp_path: Path) -> None:
     with pytest.raises(PhaseError):
         api.run("init", phases=["certs/apiserver"], rootfs=str(tmp_path), options=NODE)
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["ca.crt", "ca.key"]
+
+
+def test_a_run_is_in_the_journal_before_its_first_change(tmp_path: Path) -> None:
+    """Crash safety: when the first phase after preflight starts, the journal already holds an
+    in-progress entry, so a run killed at any later instant leaves its trace and the rerun
+    resumes past its own files and ports; the finished run replaces that entry."""
+    from kubeadm_py.workflow.report import NullReporter
+
+    seen: list[list[dict]] = []
+
+    class Spy(NullReporter):
+        def phase_started(self, path: str) -> None:
+            seen.append(entries(tmp_path))
+
+    phases = ["certs/ca", "certs/apiserver"]
+    api.run("init", phases=phases, rootfs=str(tmp_path), options=NODE, reporter=Spy())
+    first, second = seen
+    assert [e["inProgress"] for e in first] == [True] and first == second
+    assert journal.changed_before(HostFS(rootfs=tmp_path), "init") is not None  # a killed run counts
+    final = entries(tmp_path)
+    assert len(final) == 1 and "inProgress" not in final[0] and final[0]["ok"] is True
+    assert final[0]["run"] == first[0]["run"]
+

@@ -124,8 +124,6 @@ def migrate_cmd(
     As upstream, the result is read, converted, defaulted and validated, so it shows what kubeadm-py
     would use (host-dependent values such as the node name are left out). Component configs
     (KubeletConfiguration, KubeProxyConfiguration) are kept as they are."""
-    import os
-
     from kubeadm_py.config.loader import read_source
     from kubeadm_py.config.resolve import migrate
     from kubeadm_py.errors import KubeadmError
@@ -139,16 +137,14 @@ def migrate_cmd(
     if not new_config:
         typer.echo(out, nl=False)
         return
-    tmp = f"{new_config}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(out)
-        os.replace(tmp, new_config)
+    from pathlib import Path
+
+    from kubeadm_py.hostfs import CONFIG_MODE, atomic_write
+
+    try:  # 0600: the documents may hold bootstrap tokens and the certificate key
+        atomic_write(Path(new_config), out.encode("utf-8"), CONFIG_MODE)
     except OSError as exc:
         raise KubeadmError(f"{new_config}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # --- config images list|pull ------------------------------------------------------------------

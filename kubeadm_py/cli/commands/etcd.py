@@ -101,7 +101,8 @@ def restore(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and print what would run."),
 ) -> None:
     """Restore this node's etcd member from a snapshot as a new cluster: etcd is stopped (its
-    manifest parked), its data directory replaced (the old one kept beside it), and started again.
+    manifest parked), its data replaced (the old member directory kept in the data directory), and
+    started again.
     With --data-dir, --name and --initial-advertise-peer-urls the member must be stopped already."""
     from kubeadm_py.snapshots.commands import plan_restore
     from kubeadm_py.snapshots.commands import restore as run_restore
@@ -121,12 +122,12 @@ def restore(
         if plan.manifest:
             typer.echo(f"[dryrun] Would stop etcd: move {plan.manifest} to {plan.parked} and wait")
         typer.echo(f"[dryrun] Would run: {' '.join(plan.command)}")
-        typer.echo(f"[dryrun] Would move the result to {plan.data_dir} (an existing one is kept beside it)")
+        typer.echo(f"[dryrun] Would swap the result in as {plan.data_dir}/member (the old one is kept)")
         return
     result = run_restore(fs, plan, log=typer.echo)
     typer.echo(f"Restored {file} into {plan.data_dir} as member {plan.name} of {plan.initial_cluster}")
     if result.previous:
-        typer.echo(f"The previous data directory is kept at {result.previous}")
+        typer.echo(f"The previous member directory is kept at {result.previous}")
     if not plan.manifest:
         typer.echo("Start etcd again. ", nl=False)
     typer.echo("Other members of the old cluster must be reset and joined again.")

@@ -57,6 +57,7 @@ def run_bootstrap_token(ctx: InitContext) -> None:
     from kubeadm_py.cluster.kubeconfigs import cluster_info_kubeconfig
     from kubeadm_py.constants import KUBE_PUBLIC
     from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.kubeconfig.build import kubeconfig_preferences
 
     tokens = init_tokens(ctx)
     if tokens:
@@ -78,7 +79,8 @@ def run_bootstrap_token(ctx: InitContext) -> None:
         raise KubeadmError(f"failed to load admin kubeconfig: {ctx.admin_kubeconfig} not found")
     ctx.log(f'[bootstrap-token] Creating the "{bt.CLUSTER_INFO}" ConfigMap in the "{KUBE_PUBLIC}" namespace')
     # merge: keep the jws-kubeconfig-* signatures the controller-manager's bootstrap signer added
-    client.apply(bt.cluster_info_configmap(cluster_info_kubeconfig(admin, ctx.admin_kubeconfig)), merge=True)
+    info = cluster_info_kubeconfig(admin, ctx.admin_kubeconfig, preferences=kubeconfig_preferences(ctx.cfg))
+    client.apply(bt.cluster_info_configmap(info), merge=True)
     for obj in bt.cluster_info_rbac():
         client.apply(obj)
 

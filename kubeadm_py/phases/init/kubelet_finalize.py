@@ -29,6 +29,7 @@ def run_cert_rotation(ctx: InitContext) -> list[Change]:
     from kubeadm_py.constants import KUBELET_KUBECONFIG
     from kubeadm_py.errors import KubeadmError
     from kubeadm_py.hostfs import CONFIG_MODE
+    from kubeadm_py.kubeconfig.build import kubeconfig_preferences
 
     pem = f"{kubelet_pki_dir(ctx).rstrip('/')}/kubelet-client-current.pem"
     if not ctx.fs.exists(pem):
@@ -37,7 +38,7 @@ def run_cert_rotation(ctx: InitContext) -> list[Change]:
     data = ctx.fs.read_bytes(path)
     if data is None:
         raise KubeadmError(f"{path} not found", hint="run the kubeconfig kubelet phase first")
-    new = point_user_at_pem(data, pem, path).encode()
+    new = point_user_at_pem(data, pem, path, preferences=kubeconfig_preferences(ctx.cfg)).encode()
     ctx.log(
         f'[kubelet-finalize] Updating "{path}" to point to a rotatable kubelet client certificate and key'
     )

@@ -56,3 +56,41 @@ def component_files(ctx: AnyContext) -> None:
         raise KubeadmError(
             "; ".join(errors), hint="the component would exit at start; nothing was changed on this node"
         )
+
+
+def patch_targets(ctx: AnyContext) -> None:
+    """Every patch applies to what its target will be: a JSON patch op on a missing path fails
+    here, naming the file, not halfway through the run. For workflows whose configuration is
+    complete before the first phase (init; join and upgrade learn the cluster's later)."""
+    from kubeadm_py.phases.shared.kit import run_patches
+
+    patches = run_patches(ctx)
+    if patches is None:
+        return
+    for target in dict.fromkeys(f.target for f in patches.files):
+        doc = _patch_target(ctx, target)
+        if doc is not None:
+            patches.apply(target, doc)  # raises the phase's own error, naming the patch file
+
+
+def _patch_target(ctx: AnyContext, target: str) -> object | None:
+    """The document a phase will patch, built as the phase builds it from the configuration; None
+    when it is not built from the configuration alone (the CoreDNS addon): the phase checks it."""
+    from kubeadm_py.errors import KubeadmError
+
+    try:
+        if target == "kubeletconfiguration":
+            from kubeadm_py.kubelet.config import cluster_kubelet_config
+
+            return cluster_kubelet_config(ctx.cfg)
+        if target == "etcd":
+            from kubeadm_py.manifests.etcd import build_etcd
+
+            return build_etcd(ctx.cfg).pods["etcd"] if ctx.cfg.local_etcd else None
+        if target in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+            from kubeadm_py.manifests.controlplane import build_control_plane
+
+            return build_control_plane(ctx.cfg, ctx.fs, (target,)).pods[target]
+    except (KubeadmError, KeyError, ValueError):
+        return None
+    return None

@@ -17,6 +17,10 @@ CASES = {
         V4 + "kind: ClusterConfiguration\nfoo: 1\n",
         ["document 1 (ClusterConfiguration)", "foo"],
     ),
+    "misplaced-field": (
+        V4 + "kind: InitConfiguration\ncontrolPlaneEndpoint: 10.0.0.1:6443\n",
+        ["document 1 (InitConfiguration)", "controlPlaneEndpoint", "belongs in ClusterConfiguration"],
+    ),
     "wrong-type": (
         V4 + "kind: InitConfiguration\nlocalAPIEndpoint:\n  bindPort: x\n",
         ["(InitConfiguration)", "localAPIEndpoint.bindPort"],
@@ -94,13 +98,27 @@ def test_config_validate_rejects(case: str, tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("case", ["bad-cidr", "unknown-field"])
+@pytest.mark.parametrize("case", ["bad-cidr", "wrong-type"])
 def test_init_phase_rejects_before_writing(case: str, tmp_path: Path) -> None:
     text, needles = CASES[case]
     (tmp_path / "c.yaml").write_text(text)
     r = kubeadm_py("init", "phase", "certs", "all", "--config", "c.yaml", "--rootfs", "root", cwd=tmp_path)
     assert_one_line_error(r, "c.yaml", *needles)
     assert not (tmp_path / "root").exists()
+
+
+@pytest.mark.parametrize("case", ["unknown-field", "misplaced-field"])
+def test_init_warns_about_unknown_fields_and_goes_on(case: str, tmp_path: Path) -> None:
+    """Upstream decodes leniently in init/join: a warning naming the field (and where a misplaced
+    field belongs), then the run goes on without it; `config validate` refuses it (above)."""
+    text, needles = CASES[case]
+    (tmp_path / "c.yaml").write_text(text)
+    r = kubeadm_py("init", "phase", "certs", "ca", "--config", "c.yaml", "--rootfs", "root", cwd=tmp_path)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    warning = next(line for line in r.stdout.splitlines() if "WARNING" in line)
+    for n in ("c.yaml", *needles, "ignored"):
+        assert n in warning, (n, warning)
+    assert (tmp_path / "root/etc/kubernetes/pki/ca.crt").is_file()
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:

@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kubeadm_py.cli import fastpath
+from kubeadm_py.cli.argv import TRACEBACK_LEVEL
 from kubeadm_py.cli.main import main
-from kubeadm_py.errors import KubeadmError
+from kubeadm_py.errors import KubeadmError, one_line
 from kubeadm_py.options import CONFIG_COMPANIONS, FLAGS, GO_BOOLS, refuse_mixed_config
 from tests.unit.cli.test_fastpath import CASES, typer_parse
+from tests.unit.fuzzing import one_line_refusal, traced
 
 BOOL_FLAGS = sorted(n for n, s in FLAGS.items() if s.type is bool)
 VALUE_FLAGS = sorted(n for n, s in FLAGS.items() if s.type is not bool)
@@ -210,6 +214,10 @@ def test_companions_table_is_kubeadms() -> None:
         (["reset", "--cleanup-tmp-dir"], "[cleanup-tmp-dir]"),
         (["join", "--token", "abcdef.0123456789abcdef"], "[token]"),
         (["join", "phase", "preflight", "--control-plane"], "[control-plane]"),
+        # upgrade/apply.go newCmdApply and upgrade/node.go newCmdNode: RunE validates the mix
+        (["upgrade", "apply", "v1.37.1", "--etcd-upgrade=false", "--force"], "[etcd-upgrade force]"),
+        (["upgrade", "apply", "v1.37.1", "--patches", "/p", "--yes"], "[patches]"),
+        (["upgrade", "node", "--certificate-renewal=false"], "[certificate-renewal]"),
     ],
 )
 def test_config_mixed_with_flags_is_refused(
@@ -247,6 +255,13 @@ def test_config_with_allowed_flags_is_not_refused(capsys: pytest.CaptureFixture[
     assert "can not mix" not in line and "/nonexistent/c.yaml" in line
 
 
+def test_upgrade_apply_takes_yes_with_config(capsys: pytest.CaptureFixture[str]) -> None:
+    """kubernetes/kubernetes#125566 (kubeadm v1.31, backported to v1.30) allows --yes next to
+    --config, so an automated upgrade with an UpgradeConfiguration needs no prompt."""
+    line = one_line_error(capsys, ["upgrade", "apply", "v1.37.1", "--config", "/nonexistent/u.yaml", "-y"])
+    assert "can not mix" not in line and "/nonexistent/u.yaml" in line
+
+
 # --- usage errors: one line, exit code 1 -------------------------------------------------------------
 
 
@@ -260,6 +275,9 @@ def test_config_with_allowed_flags_is_not_refused(capsys: pytest.CaptureFixture[
         (["frobnicate"], "frobnicate"),
         (["certs", "renew"], "name"),
         (["upgrade", "apply", "v1.37.1", "--yes=please"], "--yes"),
+        (["init", "--v=²"], '"--v"'),  # found by the fuzz: a digit to str, not to int()
+        (["init", "-v²"], '"-v"'),
+        (["init", "--v=\r5"], '"\\r5"'),  # found by the fuzz: the value escaped, one line
     ],
 )
 def test_usage_error_is_one_line_exit_1(
@@ -269,7 +287,7 @@ def test_usage_error_is_one_line_exit_1(
     assert "Usage:" not in line and "Traceback" not in line
 
 
-# --- random command lines: both parsers agree, every refusal is one line -----------------------------
+# --- fuzzed command lines: both parsers agree, every refusal is one line -----------------------------
 
 WORDS = [
     "--",
@@ -290,22 +308,28 @@ WORDS = [
 ]
 
 
-def random_command_line(rng: Any) -> list[str]:
-    words, flags = rng.choice(CASES)
+VALUES = [*GO_BOOLS, "x", "--dry-run", "-1h", "7", "", "yes", "²", "-v5"]
+
+
+@st.composite
+def command_lines(draw: st.DrawFn, case: tuple[list[str], list[str]]) -> list[str]:
+    """A command the fast path serves, then up to five of its flags (or odd words), each alone,
+    with ``=value`` or followed by a value."""
+    words, flags = case
     args = list(words)
-    for _ in range(rng.randrange(6)):
-        name = f"--{rng.choice(flags)}" if rng.random() < 0.8 else rng.choice(WORDS)
-        value = rng.choice([*GO_BOOLS, "x", "--dry-run", "-1h", "7", "", "yes"])
-        args += rng.choice([[name], [f"{name}={value}"], [name, value]])
+    names = st.sampled_from([f"--{f}" for f in flags])
+    odd = st.sampled_from(WORDS) | st.text(max_size=8)
+    for _ in range(draw(st.integers(0, 5))):
+        name = draw(st.one_of(names, names, names, names, odd))  # 4 in 5: one of its flags
+        value = draw(st.sampled_from(VALUES) | st.text(max_size=8))
+        args += draw(st.sampled_from([[name], [f"{name}={value}"], [name, value]]))
     return args
 
 
-def test_random_command_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """A seeded, bounded fuzz of the flag parsers over the commands the fast path serves: a refused
-    line is one ``error:`` line with exit code 1, an accepted one gets the same keyword arguments
-    from typer and the fast path."""
-    import random
-
+def test_fuzzed_command_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A property-based fuzz (hypothesis, deterministic profile) of the flag parsers over the
+    commands the fast path serves: a refused line is one ``error:`` line with exit code 1 and
+    bounded memory, an accepted one gets the same keyword arguments from typer and the fast path."""
     from kubeadm_py.cli.app import run_typer
     from kubeadm_py.cli.argv import split_verbosity
 
@@ -313,24 +337,35 @@ def test_random_command_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
     monkeypatch.setattr(
         "kubeadm_py.cli.run.workflow_invoker", lambda name: lambda kwargs, only: seen.append(dict(kwargs))
     )
-    rng = random.Random(13)
     outcomes: dict[str, int] = {"refused": 0, "accepted": 0, "fast": 0}
-    for _ in range(300):
-        args = random_command_line(rng)
+
+    @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=300)
+    @given(st.sampled_from(CASES).flatmap(lambda case: st.tuples(st.just(case[0]), command_lines(case))))
+    def check(words_args: tuple[list[str], list[str]]) -> None:
+        words, args = words_args
         seen.clear()
         rc = main(args)
         out, err = capsys.readouterr()
         if rc == 1 and out.startswith("Usage:"):  # a group without its subcommand: help, as kubeadm
-            continue
+            return
         if rc == 1:
             outcomes["refused"] += 1
+            if verbosity(args) >= TRACEBACK_LEVEL:  # kubeadm's --v=5: the traceback, then the line
+                err = err.strip().splitlines()[-1]
             assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), (args, err)
             assert "internal error" not in err and not err.startswith("error: unexpected"), (args, err)
-            continue
+            # names what it is about: a flag, a word, or the first of a cluster of short options (-1h)
+            extra = args[len(words) :]
+            named = [one_line(a.partition("=")[0] or a) if a.strip() else f"'{a}'" for a in extra]
+            named += [n[:2] for n in named if n.startswith("-") and not n.startswith("--")]
+            named += [repr(a)[1:-1] for a in extra]  # click quotes a word as repr() does...
+            named += ["".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in a) for a in extra]
+            assert any(n in err for n in named), (args, err)
+            return
         assert rc == 0, (args, rc, err)
         if not seen:  # --help somewhere on the line
             assert out.startswith("Usage:"), args
-            continue
+            return
         plain, _ = split_verbosity(args)
         fast = fastpath.parse(plain)
         seen.clear()
@@ -338,7 +373,49 @@ def test_random_command_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
         assert fast is None or fast.kwargs == seen[0], args
         outcomes["accepted"] += 1
         outcomes["fast"] += fast is not None
-    assert min(outcomes.values()) >= 10, outcomes  # the seed reaches every outcome
+
+    main(["init", "--dry-run"])  # imports and caches are not what a command line costs
+    capsys.readouterr()
+    check()
+    assert min(outcomes.values()) >= 10, outcomes  # the examples reach every outcome
+
+
+VERBOSITY = st.sampled_from(["--v", "-v", "--verbose"])
+def verbosity(args: list[str]) -> int:
+    from kubeadm_py.cli.argv import split_verbosity
+
+    try:
+        return split_verbosity(args)[1]
+    except KubeadmError:
+        return 0
+
+
+ARGV_WORDS = st.one_of(
+    st.sampled_from([*WORDS, *VALUES]),
+    VERBOSITY,
+    st.builds("{}={}".format, VERBOSITY, st.sampled_from(VALUES) | st.text(max_size=4)),
+    st.builds("-v{}".format, st.sampled_from(VALUES) | st.text(max_size=4)),
+    st.text(max_size=12),
+)
+
+
+@given(st.lists(ARGV_WORDS, max_size=40))
+def test_fuzzed_verbosity_flags(args: list[str]) -> None:
+    """cli/argv.py alone: the verbosity flags are taken off any command line, or refused in one
+    line naming the flag; a Go boolean is parsed or refused naming the flag; bounded memory."""
+    from kubeadm_py.cli.argv import go_bool, split_verbosity
+
+    def parse() -> None:
+        rest, level = split_verbosity(args)
+        assert level >= 0 and len(rest) <= len(args)
+        for a in rest:
+            go_bool("--dry-run", a)
+
+    with traced():
+        refused = one_line_refusal(parse, sum(map(len, args)) + len(args), args)
+    if refused:
+        with pytest.raises(KubeadmError, match=r'"(--v|-v|--verbose|--dry-run)"'):
+            parse()
 
 
 def test_group_without_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -182,3 +182,43 @@ def test_kubeadm_kubeconfig_does_not_import_the_kubernetes_package(node: dict[st
         check=True,
     )
     assert out.stdout.split() == [server, "False"]
+
+
+@pytest.mark.parametrize("memfd", [True, False], ids=["memfd", "no-memfd"])
+def test_inline_client_credentials_never_touch_the_disk(tmp_path, monkeypatch, memfd: bool) -> None:
+    """A kubeconfig's client-key-data reaches ssl through a memory file (memfd): a kill -9 while
+    the context is built leaves no private key in $TMPDIR. Without memfd, a private directory is
+    removed right after."""
+    import datetime
+    import ssl
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from kubeadm_py.kube import transport
+    from kubeadm_py.kube.kubeconfig_read import Settings
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes-admin")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem_key = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    if memfd:
+        monkeypatch.setattr(tempfile, "mkdtemp", lambda **kw: (_ for _ in ()).throw(AssertionError("disk")))
+    else:
+        monkeypatch.delattr(transport.os, "memfd_create")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    s = Settings(server="https://x", cert_pem=cert.public_bytes(serialization.Encoding.PEM), key_pem=pem_key)
+    transport._load_client_cert(ctx, s)
+    assert list(tmp_path.iterdir()) == []

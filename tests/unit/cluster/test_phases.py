@@ -293,11 +293,11 @@ def test_bootstrap_token(env: Env) -> None:
     ]
     info = env.api.obj("ConfigMap", "cluster-info", "kube-public")
     ca = base64.b64encode(env.files["/etc/kubernetes/pki/ca.crt"]).decode()
-    # clientcmd.Write of a Config holding only the unnamed cluster
+    # clientcmd.Write of a Config holding only the unnamed cluster (go-yaml quotes "" like this)
     assert info["data"]["kubeconfig"] == (
         "apiVersion: v1\nclusters:\n- cluster:\n"
         f"    certificate-authority-data: {ca}\n    server: {env.server}\n"
-        "  name: ''\ncontexts: null\ncurrent-context: ''\nkind: Config\npreferences: {}\nusers: null\n"
+        '  name: ""\ncontexts: null\ncurrent-context: ""\nkind: Config\npreferences: {}\nusers: null\n'
     )
     assert yaml.safe_load(info["data"]["kubeconfig"])["clusters"][0]["name"] == ""
     rb = env.api.obj("RoleBinding", "kubeadm:bootstrap-signer-clusterinfo", "kube-public")

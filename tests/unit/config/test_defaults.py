@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 
 import pytest
 import yaml
@@ -85,11 +86,11 @@ nodeRegistration:
   criSocket: unix:///var/run/containerd/containerd.sock
   imagePullPolicy: IfNotPresent
   imagePullSerial: true
-  name: node
+  name: HOSTNAME
   taints: null
 """
     + TIMEOUTS
-)
+).replace("HOSTNAME", socket.gethostname().lower())  # upstream's defaulting: the host name, no placeholder
 
 RESET_DEFAULTS = (
     """\
@@ -162,6 +163,13 @@ def test_print_does_not_probe_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hostinfo.HostProbe, "advertise_address", boom)
     monkeypatch.setattr(hostinfo.HostProbe, "cri_socket", boom)
     assert "name: node" in print_defaults("init")
+
+
+def test_join_defaults_print_the_host_name() -> None:
+    """kubeadm v1.20.2 (test bed) prints `name: <hostname>` for `config print join-defaults`:
+    getDefaultNodeConfigBytes (cmd/config.go) sets no placeholder name."""
+    assert "  name: cp-7\n" in print_defaults("join", hostname="cp-7")
+    assert yaml.safe_load(print_defaults("join"))["nodeRegistration"]["name"] == socket.gethostname().lower()
 
 
 def test_print_component_configs_order_and_errors() -> None:
@@ -346,12 +354,13 @@ def test_cri_socket_without_scheme_gets_unix(write, probe) -> None:  # type: ign
     assert any("has no URL scheme" in w for w in cfg.warnings)
 
 
-def test_unknown_feature_gate_is_a_warning(write, probe) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_feature_gate_is_refused(write, probe) -> None:  # type: ignore[no-untyped-def]
+    """Upstream ValidateFeatureGates refuses it (it was stored in the uploaded ClusterConfiguration)."""
     path = write(
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nfeatureGates:\n  Foo: true\n"
     )
-    cfg = build_config("init", path, probe=probe)
-    assert any("unknown feature gate 'Foo'" in w for w in cfg.warnings)
+    with pytest.raises(ConfigError, match='featureGates.Foo: "Foo" is not a valid feature gate'):
+        build_config("init", path, probe=probe)
 
 
 def test_to_yaml_round_trips(probe) -> None:  # type: ignore[no-untyped-def]

@@ -70,7 +70,7 @@ def test_tokens(value: str, ok: bool) -> None:
         ("10.0.0.1", True),
         ("10.0.0.1:6443", True),
         ("lb.example.com", True),
-        ("LB.example.com:443", True),
+        ("LB.example.com:443", False),  # upstream ParseHostPort: IsDNS1123Subdomain is lower-case
         ("[fd00::1]:6443", True),
         ("fd00::1", True),
         ("https://lb:6443", False),
@@ -81,3 +81,11 @@ def test_tokens(value: str, ok: bool) -> None:
 )
 def test_endpoints(value: str, ok: bool) -> None:
     assert (check_endpoint(value) is None) is ok
+
+
+def test_join_endpoint_folds_case() -> None:
+    """A join's apiServerEndpoint is only split into host and port upstream (any case)."""
+    from kubeadm_py.config.formats import check_join_endpoint
+
+    assert check_join_endpoint("LB.example.com:443") is None
+    assert check_join_endpoint("a b:443") is not None

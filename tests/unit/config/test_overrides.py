@@ -79,7 +79,11 @@ def test_every_flag_config_path_applies(probe) -> None:  # type: ignore[no-untyp
     [
         ("cluster.apiServer.certSANs", "a.example.com,10.0.0.7", ["a.example.com", "10.0.0.7"]),
         ("init.localAPIEndpoint.bindPort", "7443", 7443),
-        ("cluster.featureGates", "A=true,B=false", {"A": True, "B": False}),
+        (
+            "cluster.featureGates",
+            "RootlessControlPlane=true,EtcdLearnerMode=false",
+            {"RootlessControlPlane": True, "EtcdLearnerMode": False},
+        ),
         ("init.dryRun", "true", True),
     ],
 )

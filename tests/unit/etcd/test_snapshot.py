@@ -168,7 +168,7 @@ def test_restore_plan_takes_the_member_from_the_manifest(tmp_path: Path) -> None
     assert plan.initial_cluster == "cp1=https://10.0.0.1:2380"
     assert plan.target == root / "var/lib/etcd"
     assert plan.command[1:3] == ["snapshot", "restore"]
-    assert f"--data-dir={root / 'var/lib/.etcd.restore'}" in plan.command
+    assert f"--data-dir={root / 'var/lib/etcd/.kubeadm-py-restore'}" in plan.command
     assert "--initial-cluster=cp1=https://10.0.0.1:2380" in plan.command
     assert plan.manifest == "/etc/kubernetes/manifests/etcd.yaml"
     assert plan.parked == "/etc/kubernetes/tmp/kubeadm-py-etcd-restore/etcd.yaml"
@@ -178,13 +178,13 @@ def test_restore_stops_swaps_and_starts_the_member(tmp_path: Path) -> None:
     """With a fake etcd tool that writes a data directory: the manifest is parked while the tool
     runs, the old data directory is kept, and the manifest is back at the end."""
     root = node_root(tmp_path)
-    (root / "var/lib/etcd/member").mkdir(parents=True)
+    (root / "var/lib/etcd/member/old").mkdir(parents=True)
     tool = tmp_path / "etcdutl"
     manifest = root / "etc/kubernetes/manifests/etcd.yaml"
     tool.write_text(
         "#!/bin/sh\n"
         f"test -e {manifest} && exit 7\n"  # etcd must be stopped while the tool runs
-        "for a in \"$@\"; do case $a in --data-dir=*)\n"
+        'for a in "$@"; do case $a in --data-dir=*)\n'
         'mkdir -p "${a#--data-dir=}/member/restored";; esac; done\n'
     )
     tool.chmod(0o755)
@@ -197,7 +197,9 @@ def test_restore_stops_swaps_and_starts_the_member(tmp_path: Path) -> None:
     )
     result = commands.restore(fs, plan)
     assert (root / "var/lib/etcd/member/restored").is_dir()
-    assert result.previous and Path(result.previous, "member").is_dir()
+    assert result.previous and Path(result.previous, "old").is_dir()
+    assert Path(result.previous).parent == root / "var/lib/etcd"  # kept inside: the data dir may be a mount
+    assert sorted(p.name for p in (root / "var/lib/etcd").iterdir())[0] == "member"
     assert manifest.exists() and not (root / "etc/kubernetes/tmp/kubeadm-py-etcd-restore/etcd.yaml").exists()
 
 
@@ -263,3 +265,12 @@ def test_restore_refuses_a_tool_that_is_not_executable(tmp_path: Path) -> None:
             manifests_dir="/etc/kubernetes/manifests",
             etcd_tool=str(tmp_path / "missing"),
         )
+
+
+def test_a_killed_save_leaves_nothing_after_the_next_one(tmp_path: Path) -> None:
+    dest = tmp_path / "s.db"
+    dead = tmp_path / ".s.db.part-999999999"  # a pid that cannot run
+    dead.write_bytes(b"half a snapshot")
+    data = snapshot_file(tmp_path / "src.db").read_bytes()
+    snap.write_snapshot(dest, lambda sink: sink(data))
+    assert not dead.exists() and dest.read_bytes() == data

@@ -85,41 +85,57 @@ def test_images_resources_annotations(version, tmp_path):
     }
 
 
+# Upstream's probes per minor, written out (not read from kubeadm_py.versioned): (liveness,
+# readiness or None, startup) paths. kube-scheduler: /healthz until PR #126945 (v1.32: /livez,
+# /readyz). etcd: /health in the v1.20.2 tree (phases/etcd/local.go); PR #110744's serializable
+# /health queries (v1.25 .. v1.30, as kubernetes/kubeadm#3039 lists them); /livez, /readyz from
+# v1.31 (PR #124465). Ports: numbers, the named port "probe-port" from v1.34 (PR #132776).
+_ETCD_HEALTH_SERIALIZABLE = ("/health?exclude=NOSPACE&serializable=true", None, "/health?serializable=false")
+
+
+def upstream_probe_paths(minor: int, component: str) -> tuple[str, str | None, str]:
+    if component == "kube-apiserver":
+        return ("/livez", "/readyz", "/livez")
+    if component == "kube-controller-manager":
+        return ("/healthz", None, "/healthz")
+    if component == "kube-scheduler":
+        return ("/livez", "/readyz", "/livez") if minor >= 32 else ("/healthz", None, "/healthz")
+    if minor == 20:
+        return ("/health", None, "/health")
+    return ("/livez", "/readyz", "/readyz") if minor >= 31 else _ETCD_HEALTH_SERIALIZABLE
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_probes(version, tmp_path):
+    minor = int(version.split(".")[1])
     res = pods(version, tmp_path, init={"timeouts": {"controlPlaneComponentHealthCheck": "2m30s"}}).pods
-    api = res["kube-apiserver"]["spec"]["containers"][0]
-    assert api["livenessProbe"] == {
-        "failureThreshold": 8,
-        "initialDelaySeconds": 10,
-        "periodSeconds": 10,
-        "timeoutSeconds": 15,
-        "httpGet": {"host": "10.0.0.5", "path": "/livez", "port": 6443, "scheme": "HTTPS"},
-    }
-    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    assert (api["readinessProbe"]["periodSeconds"], api["readinessProbe"]["failureThreshold"]) == (1, 3)
-    assert "initialDelaySeconds" not in api["readinessProbe"]  # 0 is omitted (omitempty)
-    assert api["startupProbe"]["failureThreshold"] == 15  # ceil(150s / 10s)
-    for comp, port in (("kube-controller-manager", 10257), ("kube-scheduler", 10259)):
+    ports = {"kube-apiserver": 6443, "kube-controller-manager": 10257, "kube-scheduler": 10259, "etcd": 2381}
+    hosts = {"kube-apiserver": "10.0.0.5"}
+    for comp, port in ports.items():
         c = res[comp]["spec"]["containers"][0]
-        assert c["livenessProbe"]["httpGet"] == {
-            "host": "127.0.0.1",
-            "path": "/healthz",
-            "port": port,
-            "scheme": "HTTPS",
+        target = "probe-port" if minor >= 34 else port
+        if minor >= 34:
+            assert c["ports"] == [{"containerPort": port, "name": "probe-port", "protocol": "TCP"}]
+        else:
+            assert "ports" not in c
+        scheme = "HTTP" if comp == "etcd" else "HTTPS"
+        get = {"host": hosts.get(comp, "127.0.0.1"), "port": target, "scheme": scheme}
+        live, ready, startup = upstream_probe_paths(minor, comp)
+        assert c["livenessProbe"] == {
+            "failureThreshold": 8,
+            "initialDelaySeconds": 10,
+            "periodSeconds": 10,
+            "timeoutSeconds": 15,
+            "httpGet": {**get, "path": live},
         }
-        assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
-        assert "readinessProbe" not in c
-    etcd = res["etcd"]["spec"]["containers"][0]
-    get = {"host": "127.0.0.1", "port": 2381, "scheme": "HTTP"}
-    if version.startswith("v1.20"):
-        assert etcd["livenessProbe"]["httpGet"] == {**get, "path": "/health"}
-        assert etcd["startupProbe"]["httpGet"] == {**get, "path": "/health"}
-        assert "readinessProbe" not in etcd
-    else:
-        assert etcd["livenessProbe"]["httpGet"] == {**get, "path": "/livez"}
-        assert etcd["readinessProbe"]["httpGet"] == {**get, "path": "/readyz"}
-        assert etcd["startupProbe"]["httpGet"] == {**get, "path": "/readyz"}
+        assert c["startupProbe"]["httpGet"] == {**get, "path": startup}
+        assert c["startupProbe"]["failureThreshold"] == 15  # ceil(150s / 10s)
+        if ready is None:
+            assert "readinessProbe" not in c
+        else:
+            assert c["readinessProbe"]["httpGet"] == {**get, "path": ready}
+            assert (c["readinessProbe"]["periodSeconds"], c["readinessProbe"]["failureThreshold"]) == (1, 3)
+            assert "initialDelaySeconds" not in c["readinessProbe"]  # 0 is omitted (omitempty)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -181,6 +197,46 @@ def test_ca_trust_volumes_only_when_present_on_host(tmp_path):
         assert "etc-ca-certificates" in names and "usr-share-ca-certificates" in names
         assert "usr-local-share-ca-certificates" not in names and "etc-pki-ca-trust" not in names
     assert [v["name"] for v in res["kube-scheduler"]["spec"]["volumes"]] == ["kubeconfig"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_etc_pki_mounted_whole_before_v1_31(version, tmp_path):
+    """PR #124361 (v1.31) replaced the whole-/etc/pki mount ("etc-pki", v1.20.2 tree
+    phases/controlplane/volumes.go) by /etc/pki/ca-trust and /etc/pki/tls/certs."""
+    for d in ("etc/pki/ca-trust", "etc/pki/tls/certs", "etc/pki/private"):
+        (tmp_path / d).mkdir(parents=True)
+    res = pods(version, tmp_path).pods
+    minor = int(version.split(".")[1])
+    want = (
+        {"etc-pki": "/etc/pki"}
+        if minor < 31
+        else {
+            "etc-pki-ca-trust": "/etc/pki/ca-trust",
+            "etc-pki-tls-certs": "/etc/pki/tls/certs",
+        }
+    )
+    for comp in ("kube-apiserver", "kube-controller-manager"):
+        got = {
+            v["name"]: v["hostPath"]["path"]
+            for v in res[comp]["spec"]["volumes"]
+            if v["hostPath"]["path"].startswith("/etc/pki")
+        }
+        assert got == want
+        mounts = {
+            m["name"]: (m["mountPath"], m.get("readOnly"))
+            for m in res[comp]["spec"]["containers"][0]["volumeMounts"]
+        }
+        assert all(mounts[n] == (p, True) for n, p in want.items())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_creation_timestamp_printed_before_v1_34(version, tmp_path):
+    """CHANGELOG-1.34.md v1.34.0-alpha.1 (#130989): zero creationTimestamp values are omitted."""
+    minor = int(version.split(".")[1])
+    for pod in pods(version, tmp_path).pods.values():
+        lines = to_yaml(pod).splitlines()
+        assert ("  creationTimestamp: null" in lines) is (minor < 34)
+        assert lines[-1] == "status: {}"
 
 
 def test_pod_subnet_and_cluster_name(tmp_path):
@@ -472,8 +528,13 @@ def test_yaml_round_trip_and_style(tmp_path):
 def test_pause_and_coredns_images():
     from kubeadm_py.manifests.images import coredns_image, pause_image
 
-    assert pause_image(make_cfg("v1.20.2", cluster={"imageRepository": "k8s.gcr.io"})) == "k8s.gcr.io/pause:3.2"  # noqa: E501
-    assert coredns_image(make_cfg("v1.20.2", cluster={"imageRepository": "k8s.gcr.io"})) == "k8s.gcr.io/coredns:1.7.0"  # noqa: E501
+    assert (
+        pause_image(make_cfg("v1.20.2", cluster={"imageRepository": "k8s.gcr.io"})) == "k8s.gcr.io/pause:3.2"
+    )  # noqa: E501
+    assert (
+        coredns_image(make_cfg("v1.20.2", cluster={"imageRepository": "k8s.gcr.io"}))
+        == "k8s.gcr.io/coredns:1.7.0"
+    )  # noqa: E501
     assert coredns_image(make_cfg("v1.32.10")) == "registry.k8s.io/coredns/coredns:v1.11.3"
     assert coredns_image(make_cfg("v1.32.10", cluster={"imageRepository": "mirror.local/k8s"})) == (
         "mirror.local/k8s/coredns:v1.11.3"
@@ -486,7 +547,9 @@ def test_version_table_default_is_newest():
 
     # newest minor, newest patch with evidence (v1.37.1); see kubeadm_py/versions.py
     assert DEFAULT_KUBERNETES_VERSION == "v1.37.1" == RELEASES[-1].default_patch
-    assert [r.minor for r in RELEASES] == sorted((r.minor for r in RELEASES), key=lambda m: int(m.split(".")[1]))  # noqa: E501
+    assert [r.minor for r in RELEASES] == sorted(
+        (r.minor for r in RELEASES), key=lambda m: int(m.split(".")[1])
+    )  # noqa: E501
     assert normalize_version("1.30") == "v1.30.14" and normalize_version("v1.20.1") == "v1.20.1"
     assert normalize_version("") == DEFAULT_KUBERNETES_VERSION
     assert release_for("ci/v1.31.3-alpha.0").minor == "1.31"

@@ -7,6 +7,7 @@ import yaml
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from kubeadm_py.config.types import KubeadmConfig
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.kubeconfig import build
@@ -150,6 +151,63 @@ def test_user_kubeconfig(fs, root, kcfg):
 
 
 def test_dump_quotes_odd_values():
-    doc = build.document("https://h:1", "my cluster", "true", b"x", {"token": "a: b"})
+    cfg = KubeadmConfig(cluster={"clusterName": "my cluster", "kubernetesVersion": "v1.32.10"})
+    doc = build.config_document(cfg, "https://h:1", "true", b"x", {"token": "a: b"})
     assert yaml.safe_load(build.dump(doc))["users"][0] == {"name": "true", "user": {"token": "a: b"}}
     assert yaml.safe_load(build.dump(doc))["clusters"][0]["name"] == "my cluster"
+
+
+# kubelet.conf's server on a control-plane node, per minor (written out, not read from the table):
+# the control-plane endpoint up to v1.32 (v1.20.2 tree phases/kubeconfig/kubeconfig.go;
+# kubernetes/kubeadm#3243 "For kubeadm 1.32 and below ... controlplaneendpoint"), the local API
+# endpoint from v1.33 (ControlPlaneKubeletLocalMode beta, on by default).
+@pytest.mark.parametrize(
+    ("version", "server"),
+    [
+        ("v1.20.2", "https://lb.example.test:443"),
+        ("v1.30.14", "https://lb.example.test:443"),
+        ("v1.31.14", "https://lb.example.test:443"),
+        ("v1.32.10", "https://lb.example.test:443"),
+        ("v1.33.0", "https://10.0.0.5:6443"),
+        ("v1.35.0", "https://10.0.0.5:6443"),
+        ("v1.37.1", "https://10.0.0.5:6443"),
+    ],
+)
+def test_kubelet_conf_server_per_minor(version: str, server: str) -> None:
+    from kubeadm_py.kubeconfig.specs import get
+
+    cfg = KubeadmConfig(
+        cluster={"kubernetesVersion": version, "controlPlaneEndpoint": "lb.example.test:443"},
+        init={"localAPIEndpoint": {"advertiseAddress": "10.0.0.5", "bindPort": 6443}},
+    )
+    assert build.endpoint(cfg, get("kubelet").endpoint) == server
+    # the others do not move: admin.conf on the endpoint, controller-manager/scheduler local
+    assert build.endpoint(cfg, get("admin").endpoint) == "https://lb.example.test:443"
+    assert build.endpoint(cfg, get("scheduler").endpoint) == "https://10.0.0.5:6443"
+
+
+@pytest.mark.parametrize(("version", "gate", "local"), [("v1.31.14", True, True), ("v1.35.0", False, False)])
+def test_kubelet_local_mode_gate_overrides_the_minor_default(version: str, gate: bool, local: bool) -> None:
+    """ControlPlaneKubeletLocalMode set in featureGates wins (alpha in 1.31/1.32; PR #125780)."""
+    cfg = KubeadmConfig(
+        cluster={
+            "kubernetesVersion": version,
+            "controlPlaneEndpoint": "lb.example.test",
+            "featureGates": {"ControlPlaneKubeletLocalMode": gate},
+        },
+        init={"localAPIEndpoint": {"advertiseAddress": "10.0.0.5", "bindPort": 6443}},
+    )
+    assert build.kubelet_local_mode(cfg) is local
+    want = "https://10.0.0.5:6443" if local else "https://lb.example.test:6443"
+    assert build.endpoint(cfg, "kubelet") == want
+
+
+@pytest.mark.parametrize(
+    ("version", "preferences"), [("v1.20.2", True), ("v1.32.10", True), ("v1.35.0", False)]
+)
+def test_kubeconfig_preferences_until_v1_34(version: str, preferences: bool) -> None:
+    """client-go stops writing `preferences: {}` in v1.34 (#131741, CHANGELOG-1.34.md)."""
+    cfg = KubeadmConfig(cluster={"kubernetesVersion": version})
+    doc = build.config_document(cfg, "https://h:1", "u", b"x", {"token": "t"})
+    assert ("preferences" in doc) is preferences
+    assert ("preferences: {}" in build.dump(doc)) is preferences

@@ -74,9 +74,10 @@ def test_minor_upgrade_rewrites_every_manifest(node: Node, waiter: FakeWaiter) -
     node.run("upgrade-apply", options={"version": "v1.31.14", "yes": True})
     for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         assert f"image: registry.k8s.io/{comp}:v1.31.14" in node.manifest(comp)
-    # kubeadm v1.30.14 lists etcd 3.5.15-0 and v1.31.14 3.5.24-0 (kubeadm_py/image_tags.py): etcd
-    # is upgraded first, as upstream's StaticPodControlPlane does.
-    assert "etcd:3.5.24-0" in node.manifest("etcd")
+    # kubeadm v1.30.14 lists etcd 3.5.15-0 and v1.31.14 3.5.24-0 (kubeadm_py/image_tags.py), and
+    # kubeadm 1.31 probes etcd on /livez and /readyz (PR #124465): etcd is upgraded first, as
+    # upstream's StaticPodControlPlane does.
+    assert "etcd:3.5.24-0" in node.manifest("etcd") and "path: /livez" in node.manifest("etcd")
     assert [c[1] for c in waiter.calls if c[0] == "new-pod"] == [
         "etcd",
         "kube-apiserver",

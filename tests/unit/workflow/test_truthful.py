@@ -97,6 +97,18 @@ def test_dry_run_phase_lines_say_what_happened(tmp_path: Path) -> None:
     assert any("initialized successfully" in ln for ln in lines)
 
 
+def test_dry_run_json_says_would_change(tmp_path: Path) -> None:
+    """-o json (to_dict) of a dry run never says a phase "changed": the status is the phase line's
+    "would change", and the run as a whole changed nothing but would."""
+    report, _ = dry_init(tmp_path, FakeProbe())
+    doc = json.loads(json.dumps(report.to_dict()))
+    statuses = {p["phase"]: p["status"] for p in doc["phases"]}
+    assert statuses["certs/ca"] == "would change" and "changed" not in statuses.values(), statuses
+    assert doc["changed"] is False and doc["wouldChange"] is True
+    real = api.run("init", phases=["certs/ca"], rootfs=str(tmp_path), options=NODE).to_dict()
+    assert real["phases"][0]["status"] == "changed" and real["changed"] and not real["wouldChange"]
+
+
 def test_preflight_is_not_a_change_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
     probe = FakeProbe()
     hooks = Hooks(probe=probe, cri=probe.image_service)

@@ -33,6 +33,16 @@ def _bad_patch_dir(root: Path) -> str:
     return "/srv/patches"
 
 
+MISSING_PATH_OP = '[{"op": "replace", "path": "/spec/x/y", "value": 1}]'
+
+
+def _patch_dir(root: Path, name: str, text: str) -> str:
+    d = root / "srv/patches"
+    d.mkdir(parents=True)
+    (d / name).write_text(text)
+    return "/srv/patches"
+
+
 CASES = {
     # name: (options from the inputs directory and the root, message)
     "token-ttl flag": (lambda t, root: {"token-ttl": "-1h"}, "invalid token TTL -1h0m0s"),
@@ -47,6 +57,17 @@ CASES = {
     "patch file that does not parse": (
         lambda t, root: {"patches": _bad_patch_dir(root)},
         "not valid YAML",
+    ),
+    "json patch op on a missing path": (
+        lambda t, root: {"patches": _patch_dir(root, "kube-apiserver+json.json", MISSING_PATH_OP)},
+        r"could not apply the json patch /srv/patches/kube-apiserver\+json.json to target 'kube-apiserver': "
+        r"member 'x' not found \(fix",
+    ),
+    "kubelet configuration patch that cannot apply": (
+        lambda t, root: {
+            "patches": _patch_dir(root, "kubeletconfiguration+json.yaml", "- op: remove\n  path: /nope\n")
+        },
+        r"/srv/patches/kubeletconfiguration\+json.yaml to target 'kubeletconfiguration'",
     ),
     "negative certificate validity": (
         lambda t, root: {"config": _config(t, CLUSTER + 'certificateValidityPeriod: "-1h"\n')},
