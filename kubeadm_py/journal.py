@@ -122,6 +122,8 @@ def record(
         return
     changed = any(c.changed and c.kind != "note" for p in report.phases for c in p.changes)
     new = entry(workflow, cfg, report, started, digest)
+    if report.outputs.get("failures"):
+        new["failures"] = report.outputs["failures"]  # why a wait ended early (effectors/watch.py)
     others = [e for e in load(fs, workflow) if e.get("run") != new["run"]]
     if not changed and not others:
         # a run that changed nothing (e.g. a refused join) leaves nothing behind

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from kubeadm_py.changes import Change
 
 if TYPE_CHECKING:  # the CRI client (gRPC) loads when a runtime is reached
-    from kubeadm_py.host.cri import CriStatus, Pulled, Sandbox
+    from kubeadm_py.host.cri import ContainerInfo, CriStatus, Pulled, Sandbox
     from kubeadm_py.hostfs import HostFS
 
 
@@ -33,6 +33,14 @@ class ContainerRuntime(Protocol):
 
     def remove_sandbox(self, sandbox: Sandbox) -> Change:
         """Stop and remove one pod sandbox and its containers."""
+        ...
+
+    def list_containers(self, namespace: str = "") -> list[ContainerInfo]:
+        """Containers (of pods in ``namespace``), without exit codes or log paths."""
+        ...
+
+    def container_status(self, container_id: str) -> ContainerInfo:
+        """One container with its exit code, reason and log path."""
         ...
 
     def close(self) -> None: ...
@@ -60,8 +68,8 @@ def endpoint_under(fs: HostFS, endpoint: str) -> str:
 
 
 class DryRunCri:
-    """Reads the real runtime; stopping and removing sandboxes and pulling images are only logged
-    and recorded (``removed``, ``pulled``)."""
+    """Reads the real runtime (images, sandboxes, containers); stopping and removing sandboxes and
+    pulling images are only logged and recorded (``removed``, ``pulled``)."""
 
     def __init__(self, real: ContainerRuntime, log: Callable[[str], None]) -> None:
         self.real = real
@@ -81,6 +89,12 @@ class DryRunCri:
 
     def list_sandboxes(self) -> list[Sandbox]:
         return self.real.list_sandboxes()
+
+    def list_containers(self, namespace: str = "") -> list[ContainerInfo]:
+        return self.real.list_containers(namespace)
+
+    def container_status(self, container_id: str) -> ContainerInfo:
+        return self.real.container_status(container_id)
 
     def pull_image(self, image: str) -> Pulled:
         self.log(f"[dryrun] Would pull the image {image}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from kubeadm_py.changes import Change
+from kubeadm_py.effectors.watch import ComponentsFailed, Watch
 
 # A check answers (healthy, detail); the detail of the last failure is reported on timeout.
 Check = Callable[[], "tuple[bool, str]"]
@@ -98,17 +99,27 @@ class Waiter:
         interval: float = 1.0,
         log: Log = _no_log,
         prefix: str = "",
+        watch: Watch | None = None,
     ) -> dict[str, str]:
         """Poll every target until all are healthy or ``timeout`` passes; returns the names still
-        unhealthy with their last detail (empty: all healthy). Logs each target as it turns healthy."""
-        bad = self._poll(targets, self.timeout(timeout), self.interval(interval), log, prefix)
+        unhealthy with their last detail (empty: all healthy). Logs each target as it turns healthy.
+        ``watch`` (:class:`~kubeadm_py.effectors.watch.ComponentWatch`) is asked between polls,
+        with the names still pending, whether something has failed for good: then the wait ends at
+        once with :class:`~kubeadm_py.effectors.watch.ComponentsFailed`."""
+        bad = self._poll(targets, self.timeout(timeout), self.interval(interval), log, prefix, watch)
         if not bad:
             names = ", ".join(t.name for t in targets)
             self.records.append(Change("note", "unchanged", "wait", f"{self.waited} {names}"))
         return bad
 
     def _poll(
-        self, targets: Sequence[Target], timeout: float, interval: float, log: Log, prefix: str
+        self,
+        targets: Sequence[Target],
+        timeout: float,
+        interval: float,
+        log: Log,
+        prefix: str,
+        watch: Watch | None = None,
     ) -> dict[str, str]:
         start = self.clock.monotonic()
         pending = {t.name: t for t in targets}
@@ -126,6 +137,14 @@ class Waiter:
                     if detail != last[name]:
                         self._tell("change", pending, self.clock.monotonic() - start, timeout, t.what, detail)
                     last[name] = detail
+            if pending and watch is not None:
+                failed = watch(list(pending))
+                if failed:
+                    took = seconds_text(self.clock.monotonic() - start)
+                    why = "; ".join(r.line() for r in failed)
+                    log(f"{prefix} stopped waiting after {took}: {why}".strip())
+                    self._tell("end", pending, self.clock.monotonic() - start, timeout)
+                    raise ComponentsFailed(failed)
             elapsed = self.clock.monotonic() - start
             if not pending or elapsed >= timeout:
                 break
@@ -165,7 +184,13 @@ class DryRunWaiter(Waiter):
         return None
 
     def _poll(
-        self, targets: Sequence[Target], timeout: float, interval: float, log: Log, prefix: str
+        self,
+        targets: Sequence[Target],
+        timeout: float,
+        interval: float,
+        log: Log,
+        prefix: str,
+        watch: Watch | None = None,
     ) -> dict[str, str]:
         for t in targets:
             self.log(f"[dryrun] Would wait for {t.what} (up to {seconds_text(timeout)})")

@@ -1,7 +1,8 @@
 """The container runtime's CRI: :class:`CriClient`, the package's one CRI gRPC client (runtime
-status, the pod sandboxes reset removes, image status and pulls), with the protobuf messages it
-sends and reads encoded here by hand (no generated code), and how deep preflight can ask whether
-the runtime answers.
+status, the pod sandboxes reset removes, image status and pulls, the containers a control-plane
+wait watches), with the ``runtime.v1`` messages generated from the CRI API's own ``api.proto``
+(:mod:`kubeadm_py.host.criapi`, built by ``setup.py``), and how deep preflight can ask whether the
+runtime answers.
 
 Depth of the preflight ``CRI`` check, best first:
 
@@ -23,11 +24,16 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.changes import Change
+
+if TYPE_CHECKING:  # generated at build time (setup.py); imported on the first call (_api)
+    from google.protobuf.message import Message
+
+    from kubeadm_py.host.criapi import api_pb2
 
 # kubeadm's known runtime endpoints (cmd/kubeadm/app/constants/constants_unix.go), detection order.
 KNOWN_CRI_SOCKETS = (
@@ -92,65 +98,6 @@ def status_via_crictl(crictl: str, endpoint: str, run: RunFn, timeout: float = 1
     return CriStatus(True, f"RuntimeService/Status on {endpoint_url(endpoint)}: RuntimeReady", "status-call")
 
 
-STATUS_METHOD = "/runtime.v1.RuntimeService/Status"
-
-
-def _varint(buf: bytes, i: int) -> tuple[int, int]:
-    shift = value = 0
-    while True:
-        b = buf[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return value, i
-        shift += 7
-
-
-def proto_fields(buf: bytes) -> list[tuple[int, int | bytes]]:
-    """Top-level fields of a protobuf message: (field number, int or bytes)."""
-    out: list[tuple[int, int | bytes]] = []
-    i = 0
-    while i < len(buf):
-        key, i = _varint(buf, i)
-        num, wire = key >> 3, key & 7
-        if wire == 0:
-            v, i = _varint(buf, i)
-            out.append((num, v))
-        elif wire == 2:
-            n, i = _varint(buf, i)
-            out.append((num, buf[i : i + n]))
-            i += n
-        elif wire == 1:
-            out.append((num, buf[i : i + 8]))
-            i += 8
-        elif wire == 5:
-            out.append((num, buf[i : i + 4]))
-            i += 4
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-    return out
-
-
-def runtime_conditions(status_response: bytes) -> list[dict[str, object]]:
-    """``StatusResponse.status.conditions`` (RuntimeCondition: type=1, status=2, reason=3, message=4)."""
-    conds: list[dict[str, object]] = []
-    for num, status in proto_fields(status_response):
-        if num != 1 or not isinstance(status, bytes):
-            continue
-        for cnum, cond in proto_fields(status):
-            if cnum != 1 or not isinstance(cond, bytes):
-                continue
-            c: dict[str, object] = {"type": "", "status": False, "reason": "", "message": ""}
-            for fnum, val in proto_fields(cond):
-                key = {1: "type", 2: "status", 3: "reason", 4: "message"}.get(fnum)
-                if key == "status":
-                    c[key] = bool(val)
-                elif key and isinstance(val, bytes):
-                    c[key] = val.decode(errors="replace")
-            conds.append(c)
-    return conds
-
-
 def _go_code(name: str) -> str:
     return "".join(p.title() for p in name.split("_"))  # DEADLINE_EXCEEDED -> DeadlineExceeded
 
@@ -207,104 +154,7 @@ def status_via_http2(endpoint: str, timeout: float = 3.0) -> CriStatus:
     )
 
 
-# --- ImageService: ImageStatus and PullImage (runtime.v1, cri-api pkg/apis/runtime/v1/api.proto) ---
-
-IMAGE_STATUS_METHOD = "/runtime.v1.ImageService/ImageStatus"
-PULL_IMAGE_METHOD = "/runtime.v1.ImageService/PullImage"
-
-
-def _enc_varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _enc_bytes(num: int, data: bytes) -> bytes:
-    """A length-delimited field (wire type 2): strings and embedded messages."""
-    return _enc_varint(num << 3 | 2) + _enc_varint(len(data)) + data
-
-
-def _enc_bool(num: int, value: bool) -> bytes:
-    return _enc_varint(num << 3) + b"\x01" if value else b""  # proto3: false is not encoded
-
-
-def image_spec(image: str) -> bytes:
-    """``ImageSpec{image = 1}``."""
-    return _enc_bytes(1, image.encode())
-
-
-def image_status_request(image: str, verbose: bool = False) -> bytes:
-    """``ImageStatusRequest{image: ImageSpec = 1, verbose = 2}``."""
-    return _enc_bytes(1, image_spec(image)) + _enc_bool(2, verbose)
-
-
-def pull_image_request(image: str) -> bytes:
-    """``PullImageRequest{image: ImageSpec = 1}`` (no auth, no sandbox config)."""
-    return _enc_bytes(1, image_spec(image))
-
-
-def status_request(verbose: bool = False) -> bytes:
-    """``StatusRequest{verbose = 1}``."""
-    return _enc_bool(1, verbose)
-
-
-@dataclass(frozen=True)
-class CriImage:
-    """``Image{id = 1, repo_tags = 2, repo_digests = 3, size = 4}``."""
-
-    id: str
-    repo_tags: tuple[str, ...] = ()
-    repo_digests: tuple[str, ...] = ()
-    size: int = 0
-
-
-def _string_map(entries: list[bytes]) -> dict[str, str]:
-    """``map<string, string>``: repeated entry messages {key = 1, value = 2}."""
-    out: dict[str, str] = {}
-    for entry in entries:
-        kv = {n: v for n, v in proto_fields(entry) if isinstance(v, bytes)}
-        out[kv.get(1, b"").decode(errors="replace")] = kv.get(2, b"").decode(errors="replace")
-    return out
-
-
-def decode_image_status(raw: bytes) -> CriImage | None:
-    """``ImageStatusResponse{image: Image = 1, info = 2}``: the image, or None when absent (the
-    runtime answers an empty response for an image it does not have)."""
-    for num, val in proto_fields(raw):
-        if num != 1 or not isinstance(val, bytes):
-            continue
-        fields = proto_fields(val)
-        strs = [(n, v.decode(errors="replace")) for n, v in fields if isinstance(v, bytes)]
-        size = next((v for n, v in fields if n == 4 and isinstance(v, int)), 0)
-        return CriImage(
-            id=next((s for n, s in strs if n == 1), ""),
-            repo_tags=tuple(s for n, s in strs if n == 2),
-            repo_digests=tuple(s for n, s in strs if n == 3),
-            size=size,
-        )
-    return None
-
-
-def decode_pull_image(raw: bytes) -> str:
-    """``PullImageResponse{image_ref = 1}``."""
-    for num, val in proto_fields(raw):
-        if num == 1 and isinstance(val, bytes):
-            return val.decode(errors="replace")
-    return ""
-
-
-def runtime_info(status_response: bytes) -> dict[str, str]:
-    """``StatusResponse.info`` (field 2, ``map<string, string>``; filled for verbose requests)."""
-    return _string_map([v for n, v in proto_fields(status_response) if n == 2 and isinstance(v, bytes)])
-
-
-def sandbox_image(info: dict[str, str]) -> str:
+def sandbox_image(info: Mapping[str, str]) -> str:
     """The runtime's sandbox (pause) image from ``info["config"]`` (JSON with ``sandboxImage``, as
     containerd reports it); "" when the runtime does not say."""
     try:
@@ -321,16 +171,19 @@ class CriNotRunning(CriError):
     """Nothing listens on the runtime's socket (it does not exist)."""
 
 
-# --- RuntimeService: pod sandboxes (ListPodSandbox, StopPodSandbox, RemovePodSandbox) ---
+@dataclass(frozen=True)
+class CriImage:
+    """What ``ImageStatus`` says of an image the runtime has."""
 
-LIST_SANDBOXES_METHOD = "/runtime.v1.RuntimeService/ListPodSandbox"
-STOP_SANDBOX_METHOD = "/runtime.v1.RuntimeService/StopPodSandbox"
-REMOVE_SANDBOX_METHOD = "/runtime.v1.RuntimeService/RemovePodSandbox"
+    id: str
+    repo_tags: tuple[str, ...] = ()
+    repo_digests: tuple[str, ...] = ()
+    size: int = 0
 
 
 @dataclass(frozen=True)
 class Sandbox:
-    """``PodSandbox{id = 1, metadata = 2 {name = 1, uid = 2, namespace = 3}, state = 3}``."""
+    """A pod sandbox (``PodSandbox``: id, metadata name and namespace, state)."""
 
     id: str
     name: str
@@ -343,30 +196,6 @@ class Sandbox:
         return f"pod {who} (sandbox {self.id[:13]})"
 
 
-def sandbox_request(sandbox_id: str) -> bytes:
-    """``StopPodSandboxRequest`` / ``RemovePodSandboxRequest``: ``{pod_sandbox_id = 1}``."""
-    return _enc_bytes(1, sandbox_id.encode())
-
-
-def _strings(raw: bytes) -> dict[int, str]:
-    return {n: v.decode(errors="replace") for n, v in proto_fields(raw) if isinstance(v, bytes)}
-
-
-def parse_sandboxes(raw: bytes) -> list[Sandbox]:
-    """``ListPodSandboxResponse{items = 1}``; state 0 is SANDBOX_READY."""
-    out: list[Sandbox] = []
-    for num, item in proto_fields(raw):
-        if num != 1 or not isinstance(item, bytes):
-            continue
-        fields = proto_fields(item)
-        sid = next((v.decode(errors="replace") for n, v in fields if n == 1 and isinstance(v, bytes)), "")
-        meta = next((_strings(v) for n, v in fields if n == 2 and isinstance(v, bytes)), {})
-        state = next((v for n, v in fields if n == 3 and isinstance(v, int)), 0)
-        if sid:
-            out.append(Sandbox(sid, meta.get(1, ""), meta.get(3, ""), state == 0))
-    return out
-
-
 @dataclass(frozen=True)
 class Pulled:
     """The outcome of a pull: the image reference the runtime reports (``sha256:...``); ``ran``
@@ -377,10 +206,69 @@ class Pulled:
     ran: bool = True
 
 
+# The labels the kubelet puts on every container it creates (pkg/kubelet/types/labels.go).
+POD_NAME_LABEL = "io.kubernetes.pod.name"
+POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
+CONTAINER_NAME_LABEL = "io.kubernetes.container.name"
+# ContainerState names, lower case (runtime.v1 enum ContainerState).
+CONTAINER_STATES = {0: "created", 1: "running", 2: "exited", 3: "unknown"}
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """One container as the runtime reports it (``Container``, then ``ContainerStatus`` for the
+    exit code, reason and log path). ``attempt`` is the kubelet's restart count for the container
+    name in its pod; times are seconds since the epoch (0: not yet)."""
+
+    id: str
+    name: str
+    pod: str
+    namespace: str
+    state: str
+    attempt: int
+    created_at: float
+    exit_code: int = 0
+    reason: str = ""
+    message: str = ""
+    log_path: str = ""
+    finished_at: float = 0.0
+
+
+def _api() -> Any:
+    """The generated ``runtime.v1`` module (an ``ImportError`` names the build step when missing)."""
+    try:
+        from kubeadm_py.host.criapi import api_pb2
+    except ImportError as e:  # a checkout used without install: setup.py generates the module
+        raise ImportError(
+            f"{e}: the CRI stubs are generated when kubeadm-py is installed (./install.sh, pip install .)"
+        ) from None
+    return api_pb2
+
+
+def _seconds(nanoseconds: int) -> float:
+    return nanoseconds / 1e9 if nanoseconds > 0 else 0.0
+
+
+def _container(c: api_pb2.Container | api_pb2.ContainerStatus, **status: Any) -> ContainerInfo:
+    """A ``Container`` (ListContainers) or a ``ContainerStatus`` with its ``status`` fields."""
+    labels = dict(c.labels)
+    return ContainerInfo(
+        id=c.id,
+        name=labels.get(CONTAINER_NAME_LABEL) or c.metadata.name,
+        pod=labels.get(POD_NAME_LABEL, ""),
+        namespace=labels.get(POD_NAMESPACE_LABEL, ""),
+        state=CONTAINER_STATES.get(c.state, "unknown"),
+        attempt=c.metadata.attempt,
+        created_at=_seconds(c.created_at),
+        **status,
+    )
+
+
 class CriClient:
     """The container runtime's CRI on ``endpoint`` over gRPC (grpcio), the one client of the
-    package: RuntimeService Status and the pod sandboxes reset removes, ImageService ImageStatus
-    and PullImage. Requests and responses are encoded in this module (no generated code). One
+    package: RuntimeService Status, the pod sandboxes reset removes and the containers a wait
+    watches, ImageService ImageStatus and PullImage. Messages are the generated ``runtime.v1``
+    classes; each method's path and its response type come from the service descriptor. One
     channel; use as a context manager or call :meth:`close`. ``timeout`` bounds every call but a
     pull (upstream's 2 s CRI default is short for a busy runtime), ``pull_timeout`` one PullImage.
     Failures raise :class:`CriError` (:class:`CriNotRunning` when the socket does not exist)."""
@@ -408,59 +296,141 @@ class CriClient:
         if self.endpoint.startswith("unix://") and not os.path.exists(path):
             raise CriNotRunning(f"container runtime is not running: {path} does not exist")
 
-    def _call(self, method: str, request: bytes, timeout: float | None = None) -> bytes:
+    def _call(self, service: str, method: str, request: Message, timeout: float | None = None) -> Any:
+        """``runtime.v1.<service>/<method>`` with ``request``; the decoded response message."""
         import grpc
+        from google.protobuf import message_factory
 
         self.connect()
+        desc = _api().DESCRIPTOR.services_by_name[service].methods_by_name[method]
         if self._channel is None:
             self._channel = grpc.insecure_channel(self.endpoint)
-        call = self._channel.unary_unary(method, request_serializer=None, response_deserializer=None)
+        call = self._channel.unary_unary(
+            f"/{desc.containing_service.full_name}/{desc.name}",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=message_factory.GetMessageClass(desc.output_type).FromString,
+        )
         try:
-            return bytes(call(request, timeout=self.timeout if timeout is None else timeout))
+            return call(request, timeout=self.timeout if timeout is None else timeout)
         except grpc.RpcError as e:
             raise CriError(_rpc_message(e)) from None
 
     # RuntimeService
+    def _status(self, verbose: bool) -> api_pb2.StatusResponse:
+        reply: api_pb2.StatusResponse = self._call(
+            "RuntimeService", "Status", _api().StatusRequest(verbose=verbose)
+        )
+        return reply
+
     def status(self) -> CriStatus:
         """Like kubeadm's ``IsRunning``: the call succeeds and ``RuntimeReady`` is true."""
         try:
-            raw = self._call(STATUS_METHOD, status_request())
+            reply = self._status(False)
         except CriNotRunning as e:
             return CriStatus(False, str(e), "status-call")
         except CriError as e:
             return CriStatus(False, f"container runtime is not running: {e}", "status-call")
-        for c in runtime_conditions(raw):
-            if c["type"] == "RuntimeReady" and not c["status"]:
+        for c in reply.status.conditions:
+            if c.type == "RuntimeReady" and not c.status:
                 return CriStatus(
                     False,
                     f'container runtime condition "RuntimeReady" is not true. reason: '
-                    f"{c['reason']}, message: {c['message']}",
+                    f"{c.reason}, message: {c.message}",
                     "status-call",
                 )
         return CriStatus(True, f"RuntimeService/Status on {self.endpoint}: RuntimeReady", "status-call")
 
     def sandbox_image(self) -> str:
         """The runtime's sandbox (pause) image (verbose Status); "" when it does not say."""
-        return sandbox_image(runtime_info(self._call(STATUS_METHOD, status_request(True))))
+        return sandbox_image(self._status(True).info)
 
     def list_sandboxes(self) -> list[Sandbox]:
         """Every pod sandbox (ListPodSandbox without a filter, as kubeadm's ``ListKubeContainers``)."""
-        return parse_sandboxes(self._call(LIST_SANDBOXES_METHOD, b""))
+        reply = self._call("RuntimeService", "ListPodSandbox", _api().ListPodSandboxRequest())
+        ready = _api().SANDBOX_READY
+        return [
+            Sandbox(p.id, p.metadata.name, p.metadata.namespace, p.state == ready)
+            for p in reply.items
+            if p.id
+        ]
 
     def remove_sandbox(self, sandbox: Sandbox) -> Change:
         """StopPodSandbox then RemovePodSandbox (its containers go with it)."""
-        self._call(STOP_SANDBOX_METHOD, sandbox_request(sandbox.id))
-        self._call(REMOVE_SANDBOX_METHOD, sandbox_request(sandbox.id))
+        api = _api()
+        self._call("RuntimeService", "StopPodSandbox", api.StopPodSandboxRequest(pod_sandbox_id=sandbox.id))
+        self._call(
+            "RuntimeService", "RemovePodSandbox", api.RemovePodSandboxRequest(pod_sandbox_id=sandbox.id)
+        )
         return Change("process", "delete", sandbox.label, "stopped and removed")
+
+    def list_containers(self, namespace: str = "") -> list[ContainerInfo]:
+        """Every container (of pods in ``namespace`` when given), without exit codes or log paths
+        (:meth:`container_status` has those)."""
+        api = _api()
+        selector = {POD_NAMESPACE_LABEL: namespace} if namespace else {}
+        request = api.ListContainersRequest(filter=api.ContainerFilter(label_selector=selector))
+        reply = self._call("RuntimeService", "ListContainers", request)
+        return [_container(c) for c in reply.containers]
+
+    def container_status(self, container_id: str) -> ContainerInfo:
+        """One container's full status: state, exit code, reason, message, log path."""
+        request = _api().ContainerStatusRequest(container_id=container_id)
+        st = self._call("RuntimeService", "ContainerStatus", request).status
+        return _container(
+            st,
+            exit_code=st.exit_code,
+            reason=st.reason,
+            message=st.message,
+            log_path=st.log_path,
+            finished_at=_seconds(st.finished_at),
+        )
 
     # ImageService
     def image_status(self, image: str) -> CriImage | None:
-        return decode_image_status(self._call(IMAGE_STATUS_METHOD, image_status_request(image)))
+        """The image, or None when the runtime does not have it (an empty response)."""
+        api = _api()
+        reply = self._call(
+            "ImageService", "ImageStatus", api.ImageStatusRequest(image=api.ImageSpec(image=image))
+        )
+        if not reply.HasField("image"):
+            return None
+        img = reply.image
+        return CriImage(img.id, tuple(img.repo_tags), tuple(img.repo_digests), img.size)
 
     def image_present(self, image: str) -> bool:
         return self.image_status(image) is not None
 
     def pull_image(self, image: str) -> Pulled:
         """PullImage, with the image reference the runtime reports."""
-        raw = self._call(PULL_IMAGE_METHOD, pull_image_request(image), self.pull_timeout)
-        return Pulled(image, decode_pull_image(raw))
+        api = _api()
+        request = api.PullImageRequest(image=api.ImageSpec(image=image))
+        reply = self._call("ImageService", "PullImage", request, self.pull_timeout)
+        return Pulled(image, reply.image_ref)
+
+
+def log_tail(path: str, lines: int = 10, max_bytes: int = 65536) -> list[str]:
+    """The last ``lines`` messages of a container log in the CRI format the kubelet has the
+    runtime write (``<RFC3339 time> <stream> <P|F> <message>``; partial lines joined); [] when the
+    file cannot be read. Reads at most ``max_bytes`` from the end."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            raw = f.read().decode(errors="replace")
+    except OSError:
+        return []
+    out: list[str] = []
+    partial = ""
+    for line in raw.splitlines()[1 if size > max_bytes else 0 :]:
+        parts = line.split(" ", 3)
+        if len(parts) < 3 or parts[1] not in ("stdout", "stderr"):
+            out.append(line)  # not the CRI format: keep it as it is
+            continue
+        text = parts[3] if len(parts) == 4 else ""
+        if parts[2] == "P":
+            partial += text
+            continue
+        out.append(partial + text)
+        partial = ""
+    return out[-lines:]

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kubeadm_py.changes import Change
-from kubeadm_py.host.cri import CriStatus, Pulled, Sandbox
+from kubeadm_py.host.cri import ContainerInfo, CriStatus, Pulled, Sandbox
 from kubeadm_py.host.probe import CommandResult, HttpResponse
 
 TOOLS = (
@@ -193,8 +193,8 @@ class FakeProbe:
 
 class FakeImageService:
     """The container runtime of a :class:`FakeProbe` (the CRI effector's interface, images only: no
-    pod sandboxes); records ``status <image>`` and ``pull <image>`` in ``probe.calls``; a successful
-    pull adds the image to ``probe.images``."""
+    pod sandboxes, no containers); records ``status <image>`` and ``pull <image>`` in
+    ``probe.calls``; a successful pull adds the image to ``probe.images``."""
 
     def __init__(self, probe: FakeProbe, endpoint: str = "") -> None:
         self.probe = probe
@@ -209,6 +209,13 @@ class FakeImageService:
 
     def remove_sandbox(self, sandbox: Sandbox) -> Change:
         raise AssertionError(f"no sandbox {sandbox.id} to remove")
+
+    def list_containers(self, namespace: str = "") -> list[ContainerInfo]:
+        self._reachable()
+        return []
+
+    def container_status(self, container_id: str) -> ContainerInfo:
+        raise AssertionError(f"no container {container_id}")
 
     def _reachable(self) -> None:
         if self.probe.cri_unreachable:

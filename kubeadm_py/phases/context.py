@@ -76,6 +76,8 @@ class Outputs:
     upgraded: list[str] | None = None
     unchanged: list[str] | None = None
     backup_dir: str | None = None
+    # a control-plane wait that ended early: per component, state, exit code, restarts, log tail
+    failures: list[dict[str, Any]] | None = None
     etcd_snapshot: str | None = None  # the snapshot taken before etcd was touched
     # every workflow: closing messages and what the operator must do by hand
     messages: list[str] = field(default_factory=list)

@@ -1,16 +1,23 @@
 """Waiting for a swapped static Pod: the kubelet runs the new manifest (the mirror Pod's config hash
 changes, read through the API server) and the component's health endpoint (the manifest's liveness
 probe) answers. Polling goes through the run's waiter effector, so its clock, its caps and its
-dry-run twin (which only says what it would wait for) apply."""
+dry-run twin (which only says what it would wait for) apply.
+
+While it waits, a watch of the component's containers (:mod:`kubeadm_py.effectors.watch`, made by
+``watch`` for the component and the time the wait began) ends the wait as soon as the new
+container keeps exiting: the upgrade then rolls back within seconds instead of at the timeout. The
+reports of such failures are kept in ``failures``."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import yaml
 
 from kubeadm_py.constants import KUBE_SYSTEM
 from kubeadm_py.effectors.waiting import Target, Waiter
+from kubeadm_py.effectors.watch import ComponentReport, ComponentsFailed, ComponentWatch
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.host.health import http_check
 from kubeadm_py.kube.client import KubeClient
@@ -23,6 +30,8 @@ POLL_INTERVAL = 0.5
 NEW_POD, HEALTHY = "new-pod", "healthy"
 HealthCheck = Callable[[str], "tuple[bool, str]"]
 Log = Callable[[str], None]
+# (component, wall-clock time its wait began) -> a watch of its containers since then
+WatchFactory = Callable[[str, float], ComponentWatch]
 
 
 def _health(url: str) -> tuple[bool, str]:
@@ -54,13 +63,26 @@ class ClusterWaiter:
     ``client`` must fail fast (one attempt per request): the API server is itself restarted."""
 
     def __init__(
-        self, client: KubeClient, node_name: str, waiter: Waiter, log: Log, *, check: HealthCheck = _health
+        self,
+        client: KubeClient,
+        node_name: str,
+        waiter: Waiter,
+        log: Log,
+        *,
+        check: HealthCheck = _health,
+        watch: WatchFactory | None = None,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.node = node_name
         self.waiter = waiter
         self.log = log
         self.check = check
+        self.watch = watch
+        self.now = now
+        self.failures: list[ComponentReport] = []
+        # When the wait for a component's new Pod began: its health wait watches from then on too.
+        self._since: dict[str, float] = {}
 
     def config_hash(self, component: str) -> str | None:
         try:
@@ -78,7 +100,27 @@ class ClusterWaiter:
     ) -> str | None:
         """Poll ``check``; the last failure's detail when ``timeout`` passed, else None."""
         name = f"{component}/{kind}"
-        bad = self.waiter.wait_all([Target(name, what, check)], timeout, interval=POLL_INTERVAL)
+        since = self._since.pop(component, None) if kind == HEALTHY else None
+        if since is None:
+            since = self.now()
+        if self.watch is None:
+            bad = self.waiter.wait_all([Target(name, what, check)], timeout, interval=POLL_INTERVAL)
+            return bad.get(name)
+        with self.watch(component, since) as watch:
+            try:
+                bad = self.waiter.wait_all(
+                    [Target(name, what, check)],
+                    timeout,
+                    interval=POLL_INTERVAL,
+                    watch=lambda _: watch([component]),
+                )
+            except ComponentsFailed as e:
+                self.failures.extend(e.reports)
+                if e.details:
+                    self.log(f"[upgrade/staticpods] {e.details}")
+                raise WaitError(e.message) from None
+        if kind == NEW_POD and name not in bad:
+            self._since[component] = since  # the health wait that follows watches the same Pod
         return bad.get(name)
 
     def wait_for_new_pod(self, component: str, old_hash: str | None, timeout: float) -> None:

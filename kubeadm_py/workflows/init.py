@@ -119,7 +119,13 @@ WORKFLOW = Workflow(
     phases=phases,
     flags=INIT_FLAGS,
     extra_overrides=_token_overrides,
-    validate=(validate.pki_settings, validate.patch_files, validate.patch_targets, _bootstrap_tokens),
+    validate=(
+        validate.pki_settings,
+        validate.patch_files,
+        validate.patch_targets,
+        validate.component_files,
+        _bootstrap_tokens,
+    ),
     on_connect=_bind_admin,
     skip_phases_from=_skip_from_config,
 )

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 from kubeadm_py.workflow.phase import Requirement
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from kubeadm_py.effectors.watch import ComponentWatch
     from kubeadm_py.patches import PatchSet
     from kubeadm_py.phases.context import AnyContext
 
@@ -33,3 +36,31 @@ def run_patches(ctx: AnyContext) -> PatchSet | None:
 
     directory = patches_directory(ctx.cfg, ctx.options.patches)
     return load_patches_for(ctx.fs, directory, ctx.state.patchsets, ctx.log)
+
+
+def component_watch(ctx: AnyContext, components: Sequence[str], since: float = 0.0) -> ComponentWatch:
+    """A watch of ``components``' containers through the run's CRI effector (the node's CRI
+    socket, under ``--rootfs``) and of the kubelet (its process, else its /healthz) through the
+    probe, for a wait
+    (:mod:`kubeadm_py.effectors.watch`); close it after the wait."""
+    from kubeadm_py.effectors.cri import endpoint_under
+    from kubeadm_py.effectors.watch import ComponentWatch
+    from kubeadm_py.host.cri import log_tail
+    from kubeadm_py.host.health import http_check
+    from kubeadm_py.kubelet.flags import cri_socket
+    from kubeadm_py.phases.shared.wait_control_plane import kubelet_url
+
+    endpoint = endpoint_under(ctx.fs, cri_socket(ctx.cfg))
+    healthz = kubelet_url(ctx)
+
+    def kubelet_running() -> bool:
+        # A kubelet outside this PID namespace (kubeadm-py in a container, --rootfs) still answers.
+        return ctx.fx.probe.process_running("kubelet") or http_check(healthz, timeout=2.0)[0]
+
+    return ComponentWatch(
+        runtime=lambda: ctx.fx.cri(endpoint),
+        components=list(components),
+        kubelet_running=kubelet_running,
+        since=since,
+        log_tail=lambda path, lines: log_tail(str(ctx.fs.real_path(path)), lines),
+    )

@@ -26,6 +26,38 @@ def patch_files(ctx: AnyContext) -> None:
     run_patches(ctx)
 
 
+def component_files(ctx: AnyContext) -> None:
+    """File-path flags in the control-plane components' ``extraArgs`` name files their containers
+    can see and that exist on the node (:mod:`kubeadm_py.manifests.filecheck`), judged on the static
+    Pods the control-plane phase would write: same builder, patches applied."""
+    from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.manifests.controlplane import build_control_plane, extra_args
+    from kubeadm_py.manifests.filecheck import FILE_FLAGS, file_flag_errors
+    from kubeadm_py.phases.shared.kit import run_patches
+
+    c = ctx.cfg.cluster
+    wanted = tuple(comp for comp in FILE_FLAGS if any(n in FILE_FLAGS[comp] for n, _ in extra_args(c, comp)))
+    if not wanted:
+        return
+    pods = build_control_plane(ctx.cfg, ctx.fs, wanted).pods
+    patches = run_patches(ctx)
+    cert_dir = ctx.cert_dir.rstrip("/") + "/"
+    kubeconfigs = ctx.kubeconfig_dir.rstrip("/") + "/"
+
+    def kubeadm_writes(path: str) -> bool:
+        return path.startswith(cert_dir) or (path.startswith(kubeconfigs) and path.endswith(".conf"))
+
+    errors: list[str] = []
+    for comp in wanted:
+        pod = patches.apply(comp, pods[comp]) if patches is not None else pods[comp]
+        names = [n for n, _ in extra_args(c, comp)]
+        errors += file_flag_errors(comp, pod, names, ctx.fs.exists, kubeadm_writes)
+    if errors:
+        raise KubeadmError(
+            "; ".join(errors), hint="the component would exit at start; nothing was changed on this node"
+        )
+
+
 def patch_targets(ctx: AnyContext) -> None:
     """Every patch applies to what its target will be: a JSON patch op on a missing path fails
     here, naming the file, not halfway through the run. For workflows whose configuration is

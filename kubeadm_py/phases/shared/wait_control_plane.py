@@ -2,8 +2,17 @@
 component's health endpoint, taken from the static Pod manifests on disk (util/apiclient/wait.go).
 
 Waiting goes through ``ctx.fx.waiter`` (its dry-run twin says what it would wait for); the checks
-are GETs of the health URLs (:func:`kubeadm_py.host.health.http_check`). On timeout the error names
-the unhealthy components, the last error seen for each and where to look."""
+are GETs of the health URLs (:func:`kubeadm_py.host.health.http_check`). Between polls a
+:class:`~kubeadm_py.effectors.watch.ComponentWatch` reads the containers of the components (and
+etcd) through the CRI and the kubelet's process: a component that keeps exiting, or a kubelet that
+is not running, ends the wait within seconds, naming the component, its exit code and its last
+log lines (``outputs.failures`` in ``-o json`` and the run journal). On timeout the error names the
+unhealthy components, the last error seen for each and where to look.
+
+kubeadm-py waits for all three components' health at every minor. Upstream kubeadm waits for
+the API server only up to v1.32 (``waitForAPI``; the ``WaitForAllControlPlaneComponents`` gate,
+alpha from v1.30, kubernetes/kubernetes#123341, off by default) and for all of them from v1.33
+(the gate beta and on by default, kubernetes/kubeadm#2907); docs/failfast.md has the table."""
 
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from kubeadm_py.constants import KUBELET_CONFIG_FILE
 from kubeadm_py.effectors.waiting import Target, seconds_text
+from kubeadm_py.effectors.watch import ComponentsFailed
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.workflow.phase import Phase
 
@@ -93,7 +103,32 @@ def _hint(unhealthy: dict[str, str], manifests_dir: str) -> str:
     )
 
 
+def _watched(ctx: AnyContext, urls: dict[str, str]) -> list[str]:
+    """The containers the component wait watches: the waited components and local etcd."""
+    from kubeadm_py.manifests.write import read_static_pod
+
+    etcd = ["etcd"] if read_static_pod(ctx.fs, ctx.manifests_dir, "etcd") is not None else []
+    return etcd + list(urls)
+
+
+def _failed(ctx: AnyContext, e: ComponentsFailed) -> ComponentsFailed:
+    """Keep the failure for ``-o json`` and the journal, and print the log tails."""
+    ctx.outputs.failures = [r.to_json() for r in e.reports]
+    if e.details:
+        ctx.log(f"[control-plane-check] {e.details}")
+    return e
+
+
 def run_wait_control_plane(ctx: AnyContext) -> list[Change]:
+    try:
+        return _wait(ctx)
+    except ComponentsFailed as e:
+        raise _failed(ctx, e) from None
+
+
+def _wait(ctx: AnyContext) -> list[Change]:
+    from kubeadm_py.phases.shared.kit import component_watch
+
     waiter = ctx.fx.waiter
     kubelet_timeout = waiter.timeout(ctx.cfg.timeout("kubeletHealthCheck"))
     cp_timeout = waiter.timeout(ctx.cfg.timeout("controlPlaneComponentHealthCheck"))
@@ -108,9 +143,15 @@ def run_wait_control_plane(ctx: AnyContext) -> list[Change]:
         f"This can take up to {seconds_text(kubelet_timeout)}"
     )
     kubelet = kubelet_target(ctx, url)
-    bad = waiter.wait_all(
-        [kubelet], kubelet_timeout, interval=POLL_INTERVAL, log=ctx.log, prefix="[kubelet-check]"
-    )
+    with component_watch(ctx, ()) as watch:
+        bad = waiter.wait_all(
+            [kubelet],
+            kubelet_timeout,
+            interval=POLL_INTERVAL,
+            log=ctx.log,
+            prefix="[kubelet-check]",
+            watch=watch,
+        )
     if bad:
         raise KubeadmError(
             f"the kubelet is not healthy after {seconds_text(kubelet_timeout)}: {url}: {bad['kubelet']}",
@@ -129,9 +170,15 @@ def run_wait_control_plane(ctx: AnyContext) -> list[Change]:
     for name, component_url in urls.items():
         ctx.log(f"[control-plane-check] Checking {name} at {component_url}")
     targets = [health_target(name, u) for name, u in urls.items()]
-    bad = waiter.wait_all(
-        targets, cp_timeout, interval=POLL_INTERVAL, log=ctx.log, prefix="[control-plane-check]"
-    )
+    with component_watch(ctx, _watched(ctx, urls)) as watch:
+        bad = waiter.wait_all(
+            targets,
+            cp_timeout,
+            interval=POLL_INTERVAL,
+            log=ctx.log,
+            prefix="[control-plane-check]",
+            watch=watch,
+        )
     if bad:
         details = "; ".join(f"{n} ({urls[n]}): {e}" for n, e in bad.items())
         raise KubeadmError(

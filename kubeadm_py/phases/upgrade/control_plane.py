@@ -43,12 +43,20 @@ def upgrade_timeout(ctx: UpgradeContext) -> float:
 
 def make_waiter(ctx: AnyContext, node_name: str) -> ClusterWaiter:
     """Mirror Pods of ``node_name`` through a client that fails fast (the API server itself
-    restarts), polled by the run's waiter."""
+    restarts), polled by the run's waiter, with each component's containers and the kubelet
+    watched through the CRI (:mod:`kubeadm_py.effectors.watch`)."""
     from kubeadm_py.kube.client import RetryPolicy
+    from kubeadm_py.phases.shared.kit import component_watch
     from kubeadm_py.upgrade.waiter import ClusterWaiter
 
     client = ctx.fx.api.from_kubeconfig(ctx.admin_kubeconfig, retry=RetryPolicy(attempts=1))
-    return ClusterWaiter(client, node_name, ctx.fx.waiter, ctx.log)
+    return ClusterWaiter(
+        client,
+        node_name,
+        ctx.fx.waiter,
+        ctx.log,
+        watch=lambda component, since: component_watch(ctx, [component], since),
+    )
 
 
 def save_etcd_snapshot(ctx: UpgradeContext, dest: str) -> str:
@@ -91,9 +99,10 @@ def run_control_plane(ctx: UpgradeContext) -> list[Change]:
         diff = unified_diff(s.old, s.new, s.path)
         if diff:
             ctx.log(f"[upgrade/staticpods] {s.component}: manifest diff:\n{diff.rstrip()}")
+    waiter = make_waiter(ctx, ctx.cfg.node_name)
     machine = StaticPodUpgrade(
         fs=ctx.fs,
-        waiter=make_waiter(ctx, ctx.cfg.node_name),
+        waiter=waiter,
         backup_dir=f"{TMP_DIR}/kubeadm-backup-manifests-{ts}",
         timeout=upgrade_timeout(ctx),
         log=ctx.log,
@@ -104,7 +113,11 @@ def run_control_plane(ctx: UpgradeContext) -> list[Change]:
         ),
         clock=ctx.fx.waiter.clock.monotonic,
     )
-    result = machine.run(swaps)
+    try:
+        result = machine.run(swaps)
+    finally:
+        if waiter.failures:  # why a component's wait ended early: -o json and the run journal
+            ctx.outputs.failures = [r.to_json() for r in waiter.failures]
     certs.apply_component(ctx.fs, ctx.cfg, "admin", renewal, ctx.kubeconfig_dir, ctx.log)
     ctx.outputs.upgraded = list(result.upgraded)
     ctx.outputs.unchanged = list(result.skipped)

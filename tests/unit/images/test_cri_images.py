@@ -1,4 +1,4 @@
-"""Protobuf encoding/decoding of the CRI messages (runtime.v1 api.proto field numbers), the one CRI
+"""The generated CRI messages (runtime.v1 api.proto field numbers), container log tails, the one CRI
 client on a missing socket, and the CRI effector's dry-run twin."""
 
 from __future__ import annotations
@@ -11,72 +11,37 @@ import pytest
 from kubeadm_py.changes import Change
 from kubeadm_py.effectors.cri import dry_run_cri_factory, endpoint_under
 from kubeadm_py.host import cri
+from kubeadm_py.host.criapi import api_pb2 as api
 from kubeadm_py.hostfs import HostFS
 from tests.unit.cri_server import Abort, CriServer
 
 
-def test_request_encoding_bytes() -> None:
-    # ImageSpec{image=1}: tag 0x0a, length, bytes
-    assert cri.image_spec("pause:3.2") == b"\x0a\x09pause:3.2"
-    # ImageStatusRequest{image: ImageSpec = 1, verbose = 2}
-    assert cri.image_status_request("pause:3.2") == b"\x0a\x0b\x0a\x09pause:3.2"
-    assert cri.image_status_request("pause:3.2", verbose=True) == b"\x0a\x0b\x0a\x09pause:3.2\x10\x01"
-    # PullImageRequest{image: ImageSpec = 1}
-    assert cri.pull_image_request("pause:3.2") == b"\x0a\x0b\x0a\x09pause:3.2"
-    # StatusRequest{verbose = 1}; false is not encoded (proto3)
-    assert cri.status_request(False) == b"" and cri.status_request(True) == b"\x08\x01"
-
-
-def test_long_image_name_uses_multibyte_length() -> None:
+def test_messages_round_trip_on_the_runtime_v1_field_numbers() -> None:
+    """The generated messages carry the api.proto field numbers the runtimes read: ImageSpec
+    image = 1, ImageStatusRequest{image = 1, verbose = 2}, StatusRequest{verbose = 1}."""
+    req = api.ImageStatusRequest(image=api.ImageSpec(image="pause:3.2"), verbose=True)
+    assert req.SerializeToString() == b"\x0a\x0b\x0a\x09pause:3.2\x10\x01"
+    assert api.StatusRequest(verbose=False).SerializeToString() == b""  # proto3: false not encoded
     name = "registry.example/" + "x" * 200 + ":v1"
-    spec = cri.image_spec(name)
-    assert spec[:3] == b"\x0a" + bytes([len(name) & 0x7F | 0x80, len(name) >> 7])
-    assert cri.proto_fields(spec) == [(1, name.encode())]
+    assert api.ImageSpec.FromString(api.ImageSpec(image=name).SerializeToString()).image == name
 
 
-def _image(id_: str, tags: list[str], digests: list[str], size: int) -> bytes:
-    body = cri._enc_bytes(1, id_.encode())
-    body += b"".join(cri._enc_bytes(2, t.encode()) for t in tags)
-    body += b"".join(cri._enc_bytes(3, d.encode()) for d in digests)
-    body += cri._enc_varint(4 << 3) + cri._enc_varint(size)
-    return body
-
-
-def test_decode_image_status_present_and_absent() -> None:
-    raw = cri._enc_bytes(
-        1,
-        _image(
-            "sha256:abc",
-            ["k8s.gcr.io/pause:3.2", "registry.k8s.io/pause:3.2"],
-            ["k8s.gcr.io/pause@sha256:def"],
-            707362,
-        ),
-    )
-    raw += cri._enc_bytes(2, cri._enc_bytes(1, b"info") + cri._enc_bytes(2, b"{}"))  # info map entry
-    img = cri.decode_image_status(raw)
-    assert img == cri.CriImage(
-        "sha256:abc",
-        ("k8s.gcr.io/pause:3.2", "registry.k8s.io/pause:3.2"),
-        ("k8s.gcr.io/pause@sha256:def",),
-        707362,
-    )
-    assert cri.decode_image_status(b"") is None  # the runtime's answer for an image it lacks
-
-
-def test_decode_pull_image_response() -> None:
-    assert cri.decode_pull_image(cri._enc_bytes(1, b"sha256:0123")) == "sha256:0123"
-    assert cri.decode_pull_image(b"") == ""
-
-
-def test_runtime_info_and_sandbox_image() -> None:
+def test_sandbox_image_from_runtime_info() -> None:
     config = json.dumps({"sandboxImage": "registry.k8s.io/pause:3.6", "other": 1})
-    status = cri._enc_bytes(1, b"")  # an empty RuntimeStatus
-    for k, v in (("config", config), ("golang", "go1.20")):
-        status += cri._enc_bytes(2, cri._enc_bytes(1, k.encode()) + cri._enc_bytes(2, v.encode()))
-    info = cri.runtime_info(status)
-    assert info == {"config": config, "golang": "go1.20"}
-    assert cri.sandbox_image(info) == "registry.k8s.io/pause:3.6"
+    assert cri.sandbox_image({"config": config}) == "registry.k8s.io/pause:3.6"
     assert cri.sandbox_image({}) == "" and cri.sandbox_image({"config": "not json"}) == ""
+
+
+def test_log_tail_reads_the_cri_log_format(tmp_path: Path) -> None:
+    log = tmp_path / "0.log"
+    log.write_text(
+        "2026-01-01T00:00:00.1Z stderr F I0101 starting\n"
+        "2026-01-01T00:00:00.2Z stderr P Error: open /x: no such \n"
+        "2026-01-01T00:00:00.3Z stderr F file or directory\n"
+        "not cri format\n"
+    )
+    assert cri.log_tail(str(log), 2) == ["Error: open /x: no such file or directory", "not cri format"]
+    assert cri.log_tail(str(tmp_path / "absent.log")) == []
 
 
 def test_client_reports_missing_socket(tmp_path: Path) -> None:
@@ -86,11 +51,6 @@ def test_client_reports_missing_socket(tmp_path: Path) -> None:
         with pytest.raises(cri.CriNotRunning, match=f"^{missing}$"):
             call()
     assert client.status() == cri.CriStatus(False, missing, "status-call")
-
-
-def test_sandbox_request_encoding() -> None:
-    # StopPodSandboxRequest / RemovePodSandboxRequest{pod_sandbox_id = 1}
-    assert cri.sandbox_request("ab12") == b"\x0a\x04ab12"
 
 
 class Runtime:
@@ -146,9 +106,9 @@ def test_endpoint_under_rootfs(tmp_path: Path) -> None:
     assert endpoint_under(HostFS(), "/run/c.sock") == "unix:///run/c.sock"
 
 
-def _cond(type_: str, status: bool, reason: str = "") -> bytes:
-    body = cri._enc_bytes(1, type_.encode()) + cri._enc_bool(2, status) + cri._enc_bytes(3, reason.encode())
-    return cri._enc_bytes(1, body)
+def _status(ready: bool, info: dict[str, str]) -> bytes:
+    cond = api.RuntimeCondition(type="RuntimeReady", status=ready, reason="" if ready else "NotReady")
+    return api.StatusResponse(status=api.RuntimeStatus(conditions=[cond]), info=info).SerializeToString()
 
 
 def test_client_calls_over_grpc(tmp_path: Path) -> None:
@@ -156,19 +116,24 @@ def test_client_calls_over_grpc(tmp_path: Path) -> None:
     makes of the answer, and a failed call as Go's grpc prints it."""
     ready = [True]
     config = json.dumps({"sandboxImage": "registry.k8s.io/pause:3.6"})
-    info = cri._enc_bytes(2, cri._enc_bytes(1, b"config") + cri._enc_bytes(2, config.encode()))
 
     def status(req: bytes) -> bytes:
-        return cri._enc_bytes(1, _cond("RuntimeReady", ready[0], "" if ready[0] else "NotReady")) + info
+        return _status(ready[0], {"config": config} if api.StatusRequest.FromString(req).verbose else {})
 
     def pull(req: bytes) -> bytes:
-        if b"absent" in req:
+        if api.PullImageRequest.FromString(req).image.image == "absent:1":
             raise Abort("NOT_FOUND", "pull access denied")
-        return cri._enc_bytes(1, b"sha256:0123")
+        return api.PullImageResponse(image_ref="sha256:0123").SerializeToString()
+
+    def image_status(req: bytes) -> bytes:
+        if api.ImageStatusRequest.FromString(req).image.image != "pause:3.2":
+            return b""  # the runtime's answer for an image it lacks
+        image = api.Image(id="sha256:abc", repo_tags=["pause:3.2"], repo_digests=["pause@sha256:d"], size=1)
+        return api.ImageStatusResponse(image=image).SerializeToString()
 
     answers = {
         "Status": status,
-        "ImageStatus": lambda req: cri._enc_bytes(1, _image("sha256:abc", ["pause:3.2"], [], 1)),
+        "ImageStatus": image_status,
         "PullImage": pull,
         "ListPodSandbox": lambda req: b"",
     }
@@ -180,9 +145,12 @@ def test_client_calls_over_grpc(tmp_path: Path) -> None:
             )
             ready[0] = False
             not_ready = client.status()
-            assert not not_ready.ok and "RuntimeReady\" is not true. reason: NotReady" in not_ready.message
+            assert not not_ready.ok and 'RuntimeReady" is not true. reason: NotReady' in not_ready.message
             assert client.sandbox_image() == "registry.k8s.io/pause:3.6"
-            assert client.image_present("pause:3.2")
+            assert client.image_status("pause:3.2") == cri.CriImage(
+                "sha256:abc", ("pause:3.2",), ("pause@sha256:d",), 1
+            )
+            assert not client.image_present("absent:1")
             assert client.pull_image("pause:3.2") == cri.Pulled("pause:3.2", "sha256:0123")
             assert client.list_sandboxes() == []
             with pytest.raises(cri.CriError, match="^rpc error: code = NotFound desc = pull access denied$"):
@@ -195,7 +163,52 @@ def test_client_calls_over_grpc(tmp_path: Path) -> None:
     finally:
         server.stop()
     sent = dict(server.calls)
-    assert sent["ImageStatus"] == cri.image_status_request("pause:3.2")
-    assert sent["PullImage"] == cri.pull_image_request("absent:1")
+    assert api.PullImageRequest.FromString(sent["PullImage"]).image.image == "absent:1"
     assert [name for name, _ in server.calls][:2] == ["Status", "Status"]
-    assert server.calls[2] == ("Status", cri.status_request(True))  # verbose: the runtime's info map
+    assert api.StatusRequest.FromString(server.calls[2][1]).verbose  # verbose: the runtime's info map
+
+
+def test_containers_and_their_status_over_grpc(tmp_path: Path) -> None:
+    """ListContainers (filtered by the pod namespace label) and ContainerStatus as the control-plane
+    wait reads them: name from the kubelet's label, state, attempt, exit code, log path, times."""
+    labels = {cri.CONTAINER_NAME_LABEL: "kube-apiserver", cri.POD_NAMESPACE_LABEL: "kube-system"}
+    meta = api.ContainerMetadata(name="kube-apiserver", attempt=1)
+    listed = api.Container(
+        id="c1", metadata=meta, state=api.CONTAINER_EXITED, created_at=2_000_000_000, labels=labels
+    )
+    status = api.ContainerStatus(
+        id="c1",
+        metadata=meta,
+        state=api.CONTAINER_EXITED,
+        created_at=2_000_000_000,
+        finished_at=3_500_000_000,
+        exit_code=1,
+        reason="Error",
+        log_path="/var/log/pods/x/kube-apiserver/1.log",
+        labels=labels,
+    )
+    seen: list[dict[str, str]] = []
+
+    def list_containers(req: bytes) -> bytes:
+        seen.append(dict(api.ListContainersRequest.FromString(req).filter.label_selector))
+        return api.ListContainersResponse(containers=[listed]).SerializeToString()
+
+    answers = {
+        "ListContainers": list_containers,
+        "ContainerStatus": lambda req: api.ContainerStatusResponse(status=status).SerializeToString(),
+    }
+    server = CriServer(tmp_path / "cri.sock", answers)
+    try:
+        with cri.CriClient(f"unix://{tmp_path}/cri.sock", timeout=5) as client:
+            [c] = client.list_containers("kube-system")
+            full = client.container_status("c1")
+    finally:
+        server.stop()
+    assert seen == [{cri.POD_NAMESPACE_LABEL: "kube-system"}]
+    assert (c.name, c.state, c.attempt, c.created_at, c.exit_code) == ("kube-apiserver", "exited", 1, 2.0, 0)
+    assert (full.exit_code, full.reason, full.log_path, full.finished_at) == (
+        1,
+        "Error",
+        "/var/log/pods/x/kube-apiserver/1.log",
+        3.5,
+    )

@@ -1,4 +1,4 @@
-"""CRI status decoding (protobuf by hand), the crictl fallback and the HTTP/2 handshake."""
+"""CRI endpoints, the crictl fallback and the HTTP/2 handshake."""
 
 from __future__ import annotations
 
@@ -12,38 +12,10 @@ from pathlib import Path
 from kubeadm_py.host.cri import (
     HTTP2_PREFACE,
     endpoint_url,
-    proto_fields,
-    runtime_conditions,
     socket_path,
     status_via_crictl,
     status_via_http2,
 )
-
-
-def _ld(num: int, payload: bytes) -> bytes:
-    return bytes([num << 3 | 2, len(payload)]) + payload
-
-
-def _cond(type_: str, status: bool, reason: str = "", message: str = "") -> bytes:
-    body = _ld(1, type_.encode()) + bytes([2 << 3 | 0, int(status)])
-    if reason:
-        body += _ld(3, reason.encode())
-    if message:
-        body += _ld(4, message.encode())
-    return _ld(1, body)
-
-
-def test_runtime_conditions_decoded() -> None:
-    status = _cond("RuntimeReady", True) + _cond("NetworkReady", False, "NetworkPluginNotReady", "no cni")
-    response = _ld(1, status) + _ld(2, _ld(1, b"k") + _ld(2, b"v"))  # plus an info map entry
-    assert runtime_conditions(response) == [
-        {"type": "RuntimeReady", "status": True, "reason": "", "message": ""},
-        {"type": "NetworkReady", "status": False, "reason": "NetworkPluginNotReady", "message": "no cni"},
-    ]
-
-
-def test_proto_fields_varint_multibyte() -> None:
-    assert proto_fields(bytes([1 << 3, 0xAC, 0x02])) == [(1, 300)]
 
 
 def test_endpoint_forms() -> None:

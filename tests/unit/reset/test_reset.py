@@ -19,7 +19,8 @@ from kubeadm_py.effectors.bundle import Hooks
 from kubeadm_py.effectors.mounts import mounts_below
 from kubeadm_py.errors import PhaseError
 from kubeadm_py.etcd.client import Member
-from kubeadm_py.host.cri import _enc_bytes, parse_sandboxes
+from kubeadm_py.host.cri import CriClient
+from kubeadm_py.host.criapi import api_pb2 as pb
 from kubeadm_py.host.fake import FakeProbe
 from kubeadm_py.phases.reset import etcd as reset_etcd
 from kubeadm_py.phases.reset.state import ResetContext
@@ -326,13 +327,9 @@ def test_mounts_below_the_kubelet_dir_deepest_first():
     ]
 
 
-def _str(num: int, text: str) -> bytes:
-    return _enc_bytes(num, text.encode())
-
-
-def _sandbox(sid: str, name: str, ns: str, state: int = 0) -> bytes:
-    meta = _str(1, name) + _str(2, "uid-" + name) + _str(3, ns)
-    return _enc_bytes(1, _str(1, sid) + _enc_bytes(2, meta) + bytes([3 << 3, state]))
+def _sandbox(sid: str, name: str, ns: str, state: int = pb.SANDBOX_READY) -> pb.PodSandbox:
+    meta = pb.PodSandboxMetadata(name=name, uid="uid-" + name, namespace=ns)
+    return pb.PodSandbox(id=sid, metadata=meta, state=state)
 
 
 class FakeRuntime:
@@ -347,15 +344,20 @@ class FakeRuntime:
         return b""
 
     def list(self, req: bytes) -> bytes:
-        return b"".join(_sandbox(i, n, ns) for i, (n, ns) in self.pods.items())
+        items = [_sandbox(i, n, ns) for i, (n, ns) in self.pods.items()]
+        return pb.ListPodSandboxResponse(items=items).SerializeToString()
 
     def remove(self, req: bytes) -> bytes:
-        self.pods.pop(req[2:].decode(), None)
+        self.pods.pop(pb.RemovePodSandboxRequest.FromString(req).pod_sandbox_id, None)
         return b""
 
     @property
     def calls(self) -> list[str]:
-        return [f"{name} {req[2:6].decode()}" if req else name for name, req in self.server.calls]
+        out = []
+        for name, req in self.server.calls:
+            sid = pb.StopPodSandboxRequest.FromString(req).pod_sandbox_id  # same field in Remove
+            out.append(f"{name} {sid[:4]}" if sid else name)
+        return out
 
     def stop(self) -> None:
         self.server.stop()
@@ -395,9 +397,16 @@ def test_pod_sandboxes_are_stopped_and_removed_through_the_cri(node, etcd, runti
     assert runtime.calls == ["ListPodSandbox"] and logs.has("Nothing to remove")
 
 
-def test_parse_sandboxes_state():
-    raw = _sandbox("c" * 64, "p", "default") + _sandbox("d" * 64, "q", "", state=1)
-    assert [(s.id[:2], s.name, s.namespace, s.ready, s.label) for s in parse_sandboxes(raw)] == [
+def test_sandbox_state_and_label(tmp_path):
+    pods = [_sandbox("c" * 64, "p", "default"), _sandbox("d" * 64, "q", "", state=pb.SANDBOX_NOTREADY)]
+    listed = pb.ListPodSandboxResponse(items=pods).SerializeToString()
+    server = CriServer(tmp_path / "c.sock", {"ListPodSandbox": lambda req: listed})
+    try:
+        with CriClient(f"unix://{tmp_path}/c.sock", timeout=5) as client:
+            got = client.list_sandboxes()
+    finally:
+        server.stop()
+    assert [(s.id[:2], s.name, s.namespace, s.ready, s.label) for s in got] == [
         ("cc", "p", "default", True, "pod default/p (sandbox ccccccccccccc)"),
         ("dd", "q", "", False, "pod q (sandbox ddddddddddddd)"),
     ]

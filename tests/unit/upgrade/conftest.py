@@ -20,6 +20,7 @@ from kubeadm_py.cli.commands import upgrade as upgrade_cli
 from kubeadm_py.cluster.uploadconfig import kubeadm_config_objects
 from kubeadm_py.effectors.bundle import Hooks
 from kubeadm_py.effectors.waiting import Log, Target, Waiter
+from kubeadm_py.effectors.watch import Watch
 from kubeadm_py.etcd.snapshot import SnapshotFacts
 from kubeadm_py.kube.client import KubeClient, RetryPolicy
 from kubeadm_py.upgrade.waiter import HEALTHY, NEW_POD
@@ -163,6 +164,7 @@ class FakeWaiter(Waiter):
         interval: float = 1.0,
         log: Log | None = None,
         prefix: str = "",
+        watch: Watch | None = None,  # the component watch: not asked, this waiter decides itself
     ) -> dict[str, str]:
         bad: dict[str, str] = {}
         for t in targets:

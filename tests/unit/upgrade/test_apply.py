@@ -60,6 +60,16 @@ def test_config_change_without_version_change(node: Node, waiter: FakeWaiter, tm
     assert any("SUCCESS" in m for m in report.outputs["messages"])
 
 
+def test_a_flag_file_no_volume_holds_is_refused_before_anything_changes(
+    node: Node, waiter: FakeWaiter, tmp_path: Path
+) -> None:
+    cfg = config_change(node, tmp_path, arg=("audit-policy-file", "/nonexistent"))
+    old_api = node.manifest("kube-apiserver")
+    with pytest.raises(KubeadmError, match="--audit-policy-file=/nonexistent: no volume of the kube-apiser"):
+        node.run("upgrade-apply", options={"version": BASE_VERSION, "config": str(cfg), "yes": True})
+    assert node.manifest("kube-apiserver") == old_api and backups(node) == [] and waiter.calls == []
+
+
 def test_minor_upgrade_rewrites_every_manifest(node: Node, waiter: FakeWaiter) -> None:
     node.run("upgrade-apply", options={"version": "v1.31.14", "yes": True})
     for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
