@@ -194,6 +194,9 @@ CONFIG_COMPANIONS = frozenset(
         "v",
         "log-file",
         "yes",  # upgrade apply's non-interactive mode (kubernetes/kubernetes#125566, kubeadm v1.31)
+        # kubeadm-py's own flags, which no kubeadm command line has: the refusal is about kubeadm's
+        # flags that have a configuration field; this one only caps the run's waits.
+        "upgrade-timeout",
     }
 )
 

@@ -59,14 +59,20 @@ def make_waiter(ctx: AnyContext, node_name: str) -> ClusterWaiter:
     )
 
 
-def save_etcd_snapshot(ctx: UpgradeContext, dest: str) -> str:
+def save_etcd_snapshot(ctx: UpgradeContext, dest: str) -> str | None:
     """A snapshot of etcd, over its API, before its manifest is swapped (restore it with
-    ``kubeadm-py etcd snapshot restore``); its host path."""
+    ``kubeadm-py etcd snapshot restore``); its host path. An etcd that cannot be read is a
+    warning, not a stop: upstream takes no snapshot, and the data directory copy still follows."""
+    from kubeadm_py.errors import KubeadmError
     from kubeadm_py.manifests.etcd import read_local_etcd
 
     path = f"{ctx.manifests_dir.rstrip('/')}/etcd.yaml"
-    local = read_local_etcd(ctx.fs.read_text(path) or "", path)
-    facts = ctx.fx.etcd(local.client_urls, ctx.cert_dir).save_snapshot(ctx.fs.real_path(dest))
+    try:
+        local = read_local_etcd(ctx.fs.read_text(path) or "", path)
+        facts = ctx.fx.etcd(local.client_urls, ctx.cert_dir).save_snapshot(ctx.fs.real_path(dest))
+    except KubeadmError as e:
+        ctx.log(f"[upgrade/etcd] WARNING: no etcd snapshot was saved: {e}")
+        return None
     if facts is not None:
         ctx.log(f"[upgrade/etcd] Saved an etcd snapshot to {dest} ({facts.size} bytes)")
     return dest

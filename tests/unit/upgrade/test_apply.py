@@ -302,3 +302,21 @@ def test_no_etcd_snapshot_when_etcd_is_not_touched(node: Node, waiter: FakeWaite
     cfg = config_change(node, tmp_path, arg=("audit-log-maxage", "7"))
     report = node.run("upgrade-apply", options={"version": BASE_VERSION, "config": str(cfg), "yes": True})
     assert node.etcd.saved == [] and "etcd_snapshot" not in report.outputs
+
+
+def test_an_unreachable_etcd_is_a_warning_not_a_stop(node: Node, waiter: FakeWaiter, tmp_path: Path) -> None:
+    from kubeadm_py.etcd.client import EtcdError
+
+    def unreachable(dest: Path) -> None:
+        raise EtcdError("etcd snapshot: no endpoint answered (https://10.0.0.1:2379: Connection refused)")
+
+    node.etcd.save_snapshot = unreachable  # type: ignore[method-assign]
+    doc = yaml.safe_load(node.stored_cluster())
+    doc.setdefault("etcd", {}).setdefault("local", {}).setdefault("extraArgs", []).append(
+        {"name": "heartbeat-interval", "value": "250"}
+    )
+    cfg = tmp_path / "cluster.yaml"
+    cfg.write_text(yaml.safe_dump(doc))
+    report = node.run("upgrade-apply", options={"version": BASE_VERSION, "config": str(cfg), "yes": True})
+    assert "--heartbeat-interval=250" in node.manifest("etcd")
+    assert "etcd_snapshot" not in report.outputs
