@@ -115,7 +115,8 @@ def test_kubelet_client_cert_is_accepted_with_client_auth(node):
     [
         ("admin.conf", "kubernetes-admin", "https://cp.example.com:6443"),
         ("super-admin.conf", "kubernetes-super-admin", "https://cp.example.com:6443"),
-        ("kubelet.conf", "system:node:node1", "https://10.0.0.1:6443"),
+        # v1.32: the control-plane endpoint (ControlPlaneKubeletLocalMode is on from v1.33; versioned.py)
+        ("kubelet.conf", "system:node:node1", "https://cp.example.com:6443"),
         ("controller-manager.conf", "system:kube-controller-manager", "https://10.0.0.1:6443"),
         ("scheduler.conf", "system:kube-scheduler", "https://10.0.0.1:6443"),
     ],
