@@ -180,11 +180,38 @@ class Supervisor:
         self.published[comp] = h
 
     def start(self) -> None:
+        self._serve_healthz()
         self._thread.start()
+
+    def _serve_healthz(self) -> None:
+        """Answer the kubelet's /healthz on its default address (upgrade apply rewrites the node's
+        kubelet config.yaml, so the default is what the fail-fast watch asks), as the kubelet this
+        stands in for does: the watch ends a wait when no kubelet answers. If something already
+        answers there, that does."""
+        import http.server
+
+        class Healthz(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._healthz: http.server.ThreadingHTTPServer | None = None
+        try:
+            self._healthz = http.server.ThreadingHTTPServer(("127.0.0.1", 10248), Healthz)
+        except OSError:
+            return
+        threading.Thread(target=self._healthz.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(10)
+        if self._healthz is not None:
+            self._healthz.shutdown()
+            self._healthz.server_close()
         for comp in reversed(self.COMPONENTS):  # the API server before its etcd
             self._kill(comp)
 
