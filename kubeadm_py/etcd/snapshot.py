@@ -144,20 +144,28 @@ def _env(tool: tuple[str, str]) -> dict[str, str]:
     return {**os.environ, "ETCDCTL_API": "3"}
 
 
-def tool_status(tool: tuple[str, str], path: str) -> dict[str, object]:
-    """``snapshot status -w json`` by etcd's tool: hash, revision, totalKey, totalSize."""
-    cmd = [tool[1], "snapshot", "status", path, "-w", "json"]
+def _run_tool(tool: tuple[str, str], cmd: list[str], what: str, failed: str, timeout: float) -> str:
+    """Run etcd's tool; its stdout, or a one-line :class:`SnapshotError` (``what: reason`` when it
+    could not run, ``failed: last stderr line`` when it failed)."""
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=_env(tool), check=False)
+        env = _env(tool)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise SnapshotError(f"{tool[0]} snapshot status {path}: {e}") from None
+        raise SnapshotError(f"{what}: {e}") from None
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["exit code " + str(out.returncode)])[-1]
-        raise SnapshotError(f"{tool[0]} snapshot status {path}: {last}")
+        raise SnapshotError(f"{failed}: {last}")
+    return out.stdout
+
+
+def tool_status(tool: tuple[str, str], path: str) -> dict[str, object]:
+    """``snapshot status -w json`` by etcd's tool: hash, revision, totalKey, totalSize."""
+    what = f"{tool[0]} snapshot status {path}"
+    stdout = _run_tool(tool, [tool[1], "snapshot", "status", path, "-w", "json"], what, what, 120)
     try:
-        data = json.loads(out.stdout)
+        data = json.loads(stdout)
     except ValueError:
-        raise SnapshotError(f"{tool[0]} snapshot status {path}: unreadable output") from None
+        raise SnapshotError(f"{what}: unreadable output") from None
     return dict(data) if isinstance(data, dict) else {}
 
 
@@ -176,13 +184,8 @@ def restore_command(
 
 
 def run_restore(tool: tuple[str, str], cmd: list[str]) -> None:
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=_env(tool), check=False)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise SnapshotError(f"{tool[0]} snapshot restore: {e}") from None
-    if out.returncode != 0:
-        last = (out.stderr.strip().splitlines() or ["exit code " + str(out.returncode)])[-1]
-        raise SnapshotError(f"{tool[0]} snapshot restore failed: {last}")
+    what = f"{tool[0]} snapshot restore"
+    _run_tool(tool, cmd, what, f"{what} failed", 600)
 
 
 def _remove_stale_parts(dest: Path) -> None:
