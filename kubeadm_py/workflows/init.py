@@ -123,6 +123,7 @@ WORKFLOW = Workflow(
         validate.pki_settings,
         validate.patch_files,
         validate.patch_targets,
+        validate.extra_arg_names,
         validate.component_files,
         _bootstrap_tokens,
     ),

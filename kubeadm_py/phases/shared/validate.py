@@ -58,6 +58,36 @@ def component_files(ctx: AnyContext) -> None:
         )
 
 
+def extra_arg_names(ctx: AnyContext) -> None:
+    """Every ``extraArgs`` name of the static Pod components is a flag the component has at the
+    run's minor, where kubeadm-py has that minor's complete flag table
+    (:func:`kubeadm_py.manifests.known_flags.unknown_flag_errors`); elsewhere the builder warns.
+    ``--ignore-preflight-errors=UnknownExtraArgs`` (or ``all``, or the configuration's
+    ``nodeRegistration.ignorePreflightErrors``) skips it, for flags of a patched build."""
+    from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.manifests.controlplane import extra_args
+    from kubeadm_py.manifests.known_flags import IGNORE_NAME, unknown_flag_errors
+    from kubeadm_py.preflight import config_ignore_list
+    from kubeadm_py.preflight.checks import ignore_set
+    from kubeadm_py.versions import release_for
+
+    ignore = ignore_set(ctx.options.ignore_preflight_errors, config_ignore_list(ctx.cfg, "init"))
+    if IGNORE_NAME.lower() in ignore or "all" in ignore:
+        return
+    minor = release_for(ctx.cfg.kubernetes_version).minor
+    comps = ("etcd",) * ctx.cfg.local_etcd + ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+    errors: list[str] = []
+    for comp in comps:
+        names = list(dict.fromkeys(n for n, _ in extra_args(ctx.cfg.cluster, comp)))
+        errors += unknown_flag_errors(comp, names, minor)
+    if errors:
+        raise KubeadmError(
+            "; ".join(errors),
+            hint=f"nothing was changed on this node; for a flag of a patched build, "
+            f"--ignore-preflight-errors={IGNORE_NAME}",
+        )
+
+
 def patch_targets(ctx: AnyContext) -> None:
     """Every patch applies to what its target will be: a JSON patch op on a missing path fails
     here, naming the file, not halfway through the run. For workflows whose configuration is
