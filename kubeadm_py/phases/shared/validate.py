@@ -28,19 +28,27 @@ def patch_files(ctx: AnyContext) -> None:
 
 def component_files(ctx: AnyContext) -> None:
     """File-path flags in the control-plane components' ``extraArgs`` name files their containers
-    can see and that exist on the node (:mod:`kubeadm_py.manifests.filecheck`), judged on the static
-    Pods the control-plane phase would write: same builder, patches applied."""
+    can see and that exist on the node, and typed hostPath volumes find their kind of path
+    (:mod:`kubeadm_py.manifests.filecheck`), judged on the static Pods the control-plane phase would
+    write: same builder, patches applied."""
     from kubeadm_py.errors import KubeadmError
-    from kubeadm_py.manifests.controlplane import build_control_plane, extra_args
-    from kubeadm_py.manifests.filecheck import FILE_FLAGS, file_flag_errors
+    from kubeadm_py.manifests.controlplane import CONFIG_KEYS, build_control_plane, extra_args
+    from kubeadm_py.manifests.filecheck import FILE_FLAGS, file_flag_errors, host_path_type_errors
     from kubeadm_py.phases.shared.kit import run_patches
 
     c = ctx.cfg.cluster
-    wanted = tuple(comp for comp in FILE_FLAGS if any(n in FILE_FLAGS[comp] for n, _ in extra_args(c, comp)))
+    patches = run_patches(ctx)
+
+    def user_given(comp: str) -> bool:  # flags to check, volumes a user added (or a patch may add)
+        volumes = (c.get(CONFIG_KEYS[comp]) or {}).get("extraVolumes")
+        return (
+            patches is not None or bool(volumes) or any(n in FILE_FLAGS[comp] for n, _ in extra_args(c, comp))
+        )
+
+    wanted = tuple(comp for comp in FILE_FLAGS if user_given(comp))
     if not wanted:
         return
     pods = build_control_plane(ctx.cfg, ctx.fs, wanted).pods
-    patches = run_patches(ctx)
     cert_dir = ctx.cert_dir.rstrip("/") + "/"
     kubeconfigs = ctx.kubeconfig_dir.rstrip("/") + "/"
 
@@ -52,9 +60,11 @@ def component_files(ctx: AnyContext) -> None:
         pod = patches.apply(comp, pods[comp]) if patches is not None else pods[comp]
         names = [n for n, _ in extra_args(c, comp)]
         errors += file_flag_errors(comp, pod, names, ctx.fs.exists, kubeadm_writes)
+        errors += host_path_type_errors(comp, pod, ctx.fs.kind, kubeadm_writes)
     if errors:
         raise KubeadmError(
-            "; ".join(errors), hint="the component would exit at start; nothing was changed on this node"
+            "; ".join(errors),
+            hint="the component would not start; nothing was changed on this node",
         )
 
 
