@@ -3,7 +3,7 @@ static Pod component, read from the test bed's own binaries (issue 17).
 
 Sources, per component:
 
-* ``<binary> --help`` (kube-apiserver, kube-controller-manager, kube-scheduler v1.20.2 built by
+* ``<binary> --help`` (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet v1.20.2 built by
   ``testbed/build.sh`` into ``/var/cache/kubeadm-py-testbed/bin``; etcd is the test bed's
   ``/usr/bin/etcd``, the binary its etcd image runs): every flag line of the help text;
 * hidden flags: ``--help`` leaves out flags marked deprecated or hidden (v1.20's
@@ -41,7 +41,7 @@ from kubeadm_py.manifests.known_flags import HAND_FLAGS  # noqa: E402
 TESTBED = Path("/var/cache/kubeadm-py-testbed")
 MODULE = ROOT / "kubeadm_py/manifests/known_flags_v120.py"
 ETCD = "/usr/bin/etcd"
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet")
 # A flag line of a help text: a few spaces, an optional shorthand, then --name. Deeper indented
 # lines are descriptions (kube-scheduler's --config lists other flags there).
 HELP_LINE = re.compile(r"^ {1,10}(?:-\w, )?--([a-z0-9][a-z0-9-]*)")

@@ -69,12 +69,14 @@ def component_files(ctx: AnyContext) -> None:
 
 
 def extra_arg_names(ctx: AnyContext) -> None:
-    """Every ``extraArgs`` name of the static Pod components is a flag the component has at the
-    run's minor, where kubeadm-py has that minor's complete flag table
-    (:func:`kubeadm_py.manifests.known_flags.unknown_flag_errors`); elsewhere the builder warns.
+    """Every ``extraArgs`` name of the static Pod components (and ``kubeletExtraArgs`` name of
+    this node's kubelet) is a flag the component has at the run's minor, where kubeadm-py has
+    that minor's complete flag table (:func:`kubeadm_py.manifests.known_flags.unknown_flag_errors`);
+    elsewhere the builder warns.
     ``--ignore-preflight-errors=UnknownExtraArgs`` (or ``all``, or the configuration's
     ``nodeRegistration.ignorePreflightErrors``) skips it, for flags of a patched build."""
     from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.manifests.args import args_from_config
     from kubeadm_py.manifests.controlplane import extra_args
     from kubeadm_py.manifests.known_flags import IGNORE_NAME, unknown_flag_errors
     from kubeadm_py.preflight import config_ignore_list
@@ -90,6 +92,9 @@ def extra_arg_names(ctx: AnyContext) -> None:
     for comp in comps:
         names = list(dict.fromkeys(n for n, _ in extra_args(ctx.cfg.cluster, comp)))
         errors += unknown_flag_errors(comp, names, minor)
+    nr = ctx.cfg.node_registration
+    kubelet = args_from_config(nr.get("kubeletExtraArgs"), "nodeRegistration.kubeletExtraArgs")
+    errors += unknown_flag_errors("kubelet", list(dict.fromkeys(n for n, _ in kubelet)), minor)
     if errors:
         raise KubeadmError(
             "; ".join(errors),

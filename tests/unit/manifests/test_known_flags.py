@@ -82,6 +82,15 @@ def test_etcd_extra_args_are_checked_too(tmp_path: Path) -> None:
         runctx.build(cfg, tmp_path / "root")
 
 
+def test_kubelet_extra_args_are_checked_for_this_node(tmp_path: Path) -> None:
+    assert "cgroup-driver" in FLAGS["kubelet"]  # deprecated, still in the kubelet's --help
+    nr = {"kubeletExtraArgs": [{"name": "node-labels", "value": "a=b"}, {"name": "max-pod", "value": "9"}]}
+    with pytest.raises(
+        KubeadmError, match=r"^kubelet v1\.20 has no flag --max-pod; did you mean --max-pods\?"
+    ):
+        runctx.build(make_cfg("v1.20.2", init={"nodeRegistration": nr}), tmp_path / "root")
+
+
 @pytest.mark.parametrize("ignore", ["UnknownExtraArgs", "unknownextraargs", "all"])
 def test_the_escape_hatch_turns_it_into_the_warning(tmp_path: Path, ignore: str) -> None:
     ctx, _ = runctx.build(
