@@ -51,25 +51,21 @@ def _patches(node: Any) -> str:
 
 
 def _config(tool: str, node: Any, fault: str) -> str:
-    if fault == "missing-image":
-        from tests.testbed.configs import init_config_v1beta2, init_config_v1beta4
-
-        make = init_config_v1beta2 if tool == "kubeadm" else init_config_v1beta4
-        path = os.path.join(node.workdir, f"{tool}.yaml")
-        Path(path).write_text(make(node.address, node.name))
-        return path
     import yaml
 
     from tests.testbed.configs import init_config_v1beta2, init_config_v1beta4
 
-    if tool == "kubeadm":
-        extra = f"apiServer:\n  extraArgs:\n    audit-policy-file: {FAULT}\n"
+    bad_policy = fault == "audit-policy"
+    if tool == "kubeadm":  # v1beta2 has no patches field: --experimental-patches, allowed with --config
+        extra = f"apiServer:\n  extraArgs:\n    audit-policy-file: {FAULT}\n" if bad_policy else ""
         text = init_config_v1beta2(node.address, node.name, extra_cluster_yaml=extra)
     else:
         docs = list(yaml.safe_load_all(init_config_v1beta4(node.address, node.name)))
         for d in docs:
-            if d.get("kind") == "ClusterConfiguration":
+            if bad_policy and d.get("kind") == "ClusterConfiguration":
                 d.setdefault("apiServer", {})["extraArgs"] = [{"name": "audit-policy-file", "value": FAULT}]
+            if not bad_policy and d.get("kind") == "InitConfiguration":
+                d["patches"] = {"directory": _patches(node)}
         text = yaml.safe_dump_all(docs)
     path = os.path.join(node.workdir, f"{tool}.yaml")
     Path(path).write_text(text)
@@ -103,8 +99,6 @@ def run_one(tool: str, fault: str = "audit-policy") -> dict[str, Any]:
                 cfg,
                 "--ignore-preflight-errors=all",
             ]
-            if fault == "missing-image":
-                argv += ["--patches", _patches(node)]
             env = {"PYTHONPATH": str(REPO)}
         t0 = time.monotonic()
         with FirstCrash(node, "kube-apiserver") as crash:
