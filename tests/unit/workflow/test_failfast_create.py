@@ -137,3 +137,74 @@ def test_nothing_is_judged_while_the_kubelet_is_missing_or_the_component_healthy
     w([])
     clock[0] += IMAGE_GRACE
     assert w([]) == [] and not any(c.startswith("pull") for c in rt.calls)
+
+
+def test_wait_control_plane_ends_on_an_image_that_cannot_be_pulled(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The whole path: the control-plane phase writes the manifests (a patch names the missing
+    image), wait-control-plane's watch reads the image from the manifest on the node and pulls it."""
+    from kubeadm_py.effectors.bundle import Hooks
+    from kubeadm_py.effectors.watch import ComponentsFailed
+    from kubeadm_py.host.fake import FakeProbe
+    from kubeadm_py.phases.shared.control_plane import control_plane_phase
+    from kubeadm_py.phases.shared.wait_control_plane import wait_control_plane_phase
+    from tests.unit import runctx
+    from tests.unit.manifests.test_phases import health_server, make_cfg, run_all
+
+    monkeypatch.setattr("kubeadm_py.effectors.watch_create.IMAGE_GRACE", 0.0)
+    rt = ImageRuntime(pull_error=PULL_ERROR)
+    patches = tmp_path / "root/patches"
+    patches.mkdir(parents=True)
+    (patches / "kube-apiserver+json.yaml").write_text(
+        f"- op: replace\n  path: /spec/containers/0/image\n  value: {IMAGE}\n"
+    )
+    cfg = make_cfg(
+        "v1.32.10",
+        init={
+            "localAPIEndpoint": {"advertiseAddress": "127.0.0.1", "bindPort": 1},
+            "patches": {"directory": "/patches"},
+        },
+    )
+    hooks = Hooks(cri=lambda endpoint: rt, probe=FakeProbe(processes={"kubelet"}))
+    ctx, _ = runctx.build(cfg, tmp_path / "root", hooks=hooks)
+    run_all(control_plane_phase(), ctx)
+    with health_server({"/healthz": 200}) as kport:
+        kdir = tmp_path / "root/var/lib/kubelet"
+        kdir.mkdir(parents=True, exist_ok=True)
+        (kdir / "config.yaml").write_text(f"healthzBindAddress: 127.0.0.1\nhealthzPort: {kport}\n")
+        with pytest.raises(ComponentsFailed) as e:
+            wait_control_plane_phase().run(ctx)  # type: ignore[misc]
+    assert str(e.value).startswith(f"kube-apiserver: no container was created (ErrImagePull: image {IMAGE} ")
+    assert f"pull {IMAGE} {PULL_TIMEOUT}" in rt.calls
+    failures = ctx.outputs.failures or []
+    assert failures[0]["component"] == "kube-apiserver" and failures[0]["state"] == "not created"
+    assert failures[0]["exitCode"] is None and IMAGE in failures[0]["reason"]
+
+
+def test_an_upgrade_whose_new_image_cannot_be_pulled_fails_its_wait_at_once() -> None:
+    """upgrade apply's wait for the new Pod: a WaitError at once, which staticpods turns into the
+    rollback (tests/unit/upgrade)."""
+    from kubeadm_py.effectors.waiting import Waiter
+    from kubeadm_py.upgrade.staticpods import WaitError
+    from kubeadm_py.upgrade.waiter import ClusterWaiter
+    from tests.unit.upgrade.test_staticpods import FakeAPIServer
+    from tests.unit.workflow.test_failfast import Clock
+
+    old = container(state="running", attempt=0, created_at=NOW - 500)  # the previous Pod's, still running
+    rt = ImageRuntime(pull_error=PULL_ERROR, containers=[old])
+    w = Waiter(clock=Clock())  # its sleeps move the clock
+
+    def factory(component: str, since: float) -> ComponentWatch:
+        return ComponentWatch(
+            runtime=lambda: rt,
+            components=[component],
+            kubelet_running=lambda: True,
+            since=since,
+            now=lambda: NOW + w.clock.monotonic(),  # type: ignore[attr-defined]
+            image_of=lambda c: IMAGE,
+        )
+
+    cw = ClusterWaiter(FakeAPIServer().client(), "cp1", w, lambda line: None, watch=factory, now=lambda: NOW)
+    with pytest.raises(WaitError, match=r"^kube-apiserver: no container was created \(ErrImagePull: "):
+        cw.wait_for_new_pod("kube-apiserver", "old-hash", 300)
+    assert cw.failures[0].state == "not created"
+    assert w.clock.monotonic() <= IMAGE_GRACE + 2  # type: ignore[attr-defined]  # the grace, then the pull
