@@ -3,7 +3,7 @@
 
 # command path -> (subcommands, options (names joined by |, takes a value), takes arguments)
 TREE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool], ...], bool]] = {
-    '': (('version', 'certs', 'kubeconfig', 'token', 'kubelet', 'config', 'etcd', 'upgrade', 'preflight', 'verify', 'completion', 'init', 'reset', 'join'), (('--help|-h', False),), False),
+    '': (('version', 'certs', 'kubeconfig', 'token', 'kubelet', 'config', 'etcd', 'selfhosting', 'upgrade', 'preflight', 'verify', 'completion', 'init', 'reset', 'join'), (('--help|-h', False),), False),
     'certs': (('check-expiration', 'renew', 'certificate-key', 'generate-csr', 'rotate-sa'), (), False),
     'certs certificate-key': ((), (), False),
     'certs check-expiration': ((), (('--config', True), ('--cert-dir', True), ('--kubeconfig-dir', True), ('--output|-o', True), ('--rootfs', True)), False),
@@ -122,6 +122,11 @@ TREE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool], ...], bool]] = {
     'reset phase cleanup-node': ((), (('--output|-o', True), ('--verbose|-v', False), ('--cert-dir', True), ('--cri-socket', True), ('--cleanup-tmp-dir', False), ('--dry-run', False), ('--rootfs', True)), False),
     'reset phase preflight': ((), (('--output|-o', True), ('--verbose|-v', False), ('--dry-run', False), ('--force|-f', False), ('--ignore-preflight-errors', True), ('--rootfs', True)), False),
     'reset phase remove-etcd-member': ((), (('--output|-o', True), ('--verbose|-v', False), ('--kubeconfig', True), ('--dry-run', False), ('--cert-dir', True), ('--rootfs', True)), False),
+    'selfhosting': (('recover', 'checkpointer'), (), False),
+    'selfhosting checkpointer': (('run', 'install'), (), False),
+    'selfhosting checkpointer install': ((), (('--rootfs', True), ('--dry-run', False)), False),
+    'selfhosting checkpointer run': ((), (('--interval', True), ('--grace', True), ('--manifests-dir', True), ('--kubeconfig', True), ('--node-name', True), ('--cri-socket', True)), False),
+    'selfhosting recover': ((), (('--config', True), ('--wait', True), ('--manifests-dir', True), ('--kubeconfig', True), ('--node-name', True), ('--cri-socket', True)), False),
     'token': (('create', 'list', 'delete', 'generate'), (), False),
     'token create': ((), (('--ttl', True), ('--usages', True), ('--groups', True), ('--description', True), ('--print-join-command', False), ('--certificate-key', True), ('--kubeconfig', True), ('--dry-run', False)), True),
     'token delete': ((), (('--kubeconfig', True), ('--dry-run', False)), True),
