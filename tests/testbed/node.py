@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import _proc, cache
 from .network import Network
+from .units import Units
 
 KEEPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keeper.py")
 #: testbed/shims: a minimal ``crictl`` over ``ctr`` (cri-tools is not in Debian bookworm)
@@ -50,6 +51,7 @@ NODE_DIRS = (
     "/var/lib/cni",
     "/var/lib/dockershim",
     "/run/kubernetes",
+    "/etc/systemd/system",  # units the node's tools install (tests/testbed/units.py runs them)
 )
 CONTAINERD_SOCK = "/run/containerd/containerd.sock"
 KUBELET_SYSCTLS = ("vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops")
@@ -200,6 +202,7 @@ class Node:
         self._sup_stop = threading.Event()
         self._registered = False
         self.timings: dict[str, float] = {}
+        self.units = Units(self)
 
     # ------------------------------------------------------------------ paths
     def path(self, node_path: str) -> str:
@@ -287,6 +290,7 @@ class Node:
             self._sup_thread.join(15)
             self._sup_thread = None
         kept = None
+        self.units.stop_all()
         if self.pid is not None and self._alive() and self._containerd is not None \
                 and self._containerd.poll() is None:
             with contextlib.suppress(Exception):
@@ -558,6 +562,14 @@ class Node:
                 except OSError:
                     continue
                 rc = 0
+                words = verb.split()
+                if len(words) > 1:  # "verb unit [now]": another unit (tests/testbed/units.py)
+                    rc = self.units.request(words[0], words[1], "now" in words[2:])
+                    self._log_supervisor(f"systemctl {verb} -> {rc}")
+                    os.unlink(rp)
+                    with open(os.path.join(ctl, fn.replace("req-", "ack-", 1)), "w") as f:
+                        f.write(f"{rc}\n")
+                    continue
                 if verb in ("start", "restart", "try-restart", "reload-or-restart"):
                     running = self.kubelet_running()
                     if (verb == "try-restart" and not running) or (verb == "start" and running):
@@ -586,6 +598,7 @@ class Node:
             seen_cfg_at = None
             with open(os.path.join(ctl, "supervisor.alive"), "w") as f:
                 f.write(f"{os.getpid()}\n")
+            self.units.boot()  # the enabled units, as at the node's boot
             try:
                 while not self._sup_stop.wait(0.3):
                     try:
@@ -593,6 +606,7 @@ class Node:
                             if self._sup_stop.is_set():
                                 return
                             handle_requests()
+                            self.units.tick(time.monotonic())
                             if self._kubelet is not None and self._kubelet.poll() is not None:
                                 self._log_supervisor(f"kubelet exited with {self._kubelet.returncode}")
                                 last_exit = time.monotonic()
