@@ -98,3 +98,17 @@ def test_unit_install(fs: HostFS, tmp_path: Path) -> None:
     cmds.ran.clear()
     checkpoint_unit.install(fs, cmds, "bash", lines.append, argv)
     assert cmds.ran == [] and "PID 1 is 'bash'" in lines[-1]
+
+
+def test_install_checkpointer_phase(tmp_path: Path) -> None:
+    from kubeadm_py import api
+    from kubeadm_py.phases.shared.selfhosting_checkpointer import install_checkpointer_phase
+    from tests.unit.runctx import build
+
+    ctx, logs = build(api.load_config(None), tmp_path)
+    phase = install_checkpointer_phase()
+    assert phase.run is not None
+    changes = phase.run(ctx)
+    assert changes and changes[0].target == "/etc/systemd/system/kubeadm-py-checkpointer.service"
+    assert (tmp_path / "etc/systemd/system/kubeadm-py-checkpointer.service").exists()
+    assert any("enable and start kubeadm-py-checkpointer.service" in line for line in logs)  # --rootfs
