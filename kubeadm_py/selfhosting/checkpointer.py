@@ -29,6 +29,7 @@ from kubeadm_py.selfhosting.checkpoint import (
     stored_path,
     to_static_pod,
 )
+from kubeadm_py.selfhosting.checkpoint_secrets import materialize, secret_names
 
 if TYPE_CHECKING:
     from kubeadm_py.effectors.cri import ContainerRuntime
@@ -94,10 +95,17 @@ class Checkpointer:
         self.api_seen_at = now
         self.tracks = {c: Track(now) for c in COMPONENTS}
         self._last_error = ""
+        self._secrets: tuple[float, dict[str, dict[str, str] | None]] = (-1e9, {})
 
     # --- files ----------------------------------------------------------------------------------
     def _read_stored(self, component: str) -> dict[str, Any] | None:
         return read_stored(self.fs, component)
+
+    def _mkdirs(self, path: str) -> None:
+        """``path`` and its parents below /etc/kubernetes, mode 0700 where they are made here."""
+        parts = path.strip("/").split("/")
+        for i in range(3, len(parts) + 1):
+            self.fs.mkdir("/" + "/".join(parts[:i]), 0o700)
 
     def _active(self, component: str) -> bool:
         return self.fs.exists(active_path(component, self.manifests_dir))
@@ -118,6 +126,35 @@ class Checkpointer:
                 if is_ds_pod_name(c, name) and _ready(pod):
                     out[c] = pod
         return out
+
+    def _secret_data(self, names: set[str], now: float) -> dict[str, dict[str, str] | None]:
+        """The data of the Secrets a Pod mounts, read again at most every minute (or when another
+        one is needed)."""
+        at, cached = self._secrets
+        if now - at < 60 and names <= set(cached):
+            return cached
+        client = self.client()
+        data = {
+            n: (obj or {}).get("data") if (obj := client.get("Secret", n, KUBE_SYSTEM)) else None
+            for n in names
+        }
+        self._secrets = (now, data)
+        return data
+
+    def _checkpoint_of(
+        self, pod: dict[str, Any], c: str, now: float
+    ) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+        """The static-Pod form of ``pod`` and the Secret files it needs; None (logged) when a
+        Secret cannot be read now."""
+        static = to_static_pod(pod, c)
+        names = secret_names(static["spec"])
+        if not names:
+            return static, {}
+        try:
+            return materialize(static, c, self._secret_data(names, now))
+        except KubeadmError as e:
+            self._say(f"{c}: cannot checkpoint yet: {e}")
+            return None
 
     def poll(self) -> list[tuple[str, Action, str]]:
         """Look once and act; returns the transitions made (component, action, why)."""
@@ -141,7 +178,8 @@ class Checkpointer:
             active = self._active(c)
             if t.stored is None and not active and not (api and c in api):
                 continue  # not self-hosted on this node
-            static = to_static_pod(api[c], c) if api and c in api else None
+            form = self._checkpoint_of(api[c], c, now) if api and c in api else None
+            static = form[0] if form else None
             seen = Seen(
                 api_up=api is not None,
                 api_down_for=now - self.api_seen_at,
@@ -156,16 +194,23 @@ class Checkpointer:
             action, why = decide(seen, self.timing)
             if action is Action.NONE:
                 continue
-            self._apply(c, action, static, view)
+            self._apply(c, action, form, view)
             t.ds_seen_at = now if action is not Action.STORE else t.ds_seen_at
             self.log(f"{c}: {action.value} ({why})")
             done.append((c, action, why))
         return done
 
-    def _apply(self, c: str, action: Action, static: dict[str, Any] | None, view: RuntimeView) -> None:
+    def _apply(
+        self, c: str, action: Action, form: tuple[dict[str, Any], dict[str, bytes]] | None, view: RuntimeView
+    ) -> None:
         t = self.tracks[c]
         if action is Action.STORE:
-            assert static is not None
+            assert form is not None
+            static, files = form
+            for path in sorted({stored_path(c).rsplit("/", 1)[0], *(p.rsplit("/", 1)[0] for p in files)}):
+                self._mkdirs(path)
+            for path, data in sorted(files.items()):
+                self.fs.write(path, data, 0o600, secret=True)
             self.fs.write(stored_path(c), to_yaml(static).encode(), MANIFEST_MODE)
             t.stored = static
         elif action is Action.ACTIVATE:

@@ -336,3 +336,44 @@ def test_runtime_down_decides_nothing(loop: Any) -> None:
     cri.list_containers = down
     assert cp.poll() == [] and cp.poll() == []
     assert len(lines) == 1 and "container runtime not answering" in lines[0]
+
+
+def test_secrets_kept_as_files(loop: Any, tmp_path: Path) -> None:
+    import base64
+
+    cp, cri, client, clock, fs, lines = loop
+    pod = ds_pod()
+    pod["spec"]["volumes"][0] = {
+        "name": "k8s-certs",
+        "projected": {"sources": [
+            {"secret": {"name": "ca", "items": [{"key": "tls.crt", "path": "ca.crt"}]}},
+            {"secret": {"name": "etcd", "optional": True,
+                        "items": [{"key": "ca.crt", "path": "etcd/ca.crt"}]}},
+        ]},
+    }  # fmt: skip
+    secrets = {"ca": {"tls.crt": base64.b64encode(b"CERT").decode(), "tls.key": "eA=="}}
+    client.get = lambda kind, name, ns: {"data": secrets[name]} if name in secrets else None
+    client.pods = [pod]
+    cri.running = {pod["metadata"]["name"]: "running"}
+    assert [a for _, a, _ in cp.poll()] == [Action.STORE]
+    base = tmp_path / "etc/kubernetes/selfhosting/checkpoints/secrets/kube-apiserver/k8s-certs"
+    assert (base / "ca.crt").read_bytes() == b"CERT" and not (base / "etcd").exists()
+    assert stat.S_IMODE((base / "ca.crt").stat().st_mode) == 0o600
+    assert stat.S_IMODE(base.stat().st_mode) == 0o700
+    stored = yaml.safe_load((tmp_path / stored_path("kube-apiserver").lstrip("/")).read_text())
+    assert stored["spec"]["volumes"][0] == {
+        "name": "k8s-certs",
+        "hostPath": {"path": "/etc/kubernetes/selfhosting/checkpoints/secrets/kube-apiserver/k8s-certs",
+                     "type": "Directory"},
+    }  # fmt: skip
+    digest = stored["metadata"]["annotations"]["kubeadm-py.io/checkpoint-secrets"]
+    assert cp.poll() == []  # unchanged
+    secrets["ca"]["tls.crt"] = base64.b64encode(b"ROTATED").decode()
+    clock.now += 61  # the Secrets are read again after a minute
+    assert [a for _, a, _ in cp.poll()] == [Action.STORE]
+    assert (base / "ca.crt").read_bytes() == b"ROTATED"
+    stored = yaml.safe_load((tmp_path / stored_path("kube-apiserver").lstrip("/")).read_text())
+    assert stored["metadata"]["annotations"]["kubeadm-py.io/checkpoint-secrets"] != digest
+    del secrets["ca"]
+    clock.now += 61
+    assert cp.poll() == [] and "cannot checkpoint yet: secret kube-system/ca" in lines[-1]
