@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from kubeadm_py.constants import KUBE_SYSTEM, MANIFESTS_DIR
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import MANIFEST_MODE
+from kubeadm_py.kube.compare import changed_paths
 from kubeadm_py.manifests.pod import from_yaml, to_yaml
 from kubeadm_py.manifests.write import write_static_pod
 from kubeadm_py.selfhosting.checkpoint import (
@@ -33,6 +34,7 @@ from kubeadm_py.selfhosting.checkpoint_secrets import materialize, secret_names
 
 if TYPE_CHECKING:
     from kubeadm_py.effectors.cri import ContainerRuntime
+    from kubeadm_py.host.cri import Sandbox
     from kubeadm_py.hostfs import HostFS
     from kubeadm_py.kube.client import KubeClient
 
@@ -50,14 +52,16 @@ class Track:
 class RuntimeView:
     running: dict[str, bool]  # component -> a DaemonSet Pod container runs
     ready_sandboxes: dict[str, set[str]]  # component -> ids of ready DaemonSet Pod sandboxes
+    checkpoints: dict[str, list[Sandbox]]  # component -> sandboxes of its checkpoint's static Pod
 
 
 def runtime_view(cri: ContainerRuntime) -> RuntimeView:
     containers = cri.list_containers(KUBE_SYSTEM)
-    sandboxes = [s for s in cri.list_sandboxes() if s.namespace == KUBE_SYSTEM and s.ready]
+    sandboxes = [s for s in cri.list_sandboxes() if s.namespace == KUBE_SYSTEM]
     return RuntimeView(
         {c: any(is_ds_pod_name(c, k.pod) and k.state == "running" for k in containers) for c in COMPONENTS},
-        {c: {s.id for s in sandboxes if is_ds_pod_name(c, s.name)} for c in COMPONENTS},
+        {c: {s.id for s in sandboxes if s.ready and is_ds_pod_name(c, s.name)} for c in COMPONENTS},
+        {c: [s for s in sandboxes if s.name.startswith(checkpoint_name(c) + "-")] for c in COMPONENTS},
     )
 
 
@@ -194,6 +198,8 @@ class Checkpointer:
             action, why = decide(seen, self.timing)
             if action is Action.NONE:
                 continue
+            if action is Action.STORE and t.stored is not None and static is not None:
+                why += "; changed: " + ", ".join(changed_paths(static, t.stored)[:4])
             self._apply(c, action, form, view)
             t.ds_seen_at = now if action is not Action.STORE else t.ds_seen_at
             self.log(f"{c}: {action.value} ({why})")
@@ -220,6 +226,13 @@ class Checkpointer:
         elif action is Action.DEACTIVATE:
             self.fs.remove(active_path(c, self.manifests_dir))
             t.sandboxes_at_activation = set()
+            # Free the host ports now rather than when the kubelet gets to the static Pod: the
+            # DaemonSet Pod's next start (after the kubelet's back-off) then binds.
+            for sandbox in view.checkpoints[c]:
+                try:
+                    self.cri.remove_sandbox(sandbox)
+                except Exception as e:  # the kubelet stops it anyway
+                    self.log(f"{c}: could not stop {sandbox.label}: {e}")
 
     def adopt_active(self) -> None:
         """At start: a checkpoint already active keeps running until a DaemonSet sandbox appears

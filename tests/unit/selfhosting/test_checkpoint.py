@@ -227,6 +227,9 @@ class FakeCri:
     def list_sandboxes(self) -> list[Sandbox]:
         return list(self.sandboxes)
 
+    def remove_sandbox(self, sandbox: Sandbox) -> None:
+        self.sandboxes.remove(sandbox)
+
 
 class FakeClient:
     def __init__(self) -> None:
@@ -279,6 +282,8 @@ def test_reboot_cycle(loop: Any, tmp_path: Path) -> None:
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert yaml.safe_load(stored.read_text()) == to_static_pod(pod, "kube-apiserver")
     assert cp.poll() == []  # unchanged: not written again
+    pod["spec"]["containers"][0]["image"] = "k8s.gcr.io/kube-apiserver:v1.20.3"
+    assert [why for _, _, why in cp.poll()] == ["the DaemonSet Pod runs; changed: spec.containers"]
 
     # reboot: every container and sandbox gone, no API server
     client.pods, cri.running, cri.sandboxes = None, {}, []
@@ -299,15 +304,19 @@ def test_reboot_cycle(loop: Any, tmp_path: Path) -> None:
     client.pods = [pod]
     cri.running = {"kubeadm-py-checkpoint-kube-apiserver-cp1": "running"}
     assert cp.poll() == []
-    cri.sandboxes = [Sandbox("sb1", pod["metadata"]["name"], "kube-system", True)]
+    checkpoint_sandbox = Sandbox("cp", "kubeadm-py-checkpoint-kube-apiserver-cp1", "kube-system", True)
+    cri.sandboxes = [checkpoint_sandbox]
+    assert cp.poll() == []  # the checkpoint's own sandbox is not the DaemonSet Pod's
+    cri.sandboxes.append(Sandbox("sb1", pod["metadata"]["name"], "kube-system", True))
     assert [(c, a) for c, a, _ in cp.poll()] == [("kube-apiserver", Action.DEACTIVATE)]
     assert not active.exists() and stored.exists()
+    assert checkpoint_sandbox not in cri.sandboxes  # its ports freed at once
     # the API goes down while the DaemonSet Pod leaves its back-off: no re-activation
     client.pods, cri.running = None, {}
     clock.now += 30
     assert cp.poll() == []
     assert [line.split(" (")[0] for line in lines] == [
-        "kube-apiserver: store", "kube-scheduler: store",
+        "kube-apiserver: store", "kube-scheduler: store", "kube-apiserver: store",
         "kube-apiserver: activate", "kube-scheduler: activate", "kube-apiserver: deactivate",
     ]  # fmt: skip
 
