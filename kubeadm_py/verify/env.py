@@ -153,7 +153,10 @@ class VerifyEnv:
         return self._memo(f"manifest/{component}", read)  # type: ignore[no-any-return]
 
     def is_control_plane(self) -> bool:
-        return self.manifest("kube-apiserver") is not None
+        """A kube-apiserver manifest, or the one a self-hosting pivot moved aside."""
+        from kubeadm_py.selfhosting.contract import backup_path
+
+        return self.manifest("kube-apiserver") is not None or self.fs.exists(backup_path("kube-apiserver"))
 
     # --- the cluster's configuration ----------------------------------------------------------
     def cluster_version(self) -> str:
