@@ -12,6 +12,8 @@ mutators below, listed per component in :data:`MUTATORS`, make it fit every cont
   ``node.kubernetes.io/not-ready:NoSchedule`` (a node without a pod network is NotReady; a static
   Pod ignores taints, its DaemonSet Pod must tolerate them);
 - ``dnsPolicy: ClusterFirstWithHostNet``;
+- no service account token volume and no Service environment variables (kubeadm-py: a Pod with
+  either cannot start without an API server, and the self-hosted API server must);
 - kube-apiserver: ``--advertise-address=$(HOST_IP)`` from the downward API, and probes without the
   node's address as ``host`` (the kubelet probes a host-network Pod at the node's IP): one template
   serves every node;
@@ -73,6 +75,15 @@ def set_priority_class(spec: Spec) -> None:
     spec["priorityClassName"] = PRIORITY_CLASS
 
 
+def no_api_volumes(spec: Spec) -> None:
+    """No service account token and no Service environment variables: a static Pod has neither,
+    and a Pod that needs either cannot start while the API server is down (which is exactly when
+    the self-hosted API server itself must start: after the pivot moved the static one away, and
+    after a restart). The components authenticate with their kubeconfigs and certificates."""
+    spec["automountServiceAccountToken"] = False
+    spec["enableServiceLinks"] = False
+
+
 HOST_IP_ENV = {"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}}
 
 
@@ -109,6 +120,7 @@ def default_mutators(version: str) -> dict[str, list[Mutator]]:
         control_plane_tolerations(version),
         set_dns_policy,
         set_priority_class,
+        no_api_volumes,
     ]
     return {
         "kube-apiserver": [*common, set_host_ip, probes_on_pod_ip],

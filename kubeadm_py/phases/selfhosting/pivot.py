@@ -64,6 +64,25 @@ def pod_ready(pod: Obj) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
+def started(pod: Obj) -> bool:
+    """The kubelet has run the Pod's container at least once (its volumes are mounted and its image
+    is there; while the static Pod holds the port it exits again)."""
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        state, last = cs.get("state") or {}, cs.get("lastState") or {}
+        if "running" in state or "terminated" in state or "terminated" in last:
+            return True
+    return False
+
+
+def waiting_reason(pod: Obj) -> str:
+    status = pod.get("status") or {}
+    for cs in status.get("containerStatuses") or []:
+        waiting = (cs.get("state") or {}).get("waiting")
+        if waiting:
+            return f"{waiting.get('reason', 'waiting')} {waiting.get('message', '')}".strip()
+    return str(status.get("phase", "Pending"))
+
+
 def self_hosted_here(client: KubeClient, component: str, node: str) -> bool:
     """The DaemonSet exists and its Pod on ``node`` is Ready."""
     if client.get("DaemonSet", contract.ds_name(component), KUBE_SYSTEM) is None:
@@ -179,10 +198,9 @@ class Pivot:
             pods = pods_on(client, self.component, self.node)
             if not pods:
                 return False, f"no {contract.ds_name(self.component)} Pod on {self.node} yet"
-            status = pods[0].get("status") or {}
-            if status.get("containerStatuses") or status.get("phase") == "Running":
+            if started(pods[0]):
                 return True, ""
-            return False, f"Pod {pods[0]['metadata']['name']} {status.get('phase', 'Pending')}"
+            return False, f"Pod {pods[0]['metadata']['name']}: {waiting_reason(pods[0])}"
 
         self._wait(SCHEDULED, f"the {contract.ds_name(self.component)} Pod to start on {self.node}", check)
 

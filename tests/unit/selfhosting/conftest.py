@@ -77,7 +77,7 @@ def ds_pod(component: str, *, ready: bool) -> dict[str, Any]:
         "spec": {"nodeName": NODE},
         "status": {
             "phase": "Running",
-            "containerStatuses": [{"name": component, "ready": ready}],
+            "containerStatuses": [{"name": component, "ready": ready, "state": {"running": {}}}],
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
         },
     }

@@ -46,6 +46,9 @@ def test_mutate_pod_spec_vectors_v1_20() -> None:
             "tolerations": [MASTER_TOLERATION, NOT_READY],
             "dnsPolicy": "ClusterFirstWithHostNet",
             "priorityClassName": "system-node-critical",  # kubeadm-py: static Pods carry it too
+            # kubeadm-py: nothing that needs the API server to start the Pod
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
         }
 
 

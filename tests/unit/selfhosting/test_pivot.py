@@ -40,6 +40,7 @@ def test_pivot_moves_each_component_to_its_daemonset(node: Node) -> None:
             "tier": "control-plane",
         }
         assert ds["spec"]["template"]["spec"]["nodeSelector"] == {"kubeadm-py.io/self-hosted": "true"}
+        assert ds["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
     assert node.labels() == {"kubeadm-py.io/self-hosted": "true"}
     assert any("kube-scheduler is self-hosted on cp-1" in line for line in node.logs)
 
@@ -150,3 +151,30 @@ def test_init_runs_the_phase_only_with_the_feature_gate(node: Node) -> None:
     assert [p.status for p in report.phases if p.path.startswith("selfhosting/kube-")] == ["changed"] * 3
     assert node.labels()[contract.NODE_LABEL] == "true"
     assert NODE in node.logs[-1] or any(NODE in line for line in node.logs)
+
+
+@pytest.mark.parametrize(
+    ("status", "ran"),
+    [
+        ({"containerStatuses": [{"state": {"waiting": {"reason": "ContainerCreating"}}}]}, False),
+        ({"phase": "Pending"}, False),
+        ({"containerStatuses": [{"state": {"running": {}}}]}, True),
+        (
+            {
+                "containerStatuses": [
+                    {
+                        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                        "lastState": {"terminated": {"exitCode": 1}},
+                    }
+                ]
+            },
+            True,
+        ),
+    ],
+)
+def test_a_pod_counts_as_started_once_its_container_ran(status: dict, ran: bool) -> None:
+    """A Pod whose volumes cannot be mounted (ContainerCreating) has not started: moving the static
+    manifest then would leave the node without the component."""
+    from kubeadm_py.phases.selfhosting.pivot import started
+
+    assert started({"status": status}) is ran
