@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from typing import Any
 
 import pytest
 
+from kubeadm_py.durations import duration_seconds
 from tests.testbed.configs import KUBE_PROXY_CONFIG, init_config_v1beta4
 from tests.testbed.fixtures import control_plane_node
 
@@ -52,6 +54,11 @@ def selfhosted(request: pytest.FixtureRequest):  # noqa: ANN201
             r = kubeadm_py(node, "init", "--config", cfg, "--ignore-preflight-errors=all", "-o", "json")
             TIMINGS["init-with-selfhosting"] = time.monotonic() - t0
             node.init_report = json.loads(r.stdout)
+            # how long each component was down: from its static Pod's stop to its DaemonSet Pod's health
+            for comp, took in re.findall(
+                r"\[self-hosted\] (\S+) is self-hosted on \S+: healthy (\S+) after", r.stderr
+            ):
+                TIMINGS[f"down-{comp}"] = duration_seconds(took, "pivot log")
             yield node
         finally:
             print(f"\n[selfhosting-testbed] seconds: { {k: round(v, 1) for k, v in TIMINGS.items()} }")

@@ -137,6 +137,7 @@ class Pivot:
         )
 
     def run(self) -> list[Change]:
+        from kubeadm_py.effectors.waiting import seconds_text
         from kubeadm_py.manifests.pod import from_yaml
         from kubeadm_py.selfhosting.daemonset import build_daemonset, image_version
 
@@ -158,6 +159,7 @@ class Pivot:
             self.log(f"Moving {self.path} to {self.backup}: the kubelet stops the static Pod")
             self.ctx.fs.mkdir(contract.BACKUP_DIR, 0o700)
             self.ctx.fs.move(self.path, self.backup)
+            moved = self.ctx.fx.waiter.clock.monotonic()
             self._wait_self_hosted(data)
         except KubeadmError as e:
             self._rollback(data)
@@ -166,7 +168,10 @@ class Pivot:
                 hint=f"kubectl -n kube-system describe ds {contract.ds_name(self.component)}; "
                 f"crictl ps -a --name {self.component}",
             ) from None
-        self.log(f"{self.component} is self-hosted on {self.node}")
+        took = seconds_text(self.ctx.fx.waiter.clock.monotonic() - moved)
+        self.log(
+            f"{self.component} is self-hosted on {self.node}: healthy {took} after its static Pod was stopped"
+        )
         return []
 
     def _label(self, client: KubeClient) -> None:
