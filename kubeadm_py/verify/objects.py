@@ -113,7 +113,9 @@ def version_skew(env: VerifyEnv) -> tuple[str, list[Problem]]:
 
     found: dict[str, list[tuple[str, Version]]] = {c: [] for c in CONTROL_PLANE_COMPONENTS}
     for p in env.pods(KUBE_SYSTEM):
-        comp = ((p.get("metadata") or {}).get("labels") or {}).get("component")
+        labels = (p.get("metadata") or {}).get("labels") or {}
+        # a static Pod's mirror, or a self-hosted component's DaemonSet Pod (docs/selfhosting.md)
+        comp = labels.get("component") or str(labels.get("k8s-app", "")).removeprefix("self-hosted-")
         containers = (p.get("spec") or {}).get("containers") or [{}]
         v = parse(tag_of(str(containers[0].get("image", ""))))
         if comp in found and v is not None:

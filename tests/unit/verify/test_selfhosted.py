@@ -76,3 +76,16 @@ def test_a_daemonset_drifting_from_kubeadm_config_is_reported(world: World) -> N
         "DaemonSet kube-system/self-hosted-kube-scheduler drifted from kubeadm-config: "
         "--v=5 not in kubeadm-config"
     ]
+
+
+def test_version_skew_reads_the_daemonset_pods(world: World) -> None:
+    ds = pivot_scheduler(world)
+    pod = world.pod("self-hosted-kube-scheduler-a1b2c")
+    image = ds["spec"]["template"]["spec"]["containers"][0]["image"]
+    pod["spec"]["containers"][0]["image"] = image.rsplit(":", 1)[0] + ":v1.99.0"
+    world.server.put(pod)
+    got = results(world, "cluster")
+    assert any(
+        m.startswith("kube-scheduler 1.99.0 on cp-1 is outside the skew policy")
+        for m in messages(got["version-skew"])
+    )
