@@ -24,7 +24,7 @@ SUBAPPS: dict[str, tuple[str, str, str]] = {
     "config": ("Manage configuration for a kubeadm cluster", "kubeadm_py.cli.commands.config", "app"),
     "etcd": ("etcd utilities: snapshots", "kubeadm_py.cli.commands.etcd", "app"),
     "selfhosting": (
-        "Self-hosted control plane: checkpoints and recovery",
+        "Self-hosted control plane: pivot from static Pods, status, checkpoints and recovery",
         "kubeadm_py.cli.commands.selfhosting",
         "app",
     ),

@@ -17,16 +17,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS, KUBE_SYSTEM, MANIFESTS_DIR
+from kubeadm_py.constants import KUBE_SYSTEM, MANIFESTS_DIR
+from kubeadm_py.selfhosting import contract
+from kubeadm_py.selfhosting.contract import CHECKPOINT_ANNOTATION, ds_name
 
-CHECKPOINTS_DIR = "/etc/kubernetes/selfhosting/checkpoints"
-COMPONENTS = CONTROL_PLANE_COMPONENTS
-DS_PREFIX = "self-hosted-"
-CHECKPOINT_PREFIX = "kubeadm-py-checkpoint-"
-CHECKPOINT_ANNOTATION = "kubeadm-py.io/checkpoint"  # on the DaemonSet's pod template
+CHECKPOINTS_DIR = contract.CHECKPOINT_DIR
 SOURCE_ANNOTATION = "kubeadm-py.io/checkpoint-source"  # namespace/name of the Pod it came from
 GENERATION_ANNOTATION = "kubeadm-py.io/checkpoint-generation"  # the DaemonSet's pod-template generation
-SELF_HOSTED_NODE_LABEL = "kubeadm-py.io/self-hosted"
 # Labels the DaemonSet controller adds to its Pods; a static Pod has no business with them.
 DS_ONLY_LABELS = ("controller-revision-hash", "pod-template-generation", "pod-template-hash")
 # Pod spec fields a static Pod does not take (scheduling, service accounts, the API's defaults that
@@ -38,20 +35,16 @@ DS_ONLY_SPEC = (
 META_KEPT = ("name", "namespace", "labels", "annotations")
 
 
-def ds_name(component: str) -> str:
-    return DS_PREFIX + component
-
-
 def checkpoint_name(component: str) -> str:
-    return CHECKPOINT_PREFIX + component
+    return contract.ACTIVE_CHECKPOINT_PREFIX + component
 
 
 def stored_path(component: str) -> str:
-    return f"{CHECKPOINTS_DIR}/{component}.yaml"
+    return contract.stored_checkpoint(component)
 
 
 def active_path(component: str, manifests_dir: str = MANIFESTS_DIR) -> str:
-    return f"{manifests_dir}/{checkpoint_name(component)}.yaml"
+    return contract.active_checkpoint(manifests_dir, component)
 
 
 def is_ds_pod_name(component: str, pod_name: str) -> bool:

@@ -12,9 +12,8 @@ from collections.abc import Callable, Sequence
 from kubeadm_py.changes import Change
 from kubeadm_py.effectors.commands import Commands
 from kubeadm_py.hostfs import HostFS
-
-UNIT = "kubeadm-py-checkpointer.service"
-UNIT_PATH = f"/etc/systemd/system/{UNIT}"
+from kubeadm_py.selfhosting.contract import CHECKPOINTER_UNIT as UNIT
+from kubeadm_py.selfhosting.contract import CHECKPOINTER_UNIT_FILE as UNIT_PATH
 
 
 def exec_start() -> list[str]:

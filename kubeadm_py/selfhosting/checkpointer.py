@@ -19,7 +19,6 @@ from kubeadm_py.kube.compare import changed_paths
 from kubeadm_py.manifests.pod import from_yaml, to_yaml
 from kubeadm_py.manifests.write import write_static_pod
 from kubeadm_py.selfhosting.checkpoint import (
-    COMPONENTS,
     Action,
     Seen,
     Timing,
@@ -31,6 +30,7 @@ from kubeadm_py.selfhosting.checkpoint import (
     to_static_pod,
 )
 from kubeadm_py.selfhosting.checkpoint_secrets import materialize, secret_names
+from kubeadm_py.selfhosting.contract import COMPONENTS
 
 if TYPE_CHECKING:
     from kubeadm_py.effectors.cri import ContainerRuntime
@@ -286,12 +286,7 @@ def read_stored(fs: HostFS, component: str) -> dict[str, Any] | None:
 def states(
     fs: HostFS, manifests_dir: str = MANIFESTS_DIR, components: Iterable[str] = COMPONENTS
 ) -> dict[str, str]:
-    """component -> ``active``, ``stored`` or ``none`` (for status and recover)."""
-    return {
-        c: "active"
-        if fs.exists(active_path(c, manifests_dir))
-        else "stored"
-        if fs.exists(stored_path(c))
-        else "none"
-        for c in components
-    }
+    """component -> ``active``, ``stored`` or ``none`` (for recover)."""
+    from kubeadm_py.selfhosting.status import checkpoint_state
+
+    return {c: checkpoint_state(fs, manifests_dir, c) for c in components}

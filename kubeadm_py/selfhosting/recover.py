@@ -17,12 +17,12 @@ from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.manifests.write import manifest_path, write_static_pod
 from kubeadm_py.selfhosting.checkpoint import (
-    COMPONENTS,
     GENERATION_ANNOTATION,
     SOURCE_ANNOTATION,
     checkpoint_name,
 )
 from kubeadm_py.selfhosting.checkpointer import read_stored, states
+from kubeadm_py.selfhosting.contract import COMPONENTS
 
 Pod = dict[str, Any]
 

@@ -1,6 +1,6 @@
-"""``kubeadm-py selfhosting checkpointer install|run`` and ``kubeadm-py selfhosting recover``: the
-restart recovery of a self-hosted control plane (:mod:`kubeadm_py.selfhosting.checkpointer`,
-docs/selfhosting-recovery.md)."""
+"""``kubeadm-py selfhosting pivot|status|checkpointer|recover``: the control plane as DaemonSets
+(docs/selfhosting.md) and its restart recovery (docs/selfhosting-recovery.md). ``pivot`` is a
+workflow (phases, --dry-run, -o json, the run journal); ``status`` only reads."""
 
 from __future__ import annotations
 
@@ -10,11 +10,63 @@ import time
 import typer
 
 app = typer.Typer(
-    help="Self-hosted control plane: checkpoints and recovery",
+    help="Self-hosted control plane: pivot from static Pods, status, checkpoints and recovery",
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,
 )
+
+
+@app.callback()
+def _group() -> None:
+    """Self-hosted control plane: pivot from static Pods, status, checkpoints and recovery."""
+
+
+@app.command("status")
+def status(
+    output: str = typer.Option("text", "--output", "-o", help="Output format: text, json or yaml."),
+    kubeconfig: str = typer.Option(
+        "/etc/kubernetes/admin.conf",
+        "--kubeconfig",
+        help="The kubeconfig file to use when talking to the cluster.",
+    ),
+    rootfs: str | None = typer.Option(None, "--rootfs", help="Host paths resolve inside this directory."),
+) -> None:
+    """Per component and control-plane node: static or self-hosted, the Pod, the checkpoint state."""
+    from kubeadm_py.cli.render import check_output_format, dump
+    from kubeadm_py.constants import MANIFESTS_DIR
+    from kubeadm_py.errors import KubeadmError
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.kube.client import RetryPolicy
+    from kubeadm_py.selfhosting.status import render, rows
+    from kubeadm_py.upgrade.config import node_local
+
+    fmt = check_output_format(output)
+    fs = HostFS(rootfs=rootfs)
+    node = node_local(fs, MANIFESTS_DIR).node_name
+    if not node:
+        raise KubeadmError(
+            "this node's name is unknown (no kubelet.conf)", hint="run status on a control-plane node"
+        )
+    client = None
+    if fs.exists(kubeconfig):
+        from kubeadm_py.effectors.api import RealApi
+
+        try:
+            client = RealApi(fs, lambda: kubeconfig).from_kubeconfig(
+                kubeconfig, retry=RetryPolicy(attempts=1)
+            )
+        except KubeadmError:
+            client = None
+    table, note = rows(fs, MANIFESTS_DIR, node, client)
+    if fmt == "text":
+        typer.echo(render(table), nl=False)
+        if note:
+            typer.echo(f"note: {note}")
+    else:
+        dump({"node": node, "components": [r.to_dict() for r in table], "note": note}, fmt)
+
+
 checkpointer_app = typer.Typer(
     help="The checkpointer: keeps the self-hosted Pods of this node as static Pods for restarts",
     no_args_is_help=True,
@@ -32,11 +84,6 @@ NodeOpt = typer.Option(None, "--node-name", help="This node's name [default: the
 CriOpt = typer.Option(
     "unix:///var/run/containerd/containerd.sock", "--cri-socket", help="The container runtime's CRI endpoint."
 )
-
-
-@app.callback()
-def _group() -> None:
-    """Self-hosted control plane: checkpoints and recovery."""
 
 
 def _loop(manifests_dir: str, kubeconfig: str, node_name: str | None, cri_socket: str, grace: float):  # type: ignore[no-untyped-def]
@@ -157,3 +204,12 @@ def recover(
             hint="see 'kubectl -n kube-system get ds,pods'; the checkpointer service hands over later",
         )
     typer.echo("[selfhosting] the DaemonSet Pods run the control plane again")
+
+
+def _bind_workflows(target: typer.Typer) -> None:
+    from kubeadm_py.cli.bind import bind_named_workflow
+
+    bind_named_workflow(target, "pivot", "selfhosting-pivot", phase_asked=False)
+
+
+_bind_workflows(app)
