@@ -399,6 +399,18 @@ class Node:
             return r.returncode == 0 and r.stdout.strip() == "ok"
         _proc.wait_for(ok, timeout, interval=2, what=f"kube-apiserver /readyz on node {self.name}")
 
+    def remove_all_pods(self) -> None:
+        """Stop and remove every pod sandbox, and so every container, through the CRI (what
+        ``crictl rmp -a -f`` does; the shim's crictl goes through ctr instead): with the kubelet
+        stopped, the node is as after a reboot."""
+        script = ("from kubeadm_py.host.cri import CriClient\n"
+                  f"c = CriClient('unix://{CONTAINERD_SOCK}')\n"
+                  "for s in c.list_sandboxes():\n    c.remove_sandbox(s)\n"
+                  "print(len(c.list_sandboxes()), len(c.list_containers()))\n")
+        left = self.run([sys.executable, "-c", script], env={"PYTHONPATH": cache.REPO_ROOT}).stdout.split()
+        if left != ["0", "0"]:
+            raise RuntimeError(f"node {self.name}: sandboxes and containers left: {left}")
+
     # -------------------------------------------------------------- containerd
     def start_containerd(self, timeout: float = 60) -> None:
         t0 = time.monotonic()
