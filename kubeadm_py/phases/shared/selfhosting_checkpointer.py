@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kubeadm_py.changes import Change
     from kubeadm_py.phases.context import AnyContext
 
@@ -21,10 +23,17 @@ def run_install_checkpointer(ctx: AnyContext) -> list[Change]:
     return install(ctx.fx.fs, ctx.fx.commands, ctx.fx.services.manager(), ctx.log)
 
 
-def install_checkpointer_phase() -> Phase[AnyContext]:
+def install_checkpointer_phase(
+    run_if: Callable[[AnyContext], bool] | None = None, skip_reason: str = ""
+) -> Phase[AnyContext]:
+    """The phase; ``run_if``/``skip_reason`` as the workflow gates its self-hosting phases (init:
+    the SelfHosting feature gate). It belongs before the first component's pivot, so a restart
+    during the pivot is covered."""
     return Phase(
         "install-checkpointer",
         "Install the checkpointer service that restarts the self-hosted control plane after a reboot",
         run=run_install_checkpointer,
         flags=("dry-run", "rootfs"),
+        run_if=run_if,
+        skip_reason=skip_reason or "not applicable to this node/configuration",
     )
