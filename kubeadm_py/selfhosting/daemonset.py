@@ -8,7 +8,8 @@ mutators below, listed per component in :data:`MUTATORS`, make it fit every cont
 
 - node selector ``kubeadm-py.io/self-hosted: "true"`` (upstream: the master role label), so a node
   runs self-hosted components only once pivot labelled it;
-- tolerations of the version's control-plane taints (``versioned.default_taints``) and of
+- tolerations of the control-plane taints of the version and the later ones
+  (``versioned.default_taints``) and of
   ``node.kubernetes.io/not-ready:NoSchedule`` (a node without a pod network is NotReady; a static
   Pod ignores taints, its DaemonSet Pod must tolerate them);
 - ``dnsPolicy: ClusterFirstWithHostNet``;
@@ -51,12 +52,20 @@ def add_node_selector(spec: Spec) -> None:
 
 
 def tolerations_for(version: str) -> list[dict[str, str]]:
-    """The control-plane taints of ``version`` as tolerations (upstream's MasterToleration shape:
-    key and effect), then the NotReady one."""
-    from kubeadm_py.versioned import profile_for
+    """The control-plane taints of ``version`` and of every later row of the version table (an
+    upgrade changes the taint: master up to v1.23, both in v1.24, control-plane from v1.25, and
+    the DaemonSet must keep running through it; a node may also carry the newer taint already) as
+    tolerations in upstream's MasterToleration shape (key and effect), then the NotReady one."""
+    from kubeadm_py.versioned import PROFILES, profile_for
 
-    taints = profile_for(version).default_taints
-    return [{"key": t["key"], "effect": t["effect"]} for t in taints] + [dict(NOT_READY_TOLERATION)]
+    since = profile_for(version).since
+    out: list[dict[str, str]] = []
+    for profile in PROFILES:
+        for t in profile.default_taints if profile.since >= since else ():
+            toleration = {"key": t["key"], "effect": t["effect"]}
+            if toleration not in out:
+                out.append(toleration)
+    return out + [dict(NOT_READY_TOLERATION)]
 
 
 def control_plane_tolerations(version: str) -> Mutator:

@@ -36,14 +36,14 @@ def test_mutate_pod_spec_vectors_v1_20() -> None:
         {"name": "kube-apiserver", "command": ["--advertise-address=$(HOST_IP)"], "env": [HOST_IP]}
     ]
     assert api["nodeSelector"] == SELECTOR
-    assert api["tolerations"] == [MASTER_TOLERATION, NOT_READY]
+    assert api["tolerations"] == [MASTER_TOLERATION, CP_TOLERATION, NOT_READY]  # upstream: MasterToleration
     assert api["dnsPolicy"] == "ClusterFirstWithHostNet"
     for component in ("kube-controller-manager", "kube-scheduler"):
         spec: dict[str, Any] = {}
         mutate_pod_spec(mutators("v1.20.2"), component, spec)
         assert spec == {
             "nodeSelector": SELECTOR,
-            "tolerations": [MASTER_TOLERATION, NOT_READY],
+            "tolerations": [MASTER_TOLERATION, CP_TOLERATION, NOT_READY],
             "dnsPolicy": "ClusterFirstWithHostNet",
             "priorityClassName": "system-node-critical",  # kubeadm-py: static Pods carry it too
             # kubeadm-py: nothing that needs the API server to start the Pod
@@ -55,7 +55,8 @@ def test_mutate_pod_spec_vectors_v1_20() -> None:
 @pytest.mark.parametrize(
     ("version", "want"),
     [
-        ("v1.20.2", [MASTER_TOLERATION]),
+        # the taint changes on upgrade (and a node joined later may carry the newer one already)
+        ("v1.20.2", [MASTER_TOLERATION, CP_TOLERATION]),
         ("v1.24.0", [MASTER_TOLERATION, CP_TOLERATION]),
         ("v1.30.0", [CP_TOLERATION]),
     ],
@@ -81,12 +82,14 @@ def test_control_plane_toleration_vectors() -> None:
     mutate = daemonset.control_plane_tolerations("v1.20.2")
     empty: dict[str, Any] = {}
     mutate(empty)
-    assert empty == {"tolerations": [MASTER_TOLERATION, NOT_READY]}
+    assert empty == {"tolerations": [MASTER_TOLERATION, CP_TOLERATION, NOT_READY]}
     other = {"tolerations": [{"key": "foo", "value": "bar"}]}
     mutate(other)
-    assert other == {"tolerations": [{"key": "foo", "value": "bar"}, MASTER_TOLERATION, NOT_READY]}
+    assert other == {
+        "tolerations": [{"key": "foo", "value": "bar"}, MASTER_TOLERATION, CP_TOLERATION, NOT_READY]
+    }
     mutate(other)
-    assert len(other["tolerations"]) == 3
+    assert len(other["tolerations"]) == 4
 
 
 @pytest.mark.parametrize("spec", [{}, {"dnsPolicy": "ClusterFirst"}])
@@ -272,7 +275,7 @@ def test_build_daemonset_keeps_the_contract() -> None:
     assert "host" not in container["readinessProbe"]["httpGet"]
     assert spec["volumes"] == [_host("k8s-certs", "/etc/kubernetes/pki")]  # host paths by default
     assert spec["hostNetwork"] is True and spec["priorityClassName"] == "system-node-critical"
-    assert spec["tolerations"] == [MASTER_TOLERATION, NOT_READY]
+    assert spec["tolerations"] == [MASTER_TOLERATION, CP_TOLERATION, NOT_READY]
     assert pod == _static_apiserver()  # the manifest itself is not touched
 
 
