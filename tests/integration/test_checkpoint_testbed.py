@@ -166,5 +166,5 @@ def test_recover_without_the_checkpointer(node: Any) -> None:
     assert "kube-apiserver: started from its stored checkpoint" in r.stdout
     assert "kube-scheduler: started from the kubeadm configuration" in r.stdout
     assert not any(os.path.exists(node.path(active.format(c))) for c in COMPONENTS)
-    until(lambda: all_ready(node), 120, "the DaemonSet Pods after recover")
+    until(lambda: all_ready(node), 300, "the DaemonSet Pods after recover")  # back-offs: up to 5 min
     TIMINGS["recover"] = time.monotonic() - t0
