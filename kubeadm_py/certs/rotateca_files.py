@@ -29,6 +29,11 @@ TRUST_FLAGS: dict[str, tuple[str, ...]] = {
     "kube-controller-manager": ("--client-ca-file", "--root-ca-file"),
     "kube-scheduler": (),  # no trust flag: restarted for its re-issued scheduler.conf
 }
+# Restarted at switch (annotation :data:`MANIFEST_ANNOTATION`): the controller-manager to sign with
+# the new ca.crt/ca.key and read its re-issued kubeconfig, the scheduler for its kubeconfig. The API
+# server is not: it reloads its serving certificate and client CA files when they change, and its
+# flags change (a restart) at begin and finish anyway.
+RESTART_ON_SWITCH = ("kube-controller-manager", "kube-scheduler")
 
 
 def manifest(

@@ -182,6 +182,11 @@ def test_full_rotation_keeps_the_api_served_and_every_node_on_the_new_ca(bed: di
     assert len(key) == 64
     step({"on": b, "poll": a}, "sync-begin-worker", "sync")
     step({"on": a, "poll": a}, "switch", "switch")
+    served = a.sh(
+        f"openssl s_client -connect {a.address}:6443 </dev/null 2>/dev/null | openssl x509", check=False
+    )
+    reloaded = served.stdout.strip() == read(a, f"{PKI}/apiserver.crt").decode().strip()
+    print(f"[rotate-ca] after switch the API server serves the re-issued certificate: {reloaded}")
     refused = kubeadm_py(a, "certs", "rotate-ca", "finish", check=False)
     assert refused.returncode == 1 and b.name in refused.stderr and "Traceback" not in refused.stderr, (
         refused.stderr

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 WAIT_TIMEOUT = 240.0
 CSR_TIMEOUT = 120.0
+KUBELET_TIMEOUT = 120.0
 PREFIX = "[rotate-ca]"
 
 
@@ -338,13 +339,15 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
         return []
     ca_path = _pki(ctx, "ca.crt")
     trust_path = _pki(ctx, rc.BUNDLE) if rot.uses_bundle else ca_path
-    stamp = rf.stamp(rot.signer, rot.trust) if rot.uses_bundle else None
     swaps = []
     for component in rf.TRUST_FLAGS:
         path = f"{ctx.manifests_dir}/{component}.yaml"
         old = ctx.fs.read_bytes(path)
         if old is None:
             raise KubeadmError(f"{path} not found")
+        stamp = (
+            rf.stamp(rot.signer, rot.trust) if rot.uses_bundle and component in rf.RESTART_ON_SWITCH else None
+        )
         new = rf.manifest(old, path, component, ca_path, trust_path, stamp)
         if new != old:
             swaps.append(ManifestSwap(component, path, new, old))
@@ -386,7 +389,22 @@ def run_kubelet(ctx: RotateCAContext) -> list[Change]:
     if changes:
         ctx.log(f"{PREFIX} Restarting the kubelet")
         changes.append(restart_kubelet(ctx.fx.services, ctx.fs, ctx.log))
+        _wait_for_kubelet(ctx)
     return changes
+
+
+def _wait_for_kubelet(ctx: RotateCAContext) -> None:
+    """The kubelet's /healthz after its restart, so that the next command (a manifest swap right
+    after a kubelet restart raced the old and the new static Pod on the test bed) finds it settled."""
+    from kubeadm_py.host.health import http_check
+    from kubeadm_py.phases.shared.wait_control_plane import kubelet_url
+
+    url = kubelet_url(ctx)
+    ok, detail = ctx.fx.waiter.until(
+        f"the kubelet at {url}", lambda: http_check(url, timeout=2.0), KUBELET_TIMEOUT
+    )
+    if not ok:
+        raise KubeadmError(f"the kubelet did not become healthy after its restart ({detail})")
 
 
 def _kubelet_cert_file(ctx: RotateCAContext) -> tuple[str | None, bytes | None]:
