@@ -294,3 +294,67 @@ def test_another_control_plane_needs_the_certificate_key(cp: Node, tmp_path: Pat
         rotate(node, "sync")
     with pytest.raises(PhaseError, match="message authentication failed"):
         rotate(node, "sync", certificate_key="00" * 32)
+
+
+# --- killed mid-stage, then rerun ------------------------------------------------------------------
+class Killed(BaseException):
+    """Stands for kill -9 between two file writes (each write is atomic: see tests/unit/crash)."""
+
+
+def expect_stage(node: Node, stage: str, old: bytes, manifests: dict[str, str]) -> None:
+    rot = stored(node)
+    assert rot.stage == stage
+    ca = cert(node, f"{PKI}/ca.crt")
+    if stage == "begin":
+        assert node.path(f"{PKI}/ca.crt").read_bytes() == old
+        assert node.path(f"{PKI}/ca-bundle.crt").read_bytes() == old + rot.new
+        assert all(conf(node, n)[0] == old + rot.new for n in CONFS)
+        assert f"--client-ca-file={PKI}/ca-bundle.crt" in command(node, "kube-apiserver")
+    if stage == "switch":
+        assert node.path(f"{PKI}/ca.crt").read_bytes() == rot.new
+        assert node.path(f"{PKI}/ca-old.crt").read_bytes() == old
+        old_key = serialization.load_pem_private_key(node.path(f"{PKI}/ca-old.key").read_bytes(), None)
+        assert (
+            old_key.public_key().public_numbers()
+            == cert(node, f"{PKI}/ca-old.crt").public_key().public_numbers()
+        )  # type: ignore[union-attr]
+    if stage in ("switch", "finished"):
+        for leaf in ("apiserver", "apiserver-kubelet-client"):
+            assert signed_by(cert(node, f"{PKI}/{leaf}.crt"), ca), leaf
+        assert all(signed_by(conf(node, n)[1], ca) for n in CONFS)
+    if stage == "finished":
+        assert {c: node.manifest(c) for c in rf.TRUST_FLAGS} == manifests
+        assert all(conf(node, n)[0] == rot.new for n in CONFS)
+        assert not node.path(f"{PKI}/ca-bundle.crt").exists() and not node.path(f"{PKI}/ca-old.key").exists()
+
+
+@pytest.mark.parametrize("command_", ["begin", "switch", "finish"])
+@pytest.mark.parametrize("kill_at", [1, 3, 5, 8, 12, 17, 23])
+def test_killed_mid_stage_a_rerun_converges(
+    cp: Node, monkeypatch: pytest.MonkeyPatch, command_: str, kill_at: int
+) -> None:
+    from kubeadm_py.hostfs import HostFS
+
+    node = cp
+    old = node.path(f"{PKI}/ca.crt").read_bytes()
+    manifests = {c: node.manifest(c) for c in rf.TRUST_FLAGS}
+    for earlier in ("begin", "switch", "finish")[: ("begin", "switch", "finish").index(command_)]:
+        rotate(node, earlier)
+    real_write, writes = HostFS.write, [0]
+
+    def dying_write(self: HostFS, *args: Any, **kw: Any) -> Any:
+        writes[0] += 1
+        if writes[0] == kill_at:
+            raise Killed
+        return real_write(self, *args, **kw)
+
+    monkeypatch.setattr(HostFS, "write", dying_write)
+    try:
+        rotate(node, command_)
+    except BaseException as e:  # the runner reports the kill as an internal error (a real kill -9 is silent)
+        assert writes[0] == kill_at and "Killed" in f"{e!r} {e}", e
+    monkeypatch.setattr(HostFS, "write", real_write)
+    rotate(node, command_)
+    stage = "finished" if command_ == "finish" else command_
+    expect_stage(node, stage, old, manifests)
+    assert not rotate(node, command_).changed
