@@ -122,43 +122,6 @@ def reissue(cert: Any, ca_cert: Any, ca_key: Any, settings: Any) -> tuple[Any, A
     return new, key
 
 
-def kubelet_csr(node_name: str) -> tuple[bytes, bytes]:
-    """(CSR PEM, key PEM) for the kubelet's client certificate, as the kubelet files it: ECDSA P-256,
-    O=system:nodes, CN=system:node:<name>, no SANs."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{node_name}"),
-        ]
-    )
-    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    return csr.public_bytes(serialization.Encoding.PEM), key_pem
-
-
-def csr_object(name: str, csr_pem: bytes) -> dict[str, Any]:
-    return {
-        "apiVersion": "certificates.k8s.io/v1",
-        "kind": "CertificateSigningRequest",
-        "metadata": {"name": name},
-        "spec": {
-            "request": base64.b64encode(csr_pem).decode(),
-            "signerName": "kubernetes.io/kube-apiserver-client-kubelet",
-            "usages": ["digital signature", "key encipherment", "client auth"],
-        },
-    }
-
-
 def signed_by_pem(cert_pem: bytes, ca_pem: bytes) -> bool:
     from cryptography import x509
 

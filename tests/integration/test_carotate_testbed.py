@@ -2,7 +2,7 @@
 A initialised by kubeadm-py, worker B joined, real kubelets and containerd on one bridge).
 
 The full sequence ``begin`` (A), ``sync`` (B), ``switch`` (A), ``sync`` (B), ``finish`` (A), ``sync``
-(B) runs while a thread polls the API server every second through admin.conf; at the end the CA's
+(B) runs while a thread polls the API server every half second through admin.conf; at the end the CA's
 public key is new, every certificate and kubeconfig client certificate on both nodes chains to it
 (``openssl verify``), a client certificate the old CA signed is refused, and the worker's kubelet
 runs with a client certificate from the new CA and still renews its Lease. The test bed has no pod
@@ -14,13 +14,13 @@ import base64
 import json
 import os
 import sys
-import threading
 import time
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.integration.test_lifecycle_testbed import Poller  # /readyz through admin.conf every 0.5 s
 from tests.testbed.configs import KUBE_PROXY_CONFIG, init_config_v1beta4
 
 pytestmark = [pytest.mark.testbed, pytest.mark.integration]
@@ -35,35 +35,6 @@ TIMINGS: dict[str, float] = {}
 
 def kubeadm_py(node: Any, *args: str, timeout: float = 600, check: bool = True) -> Any:
     return node.run([*KUBEADM_PY, *args], env={"PYTHONPATH": REPO}, timeout=timeout, check=check)
-
-
-class Poller:
-    """GET /readyz through admin.conf every second; the longest gap between answers, and the failures."""
-
-    def __init__(self, node: Any) -> None:
-        self.node, self.stop, self.longest, self.failures = node, threading.Event(), 0.0, 0
-        self.thread = threading.Thread(target=self.loop, daemon=True)
-
-    def loop(self) -> None:
-        last_ok = time.monotonic()
-        while not self.stop.is_set():
-            r = self.node.kubectl("get", "--raw", "/readyz", timeout=10, check=False)
-            now = time.monotonic()
-            if r.returncode == 0:
-                self.longest = max(self.longest, now - last_ok)
-                last_ok = now
-            else:
-                self.failures += 1
-            time.sleep(1.0)
-        self.longest = max(self.longest, time.monotonic() - last_ok)
-
-    def __enter__(self) -> Poller:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(30)
 
 
 @pytest.fixture(scope="module")

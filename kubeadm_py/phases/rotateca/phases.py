@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kubeadm_py.changes import Change
-from kubeadm_py.constants import KUBE_PUBLIC, KUBE_SYSTEM, KUBELET_KUBECONFIG, TMP_DIR
+from kubeadm_py.constants import KUBE_PUBLIC, KUBE_SYSTEM, KUBELET_KUBECONFIG
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import CERT_MODE, CONFIG_MODE, KEY_MODE
 from kubeadm_py.workflow.phase import Phase
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from kubeadm_py.kube.client import KubeClient
     from kubeadm_py.phases.rotateca.state import RotateCAContext
 
-WAIT_TIMEOUT = 240.0
 CSR_TIMEOUT = 120.0
 KUBELET_TIMEOUT = 120.0
 PREFIX = "[rotate-ca]"
@@ -331,8 +330,8 @@ def _same_trust(a: bytes, b: bytes, path: str) -> bool:
 def run_control_plane(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
     from kubeadm_py.certs import rotateca_files as rf
-    from kubeadm_py.phases.upgrade.control_plane import make_waiter
-    from kubeadm_py.upgrade.staticpods import ManifestSwap, StaticPodUpgrade
+    from kubeadm_py.phases.rotatesa.phases import swap_manifests
+    from kubeadm_py.upgrade.staticpods import ManifestSwap
 
     rot = _rotation(ctx)
     if rot is None or not ctx.state.control_plane:
@@ -354,15 +353,7 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
     if not swaps:
         ctx.log(f"{PREFIX} The control-plane components already run with the wanted CA files")
         return []
-    machine = StaticPodUpgrade(
-        fs=ctx.fs,
-        waiter=make_waiter(ctx, ctx.state.node_name),
-        backup_dir=f"{TMP_DIR}/kubeadm-backup-manifests-{ctx.state.timestamp}",
-        timeout=WAIT_TIMEOUT,
-        log=ctx.log,
-        clock=ctx.fx.waiter.clock.monotonic,
-    )
-    machine.run(swaps)
+    swap_manifests(ctx, ctx.state.node_name, ctx.state.timestamp, swaps)
     return []  # files written through ctx.fs are collected by the runner
 
 
@@ -428,19 +419,23 @@ def _kubelet_cert_file(ctx: RotateCAContext) -> tuple[str | None, bytes | None]:
 def _kubelet_client_cert(ctx: RotateCAContext, rot: Rotation) -> list[Change]:
     """The kubelet's client certificate from the new CA, through a CSR this node files with its
     kubelet.conf credentials (kubeadm's RBAC has the controller-manager approve such renewals)."""
-    import base64
-    import secrets
-
     from kubeadm_py.certs import rotateca_files as rf
 
     path, pem = _kubelet_cert_file(ctx)
     if pem is not None and rf.signed_by_pem(pem, rot.new):
         return []
+    import base64
+    import secrets
+
+    from kubeadm_py.discovery.csr import csr_object, node_csr
+
     client = ctx.fx.api.from_kubeconfig(_kubelet_conf(ctx))
-    csr_pem, key_pem = rf.kubelet_csr(ctx.state.node_name)
+    key_pem, csr_pem = node_csr(ctx.state.node_name)
     name = f"kubeadm-py-ca-rotation-{ctx.state.node_name}-{secrets.token_hex(4)}"
-    ctx.log(f"{PREFIX} Requesting a kubelet client certificate from the new CA (CSR {name})")
-    changes = [client.apply(rf.csr_object(name, csr_pem))]
+    ctx.log(
+        f"{PREFIX} Requesting a kubelet client certificate from the new CA (CSR {name}, filed as the node)"
+    )
+    changes = [client.apply({**csr_object(ctx.state.node_name, csr_pem), "metadata": {"name": name}})]
     issued: dict[str, bytes] = {}
 
     def signed() -> tuple[bool, str]:
