@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 CSR_TIMEOUT = 120.0
 KUBELET_TIMEOUT = 120.0
+KUBELET_STEADY = 3
 PREFIX = "[rotate-ca]"
 
 
@@ -94,13 +95,13 @@ def _begin(ctx: RotateCAContext, client: KubeClient, current: Rotation | None) -
         ctx.log(f"{PREFIX} Rotation {current.generation} already begun: converging this node")
         ctx.state.rotation = current
         return []
-    changes, new_pem, new_key = _new_ca(ctx)
     old_pem = ctx.fs.read_bytes(_pki(ctx, "ca.crt"))
     if old_pem is None or ctx.fs.read_bytes(_pki(ctx, "ca.key")) is None:
         raise KubeadmError(
             f"{_pki(ctx, 'ca.crt')} or ca.key not found: certs rotate-ca needs the cluster CA and its key",
             hint="with an external CA, rotate it as docs/pki.md says",
         )
+    changes, new_pem, new_key = _new_ca(ctx)
     generation = current.generation + 1 if current is not None else 1
     rot = rc.Rotation(generation, "begin", old_pem, new_pem)
     changes += _key_secret(ctx, client, new_pem, new_key)
@@ -142,11 +143,9 @@ def _key_secret(ctx: RotateCAContext, client: KubeClient, crt: bytes, key: bytes
     from kubeadm_py.certs import rotateca as rc
     from kubeadm_py.cluster.copycerts import create_certificate_key, decode_key
 
-    given = ctx.options.certificate_key
-    if given is None and client.get("Secret", rc.NAME, KUBE_SYSTEM) is not None:
-        ctx.log(f"{PREFIX} Secret {KUBE_SYSTEM}/{rc.NAME} kept: it is encrypted with the key printed before")
-        return []
-    cert_key = given or create_certificate_key()
+    # No rotation has begun (no ConfigMap): a Secret an interrupted begin left is written again,
+    # encrypted with the key this run prints.
+    cert_key = ctx.options.certificate_key or create_certificate_key()
     ctx.outputs.certificate_key = cert_key
     ctx.log(
         f"{PREFIX} The new CA key is stored encrypted in Secret {KUBE_SYSTEM}/{rc.NAME}; other control-plane "
@@ -391,9 +390,16 @@ def _wait_for_kubelet(ctx: RotateCAContext) -> None:
     from kubeadm_py.phases.shared.wait_control_plane import kubelet_url
 
     url = kubelet_url(ctx)
-    ok, detail = ctx.fx.waiter.until(
-        f"the kubelet at {url}", lambda: http_check(url, timeout=2.0), KUBELET_TIMEOUT
-    )
+    streak = [0]
+
+    def steady() -> tuple[bool, str]:
+        """Healthy at :data:`KUBELET_STEADY` polls in a row: a second restart (a supervisor that
+        also restarts on a changed config.yaml) is waited out too."""
+        ok, detail = http_check(url, timeout=2.0)
+        streak[0] = streak[0] + 1 if ok else 0
+        return streak[0] >= KUBELET_STEADY, detail
+
+    ok, detail = ctx.fx.waiter.until(f"the kubelet at {url}", steady, KUBELET_TIMEOUT)
     if not ok:
         raise KubeadmError(f"the kubelet did not become healthy after its restart ({detail})")
 
@@ -586,12 +592,12 @@ def phases() -> tuple[Phase[RotateCAContext], ...]:
             "Control plane, from switch: re-issue certificates and kubeconfig clients with the new CA",
             run_certificates,
         ),
-        ("kubeconfigs", "Every kubeconfig's CA data: the trusted CAs", run_kubeconfigs),
         (
             "control-plane",
             "Point the API server and controller-manager at the trust bundle; restart them",
             run_control_plane,
         ),
+        ("kubeconfigs", "Every kubeconfig's CA data: the trusted CAs", run_kubeconfigs),
         (
             "kubelet",
             "The kubelet's clientCAFile; from switch its client certificate through a CSR; restart it",
