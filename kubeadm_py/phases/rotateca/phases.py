@@ -13,6 +13,14 @@ from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBE_PUBLIC, KUBE_SYSTEM, KUBELET_KUBECONFIG
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import CERT_MODE, CONFIG_MODE, KEY_MODE
+from kubeadm_py.phases.rotateca.common import (
+    PREFIX,
+    kubelet_conf,
+    pki_path,
+    rotation_of,
+    run_client,
+    write_if_changed,
+)
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
@@ -20,45 +28,13 @@ if TYPE_CHECKING:
     from kubeadm_py.kube.client import KubeClient
     from kubeadm_py.phases.rotateca.state import RotateCAContext
 
-CSR_TIMEOUT = 120.0
-KUBELET_TIMEOUT = 120.0
-KUBELET_STEADY = 3
-PREFIX = "[rotate-ca]"
-
-
-def _pki(ctx: RotateCAContext, name: str) -> str:
-    return f"{ctx.cert_dir.rstrip('/')}/{name}"
-
-
-def _kubelet_conf(ctx: RotateCAContext) -> str:
-    return f"{ctx.kubeconfig_dir.rstrip('/')}/{KUBELET_KUBECONFIG}"
-
-
-def _rotation(ctx: RotateCAContext) -> Rotation | None:
-    return ctx.state.rotation
-
-
-def _client(ctx: RotateCAContext) -> KubeClient:
-    if ctx.state.client is None:
-        if ctx.state.control_plane:
-            ctx.state.client = ctx.kube()
-        else:
-            ctx.state.client = ctx.fx.api.from_kubeconfig(_kubelet_conf(ctx))
-    return ctx.state.client
-
-
-def _write(ctx: RotateCAContext, path: str, data: bytes, mode: int, detail: str) -> list[Change]:
-    if ctx.fs.read_bytes(path) == data:
-        return []
-    return [ctx.fs.write(path, data, mode, secret=mode == KEY_MODE, detail=detail)]
-
 
 # --- stage --------------------------------------------------------------------------------------
 def run_stage(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
 
     command = ctx.state.command
-    client = _client(ctx)
+    client = run_client(ctx)
     current = rc.from_configmap(client.get("ConfigMap", rc.NAME, KUBE_SYSTEM))
     if command == "status":
         doc = rc.status_doc(client.list("Node"), current)
@@ -95,10 +71,11 @@ def _begin(ctx: RotateCAContext, client: KubeClient, current: Rotation | None) -
         ctx.log(f"{PREFIX} Rotation {current.generation} already begun: converging this node")
         ctx.state.rotation = current
         return []
-    old_pem = ctx.fs.read_bytes(_pki(ctx, "ca.crt"))
-    if old_pem is None or ctx.fs.read_bytes(_pki(ctx, "ca.key")) is None:
+    old_pem = ctx.fs.read_bytes(pki_path(ctx, "ca.crt"))
+    if old_pem is None or ctx.fs.read_bytes(pki_path(ctx, "ca.key")) is None:
         raise KubeadmError(
-            f"{_pki(ctx, 'ca.crt')} or ca.key not found: certs rotate-ca needs the cluster CA and its key",
+            f"{pki_path(ctx, 'ca.crt')} or ca.key not found: certs rotate-ca needs the cluster CA and "
+            "its key",
             hint="with an external CA, rotate it as docs/pki.md says",
         )
     changes, new_pem, new_key = _new_ca(ctx)
@@ -121,7 +98,7 @@ def _new_ca(ctx: RotateCAContext) -> tuple[list[Change], bytes, bytes]:
     from kubeadm_py.certs import rotateca as rc
     from kubeadm_py.pki import issue, keys, manager, specs, verify
 
-    crt, key = _pki(ctx, f"{rc.NEW_BASE}.crt"), _pki(ctx, f"{rc.NEW_BASE}.key")
+    crt, key = pki_path(ctx, f"{rc.NEW_BASE}.crt"), pki_path(ctx, f"{rc.NEW_BASE}.key")
     have_crt, have_key = ctx.fs.read_bytes(crt), ctx.fs.read_bytes(key)
     if have_crt and have_key:
         cert = issue.load_cert(have_crt, crt)
@@ -158,18 +135,18 @@ def _key_secret(ctx: RotateCAContext, client: KubeClient, crt: bytes, key: bytes
 def run_ca_files(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
 
-    rot = _rotation(ctx)
+    rot = rotation_of(ctx)
     if rot is None:
         return []
-    ca_crt = _pki(ctx, "ca.crt")
+    ca_crt = pki_path(ctx, "ca.crt")
     if not ctx.state.control_plane:
         if rot.spec.signer == "new":
-            return _write(ctx, ca_crt, rot.new, CERT_MODE, "the new cluster CA")
+            return write_if_changed(ctx, ca_crt, rot.new, CERT_MODE, "the new cluster CA")
         return []
     changes: list[Change] = []
     current = ctx.fs.read_bytes(ca_crt)
     if current != rot.new:
-        new_crt, new_key = _pki(ctx, f"{rc.NEW_BASE}.crt"), _pki(ctx, f"{rc.NEW_BASE}.key")
+        new_crt, new_key = pki_path(ctx, f"{rc.NEW_BASE}.crt"), pki_path(ctx, f"{rc.NEW_BASE}.key")
         if ctx.fs.read_bytes(new_crt) != rot.new or ctx.fs.read_bytes(new_key) is None:
             changes += _download_new_ca(ctx, new_crt, new_key, rot)
         if rot.spec.signer == "new":
@@ -186,7 +163,7 @@ def _download_new_ca(ctx: RotateCAContext, crt: str, key: str, rot: Rotation) ->
             hint="kubeadm-py certs rotate-ca sync --certificate-key KEY",
         )
     cert_pem, key_pem = rc.read_key_secret(
-        _client(ctx).get("Secret", rc.NAME, KUBE_SYSTEM), ctx.options.certificate_key
+        run_client(ctx).get("Secret", rc.NAME, KUBE_SYSTEM), ctx.options.certificate_key
     )
     if cert_pem != rot.new:
         raise KubeadmError(f"Secret {KUBE_SYSTEM}/{rc.NAME} holds another CA than rotation {rot.generation}")
@@ -203,8 +180,8 @@ def _switch_ca(ctx: RotateCAContext, rot: Rotation, new_crt: str, new_key: str) 
     from kubeadm_py.certs import rotateca as rc
     from kubeadm_py.pki import issue, keys, verify
 
-    ca_crt, ca_key = _pki(ctx, "ca.crt"), _pki(ctx, "ca.key")
-    old_crt, old_key = _pki(ctx, f"{rc.OLD_BASE}.crt"), _pki(ctx, f"{rc.OLD_BASE}.key")
+    ca_crt, ca_key = pki_path(ctx, "ca.crt"), pki_path(ctx, "ca.key")
+    old_crt, old_key = pki_path(ctx, f"{rc.OLD_BASE}.crt"), pki_path(ctx, f"{rc.OLD_BASE}.key")
     changes: list[Change] = []
     kept_crt, kept_key = ctx.fs.read_bytes(old_crt), ctx.fs.read_bytes(old_key)
     kept = (
@@ -234,10 +211,10 @@ def _switch_ca(ctx: RotateCAContext, rot: Rotation, new_crt: str, new_key: str) 
 def run_bundle(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
 
-    rot = _rotation(ctx)
+    rot = rotation_of(ctx)
     if rot is None or not rot.uses_bundle:
         return []
-    return _write(ctx, _pki(ctx, rc.BUNDLE), rot.trust, CERT_MODE, "old and new cluster CA")
+    return write_if_changed(ctx, pki_path(ctx, rc.BUNDLE), rot.trust, CERT_MODE, "old and new cluster CA")
 
 
 # --- certificates and kubeconfigs ----------------------------------------------------------------
@@ -251,7 +228,7 @@ def run_certificates(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.pki import issue, keys, manager, specs, verify
     from kubeadm_py.pki.store import PKIStore
 
-    rot = _rotation(ctx)
+    rot = rotation_of(ctx)
     if rot is None or not ctx.state.control_plane or rot.spec.signer != "new":
         return []
     st = manager.settings(ctx.cfg)
@@ -297,7 +274,7 @@ def run_kubeconfigs(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca_files as rf
     from kubeadm_py.kubeconfig.specs import KUBECONFIGS
 
-    rot = _rotation(ctx)
+    rot = rotation_of(ctx)
     if rot is None:
         return []
     changes: list[Change] = []
@@ -332,11 +309,11 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.phases.rotatesa.phases import swap_manifests
     from kubeadm_py.upgrade.staticpods import ManifestSwap
 
-    rot = _rotation(ctx)
+    rot = rotation_of(ctx)
     if rot is None or not ctx.state.control_plane:
         return []
-    ca_path = _pki(ctx, "ca.crt")
-    trust_path = _pki(ctx, rc.BUNDLE) if rot.uses_bundle else ca_path
+    ca_path = pki_path(ctx, "ca.crt")
+    trust_path = pki_path(ctx, rc.BUNDLE) if rot.uses_bundle else ca_path
     swaps = []
     for component in rf.TRUST_FLAGS:
         path = f"{ctx.manifests_dir}/{component}.yaml"
@@ -356,159 +333,16 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
     return []  # files written through ctx.fs are collected by the runner
 
 
-# --- the kubelet ----------------------------------------------------------------------------------
-def run_kubelet(ctx: RotateCAContext) -> list[Change]:
-    from kubeadm_py.certs import rotateca as rc
-    from kubeadm_py.certs import rotateca_files as rf
-    from kubeadm_py.constants import KUBELET_CONFIG_FILE
-    from kubeadm_py.kubelet.service import restart_kubelet
-
-    rot = _rotation(ctx)
-    if rot is None:
-        return []
-    changes: list[Change] = []
-    path = f"{ctx.kubelet_dir.rstrip('/')}/{KUBELET_CONFIG_FILE}"
-    text = ctx.fs.read_bytes(path)
-    if text is not None:
-        client_ca = _pki(ctx, rc.BUNDLE) if rot.uses_bundle else _pki(ctx, "ca.crt")
-        new = rf.kubelet_config(text, path, client_ca)
-        if new != text:
-            changes.append(ctx.fs.write(path, new, 0o644, detail=f"clientCAFile {client_ca}"))
-    if rot.spec.signer == "new":
-        changes += _kubelet_client_cert(ctx, rot)
-    if changes:
-        ctx.log(f"{PREFIX} Restarting the kubelet")
-        changes.append(restart_kubelet(ctx.fx.services, ctx.fs, ctx.log))
-        _wait_for_kubelet(ctx)
-    return changes
-
-
-def _wait_for_kubelet(ctx: RotateCAContext) -> None:
-    """The kubelet's /healthz after its restart, so that the next command (a manifest swap right
-    after a kubelet restart raced the old and the new static Pod on the test bed) finds it settled."""
-    from kubeadm_py.host.health import http_check
-    from kubeadm_py.phases.shared.wait_control_plane import kubelet_url
-
-    url = kubelet_url(ctx)
-    streak = [0]
-
-    def steady() -> tuple[bool, str]:
-        """Healthy at :data:`KUBELET_STEADY` polls in a row: a second restart (a supervisor that
-        also restarts on a changed config.yaml) is waited out too."""
-        ok, detail = http_check(url, timeout=2.0)
-        streak[0] = streak[0] + 1 if ok else 0
-        return streak[0] >= KUBELET_STEADY, detail
-
-    ok, detail = ctx.fx.waiter.until(f"the kubelet at {url}", steady, KUBELET_TIMEOUT)
-    if not ok:
-        raise KubeadmError(f"the kubelet did not become healthy after its restart ({detail})")
-
-
-def _kubelet_cert_file(ctx: RotateCAContext) -> tuple[str | None, bytes | None]:
-    """(the file holding the kubelet's client certificate, or None when kubelet.conf embeds it; its PEM)."""
-    from kubeadm_py.certs import rotateca_files as rf
-
-    conf = _kubelet_conf(ctx)
-    text = ctx.fs.read_bytes(conf)
-    if text is None:
-        raise KubeadmError(f"{conf} not found: is this node part of the cluster?")
-    _, user = rf.kubeconfig_client(text, conf)
-    if user.get("client-certificate"):
-        path = str(user["client-certificate"])
-        return path, ctx.fs.read_bytes(path)
-    data = user.get("client-certificate-data")
-    import base64
-
-    return None, base64.b64decode(data) if data else None
-
-
-def _kubelet_client_cert(ctx: RotateCAContext, rot: Rotation) -> list[Change]:
-    """The kubelet's client certificate from the new CA, through a CSR this node files with its
-    kubelet.conf credentials (kubeadm's RBAC has the controller-manager approve such renewals)."""
-    from kubeadm_py.certs import rotateca_files as rf
-
-    path, pem = _kubelet_cert_file(ctx)
-    if pem is not None and rf.signed_by_pem(pem, rot.new):
-        return []
-    import base64
-    import secrets
-
-    from kubeadm_py.discovery.csr import csr_object, node_csr
-
-    client = ctx.fx.api.from_kubeconfig(_kubelet_conf(ctx))
-    key_pem, csr_pem = node_csr(ctx.state.node_name)
-    name = f"kubeadm-py-ca-rotation-{ctx.state.node_name}-{secrets.token_hex(4)}"
-    ctx.log(
-        f"{PREFIX} Requesting a kubelet client certificate from the new CA (CSR {name}, filed as the node)"
-    )
-    changes = [client.apply({**csr_object(ctx.state.node_name, csr_pem), "metadata": {"name": name}})]
-    issued: dict[str, bytes] = {}
-
-    def signed() -> tuple[bool, str]:
-        obj = client.get("CertificateSigningRequest", name) or {}
-        cert = (obj.get("status") or {}).get("certificate")
-        if not cert:
-            return False, "not signed yet"
-        issued["pem"] = base64.b64decode(cert)
-        return True, "signed"
-
-    ok, detail = ctx.fx.waiter.until(f"CSR {name} approved and signed", signed, CSR_TIMEOUT, interval=1.0)
-    if not ok:
-        raise KubeadmError(
-            f"CSR {name} was not signed within {CSR_TIMEOUT:.0f}s ({detail})",
-            hint="approve it with 'kubectl certificate approve', then rerun 'certs rotate-ca sync'",
-        )
-    if not issued:  # a waiter that answers at once (a dry run's) did not poll: one read
-        signed()
-    cert_pem = issued.get("pem", b"")
-    if not cert_pem:  # a dry run's waiter answers at once: nothing was signed
-        return changes
-    if not rf.signed_by_pem(cert_pem, rot.new):
-        raise KubeadmError(
-            f"CSR {name} was signed by another CA than the new one: has the controller-manager restarted?"
-        )
-    both = cert_pem + key_pem
-    if path is None:
-        return changes + _embed_kubelet_cert(ctx, cert_pem, key_pem)
-    directory = path.rsplit("/", 1)[0]
-    fresh = f"{directory}/kubelet-client-{ctx.state.timestamp}.pem"
-    changes.append(
-        ctx.fs.write(fresh, both, KEY_MODE, secret=True, detail="kubelet client certificate from the new CA")
-    )
-    if path != fresh:
-        ctx.fx.commands.run(["ln", "-sfn", fresh, ctx.fs.confined_path(path)])
-        changes.append(Change("file", "update", path, f"-> {fresh}"))
-    return changes
-
-
-def _embed_kubelet_cert(ctx: RotateCAContext, cert_pem: bytes, key_pem: bytes) -> list[Change]:
-    import yaml
-
-    from kubeadm_py.certs import rotateca_files as rf
-    from kubeadm_py.kubeconfig.build import b64
-
-    conf = _kubelet_conf(ctx)
-    text = ctx.fs.read_bytes(conf)
-    assert text is not None
-    doc, user = rf.kubeconfig_client(text, conf)
-    user["client-certificate-data"] = b64(cert_pem)
-    user["client-key-data"] = b64(key_pem)
-    out = yaml.safe_dump(doc, default_flow_style=False, sort_keys=True).encode()
-    return [
-        ctx.fs.write(conf, out, CONFIG_MODE, secret=True, detail="kubelet client certificate from the new CA")
-    ]
-
-
 # --- cluster-info, the node's progress, clean-up --------------------------------------------------
 def run_cluster_info(ctx: RotateCAContext) -> list[Change]:
     """kube-public/cluster-info carries the trust (the controller-manager's bootstrap signer signs the
     changed kubeconfig again for every valid token)."""
     from kubeadm_py.certs import rotateca_files as rf
 
-    rot = _rotation(ctx)
+    rot = rotation_of(ctx)
     if rot is None or not ctx.state.control_plane:
         return []
-    client = _client(ctx)
+    client = run_client(ctx)
     cm = client.get("ConfigMap", "cluster-info", KUBE_PUBLIC)
     if cm is None or "kubeconfig" not in (cm.get("data") or {}):
         return []
@@ -529,10 +363,12 @@ def run_node(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
     from kubeadm_py.certs import rotateca_files as rf
 
-    rot = _rotation(ctx)
+    rot = rotation_of(ctx)
     if rot is None:
         return []
-    _, pem = _kubelet_cert_file(ctx)
+    from kubeadm_py.phases.rotateca.kubelet import kubelet_cert_file
+
+    _, pem = kubelet_cert_file(ctx)
     issuer = ""
     for ca in (rot.new, rot.old):
         if pem is not None and rf.signed_by_pem(pem, ca):
@@ -545,7 +381,7 @@ def run_node(ctx: RotateCAContext) -> list[Change]:
         ann[rc.NODE_STAGE] = stage
         ann[rc.NODE_ISSUER] = issuer
 
-    client = ctx.fx.api.from_kubeconfig(_kubelet_conf(ctx)) if not ctx.state.control_plane else _client(ctx)
+    client = ctx.fx.api.from_kubeconfig(kubelet_conf(ctx)) if not ctx.state.control_plane else run_client(ctx)
     change = client.patch_node(ctx.state.node_name, mark, detail=f"synced {stage}")
     ctx.log(f"{PREFIX} Node {ctx.state.node_name} synced stage {rot.stage} of rotation {rot.generation}")
     return [change]
@@ -554,7 +390,7 @@ def run_node(ctx: RotateCAContext) -> list[Change]:
 def run_cleanup(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
 
-    rot = _rotation(ctx)
+    rot = rotation_of(ctx)
     if rot is None:
         return []
     if rot.stage != "finished":
@@ -567,10 +403,10 @@ def run_cleanup(ctx: RotateCAContext) -> list[Change]:
     changes = []
     names = [rc.BUNDLE] + [f"{b}.{e}" for b in (rc.OLD_BASE, rc.NEW_BASE) for e in ("crt", "key")]
     for name in names:
-        if ctx.fs.exists(_pki(ctx, name)):
-            changes.append(ctx.fs.remove(_pki(ctx, name)))
+        if ctx.fs.exists(pki_path(ctx, name)):
+            changes.append(ctx.fs.remove(pki_path(ctx, name)))
     if ctx.state.command == "finish":
-        changes.append(_client(ctx).delete("Secret", rc.NAME, KUBE_SYSTEM))
+        changes.append(run_client(ctx).delete("Secret", rc.NAME, KUBE_SYSTEM))
     ctx.log(f"{PREFIX} Rotation {rot.generation} finished on this node: only the new CA is trusted")
     return changes
 
@@ -579,6 +415,8 @@ FLAGS = ("config", "kubeconfig", "cert-dir", "dry-run", "certificate-key")
 
 
 def phases() -> tuple[Phase[RotateCAContext], ...]:
+    from kubeadm_py.phases.rotateca.kubelet import run_kubelet
+
     rows = (
         ("stage", "begin, switch, finish: change the cluster's rotation stage; status: show it", run_stage),
         (

@@ -358,3 +358,11 @@ def test_killed_mid_stage_a_rerun_converges(
     stage = "finished" if command_ == "finish" else command_
     expect_stage(node, stage, old, manifests)
     assert not rotate(node, command_).changed
+
+
+def test_an_external_ca_is_refused_before_any_write(cp: Node) -> None:
+    cp.path(f"{PKI}/ca.key").unlink()
+    with pytest.raises(PhaseError, match="needs the cluster CA and its key"):
+        rotate(cp, "begin")
+    assert not cp.path(f"{PKI}/ca-new.key").exists()
+    assert cp.api.obj("ConfigMap", rc.NAME, "kube-system") is None
