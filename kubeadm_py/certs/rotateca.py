@@ -89,10 +89,6 @@ class Rotation:
     def signer(self) -> bytes:
         return self.pem(self.spec.signer)
 
-    @property
-    def uses_bundle(self) -> bool:
-        return len(self.spec.trust) > 1
-
     def with_stage(self, stage: str) -> Rotation:
         return Rotation(self.generation, stage, self.old, self.new)
 

@@ -29,11 +29,13 @@ TRUST_FLAGS: dict[str, tuple[str, ...]] = {
     "kube-controller-manager": ("--client-ca-file", "--root-ca-file"),
     "kube-scheduler": (),  # no trust flag: restarted for its re-issued scheduler.conf
 }
-# Restarted at switch (annotation :data:`MANIFEST_ANNOTATION`): the controller-manager to sign with
-# the new ca.crt/ca.key and read its re-issued kubeconfig, the scheduler for its kubeconfig. The API
-# server is not: it reloads its serving certificate and client CA files when they change, and its
-# flags change (a restart) at begin and finish anyway.
-RESTART_ON_SWITCH = ("kube-controller-manager", "kube-scheduler")
+# Restarted at every stage (annotation :data:`MANIFEST_ANNOTATION`: a hash of the signing CA and the
+# bundle): the controller-manager to sign with the new ca.crt/ca.key, publish the bundle
+# (--root-ca-file is read at start) and read its re-issued kubeconfig; the scheduler for its
+# kubeconfig. The API server is restarted only when its --client-ca-file first names the bundle
+# (the first begin): it reloads its serving certificate and the client CA bundle when they change
+# (on the test bed an API server swapped after the kubelet had restarted was not started again).
+RESTARTED = ("kube-controller-manager", "kube-scheduler")
 
 
 def manifest(

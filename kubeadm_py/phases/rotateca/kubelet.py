@@ -32,13 +32,13 @@ def run_kubelet(ctx: RotateCAContext) -> list[Change]:
     path = f"{ctx.kubelet_dir.rstrip('/')}/{KUBELET_CONFIG_FILE}"
     text = ctx.fs.read_bytes(path)
     if text is not None:
-        client_ca = pki_path(ctx, rc.BUNDLE) if rot.uses_bundle else pki_path(ctx, "ca.crt")
+        client_ca = pki_path(ctx, rc.BUNDLE)
         new = rf.kubelet_config(text, path, client_ca)
         if new != text:
             changes.append(ctx.fs.write(path, new, 0o644, detail=f"clientCAFile {client_ca}"))
     if rot.spec.signer == "new":
         changes += _kubelet_client_cert(ctx, rot)
-    if changes:
+    if changes or ctx.state.bundle_changed:  # the kubelet reads its clientCAFile at start
         ctx.log(f"{PREFIX} Restarting the kubelet")
         changes.append(restart_kubelet(ctx.fx.services, ctx.fs, ctx.log))
         _wait_for_kubelet(ctx)

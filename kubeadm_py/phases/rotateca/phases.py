@@ -212,9 +212,13 @@ def run_bundle(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
 
     rot = rotation_of(ctx)
-    if rot is None or not rot.uses_bundle:
+    if rot is None:
         return []
-    return write_if_changed(ctx, pki_path(ctx, rc.BUNDLE), rot.trust, CERT_MODE, "old and new cluster CA")
+    changes = write_if_changed(
+        ctx, pki_path(ctx, rc.BUNDLE), rot.trust, CERT_MODE, f"trusted: {'+'.join(rot.spec.trust)} CA"
+    )
+    ctx.state.bundle_changed = bool(changes)
+    return changes
 
 
 # --- certificates and kubeconfigs ----------------------------------------------------------------
@@ -313,16 +317,14 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
     if rot is None or not ctx.state.control_plane:
         return []
     ca_path = pki_path(ctx, "ca.crt")
-    trust_path = pki_path(ctx, rc.BUNDLE) if rot.uses_bundle else ca_path
+    trust_path = pki_path(ctx, rc.BUNDLE)
     swaps = []
     for component in rf.TRUST_FLAGS:
         path = f"{ctx.manifests_dir}/{component}.yaml"
         old = ctx.fs.read_bytes(path)
         if old is None:
             raise KubeadmError(f"{path} not found")
-        stamp = (
-            rf.stamp(rot.signer, rot.trust) if rot.uses_bundle and component in rf.RESTART_ON_SWITCH else None
-        )
+        stamp = rf.stamp(rot.signer, rot.trust) if component in rf.RESTARTED else None
         new = rf.manifest(old, path, component, ca_path, trust_path, stamp)
         if new != old:
             swaps.append(ManifestSwap(component, path, new, old))
@@ -401,7 +403,7 @@ def run_cleanup(ctx: RotateCAContext) -> list[Change]:
         )
         return []
     changes = []
-    names = [rc.BUNDLE] + [f"{b}.{e}" for b in (rc.OLD_BASE, rc.NEW_BASE) for e in ("crt", "key")]
+    names = [f"{b}.{e}" for b in (rc.OLD_BASE, rc.NEW_BASE) for e in ("crt", "key")]
     for name in names:
         if ctx.fs.exists(pki_path(ctx, name)):
             changes.append(ctx.fs.remove(pki_path(ctx, name)))

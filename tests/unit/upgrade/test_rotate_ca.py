@@ -60,7 +60,7 @@ def test_refused_transitions(command: str, stage: str | None) -> None:
 def test_trust_per_stage() -> None:
     assert rotation("begin").trust == b"OLD\nNEW\n" and rotation("begin").signer == b"OLD\n"
     assert rotation("switch").trust == b"OLD\nNEW\n" and rotation("switch").signer == b"NEW\n"
-    assert rotation("finished").trust == b"NEW\n" and not rotation("finished").uses_bundle
+    assert rotation("finished").trust == b"NEW\n"
 
 
 def node_obj(name: str, **annotations: str) -> dict[str, Any]:
@@ -234,11 +234,18 @@ def test_full_rotation_on_a_control_plane(cp: Node, waiter: FakeWaiter) -> None:
     annotations = node.api.obj("Node", NODE)["metadata"]["annotations"]  # type: ignore[index]
     assert (annotations[rc.NODE_STAGE], annotations[rc.NODE_ISSUER]) == ("1/switch", rc.fingerprint(rot.new))
 
+    waiter.calls.clear()
     rotate(node, "finish")
     assert stored(node).stage == "finished"
-    assert {c: node.manifest(c) for c in rf.TRUST_FLAGS} == manifests  # what init wrote
+    assert ("new-pod", "kube-apiserver") not in waiter.calls  # it reloads the bundle
+    assert ("new-pod", "kube-controller-manager") in waiter.calls  # it reads --root-ca-file at start
+    assert node.manifest("kube-apiserver") != manifests["kube-apiserver"]
+    assert f"--client-ca-file={PKI}/ca-bundle.crt" in command(node, "kube-apiserver")
+    assert (
+        node.path(f"{PKI}/ca-bundle.crt").read_bytes() == rot.new == node.path(f"{PKI}/ca.crt").read_bytes()
+    )
     assert all(conf(node, n)[0] == rot.new for n in CONFS)
-    for name in ("ca-bundle.crt", "ca-old.crt", "ca-old.key", "ca-new.crt", "ca-new.key"):
+    for name in ("ca-old.crt", "ca-old.key", "ca-new.crt", "ca-new.key"):
         assert not node.path(f"{PKI}/{name}").exists(), name
     assert node.api.obj("Secret", rc.NAME, "kube-system") is None
     assert not rotate(node, "sync").changed
@@ -323,9 +330,9 @@ def expect_stage(node: Node, stage: str, old: bytes, manifests: dict[str, str]) 
             assert signed_by(cert(node, f"{PKI}/{leaf}.crt"), ca), leaf
         assert all(signed_by(conf(node, n)[1], ca) for n in CONFS)
     if stage == "finished":
-        assert {c: node.manifest(c) for c in rf.TRUST_FLAGS} == manifests
+        assert node.path(f"{PKI}/ca-bundle.crt").read_bytes() == rot.new
         assert all(conf(node, n)[0] == rot.new for n in CONFS)
-        assert not node.path(f"{PKI}/ca-bundle.crt").exists() and not node.path(f"{PKI}/ca-old.key").exists()
+        assert not node.path(f"{PKI}/ca-old.key").exists()
 
 
 @pytest.mark.parametrize("command_", ["begin", "switch", "finish"])
