@@ -219,7 +219,6 @@ def refuse_mixed_config(values: Mapping[str, object]) -> None:
             hint="set these in the configuration file, or drop --config",
         )
 
-
 # --- the typed run options, generated from FLAGS ---------------------------------------------------
 
 # Positional arguments of workflow commands, as options: (parameter, type text, help).
