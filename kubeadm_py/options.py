@@ -230,6 +230,7 @@ def refuse_mixed_config(values: Mapping[str, object]) -> None:
 ARGUMENTS: tuple[tuple[str, str, str], ...] = (
     ("api_server_endpoint", "list[str] | None", "join: host:port of the API server to join"),
     ("version", "str | None", "upgrade apply: the Kubernetes version to upgrade to"),
+    ("stage", "str | None", "certs rotate-ca: begin, sync, switch, finish or status"),
 )
 _TYPE_TEXT = {str: "str | None", int: "int | None", bool: "bool | None", list: "list[str] | None"}
 GENERATED = "kubeadm_py/run_options.py"

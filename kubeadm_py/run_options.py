@@ -61,3 +61,4 @@ class RunOptions:
     yes: bool | None = None
     api_server_endpoint: list[str] | None = None  # argument: join: host:port of the API server to join
     version: str | None = None  # argument: upgrade apply: the Kubernetes version to upgrade to
+    stage: str | None = None  # argument: certs rotate-ca: begin, sync, switch, finish or status

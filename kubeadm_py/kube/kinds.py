@@ -49,6 +49,7 @@ KINDS: dict[str, KindInfo] = {
         KindInfo("RoleBinding", _RBAC, "rolebindings", True),
         KindInfo("ClusterRole", _RBAC, "clusterroles", False),
         KindInfo("ClusterRoleBinding", _RBAC, "clusterrolebindings", False),
+        KindInfo("CertificateSigningRequest", "certificates.k8s.io/v1", "certificatesigningrequests", False),
     ]
 }
 

@@ -79,6 +79,7 @@ class Outputs:
     # a control-plane wait that ended early: per component, state, exit code, restarts, log tail
     failures: list[dict[str, Any]] | None = None
     etcd_snapshot: str | None = None  # the snapshot taken before etcd was touched
+    ca_rotation: dict[str, Any] | None = None  # certs rotate-ca status: the stage and every node's progress
     # every workflow: closing messages and what the operator must do by hand
     messages: list[str] = field(default_factory=list)
     manual_cleanup: list[ManualStep] = field(default_factory=list)

@@ -17,6 +17,7 @@ _MODULES = {
     "join": "kubeadm_py.workflows.join",
     "certs-rotate-sa": "kubeadm_py.workflows.certs_rotate_sa",
     "selfhosting-pivot": "kubeadm_py.workflows.selfhosting_pivot",
+    "certs-rotate-ca": "kubeadm_py.workflows.certs_rotate_ca",
 }
 
 

@@ -109,6 +109,7 @@ def _bind_workflows(target: typer.Typer) -> None:
     from kubeadm_py.cli.bind import bind_named_workflow
 
     bind_named_workflow(target, "rotate-sa", "certs-rotate-sa", phase_asked=False)
+    bind_named_workflow(target, "rotate-ca", "certs-rotate-ca", phase_asked=False)
 
 
 _bind_workflows(app)

@@ -14,8 +14,10 @@ from kubeadm_py.errors import KubeadmError
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
+    from kubeadm_py.phases.context import AnyContext
     from kubeadm_py.phases.rotatesa.state import RotateContext
     from kubeadm_py.pki.keys import PublicKey
+    from kubeadm_py.upgrade.staticpods import ManifestSwap
 
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 WAIT_TIMEOUT = 300.0
@@ -117,24 +119,32 @@ def run_tokens(ctx: RotateContext) -> list[Change]:
     return changes
 
 
-def _swap(ctx: RotateContext, component: str, new: bytes) -> list[Change]:
+def swap_manifests(ctx: AnyContext, node_name: str, timestamp: str, swaps: list[ManifestSwap]) -> None:
+    """Swap static Pod manifests through the upgrade's machine (backup, wait for the kubelet to run
+    the new one and for health, roll back on failure); also used by ``certs rotate-ca``."""
     from kubeadm_py.phases.upgrade.control_plane import make_waiter
-    from kubeadm_py.upgrade.staticpods import ManifestSwap, StaticPodUpgrade
+    from kubeadm_py.upgrade.staticpods import StaticPodUpgrade
+
+    machine = StaticPodUpgrade(
+        fs=ctx.fs,
+        waiter=make_waiter(ctx, node_name),
+        backup_dir=f"{TMP_DIR}/kubeadm-backup-manifests-{timestamp}",
+        timeout=WAIT_TIMEOUT,
+        log=ctx.log,
+        clock=ctx.fx.waiter.clock.monotonic,
+    )
+    machine.run(swaps)
+
+
+def _swap(ctx: RotateContext, component: str, new: bytes) -> list[Change]:
+    from kubeadm_py.upgrade.staticpods import ManifestSwap
 
     path = f"{ctx.manifests_dir}/{component}.yaml"
     old = ctx.fs.read_bytes(path)
     if old == new:
         ctx.log(f"[rotate-sa] {component} already runs with the wanted keys")
         return []
-    machine = StaticPodUpgrade(
-        fs=ctx.fs,
-        waiter=make_waiter(ctx, ctx.state.node_name),
-        backup_dir=f"{TMP_DIR}/kubeadm-backup-manifests-{ctx.state.timestamp}",
-        timeout=WAIT_TIMEOUT,
-        log=ctx.log,
-        clock=ctx.fx.waiter.clock.monotonic,
-    )
-    machine.run([ManifestSwap(component, path, new, old)])
+    swap_manifests(ctx, ctx.state.node_name, ctx.state.timestamp, [ManifestSwap(component, path, new, old)])
     return []  # files written through ctx.fs are collected by the runner
 
 

@@ -1,0 +1,1 @@
+"""``certs rotate-ca``: rotating the cluster CA in stages across nodes."""

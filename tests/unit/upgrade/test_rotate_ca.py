@@ -1,0 +1,375 @@
+"""``certs rotate-ca`` on a control-plane node made by the real init phases, against the in-memory
+API server (which signs kubelet CSRs with the node's current ca.crt/ca.key, as the
+controller-manager does), with the fake waiter standing for the kubelet. The stage table and its
+refusals are checked as functions; the real round trip with a worker is
+tests/integration/test_carotate_testbed.py."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from kubeadm_py.certs import rotateca as rc
+from kubeadm_py.certs import rotateca_files as rf
+from kubeadm_py.errors import KubeadmError, PhaseError
+from kubeadm_py.pki.verify import signed_by
+from tests.unit.upgrade.conftest import NODE, FakeWaiter, Node
+
+PKI = "/etc/kubernetes/pki"
+CONFS = ("admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf", "kubelet.conf")
+
+
+# --- the stage table -----------------------------------------------------------------------------
+def rotation(stage: str, generation: int = 1) -> rc.Rotation:
+    return rc.Rotation(generation, stage, b"OLD\n", b"NEW\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "stage", "to"),
+    [
+        ("begin", None, "begin"),
+        ("begin", "begin", "begin"),
+        ("begin", "finished", "begin"),
+        ("switch", "begin", "switch"),
+        ("switch", "switch", "switch"),
+        ("finish", "switch", "finished"),
+        ("finish", "finished", "finished"),
+    ],
+)
+def test_allowed_transitions(command: str, stage: str | None, to: str) -> None:
+    assert rc.next_stage(command, rotation(stage) if stage else None) == to
+
+
+@pytest.mark.parametrize(
+    ("command", "stage"),
+    [("begin", "switch"), ("switch", None), ("switch", "finished"), ("finish", None), ("finish", "begin")],
+)
+def test_refused_transitions(command: str, stage: str | None) -> None:
+    with pytest.raises(KubeadmError, match=f"cannot run at stage {stage or 'none'}"):
+        rc.next_stage(command, rotation(stage) if stage else None)
+
+
+def test_trust_per_stage() -> None:
+    assert rotation("begin").trust == b"OLD\nNEW\n" and rotation("begin").signer == b"OLD\n"
+    assert rotation("switch").trust == b"OLD\nNEW\n" and rotation("switch").signer == b"NEW\n"
+    assert rotation("finished").trust == b"NEW\n"
+
+
+def node_obj(name: str, **annotations: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "annotations": annotations}}
+
+
+def test_lagging_nodes_are_named() -> None:
+    ca = ca_pem()
+    rot = rc.Rotation(3, "switch", ca_pem(), ca)
+    new = rc.fingerprint(ca)
+    nodes = [
+        node_obj("done", **{rc.NODE_STAGE: "3/switch", rc.NODE_ISSUER: new}),
+        node_obj("old-cert", **{rc.NODE_STAGE: "3/switch", rc.NODE_ISSUER: "other"}),
+        node_obj("at-begin", **{rc.NODE_STAGE: "3/begin", rc.NODE_ISSUER: new}),
+        node_obj("last-rotation", **{rc.NODE_STAGE: "2/finished", rc.NODE_ISSUER: new}),
+        node_obj("never"),
+    ]
+    assert rc.lagging_nodes(nodes, rot, "switch") == ["at-begin", "last-rotation", "never", "old-cert"]
+    assert rc.lagging_nodes(nodes, rot, "begin") == ["last-rotation", "never"]
+    with pytest.raises(KubeadmError, match="4 node.*stage switch of rotation 3: at-begin, last-rotation"):
+        rc.refuse_lagging(nodes, rot, "finish")
+
+
+def ca_pem() -> bytes:
+    from kubeadm_py.pki import issue, keys
+
+    key = keys.generate_key("ECDSA-P256")
+    now = datetime.datetime.now(datetime.UTC)
+    return issue.encode_cert(issue.self_signed_ca("kubernetes", key, now, now + datetime.timedelta(days=1)))
+
+
+def test_manifest_flags_and_stamp_come_back_to_init() -> None:
+    text = yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "kube-controller-manager"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "kube-controller-manager",
+                        "command": [
+                            "kube-controller-manager",
+                            f"--client-ca-file={PKI}/ca.crt",
+                            f"--cluster-signing-cert-file={PKI}/ca.crt",
+                            f"--root-ca-file={PKI}/ca.crt",
+                        ],
+                    }
+                ]
+            },
+        }
+    )
+    bundled = rf.manifest(
+        text, "kcm", "kube-controller-manager", f"{PKI}/ca.crt", f"{PKI}/ca-bundle.crt", "s"
+    )
+    pod = yaml.safe_load(bundled)
+    assert pod["spec"]["containers"][0]["command"][1:] == [
+        f"--client-ca-file={PKI}/ca-bundle.crt",
+        f"--cluster-signing-cert-file={PKI}/ca.crt",  # signs with ca.crt, never a bundle
+        f"--root-ca-file={PKI}/ca-bundle.crt",
+    ]
+    assert pod["metadata"]["annotations"] == {rf.MANIFEST_ANNOTATION: "s"}
+    back = rf.manifest(bundled, "kcm", "kube-controller-manager", f"{PKI}/ca.crt", f"{PKI}/ca.crt", None)
+    assert yaml.safe_load(back) == yaml.safe_load(text)
+
+
+# --- a control-plane node ------------------------------------------------------------------------
+class SigningAPI:
+    """Wraps the node's fake API server: a kubelet CSR is approved and signed on creation with the
+    node's ca.crt/ca.key of that moment (the controller-manager's signer)."""
+
+    def __init__(self, node: Node) -> None:
+        self.node, self.inner = node, node.api
+        self.endpoint = node.api.endpoint
+
+    def send(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+        answer = self.inner.send(method, path, body, headers)
+        if method == "POST" and path.endswith("/certificatesigningrequests") and body:
+            obj = json.loads(body)
+            obj["status"] = {"certificate": base64.b64encode(self.sign(obj)).decode()}
+            self.inner.put(obj)
+        return answer
+
+    def sign(self, obj: dict[str, Any]) -> bytes:
+        csr = x509.load_pem_x509_csr(base64.b64decode(obj["spec"]["request"]))
+        ca = x509.load_pem_x509_certificate(self.node.path(f"{PKI}/ca.crt").read_bytes())
+        key = serialization.load_pem_private_key(self.node.path(f"{PKI}/ca.key").read_bytes(), None)
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(csr.subject)
+            .issuer_name(ca.subject)
+            .public_key(csr.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256())  # type: ignore[arg-type]
+        )
+        return cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture
+def cp(node: Node, waiter: FakeWaiter) -> Node:
+    from kubeadm_py.kube.client import KubeClient, RetryPolicy
+
+    signing = SigningAPI(node)
+    node.connect = lambda *a: KubeClient(  # type: ignore[method-assign]
+        signing, user="kubernetes-admin", retry=RetryPolicy(attempts=2, first_delay=0.0), sleep=lambda s: None
+    )
+    return node
+
+
+def cert(node: Node, path: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(node.path(path).read_bytes())
+
+
+def conf(node: Node, name: str) -> tuple[bytes, x509.Certificate]:
+    doc = yaml.safe_load(node.path(f"/etc/kubernetes/{name}").read_text())
+    ca = base64.b64decode(doc["clusters"][0]["cluster"]["certificate-authority-data"])
+    client = base64.b64decode(doc["users"][0]["user"]["client-certificate-data"])
+    return ca, x509.load_pem_x509_certificate(client)
+
+
+def command(node: Node, component: str) -> list[str]:
+    return [str(w) for w in yaml.safe_load(node.manifest(component))["spec"]["containers"][0]["command"]]
+
+
+def rotate(node: Node, stage: str, **options: Any) -> Any:
+    return node.run("certs-rotate-ca", options={"stage": stage, **options})
+
+
+def stored(node: Node) -> rc.Rotation:
+    rot = rc.from_configmap(node.api.obj("ConfigMap", rc.NAME, "kube-system"))
+    assert rot is not None
+    return rot
+
+
+def test_full_rotation_on_a_control_plane(cp: Node, waiter: FakeWaiter) -> None:
+    node = cp
+    old = node.path(f"{PKI}/ca.crt").read_bytes()
+    manifests = {c: node.manifest(c) for c in rf.TRUST_FLAGS}
+
+    begin = rotate(node, "begin")
+    rot = stored(node)
+    assert (rot.stage, rot.generation, rot.old) == ("begin", 1, old)
+    assert node.path(f"{PKI}/ca-new.crt").read_bytes() == rot.new
+    assert node.path(f"{PKI}/ca-bundle.crt").read_bytes() == old + rot.new
+    assert node.path(f"{PKI}/ca.crt").read_bytes() == old  # never a bundle in ca.crt
+    assert f"--client-ca-file={PKI}/ca-bundle.crt" in command(node, "kube-apiserver")
+    assert f"--root-ca-file={PKI}/ca-bundle.crt" in command(node, "kube-controller-manager")
+    assert all(conf(node, n)[0] == old + rot.new for n in CONFS)
+    key = begin.outputs["certificate_key"]
+    secret = node.api.obj("Secret", rc.NAME, "kube-system")
+    assert rc.read_key_secret(secret, key)[0] == rot.new
+    assert ("new-pod", "kube-apiserver") in waiter.calls
+    annotations = node.api.obj("Node", NODE)["metadata"]["annotations"]  # type: ignore[index]
+    assert annotations[rc.NODE_STAGE] == "1/begin"
+
+    waiter.calls.clear()
+    again = rotate(node, "begin")
+    assert not again.changed and waiter.calls == [] and stored(node) == rot
+
+    rotate(node, "switch")
+    new = cert(node, f"{PKI}/ca.crt")
+    assert node.path(f"{PKI}/ca.crt").read_bytes() == rot.new
+    assert node.path(f"{PKI}/ca-old.crt").read_bytes() == old
+    for leaf in ("apiserver", "apiserver-kubelet-client"):
+        assert signed_by(cert(node, f"{PKI}/{leaf}.crt"), new), leaf
+    for name in CONFS:
+        assert signed_by(conf(node, name)[1], new), name  # kubelet.conf: through the CSR
+    annotations = node.api.obj("Node", NODE)["metadata"]["annotations"]  # type: ignore[index]
+    assert (annotations[rc.NODE_STAGE], annotations[rc.NODE_ISSUER]) == ("1/switch", rc.fingerprint(rot.new))
+
+    waiter.calls.clear()
+    rotate(node, "finish")
+    assert stored(node).stage == "finished"
+    assert ("new-pod", "kube-apiserver") not in waiter.calls  # it reloads the bundle
+    assert ("new-pod", "kube-controller-manager") in waiter.calls  # it reads --root-ca-file at start
+    assert node.manifest("kube-apiserver") != manifests["kube-apiserver"]
+    assert f"--client-ca-file={PKI}/ca-bundle.crt" in command(node, "kube-apiserver")
+    assert (
+        node.path(f"{PKI}/ca-bundle.crt").read_bytes() == rot.new == node.path(f"{PKI}/ca.crt").read_bytes()
+    )
+    assert all(conf(node, n)[0] == rot.new for n in CONFS)
+    for name in ("ca-old.crt", "ca-old.key", "ca-new.crt", "ca-new.key"):
+        assert not node.path(f"{PKI}/{name}").exists(), name
+    assert node.api.obj("Secret", rc.NAME, "kube-system") is None
+    assert not rotate(node, "sync").changed
+
+    status = rotate(node, "status").outputs["ca_rotation"]
+    assert status["stage"] == "finished" and status["nodes"] == [
+        {"node": NODE, "synced": "1/finished", "issuer": "new"}
+    ]
+
+
+def test_switch_and_finish_are_refused_while_a_node_lags(cp: Node) -> None:
+    node = cp
+    node.api.put({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "worker-1"}})
+    rotate(node, "begin")
+    before = node.path(f"{PKI}/ca.crt").read_bytes()
+    with pytest.raises(PhaseError, match="have not synced stage begin of rotation 1: worker-1"):
+        rotate(node, "switch")
+    assert node.path(f"{PKI}/ca.crt").read_bytes() == before and stored(node).stage == "begin"
+    with pytest.raises(PhaseError, match="cannot run at stage begin"):
+        rotate(node, "finish")
+
+
+def test_sync_without_a_rotation_and_a_bad_stage_are_one_line_errors(cp: Node) -> None:
+    with pytest.raises(PhaseError, match="no CA rotation in progress"):
+        rotate(cp, "sync")
+    with pytest.raises(
+        KubeadmError, match="needs one of begin, sync, switch, finish, status, not 'rollback'"
+    ):
+        rotate(cp, "rollback")
+
+
+def test_switch_rerun_after_a_kill_between_the_new_key_and_certificate(cp: Node) -> None:
+    """ca.key already new, ca.crt still old: ca-old.* (written first) are kept, the pair completed."""
+    node = cp
+    rotate(node, "begin")
+    rot = stored(node)
+    node.path(f"{PKI}/ca-old.crt").write_bytes(rot.old)
+    node.path(f"{PKI}/ca-old.key").write_bytes(node.path(f"{PKI}/ca.key").read_bytes())
+    node.path(f"{PKI}/ca.key").write_bytes(node.path(f"{PKI}/ca-new.key").read_bytes())
+    rotate(node, "switch")
+    assert node.path(f"{PKI}/ca.crt").read_bytes() == rot.new
+    old_key = serialization.load_pem_private_key(node.path(f"{PKI}/ca-old.key").read_bytes(), None)
+    old_pub = x509.load_pem_x509_certificate(rot.old).public_key()
+    assert old_key.public_key().public_numbers() == old_pub.public_numbers()  # type: ignore[union-attr]
+
+
+def test_another_control_plane_needs_the_certificate_key(cp: Node, tmp_path: Path) -> None:
+    node = cp
+    rotate(node, "begin")
+    for name in ("ca-new.crt", "ca-new.key"):
+        node.path(f"{PKI}/{name}").unlink()  # as on a second control-plane node
+    with pytest.raises(PhaseError, match="lacks the new CA"):
+        rotate(node, "sync")
+    with pytest.raises(PhaseError, match="message authentication failed"):
+        rotate(node, "sync", certificate_key="00" * 32)
+
+
+# --- killed mid-stage, then rerun ------------------------------------------------------------------
+class Killed(BaseException):
+    """Stands for kill -9 between two file writes (each write is atomic: see tests/unit/crash)."""
+
+
+def expect_stage(node: Node, stage: str, old: bytes, manifests: dict[str, str]) -> None:
+    rot = stored(node)
+    assert rot.stage == stage
+    ca = cert(node, f"{PKI}/ca.crt")
+    if stage == "begin":
+        assert node.path(f"{PKI}/ca.crt").read_bytes() == old
+        assert node.path(f"{PKI}/ca-bundle.crt").read_bytes() == old + rot.new
+        assert all(conf(node, n)[0] == old + rot.new for n in CONFS)
+        assert f"--client-ca-file={PKI}/ca-bundle.crt" in command(node, "kube-apiserver")
+    if stage == "switch":
+        assert node.path(f"{PKI}/ca.crt").read_bytes() == rot.new
+        assert node.path(f"{PKI}/ca-old.crt").read_bytes() == old
+        old_key = serialization.load_pem_private_key(node.path(f"{PKI}/ca-old.key").read_bytes(), None)
+        assert (
+            old_key.public_key().public_numbers()
+            == cert(node, f"{PKI}/ca-old.crt").public_key().public_numbers()
+        )  # type: ignore[union-attr]
+    if stage in ("switch", "finished"):
+        for leaf in ("apiserver", "apiserver-kubelet-client"):
+            assert signed_by(cert(node, f"{PKI}/{leaf}.crt"), ca), leaf
+        assert all(signed_by(conf(node, n)[1], ca) for n in CONFS)
+    if stage == "finished":
+        assert node.path(f"{PKI}/ca-bundle.crt").read_bytes() == rot.new
+        assert all(conf(node, n)[0] == rot.new for n in CONFS)
+        assert not node.path(f"{PKI}/ca-old.key").exists()
+
+
+@pytest.mark.parametrize("command_", ["begin", "switch", "finish"])
+@pytest.mark.parametrize("kill_at", [1, 3, 5, 8, 12, 17, 23])
+def test_killed_mid_stage_a_rerun_converges(
+    cp: Node, monkeypatch: pytest.MonkeyPatch, command_: str, kill_at: int
+) -> None:
+    from kubeadm_py.hostfs import HostFS
+
+    node = cp
+    old = node.path(f"{PKI}/ca.crt").read_bytes()
+    manifests = {c: node.manifest(c) for c in rf.TRUST_FLAGS}
+    for earlier in ("begin", "switch", "finish")[: ("begin", "switch", "finish").index(command_)]:
+        rotate(node, earlier)
+    real_write, writes = HostFS.write, [0]
+
+    def dying_write(self: HostFS, *args: Any, **kw: Any) -> Any:
+        writes[0] += 1
+        if writes[0] == kill_at:
+            raise Killed
+        return real_write(self, *args, **kw)
+
+    monkeypatch.setattr(HostFS, "write", dying_write)
+    try:
+        rotate(node, command_)
+    except BaseException as e:  # the runner reports the kill as an internal error (a real kill -9 is silent)
+        assert writes[0] == kill_at and "Killed" in f"{e!r} {e}", e
+    monkeypatch.setattr(HostFS, "write", real_write)
+    rotate(node, command_)
+    stage = "finished" if command_ == "finish" else command_
+    expect_stage(node, stage, old, manifests)
+    assert not rotate(node, command_).changed
+
+
+def test_an_external_ca_is_refused_before_any_write(cp: Node) -> None:
+    cp.path(f"{PKI}/ca.key").unlink()
+    with pytest.raises(PhaseError, match="needs the cluster CA and its key"):
+        rotate(cp, "begin")
+    assert not cp.path(f"{PKI}/ca-new.key").exists()
+    assert cp.api.obj("ConfigMap", rc.NAME, "kube-system") is None
