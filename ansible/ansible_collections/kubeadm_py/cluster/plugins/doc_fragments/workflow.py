@@ -81,3 +81,23 @@ skipped_reason:
   returned: when the module did not run the workflow
   type: str
 """
+
+    # init, join and reset: the host is checked first (see each module's description)
+    FORCE = r"""
+options:
+  force:
+    description: Run the workflow even if the host is already in the state it leads to (see the description).
+    type: bool
+    default: false
+"""
+
+    # init and join: this node's identity
+    NODE = r"""
+options:
+  apiserver_advertise_address:
+    description: The address this node's API server advertises (control planes).
+    type: str
+  node_name:
+    description: The Node name; the hostname when omitted.
+    type: str
+"""

@@ -5,16 +5,14 @@ target and turn its run report into module results.
 
 The mapping is a pure function of the report's ``to_dict()`` form (``result_from_report``), so it
 is tested without Ansible or a host. Ansible's check mode is kubeadm-py's dry run; diff mode shows
-one entry per file the run writes (the planned content in a dry run, where kubeadm-py has it)."""
+one entry per file the run writes (the planned content in a dry run, where kubeadm-py has it).
+Secrets given as parameters (token, certificate key) are no_log parameters: Ansible scrubs their
+values from the results."""
 
 from __future__ import annotations
 
 import os
 import traceback
-
-# Outputs that are secrets: the modules also list them in ``no_log_values`` style handling and the
-# playbooks register them under ``no_log``.
-SECRET_OUTPUTS = ("token", "certificate_key", "join_command", "join_control_plane_command")
 
 # Arguments every workflow module takes (Ansible argument_spec form).
 COMMON_ARGS = {
@@ -161,7 +159,7 @@ def fail_from_error(module, err, what):
         extra.pop("changed", None)
     msg = f"{what} failed: {err}"
     hint = getattr(err, "hint", None)
-    if hint:
+    if hint and hint not in msg:
         msg += f" ({hint})"
     module.fail_json(msg=msg, changed=bool(report is not None and report.changed), **extra)
 

@@ -8,6 +8,7 @@ module: init
 short_description: Create the first control-plane node with kubeadm-py
 description:
   - Runs the kubeadm-py C(init) workflow on the target (C(kubeadm_py.api.run("init"))).
+  - O(token) and O(certificate_key) are no_log parameters, so Ansible removes their values from everything the module returns (outputs, join commands, diff); a token or key the module generates (parameter omitted) is returned as is.
   - On a node that is already initialized (admin.conf and the kube-apiserver manifest present) it changes nothing and returns the endpoint and CA hash joining nodes need, unless O(force) is set.
 version_added: 0.1.0
 options:
@@ -24,18 +25,10 @@ options:
   control_plane_endpoint:
     description: A stable host:port for the control planes (needed for more than one control plane).
     type: str
-  apiserver_advertise_address:
-    description: The address this API server advertises.
-    type: str
-  node_name:
-    description: The Node name; the hostname when omitted.
-    type: str
-  force:
-    description: Run the workflow even if the node is already initialized.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - kubeadm_py.cluster.workflow
+  - kubeadm_py.cluster.workflow.force
+  - kubeadm_py.cluster.workflow.node
 author:
   - kubeadm-py contributors
 """
@@ -47,7 +40,6 @@ EXAMPLES = r"""
     upload_certs: true
     certificate_key: "{{ kubeadm_py_certificate_key }}"
   register: first
-  no_log: true
 
 - name: Plan it only
   kubeadm_py.cluster.init:

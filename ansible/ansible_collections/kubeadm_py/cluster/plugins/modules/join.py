@@ -29,18 +29,10 @@ options:
   certificate_key:
     description: The key that decrypts the certificates in the kubeadm-certs Secret (control planes).
     type: str
-  apiserver_advertise_address:
-    description: The address this node's API server advertises (control planes).
-    type: str
-  node_name:
-    description: The Node name; the hostname when omitted.
-    type: str
-  force:
-    description: Run the workflow even if the node has already joined.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - kubeadm_py.cluster.workflow
+  - kubeadm_py.cluster.workflow.force
+  - kubeadm_py.cluster.workflow.node
 author:
   - kubeadm-py contributors
 """

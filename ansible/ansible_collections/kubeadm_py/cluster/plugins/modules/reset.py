@@ -10,13 +10,9 @@ description:
   - Runs the kubeadm-py C(reset) workflow on the target (C(kubeadm_py.api.run("reset"))) without asking; a control plane removes its etcd member first.
   - A node with nothing kubeadm-py wrote (no kubeconfigs, manifests, PKI, etcd data or kubelet configuration) is left unchanged unless O(force) is set.
 version_added: 0.1.0
-options:
-  force:
-    description: Run the workflow even if the node looks clean.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - kubeadm_py.cluster.workflow
+  - kubeadm_py.cluster.workflow.force
 author:
   - kubeadm-py contributors
 """
