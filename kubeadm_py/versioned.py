@@ -41,7 +41,6 @@ class ObjectsProfile:
     control_plane_labels: tuple[str, ...]
     default_taints: tuple[dict[str, str], ...]
     coredns_toleration_keys: tuple[str, ...]
-    coredns_image_subpath: bool  # <registry.k8s.io>/coredns/coredns:vX with the default registry
     coredns_named_probe_ports: bool  # liveness-probe 8080 / readiness-probe 8181 container ports
     coredns_cap_drop: str  # "all" (old) / "ALL"
     coredns_rbac_nodes_get: bool
@@ -162,7 +161,6 @@ _V1_20 = ObjectsProfile(
     control_plane_labels=(MASTER_LABEL, CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
     default_taints=(MASTER_TAINT,),
     coredns_toleration_keys=(MASTER_LABEL,),
-    coredns_image_subpath=False,
     coredns_named_probe_ports=False,
     coredns_cap_drop="all",
     coredns_rbac_nodes_get=True,
@@ -196,7 +194,6 @@ _V1_24 = replace(
     control_plane_labels=(CONTROL_PLANE_LABEL, EXCLUDE_LB_LABEL),
     default_taints=(MASTER_TAINT, CONTROL_PLANE_TAINT),
     coredns_toleration_keys=(MASTER_LABEL, CONTROL_PLANE_LABEL),
-    coredns_image_subpath=True,
     coredns_rbac_nodes_get=False,
     coredns_rbac_endpointslices=True,
     kube_proxy_critical_addons_toleration=False,

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.cluster import templating
 from kubeadm_py.cluster.netinfo import dns_domain, dns_ip
-from kubeadm_py.versioned import ObjectsProfile, coredns_tag, profile_for
+from kubeadm_py.imagenames import coredns_image
+from kubeadm_py.versioned import ObjectsProfile, profile_for
 
 if TYPE_CHECKING:
     from kubeadm_py.config.types import KubeadmConfig
 
 Obj = dict[str, Any]
-DEFAULT_REGISTRY = "registry.k8s.io"
 DEFAULT_REPLICAS = 2
 
 SERVICE = """
@@ -191,15 +191,9 @@ SERVICE_ACCOUNT = {
 }
 
 
-def image(cfg: KubeadmConfig, profile: ObjectsProfile) -> str:
-    """``registry.k8s.io/coredns/coredns:v1.x`` with the default registry on newer versions, else
-    ``<repo>/coredns:<tag>``; ``dns.imageRepository`` / ``dns.imageTag`` override."""
-    dns = cfg.cluster.get("dns") or {}
-    repo = str(dns.get("imageRepository") or cfg.cluster.get("imageRepository") or DEFAULT_REGISTRY)
-    tag = str(dns.get("imageTag") or coredns_tag(cfg.kubernetes_version))
-    if profile.coredns_image_subpath and repo == DEFAULT_REGISTRY:  # dns.imageRepository included (images.go)
-        return f"{repo}/coredns/coredns:{tag}"
-    return f"{repo}/coredns:{tag}"
+def image(cfg: KubeadmConfig) -> str:
+    """The CoreDNS image (:func:`kubeadm_py.imagenames.coredns_image`, the rule static Pods use too)."""
+    return coredns_image(cfg)
 
 
 def corefile(domain: str, profile: ObjectsProfile) -> str:
@@ -255,7 +249,7 @@ def objects(cfg: KubeadmConfig, replicas: int = DEFAULT_REPLICAS) -> dict[str, O
         DEPLOYMENT,
         {
             "Replicas": replicas,
-            "Image": image(cfg, profile),
+            "Image": image(cfg),
             "ControlPlaneTolerations": tolerations,
             "ProbePorts": _PROBE_PORTS if profile.coredns_named_probe_ports else "",
             "LivenessPort": "liveness-probe" if profile.coredns_named_probe_ports else 8080,

@@ -64,10 +64,9 @@ def _addon(client: KubeClient, cfg: KubeadmConfig, name: str) -> dict[str, Any]:
     section, cm = ADDONS[name]
     if name == "coredns":
         from kubeadm_py.cluster import coredns
-        from kubeadm_py.versioned import profile_for
 
         current = _live_image(client, "Deployment", "coredns")
-        target = coredns.image(cfg, profile_for(cfg.kubernetes_version))
+        target = coredns.image(cfg)
     else:
         from kubeadm_py.manifests.images import kubernetes_image
 

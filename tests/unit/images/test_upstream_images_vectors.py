@@ -24,7 +24,6 @@ from kubeadm_py.manifests.images import (
     pause_image,
     version_to_tag,
 )
-from kubeadm_py.versioned import profile_for
 from kubeadm_py.versions import image_tags
 from tests.unit.manifests.helpers import make_cfg
 
@@ -117,4 +116,4 @@ def test_dns_image_repository_equal_to_the_default_is_renamed_too():
         VERSION, cluster={"imageRepository": "foo.io", "dns": {"imageRepository": "registry.k8s.io"}}
     )
     assert coredns_image(cfg) == f"registry.k8s.io/coredns/coredns:{TAGS.coredns}"
-    assert coredns.image(cfg, profile_for(VERSION)) == coredns_image(cfg)
+    assert coredns.image(cfg) == coredns_image(cfg)
