@@ -4,8 +4,9 @@ run, on the same test-bed nodes (tests/integration/ansible_bed.py: real kubelets
 Debian's sshd in each node, the controller in the bridge's network namespace).
 
 By hand means what an operator types, each command over ``ssh root@node``: ``kubeadm-py init`` on
-the first control plane (``-o json`` for the CA hash), ``kubeadm-py join --control-plane`` on the
-second, then both workers' ``kubeadm-py join`` at once (two shells), then ``kubeadm-py verify``.
+the first control plane (``-o json`` for the CA hash and certificate key), ``kubeadm-py join
+--control-plane`` on the second, then both workers' ``kubeadm-py join`` at once (two shells), then
+``kubeadm-py verify``.
 The playbook does the same with its modules (plus its own bookkeeping: facts it passes between
 plays, the second control plane joined serially, verify waiting). Between the two sides every node
 is reset (``reset.yml``, not timed); the order alternates per repetition.
@@ -63,13 +64,11 @@ def by_hand(bed: Any) -> float:
     cp1, cp2, w1, w2 = (bed.node(i) for i in range(4))
     common = f"--cri-socket {CRI} --ignore-preflight-errors=all"
     t0 = time.monotonic()
-    out = json.loads(
-        ssh(bed, cp1, f"kubeadm-py init --config {cp1.workdir}/init.yaml --upload-certs "
-                      f"--certificate-key {bed.certificate_key} --ignore-preflight-errors=all -o json")
-    )["outputs"]  # fmt: skip
+    init = f"kubeadm-py init --config {cp1.workdir}/init.yaml --upload-certs {common.split()[-1]} -o json"
+    out = json.loads(ssh(bed, cp1, init))["outputs"]  # the CA hash and the generated certificate key
     pin = out["ca_cert_hash"]
     join = f"kubeadm-py join {out['endpoint']} --token {TOKEN} --discovery-token-ca-cert-hash {pin}"
-    ssh(bed, cp2, f"{join} --control-plane --certificate-key {bed.certificate_key} "
+    ssh(bed, cp2, f"{join} --control-plane --certificate-key {out['certificate_key']} "
                   f"--apiserver-advertise-address {cp2.address} --node-name {cp2.name} {common}")  # fmt: skip
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda w: ssh(bed, w, f"{join} --node-name {w.name} {common}"), (w1, w2)))

@@ -160,14 +160,21 @@ def recap_changed(stdout: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", stdout, re.M)}
 
 
-def play(tmp_path: Path, root: Path, *flags: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+def play(
+    tmp_path: Path,
+    root: Path,
+    *flags: str,
+    options: dict[str, Any] | None = None,
+    python: str = sys.executable,
+) -> dict[str, Any]:
     """Run the play; returns its registered results, ``rc``, ``stdout`` and the recap's changes."""
     book, results = tmp_path / "play.yml", tmp_path / "results.json"
     results.unlink(missing_ok=True)
     book.write_text(PLAY.format(root=root, options=json.dumps(options or NODE), results=results))
     r = subprocess.run(
         [str(BIN / "ansible-playbook"), "-i", "localhost,", str(book), *flags],
-        env=ansible_env(tmp_path), capture_output=True, text=True, timeout=300,
+        env=dict(ansible_env(tmp_path), ANSIBLE_PYTHON_INTERPRETER=python), capture_output=True, text=True,
+        timeout=300,
     )  # fmt: skip
     out: dict[str, Any] = json.loads(results.read_text()) if results.exists() else {}
     out.update(rc=r.returncode, stdout=r.stdout, recap=recap_changed(r.stdout))
@@ -205,6 +212,17 @@ def test_bad_option_is_a_one_line_failure(tmp_path: Path) -> None:
     (line,) = [x for x in out["stdout"].splitlines() if x.startswith("fatal: [localhost]")]
     assert "no-such-flag" in line and "Traceback" not in out["stdout"]
     assert os.listdir(root) == []
+
+
+@needs_ansible
+@pytest.mark.skipif(not os.path.exists("/usr/bin/python3"), reason="no system Python")
+def test_a_host_without_kubeadm_py_is_told_how_to_get_it(tmp_path: Path) -> None:
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import kubeadm_py"], capture_output=True, cwd=tmp_path)
+    if probe.returncode == 0:
+        pytest.skip("the system Python has kubeadm-py")
+    out = play(tmp_path, tmp_path, python="/usr/bin/python3")
+    (line,) = [x for x in out["stdout"].splitlines() if x.startswith("fatal: [localhost]")]
+    assert "kubeadm-py is not importable by /usr/bin/python3" in line and "kubeadm_py.cluster.install" in line
 
 
 def test_no_build_outputs_in_the_collection() -> None:

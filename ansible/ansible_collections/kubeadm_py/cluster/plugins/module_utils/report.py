@@ -12,6 +12,7 @@ values from the results."""
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 
 # Arguments every workflow module takes (Ansible argument_spec form).
@@ -131,10 +132,8 @@ def import_api(module):
         from kubeadm_py import api
     except ImportError as e:
         module.fail_json(
-            msg="kubeadm-py is not importable by {} on this host ({}): install it with the role "
-            "kubeadm_py.cluster.install or point ansible_python_interpreter at its Python".format(
-                os.environ.get("_", "python"), e
-            )
+            msg=f"kubeadm-py is not importable by {sys.executable} on this host ({e}): install it with the "
+            "role kubeadm_py.cluster.install or point ansible_python_interpreter at its Python"
         )
     return api
 
