@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from kubeadm_py.durations import duration_seconds
-from tests.testbed._proc import wait_for
 from tests.testbed.configs import KUBE_PROXY_CONFIG, init_config_v1beta4
 from tests.testbed.fixtures import control_plane_node
 
@@ -127,65 +126,3 @@ def test_pivot_again_changes_nothing(selfhosted: Any) -> None:
     TIMINGS["pivot-rerun"] = time.monotonic() - t0
     phases = {p["phase"]: p["status"] for p in json.loads(r.stdout)["phases"]}
     assert all(phases[c] == "unchanged" for c in COMPONENTS), phases
-
-
-# --- restart recovery (the checkpointer, docs/selfhosting-recovery.md) ----------------------------
-ACTIVE = MANIFESTS + "/kubeadm-py-checkpoint-{}.yaml"
-STORED = "/etc/kubernetes/selfhosting/checkpoints/{}.yaml"
-
-
-def until(pred: Any, timeout: float, what: str, interval: float = 2) -> float:
-    t0 = time.monotonic()
-    wait_for(pred, timeout, interval, what)
-    return time.monotonic() - t0
-
-
-def control_plane_back(node: Any) -> bool:
-    """The three DaemonSet Pods of this node Running and Ready, and no checkpoint active."""
-    if any(os.path.exists(node.path(ACTIVE.format(c))) for c in COMPONENTS):
-        return False
-    r = node.kubectl(
-        "-n", "kube-system", "get", "pods", "-l", "tier=control-plane", "-o", "json", timeout=20, check=False
-    )
-    if r.returncode != 0:
-        return False
-    mine = [
-        p
-        for p in json.loads(r.stdout)["items"]
-        if p["metadata"]["name"].startswith("self-hosted-") and p["spec"].get("nodeName") == node.name
-    ]
-    return sorted(p["metadata"]["labels"]["k8s-app"] for p in mine if ready(p)) == [
-        f"self-hosted-{c}" for c in COMPONENTS
-    ]
-
-
-def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
-    """Stop the kubelet, every container and sandbox; start the units (the checkpointer) as at boot
-    and the kubelet: the control plane is back by itself, the checkpoints handed over, verify passes."""
-    node = selfhosted
-    if not os.path.exists(node.path("/etc/systemd/system/kubeadm-py-checkpointer.service")):
-        kubeadm_py(node, "selfhosting", "checkpointer", "install")
-    # PID 1 of a test-bed node is not systemd: enable and start the unit as an administrator would
-    node.run(["systemctl", "enable", "--now", "kubeadm-py-checkpointer"])
-    TIMINGS["checkpoints-stored"] = until(
-        lambda: all(os.path.exists(node.path(STORED.format(c))) for c in COMPONENTS), 60, "stored checkpoints"
-    )
-    node.run(["systemctl", "stop", "kubelet"])
-    node.units.stop_all()
-    node.remove_all_pods()
-    t0 = time.monotonic()
-    node.units.boot()  # the checkpointer starts with the node, as systemd starts enabled units
-    node.run(["systemctl", "start", "kubelet"])
-    try:
-        until(lambda: control_plane_back(node), 420, "the control plane after the restart", interval=3)
-    finally:
-        TIMINGS["restart-recovery"] = time.monotonic() - t0
-        with open(os.path.join(node.logdir, "kubeadm-py-checkpointer.log")) as f:
-            print("\n[checkpointer log]\n" + "".join(f.readlines()[-20:]))
-    node.wait_for_apiserver(60)
-    r = kubeadm_py(node, "verify", "--wait", "240s", "-o", "json", check=False, timeout=400)
-    TIMINGS["restart-verify"] = time.monotonic() - t0
-    report = json.loads(r.stdout)
-    assert r.returncode == 0 and report["healthy"], [
-        f"{p['check']}: {p['message']}" for p in report["problems"]
-    ]
