@@ -163,7 +163,8 @@ class ComponentWatch:
             for name in self.components:
                 newest = _newest(containers, name, self.since)
                 if newest is None and creation is not None and name in pending:
-                    verdict = creation.judge(rt, name, self.since)
+                    ran_before = any(c.name == name for c in containers)
+                    verdict = creation.judge(rt, name, self.since, ran_before)
                     if verdict is not None:
                         out.append(_not_created(name, verdict))
                 elif newest is not None and creation is not None:

@@ -72,8 +72,13 @@ class CreationWatch:
         """The component has a container (again)."""
         self._missing.pop(component, None)
 
-    def judge(self, rt: ContainerRuntime, component: str, since: float) -> NotCreated | None:
-        """``component`` has no container created since ``since``: a verdict, or None (not yet)."""
+    def judge(
+        self, rt: ContainerRuntime, component: str, since: float, ran_before: bool = False
+    ) -> NotCreated | None:
+        """``component`` has no container created since ``since``: a verdict, or None (not yet).
+        ``ran_before``: an older container of the component is still listed; then a ready sandbox
+        without a container is the kubelet's crash-loop back-off (a rollback restores a Pod whose
+        container exited minutes ago, and its next start waits up to 5 min), not a verdict."""
         t = self.now()
         first = self._missing.setdefault(component, t)
         waited = t - first
@@ -85,7 +90,7 @@ class CreationWatch:
         if not rt.image_present(image):
             return self._pull(rt, component, image)
         box = _sandbox(rt.list_sandboxes(), component, since)
-        if box is not None and box.ready and waited >= SANDBOX_GRACE:
+        if box is not None and box.ready and not ran_before and waited >= SANDBOX_GRACE:
             return NotCreated(
                 "CreateContainerError",
                 f"its Pod's sandbox is ready and no container was created for {waited:.0f}s "

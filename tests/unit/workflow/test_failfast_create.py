@@ -208,3 +208,20 @@ def test_an_upgrade_whose_new_image_cannot_be_pulled_fails_its_wait_at_once() ->
         cw.wait_for_new_pod("kube-apiserver", "old-hash", 300)
     assert cw.failures[0].state == "not created"
     assert w.clock.monotonic() <= IMAGE_GRACE + 2  # type: ignore[attr-defined]  # the grace, then the pull
+
+
+def test_a_sandbox_in_crash_loop_back_off_after_a_rollback_is_no_verdict() -> None:
+    """The test bed's case: a rollback restores a Pod whose container exited before the wait; the
+    kubelet makes a new sandbox and holds the container back (CrashLoopBackOff) for longer than
+    the sandbox grace. The older container still listed says so: no CreateContainerError."""
+    clock = [NOW]
+    box = Sandbox("s1", "kube-apiserver-cp1", "kube-system", True, NOW + 1)
+    rt = ImageRuntime(images={IMAGE}, sandboxes=[box])
+    rt.containers = [container(state="exited", attempt=1, created_at=NOW - 300)]  # before the wait
+    w = watch(rt, clock)
+    assert w(["kube-apiserver"]) == []
+    clock[0] += SANDBOX_GRACE + 5
+    assert w(["kube-apiserver"]) == []
+    rt.containers = []  # never a container of the component: the same sandbox is a verdict
+    [report] = w(["kube-apiserver"])
+    assert report.reason.startswith("CreateContainerError:")
