@@ -102,13 +102,23 @@ def test_full_reset_of_a_second_control_plane_node(tmp_path, two_members):
     logs = Logs()
     report = api.run("reset", rootfs=str(root), options=opts, reporter=logs)
     # preflight only reads: never a change
-    assert [p.status for p in report.phases] == ["unchanged", "changed", "changed"], logs.lines
+    statuses = {p.path: p.status for p in report.phases}
+    assert statuses == {
+        "preflight": "unchanged",
+        "remove-etcd-member": "changed",
+        "remove-selfhosting": "unchanged",  # nothing self-hosted on this node
+        "cleanup-node": "changed",
+    }, logs.lines
     assert [m.name for m in client_for(cluster_root, first.client_url).members()] == ["node1"]
     assert [p for p in root.rglob("*") if not p.is_dir()] == []  # certs, manifest and etcd data gone
 
     again = Logs()
     report = api.run("reset", rootfs=str(root), options=opts, reporter=again)
-    assert [p.status for p in report.phases][1:] == ["unchanged", "unchanged"]
+    assert {p.path: p.status for p in report.phases if p.path != "preflight"} == {
+        "remove-etcd-member": "unchanged",
+        "remove-selfhosting": "unchanged",
+        "cleanup-node": "unchanged",
+    }
     assert any("Nothing to remove" in line for line in again.lines)
     assert [m.name for m in client_for(cluster_root, first.client_url).members()] == ["node1"]
 
