@@ -83,13 +83,23 @@ ln -sf "$here/.venv/bin/kubeadm-py" "$bin_dir/kubeadm-py"
 log "kubeadm-py -> $bin_dir/kubeadm-py"
 
 if [[ $dev -eq 1 ]]; then
+  # The Ansible collection (ansible/): built as Ansible users get it and installed into the venv's
+  # collections path (ANSIBLE_COLLECTIONS_PATH=.venv/share/ansible/collections).
+  log "building the kubeadm_py.cluster Ansible collection"
+  mkdir -p build/ansible
+  .venv/bin/ansible-galaxy collection build --force --output-path build/ansible \
+    ansible/ansible_collections/kubeadm_py/cluster >/dev/null
+  ANSIBLE_COLLECTIONS_PATH=.venv/share/ansible/collections \
+    .venv/bin/ansible-galaxy collection install --force -p .venv/share/ansible/collections \
+    build/ansible/kubeadm_py-cluster-*.tar.gz >/dev/null
   # etcd 3.4 and kubectl 1.20 come from Debian 12 on every release (Debian 13 has etcd 3.5 and
   # kubectl 1.32): add bookworm, pinned to those packages, before installing them.
   if [[ $EUID -eq 0 ]]; then bash testbed/apt-suites.sh; fi
+  # openssh-server: the Ansible collection's test-bed test reaches each node over SSH.
   # zsh and fish: the shell completion tests load kubeadm-py's scripts in them (both packaged in
   # Debian 12 and 13).
   apt_install openssl iproute2 etcd-server etcd-client containerd runc conntrack iptables socat \
-    ethtool ebtables kmod util-linux procps ca-certificates zsh fish
+    ethtool ebtables kmod util-linux procps ca-certificates zsh fish openssh-server
   if ! command -v kubectl >/dev/null 2>&1; then
     apt_install kubernetes-client
   fi

@@ -52,6 +52,9 @@ __all__ = [
     "RunReport",
     "KubeadmConfig",
     "verify",
+    "certs",
+    "token",
+    "join_endpoint",
 ]
 
 
@@ -293,3 +296,79 @@ def verify(
     report = run_checks(env, scopes, wait=wait, interval=interval, strict=strict)
     report.notes = notes + report.notes
     return report
+
+
+def certs(
+    action: str,
+    *,
+    name: str = "all",
+    config: str | None = None,
+    cert_dir: str | None = None,
+    kubeconfig_dir: str | None = None,
+    reuse_key: bool = False,
+    dry_run: bool = False,
+    rootfs: str | None = None,
+) -> dict[str, Any]:
+    """``certs renew NAME`` (``action="renew"``: ``{"changed", "changes"}``, each change's
+    ``to_dict()``; a dry run writes nothing) or ``certs check-expiration`` (``"check-expiration"``:
+    the ``CertificateExpirationInfo`` document of ``-o json``)."""
+    from kubeadm_py.certs.commands import load_config as certs_config
+    from kubeadm_py.certs.commands import run_check_expiration, run_renew
+    from kubeadm_py.constants import KUBERNETES_DIR
+
+    kdir = kubeconfig_dir or KUBERNETES_DIR
+    cfg = certs_config(config, cert_dir)
+    if action == "check-expiration":
+        return run_check_expiration(HostFS(rootfs=rootfs), cfg, kdir)[1]
+    if action != "renew":
+        raise KubeadmError(f"unknown certs action {action!r}", hint="use renew or check-expiration")
+    fs = HostFS(rootfs=rootfs, dry_run=dry_run)
+    changes = run_renew(fs, cfg, name, kdir, reuse_key, lambda _m: None, dry_run)
+    return {"changed": any(c.changed for c in changes), "changes": [c.to_dict() for c in changes]}
+
+
+def token(
+    action: str,
+    *,
+    token: str | None = None,
+    ttl: str = "24h0m0s",
+    usages: Iterable[str] = ("signing", "authentication"),
+    groups: Iterable[str] = ("system:bootstrappers:kubeadm:default-node-token",),
+    description: str = "",
+    kubeconfig: str | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """``token create|list|delete`` through the admin kubeconfig: ``"create"`` returns
+    ``{"token", "change"}`` (``token`` generated when not given; an existing id is an error),
+    ``"list"`` ``{"tokens": [...]}`` (the ``-o json`` documents), ``"delete"`` (``token`` = id or
+    full token) ``{"messages"}``."""
+    from kubeadm_py.cluster import tokenops as tc
+
+    path = tc.kubeconfig_path(kubeconfig)
+    fx = build(HostFS(), dry_run=dry_run, log=lambda _m: None, kubeconfig=lambda: path, node_name=lambda: "")
+    if action == "create":
+        tok = tc.build_token(token, ttl, list(usages), list(groups), description)
+        change = tc.create_token(tc.client_for(path, fx.api), tok)
+        return {"token": str(tok.token), "change": change.to_dict()}
+    if action == "list":
+        return {"tokens": [tc.output_doc(t) for t in tc.list_tokens(tc.client_for(path, fx.api))]}
+    if action == "delete" and token:
+        return {"messages": tc.delete_tokens(tc.client_for(path, fx.api), tc.token_ids([token]))}
+    raise KubeadmError(f"unknown token action {action!r} or no token", hint="use create, list or delete")
+
+
+def join_endpoint(kubeconfig: str | None = None) -> dict[str, Any]:
+    """What a joining node needs besides the token, read from the admin kubeconfig of an
+    initialized control plane: ``{"endpoint": "host:port", "ca_cert_hashes": ["sha256:..."]}``."""
+    from pathlib import Path
+
+    from kubeadm_py.cluster import tokenops as tc
+    from kubeadm_py.cluster.joincommand import from_kubeconfig
+
+    path = tc.kubeconfig_path(kubeconfig)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise KubeadmError(f"cannot read the kubeconfig {path}: {e.strerror or e}") from None
+    endpoint, hashes = from_kubeconfig(data, path)
+    return {"endpoint": endpoint, "ca_cert_hashes": hashes}

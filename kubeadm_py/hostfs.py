@@ -228,7 +228,8 @@ class HostFS:
 
     def _stat(self, w: Walk) -> tuple[str, int] | None:
         """(kind, permission bits) of a walked path, None when absent; kind is ``file``, ``dir``,
-        ``link`` (only for a last component not followed) or ``other``."""
+        ``link`` (only for a last component not followed), ``socket``, ``char``, ``block`` or
+        ``other``."""
         if self.overlay is not None and w.shadow in ("file", "dir"):
             mode = self.overlay.files[w.key][1] if w.shadow == "file" else self.overlay.dirs[w.key]
             return w.shadow, mode
@@ -301,6 +302,12 @@ class HostFS:
         symlink to one."""
         found = self._lookup(host_path, follow=follow)
         return found is not None and found[0] == "dir"
+
+    def kind(self, host_path: str) -> str | None:
+        """What ``host_path`` is, symlinks followed: ``file``, ``dir``, ``socket``, ``char``,
+        ``block`` or ``other``; None when absent."""
+        found = self._lookup(host_path)
+        return None if found is None else found[0]
 
     def mode(self, host_path: str) -> int | None:
         found = self._lookup(host_path)
@@ -489,7 +496,14 @@ class HostFS:
         return change
 
 
-_KINDS = (("dir", stat.S_ISDIR), ("file", stat.S_ISREG), ("link", stat.S_ISLNK))
+_KINDS = (
+    ("dir", stat.S_ISDIR),
+    ("file", stat.S_ISREG),
+    ("link", stat.S_ISLNK),
+    ("socket", stat.S_ISSOCK),
+    ("char", stat.S_ISCHR),
+    ("block", stat.S_ISBLK),
+)
 
 
 def _printable(data: bytes) -> str | None:

@@ -162,6 +162,11 @@ FLAGS: dict[str, FlagSpec] = {
         _F("allow-experimental-upgrades", bool, "Allow upgrading to alpha/beta/rc versions."),
         _F("allow-release-candidate-upgrades", bool, "Allow upgrading to release candidate versions."),
         _F("finish", bool, "Finish a service-account key rotation: stop trusting the previous key."),
+        _F(
+            "certs-in-secrets",
+            bool,
+            "Self-hosting: the control plane mounts its certificates and kubeconfigs from Secrets.",
+        ),
         _F("print-config", bool, "Print the configuration that will be used in the upgrade."),
         _F("context-lines", int, "How many lines of context in the diff.", short="c", default=3),
         _F("api-server-manifest", str, "Path to the current kube-apiserver manifest (upgrade diff)."),

@@ -19,6 +19,7 @@ class RunOptions:
     cert_dir: str | None = None
     certificate_key: str | None = None
     certificate_renewal: bool | None = None
+    certs_in_secrets: bool | None = None
     cleanup_tmp_dir: bool | None = None
     config: str | None = None
     context_lines: int | None = None

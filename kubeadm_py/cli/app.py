@@ -23,6 +23,11 @@ SUBAPPS: dict[str, tuple[str, str, str]] = {
     "kubelet": ("Manage the kubelet's systemd unit on this node", "kubeadm_py.cli.commands.kubelet", "app"),
     "config": ("Manage configuration for a kubeadm cluster", "kubeadm_py.cli.commands.config", "app"),
     "etcd": ("etcd utilities: snapshots", "kubeadm_py.cli.commands.etcd", "app"),
+    "selfhosting": (
+        "Self-hosted control plane: pivot from static Pods, status, checkpoints and recovery",
+        "kubeadm_py.cli.commands.selfhosting",
+        "app",
+    ),
     "upgrade": (
         "Upgrade your cluster smoothly to a newer version with this command",
         "kubeadm_py.cli.commands.upgrade",

@@ -25,6 +25,9 @@ KNOWN_FEATURE_GATES = (
     "NodeLocalCRISocket",
     "PublicKeysECDSA",
     "RootlessControlPlane",
+    # kubeadm-py's own gate, in no kubeadm release (upstream's alpha SelfHosting gate was removed in
+    # v1.12): init runs the control plane as DaemonSets (docs/selfhosting.md).
+    "SelfHosting",
     "WaitForAllControlPlaneComponents",
 )
 # ValidateCertValidity: constants.CertificateValidityPeriod / CACertificateValidityPeriod.

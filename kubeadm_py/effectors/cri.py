@@ -27,7 +27,9 @@ class ContainerRuntime(Protocol):
 
     def image_present(self, image: str) -> bool: ...
 
-    def pull_image(self, image: str) -> Pulled: ...
+    def pull_image(self, image: str, timeout: float | None = None) -> Pulled:
+        """PullImage; ``timeout`` (seconds) instead of the client's own pull timeout."""
+        ...
 
     def list_sandboxes(self) -> list[Sandbox]: ...
 
@@ -96,7 +98,7 @@ class DryRunCri:
     def container_status(self, container_id: str) -> ContainerInfo:
         return self.real.container_status(container_id)
 
-    def pull_image(self, image: str) -> Pulled:
+    def pull_image(self, image: str, timeout: float | None = None) -> Pulled:
         self.log(f"[dryrun] Would pull the image {image}")
         self.pulled.append(image)
         from kubeadm_py.host.cri import Pulled

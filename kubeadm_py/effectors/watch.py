@@ -17,7 +17,12 @@ began, has exited and
 kube-controller-manager and kube-scheduler exit by themselves while the API server they talk to is
 not up yet; their exits count only once kube-apiserver is healthy (or not waited for). The kubelet
 counts as failed when for ``KUBELET_GRACE`` (10 s) no ``kubelet`` process existed and its /healthz
-did not answer (a kubelet in another PID namespace still answers)."""
+did not answer (a kubelet in another PID namespace still answers).
+
+A component with no container at all since the wait began (never created: an image that cannot be
+pulled, a volume that cannot be mounted) is judged by
+:class:`~kubeadm_py.effectors.watch_create.CreationWatch` when the watch knows the manifests'
+images (``image_of``), while the kubelet runs."""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kubeadm_py.effectors.watch_create import SIGNALS, CreationWatch, NotCreated
 from kubeadm_py.errors import KubeadmError
 
 if TYPE_CHECKING:
@@ -44,6 +50,7 @@ RULES = (
     f"a control-plane container exited {EXITS} times (the kubelet restarted it and it exited again)",
     f"a control-plane container exited with a non-zero code and nothing replaced it for {EXIT_GRACE:.0f}s",
     f"no kubelet process and no kubelet /healthz answer for {KUBELET_GRACE:.0f}s",
+    *(f"a control-plane container never created: {s}" for s in SIGNALS),
 )
 
 
@@ -53,7 +60,7 @@ class ComponentReport:
     keep."""
 
     component: str
-    state: str  # "exited", "not running" (the kubelet)
+    state: str  # "exited", "not created", "not running" (the kubelet)
     exit_code: int | None = None
     restarts: int = 0
     log_tail: tuple[str, ...] = ()
@@ -74,6 +81,8 @@ class ComponentReport:
     def line(self) -> str:
         if self.component == "kubelet":
             return f"the kubelet is not running: {self.reason}; its log: {self.log_path}"
+        if self.state == "not created":
+            return f"{self.component}: no container was created ({self.reason})"
         exits = f"exited {self.restarts + 1} times" if self.restarts else "exited"
         last = f"; last log line: {self.log_tail[-1]!r}" if self.log_tail else ""
         return f"{self.component} {exits} (exit code {self.exit_code}, {self.reason}){last}"
@@ -116,8 +125,14 @@ class ComponentWatch:
     since: float = 0.0
     log_tail: Callable[[str, int], list[str]] | None = None
     now: Callable[[], float] = time.time
+    image_of: Callable[[str], str | None] | None = None
     _kubelet_missing: float | None = field(default=None, init=False)
     _client: ContainerRuntime | None = field(default=None, init=False)
+    _creation: CreationWatch | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.image_of is not None:
+            self._creation = CreationWatch(self.image_of, self.now)
 
     def close(self) -> None:
         if self._client is not None:
@@ -135,7 +150,8 @@ class ComponentWatch:
         if out:
             return out
         watched = [c for c in self.components if not (c in NEEDS_APISERVER and "kube-apiserver" in pending)]
-        if not watched:
+        creation = self._creation if self._kubelet_missing is None else None
+        if not watched and creation is None:
             return []
         from kubeadm_py.host.cri import CriError
 
@@ -144,9 +160,16 @@ class ComponentWatch:
                 self._client = self.runtime()
             rt = self._client
             containers = rt.list_containers(KUBE_SYSTEM)
-            for name in watched:
+            for name in self.components:
                 newest = _newest(containers, name, self.since)
-                if newest is None or newest.state != "exited":
+                if newest is None and creation is not None and name in pending:
+                    ran_before = any(c.name == name for c in containers)
+                    verdict = creation.judge(rt, name, self.since, ran_before)
+                    if verdict is not None:
+                        out.append(_not_created(name, verdict))
+                elif newest is not None and creation is not None:
+                    creation.seen(name)
+                if newest is None or name not in watched or newest.state != "exited":
                     continue
                 report = self._judge(rt.container_status(newest.id))
                 if report is not None:
@@ -184,3 +207,12 @@ class ComponentWatch:
         if st.message:
             reason = f"{reason}: {st.message}"
         return ComponentReport(st.name, "exited", st.exit_code, st.attempt, tail, st.log_path, reason)
+
+
+def _not_created(component: str, verdict: NotCreated) -> ComponentReport:
+    return ComponentReport(
+        component,
+        "not created",
+        reason=f"{verdict.reason}: {verdict.message}",
+        log_path=KUBELET_LOG if verdict.kubelet_log else "",
+    )

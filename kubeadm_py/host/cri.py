@@ -183,12 +183,14 @@ class CriImage:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """A pod sandbox (``PodSandbox``: id, metadata name and namespace, state)."""
+    """A pod sandbox (``PodSandbox``: id, metadata name and namespace, state, creation time in
+    seconds since the epoch)."""
 
     id: str
     name: str
     namespace: str
     ready: bool
+    created_at: float = 0.0
 
     @property
     def label(self) -> str:
@@ -349,7 +351,7 @@ class CriClient:
         reply = self._call("RuntimeService", "ListPodSandbox", _api().ListPodSandboxRequest())
         ready = _api().SANDBOX_READY
         return [
-            Sandbox(p.id, p.metadata.name, p.metadata.namespace, p.state == ready)
+            Sandbox(p.id, p.metadata.name, p.metadata.namespace, p.state == ready, _seconds(p.created_at))
             for p in reply.items
             if p.id
         ]
@@ -400,11 +402,12 @@ class CriClient:
     def image_present(self, image: str) -> bool:
         return self.image_status(image) is not None
 
-    def pull_image(self, image: str) -> Pulled:
-        """PullImage, with the image reference the runtime reports."""
+    def pull_image(self, image: str, timeout: float | None = None) -> Pulled:
+        """PullImage, with the image reference the runtime reports; ``timeout`` (seconds) instead
+        of the client's ``pull_timeout``."""
         api = _api()
         request = api.PullImageRequest(image=api.ImageSpec(image=image))
-        reply = self._call("ImageService", "PullImage", request, self.pull_timeout)
+        reply = self._call("ImageService", "PullImage", request, timeout or self.pull_timeout)
         return Pulled(image, reply.image_ref)
 
 

@@ -230,7 +230,7 @@ class FakeImageService:
         self.probe.calls.append(f"status {image}")
         return self.probe.images is None or image in self.probe.images
 
-    def pull_image(self, image: str) -> Pulled:
+    def pull_image(self, image: str, timeout: float | None = None) -> Pulled:
         self._reachable()
         self.probe.calls.append(f"pull {image}")
         if image in self.probe.pull_errors:

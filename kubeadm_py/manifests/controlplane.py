@@ -66,12 +66,14 @@ def extra_args(cluster: Mapping[str, Any], component: str) -> list[Arg]:
     )
 
 
-def unknown_arg_warnings(component: str, args: list[Arg]) -> list[str]:
+def unknown_arg_warnings(component: str, args: list[Arg], minor: str = "") -> list[str]:
+    """Names ``component`` does not have (at ``minor`` when its flag table is complete: then only
+    when the run's check was skipped with --ignore-preflight-errors, see known_flags)."""
     names = list(dict.fromkeys(n for n, _ in args))
     return [
         f"{component}: extraArgs name {n!r} is not a flag kubeadm-py knows for {component}; "
         f"it is passed as --{n} anyway (check the spelling)"
-        for n in unknown_flags(component, names)
+        for n in unknown_flags(component, names, minor)
     ]
 
 
@@ -255,7 +257,7 @@ def build_control_plane(
     wanted = components or ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
     pods: dict[str, Pod] = {}
     for comp in wanted:
-        warnings += unknown_arg_warnings(comp, extra_args(c, comp))
+        warnings += unknown_arg_warnings(comp, extra_args(c, comp), rel.minor)
         vols, vmounts = split(mounts[comp])
         container: dict[str, Any] = {
             "name": comp,

@@ -133,7 +133,8 @@ def build_etcd(cfg: KubeadmConfig, initial_cluster: Sequence[tuple[str, str]] = 
     pod = component_pod(
         rel, profile, container, volumes, {ANNOTATION_CLIENT_URLS: client_url(cfg.advertise_address)}
     )
-    return BuildResult({"etcd": pod}, unknown_arg_warnings("etcd", extra_args(cfg.cluster, "etcd")))
+    warnings = unknown_arg_warnings("etcd", extra_args(cfg.cluster, "etcd"), rel.minor)
+    return BuildResult({"etcd": pod}, warnings)
 
 
 def pod_client_urls(pod: Pod) -> str | None:

@@ -1,7 +1,9 @@
 """Offline refusal of component flags that cannot work (issue 17): a file-path flag given in
 ``extraArgs`` must name a file the container can see (inside one of its volumes, ``extraVolumes``
 and patches included) that exists on the node, unless kubeadm writes it itself (certificates,
-kubeconfig files). Checked on the final static Pod (after patches), before anything is written."""
+kubeconfig files). A hostPath volume with a ``type`` must find that kind of path on the node (the
+kubelet's hostPath type check; otherwise the Pod is never started). Checked on the final static
+Pod (after patches), before anything is written."""
 
 from __future__ import annotations
 
@@ -108,4 +110,49 @@ def file_flag_errors(
             )
         elif not kubeadm_writes(host) and not exists(host):
             out.append(f"{component}: --{flag}={value}: {host} does not exist on this node")
+    return out
+
+
+# hostPath type -> (the kind of node path it needs, in HostFS.kind's words; may it be absent).
+PATH_TYPES: Mapping[str, tuple[str, bool]] = {
+    "File": ("file", False),
+    "Directory": ("dir", False),
+    "Socket": ("socket", False),
+    "CharDevice": ("char", False),
+    "BlockDevice": ("block", False),
+    "FileOrCreate": ("file", True),
+    "DirectoryOrCreate": ("dir", True),
+}
+# The kubelet's words for each kind (pkg/volume/hostpath: "hostPath type check failed: %s is not a ...").
+KIND_WORDS = {
+    "file": "file",
+    "dir": "directory",
+    "socket": "socket file",
+    "char": "character device",
+    "block": "block device",
+}
+
+
+def host_path_type_errors(
+    component: str,
+    pod: Mapping[str, Any],
+    kind: Callable[[str], str | None],
+    kubeadm_writes: Callable[[str], bool],
+) -> list[str]:
+    """Why the kubelet's hostPath type check would fail for ``pod``'s volumes on this node
+    (``kind``: HostFS.kind); paths kubeadm writes itself are left out."""
+    out: list[str] = []
+    for v in (pod.get("spec") or {}).get("volumes") or []:
+        host = v.get("hostPath") or {}
+        path, want = str(host.get("path") or ""), PATH_TYPES.get(str(host.get("type") or ""))
+        if not path or want is None or kubeadm_writes(path):
+            continue
+        found = kind(path)
+        if found == want[0] or (found is None and want[1]):
+            continue
+        what = "it does not exist" if found is None else f"it is a {KIND_WORDS.get(found, found)}"
+        out.append(
+            f"{component}: volume {v.get('name')!r}: hostPath type check failed: {path} is not a "
+            f"{KIND_WORDS[want[0]]} ({what}; type {host.get('type')})"
+        )
     return out

@@ -1,9 +1,18 @@
-"""Flags each static Pod component accepts, to warn about misspelt ``extraArgs`` names.
+"""Flags each static Pod component accepts, to catch misspelt ``extraArgs`` names (issue 17).
 
-Completeness: every flag kubeadm itself sets for any minor in the version table, plus the flags users
-commonly pass (authentication/authorization, admission, audit, encryption, OIDC, TLS, logging,
-leader election, feature gates, profiling, metrics). It is NOT the components' full flag set (each
-has 100-200 flags), so an unknown name only produces a warning, never an error.
+Two kinds of table:
+
+* ``COMPLETE``: per minor, each component's full flag set, generated from a named source
+  (v1.20: ``known_flags_v120``, from the test bed's binaries by ``tools/gen_known_flags.py``). An
+  ``extraArgs`` name missing there is an error before anything changes
+  (:func:`unknown_flag_errors`, run by ``phases/shared/validate.py``), with the nearest flag as a
+  suggestion; ``--ignore-preflight-errors=UnknownExtraArgs`` (or ``all``) turns it back into a
+  warning, for flags of a patched build.
+* ``HAND_FLAGS``: hand-written, for the minors without a complete table: every flag kubeadm itself
+  sets for any minor in the version table, plus the flags users commonly pass
+  (authentication/authorization, admission, audit, encryption, OIDC, TLS, logging, leader
+  election, feature gates, profiling, metrics). It is NOT the components' full flag set, so an
+  unknown name there only produces a warning.
 """
 
 from __future__ import annotations
@@ -65,7 +74,7 @@ _DELEGATED_AUTH = {
     "http2-max-streams-per-connection",
 }
 
-KNOWN_FLAGS: dict[str, frozenset[str]] = {
+HAND_FLAGS: dict[str, frozenset[str]] = {
     "kube-apiserver": frozenset(
         _COMMON
         | {
@@ -328,8 +337,39 @@ KNOWN_FLAGS: dict[str, frozenset[str]] = {
 }
 
 
-def unknown_flags(component: str, names: list[str]) -> list[str]:
-    known = KNOWN_FLAGS.get(component)
+# The check's name for --ignore-preflight-errors / ignorePreflightErrors (lower-cased there).
+IGNORE_NAME = "UnknownExtraArgs"
+
+
+def complete_table(minor: str) -> dict[str, frozenset[str]] | None:
+    """The complete flag sets of ``minor`` ("1.20"), or None when kubeadm-py has none for it."""
+    if minor == "1.20":
+        from kubeadm_py.manifests.known_flags_v120 import FLAGS
+
+        return FLAGS
+    return None
+
+
+def unknown_flags(component: str, names: list[str], minor: str = "") -> list[str]:
+    """The names among ``names`` that ``component`` does not have (at ``minor`` when its table is
+    complete, else by the hand-written table)."""
+    known = (complete_table(minor) or HAND_FLAGS).get(component)
     if known is None:
         return []
     return [n for n in names if n not in known]
+
+
+def unknown_flag_errors(component: str, names: list[str], minor: str) -> list[str]:
+    """One line per name ``component`` at ``minor`` does not have, with the nearest flag; [] when
+    the minor has no complete table (the builder warns instead)."""
+    from difflib import get_close_matches
+
+    table = complete_table(minor)
+    if table is None or component not in table:
+        return []
+    out = []
+    for n in unknown_flags(component, names, minor):
+        near = get_close_matches(n, sorted(table[component]), n=1, cutoff=0.6)
+        hint = f"; did you mean --{near[0]}?" if near else ""
+        out.append(f"{component} v{minor} has no flag --{n}{hint}")
+    return out

@@ -132,6 +132,10 @@ def node_local(fs: HostFS, manifests_dir: str = MANIFESTS_DIR) -> NodeLocal:
     """What this node's files say about it (empty fields when unknown)."""
     out = NodeLocal()
     api = read_manifest(fs, f"{manifests_dir}/kube-apiserver.yaml")
+    if api is None:  # self-hosted: the manifest a pivot moved aside still says this node's address
+        from kubeadm_py.selfhosting.contract import backup_path
+
+        api = read_manifest(fs, backup_path("kube-apiserver"))
     if api is not None:
         ep = ((api.get("metadata") or {}).get("annotations") or {}).get(ADVERTISE_ANNOTATION, "")
         host, _, port = str(ep).rpartition(":")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubeadm_py.config.types import KubeadmConfig
-from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS, KUBE_SYSTEM
+from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS, KUBE_SYSTEM, MANIFESTS_DIR
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.kube.client import KubeClient
@@ -226,6 +226,7 @@ def plan(
         plans.append(p)
     return {
         "clusterVersion": f.cluster_version,
+        "controlPlaneMode": control_plane_mode(client, fs),
         "configSource": "--config ClusterConfiguration"
         if f.file_cluster is not None
         else "kube-system/kubeadm-config",
@@ -283,11 +284,29 @@ def _flags_text(flags: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def control_plane_mode(client: KubeClient, fs: HostFS) -> dict[str, str]:
+    """Per component of this node: static, self-hosted or absent (docs/selfhosting.md)."""
+    from kubeadm_py.selfhosting.status import rows
+    from kubeadm_py.upgrade.config import node_local
+
+    node = node_local(fs, MANIFESTS_DIR).node_name
+    return {r.component: r.mode for r in rows(fs, MANIFESTS_DIR, node, client)[0] if r.node == node}
+
+
 def render_text(result: Mapping[str, Any]) -> str:
     lines = [
         f"[upgrade/config] Using the ClusterConfiguration from {result['configSource']}",
         f"[upgrade/versions] Cluster version: {result['clusterVersion']}",
     ]
+    modes = result.get("controlPlaneMode") or {}
+    if "self-hosted" in modes.values():
+        lines.append(
+            "[upgrade/config] Control plane mode on this node: "
+            + ", ".join(f"{c} {m}" for c, m in modes.items())
+            + " (self-hosted components are DaemonSets: 'upgrade apply' does not update them yet)"
+        )
+    elif modes:
+        lines.append("[upgrade/config] Control plane mode on this node: static Pods")
     if not result["plans"]:
         lines += ["", "Awesome, you're up-to-date! Enjoy! (no newer version in kubeadm-py's version table)"]
         return "\n".join(lines) + "\n"

@@ -85,16 +85,32 @@ def control_plane_pods(env: VerifyEnv) -> tuple[str, list[Problem]]:
     components = (
         (*CONTROL_PLANE_COMPONENTS, "etcd") if env.cluster_cfg().local_etcd else CONTROL_PLANE_COMPONENTS
     )
-    pods = {name_of(p): p for p in env.pods(KUBE_SYSTEM)}
+    listed = env.pods(KUBE_SYSTEM)
+    pods = {name_of(p): p for p in listed}
     problems = []
     for node in nodes:
         for comp in components:
-            pod = pods.get(f"{comp}-{node}")
+            pod = pods.get(f"{comp}-{node}") or self_hosted_pod(listed, comp, node)
             problem = _pod_problem(env, comp, node, pod)
             if problem is not None:
                 problems.append(problem)
     n = len(nodes) * len(components)
     return f"{n - len(problems)}/{n} control-plane Pods running and ready on {len(nodes)} node(s)", problems
+
+
+def self_hosted_pod(pods: list[Obj], comp: str, node: str) -> Obj | None:
+    """The DaemonSet Pod of a self-hosted ``comp`` on ``node`` (docs/selfhosting.md)."""
+    from kubeadm_py.selfhosting.contract import ds_name
+
+    return next(
+        (
+            p
+            for p in pods
+            if ((p.get("metadata") or {}).get("labels") or {}).get("k8s-app") == ds_name(comp)
+            and (p.get("spec") or {}).get("nodeName") == node
+        ),
+        None,
+    )
 
 
 def _pod_problem(env: VerifyEnv, comp: str, node: str, pod: Obj | None) -> Problem | None:

@@ -146,13 +146,17 @@ class VerifyEnv:
         """This node's static Pod manifest of ``component`` (parsed), None when absent or unreadable."""
 
         def read() -> Obj | None:
+            from kubeadm_py.selfhosting.contract import backup_path
             from kubeadm_py.upgrade.config import read_manifest
 
-            return read_manifest(self.fs, f"{self.manifests_dir}/{component}.yaml")
+            found = read_manifest(self.fs, f"{self.manifests_dir}/{component}.yaml")
+            # a self-hosted component: the manifest pivot kept (its flags and probes still apply)
+            return found if found is not None else read_manifest(self.fs, backup_path(component))
 
         return self._memo(f"manifest/{component}", read)  # type: ignore[no-any-return]
 
     def is_control_plane(self) -> bool:
+        """A kube-apiserver manifest, or the one a self-hosting pivot moved aside."""
         return self.manifest("kube-apiserver") is not None
 
     # --- the cluster's configuration ----------------------------------------------------------

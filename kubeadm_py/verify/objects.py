@@ -113,7 +113,9 @@ def version_skew(env: VerifyEnv) -> tuple[str, list[Problem]]:
 
     found: dict[str, list[tuple[str, Version]]] = {c: [] for c in CONTROL_PLANE_COMPONENTS}
     for p in env.pods(KUBE_SYSTEM):
-        comp = ((p.get("metadata") or {}).get("labels") or {}).get("component")
+        labels = (p.get("metadata") or {}).get("labels") or {}
+        # a static Pod's mirror, or a self-hosted component's DaemonSet Pod (docs/selfhosting.md)
+        comp = labels.get("component") or str(labels.get("k8s-app", "")).removeprefix("self-hosted-")
         containers = (p.get("spec") or {}).get("containers") or [{}]
         v = parse(tag_of(str(containers[0].get("image", ""))))
         if comp in found and v is not None:
@@ -214,6 +216,42 @@ def _not_after(der: bytes) -> Any:
 # --- drift -----------------------------------------------------------------------------------------
 
 
+def daemonset_drift(env: VerifyEnv, comp: str, manifest: bytes | str) -> list[Problem]:
+    """The pod template of ``comp``'s self-hosting DaemonSet against the static Pod kubeadm-config
+    renders for this node, made a DaemonSet as pivot makes it: command flags and image. No
+    DaemonSet: nothing here (an absent component is the control-plane checks' to report)."""
+    import yaml
+
+    from kubeadm_py.constants import KUBE_SYSTEM
+    from kubeadm_py.selfhosting.contract import ds_name
+    from kubeadm_py.selfhosting.daemonset import build_daemonset, image_version
+    from kubeadm_py.upgrade.manifests import flag_changes
+
+    live = env.client().get("DaemonSet", ds_name(comp), KUBE_SYSTEM)
+    if live is None:
+        return []
+    pod = yaml.safe_load(manifest)
+    want = build_daemonset(comp, pod, image_version(pod))["spec"]["template"]
+    have = ((live.get("spec") or {}).get("template")) or {}
+    text = {k: yaml.safe_dump({"spec": t.get("spec") or {}}).encode() for k, t in (("w", want), ("h", have))}
+    flags = flag_changes(text["h"], text["w"])
+    parts = [f"--{f['flag']} {f['to']!r} expected, found {f['from']!r}" for f in flags["changed"]]
+    parts += [f"--{f['flag']} missing" for f in flags["added"]]
+    parts += [f"--{f['flag']}={f['value']} not in kubeadm-config" for f in flags["removed"]]
+    images = [((t.get("spec") or {}).get("containers") or [{}])[0].get("image") for t in (want, have)]
+    if images[0] != images[1]:
+        parts.append(f"image {images[0]!r} expected, found {images[1]!r}")
+    if not parts:
+        return []
+    return [
+        Problem(
+            f"DaemonSet {KUBE_SYSTEM}/{ds_name(comp)} drifted from kubeadm-config: {'; '.join(parts)}",
+            "record the change in the ClusterConfiguration (kubeadm-py upgrade apply --config), or "
+            f"kubectl -n {KUBE_SYSTEM} edit ds {ds_name(comp)}",
+        )
+    ]
+
+
 def manifest_drift(env: VerifyEnv) -> tuple[str, list[Problem]]:
     """This node's static Pod manifests against what kube-system/kubeadm-config renders for it (the
     code ``upgrade diff`` and ``init`` use; ``--patches`` applied)."""
@@ -232,7 +270,8 @@ def manifest_drift(env: VerifyEnv) -> tuple[str, list[Problem]]:
         path = node_manifests.path(comp)
         old = node_manifests.current(comp)
         if old is None:
-            continue  # reported by the control-plane checks
+            problems.extend(daemonset_drift(env, comp, new[comp]))  # self-hosted (or absent)
+            continue
         want = yaml.safe_load(new[comp])
         try:
             have = yaml.safe_load(old)

@@ -16,6 +16,7 @@ _MODULES = {
     "reset": "kubeadm_py.workflows.reset",
     "join": "kubeadm_py.workflows.join",
     "certs-rotate-sa": "kubeadm_py.workflows.certs_rotate_sa",
+    "selfhosting-pivot": "kubeadm_py.workflows.selfhosting_pivot",
     "certs-rotate-ca": "kubeadm_py.workflows.certs_rotate_ca",
 }
 

@@ -46,6 +46,7 @@ def phases() -> tuple[Phase[InitContext], ...]:
     from kubeadm_py.phases.init.kubelet_finalize import kubelet_finalize_phase
     from kubeadm_py.phases.init.show_join_command import show_join_command_phase
     from kubeadm_py.phases.init.upload_certs import upload_certs_phase
+    from kubeadm_py.phases.selfhosting.pivot import selfhosting_phase
     from kubeadm_py.phases.shared.addons import addon_phase
     from kubeadm_py.phases.shared.certs import certs_phase
     from kubeadm_py.phases.shared.control_plane import control_plane_phase
@@ -70,6 +71,7 @@ def phases() -> tuple[Phase[InitContext], ...]:
         bootstrap_token_phase(),
         kubelet_finalize_phase(),
         addon_phase(),
+        selfhosting_phase(),  # kubeadm-py's SelfHosting feature gate: after the addons, as upstream's alpha
         show_join_command_phase(),
     )
 
@@ -123,6 +125,7 @@ WORKFLOW = Workflow(
         validate.pki_settings,
         validate.patch_files,
         validate.patch_targets,
+        validate.extra_arg_names,
         validate.component_files,
         _bootstrap_tokens,
     ),

@@ -27,9 +27,15 @@ RESET_FLAGS = (
 def phases() -> tuple[Phase[ResetContext], ...]:
     from kubeadm_py.phases.reset.cleanup import cleanup_node_phase
     from kubeadm_py.phases.reset.etcd import remove_etcd_member_phase
+    from kubeadm_py.phases.selfhosting.reset import remove_selfhosting_phase
     from kubeadm_py.phases.shared.preflight import preflight_phase
 
-    return (preflight_phase("reset"), remove_etcd_member_phase(), cleanup_node_phase())
+    return (
+        preflight_phase("reset"),
+        remove_etcd_member_phase(),
+        remove_selfhosting_phase(),  # kubeadm-py's: before cleanup-node, while the API may answer
+        cleanup_node_phase(),
+    )
 
 
 def _prepare(ctx: ResetContext) -> None:

@@ -81,6 +81,11 @@ WORKFLOW = Workflow(
     flags=APPLY_FLAGS,
     arguments=(VERSION_ARGUMENT,),
     prepare=_prepare,
-    validate=(validate.pki_settings, validate.patch_files, validate.component_files),
+    validate=(
+        validate.pki_settings,
+        validate.patch_files,
+        validate.extra_arg_names,
+        validate.component_files,
+    ),
     skip_phases_from=_skip,
 )

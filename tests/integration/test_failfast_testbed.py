@@ -7,7 +7,10 @@ containerd):
    certificate) fails while waiting for the control plane, within seconds of the API server's
    second exit, naming kube-apiserver, its exit code and its log line (``-o json`` failures, the
    run journal);
-3. ``init phase wait-control-plane`` with the kubelet stopped fails saying the kubelet is not running.
+3. ``init phase wait-control-plane`` with the kubelet stopped fails saying the kubelet is not running;
+4. after a reset, ``init`` whose kube-apiserver manifest names an image tag that does not exist (a
+   patch; nothing can be pulled here) fails while waiting, within seconds, naming the component,
+   the image and the runtime's pull error.
 
 Durations are printed (first crash to exit is measured from the runtime's own ``finished_at``);
 only the issue's 60 s bounds are asserted."""
@@ -132,3 +135,38 @@ def test_a_stopped_kubelet_ends_wait_control_plane_saying_so(node) -> None:  # t
     assert "the kubelet is not running: no kubelet process on this node" in r.stderr, r.stderr
     assert "journalctl -xeu kubelet" in r.stderr
     assert took < 60
+
+
+MISSING_IMAGE = "registry.k8s.io/kube-apiserver:v1.20.2-no-such-tag"
+
+
+def test_an_image_that_cannot_be_pulled_ends_init_naming_it(node) -> None:  # type: ignore[no-untyped-def]
+    r = kubeadm_py(node, "reset", "-f", timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    patches = os.path.join(node.workdir, "patches-missing-image")
+    os.makedirs(patches, exist_ok=True)
+    with open(os.path.join(patches, "kube-apiserver+json.yaml"), "w") as f:
+        yaml.safe_dump([{"op": "replace", "path": "/spec/containers/0/image", "value": MISSING_IMAGE}], f)
+    docs = list(yaml.safe_load_all(init_config_v1beta4(node.address, node.name)))
+    for d in docs:
+        if d.get("kind") == "InitConfiguration":
+            d["patches"] = {"directory": patches}
+    cfg = os.path.join(node.workdir, "missing-image.yaml")
+    with open(cfg, "w") as f:
+        yaml.safe_dump_all(docs, f)
+    t0 = time.monotonic()
+    r = kubeadm_py(node, "init", "--config", cfg, "--ignore-preflight-errors=all", "-o", "json")
+    took = time.monotonic() - t0
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]
+    assert r.stdout.strip(), r.stderr[-2000:]
+    result = json.loads(r.stdout)
+    phases = {p["phase"]: p for p in result["phases"]}
+    waited = phases["wait-control-plane"]["seconds"]
+    print(f"\n[failfast] init with a missing image: exit after {took:.1f}s, wait-control-plane {waited:.1f}s")
+    print(f"[failfast] error: {result['error']}")
+    assert phases["wait-control-plane"]["status"] == "failed"
+    assert f"kube-apiserver: no container was created (ErrImagePull: image {MISSING_IMAGE}" in result["error"]
+    [failure] = result["outputs"]["failures"]
+    assert failure["component"] == "kube-apiserver" and failure["state"] == "not created"
+    assert "rpc error: code = " in failure["reason"], failure["reason"]  # the runtime's own error follows
+    assert waited < 60

@@ -327,10 +327,10 @@ def write_cluster_config(root: Path, change: dict[str, Any]) -> Path:
     return path
 
 
-def upgrade(root: Path, config: Path, timeout: str) -> subprocess.CompletedProcess[str]:
+def upgrade(root: Path, config: Path, timeout: str, *more: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLI, "upgrade", "apply", "v1.20.2", "--config", str(config), "--rootfs", str(root), "-y",
-         "--upgrade-timeout", timeout],
+         "--upgrade-timeout", timeout, *more],
         capture_output=True,
         text=True,
         timeout=600,
@@ -370,8 +370,11 @@ def test_config_change_then_broken_upgrade_rolled_back(cluster: Any) -> None:
     good = manifest.read_text()
     good_pid = sup.pid("kube-apiserver")
     cfg = write_cluster_config(root, {"extraArgs": [{"name": "no-such-flag", "value": "1"}]})
+    refused = upgrade(root, cfg, "25s")  # v1.20's flag table is complete: refused before any change
+    assert refused.returncode == 1 and "kube-apiserver v1.20 has no flag --no-such-flag" in refused.stderr
+    assert manifest.read_text() == good
     t0 = time.monotonic()
-    res = upgrade(root, cfg, "25s")
+    res = upgrade(root, cfg, "25s", "--ignore-preflight-errors=UnknownExtraArgs")  # as a patched build's flag
     took = time.monotonic() - t0
     assert res.returncode == 1, res.stdout + res.stderr
     err = res.stderr

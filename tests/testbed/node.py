@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import _proc, cache
 from .network import Network
+from .units import Units
 
 KEEPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keeper.py")
 #: testbed/shims: a minimal ``crictl`` over ``ctr`` (cri-tools is not in Debian bookworm)
@@ -50,6 +51,7 @@ NODE_DIRS = (
     "/var/lib/cni",
     "/var/lib/dockershim",
     "/run/kubernetes",
+    "/etc/systemd/system",  # units the node's tools install (tests/testbed/units.py runs them)
 )
 CONTAINERD_SOCK = "/run/containerd/containerd.sock"
 KUBELET_SYSCTLS = ("vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops")
@@ -205,6 +207,7 @@ class Node:
         self._sup_stop = threading.Event()
         self._registered = False
         self.timings: dict[str, float] = {}
+        self.units = Units(self)
 
     # ------------------------------------------------------------------ paths
     def path(self, node_path: str) -> str:
@@ -293,6 +296,7 @@ class Node:
             self._sup_thread.join(15)
             self._sup_thread = None
         kept = None
+        self.units.stop_all()
         if self.pid is not None and self._alive() and self._containerd is not None \
                 and self._containerd.poll() is None:
             with contextlib.suppress(Exception):
@@ -400,6 +404,18 @@ class Node:
             r = self.kubectl("get", "--raw", "/readyz", kubeconfig=kubeconfig, timeout=15, check=False)
             return r.returncode == 0 and r.stdout.strip() == "ok"
         _proc.wait_for(ok, timeout, interval=2, what=f"kube-apiserver /readyz on node {self.name}")
+
+    def remove_all_pods(self) -> None:
+        """Stop and remove every pod sandbox, and so every container, through the CRI (what
+        ``crictl rmp -a -f`` does; the shim's crictl goes through ctr instead): with the kubelet
+        stopped, the node is as after a reboot."""
+        script = ("from kubeadm_py.host.cri import CriClient\n"
+                  f"c = CriClient('unix://{CONTAINERD_SOCK}')\n"
+                  "for s in c.list_sandboxes():\n    c.remove_sandbox(s)\n"
+                  "print(len(c.list_sandboxes()), len(c.list_containers()))\n")
+        left = self.run([sys.executable, "-c", script], env={"PYTHONPATH": cache.REPO_ROOT}).stdout.split()
+        if left != ["0", "0"]:
+            raise RuntimeError(f"node {self.name}: sandboxes and containers left: {left}")
 
     # -------------------------------------------------------------- containerd
     def start_containerd(self, timeout: float = 60) -> None:
@@ -564,6 +580,14 @@ class Node:
                 except OSError:
                     continue
                 rc = 0
+                words = verb.split()
+                if len(words) > 1:  # "verb unit [now]": another unit (tests/testbed/units.py)
+                    rc = self.units.request(words[0], words[1], "now" in words[2:])
+                    self._log_supervisor(f"systemctl {verb} -> {rc}")
+                    os.unlink(rp)
+                    with open(os.path.join(ctl, fn.replace("req-", "ack-", 1)), "w") as f:
+                        f.write(f"{rc}\n")
+                    continue
                 if verb in ("start", "restart", "try-restart", "reload-or-restart"):
                     running = self.kubelet_running()
                     if (verb == "try-restart" and not running) or (verb == "start" and running):
@@ -592,6 +616,7 @@ class Node:
             seen_cfg_at = None
             with open(os.path.join(ctl, "supervisor.alive"), "w") as f:
                 f.write(f"{os.getpid()}\n")
+            self.units.boot()  # the enabled units, as at the node's boot
             try:
                 while not self._sup_stop.wait(0.3):
                     try:
@@ -599,6 +624,7 @@ class Node:
                             if self._sup_stop.is_set():
                                 return
                             handle_requests()
+                            self.units.tick(time.monotonic())
                             if self._kubelet is not None and self._kubelet.poll() is not None:
                                 self._log_supervisor(f"kubelet exited with {self._kubelet.returncode}")
                                 last_exit = time.monotonic()

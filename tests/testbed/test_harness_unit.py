@@ -108,3 +108,58 @@ spec:
                       f"--cert-file={tmp_path}/etc/kubernetes/pki/etcd/server.crt",
                       "--initial-cluster=a=https://10.0.0.1:2380"]
     assert c.env["FOO"] == "bar"
+
+
+class _UnitNode:
+    """What tests/testbed/units.py needs of a Node, on a plain directory (no namespaces)."""
+
+    def __init__(self, root):
+        self.root, self.control_dir, self.logdir = str(root), str(root / "control"), str(root / "logs")
+        os.makedirs(self.logdir)
+
+    def path(self, p):
+        return os.path.join(self.root, p.lstrip("/"))
+
+    def nsenter_argv(self):
+        return []
+
+    def env(self):
+        return dict(os.environ)
+
+
+def test_units_run_like_systemd(tmp_path):
+    import time
+
+    from tests.testbed.units import Units, parse_service
+
+    node = _UnitNode(tmp_path)
+    unit_dir = tmp_path / "etc/systemd/system"
+    unit_dir.mkdir(parents=True)
+    marker = tmp_path / "starts"
+    (unit_dir / "demo.service").write_text(
+        "[Unit]\nDescription=demo\n[Service]\nExecStart=\n"
+        f"ExecStart=/bin/sh -c 'echo x >> {marker}; sleep 0.2'\nRestart=always\nRestartSec=0\n"
+    )
+    assert parse_service((unit_dir / "demo.service").read_text())["Restart"] == "always"
+    units = Units(node)
+    assert units.request("start", "missing") == 5
+    assert units.request("enable", "demo") == 0 and units.request("is-enabled", "demo") == 0
+    assert units.request("is-active", "demo") == 3  # enable without --now starts nothing
+    units.boot()
+    assert units.request("is-active", "demo") == 0
+    deadline = time.monotonic() + 10
+    while units.starts.get("demo", 0) < 3 and time.monotonic() < deadline:  # Restart=always
+        units.tick(time.monotonic())
+        time.sleep(0.05)
+    assert units.starts["demo"] >= 3
+    assert units.request("stop", "demo") == 0 and units.request("is-active", "demo") == 3
+    units.tick(time.monotonic() + 100)
+    assert not units.active("demo")  # stopped units stay down
+    assert units.request("disable", "demo") == 0 and units.enabled() == set()
+    before = marker.read_text().count("x")
+    assert units.request("enable", "demo", now=True) == 0 and units.active("demo")
+    deadline = time.monotonic() + 10
+    while marker.read_text().count("x") == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    units.stop_all()
+    assert marker.read_text().count("x") == before + 1 and not units.active("demo")

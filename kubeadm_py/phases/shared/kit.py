@@ -49,6 +49,7 @@ def component_watch(ctx: AnyContext, components: Sequence[str], since: float = 0
     from kubeadm_py.host.health import http_check
     from kubeadm_py.kubelet.flags import cri_socket
     from kubeadm_py.phases.shared.wait_control_plane import kubelet_url
+    from kubeadm_py.upgrade.config import read_manifest
 
     endpoint = endpoint_under(ctx.fs, cri_socket(ctx.cfg))
     healthz = kubelet_url(ctx)
@@ -57,10 +58,18 @@ def component_watch(ctx: AnyContext, components: Sequence[str], since: float = 0
         # A kubelet outside this PID namespace (kubeadm-py in a container, --rootfs) still answers.
         return ctx.fx.probe.process_running("kubelet") or http_check(healthz, timeout=2.0)[0]
 
+    def image_of(component: str) -> str | None:
+        # The image of the manifest on the node now (an upgrade's new one), as the kubelet reads it.
+        pod = read_manifest(ctx.fs, f"{ctx.manifests_dir}/{component}.yaml") or {}
+        containers = (pod.get("spec") or {}).get("containers") or [{}]
+        image = containers[0].get("image") if isinstance(containers[0], dict) else None
+        return str(image) if image else None
+
     return ComponentWatch(
         runtime=lambda: ctx.fx.cri(endpoint),
         components=list(components),
         kubelet_running=kubelet_running,
         since=since,
         log_tail=lambda path, lines: log_tail(str(ctx.fs.real_path(path)), lines),
+        image_of=image_of,
     )

@@ -67,7 +67,7 @@ class Runtime:
     def image_present(self, image: str) -> bool:
         return image == "pause:3"
 
-    def pull_image(self, image: str) -> cri.Pulled:
+    def pull_image(self, image: str, timeout: float | None = None) -> cri.Pulled:
         self.calls.append(f"pull {image}")
         return cri.Pulled(image, "sha256:1")
 

@@ -69,7 +69,7 @@ class Runtime:
     def image_present(self, image: str) -> bool:
         return True
 
-    def pull_image(self, image: str) -> Pulled:
+    def pull_image(self, image: str, timeout: float | None = None) -> Pulled:
         return Pulled(image)
 
     def list_sandboxes(self) -> list[Sandbox]:

@@ -1,0 +1,292 @@
+"""The checkpointer loop (``kubeadm-py selfhosting checkpointer run``, a host service): every
+``interval`` seconds it looks at the API server (this node's control-plane Pods) and the container
+runtime (the DaemonSet Pods' containers and sandboxes), asks :func:`~.checkpoint.decide` what to
+do per component, and does it through the node's files. One log line per transition; components
+with neither a checkpoint on this node nor a DaemonSet Pod bound to it are never touched."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from kubeadm_py.constants import KUBE_SYSTEM, MANIFESTS_DIR
+from kubeadm_py.errors import KubeadmError
+from kubeadm_py.hostfs import MANIFEST_MODE
+from kubeadm_py.kube.compare import changed_paths
+from kubeadm_py.manifests.pod import from_yaml, to_yaml
+from kubeadm_py.manifests.write import write_static_pod
+from kubeadm_py.selfhosting.checkpoint import (
+    Action,
+    Seen,
+    Timing,
+    active_path,
+    checkpoint_name,
+    decide,
+    is_ds_pod_name,
+    stored_path,
+    to_static_pod,
+)
+from kubeadm_py.selfhosting.checkpoint_secrets import materialize, secret_names
+from kubeadm_py.selfhosting.contract import COMPONENTS
+
+if TYPE_CHECKING:
+    from kubeadm_py.effectors.cri import ContainerRuntime
+    from kubeadm_py.host.cri import Sandbox
+    from kubeadm_py.hostfs import HostFS
+    from kubeadm_py.kube.client import KubeClient
+
+
+@dataclass
+class Track:
+    """What the loop remembers of one component between polls."""
+
+    ds_seen_at: float  # a DaemonSet container last ran (or the last transition)
+    stored: dict[str, Any] | None = None
+    sandboxes_at_activation: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class RuntimeView:
+    running: dict[str, bool]  # component -> a DaemonSet Pod container runs
+    ready_sandboxes: dict[str, set[str]]  # component -> ids of ready DaemonSet Pod sandboxes
+    checkpoints: dict[str, list[Sandbox]]  # component -> sandboxes of its checkpoint's static Pod
+
+
+def runtime_view(cri: ContainerRuntime) -> RuntimeView:
+    containers = cri.list_containers(KUBE_SYSTEM)
+    sandboxes = [s for s in cri.list_sandboxes() if s.namespace == KUBE_SYSTEM]
+    return RuntimeView(
+        {c: any(is_ds_pod_name(c, k.pod) and k.state == "running" for k in containers) for c in COMPONENTS},
+        {c: {s.id for s in sandboxes if s.ready and is_ds_pod_name(c, s.name)} for c in COMPONENTS},
+        {c: [s for s in sandboxes if s.name.startswith(checkpoint_name(c) + "-")] for c in COMPONENTS},
+    )
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    status = pod.get("status") or {}
+    conds = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    return status.get("phase") == "Running" and conds.get("Ready") == "True"
+
+
+def node_pods(client: KubeClient, node: str) -> list[dict[str, Any]]:
+    """The control-plane Pods bound to ``node`` (a node's own credentials may list these)."""
+    query = urlencode({"labelSelector": "tier=control-plane", "fieldSelector": f"spec.nodeName={node}"})
+    answer = client.request("GET", f"/api/v1/namespaces/{KUBE_SYSTEM}/pods?{query}", what="pods")
+    return list(answer.get("items") or [])
+
+
+class Checkpointer:
+    def __init__(
+        self,
+        fs: HostFS,
+        cri: ContainerRuntime,
+        client: Callable[[], KubeClient],
+        node: str,
+        log: Callable[[str], None],
+        *,
+        manifests_dir: str = MANIFESTS_DIR,
+        timing: Timing = Timing(),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.fs, self.cri, self.client, self.node, self.log = fs, cri, client, node, log
+        self.manifests_dir = manifests_dir
+        self.timing = timing
+        self.clock = clock
+        now = clock()
+        self.api_seen_at = now
+        self.tracks = {c: Track(now) for c in COMPONENTS}
+        self._last_error = ""
+        self._secrets: tuple[float, dict[str, dict[str, str] | None]] = (-1e9, {})
+
+    # --- files ----------------------------------------------------------------------------------
+    def _read_stored(self, component: str) -> dict[str, Any] | None:
+        return read_stored(self.fs, component)
+
+    def _mkdirs(self, path: str) -> None:
+        """``path`` and its parents below /etc/kubernetes, mode 0700 where they are made here."""
+        parts = path.strip("/").split("/")
+        for i in range(3, len(parts) + 1):
+            self.fs.mkdir("/" + "/".join(parts[:i]), 0o700)
+
+    def _active(self, component: str) -> bool:
+        return self.fs.exists(active_path(component, self.manifests_dir))
+
+    # --- one poll -------------------------------------------------------------------------------
+    def _api_pods(self) -> dict[str, dict[str, Any]] | None:
+        """component -> its Running and Ready DaemonSet Pod on this node; None: no API server."""
+        try:
+            pods = node_pods(self.client(), self.node)
+        except KubeadmError as e:
+            if getattr(e, "status", None) is not None and isinstance(self.client, ClientCache):
+                self.client.forget()  # the server answered but refused: build the client again
+            return None
+        out: dict[str, dict[str, Any]] = {}
+        for pod in pods:
+            name = str((pod.get("metadata") or {}).get("name", ""))
+            for c in COMPONENTS:
+                if is_ds_pod_name(c, name) and _ready(pod):
+                    out[c] = pod
+        return out
+
+    def _secret_data(self, names: set[str], now: float) -> dict[str, dict[str, str] | None]:
+        """The data of the Secrets a Pod mounts, read again at most every minute (or when another
+        one is needed)."""
+        at, cached = self._secrets
+        if now - at < 60 and names <= set(cached):
+            return cached
+        client = self.client()
+        data = {
+            n: (obj or {}).get("data") if (obj := client.get("Secret", n, KUBE_SYSTEM)) else None
+            for n in names
+        }
+        self._secrets = (now, data)
+        return data
+
+    def _checkpoint_of(
+        self, pod: dict[str, Any], c: str, now: float
+    ) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+        """The static-Pod form of ``pod`` and the Secret files it needs; None (logged) when a
+        Secret cannot be read now."""
+        static = to_static_pod(pod, c)
+        names = secret_names(static["spec"])
+        if not names:
+            return static, {}
+        try:
+            return materialize(static, c, self._secret_data(names, now))
+        except KubeadmError as e:
+            self._say(f"{c}: cannot checkpoint yet: {e}")
+            return None
+
+    def poll(self) -> list[tuple[str, Action, str]]:
+        """Look once and act; returns the transitions made (component, action, why)."""
+        try:
+            view = runtime_view(self.cri)
+        except Exception as e:  # the runtime is not up (yet): nothing can run, decide nothing
+            self._say(f"container runtime not answering: {e}")
+            return []
+        self._last_error = ""
+        api = self._api_pods()
+        now = self.clock()
+        if api is not None:
+            self.api_seen_at = now
+        done: list[tuple[str, Action, str]] = []
+        for c in COMPONENTS:
+            t = self.tracks[c]
+            if t.stored is None:
+                t.stored = self._read_stored(c)
+            if view.running[c]:
+                t.ds_seen_at = now
+            active = self._active(c)
+            if t.stored is None and not active and not (api and c in api):
+                continue  # not self-hosted on this node
+            form = self._checkpoint_of(api[c], c, now) if api and c in api else None
+            static = form[0] if form else None
+            seen = Seen(
+                api_up=api is not None,
+                api_down_for=now - self.api_seen_at,
+                api_pod_changed=static is not None and static != t.stored,
+                ds_running=view.running[c],
+                ds_down_for=now - t.ds_seen_at,
+                ds_sandbox_ready=bool(view.ready_sandboxes[c]),
+                new_sandbox=bool(view.ready_sandboxes[c] - t.sandboxes_at_activation),
+                stored=t.stored is not None,
+                active=active,
+            )
+            action, why = decide(seen, self.timing)
+            if action is Action.NONE:
+                continue
+            if action is Action.STORE and t.stored is not None and static is not None:
+                why += "; changed: " + ", ".join(changed_paths(static, t.stored)[:4])
+            self._apply(c, action, form, view)
+            t.ds_seen_at = now if action is not Action.STORE else t.ds_seen_at
+            self.log(f"{c}: {action.value} ({why})")
+            done.append((c, action, why))
+        return done
+
+    def _apply(
+        self, c: str, action: Action, form: tuple[dict[str, Any], dict[str, bytes]] | None, view: RuntimeView
+    ) -> None:
+        t = self.tracks[c]
+        if action is Action.STORE:
+            assert form is not None
+            static, files = form
+            for path in sorted({stored_path(c).rsplit("/", 1)[0], *(p.rsplit("/", 1)[0] for p in files)}):
+                self._mkdirs(path)
+            for path, data in sorted(files.items()):
+                self.fs.write(path, data, 0o600, secret=True)
+            self.fs.write(stored_path(c), to_yaml(static).encode(), MANIFEST_MODE)
+            t.stored = static
+        elif action is Action.ACTIVATE:
+            t.sandboxes_at_activation = set(view.ready_sandboxes[c])
+            assert t.stored is not None
+            write_static_pod(self.fs, self.manifests_dir, checkpoint_name(c), t.stored)
+        elif action is Action.DEACTIVATE:
+            self.fs.remove(active_path(c, self.manifests_dir))
+            t.sandboxes_at_activation = set()
+            # Free the host ports now rather than when the kubelet gets to the static Pod: the
+            # DaemonSet Pod's next start (after the kubelet's back-off) then binds.
+            for sandbox in view.checkpoints[c]:
+                try:
+                    self.cri.remove_sandbox(sandbox)
+                except Exception as e:  # the kubelet stops it anyway
+                    self.log(f"{c}: could not stop {sandbox.label}: {e}")
+
+    def adopt_active(self) -> None:
+        """At start: a checkpoint already active keeps running until a DaemonSet sandbox appears
+        that is not there now."""
+        try:
+            view = runtime_view(self.cri)
+        except Exception:
+            return
+        for c in COMPONENTS:
+            self.tracks[c].sandboxes_at_activation = set(view.ready_sandboxes[c])
+
+    def _say(self, message: str) -> None:
+        if message != self._last_error:
+            self.log(message)
+            self._last_error = message
+
+    def run(self, interval: float, stop: Callable[[], bool], sleep: Callable[[float], None]) -> None:
+        self.adopt_active()
+        self.log(f"checkpointer on node {self.node}: polling every {interval:g}s")
+        while not stop():
+            self.poll()
+            self.fs.sync()
+            sleep(interval)
+
+
+class ClientCache:
+    """One API client for the loop, built again only after the server refused it (a rotated
+    kubelet certificate) or could not be built (no kubeconfig yet)."""
+
+    def __init__(self, build: Callable[[], KubeClient]) -> None:
+        self.build = build
+        self._client: KubeClient | None = None
+
+    def __call__(self) -> KubeClient:
+        if self._client is None:
+            self._client = self.build()
+        return self._client
+
+    def forget(self) -> None:
+        self._client = None
+
+
+def read_stored(fs: HostFS, component: str) -> dict[str, Any] | None:
+    text = fs.read_text(stored_path(component))
+    if text is None:
+        return None
+    doc = from_yaml(text, stored_path(component))
+    return doc if isinstance(doc, dict) else None
+
+
+def states(
+    fs: HostFS, manifests_dir: str = MANIFESTS_DIR, components: Iterable[str] = COMPONENTS
+) -> dict[str, str]:
+    """component -> ``active``, ``stored`` or ``none`` (for recover)."""
+    from kubeadm_py.selfhosting.status import checkpoint_state
+
+    return {c: checkpoint_state(fs, manifests_dir, c) for c in components}

@@ -1,0 +1,388 @@
+"""The checkpointer's decisions as a table, the static-Pod form of a DaemonSet Pod, and the loop
+against a fake runtime and API client on a real directory (HostFS --rootfs)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubeadm_py.errors import ApiError
+from kubeadm_py.host.cri import ContainerInfo, Sandbox
+from kubeadm_py.hostfs import HostFS
+from kubeadm_py.selfhosting.checkpoint import (
+    Action,
+    Seen,
+    Timing,
+    active_path,
+    decide,
+    is_ds_pod_name,
+    stored_path,
+    to_static_pod,
+)
+from kubeadm_py.selfhosting.checkpointer import Checkpointer, states
+
+T = Timing(grace=10, takeover=120)
+BASE = dict(
+    api_up=True, api_down_for=0.0, api_pod_changed=False, ds_running=True, ds_down_for=0.0,
+    ds_sandbox_ready=True, new_sandbox=False, stored=True, active=False,
+)  # fmt: skip
+
+# (what changes from BASE, expected action): API up?, DS pod running?, checkpoint stored/active?
+TABLE: list[tuple[str, dict[str, Any], Action]] = [
+    ("steady state", {}, Action.NONE),
+    ("first sight of a running DS Pod", {"stored": False, "api_pod_changed": True}, Action.STORE),
+    ("DS Pod spec changed (upgrade)", {"api_pod_changed": True}, Action.STORE),
+    (
+        "changed but its container not running here",
+        {"api_pod_changed": True, "ds_running": False},
+        Action.NONE,
+    ),
+    (
+        "after a reboot: no API, no DS Pod, grace passed",
+        {
+            "api_up": False,
+            "api_down_for": 12,
+            "ds_running": False,
+            "ds_down_for": 12,
+            "ds_sandbox_ready": False,
+        },
+        Action.ACTIVATE,
+    ),
+    (
+        "no API, no DS Pod, within grace",
+        {
+            "api_up": False,
+            "api_down_for": 5,
+            "ds_running": False,
+            "ds_down_for": 5,
+            "ds_sandbox_ready": False,
+        },
+        Action.NONE,
+    ),
+    (
+        "no API, no DS Pod, nothing stored",
+        {
+            "api_up": False,
+            "api_down_for": 60,
+            "ds_running": False,
+            "ds_down_for": 60,
+            "ds_sandbox_ready": False,
+            "stored": False,
+        },
+        Action.NONE,
+    ),
+    (
+        "API up (another node serves it), DS Pod not running here",
+        {"ds_running": False, "ds_down_for": 60, "ds_sandbox_ready": False},
+        Action.NONE,
+    ),
+    (
+        "no API, DS Pod sandbox ready but in back-off (hand-off under way)",
+        {"api_up": False, "api_down_for": 30, "ds_running": False, "ds_down_for": 30},
+        Action.NONE,
+    ),
+    (
+        "no API, DS sandbox stuck without a running container past takeover",
+        {"api_up": False, "api_down_for": 130, "ds_running": False, "ds_down_for": 130},
+        Action.ACTIVATE,
+    ),
+    ("no API but the DS Pod runs (API starting)", {"api_up": False, "api_down_for": 30}, Action.NONE),
+    (
+        "checkpoint active, no new DS sandbox yet",
+        {"active": True, "api_up": False, "ds_running": False, "ds_sandbox_ready": False},
+        Action.NONE,
+    ),
+    (
+        "checkpoint active, the kubelet made a new DS sandbox",
+        {"active": True, "new_sandbox": True},
+        Action.DEACTIVATE,
+    ),
+    (
+        "checkpoint active, API up, DS spec changed: no store while active",
+        {"active": True, "api_pod_changed": True},
+        Action.NONE,
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), [(c, e) for _, c, e in TABLE], ids=[n for n, _, _ in TABLE])
+def test_decide(change: dict[str, Any], expected: Action) -> None:
+    action, why = decide(Seen(**{**BASE, **change}), T)
+    assert action is expected
+    if expected is not Action.NONE:
+        assert why, "every transition says why in its log line"
+
+
+def ds_pod(
+    component: str = "kube-apiserver", name: str = "self-hosted-kube-apiserver-x7k2p"
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "generateName": f"self-hosted-{component}-",
+            "namespace": "kube-system",
+            "uid": "1234",
+            "resourceVersion": "99",
+            "ownerReferences": [
+                {"kind": "DaemonSet", "name": f"self-hosted-{component}", "controller": True}
+            ],
+            "labels": {
+                "k8s-app": f"self-hosted-{component}",
+                "tier": "control-plane",
+                "component": component,
+                "controller-revision-hash": "5d8f",
+                "pod-template-generation": "3",
+            },
+            "annotations": {"kubeadm-py.io/checkpoint": "true", "other": "kept"},
+        },
+        "spec": {
+            "nodeName": "cp1",
+            "hostNetwork": True,
+            "priorityClassName": "system-node-critical",
+            "priority": 2000001000,
+            "serviceAccountName": "default",
+            "serviceAccount": "default",
+            "schedulerName": "default-scheduler",
+            "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {}}},
+            "nodeSelector": {"kubeadm-py.io/self-hosted": "true"},
+            "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+            "containers": [
+                {
+                    "name": component,
+                    "image": f"k8s.gcr.io/{component}:v1.20.2",
+                    "command": [component, "--secure-port=6443"],
+                    "volumeMounts": [
+                        {"name": "k8s-certs", "mountPath": "/etc/kubernetes/pki", "readOnly": True},
+                        {
+                            "name": "default-token-abcde",
+                            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                        },
+                    ],
+                }
+            ],
+            "volumes": [
+                {
+                    "name": "k8s-certs",
+                    "hostPath": {"path": "/etc/kubernetes/pki", "type": "DirectoryOrCreate"},
+                },
+                {"name": "default-token-abcde", "secret": {"secretName": "default-token-abcde"}},
+            ],
+        },
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def test_static_pod_form() -> None:
+    static = to_static_pod(ds_pod(), "kube-apiserver")
+    assert static["metadata"] == {
+        "name": "kubeadm-py-checkpoint-kube-apiserver",
+        "namespace": "kube-system",
+        "labels": {"k8s-app": "kubeadm-py-checkpoint-kube-apiserver", "tier": "control-plane",
+                   "component": "kube-apiserver"},
+        "annotations": {
+            "other": "kept",
+            "kubeadm-py.io/checkpoint-source": "kube-system/self-hosted-kube-apiserver-x7k2p",
+            "kubeadm-py.io/checkpoint-generation": "3",
+        },
+    }  # fmt: skip
+    spec = static["spec"]
+    assert set(spec) == {"hostNetwork", "priorityClassName", "tolerations", "containers", "volumes"}
+    assert spec["volumes"] == [
+        {"name": "k8s-certs", "hostPath": {"path": "/etc/kubernetes/pki", "type": "DirectoryOrCreate"}}
+    ]
+    assert [m["name"] for m in spec["containers"][0]["volumeMounts"]] == ["k8s-certs"]
+    assert "status" not in static
+    assert ds_pod()["spec"]["nodeName"] == "cp1"  # the source is not changed
+
+
+@pytest.mark.parametrize(
+    ("name", "mine"),
+    [
+        ("self-hosted-kube-apiserver-x7k2p", True),
+        ("kubeadm-py-checkpoint-kube-apiserver-cp1", False),
+        ("kube-apiserver-cp1", False),
+        ("self-hosted-kube-apiserver-extra-x7k2p", False),
+    ],
+)
+def test_ds_pod_names(name: str, mine: bool) -> None:
+    assert is_ds_pod_name("kube-apiserver", name) is mine
+
+
+class FakeCri:
+    endpoint = "unix:///fake.sock"
+
+    def __init__(self) -> None:
+        self.running: dict[str, str] = {}  # pod name -> container state
+        self.sandboxes: list[Sandbox] = []
+
+    def list_containers(self, namespace: str = "") -> list[ContainerInfo]:
+        return [ContainerInfo(f"c-{p}", "c", p, "kube-system", s, 0, 0.0) for p, s in self.running.items()]
+
+    def list_sandboxes(self) -> list[Sandbox]:
+        return list(self.sandboxes)
+
+    def remove_sandbox(self, sandbox: Sandbox) -> None:
+        self.sandboxes.remove(sandbox)
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.pods: list[dict[str, Any]] | None = None  # None: the API server does not answer
+        self.queries: list[str] = []
+
+    def request(self, method: str, path: str, what: str = "") -> dict[str, Any]:
+        self.queries.append(path)
+        if self.pods is None:
+            raise ApiError("cannot reach the API server")
+        return {"items": self.pods}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def loop(tmp_path: Path) -> tuple[Checkpointer, FakeCri, FakeClient, Clock, HostFS, list[str]]:
+    fs = HostFS(rootfs=str(tmp_path))
+    cri, client, clock, lines = FakeCri(), FakeClient(), Clock(), []
+    cp = Checkpointer(fs, cri, lambda: client, "cp1", lines.append, timing=T, clock=clock)  # type: ignore[arg-type]
+    return cp, cri, client, clock, fs, lines
+
+
+def test_never_acts_on_components_not_self_hosted_here(loop: Any) -> None:
+    cp, cri, client, clock, fs, lines = loop
+    client.pods = None  # a static control plane that is down: none of the checkpointer's business
+    for _ in range(10):
+        clock.now += 5
+        assert cp.poll() == []
+    assert states(fs) == {c: "none" for c in states(fs)}
+    assert lines == []
+
+
+def test_reboot_cycle(loop: Any, tmp_path: Path) -> None:
+    cp, cri, client, clock, fs, lines = loop
+    pod = ds_pod()
+    client.pods = [pod, ds_pod("kube-scheduler", "self-hosted-kube-scheduler-abcde")]
+    cri.running = {pod["metadata"]["name"]: "running", "self-hosted-kube-scheduler-abcde": "running"}
+    assert [(c, a) for c, a, _ in cp.poll()] == [
+        ("kube-apiserver", Action.STORE),
+        ("kube-scheduler", Action.STORE),
+    ]
+    stored = tmp_path / stored_path("kube-apiserver").lstrip("/")
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert yaml.safe_load(stored.read_text()) == to_static_pod(pod, "kube-apiserver")
+    assert cp.poll() == []  # unchanged: not written again
+    pod["spec"]["containers"][0]["image"] = "k8s.gcr.io/kube-apiserver:v1.20.3"
+    assert [why for _, _, why in cp.poll()] == ["the DaemonSet Pod runs; changed: spec.containers"]
+
+    # reboot: every container and sandbox gone, no API server
+    client.pods, cri.running, cri.sandboxes = None, {}, []
+    clock.now += 5
+    assert cp.poll() == []  # within the grace period
+    clock.now += 6
+    assert [(c, a) for c, a, _ in cp.poll()] == [
+        ("kube-apiserver", Action.ACTIVATE),
+        ("kube-scheduler", Action.ACTIVATE),
+    ]
+    active = tmp_path / active_path("kube-apiserver").lstrip("/")
+    assert yaml.safe_load(active.read_text()) == yaml.safe_load(stored.read_text())
+    assert stat.S_IMODE(active.stat().st_mode) == 0o600
+    assert states(fs)["kube-apiserver"] == "active" and states(fs)["kube-controller-manager"] == "none"
+
+    # the checkpoint serves the API; the kubelet gets the DaemonSet Pods and makes their sandboxes
+    clock.now += 20
+    client.pods = [pod]
+    cri.running = {"kubeadm-py-checkpoint-kube-apiserver-cp1": "running"}
+    assert cp.poll() == []
+    checkpoint_sandbox = Sandbox("cp", "kubeadm-py-checkpoint-kube-apiserver-cp1", "kube-system", True)
+    cri.sandboxes = [checkpoint_sandbox]
+    assert cp.poll() == []  # the checkpoint's own sandbox is not the DaemonSet Pod's
+    cri.sandboxes.append(Sandbox("sb1", pod["metadata"]["name"], "kube-system", True))
+    assert [(c, a) for c, a, _ in cp.poll()] == [("kube-apiserver", Action.DEACTIVATE)]
+    assert not active.exists() and stored.exists()
+    assert checkpoint_sandbox not in cri.sandboxes  # its ports freed at once
+    # the API goes down while the DaemonSet Pod leaves its back-off: no re-activation
+    client.pods, cri.running = None, {}
+    clock.now += 30
+    assert cp.poll() == []
+    assert [line.split(" (")[0] for line in lines] == [
+        "kube-apiserver: store", "kube-scheduler: store", "kube-apiserver: store",
+        "kube-apiserver: activate", "kube-scheduler: activate", "kube-apiserver: deactivate",
+    ]  # fmt: skip
+
+
+def test_active_at_start_waits_for_a_new_sandbox(loop: Any, tmp_path: Path) -> None:
+    cp, cri, client, clock, fs, lines = loop
+    fs.write(
+        stored_path("kube-apiserver"),
+        yaml.safe_dump(to_static_pod(ds_pod(), "kube-apiserver")).encode(),
+        0o600,
+    )
+    fs.write(active_path("kube-apiserver"), b"{}", 0o600)
+    cri.sandboxes = [Sandbox("old", "self-hosted-kube-apiserver-x7k2p", "kube-system", True)]  # crash-looping
+    cp.adopt_active()
+    assert cp.poll() == []
+    cri.sandboxes.append(Sandbox("new", "self-hosted-kube-apiserver-q9w8e", "kube-system", True))
+    assert [a for _, a, _ in cp.poll()] == [Action.DEACTIVATE]
+
+
+def test_runtime_down_decides_nothing(loop: Any) -> None:
+    cp, cri, client, clock, fs, lines = loop
+
+    def down(namespace: str = "") -> list[ContainerInfo]:
+        raise OSError("connection refused")
+
+    cri.list_containers = down
+    assert cp.poll() == [] and cp.poll() == []
+    assert len(lines) == 1 and "container runtime not answering" in lines[0]
+
+
+def test_secrets_kept_as_files(loop: Any, tmp_path: Path) -> None:
+    import base64
+
+    cp, cri, client, clock, fs, lines = loop
+    pod = ds_pod()
+    pod["spec"]["volumes"][0] = {
+        "name": "k8s-certs",
+        "projected": {"sources": [
+            {"secret": {"name": "ca", "items": [{"key": "tls.crt", "path": "ca.crt"}]}},
+            {"secret": {"name": "etcd", "optional": True,
+                        "items": [{"key": "ca.crt", "path": "etcd/ca.crt"}]}},
+        ]},
+    }  # fmt: skip
+    secrets = {"ca": {"tls.crt": base64.b64encode(b"CERT").decode(), "tls.key": "eA=="}}
+    client.get = lambda kind, name, ns: {"data": secrets[name]} if name in secrets else None
+    client.pods = [pod]
+    cri.running = {pod["metadata"]["name"]: "running"}
+    assert [a for _, a, _ in cp.poll()] == [Action.STORE]
+    base = tmp_path / "etc/kubernetes/selfhosting/checkpoints/secrets/kube-apiserver/k8s-certs"
+    assert (base / "ca.crt").read_bytes() == b"CERT" and not (base / "etcd").exists()
+    assert stat.S_IMODE((base / "ca.crt").stat().st_mode) == 0o600
+    assert stat.S_IMODE(base.stat().st_mode) == 0o700
+    stored = yaml.safe_load((tmp_path / stored_path("kube-apiserver").lstrip("/")).read_text())
+    assert stored["spec"]["volumes"][0] == {
+        "name": "k8s-certs",
+        "hostPath": {"path": "/etc/kubernetes/selfhosting/checkpoints/secrets/kube-apiserver/k8s-certs",
+                     "type": "Directory"},
+    }  # fmt: skip
+    digest = stored["metadata"]["annotations"]["kubeadm-py.io/checkpoint-secrets"]
+    assert cp.poll() == []  # unchanged
+    secrets["ca"]["tls.crt"] = base64.b64encode(b"ROTATED").decode()
+    clock.now += 61  # the Secrets are read again after a minute
+    assert [a for _, a, _ in cp.poll()] == [Action.STORE]
+    assert (base / "ca.crt").read_bytes() == b"ROTATED"
+    stored = yaml.safe_load((tmp_path / stored_path("kube-apiserver").lstrip("/")).read_text())
+    assert stored["metadata"]["annotations"]["kubeadm-py.io/checkpoint-secrets"] != digest
+    del secrets["ca"]
+    clock.now += 61
+    assert cp.poll() == [] and "cannot checkpoint yet: secret kube-system/ca" in lines[-1]
