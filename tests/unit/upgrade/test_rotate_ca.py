@@ -1,8 +1,8 @@
 """``certs rotate-ca`` on a control-plane node made by the real init phases, against the in-memory
 API server (which signs kubelet CSRs with the node's current ca.crt/ca.key, as the
 controller-manager does), with the fake waiter standing for the kubelet. The stage table and its
-refusals are checked as functions; the real round trip with a worker
-(tests/integration/test_carotate_testbed.py on branch i16-carotate) does not pass yet."""
+refusals are checked as functions; the real round trip with a worker is
+tests/integration/test_carotate_testbed.py."""
 
 from __future__ import annotations
 
