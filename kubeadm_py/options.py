@@ -162,6 +162,7 @@ FLAGS: dict[str, FlagSpec] = {
         _F("allow-experimental-upgrades", bool, "Allow upgrading to alpha/beta/rc versions."),
         _F("allow-release-candidate-upgrades", bool, "Allow upgrading to release candidate versions."),
         _F("finish", bool, "Finish a service-account key rotation: stop trusting the previous key."),
+        _F("front-proxy", bool, "certs rotate-ca begin: rotate the front-proxy CA with the cluster CA."),
         _F(
             "certs-in-secrets",
             bool,
@@ -223,6 +224,7 @@ def refuse_mixed_config(values: Mapping[str, object]) -> None:
             f"can not mix '--config' with arguments [{' '.join(mixed)}]",
             hint="set these in the configuration file, or drop --config",
         )
+
 
 # --- the typed run options, generated from FLAGS ---------------------------------------------------
 

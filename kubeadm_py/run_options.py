@@ -36,6 +36,7 @@ class RunOptions:
     feature_gates: str | None = None
     finish: bool | None = None
     force: bool | None = None
+    front_proxy: bool | None = None
     ignore_preflight_errors: list[str] | None = None
     image_repository: str | None = None
     kubeconfig: str | None = None

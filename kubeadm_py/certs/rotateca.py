@@ -9,7 +9,9 @@ Every node converges to the stage with ``sync`` and records its progress on its 
 ``system:nodes`` read the ConfigMap. ``switch`` is refused until every node synced ``begin``,
 ``finish`` until every node synced ``switch`` (the refusal names them).
 
-Stages, as a table (:data:`STAGES`): what a node trusts and which CA signs its certificates.
+Stages, as a table (:data:`STAGES`): what a node trusts and which CA signs its certificates. The
+CAs a rotation covers, as a table too (:data:`CAS`): the cluster CA always, the front-proxy CA with
+``begin --front-proxy``; the ConfigMap's ``cas`` names them, so every later command follows that set.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from kubeadm_py.certs.rotateca_files import TRUST_FLAGS
 from kubeadm_py.constants import KUBE_SYSTEM, NODES_GROUP
 from kubeadm_py.errors import KubeadmError
 
@@ -29,6 +32,43 @@ NODE_ISSUER = "kubeadm-py.io/ca-issuer"  # fingerprint of the CA that signed the
 BUNDLE = "ca-bundle.crt"  # trust bundle next to ca.crt while both CAs are trusted
 NEW_BASE = "ca-new"  # the new CA on control-plane nodes until switch
 OLD_BASE = "ca-old"  # the old CA on control-plane nodes from switch until finish
+
+
+@dataclass(frozen=True)
+class CASpec:
+    """One CA ``certs rotate-ca`` rotates: its files, the bundle that is its trust while two CAs are,
+    and who trusts it (control-plane flags, the key of ConfigMap
+    ``kube-system/extension-apiserver-authentication`` the API server publishes it under)."""
+
+    name: str  # as the ConfigMap's "cas", status and begin's option name it
+    base: str  # <base>.crt/.key under the PKI directory; also its entry in pki/specs.py
+    bundle: str  # the trust file while both CAs are trusted (and after finish: the new CA alone)
+    new_base: str  # the new CA on control-plane nodes until switch
+    old_base: str  # the old CA from switch until finish
+    trust_flags: dict[str, tuple[str, ...]]  # component -> the flags naming this CA as trust
+    published: str  # the key of extension-apiserver-authentication holding this trust
+    prefix: str  # of the rotation ConfigMap's keys for this CA ("" for the cluster CA)
+    control_plane_only: bool  # workers hold none of its files
+    node_annotation: str  # fingerprint of the CA that issued this node's ``issued`` certificate
+    issued: str  # the certificate status names the issuer of, per node
+
+
+CLUSTER = "cluster"
+FRONT_PROXY = "front-proxy"
+CAS = {
+    c.name: c
+    for c in (
+        CASpec(CLUSTER, "ca", BUNDLE, NEW_BASE, OLD_BASE, TRUST_FLAGS, "client-ca-file", "", False,
+               NODE_ISSUER, "kubelet client certificate"),
+        CASpec(FRONT_PROXY, "front-proxy-ca", "front-proxy-ca-bundle.crt", "front-proxy-ca-new",
+               "front-proxy-ca-old",
+               {"kube-apiserver": ("--requestheader-client-ca-file",),
+                "kube-controller-manager": ("--requestheader-client-ca-file",)},
+               "requestheader-client-ca-file", "front-proxy-", True,
+               "kubeadm-py.io/front-proxy-issuer", "front-proxy-client.crt"),
+    )
+}  # fmt: skip
+OPTIONAL = tuple(n for n in CAS if n != CLUSTER)  # rotated when begin is asked to
 
 
 @dataclass(frozen=True)
@@ -66,44 +106,77 @@ def fingerprint(cert_pem: bytes) -> str:
     return hashlib.sha256(der).hexdigest()[:16]
 
 
+def fingerprints(bundle: bytes | str) -> frozenset[str]:
+    """The :func:`fingerprint` of every certificate of a PEM bundle (PEM text may differ byte-wise)."""
+    import re
+
+    text = bundle.encode() if isinstance(bundle, str) else bundle
+    blocks = re.findall(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", text, re.S)
+    return frozenset(fingerprint(b + b"\n") for b in blocks)
+
+
 @dataclass(frozen=True)
 class Rotation:
     generation: int
     stage: str
-    old: bytes  # PEM
+    old: bytes  # PEM of the cluster CA
     new: bytes  # PEM
+    extra: tuple[tuple[str, bytes, bytes], ...] = ()  # (name in CAS, old PEM, new PEM) of optional CAs
 
     @property
     def spec(self) -> Stage:
         return STAGES[self.stage]
 
-    def pem(self, which: str) -> bytes:
-        return self.old if which == "old" else self.new
+    @property
+    def cas(self) -> tuple[CASpec, ...]:
+        """The CAs this rotation covers, the cluster CA first."""
+        return (CAS[CLUSTER], *(CAS[name] for name, _, _ in self.extra))
+
+    def pair(self, ca: str) -> tuple[bytes, bytes]:
+        """(old, new) PEM of CA ``ca``."""
+        if ca == CLUSTER:
+            return self.old, self.new
+        return next((old, new) for name, old, new in self.extra if name == ca)
+
+    def pem(self, which: str, ca: str = CLUSTER) -> bytes:
+        old, new = self.pair(ca)
+        return old if which == "old" else new
+
+    def trust_of(self, ca: str) -> bytes:
+        """CA ``ca``'s bundle: every trusted one of its two, PEM, concatenated."""
+        return b"".join(_nl(self.pem(w, ca)) for w in self.spec.trust)
+
+    def signer_of(self, ca: str) -> bytes:
+        return self.pem(self.spec.signer, ca)
 
     @property
     def trust(self) -> bytes:
-        """The bundle: every trusted CA, PEM, concatenated."""
-        return b"".join(_nl(self.pem(w)) for w in self.spec.trust)
+        """The cluster CA's bundle."""
+        return self.trust_of(CLUSTER)
 
     @property
     def signer(self) -> bytes:
-        return self.pem(self.spec.signer)
+        return self.signer_of(CLUSTER)
 
     def with_stage(self, stage: str) -> Rotation:
-        return Rotation(self.generation, stage, self.old, self.new)
+        return Rotation(self.generation, stage, self.old, self.new, self.extra)
 
     def configmap(self) -> Obj:
+        data = {
+            "stage": self.stage,
+            "generation": str(self.generation),
+            "cas": ",".join(c.name for c in self.cas),
+        }
+        for ca in self.cas:
+            old, new = self.pair(ca.name)
+            data[f"{ca.prefix}old-ca.crt"] = old.decode()
+            data[f"{ca.prefix}new-ca.crt"] = new.decode()
+            data[f"{ca.prefix}{BUNDLE}"] = self.trust_of(ca.name).decode()
         return {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"name": NAME, "namespace": KUBE_SYSTEM},
-            "data": {
-                "stage": self.stage,
-                "generation": str(self.generation),
-                "old-ca.crt": self.old.decode(),
-                "new-ca.crt": self.new.decode(),
-                BUNDLE: self.trust.decode(),
-            },
+            "data": data,
         }
 
 
@@ -115,16 +188,25 @@ def from_configmap(cm: Obj | None) -> Rotation | None:
     if cm is None:
         return None
     data = cm.get("data") or {}
+    names = [n for n in str(data.get("cas") or CLUSTER).split(",") if n != CLUSTER]
+    unknown = [n for n in names if n not in CAS]
+    if unknown:
+        raise KubeadmError(f"ConfigMap {KUBE_SYSTEM}/{NAME}: unknown CA {unknown[0]!r} in cas")
     try:
         rot = Rotation(
             int(data["generation"]),
             str(data["stage"]),
             data["old-ca.crt"].encode(),
             data["new-ca.crt"].encode(),
+            tuple(
+                (n, data[f"{CAS[n].prefix}old-ca.crt"].encode(), data[f"{CAS[n].prefix}new-ca.crt"].encode())
+                for n in names
+            ),
         )
     except (KeyError, ValueError, AttributeError):
         raise KubeadmError(
-            f"ConfigMap {KUBE_SYSTEM}/{NAME} is malformed (stage, generation, old-ca.crt, new-ca.crt)"
+            f"ConfigMap {KUBE_SYSTEM}/{NAME} is malformed (stage, generation, old-ca.crt, new-ca.crt "
+            "and those of every CA in cas)"
         ) from None
     if rot.stage not in STAGES:
         raise KubeadmError(f"ConfigMap {KUBE_SYSTEM}/{NAME}: unknown stage {rot.stage!r}")
@@ -153,15 +235,17 @@ def synced(annotation: str, generation: int, stage: str) -> bool:
 
 def lagging_nodes(nodes: list[Obj], rot: Rotation, stage: str) -> list[str]:
     """Names of the nodes that have not synced ``stage`` of ``rot``; from ``switch`` on, also those whose
-    kubelet client certificate is not signed by the new CA."""
+    kubelet client certificate (or the certificate an optional CA issues there) is not from the new CA."""
     new = fingerprint(rot.new)
+    optional = [(ca.node_annotation, fingerprint(rot.pem("new", ca.name))) for ca in rot.cas[1:]]
     out = []
     for n in nodes:
         meta = n.get("metadata") or {}
         ann = meta.get("annotations") or {}
         ok = synced(str(ann.get(NODE_STAGE, "")), rot.generation, stage)
         if ok and stage != "begin":
-            ok = ann.get(NODE_ISSUER) == new
+            # a node without an optional CA's annotation holds none of its certificates (a worker)
+            ok = ann.get(NODE_ISSUER) == new and all(ann.get(a, fp) == fp for a, fp in optional)
         if not ok:
             out.append(str(meta.get("name", "")))
     return sorted(out)
@@ -181,20 +265,26 @@ def refuse_lagging(nodes: list[Obj], rot: Rotation, command: str) -> None:
 
 
 def node_rows(nodes: list[Obj], rot: Rotation | None) -> list[Obj]:
-    """Per node: the stage it synced and which CA signed its kubelet client certificate."""
-    names = {fingerprint(rot.old): "old", fingerprint(rot.new): "new"} if rot else {}
+    """Per node: the stage it synced and which CA signed its kubelet client certificate; per optional
+    CA of the rotation, which of its CAs issued the node's certificate (``-``: the node has none)."""
+    cas = rot.cas if rot else (CAS[CLUSTER],)
+    names = {
+        ca.name: {fingerprint(rot.pem("old", ca.name)): "old", fingerprint(rot.pem("new", ca.name)): "new"}
+        for ca in cas
+        if rot is not None
+    }
     rows = []
     for n in nodes:
         meta = n.get("metadata") or {}
         ann = meta.get("annotations") or {}
-        issuer = str(ann.get(NODE_ISSUER, ""))
-        rows.append(
-            {
-                "node": str(meta.get("name", "")),
-                "synced": str(ann.get(NODE_STAGE, "")) or "never",
-                "issuer": names.get(issuer, issuer or "unknown"),
-            }
-        )
+        row = {"node": str(meta.get("name", "")), "synced": str(ann.get(NODE_STAGE, "")) or "never"}
+        for ca in cas:
+            issuer = str(ann.get(ca.node_annotation, ""))
+            shown = names.get(ca.name, {}).get(issuer, issuer)
+            row["issuer" if ca.name == CLUSTER else ca.name] = shown or (
+                "unknown" if ca.name == CLUSTER else "-"
+            )
+        rows.append(row)
     return sorted(rows, key=lambda r: r["node"])
 
 
@@ -204,6 +294,13 @@ def status_doc(nodes: list[Obj], rot: Rotation | None) -> Obj:
         doc["generation"] = rot.generation
         doc["oldCA"] = fingerprint(rot.old)
         doc["newCA"] = fingerprint(rot.new)
+        doc["cas"] = {
+            ca.name: {
+                "old": fingerprint(rot.pem("old", ca.name)),
+                "new": fingerprint(rot.pem("new", ca.name)),
+            }
+            for ca in rot.cas
+        }
         doc["trusted"] = list(rot.spec.trust)
         doc["signer"] = rot.spec.signer
     return doc
@@ -211,21 +308,33 @@ def status_doc(nodes: list[Obj], rot: Rotation | None) -> Obj:
 
 def status_lines(doc: Obj) -> list[str]:
     out = [f"stage: {doc['stage']}"]
+    optional = [c for c in doc.get("cas", {}) if c != CLUSTER]
     if "generation" in doc:
         out.append(
             f"generation: {doc['generation']}  old CA: {doc['oldCA']}  new CA: {doc['newCA']}  "
             f"trusted: {'+'.join(doc['trusted'])}  signing: {doc['signer']}"
         )
-    out.append(f"{'NODE':<24} {'SYNCED':<16} KUBELET CLIENT CERT FROM")
-    out += [f"{r['node']:<24} {r['synced']:<16} {r['issuer']}" for r in doc["nodes"]]
+        out.append(f"rotating: {', '.join(doc['cas'])}")
+        out += [f"{c} CA: old {doc['cas'][c]['old']}  new {doc['cas'][c]['new']}" for c in optional]
+    head = f"{'NODE':<24} {'SYNCED':<16} {'KUBELET CLIENT CERT FROM':<26}"
+    out.append(" ".join([head, *(f"{CAS[c].issued.upper()} FROM" for c in optional)]).rstrip())
+    out += [
+        " ".join([f"{r['node']:<24} {r['synced']:<16} {r['issuer']:<26}", *(r[c] for c in optional)]).rstrip()
+        for r in doc["nodes"]
+    ]
     return out
 
 
-def key_secret(cert_pem: bytes, key_pem: bytes, certificate_key: bytes) -> Obj:
-    """The new CA for other control-plane nodes: the key encrypted as upload-certs does."""
+def key_secret(pairs: dict[str, tuple[bytes, bytes]], certificate_key: bytes) -> Obj:
+    """The new CAs for other control-plane nodes (``pairs``: CA base -> (certificate, key) PEM), each
+    encrypted as upload-certs does, as ``<base>.crt``/``<base>.key``."""
     from kubeadm_py.cluster.copycerts import encrypt_bytes
 
-    enc = {"ca.crt": cert_pem, "ca.key": key_pem}
+    enc = {
+        f"{base}.{ext}": pem
+        for base, (crt, key) in pairs.items()
+        for ext, pem in (("crt", crt), ("key", key))
+    }
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -235,15 +344,15 @@ def key_secret(cert_pem: bytes, key_pem: bytes, certificate_key: bytes) -> Obj:
     }
 
 
-def read_key_secret(secret: Obj | None, certificate_key: str) -> tuple[bytes, bytes]:
+def read_key_secret(secret: Obj | None, certificate_key: str, base: str = "ca") -> tuple[bytes, bytes]:
     from kubeadm_py.cluster.copycerts import decode_key, decrypt_secret
 
     if secret is None:
         raise KubeadmError(f"Secret {KUBE_SYSTEM}/{NAME} not found: the new CA key cannot be downloaded")
     plain = decrypt_secret(secret, decode_key(certificate_key))
-    if not plain.get("ca.crt") or not plain.get("ca.key"):
-        raise KubeadmError(f"Secret {KUBE_SYSTEM}/{NAME} lacks ca.crt or ca.key")
-    return plain["ca.crt"], plain["ca.key"]
+    if not plain.get(f"{base}.crt") or not plain.get(f"{base}.key"):
+        raise KubeadmError(f"Secret {KUBE_SYSTEM}/{NAME} lacks {base}.crt or {base}.key")
+    return plain[f"{base}.crt"], plain[f"{base}.key"]
 
 
 def reader_rbac() -> list[Obj]:

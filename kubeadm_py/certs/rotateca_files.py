@@ -1,8 +1,9 @@
 """What ``certs rotate-ca sync`` changes in a node's files, as pure functions of their text.
 
-* Static Pod manifests: the flags that name the cluster CA as a trust store (:data:`TRUST_FLAGS`)
-  point at ``ca-bundle.crt`` while both CAs are trusted, and at ``ca.crt`` again once the rotation
-  is finished (the manifests are then what init writes). ``--cluster-signing-cert-file`` keeps
+* Static Pod manifests: the flags that name a rotated CA as a trust store (the cluster CA's:
+  :data:`TRUST_FLAGS`; the front-proxy CA's: its row of ``rotateca.CAS``) point at its bundle
+  (``ca-bundle.crt``, ``front-proxy-ca-bundle.crt``) while both CAs are trusted, and keep naming it
+  once the rotation is finished (it then holds the new CA alone). ``--cluster-signing-cert-file`` keeps
   ``ca.crt``: the controller-manager signs with the current CA, never with a bundle. Annotation
   :data:`MANIFEST_ANNOTATION` (hash of the signing CA and the bundle) makes the kubelet restart a
   component when either changes.
@@ -39,18 +40,18 @@ RESTARTED = ("kube-controller-manager", "kube-scheduler")
 
 
 def manifest(
-    text: bytes | str, source: str, component: str, ca_path: str, trust_path: str, stamp: str | None
+    text: bytes | str, source: str, component: str, flags: dict[str, str], stamp: str | None
 ) -> bytes:
-    """``component``'s manifest with its trust flags naming ``trust_path`` (instead of ``ca_path`` or a
-    bundle) and :data:`MANIFEST_ANNOTATION` set to ``stamp`` (None: removed)."""
+    """``component``'s manifest with each trust flag in ``flags`` naming its path there (a CA's
+    bundle, or the CA file again) and :data:`MANIFEST_ANNOTATION` set to ``stamp`` (None: removed)."""
     pod = from_yaml(text, source)
     containers = (pod.get("spec") or {}).get("containers") or []
     container = next((c for c in containers if isinstance(c, dict) and c.get("name") == component), None)
     if container is None:
         raise KubeadmError(f"{source}: no {component} container")
     command = [str(w) for w in container.get("command") or []]
-    for flag in TRUST_FLAGS[component]:
-        command = [f"{flag}={trust_path}" if w.startswith(flag + "=") else w for w in command]
+    for flag, path in flags.items():
+        command = [f"{flag}={path}" if w.startswith(flag + "=") else w for w in command]
     container["command"] = command
     meta = pod.setdefault("metadata", {})
     annotations = dict(meta.get("annotations") or {})

@@ -14,7 +14,7 @@ from kubeadm_py.workflows.base import Workflow
 if TYPE_CHECKING:
     from kubeadm_py.workflow.phase import Phase
 
-FLAGS = ("config", "kubeconfig", "cert-dir", "dry-run", "certificate-key", "skip-phases")
+FLAGS = ("config", "kubeconfig", "cert-dir", "dry-run", "certificate-key", "front-proxy", "skip-phases")
 COMMANDS = ("begin", "sync", "switch", "finish", "status")
 
 STAGE_ARGUMENT = inspect.Parameter(
@@ -49,7 +49,10 @@ def _prepare(ctx: RotateCAContext) -> None:
 
 WORKFLOW = Workflow(
     name="certs-rotate-ca",
-    help="Rotate the cluster CA in stages: begin, sync (every node), switch, sync, finish, sync; status",
+    help=(
+        "Rotate the cluster CA (and with --front-proxy the front-proxy CA) in stages: begin, sync (every "
+        "node), switch, sync, finish, sync; status"
+    ),
     config_kind="init",
     new_state=RotateCAState,
     phases=phases,

@@ -24,7 +24,7 @@ from kubeadm_py.phases.rotateca.common import (
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
-    from kubeadm_py.certs.rotateca import Rotation
+    from kubeadm_py.certs.rotateca import CASpec, Rotation
     from kubeadm_py.kube.client import KubeClient
     from kubeadm_py.phases.rotateca.state import RotateCAContext
 
@@ -67,56 +67,75 @@ def run_stage(ctx: RotateCAContext) -> list[Change]:
 def _begin(ctx: RotateCAContext, client: KubeClient, current: Rotation | None) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
 
+    wanted = tuple(n for n in rc.OPTIONAL if getattr(ctx.options, n.replace("-", "_"), None))
     if current is not None and current.stage == "begin":
+        missing = [n for n in wanted if n not in {c.name for c in current.cas}]
+        if missing:
+            raise KubeadmError(
+                f"rotation {current.generation} has begun without the {missing[0]} CA",
+                hint=f"finish it, then run 'certs rotate-ca begin --{missing[0]}' for a new rotation",
+            )
         ctx.log(f"{PREFIX} Rotation {current.generation} already begun: converging this node")
         ctx.state.rotation = current
         return []
-    old_pem = ctx.fs.read_bytes(pki_path(ctx, "ca.crt"))
-    if old_pem is None or ctx.fs.read_bytes(pki_path(ctx, "ca.key")) is None:
-        raise KubeadmError(
-            f"{pki_path(ctx, 'ca.crt')} or ca.key not found: certs rotate-ca needs the cluster CA and "
-            "its key",
-            hint="with an external CA, rotate it as docs/pki.md says",
-        )
-    changes, new_pem, new_key = _new_ca(ctx)
+    cas = (rc.CAS[rc.CLUSTER], *(rc.CAS[n] for n in wanted))
+    olds = {}
+    for ca in cas:  # every CA and its key, before any write
+        olds[ca.name] = ctx.fs.read_bytes(pki_path(ctx, f"{ca.base}.crt"))
+        if olds[ca.name] is None or ctx.fs.read_bytes(pki_path(ctx, f"{ca.base}.key")) is None:
+            raise KubeadmError(
+                f"{pki_path(ctx, ca.base + '.crt')} or {ca.base}.key not found: certs rotate-ca needs the "
+                f"{ca.name} CA and its key",
+                hint="with an external CA, rotate it as docs/pki.md says",
+            )
+    changes: list[Change] = []
+    news: dict[str, tuple[bytes, bytes]] = {}
+    for ca in cas:
+        made, new_pem, new_key = _new_ca(ctx, ca)
+        changes += made
+        news[ca.name] = (new_pem, new_key)
     generation = current.generation + 1 if current is not None else 1
-    rot = rc.Rotation(generation, "begin", old_pem, new_pem)
-    changes += _key_secret(ctx, client, new_pem, new_key)
+    old_pem, new_pem = olds[rc.CLUSTER], news[rc.CLUSTER][0]
+    assert old_pem is not None
+    extra = tuple((n, olds[n] or b"", news[n][0]) for n in wanted)
+    rot = rc.Rotation(generation, "begin", old_pem, new_pem, extra)
+    changes += _key_secret(ctx, client, {ca.base: news[ca.name] for ca in cas})
     changes += [client.apply(obj) for obj in rc.reader_rbac()]
     # the ConfigMap last: once it exists, the rotation has begun and every node can sync to it
     changes.append(client.apply(rot.configmap(), detail=f"rotation {generation}: stage begin"))
     ctx.log(
-        f"{PREFIX} Rotation {generation} begun: new CA {rc.fingerprint(new_pem)}, "
-        f"old CA {rc.fingerprint(old_pem)}"
+        f"{PREFIX} Rotation {generation} begun ({', '.join(c.name for c in cas)} CA): new CA "
+        f"{rc.fingerprint(new_pem)}, old CA {rc.fingerprint(old_pem)}"
     )
     ctx.state.rotation = rot
     return changes
 
 
-def _new_ca(ctx: RotateCAContext) -> tuple[list[Change], bytes, bytes]:
-    """ca-new.crt/.key: kept when an interrupted begin wrote them, else generated."""
-    from kubeadm_py.certs import rotateca as rc
+def _new_ca(ctx: RotateCAContext, ca: CASpec) -> tuple[list[Change], bytes, bytes]:
+    """<new_base>.crt/.key: kept when an interrupted begin wrote them, else generated."""
     from kubeadm_py.pki import issue, keys, manager, specs, verify
 
-    crt, key = pki_path(ctx, f"{rc.NEW_BASE}.crt"), pki_path(ctx, f"{rc.NEW_BASE}.key")
+    crt, key = pki_path(ctx, f"{ca.new_base}.crt"), pki_path(ctx, f"{ca.new_base}.key")
     have_crt, have_key = ctx.fs.read_bytes(crt), ctx.fs.read_bytes(key)
     if have_crt and have_key:
         cert = issue.load_cert(have_crt, crt)
         if not verify.key_problems(cert, keys.load_private_key(have_key, key)):
-            ctx.log(f"{PREFIX} Keeping the new CA an interrupted run wrote ({crt})")
+            ctx.log(f"{PREFIX} Keeping the new {ca.name} CA an interrupted run wrote ({crt})")
             return [], have_crt, have_key
     st = manager.settings(ctx.cfg)
     new_key = keys.generate_key(st.algorithm)
-    prof = manager.expected_profile(ctx.cfg, specs.get("ca"))
+    prof = manager.expected_profile(ctx.cfg, specs.get(ca.base))
     cert = issue.self_signed_ca(prof.cn, new_key, st.not_before, st.start + st.ca_validity, prof.orgs)
     key_pem, crt_pem = keys.encode_private_key(new_key), issue.encode_cert(cert)
-    ctx.log(f"{PREFIX} Generating a new cluster CA ({crt})")
-    changes = [ctx.fs.write(key, key_pem, KEY_MODE, secret=True, detail="new CA key")]
-    changes.append(ctx.fs.write(crt, crt_pem, CERT_MODE, detail="new CA certificate"))
+    ctx.log(f"{PREFIX} Generating a new {ca.name} CA ({crt})")
+    changes = [ctx.fs.write(key, key_pem, KEY_MODE, secret=True, detail=f"new {ca.name} CA key")]
+    changes.append(ctx.fs.write(crt, crt_pem, CERT_MODE, detail=f"new {ca.name} CA certificate"))
     return changes, crt_pem, key_pem
 
 
-def _key_secret(ctx: RotateCAContext, client: KubeClient, crt: bytes, key: bytes) -> list[Change]:
+def _key_secret(
+    ctx: RotateCAContext, client: KubeClient, pairs: dict[str, tuple[bytes, bytes]]
+) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
     from kubeadm_py.cluster.copycerts import create_certificate_key, decode_key
 
@@ -125,106 +144,115 @@ def _key_secret(ctx: RotateCAContext, client: KubeClient, crt: bytes, key: bytes
     cert_key = ctx.options.certificate_key or create_certificate_key()
     ctx.outputs.certificate_key = cert_key
     ctx.log(
-        f"{PREFIX} The new CA key is stored encrypted in Secret {KUBE_SYSTEM}/{rc.NAME}; other control-plane "
-        f"nodes sync with: kubeadm-py certs rotate-ca sync --certificate-key {cert_key}"
+        f"{PREFIX} The new CA keys are stored encrypted in Secret {KUBE_SYSTEM}/{rc.NAME}; other "
+        f"control-plane nodes sync with: kubeadm-py certs rotate-ca sync --certificate-key {cert_key}"
     )
-    return [client.apply(rc.key_secret(crt, key, decode_key(cert_key)), detail="new CA, key encrypted")]
+    return [client.apply(rc.key_secret(pairs, decode_key(cert_key)), detail="new CAs, keys encrypted")]
 
 
 # --- the node's CA files ------------------------------------------------------------------------
 def run_ca_files(ctx: RotateCAContext) -> list[Change]:
-    from kubeadm_py.certs import rotateca as rc
-
     rot = rotation_of(ctx)
     if rot is None:
         return []
-    ca_crt = pki_path(ctx, "ca.crt")
-    if not ctx.state.control_plane:
-        if rot.spec.signer == "new":
-            return write_if_changed(ctx, ca_crt, rot.new, CERT_MODE, "the new cluster CA")
-        return []
     changes: list[Change] = []
-    current = ctx.fs.read_bytes(ca_crt)
-    if current != rot.new:
-        new_crt, new_key = pki_path(ctx, f"{rc.NEW_BASE}.crt"), pki_path(ctx, f"{rc.NEW_BASE}.key")
-        if ctx.fs.read_bytes(new_crt) != rot.new or ctx.fs.read_bytes(new_key) is None:
-            changes += _download_new_ca(ctx, new_crt, new_key, rot)
+    for ca in rot.cas:
+        new = rot.pem("new", ca.name)
+        if not ctx.state.control_plane:
+            if rot.spec.signer == "new" and not ca.control_plane_only:
+                changes += write_if_changed(
+                    ctx, pki_path(ctx, f"{ca.base}.crt"), new, CERT_MODE, f"the new {ca.name} CA"
+                )
+            continue
+        if ctx.fs.read_bytes(pki_path(ctx, f"{ca.base}.crt")) == new:
+            continue
+        new_crt, new_key = pki_path(ctx, f"{ca.new_base}.crt"), pki_path(ctx, f"{ca.new_base}.key")
+        if ctx.fs.read_bytes(new_crt) != new or ctx.fs.read_bytes(new_key) is None:
+            changes += _download_new_ca(ctx, new_crt, new_key, rot, ca)
         if rot.spec.signer == "new":
-            changes += _switch_ca(ctx, rot, new_crt, new_key)
+            changes += _switch_ca(ctx, rot, ca)
     return changes
 
 
-def _download_new_ca(ctx: RotateCAContext, crt: str, key: str, rot: Rotation) -> list[Change]:
+def _download_new_ca(ctx: RotateCAContext, crt: str, key: str, rot: Rotation, ca: CASpec) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
 
     if not ctx.options.certificate_key:
         raise KubeadmError(
-            f"this control-plane node lacks the new CA ({crt}): give the key 'certs rotate-ca begin' printed",
+            f"this control-plane node lacks the new {ca.name} CA ({crt}): give the key "
+            "'certs rotate-ca begin' printed",
             hint="kubeadm-py certs rotate-ca sync --certificate-key KEY",
         )
     cert_pem, key_pem = rc.read_key_secret(
-        run_client(ctx).get("Secret", rc.NAME, KUBE_SYSTEM), ctx.options.certificate_key
+        run_client(ctx).get("Secret", rc.NAME, KUBE_SYSTEM), ctx.options.certificate_key, ca.base
     )
-    if cert_pem != rot.new:
-        raise KubeadmError(f"Secret {KUBE_SYSTEM}/{rc.NAME} holds another CA than rotation {rot.generation}")
-    ctx.log(f"{PREFIX} Downloaded the new CA from Secret {KUBE_SYSTEM}/{rc.NAME}")
+    if cert_pem != rot.pem("new", ca.name):
+        raise KubeadmError(
+            f"Secret {KUBE_SYSTEM}/{rc.NAME} holds another {ca.name} CA than rotation {rot.generation}"
+        )
+    ctx.log(f"{PREFIX} Downloaded the new {ca.name} CA from Secret {KUBE_SYSTEM}/{rc.NAME}")
     return [
-        ctx.fs.write(key, key_pem, KEY_MODE, secret=True, detail="new CA key"),
-        ctx.fs.write(crt, cert_pem, CERT_MODE, detail="new CA certificate"),
+        ctx.fs.write(key, key_pem, KEY_MODE, secret=True, detail=f"new {ca.name} CA key"),
+        ctx.fs.write(crt, cert_pem, CERT_MODE, detail=f"new {ca.name} CA certificate"),
     ]
 
 
-def _switch_ca(ctx: RotateCAContext, rot: Rotation, new_crt: str, new_key: str) -> list[Change]:
-    """ca.crt/ca.key become the new CA; the old pair is kept as ca-old.* first (a kill between the
-    two writes of the new pair leaves ca-old.* valid, and a rerun writes the new pair again)."""
-    from kubeadm_py.certs import rotateca as rc
+def _switch_ca(ctx: RotateCAContext, rot: Rotation, ca: CASpec) -> list[Change]:
+    """<base>.crt/.key become the new CA; the old pair is kept as <old_base>.* first (a kill between
+    the two writes of the new pair leaves <old_base>.* valid, and a rerun writes the new pair again)."""
     from kubeadm_py.pki import issue, keys, verify
 
-    ca_crt, ca_key = pki_path(ctx, "ca.crt"), pki_path(ctx, "ca.key")
-    old_crt, old_key = pki_path(ctx, f"{rc.OLD_BASE}.crt"), pki_path(ctx, f"{rc.OLD_BASE}.key")
+    ca_crt, ca_key = pki_path(ctx, f"{ca.base}.crt"), pki_path(ctx, f"{ca.base}.key")
+    old_crt, old_key = pki_path(ctx, f"{ca.old_base}.crt"), pki_path(ctx, f"{ca.old_base}.key")
+    old, new = rot.pair(ca.name)
     changes: list[Change] = []
     kept_crt, kept_key = ctx.fs.read_bytes(old_crt), ctx.fs.read_bytes(old_key)
     kept = (
-        kept_crt == rot.old
+        kept_crt == old
         and kept_key is not None
-        and not verify.key_problems(
-            issue.load_cert(rot.old, old_crt), keys.load_private_key(kept_key, old_key)
-        )
+        and not verify.key_problems(issue.load_cert(old, old_crt), keys.load_private_key(kept_key, old_key))
     )
     if not kept:
         live_crt, live_key = ctx.fs.read_bytes(ca_crt), ctx.fs.read_bytes(ca_key)
-        if live_crt != rot.old or live_key is None:
-            raise KubeadmError(f"{ca_crt} is neither the old nor the new CA of rotation {rot.generation}")
-        ctx.log(f"{PREFIX} Keeping the old CA as {old_crt}")
+        if live_crt != old or live_key is None:
+            raise KubeadmError(
+                f"{ca_crt} is neither the old nor the new {ca.name} CA of rotation {rot.generation}"
+            )
+        ctx.log(f"{PREFIX} Keeping the old {ca.name} CA as {old_crt}")
         changes += [
-            ctx.fs.write(old_key, live_key, KEY_MODE, secret=True, detail="old CA key"),
-            ctx.fs.write(old_crt, live_crt, CERT_MODE, detail="old CA certificate"),
+            ctx.fs.write(old_key, live_key, KEY_MODE, secret=True, detail=f"old {ca.name} CA key"),
+            ctx.fs.write(old_crt, live_crt, CERT_MODE, detail=f"old {ca.name} CA certificate"),
         ]
-    key_pem = ctx.fs.read_bytes(new_key)
+    key_pem = ctx.fs.read_bytes(pki_path(ctx, f"{ca.new_base}.key"))
     assert key_pem is not None
-    ctx.log(f"{PREFIX} ca.crt and ca.key are now the new CA: the controller-manager signs with it")
-    changes.append(ctx.fs.write(ca_key, key_pem, KEY_MODE, secret=True, detail="new CA key"))
-    changes.append(ctx.fs.write(ca_crt, rot.new, CERT_MODE, detail="new CA certificate"))
+    ctx.log(f"{PREFIX} {ca.base}.crt and {ca.base}.key are now the new {ca.name} CA")
+    changes.append(ctx.fs.write(ca_key, key_pem, KEY_MODE, secret=True, detail=f"new {ca.name} CA key"))
+    changes.append(ctx.fs.write(ca_crt, new, CERT_MODE, detail=f"new {ca.name} CA certificate"))
     return changes
 
 
 def run_bundle(ctx: RotateCAContext) -> list[Change]:
-    from kubeadm_py.certs import rotateca as rc
-
     rot = rotation_of(ctx)
     if rot is None:
         return []
-    changes = write_if_changed(
-        ctx, pki_path(ctx, rc.BUNDLE), rot.trust, CERT_MODE, f"trusted: {'+'.join(rot.spec.trust)} CA"
-    )
-    ctx.state.bundle_changed = bool(changes)
+    changes: list[Change] = []
+    for ca in rot.cas:
+        if ca.control_plane_only and not ctx.state.control_plane:
+            continue  # a worker holds none of its files
+        written = write_if_changed(
+            ctx, pki_path(ctx, ca.bundle), rot.trust_of(ca.name), CERT_MODE,
+            f"trusted: {'+'.join(rot.spec.trust)} {ca.name} CA",
+        )  # fmt: skip
+        if ca is rot.cas[0]:  # the kubelet's clientCAFile: it reads the file at start
+            ctx.state.bundle_changed = bool(written)
+        changes += written
     return changes
 
 
 # --- certificates and kubeconfigs ----------------------------------------------------------------
 def run_certificates(ctx: RotateCAContext) -> list[Change]:
-    """Control plane, from switch on: every certificate and kubeconfig client certificate the
-    cluster CA signs, re-issued by the new CA when another CA signed it."""
+    """Control plane, from switch on: every certificate a rotated CA signs (and every kubeconfig
+    client certificate: the cluster CA's), re-issued by the new CA when another CA signed it."""
     from kubeadm_py.certs import rotateca_files as rf
     from kubeadm_py.kubeconfig.build import b64
     from kubeadm_py.kubeconfig.files import client_credentials
@@ -237,19 +265,22 @@ def run_certificates(ctx: RotateCAContext) -> list[Change]:
         return []
     st = manager.settings(ctx.cfg)
     store = PKIStore(ctx.fs, ctx.cert_dir)
+    changes: list[Change] = []
+    for ca in rot.cas:
+        signer_cert, signer_key = store.read_cert(ca.base), store.read_key(ca.base)
+        assert signer_cert is not None and signer_key is not None
+        for spec in specs.leaves_of(ca.base):
+            cert = store.read_cert(spec.base)
+            if cert is None or verify.signed_by(cert, signer_cert):
+                continue
+            new, key = rf.reissue(cert, signer_cert, signer_key, st)
+            ctx.log(f"{PREFIX} Re-issuing {spec.cert_file} with the new {ca.name} CA")
+            changes += [
+                store.write_key(spec.base, key),
+                store.write_cert(spec.base, new, detail=f"issued by the new {ca.name} CA"),
+            ]
     ca_cert, ca_key = store.read_cert("ca"), store.read_key("ca")
     assert ca_cert is not None and ca_key is not None
-    changes: list[Change] = []
-    for spec in specs.leaves_of("ca"):
-        cert = store.read_cert(spec.base)
-        if cert is None or verify.signed_by(cert, ca_cert):
-            continue
-        new, key = rf.reissue(cert, ca_cert, ca_key, st)
-        ctx.log(f"{PREFIX} Re-issuing {spec.cert_file} with the new CA")
-        changes += [
-            store.write_key(spec.base, key),
-            store.write_cert(spec.base, new, detail="issued by the new CA"),
-        ]
     for k in KUBECONFIGS:
         if not k.renewable:
             continue
@@ -308,7 +339,6 @@ def _same_trust(a: bytes, b: bytes, path: str) -> bool:
 
 # --- control-plane components --------------------------------------------------------------------
 def run_control_plane(ctx: RotateCAContext) -> list[Change]:
-    from kubeadm_py.certs import rotateca as rc
     from kubeadm_py.certs import rotateca_files as rf
     from kubeadm_py.phases.rotatesa.phases import swap_manifests
     from kubeadm_py.upgrade.staticpods import ManifestSwap
@@ -316,16 +346,16 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
     rot = rotation_of(ctx)
     if rot is None or not ctx.state.control_plane:
         return []
-    ca_path = pki_path(ctx, "ca.crt")
-    trust_path = pki_path(ctx, rc.BUNDLE)
     swaps = []
-    for component in rf.TRUST_FLAGS:
+    # one manifest change per component for every rotated CA: the API server restarts once at most
+    for component in dict.fromkeys(c for ca in rot.cas for c in ca.trust_flags):
         path = f"{ctx.manifests_dir}/{component}.yaml"
         old = ctx.fs.read_bytes(path)
         if old is None:
             raise KubeadmError(f"{path} not found")
+        flags = {f: pki_path(ctx, ca.bundle) for ca in rot.cas for f in ca.trust_flags.get(component, ())}
         stamp = rf.stamp(rot.signer, rot.trust) if component in rf.RESTARTED else None
-        new = rf.manifest(old, path, component, ca_path, trust_path, stamp)
+        new = rf.manifest(old, path, component, flags, stamp)
         if new != old:
             swaps.append(ManifestSwap(component, path, new, old))
     if not swaps:
@@ -361,6 +391,46 @@ def run_cluster_info(ctx: RotateCAContext) -> list[Change]:
     return [client.apply(obj, merge=True, detail=f"trusts {'+'.join(rot.spec.trust)} CA")]
 
 
+AUTH_CONFIGMAP = "extension-apiserver-authentication"
+
+
+def run_published(ctx: RotateCAContext) -> list[Change]:
+    """Control plane: ConfigMap kube-system/extension-apiserver-authentication (what aggregated API
+    servers trust for client certificates and front-proxy requests) holds each rotated CA's trust.
+    The API server's cluster-authentication-trust controller publishes the CA files it reads there,
+    but adds to what the ConfigMap holds instead of replacing it (it drops expired CAs only): after
+    finish the old CAs stay until written out here; the controller, its files reloaded, keeps that."""
+    from kubeadm_py.certs import rotateca as rc
+
+    rot = rotation_of(ctx)
+    if rot is None or not ctx.state.control_plane:
+        return []
+    client = run_client(ctx)
+    cm = client.get("ConfigMap", AUTH_CONFIGMAP, KUBE_SYSTEM)
+    if cm is None:
+        return []
+    data = cm.get("data") or {}
+    wanted = {
+        ca.published: rot.trust_of(ca.name).decode()
+        for ca in rot.cas
+        if ca.published in data
+        and rc.fingerprints(str(data[ca.published])) != rc.fingerprints(rot.trust_of(ca.name))
+    }
+    if not wanted:
+        return []
+    obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": AUTH_CONFIGMAP, "namespace": KUBE_SYSTEM},
+        "data": wanted,
+    }
+    return [
+        client.apply(
+            obj, merge=True, detail=f"{', '.join(wanted)}: the trusted {'+'.join(rot.spec.trust)} CAs"
+        )
+    ]
+
+
 def run_node(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
     from kubeadm_py.certs import rotateca_files as rf
@@ -372,16 +442,22 @@ def run_node(ctx: RotateCAContext) -> list[Change]:
 
     _, pem = kubelet_cert_file(ctx)
     issuer = ""
-    for ca in (rot.new, rot.old):
-        if pem is not None and rf.signed_by_pem(pem, ca):
-            issuer = rc.fingerprint(ca)
+    for ca_pem in (rot.new, rot.old):
+        if pem is not None and rf.signed_by_pem(pem, ca_pem):
+            issuer = rc.fingerprint(ca_pem)
             break
     stage = f"{rot.generation}/{rot.stage}"
+    issuers = {rc.NODE_ISSUER: issuer}
+    for ca in rot.cas[1:] if ctx.state.control_plane else ():  # the certificate an optional CA issues here
+        have = ctx.fs.read_bytes(pki_path(ctx, ca.issued))
+        if have is not None:
+            of = [p for p in rot.pair(ca.name)[::-1] if rf.signed_by_pem(have, p)]
+            issuers[ca.node_annotation] = rc.fingerprint(of[0]) if of else ""
 
     def mark(node: dict[str, object]) -> None:
         ann = node["metadata"]["annotations"]  # type: ignore[index]
         ann[rc.NODE_STAGE] = stage
-        ann[rc.NODE_ISSUER] = issuer
+        ann.update(issuers)
 
     client = ctx.fx.api.from_kubeconfig(kubelet_conf(ctx)) if not ctx.state.control_plane else run_client(ctx)
     change = client.patch_node(ctx.state.node_name, mark, detail=f"synced {stage}")
@@ -403,7 +479,7 @@ def run_cleanup(ctx: RotateCAContext) -> list[Change]:
         )
         return []
     changes = []
-    names = [f"{b}.{e}" for b in (rc.OLD_BASE, rc.NEW_BASE) for e in ("crt", "key")]
+    names = [f"{b}.{e}" for ca in rot.cas for b in (ca.old_base, ca.new_base) for e in ("crt", "key")]
     for name in names:
         if ctx.fs.exists(pki_path(ctx, name)):
             changes.append(ctx.fs.remove(pki_path(ctx, name)))
@@ -413,7 +489,7 @@ def run_cleanup(ctx: RotateCAContext) -> list[Change]:
     return changes
 
 
-FLAGS = ("config", "kubeconfig", "cert-dir", "dry-run", "certificate-key")
+FLAGS = ("config", "kubeconfig", "cert-dir", "dry-run", "certificate-key", "front-proxy")
 
 
 def phases() -> tuple[Phase[RotateCAContext], ...]:
@@ -444,6 +520,11 @@ def phases() -> tuple[Phase[RotateCAContext], ...]:
             run_kubelet,
         ),
         ("cluster-info", "Control plane: kube-public/cluster-info carries the trusted CAs", run_cluster_info),
+        (
+            "published-trust",
+            "Control plane: kube-system/extension-apiserver-authentication holds only the trusted CAs",
+            run_published,
+        ),
         ("node", "Record on this node's Node object the stage it synced", run_node),
         ("cleanup", "After finish: remove the bundle and the old and new CA files", run_cleanup),
     )

@@ -114,9 +114,8 @@ def test_manifest_flags_and_stamp_come_back_to_init() -> None:
             },
         }
     )
-    bundled = rf.manifest(
-        text, "kcm", "kube-controller-manager", f"{PKI}/ca.crt", f"{PKI}/ca-bundle.crt", "s"
-    )
+    flags = rf.TRUST_FLAGS["kube-controller-manager"]
+    bundled = rf.manifest(text, "kcm", "kube-controller-manager", dict.fromkeys(flags, f"{PKI}/ca-bundle.crt"), "s")
     pod = yaml.safe_load(bundled)
     assert pod["spec"]["containers"][0]["command"][1:] == [
         f"--client-ca-file={PKI}/ca-bundle.crt",
@@ -124,7 +123,7 @@ def test_manifest_flags_and_stamp_come_back_to_init() -> None:
         f"--root-ca-file={PKI}/ca-bundle.crt",
     ]
     assert pod["metadata"]["annotations"] == {rf.MANIFEST_ANNOTATION: "s"}
-    back = rf.manifest(bundled, "kcm", "kube-controller-manager", f"{PKI}/ca.crt", f"{PKI}/ca.crt", None)
+    back = rf.manifest(bundled, "kcm", "kube-controller-manager", dict.fromkeys(flags, f"{PKI}/ca.crt"), None)
     assert yaml.safe_load(back) == yaml.safe_load(text)
 
 
@@ -325,7 +324,7 @@ def test_another_control_plane_needs_the_certificate_key(cp: Node, tmp_path: Pat
     rotate(node, "begin")
     for name in ("ca-new.crt", "ca-new.key"):
         node.path(f"{PKI}/{name}").unlink()  # as on a second control-plane node
-    with pytest.raises(PhaseError, match="lacks the new CA"):
+    with pytest.raises(PhaseError, match="lacks the new cluster CA"):
         rotate(node, "sync")
     with pytest.raises(PhaseError, match="message authentication failed"):
         rotate(node, "sync", certificate_key="00" * 32)
