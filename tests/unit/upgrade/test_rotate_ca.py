@@ -115,7 +115,9 @@ def test_manifest_flags_and_stamp_come_back_to_init() -> None:
         }
     )
     flags = rf.TRUST_FLAGS["kube-controller-manager"]
-    bundled = rf.manifest(text, "kcm", "kube-controller-manager", dict.fromkeys(flags, f"{PKI}/ca-bundle.crt"), "s")
+    bundled = rf.manifest(
+        text, "kcm", "kube-controller-manager", dict.fromkeys(flags, f"{PKI}/ca-bundle.crt"), "s"
+    )
     pod = yaml.safe_load(bundled)
     assert pod["spec"]["containers"][0]["command"][1:] == [
         f"--client-ca-file={PKI}/ca-bundle.crt",
@@ -338,6 +340,8 @@ class Killed(BaseException):
 def expect_stage(node: Node, stage: str, old: bytes, manifests: dict[str, str]) -> None:
     rot = stored(node)
     assert rot.stage == stage
+    if len(rot.cas) > 1:
+        expect_front_proxy(node, rot)
     ca = cert(node, f"{PKI}/ca.crt")
     if stage == "begin":
         assert node.path(f"{PKI}/ca.crt").read_bytes() == old
@@ -362,18 +366,41 @@ def expect_stage(node: Node, stage: str, old: bytes, manifests: dict[str, str]) 
         assert not node.path(f"{PKI}/ca-old.key").exists()
 
 
+def expect_front_proxy(node: Node, rot: rc.Rotation) -> None:
+    old, new = rot.pair("front-proxy")
+    bundle = fp(node, "front-proxy-ca-bundle.crt")
+    assert bundle == rot.trust_of("front-proxy") and fp(node, "front-proxy-ca.crt") == rot.signer_of(
+        "front-proxy"
+    )
+    assert f"--requestheader-client-ca-file={PKI}/front-proxy-ca-bundle.crt" in command(
+        node, "kube-apiserver"
+    )
+    client = cert(node, f"{PKI}/front-proxy-client.crt")
+    assert signed_by(client, x509.load_pem_x509_certificate(rot.signer_of("front-proxy")))
+    if rot.stage == "switch":
+        assert fp(node, "front-proxy-ca-old.crt") == old
+        old_key = serialization.load_pem_private_key(fp(node, "front-proxy-ca-old.key"), None)
+        assert old_key.public_key().public_numbers() == (  # type: ignore[union-attr]
+            x509.load_pem_x509_certificate(old).public_key().public_numbers()  # type: ignore[union-attr]
+        )
+    if rot.stage == "finished":
+        assert not node.path(f"{PKI}/front-proxy-ca-old.key").exists()
+
+
+@pytest.mark.parametrize("front_proxy", [False, True], ids=["cluster", "front-proxy"])
 @pytest.mark.parametrize("command_", ["begin", "switch", "finish"])
 @pytest.mark.parametrize("kill_at", [1, 3, 5, 8, 12, 17, 23])
 def test_killed_mid_stage_a_rerun_converges(
-    cp: Node, monkeypatch: pytest.MonkeyPatch, command_: str, kill_at: int
+    cp: Node, monkeypatch: pytest.MonkeyPatch, command_: str, kill_at: int, front_proxy: bool
 ) -> None:
     from kubeadm_py.hostfs import HostFS
 
     node = cp
     old = node.path(f"{PKI}/ca.crt").read_bytes()
     manifests = {c: node.manifest(c) for c in rf.TRUST_FLAGS}
+    options = {"front-proxy": True} if front_proxy else {}
     for earlier in ("begin", "switch", "finish")[: ("begin", "switch", "finish").index(command_)]:
-        rotate(node, earlier)
+        rotate(node, earlier, **options)
     real_write, writes = HostFS.write, [0]
 
     def dying_write(self: HostFS, *args: Any, **kw: Any) -> Any:
@@ -384,14 +411,15 @@ def test_killed_mid_stage_a_rerun_converges(
 
     monkeypatch.setattr(HostFS, "write", dying_write)
     try:
-        rotate(node, command_)
+        rotate(node, command_, **options)
     except BaseException as e:  # the runner reports the kill as an internal error (a real kill -9 is silent)
         assert writes[0] == kill_at and "Killed" in f"{e!r} {e}", e
     monkeypatch.setattr(HostFS, "write", real_write)
-    rotate(node, command_)
+    rotate(node, command_, **options)
     stage = "finished" if command_ == "finish" else command_
     expect_stage(node, stage, old, manifests)
-    assert not rotate(node, command_).changed
+    assert len(stored(node).cas) == (2 if front_proxy else 1)
+    assert not rotate(node, command_, **options).changed
 
 
 def test_an_external_ca_is_refused_before_any_write(cp: Node) -> None:
@@ -400,3 +428,127 @@ def test_an_external_ca_is_refused_before_any_write(cp: Node) -> None:
         rotate(cp, "begin")
     assert not cp.path(f"{PKI}/ca-new.key").exists()
     assert cp.api.obj("ConfigMap", rc.NAME, "kube-system") is None
+
+
+# --- the front-proxy CA (begin --front-proxy) -------------------------------------------------------
+def fp(node: Node, name: str) -> bytes:
+    return node.path(f"{PKI}/{name}").read_bytes()
+
+
+def auth_configmap(*bundles: bytes) -> dict[str, Any]:
+    """kube-system/extension-apiserver-authentication as the API server's trust controller leaves it:
+    the union of every CA it read."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "extension-apiserver-authentication", "namespace": "kube-system"},
+        "data": {
+            "client-ca-file": bundles[0].decode(),
+            "requestheader-client-ca-file": bundles[1].decode(),
+            "requestheader-allowed-names": '["front-proxy-client"]',
+        },
+    }
+
+
+def test_front_proxy_ca_rotates_with_the_cluster_ca(cp: Node, waiter: FakeWaiter) -> None:
+    node = cp
+    old, old_fp = fp(node, "ca.crt"), fp(node, "front-proxy-ca.crt")
+
+    begin = rotate(node, "begin", **{"front-proxy": True})
+    rot = stored(node)
+    assert [c.name for c in rot.cas] == ["cluster", "front-proxy"]
+    new_fp = rot.pem("new", "front-proxy")
+    assert rot.pair("front-proxy")[0] == old_fp and new_fp != old_fp
+    assert fp(node, "front-proxy-ca-new.crt") == new_fp
+    assert fp(node, "front-proxy-ca-bundle.crt") == old_fp + new_fp
+    assert fp(node, "front-proxy-ca.crt") == old_fp  # the signer until switch
+    for component in ("kube-apiserver", "kube-controller-manager"):
+        assert f"--requestheader-client-ca-file={PKI}/front-proxy-ca-bundle.crt" in command(node, component)
+    assert f"--client-ca-file={PKI}/ca-bundle.crt" in command(node, "kube-apiserver")
+    assert f"--proxy-client-cert-file={PKI}/front-proxy-client.crt" in command(node, "kube-apiserver")
+    # both CAs' flags in one manifest change: the API server restarted once
+    assert waiter.calls.count(("new-pod", "kube-apiserver")) == 1
+    secret = node.api.obj("Secret", rc.NAME, "kube-system")
+    assert rc.read_key_secret(secret, begin.outputs["certificate_key"], "front-proxy-ca")[0] == new_fp
+    assert rc.read_key_secret(secret, begin.outputs["certificate_key"])[0] == rot.new
+    # the API server's trust controller publishes the union of what it read
+    node.api.put(auth_configmap(old + rot.new, old_fp + new_fp))
+    assert not rotate(node, "sync").changed  # sync follows the recorded set without the flag
+
+    waiter.calls.clear()
+    rotate(node, "switch")
+    assert fp(node, "front-proxy-ca.crt") == new_fp and fp(node, "front-proxy-ca-old.crt") == old_fp
+    assert signed_by(cert(node, f"{PKI}/front-proxy-client.crt"), cert(node, f"{PKI}/front-proxy-ca.crt"))
+    assert ("new-pod", "kube-apiserver") not in waiter.calls  # it reloads front-proxy-client.crt
+    annotations = node.api.obj("Node", NODE)["metadata"]["annotations"]  # type: ignore[index]
+    assert annotations["kubeadm-py.io/front-proxy-issuer"] == rc.fingerprint(new_fp)
+    status = rotate(node, "status").outputs["ca_rotation"]
+    assert set(status["cas"]) == {"cluster", "front-proxy"}
+    assert status["nodes"] == [{"node": NODE, "synced": "1/switch", "issuer": "new", "front-proxy": "new"}]
+
+    rotate(node, "finish")
+    assert fp(node, "front-proxy-ca-bundle.crt") == new_fp
+    for name in ("front-proxy-ca-old.crt", "front-proxy-ca-old.key", "front-proxy-ca-new.crt"):
+        assert not node.path(f"{PKI}/{name}").exists(), name
+    assert f"--requestheader-client-ca-file={PKI}/front-proxy-ca-bundle.crt" in command(
+        node, "kube-apiserver"
+    )
+    published = node.api.obj("ConfigMap", "extension-apiserver-authentication", "kube-system")
+    assert published is not None
+    assert published["data"]["requestheader-client-ca-file"] == new_fp.decode()
+    assert published["data"]["client-ca-file"] == rot.new.decode()
+    assert published["data"]["requestheader-allowed-names"] == '["front-proxy-client"]'  # merged, kept
+    assert not rotate(node, "sync").changed
+
+
+def test_a_worker_syncs_without_front_proxy_files(cp: Node, tmp_path: Path) -> None:
+    """A worker holds no front-proxy file: its sync writes the cluster CA's bundle and ca.crt only."""
+    import shutil
+
+    rotate(cp, "begin", **{"front-proxy": True})
+    services = FakeServices("systemd", active={"kubelet"})
+    worker = Node(tmp_path / "worker", cp.api, waiter=cp.waiter, services=services)
+    shutil.copytree(cp.root, worker.root, symlinks=True)
+    shutil.rmtree(worker.path("/etc/kubernetes/manifests"))
+    for f in worker.path(PKI).iterdir():
+        if f.name != "ca.crt":
+            f.unlink() if f.is_file() else shutil.rmtree(f)
+    worker.path(f"{PKI}/ca.crt").write_bytes(stored(cp).old)
+    worker.connect = cp.connect  # type: ignore[method-assign]
+    rotate(worker, "sync")
+    assert sorted(f.name for f in worker.path(PKI).iterdir()) == ["ca-bundle.crt", "ca.crt"]
+    rotate(cp, "switch")
+    rotate(worker, "sync")
+    assert sorted(f.name for f in worker.path(PKI).iterdir()) == ["ca-bundle.crt", "ca.crt"]
+    assert worker.path(f"{PKI}/ca.crt").read_bytes() == stored(cp).new
+
+
+def test_begin_again_with_front_proxy_is_refused_while_a_rotation_without_it_runs(cp: Node) -> None:
+    rotate(cp, "begin")
+    with pytest.raises(PhaseError, match="rotation 1 has begun without the front-proxy CA"):
+        rotate(cp, "begin", **{"front-proxy": True})
+    assert [c.name for c in stored(cp).cas] == ["cluster"]
+
+
+def test_an_external_front_proxy_ca_is_refused_before_any_write(cp: Node) -> None:
+    cp.path(f"{PKI}/front-proxy-ca.key").unlink()
+    with pytest.raises(PhaseError, match="needs the front-proxy CA and its key"):
+        rotate(cp, "begin", **{"front-proxy": True})
+    assert not cp.path(f"{PKI}/ca-new.key").exists()
+    assert cp.api.obj("ConfigMap", rc.NAME, "kube-system") is None
+
+
+def test_the_configmap_round_trips_the_set_of_cas() -> None:
+    rot = rc.Rotation(2, "switch", b"OLD\n", b"NEW\n", (("front-proxy", b"FOLD\n", b"FNEW\n"),))
+    back = rc.from_configmap(rot.configmap())
+    assert (
+        back == rot
+        and back.trust_of("front-proxy") == b"FOLD\nFNEW\n"
+        and back.signer_of("front-proxy") == b"FNEW\n"
+    )
+    legacy = rot.configmap()
+    del legacy["data"]["cas"]  # written before the table: the cluster CA alone
+    assert rc.from_configmap(legacy) == rc.Rotation(2, "switch", b"OLD\n", b"NEW\n")
+    legacy["data"]["cas"] = "cluster,etcd"
+    with pytest.raises(KubeadmError, match="unknown CA 'etcd'"):
+        rc.from_configmap(legacy)
