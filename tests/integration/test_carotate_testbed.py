@@ -1,12 +1,16 @@
 """``certs rotate-ca`` on the Kubernetes v1.20.2 test bed: one cluster for the module (control plane
 A initialised by kubeadm-py, worker B joined, real kubelets and containerd on one bridge).
 
-The full sequence ``begin`` (A), ``sync`` (B), ``switch`` (A), ``sync`` (B), ``finish`` (A), ``sync``
-(B) runs while a thread polls the API server every half second through admin.conf; at the end the CA's
-public key is new, every certificate and kubeconfig client certificate on both nodes chains to it
-(``openssl verify``), a client certificate the old CA signed is refused, and the worker's kubelet
-runs with a client certificate from the new CA and still renews its Lease. The test bed has no pod
-network, so Nodes stay NotReady for that reason alone: the worker's liveness is its Lease."""
+The full sequence ``begin --front-proxy`` (A), ``sync`` (B), ``switch`` (A), ``sync`` (B), ``finish``
+(A), ``sync`` (B) runs while a thread polls the API server every half second through admin.conf; at
+the end the CA's public key is new, every certificate and kubeconfig client certificate on both nodes
+chains to it (``openssl verify``), a client certificate the old CA signed is refused, and the
+worker's kubelet runs with a client certificate from the new CA and still renews its Lease. The
+front-proxy CA rotates with it: A's front-proxy-client.crt chains to the new front-proxy CA
+(``openssl verify``), the front-proxy bundle holds the new CA alone, the API server accepts a
+front-proxy request with the new client certificate and refuses one with the old, and B got no
+front-proxy file. The test bed has no pod network, so Nodes stay NotReady for that reason alone:
+the worker's liveness is its Lease."""
 
 from __future__ import annotations
 
@@ -130,6 +134,22 @@ def check_chains(node: Any, files: list[str], kubeconfigs: list[str]) -> None:
         openssl_verify(node, f"{PKI}/ca.crt", path)
 
 
+def front_proxy_request(node: Any, cert: str, key: str) -> str:
+    """HTTP status of a request the way the aggregator proxies one: the front-proxy client certificate
+    and the user in X-Remote-* headers (the API server trusts those only from a certificate its
+    --requestheader-client-ca-file verifies; otherwise the request is anonymous)."""
+    r = node.run(
+        [
+            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+            "--cacert", f"{PKI}/ca.crt", "--cert", cert, "--key", key,
+            "-H", "X-Remote-User: kubernetes-admin", "-H", "X-Remote-Group: system:masters",
+            f"https://{node.address}:6443/api/v1/namespaces/kube-system/configmaps",
+        ],
+        check=False, timeout=30,
+    )  # fmt: skip
+    return str(r.stdout).strip()
+
+
 def step(node: Any, what: str, *args: str) -> dict[str, Any]:
     t0 = time.monotonic()
     with Poller(node["poll"]) as poll:
@@ -150,8 +170,14 @@ def test_full_rotation_keeps_the_api_served_and_every_node_on_the_new_ca(bed: di
     a, b = bed["a"], bed["b"]
     old_ca = read(a, f"{PKI}/ca.crt")
     old_admin = read(a, "/etc/kubernetes/admin.conf")
+    old_fp_ca = read(a, f"{PKI}/front-proxy-ca.crt")
+    os.makedirs(a.path("/etc/kubernetes/tmp"), exist_ok=True)
+    for ext in ("crt", "key"):  # the front-proxy client certificate the old front-proxy CA signed
+        with open(a.path(f"/etc/kubernetes/tmp/old-front-proxy-client.{ext}"), "wb") as f:
+            f.write(read(a, f"{PKI}/front-proxy-client.{ext}"))
+    assert front_proxy_request(a, f"{PKI}/front-proxy-client.crt", f"{PKI}/front-proxy-client.key") == "200"
 
-    begin = step({"on": a, "poll": a}, "begin", "begin")
+    begin = step({"on": a, "poll": a}, "begin", "begin", "--front-proxy")
     key = begin["outputs"]["certificate_key"]
     assert len(key) == 64
     step({"on": b, "poll": a}, "sync-begin-worker", "sync")
@@ -228,10 +254,36 @@ def test_full_rotation_keeps_the_api_served_and_every_node_on_the_new_ca(bed: di
         "ca_rotation"
     ]
     assert status["stage"] == "finished"
-    assert {r["node"]: (r["synced"], r["issuer"]) for r in status["nodes"]} == {
-        a.name: (f"{status['generation']}/finished", "new"),
-        b.name: (f"{status['generation']}/finished", "new"),
+    assert {r["node"]: (r["synced"], r["issuer"], r["front-proxy"]) for r in status["nodes"]} == {
+        a.name: (f"{status['generation']}/finished", "new", "new"),
+        b.name: (f"{status['generation']}/finished", "new", "-"),  # a worker has no front-proxy file
     }
+    # the front-proxy CA is new, its client certificate chains to it, the bundle holds it alone
+    new_fp_ca = read(a, f"{PKI}/front-proxy-ca.crt")
+    assert public_key(new_fp_ca) != public_key(old_fp_ca)
+    openssl_verify(a, f"{PKI}/front-proxy-ca.crt", f"{PKI}/front-proxy-client.crt")
+    assert read(a, f"{PKI}/front-proxy-ca-bundle.crt") == new_fp_ca
+    assert not any(
+        os.path.exists(b.path(f"{PKI}/front-proxy-{n}")) for n in ("ca.crt", "ca-bundle.crt", "client.crt")
+    )
+    assert front_proxy_request(a, f"{PKI}/front-proxy-client.crt", f"{PKI}/front-proxy-client.key") == "200"
+    t0 = time.monotonic()
+    old_fpc = (
+        "/etc/kubernetes/tmp/old-front-proxy-client.crt",
+        "/etc/kubernetes/tmp/old-front-proxy-client.key",
+    )
+    while (code := front_proxy_request(a, *old_fpc)) == "200":  # reloaded, not restarted, at finish
+        assert time.monotonic() - t0 < 90, "a front-proxy client certificate from the old CA is still trusted"
+        time.sleep(3)
+    assert code in ("401", "403"), code  # anonymous (or refused), not the X-Remote-User
+    # aggregated API servers read the front-proxy trust from here: only the new CA is published
+    auth = json.loads(
+        a.kubectl(
+            "-n", "kube-system", "get", "configmap", "extension-apiserver-authentication", "-o", "json"
+        ).stdout
+    )["data"]
+    published = auth["requestheader-client-ca-file"].encode()
+    assert published.count(b"BEGIN CERTIFICATE") == 1 and public_key(published) == public_key(new_fp_ca)
     # reruns change nothing
     again = json.loads(kubeadm_py(b, "certs", "rotate-ca", "sync", "-o", "json").stdout)
     assert again["ok"] and not again["changed"], again
