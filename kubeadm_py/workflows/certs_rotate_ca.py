@@ -41,6 +41,11 @@ def _prepare(ctx: RotateCAContext) -> None:
         raise KubeadmError(
             f"certs rotate-ca needs one of {', '.join(COMMANDS)}" + (f", not {command!r}" if command else "")
         )
+    if ctx.options.front_proxy and command != "begin":
+        raise KubeadmError(
+            f"--front-proxy is an option of 'certs rotate-ca begin', not of {command}",
+            hint="sync, switch and finish follow the CAs the rotation recorded at begin",
+        )
     ctx.state.command = command
     ctx.state.node_name = node_local(ctx.fs, ctx.manifests_dir).node_name or ctx.cfg.node_name
     ctx.state.timestamp = timestamp()

@@ -524,6 +524,10 @@ def test_a_worker_syncs_without_front_proxy_files(cp: Node, tmp_path: Path) -> N
 
 
 def test_begin_again_with_front_proxy_is_refused_while_a_rotation_without_it_runs(cp: Node) -> None:
+    with pytest.raises(
+        KubeadmError, match="--front-proxy is an option of 'certs rotate-ca begin', not of sync"
+    ):
+        rotate(cp, "sync", **{"front-proxy": True})
     rotate(cp, "begin")
     with pytest.raises(PhaseError, match="rotation 1 has begun without the front-proxy CA"):
         rotate(cp, "begin", **{"front-proxy": True})
