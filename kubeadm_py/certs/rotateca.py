@@ -58,16 +58,37 @@ FRONT_PROXY = "front-proxy"
 CAS = {
     c.name: c
     for c in (
-        CASpec(CLUSTER, "ca", BUNDLE, NEW_BASE, OLD_BASE, TRUST_FLAGS, "client-ca-file", "", False,
-               NODE_ISSUER, "kubelet client certificate"),
-        CASpec(FRONT_PROXY, "front-proxy-ca", "front-proxy-ca-bundle.crt", "front-proxy-ca-new",
-               "front-proxy-ca-old",
-               {"kube-apiserver": ("--requestheader-client-ca-file",),
-                "kube-controller-manager": ("--requestheader-client-ca-file",)},
-               "requestheader-client-ca-file", "front-proxy-", True,
-               "kubeadm-py.io/front-proxy-issuer", "front-proxy-client.crt"),
+        CASpec(
+            name=CLUSTER,
+            base="ca",
+            bundle=BUNDLE,
+            new_base=NEW_BASE,
+            old_base=OLD_BASE,
+            trust_flags=TRUST_FLAGS,
+            published="client-ca-file",
+            prefix="",
+            control_plane_only=False,
+            node_annotation=NODE_ISSUER,
+            issued="kubelet client certificate",
+        ),
+        CASpec(
+            name=FRONT_PROXY,
+            base="front-proxy-ca",
+            bundle="front-proxy-ca-bundle.crt",
+            new_base="front-proxy-ca-new",
+            old_base="front-proxy-ca-old",
+            trust_flags={
+                "kube-apiserver": ("--requestheader-client-ca-file",),
+                "kube-controller-manager": ("--requestheader-client-ca-file",),
+            },
+            published="requestheader-client-ca-file",
+            prefix="front-proxy-",
+            control_plane_only=True,  # workers never get front-proxy files
+            node_annotation="kubeadm-py.io/front-proxy-issuer",
+            issued="front-proxy-client.crt",
+        ),
     )
-}  # fmt: skip
+}
 OPTIONAL = tuple(n for n in CAS if n != CLUSTER)  # rotated when begin is asked to
 
 
