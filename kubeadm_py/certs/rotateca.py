@@ -182,9 +182,9 @@ def refuse_lagging(nodes: list[Obj], rot: Rotation, command: str) -> None:
 
 def upgrade_refusal(rot: Rotation | None, nodes: list[Obj] | None) -> str | None:
     """Why ``upgrade apply|node`` must not run now (the ``CARotationInProgress`` preflight check), or
-    None. Until ``finish`` the nodes trust both CAs through ``ca-bundle.crt``, which the upgrade's
-    manifests, kubeconfigs and kubelet configuration would replace by ``ca.crt``, and from ``switch`` on
-    its certificate renewal would sign with whichever CA this node holds. ``nodes`` (None: not
+    None. Until ``finish`` the nodes trust both CAs through ``ca-bundle.crt``; the upgrade's static Pod
+    manifests (``--client-ca-file``, ``--root-ca-file``) and the kubelet configuration from the cluster
+    (``clientCAFile``) would name ``ca.crt`` again, which holds one CA only. ``nodes`` (None: not
     readable) names those that have not synced the current stage."""
     if rot is None or rot.stage == "finished":
         return None
@@ -192,7 +192,7 @@ def upgrade_refusal(rot: Rotation | None, nodes: list[Obj] | None) -> str | None
     lag = f"; not synced yet: {', '.join(late)}" if late else ""
     return (
         f"a CA rotation is in progress (ConfigMap {KUBE_SYSTEM}/{NAME}: rotation {rot.generation}, "
-        f"stage {rot.stage}{lag}); the upgrade would rewrite the trust and certificates it changes"
+        f"stage {rot.stage}{lag}); the upgrade would point the trust it changes back at ca.crt"
     )
 
 

@@ -37,8 +37,8 @@ def test_a_rotation_before_finished_is_refused_naming_stage_and_lagging_nodes(st
     why = rc.upgrade_refusal(rot, nodes)
     assert why == (
         f"a CA rotation is in progress (ConfigMap kube-system/kubeadm-py-ca-rotation: rotation 2, "
-        f"stage {stage}; not synced yet: worker-1, worker-2); the upgrade would rewrite the trust and "
-        "certificates it changes"
+        f"stage {stage}; not synced yet: worker-1, worker-2); the upgrade would point the trust it changes "
+        "back at ca.crt"
     )
     assert "not synced" not in str(rc.upgrade_refusal(rot, None))  # nodes unreadable: the stage only
     assert "not synced" not in str(rc.upgrade_refusal(rot, nodes[:1]))
