@@ -78,9 +78,11 @@ def test_dry_run_shows_the_same_refusal(node: Node) -> None:
 def test_upgrade_node_on_a_worker_is_refused(node: Node, waiter: FakeWaiter) -> None:
     for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
         node.path(f"/etc/kubernetes/manifests/{comp}.yaml").unlink()
+    node.path("/etc/kubernetes/admin.conf").unlink()  # a worker: kubelet.conf only
     put_rotation(node, "begin")
-    with pytest.raises(PhaseError, match="phase preflight: .*CARotationInProgress"):
-        node.run("upgrade-node", options={})
+    for options in ({"dry-run": True}, {}):
+        with pytest.raises(PhaseError, match="phase preflight: .*CARotationInProgress: .*stage begin"):
+            node.run("upgrade-node", options=options)
     assert not node.path("/var/lib/kubelet/config.yaml").exists()
 
 
