@@ -136,7 +136,7 @@ def install(
     fs = HostFS(rootfs=rootfs, dry_run=dry_run)
     fx = build(fs, dry_run=dry_run, log=typer.echo, kubeconfig=lambda: "", node_name=lambda: "")
     try:
-        for c in install_unit(fx.fs, fx.commands, fx.services.manager(), typer.echo):
+        for c in install_unit(fx.fs, fx.services, typer.echo):
             verb = "Would" if dry_run else "Did"
             typer.echo(f"[selfhosting] {verb} {c.action} {c.target}: {c.detail}")
     finally:
