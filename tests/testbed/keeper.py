@@ -41,6 +41,11 @@ def main() -> int:
             subprocess.run(["mount", "--bind", src, dst], check=True)
         if spec.get("net"):
             subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        if spec.get("comm"):  # /proc/1/comm of the node: "systemd" lets tools drive the systemctl shim
+            import ctypes
+
+            if ctypes.CDLL(None, use_errno=True).prctl(15, spec["comm"].encode()[:15], 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_SET_NAME)")
     except Exception as e:  # report and die: the node fails to start
         with open(ready + ".tmp", "w") as f:
             f.write(f"error: {e}\n")

@@ -170,6 +170,7 @@ class Node:
         max_lifetime: float | None = None,
         import_images: bool = True,
         images: Sequence[str] | None = None,
+        pid1_name: str | None = None,
     ) -> None:
         self.name = _sanitize(name)
         if workdir is None:
@@ -187,6 +188,10 @@ class Node:
         self.max_lifetime = max_lifetime or float(os.environ.get("KUBEADM_PY_TESTBED_MAX_LIFETIME", "1800"))
         self._import = import_images
         self.images = list(images) if images is not None else None  # None: every cached image
+        # what PID 1 (the keeper) calls itself in /proc/1/comm; "systemd": kubeadm-py, which drives
+        # systemctl only under a systemd PID 1, then restarts the kubelet through testbed/shims/systemctl
+        # (and so the supervisor) as on a systemd host; None: "python3", kubeadm-py only prints the step
+        self.pid1_name = pid1_name
         self.cgroup_root = f"/kpt-{self.name}-{os.getpid()}"
         self.logdir = os.path.join(self.workdir, "logs")
         self.control_dir = os.path.join(self.workdir, "control")  # systemctl shim <-> supervisor
@@ -249,6 +254,7 @@ class Node:
                 "file_binds": [(os.path.join(self.workdir, "hosts"), "/etc/hosts")],
                 "net": self.network is not None,
                 "max_lifetime": self.max_lifetime,
+                "comm": self.pid1_name,
             }, f, indent=1)
         argv = ["unshare", "--pid", "--fork", "--mount-proc", "--mount", "--uts",
                 "--propagation", "private", "--kill-child=SIGKILL"]

@@ -40,9 +40,32 @@ def run_kubelet(ctx: RotateCAContext) -> list[Change]:
         changes += _kubelet_client_cert(ctx, rot)
     if changes or ctx.state.bundle_changed:  # the kubelet reads its clientCAFile at start
         ctx.log(f"{PREFIX} Restarting the kubelet")
-        changes.append(restart_kubelet(ctx.fx.services, ctx.fs, ctx.log))
+        restarted = restart_kubelet(ctx.fx.services, ctx.fs, ctx.log)
+        changes.append(restarted)
+        _refuse_unrestarted(restarted, ctx.fx.services.manager(), ctx.state.command)
         _wait_for_kubelet(ctx)
     return changes
+
+
+def _refuse_unrestarted(restarted: Change, manager: str, command: str) -> None:
+    """The running kubelet keeps the client certificate and clientCAFile it read at start (v1.20's
+    certificate manager loads kubelet-client-current.pem once and only renews near expiry). When
+    kubeadm-py could not restart it (PID 1 is not systemd, --rootfs, a failed systemctl), its old
+    kubelet still answers /healthz: recording this node as synced then would let ``finish`` drop the
+    old CA under a kubelet that still presents it (refused: Unauthorized). Stop before the node phase;
+    the files are written, so the rerun after a manual restart goes on to record the node."""
+    from kubeadm_py.kubelet.service import failed
+
+    error = failed(restarted)
+    if restarted.kind == "process" and error is None:
+        return
+    if error is None and manager != "systemd":
+        error = f"the service manager is {manager!r}, not systemd"
+    raise KubeadmError(
+        "the kubelet must restart to use its new CA files and client certificate, and kubeadm-py "
+        f"could not restart it: {error or restarted.detail}",
+        hint=f"restart the kubelet yourself, then rerun 'kubeadm-py certs rotate-ca {command}'",
+    )
 
 
 def _wait_for_kubelet(ctx: RotateCAContext) -> None:

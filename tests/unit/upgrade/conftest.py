@@ -78,12 +78,18 @@ class Node:
     api: VersionedAPIServer
     waiter: Waiter | None = None  # None: the real waiter (a dry run uses its twin anyway)
     etcd: SnapshotEtcd = field(default_factory=SnapshotEtcd)
+    services: Any = None  # a Services stand-in (tests.unit.runctx.FakeServices); None: the real one
 
     def connect(self, path: str, display_path: str, retry: RetryPolicy | None) -> KubeClient:
         return self.api.client()
 
     def hooks(self) -> Hooks:
-        return Hooks(kubeconfig_client=self.connect, waiter=self.waiter, etcd=self.etcd.for_node)  # type: ignore[arg-type]
+        return Hooks(
+            kubeconfig_client=self.connect,  # type: ignore[arg-type]
+            waiter=self.waiter,
+            etcd=self.etcd.for_node,  # type: ignore[arg-type]
+            services=self.services,
+        )
 
     def run(self, workflow: str, reporter: Reporter | None = None, **kw: Any) -> RunReport:
         """``api.run`` on this node's rootfs, against its API server."""

@@ -1,8 +1,8 @@
 """``certs rotate-ca`` on a control-plane node made by the real init phases, against the in-memory
 API server (which signs kubelet CSRs with the node's current ca.crt/ca.key, as the
 controller-manager does), with the fake waiter standing for the kubelet. The stage table and its
-refusals are checked as functions; the real round trip with a worker
-(tests/integration/test_carotate_testbed.py on branch i16-carotate) does not pass yet."""
+refusals are checked as functions; the real round trip with a worker is
+tests/integration/test_carotate_testbed.py."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from kubeadm_py.certs import rotateca as rc
 from kubeadm_py.certs import rotateca_files as rf
 from kubeadm_py.errors import KubeadmError, PhaseError
 from kubeadm_py.pki.verify import signed_by
+from tests.unit.runctx import FakeServices
 from tests.unit.upgrade.conftest import NODE, FakeWaiter, Node
 
 PKI = "/etc/kubernetes/pki"
@@ -167,6 +168,7 @@ def cp(node: Node, waiter: FakeWaiter) -> Node:
     from kubeadm_py.kube.client import KubeClient, RetryPolicy
 
     signing = SigningAPI(node)
+    node.services = FakeServices("systemd", active={"kubelet"})  # the kubelet restarts are recorded
     node.connect = lambda *a: KubeClient(  # type: ignore[method-assign]
         signing, user="kubernetes-admin", retry=RetryPolicy(attempts=2, first_delay=0.0), sleep=lambda s: None
     )
@@ -254,6 +256,32 @@ def test_full_rotation_on_a_control_plane(cp: Node, waiter: FakeWaiter) -> None:
     assert status["stage"] == "finished" and status["nodes"] == [
         {"node": NODE, "synced": "1/finished", "issuer": "new"}
     ]
+
+
+def test_a_kubelet_that_was_not_restarted_keeps_the_node_unsynced(cp: Node) -> None:
+    """PID 1 not systemd (the test bed's keeper, a container's init): kubeadm-py cannot restart the
+    kubelet, whose running process keeps its old client certificate. Recording the node as synced
+    at switch let finish drop the old CA under it (the test bed's worker: Unauthorized), so the
+    command stops before the node phase; rerun after a manual restart, it records the node."""
+    node = cp
+    rotate(node, "begin")
+    assert node.services.calls == ["restart kubelet"]
+    node.services = FakeServices("tini")
+    with pytest.raises(PhaseError, match="could not restart it: the service manager is 'tini', not systemd"):
+        rotate(node, "switch")
+    rot = stored(node)
+    assert rot.stage == "switch"
+    kubelet_pem = node.path("/etc/kubernetes/kubelet.conf").read_bytes()
+    assert signed_by(conf(node, "kubelet.conf")[1], cert(node, f"{PKI}/ca.crt")), "the CSR was signed"
+    annotations = node.api.obj("Node", NODE)["metadata"]["annotations"]  # type: ignore[index]
+    assert annotations[rc.NODE_STAGE] == "1/begin"  # not synced: finish stays refused
+    with pytest.raises(PhaseError, match="have not synced stage switch of rotation 1"):
+        rotate(node, "finish")
+
+    rotate(node, "switch")  # the operator restarted the kubelet: the rerun records the node
+    assert node.path("/etc/kubernetes/kubelet.conf").read_bytes() == kubelet_pem
+    annotations = node.api.obj("Node", NODE)["metadata"]["annotations"]  # type: ignore[index]
+    assert (annotations[rc.NODE_STAGE], annotations[rc.NODE_ISSUER]) == ("1/switch", rc.fingerprint(rot.new))
 
 
 def test_switch_and_finish_are_refused_while_a_node_lags(cp: Node) -> None:
