@@ -183,3 +183,20 @@ def test_reset_without_systemd_removes_the_unit_and_says_how_to_stop_it(node: No
             "command": f"systemctl disable --now {UNIT}",
         }
     ]
+
+
+def test_the_install_command_dry_run_prints_the_unit_and_writes_nothing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "kubeadm_py", "selfhosting", "checkpointer", "install"]
+        + ["--dry-run", "--rootfs", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert f"Would create {contract.CHECKPOINTER_UNIT_FILE}" in r.stdout
+    assert "\tRestart=always\n" in r.stdout and "Would unchanged" not in r.stdout
+    assert list(tmp_path.iterdir()) == []
