@@ -119,6 +119,20 @@ def renew_one(
     return out
 
 
+def _rotation_note(fs: HostFS, cert_dir: str, log: Log) -> None:
+    """During ``certs rotate-ca`` (docs/pki.md) renewing is safe: ca.crt is the CA that signs at this
+    node's stage (the old one at begin, the new one from switch on), a later ``sync`` re-issues what
+    another CA signed, and kubeconfigs keep their trust bundle. Say so rather than refuse."""
+    from kubeadm_py.certs.rotateca import BUNDLE
+
+    bundle = fs.read_bytes(host_join(cert_dir, BUNDLE)) or b""
+    if bundle.count(b"-----BEGIN CERTIFICATE-----") > 1:
+        log(
+            f"[renew] A CA rotation is in progress on this node ({BUNDLE} trusts two CAs): signing with "
+            "ca.crt, the CA of this node's rotation stage"
+        )
+
+
 def renew(
     fs: HostFS,
     cfg: KubeadmConfig,
@@ -132,6 +146,7 @@ def renew(
     so the lines say what would be renewed and ask for no restart."""
     done = "would be renewed" if planned else "renewed"
     st = manager.settings(cfg)
+    _rotation_note(fs, st.cert_dir, log)
     chosen = targets(cfg.local_etcd) if name == "all" else [target(name, cfg.local_etcd)]
     out: list[Change] = []
     for t in chosen:

@@ -285,6 +285,22 @@ def refuse_lagging(nodes: list[Obj], rot: Rotation, command: str) -> None:
         )
 
 
+def upgrade_refusal(rot: Rotation | None, nodes: list[Obj] | None) -> str | None:
+    """Why ``upgrade apply|node`` must not run now (the ``CARotationInProgress`` preflight check), or
+    None. Until ``finish`` the nodes trust both CAs through ``ca-bundle.crt``; the upgrade's static Pod
+    manifests (``--client-ca-file``, ``--root-ca-file``) and the kubelet configuration from the cluster
+    (``clientCAFile``) would name ``ca.crt`` again, which holds one CA only. ``nodes`` (None: not
+    readable) names those that have not synced the current stage."""
+    if rot is None or rot.stage == "finished":
+        return None
+    late = lagging_nodes(nodes, rot, rot.stage) if nodes is not None else []
+    lag = f"; not synced yet: {', '.join(late)}" if late else ""
+    return (
+        f"a CA rotation is in progress (ConfigMap {KUBE_SYSTEM}/{NAME}: rotation {rot.generation}, "
+        f"stage {rot.stage}{lag}); the upgrade would point the trust it changes back at ca.crt"
+    )
+
+
 def node_rows(nodes: list[Obj], rot: Rotation | None) -> list[Obj]:
     """Per node: the stage it synced and which CA signed its kubelet client certificate; per optional
     CA of the rotation, which of its CAs issued the node's certificate (``-``: the node has none)."""

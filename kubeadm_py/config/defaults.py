@@ -255,18 +255,27 @@ def _default_taints(version: str) -> list[Doc]:
     return [dict(t) for t in profile_for(version).default_taints]
 
 
-def _dynamic_node_registration(doc: Doc, probe: Probe, control_plane: bool, version: str = "") -> None:
+def default_control_plane_taints(node_registration: Doc, version: str) -> None:
+    """A control-plane node's nil ``taints`` become the default taints of ``version``; a list
+    (``[]`` included) is the user's and stays. Upstream SetNodeRegistrationDynamicDefaults uses the
+    kubeadm binary's constant; kubeadm-py's equivalent is the cluster's kubernetesVersion: init's
+    own, and for ``join --control-plane`` the one in kubeadm-config (``phases/join/data.py``
+    ``ensure_cluster_config``)."""
+    if node_registration.get("taints") is None:
+        node_registration["taints"] = _default_taints(version)
+
+
+def _dynamic_node_registration(doc: Doc, probe: Probe) -> Doc:
     nr = _sub(doc, "nodeRegistration")
     if not nr.get("name"):
         nr["name"] = probe.hostname().lower()
     if not nr.get("criSocket"):
         nr["criSocket"] = probe.cri_socket()
-    if control_plane and nr.get("taints") is None:
-        nr["taints"] = _default_taints(version)
+    return nr
 
 
 def dynamic_init(doc: Doc, probe: Probe, version: str = "") -> None:
-    _dynamic_node_registration(doc, probe, control_plane=True, version=version)
+    default_control_plane_taints(_dynamic_node_registration(doc, probe), version)
     endpoint = _sub(doc, "localAPIEndpoint")
     if not endpoint.get("advertiseAddress"):
         endpoint["advertiseAddress"] = probe.advertise_address()
@@ -275,9 +284,12 @@ def dynamic_init(doc: Doc, probe: Probe, version: str = "") -> None:
             token["token"] = random_token()
 
 
-def dynamic_join(doc: Doc, probe: Probe, version: str = "") -> None:
+def dynamic_join(doc: Doc, probe: Probe) -> None:
+    """Name and CRI socket. A control-plane join's default taints wait for the cluster's version
+    (:func:`default_control_plane_taints` once kubeadm-config is read): this run's local
+    kubernetesVersion is kubeadm-py's default, not the cluster's."""
     cp = doc.get("controlPlane")
-    _dynamic_node_registration(doc, probe, control_plane=isinstance(cp, dict), version=version)
+    _dynamic_node_registration(doc, probe)
     if isinstance(cp, dict):
         endpoint = _sub(cp, "localAPIEndpoint")
         if not endpoint.get("advertiseAddress"):

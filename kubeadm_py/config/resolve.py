@@ -404,7 +404,7 @@ def build_config(
         if "init" in docs:
             d.dynamic_init(docs["init"], host, str(docs["cluster"].get("kubernetesVersion", "")))
         if "join" in docs:
-            d.dynamic_join(docs["join"], host, str(docs["cluster"].get("kubernetesVersion", "")))
+            d.dynamic_join(docs["join"], host)
         if "reset" in docs:
             d.dynamic_reset(docs["reset"], host)
         warnings.extend(getattr(host, "warnings", []))

@@ -64,16 +64,30 @@ def _b64(value: Any, what: str, source: str) -> bytes:
         raise KubeadmError(f"{source}: {what} is not valid base64") from None
 
 
-def cluster_ca(fs: HostFS, doc: dict[str, Any], source: str) -> x509.Certificate | None:
+def _cluster_ca_pem(fs: HostFS, doc: dict[str, Any], source: str) -> bytes:
     cluster, _ = build.current(doc, source)
     data = cluster.get("certificate-authority-data")
     if data:
-        raw = _b64(data, "certificate-authority-data", source)
-    elif cluster.get("certificate-authority"):
-        raw = fs.read_bytes(str(cluster["certificate-authority"])) or b""
-    else:
-        return None
-    return issue.load_cert(raw.strip(), f"{source} (certificate-authority)") if raw.strip() else None
+        return _b64(data, "certificate-authority-data", source).strip()
+    if cluster.get("certificate-authority"):
+        return (fs.read_bytes(str(cluster["certificate-authority"])) or b"").strip()
+    return b""
+
+
+def cluster_ca(fs: HostFS, doc: dict[str, Any], source: str) -> x509.Certificate | None:
+    raw = _cluster_ca_pem(fs, doc, source)
+    return issue.load_cert(raw, f"{source} (certificate-authority)") if raw else None
+
+
+def trusts(fs: HostFS, doc: dict[str, Any], source: str, ca_cert: x509.Certificate) -> bool:
+    """Whether the current cluster's CA data holds ``ca_cert``, alone or in a bundle (during
+    ``certs rotate-ca`` it is old + new CA until ``finish``)."""
+    raw = _cluster_ca_pem(fs, doc, source)
+    try:
+        held = x509.load_pem_x509_certificates(raw) if raw else []
+    except ValueError:
+        return False
+    return any(c.public_bytes(_DER) == ca_cert.public_bytes(_DER) for c in held)
 
 
 def client_credentials(doc: dict[str, Any], source: str) -> tuple[x509.Certificate | None, PrivateKey | None]:
@@ -213,8 +227,7 @@ def renew_kubeconfig(
         raise KubeadmError(
             f"external CA detected ({store.key_path('ca')} is absent): {path} cannot be renewed"
         )
-    have_ca = cluster_ca(fs, doc, path)
-    if have_ca is None or have_ca.public_bytes(_DER) != ca_cert.public_bytes(_DER):
+    if not trusts(fs, doc, path, ca_cert):
         raise KubeadmError(f"{path} does not trust the current CA {store.cert_path('ca')}; not renewing")
     cert, key = client_credentials(doc, path)
     if cert is None:

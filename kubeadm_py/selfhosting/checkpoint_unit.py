@@ -1,7 +1,7 @@
 """The checkpointer's systemd unit (``kubeadm-py selfhosting checkpointer install``, and the
-``install checkpointer`` step of a pivot): a host service, so it runs when every container of the
-node is gone and needs no image. Written under /etc/systemd/system; enabled and (re)started with
-``systemctl`` when systemd drives the node, otherwise the log says what to run."""
+``install-checkpointer`` phase of a pivot): a host service, so it runs when every container of the
+node is gone and needs no image. Written under /etc/systemd/system; enabled and (re)started through
+the services effector when systemd drives the node, otherwise the log says what to run."""
 
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ import sys
 from collections.abc import Callable, Sequence
 
 from kubeadm_py.changes import Change
-from kubeadm_py.effectors.commands import Commands
+from kubeadm_py.effectors.services import Services, not_driven
 from kubeadm_py.hostfs import HostFS
 from kubeadm_py.selfhosting.contract import CHECKPOINTER_UNIT as UNIT
 from kubeadm_py.selfhosting.contract import CHECKPOINTER_UNIT_FILE as UNIT_PATH
 
 
-def exec_start() -> list[str]:
-    """This kubeadm-py, as the interpreter running it (a venv, a package) would start it again."""
-    return [sys.executable, "-m", "kubeadm_py", "selfhosting", "checkpointer", "run"]
+def exec_start(node_name: str | None = None, cri_socket: str | None = None) -> list[str]:
+    """This kubeadm-py, as the interpreter running it (a venv, a package) would start it again;
+    ``node_name`` and ``cri_socket`` when they are known (the pivot knows them; the checkpointer's
+    defaults are the host name and containerd's socket)."""
+    argv = [sys.executable, "-m", "kubeadm_py", "selfhosting", "checkpointer", "run"]
+    for flag, value in (("--node-name", node_name), ("--cri-socket", cri_socket)):
+        argv += [flag, value] if value else []
+    return argv
 
 
 # (section, ((key, value), ...)); ExecStart is filled in by :func:`render`.
@@ -52,24 +57,31 @@ def render(argv: Sequence[str]) -> str:
 
 def install(
     fs: HostFS,
-    commands: Commands,
-    manager: str,
+    services: Services,
     log: Callable[[str], None],
     argv: Sequence[str] | None = None,
 ) -> list[Change]:
-    """Write the unit; with systemd: daemon-reload, enable, and restart it (a changed unit) or
-    start it. ``manager`` is the services effector's answer (``systemd`` or what PID 1 is)."""
+    """Write the unit; when systemd drives the node, reload the unit files (a changed unit), enable
+    the unit (when it is not yet), and restart it (a changed unit) or start it (when it is not
+    running). A second run with the same unit changes nothing. Elsewhere (``services.manager()``
+    is not systemd: another PID 1, ``--rootfs``) a note says to enable and start it by hand."""
     write = fs.write(UNIT_PATH, render(argv or exec_start()).encode(), 0o644)
     changes = [write]
+    manager = services.manager()
     if manager != "systemd":
-        why = "the node is under --rootfs" if manager == "outside --rootfs" else f"PID 1 is {manager!r}"
-        log(f"[selfhosting] {why}: enable and start {UNIT} with the node's service manager")
-        return changes
-    steps = [["daemon-reload"], ["enable", UNIT], ["restart" if write.changed else "start", UNIT]]
-    for step in steps:
-        result = commands.run(["systemctl", *step], timeout=60)
-        target = f"systemctl {' '.join(step)}"
-        if result.rc != 0:
-            log(f"[selfhosting] WARNING: {target} failed: {result.output}")
-        changes.append(Change("process", "run", target, f"failed: {result.output}" if result.rc else "ran"))
+        why = not_driven(manager)
+        todo = f"enable and start {UNIT} with the node's service manager"
+        log(f"[selfhosting] {why}: {todo}")
+        return [*changes, Change("note", "unchanged", UNIT, f"{why}: {todo}")]
+    if write.changed:
+        changes.append(services.daemon_reload())
+    if not services.is_enabled(UNIT):
+        changes.append(services.enable(UNIT))
+    if write.changed:
+        changes.append(services.restart(UNIT))
+    elif not services.is_active(UNIT):
+        changes.append(services.start(UNIT))
+    for c in changes[1:]:
+        if c.detail.startswith("failed:"):
+            log(f"[selfhosting] WARNING: {c.target} {c.detail}")
     return changes

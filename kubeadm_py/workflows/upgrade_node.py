@@ -34,7 +34,7 @@ def phases() -> tuple[Phase[UpgradeContext], ...]:
         upgrade_preflight_phase(),
         upgrade_control_plane_phase(),
         upgrade_kubelet_config_phase(),
-        upgrade_addon_phase(),
+        upgrade_addon_phase(control_plane_only=True),
         post_upgrade_phase(),
     )
 

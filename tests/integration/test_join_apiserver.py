@@ -9,7 +9,7 @@ deleted token are refused; ``join phase kubelet-start`` reads kubeadm-config and
 with the bootstrap token and writes the kubelet files; the TLS bootstrap CSR made with the token is
 auto-approved and signed by the real controller-manager and the certificate authenticates as
 ``system:node:<name>``; the control-plane download of ``kubeadm-certs`` works with the right key and
-is refused with a wrong one.
+is refused with a wrong one; ``control-plane-join`` marks the node with the v1.20 cluster's taint.
 
 :class:`RealControlPlane` is also what ``bench/join_bench.py`` uses. Needs
 /var/cache/kubeadm-py-testbed/bin/{kube-apiserver,kube-controller-manager} and etcd on PATH."""
@@ -368,13 +368,12 @@ def test_download_certs_right_and_wrong_key(cp: RealControlPlane, tmp_path: Path
     assert not wrong.exists() or not any(p.is_file() for p in wrong.rglob("*"))
     right = tmp_path / "right"
     right.mkdir()
-    api.run(
-        "join",
-        phases=["control-plane-prepare"],
-        rootfs=str(right),
-        options=_join_options(cp, certificate_key=CERT_KEY, **cp_opts),
-        hooks=_fast(),
-    )
+
+    def join_right(phase: str) -> None:
+        options = _join_options(cp, certificate_key=CERT_KEY, **cp_opts)
+        api.run("join", phases=[phase], rootfs=str(right), options=options, hooks=_fast())
+
+    join_right("control-plane-prepare")
     for name in ("ca.key", "sa.key", "front-proxy-ca.crt", "etcd/ca.key"):
         assert (right / "etc/kubernetes/pki" / name).read_bytes() == (
             cp.root / "etc/kubernetes/pki" / name
@@ -384,3 +383,10 @@ def test_download_certs_right_and_wrong_key(cp: RealControlPlane, tmp_path: Path
         "--advertise-address=127.0.0.2"
         in (right / "etc/kubernetes/manifests/kube-apiserver.yaml").read_text()
     )
+    # control-plane-join (mark-control-plane) with the admin.conf just written: the default taint
+    # is the v1.20 cluster's (kubeadm-config), not the library default version's control-plane taint
+    cp.admin().apply({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "cp-c"}})
+    join_right("control-plane-join")
+    node = cp.admin().get("Node", "cp-c") or {}
+    assert node["spec"]["taints"] == [{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]
+    assert node["metadata"]["labels"]["node-role.kubernetes.io/master"] == ""

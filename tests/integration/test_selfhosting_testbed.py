@@ -29,6 +29,7 @@ TOKEN = "abcdef.0123456789abcdef"
 MANIFESTS = "/etc/kubernetes/manifests"
 BACKUPS = "/etc/kubernetes/tmp/kubeadm-py-selfhosting"
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+CHECKPOINTER_UNIT = "/etc/systemd/system/kubeadm-py-checkpointer.service"
 TIMINGS: dict[str, float] = {}
 
 
@@ -81,6 +82,12 @@ def test_init_runs_the_control_plane_as_daemonset_pods(selfhosted: Any) -> None:
     phases = {p["phase"]: p["status"] for p in node.init_report["phases"]}
     for comp in COMPONENTS:
         assert phases[f"selfhosting/{comp}"] == "changed", phases
+    # the checkpointer's unit lands before the pivot; PID 1 of a test-bed node is not systemd, so
+    # kubeadm-py only writes it (enabling and starting it is the node's service manager's business)
+    assert phases["selfhosting/install-checkpointer"] == "changed", phases
+    with open(node.path(CHECKPOINTER_UNIT)) as f:
+        unit = f.read()
+    assert f"selfhosting checkpointer run --node-name {node.name} --cri-socket " in unit, unit
     listing = node.run(["ls", MANIFESTS]).stdout.split()
     assert listing == ["etcd.yaml"], listing  # local etcd stays static; no control-plane manifest left
     assert sorted(node.run(["ls", BACKUPS]).stdout.split()) == sorted(f"{c}.yaml" for c in COMPONENTS)
@@ -125,4 +132,4 @@ def test_pivot_again_changes_nothing(selfhosted: Any) -> None:
     r = kubeadm_py(selfhosted, "selfhosting", "pivot", "-o", "json")
     TIMINGS["pivot-rerun"] = time.monotonic() - t0
     phases = {p["phase"]: p["status"] for p in json.loads(r.stdout)["phases"]}
-    assert all(phases[c] == "unchanged" for c in COMPONENTS), phases
+    assert all(phases[c] == "unchanged" for c in (*COMPONENTS, "install-checkpointer")), phases

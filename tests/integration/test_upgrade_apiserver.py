@@ -438,3 +438,68 @@ def test_upgrade_node_after_apply_changes_no_manifest(cluster: Any) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     assert "The upgrade for this node was successfully completed" in res.stdout
     assert {p.name: p.read_bytes() for p in (root / "etc/kubernetes/manifests").iterdir()} == manifests
+
+
+def test_upgrade_node_on_a_worker_with_the_kubelet_identity(cluster: Any) -> None:
+    """A worker (kubelet.conf only, ``system:node:<name>``) against the real API server's Node and RBAC
+    authorizers: ``upgrade node`` without --kubeconfig reads the cluster with kubelet.conf and skips
+    the addon phase (the kubelet's identity may not read the addons' objects: the Ansible upgrade.yml
+    failure on the test bed, upstream kubernetes/kubeadm#3109). Then ``CARotationInProgress``: a 403
+    on the rotation ConfigMap (no Role yet) lets it run; once begin's Role and ConfigMap exist the
+    worker reads it and is refused before any change."""
+    import datetime
+    import json
+
+    from kubeadm_py.certs import rotateca as rc
+    from kubeadm_py.cluster.uploadconfig import kubelet_config_objects
+    from kubeadm_py.pki import issue, keys
+
+    root = cluster["root"]
+    # the kubelet ConfigMap and its Role as upload-config/kubelet writes them (that phase also
+    # annotates the Node, which needs a kubelet: none runs here)
+    kubelet = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration", "maxPods": 42}
+    objs = root.parent / f"{root.name}-kubelet-config.json"
+    items = kubelet_config_objects(kubelet, "v1.20.2", user_supplied=True)
+    objs.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    kubectl(root, "apply", "-f", str(objs))
+    worker = root.parent / f"{root.name}-worker"
+    (worker / "etc/kubernetes/pki").mkdir(parents=True)
+    shutil.copy(root / "etc/kubernetes/kubelet.conf", worker / "etc/kubernetes/kubelet.conf")
+    shutil.copy(root / "etc/kubernetes/pki/ca.crt", worker / "etc/kubernetes/pki/ca.crt")
+    (worker / "var/lib/kubelet").mkdir(parents=True)
+    (worker / "var/lib/kubelet/config.yaml").write_text("kind: KubeletConfiguration\nold: true\n")
+
+    def upgrade_worker() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CLI, "upgrade", "node", "--rootfs", str(worker), "-o", "json"],
+                              capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
+
+    res = upgrade_worker()
+    assert res.returncode == 0, res.stdout + res.stderr
+    phases = {p["phase"]: p for p in json.loads(res.stdout)["phases"]}
+    for addon in ("addon/coredns", "addon/kube-proxy"):
+        assert (phases[addon]["status"], phases[addon]["reason"]) == ("skipped", "Not a control plane node")
+    assert "maxPods: 42" in (worker / "var/lib/kubelet/config.yaml").read_text()
+
+    now = datetime.datetime.now(datetime.UTC)
+    new_ca = issue.encode_cert(
+        issue.self_signed_ca(
+            "kubernetes", keys.generate_key("ECDSA-P256"), now, now + datetime.timedelta(days=1)
+        )
+    )
+    old_ca = (root / "etc/kubernetes/pki/ca.crt").read_bytes()
+    objs = root.parent / f"{root.name}-rotation.json"
+    begun = [*rc.reader_rbac(), rc.Rotation(1, "begin", old_ca, new_ca).configmap()]
+    objs.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": begun}))
+    kubectl(root, "apply", "-f", str(objs))
+    try:
+        written = (worker / "var/lib/kubelet/config.yaml").read_bytes()
+        res = upgrade_worker()
+        assert res.returncode == 1, res.stdout + res.stderr
+        # with -o json the progress lines go to stderr too; the refusal is one line among them
+        found = [x for x in res.stderr.splitlines() if x.startswith("error:")]
+        assert len(found) == 1, res.stderr
+        [line] = found
+        assert "CARotationInProgress: a CA rotation is in progress" in line and "stage begin" in line, line
+        assert (worker / "var/lib/kubelet/config.yaml").read_bytes() == written
+    finally:
+        kubectl(root, "-n", "kube-system", "delete", "configmap", rc.NAME)

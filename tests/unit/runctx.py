@@ -47,12 +47,20 @@ def build(
 
 
 class FakeServices:
-    """A service manager: ``manager`` names PID 1; ``active`` units run; ``fail`` makes restart
-    and stop fail with that output. Records every call in ``calls``."""
+    """A service manager: ``manager`` names PID 1; ``active`` units run, ``enabled`` ones start at
+    boot; ``fail`` makes every action fail with that output. Records every action in ``calls``
+    (``"restart kubelet"``, ``"daemon-reload"``)."""
 
-    def __init__(self, manager: str = "systemd", active: set[str] | None = None, fail: str = "") -> None:
+    def __init__(
+        self,
+        manager: str = "systemd",
+        active: set[str] | None = None,
+        fail: str = "",
+        enabled: set[str] | None = None,
+    ) -> None:
         self.name = manager
         self.active = set(active or ())
+        self.enabled = set(enabled or ())
         self.units = set(self.active)
         self.fail = fail
         self.calls: list[str] = []
@@ -66,21 +74,41 @@ class FakeServices:
     def is_active(self, unit: str) -> bool:
         return unit in self.active
 
-    def _do(self, verb: str, unit: str) -> Change:
-        self.calls.append(f"{verb} {unit}")
+    def is_enabled(self, unit: str) -> bool:
+        return unit in self.enabled
+
+    def _do(self, verb: str, unit: str = "") -> Change:
+        command = f"{verb} {unit}".strip()
+        self.calls.append(command)
         if self.fail:
-            return Change("process", "run", f"systemctl {verb} {unit}", f"failed: {self.fail}")
-        if verb == "stop":
+            return Change("process", "run", f"systemctl {command}", f"failed: {self.fail}")
+        if verb in ("stop", "disable --now"):
             self.active.discard(unit)
-        else:
+        elif verb in ("start", "restart"):
             self.active.add(unit)
-        return Change("process", "run", f"systemctl {verb} {unit}", f"{unit} {verb}ed")
+        if verb == "enable":
+            self.enabled.add(unit)
+        elif verb == "disable --now":
+            self.enabled.discard(unit)
+        return Change("process", "run", f"systemctl {command}", "done")
 
     def restart(self, unit: str) -> Change:
         return self._do("restart", unit)
 
+    def start(self, unit: str) -> Change:
+        return self._do("start", unit)
+
     def stop(self, unit: str) -> Change:
         return self._do("stop", unit)
+
+    def enable(self, unit: str) -> Change:
+        return self._do("enable", unit)
+
+    def disable(self, unit: str) -> Change:
+        return self._do("disable --now", unit)
+
+    def daemon_reload(self) -> Change:
+        return self._do("daemon-reload")
 
 
 class Answer:

@@ -136,9 +136,12 @@ def install(
     fs = HostFS(rootfs=rootfs, dry_run=dry_run)
     fx = build(fs, dry_run=dry_run, log=typer.echo, kubeconfig=lambda: "", node_name=lambda: "")
     try:
-        for c in install_unit(fx.fs, fx.commands, fx.services.manager(), typer.echo):
-            verb = "Would" if dry_run else "Did"
-            typer.echo(f"[selfhosting] {verb} {c.action} {c.target}: {c.detail}")
+        for c in install_unit(fx.fs, fx.services, typer.echo):
+            if c.changed:  # a note was logged already
+                verb = "Would" if dry_run else "Did"
+                typer.echo(f"[selfhosting] {verb} {c.action} {c.target}: {c.detail}")
+                if dry_run and c.content:
+                    typer.echo("".join(f"\t{line}\n" for line in c.content.splitlines()), nl=False)
     finally:
         fs.close()
 

@@ -7,7 +7,8 @@ TLSBootstrapCfg, InitCfg, Client).
   credentials);
 * :func:`ensure_cluster_config` reads ``kube-system/kubeadm-config`` with that client and makes it
   ``ctx.cfg.cluster``: the joining node then builds certificates, kubeconfigs, manifests and kubelet
-  flags for the cluster's real configuration (version, networking, certificatesDir...);
+  flags for the cluster's real configuration (version, networking, certificatesDir...); a
+  control-plane node without ``nodeRegistration.taints`` gets that version's default taints;
 * :func:`is_control_plane` / :func:`require_control_plane_ready` for the control-plane-only phases.
 
 Discovery reads through ``ctx.fx.discovery_fetcher`` and polls with the run's waiter (its clock,
@@ -94,6 +95,7 @@ def ensure_cluster_config(ctx: JoinContext) -> None:
     """Replace ``ctx.cfg.cluster`` by the cluster's ClusterConfiguration (once)."""
     if ctx.state.cluster_config_loaded:
         return
+    from kubeadm_py.config.defaults import default_control_plane_taints
     from kubeadm_py.config.resolve import build_config
 
     cm = bootstrap_client(ctx).get("ConfigMap", KUBEADM_CONFIG_CONFIGMAP, KUBE_SYSTEM)
@@ -110,6 +112,8 @@ def ensure_cluster_config(ctx: JoinContext) -> None:
         msg = f"the cluster's ClusterConfiguration (kube-system/kubeadm-config) is invalid: {e}"
         raise KubeadmError(msg) from None
     ctx.cfg.cluster = cluster
+    if is_control_plane(ctx):  # the default taints follow the cluster's version (kubelet-start, mark)
+        default_control_plane_taints(ctx.cfg.node_registration, str(cluster.get("kubernetesVersion", "")))
     ctx.state.cluster_config_loaded = True
     ctx.state.pki_settings = None  # computed again for the cluster's configuration
     ctx.log(

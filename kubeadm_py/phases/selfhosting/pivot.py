@@ -2,6 +2,9 @@
 (upstream CreateSelfHostedControlPlane, kubernetes/kubernetes v1.17
 ``cmd/kubeadm/app/phases/selfhosting/selfhosting.go``, made per node and reversible):
 
+0. (phase ``install-checkpointer``, once before the components) install and start the
+   checkpointer service, so a restart from here on brings the control plane back;
+
 1. create or update the DaemonSet ``self-hosted-<component>`` (:mod:`kubeadm_py.selfhosting.daemonset`);
 2. label this Node ``kubeadm-py.io/self-hosted=true`` (its node selector);
 3. wait until the DaemonSet's Pod is on this node and the kubelet has started it (its container
@@ -297,8 +300,9 @@ GATE_OFF = f"the {contract.FEATURE_GATE} feature gate is off"
 
 
 def pivot_phases(*, gated: bool = False) -> tuple[Phase[AnyContext], ...]:
-    """Secrets (with --certs-in-secrets), then each component in upstream's order. ``gated``: each
-    runs only when the SelfHosting feature gate is on (init)."""
+    """Secrets (with --certs-in-secrets), the checkpointer service, then each component in
+    upstream's order. ``gated``: each runs only when the SelfHosting feature gate is on (init)."""
+    from kubeadm_py.phases.shared.selfhosting_checkpointer import install_checkpointer_phase
 
     def secrets_wanted(ctx: AnyContext) -> bool:
         return bool(ctx.options.certs_in_secrets) and (not gated or gate_on(ctx))
@@ -312,8 +316,8 @@ def pivot_phases(*, gated: bool = False) -> tuple[Phase[AnyContext], ...]:
             run_if=secrets_wanted,
             skip_reason="certificates come from host paths (no --certs-in-secrets)",
         ),
-        # CHECKPOINTER: the phase installing the checkpointer (branch i15-checkpoint) goes here,
-        # before the first component is pivoted, so a restart during the pivot is covered.
+        # Before the first component is pivoted, so a restart during the pivot is covered.
+        install_checkpointer_phase(gate_on if gated else None, GATE_OFF),
         *(component_phase(c, gated=gated) for c in contract.COMPONENTS),
     )
 

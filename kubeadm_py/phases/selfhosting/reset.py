@@ -1,6 +1,7 @@
 """``reset phase remove-selfhosting``: undo on this node what self-hosting added (docs/selfhosting.md):
 the node label ``kubeadm-py.io/self-hosted`` (its DaemonSet Pods leave the node; the DaemonSets
-stay for the other control-plane nodes), the checkpointer's unit when present, the checkpoints
+stay for the other control-plane nodes), the checkpointer service when present (stopped, disabled,
+its unit file removed), the checkpoints
 (/etc/kubernetes/selfhosting) and the static manifests pivot kept aside. Runs before cleanup-node,
 while the API server may still answer; an API server that does not is a warning."""
 
@@ -44,8 +45,9 @@ def run_remove_selfhosting(ctx: AnyContext) -> list[Change]:
     changes: list[Change] = []
     if fs.exists(contract.SELFHOSTING_DIR) or fs.exists(contract.BACKUP_DIR):
         changes += _unlabel(ctx, node_name(ctx))
-    if fs.exists(contract.CHECKPOINTER_UNIT_FILE):  # installed by the checkpointer phase
-        changes.append(ctx.fx.services.stop(contract.CHECKPOINTER_UNIT))
+    unit = fs.exists(contract.CHECKPOINTER_UNIT_FILE)  # installed by install-checkpointer
+    if unit:
+        changes += _stop_checkpointer(ctx)
     for path in (
         contract.CHECKPOINTER_UNIT_FILE,
         contract.SELFHOSTING_DIR,
@@ -54,7 +56,25 @@ def run_remove_selfhosting(ctx: AnyContext) -> list[Change]:
     ):
         if fs.exists(path):
             changes.append(fs.remove(path))
+    if unit and ctx.fx.services.manager() == "systemd":
+        changes.append(ctx.fx.services.daemon_reload())
     return changes
+
+
+def _stop_checkpointer(ctx: AnyContext) -> list[Change]:
+    """``systemctl disable --now`` when systemd drives the node (stops it and removes the links
+    ``enable`` made); otherwise the operator stops it with the node's service manager."""
+    from kubeadm_py.effectors.services import not_driven
+
+    services, unit = ctx.fx.services, contract.CHECKPOINTER_UNIT
+    manager = services.manager()
+    if manager == "systemd":
+        return [services.disable(unit)]
+    why = not_driven(manager)
+    ctx.log(f"[reset] {why}: stop and disable {unit} with the node's service manager")
+    command = f"systemctl disable --now {unit}"
+    ctx.outputs.manual(f"stop and disable {unit} (its unit file is removed)", command)
+    return []
 
 
 def remove_selfhosting_phase() -> Phase[AnyContext]:

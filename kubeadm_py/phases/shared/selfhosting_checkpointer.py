@@ -1,7 +1,8 @@
 """The ``install checkpointer`` step of self-hosting (init's selfhosting phase, ``selfhosting
 pivot``): the host service that brings the self-hosted control plane back after a restart
-(:mod:`kubeadm_py.selfhosting.checkpoint_unit`, docs/selfhosting-recovery.md). Wire it in after
-the pivot of the last component on the node."""
+(:mod:`kubeadm_py.selfhosting.checkpoint_unit`, docs/selfhosting-recovery.md). It runs before the
+first component's pivot (``pivot_phases`` in :mod:`kubeadm_py.phases.selfhosting.pivot`), so a
+restart in the middle of a pivot is covered."""
 
 from __future__ import annotations
 
@@ -17,10 +18,17 @@ if TYPE_CHECKING:
 
 
 def run_install_checkpointer(ctx: AnyContext) -> list[Change]:
-    from kubeadm_py.selfhosting.checkpoint_unit import install
+    """The unit runs the checkpointer for this node (its name as kubelet.conf says, as pivot
+    labels it) on the kubelet's CRI socket (kubeadm-flags.env, else the configuration's)."""
+    from kubeadm_py.kubelet.flags import cri_socket
+    from kubeadm_py.phases.selfhosting.pivot import node_name
+    from kubeadm_py.selfhosting.checkpoint_unit import exec_start, install
+    from kubeadm_py.upgrade.config import node_local
 
     ctx.log("[selfhosting] Installing the checkpointer (kubeadm-py-checkpointer.service)")
-    return install(ctx.fx.fs, ctx.fx.commands, ctx.fx.services.manager(), ctx.log)
+    socket = node_local(ctx.fs, ctx.manifests_dir).cri_socket or cri_socket(ctx.cfg)
+    argv = exec_start(node_name=node_name(ctx), cri_socket=socket)
+    return install(ctx.fx.fs, ctx.fx.services, ctx.log, argv)
 
 
 def install_checkpointer_phase(
@@ -33,7 +41,7 @@ def install_checkpointer_phase(
         "install-checkpointer",
         "Install the checkpointer service that restarts the self-hosted control plane after a reboot",
         run=run_install_checkpointer,
-        flags=("dry-run", "rootfs"),
+        flags=("config", "dry-run", "rootfs"),
         run_if=run_if,
         skip_reason=skip_reason or "not applicable to this node/configuration",
     )

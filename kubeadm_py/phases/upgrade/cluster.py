@@ -77,7 +77,22 @@ def _addon_runner(name: str) -> Callable[[UpgradeContext], list[Change]]:
     return run
 
 
-def upgrade_addon_phase() -> Phase[UpgradeContext]:
+def on_control_plane(ctx: UpgradeContext) -> bool:
+    """Whether this node runs a control plane (its kube-apiserver manifest exists, as upstream's
+    ``IsControlPlaneNode``)."""
+    return ctx.state.facts.control_plane
+
+
+NOT_CONTROL_PLANE = "Not a control plane node"  # upstream's words for these skips
+
+
+def upgrade_addon_phase(*, control_plane_only: bool = False) -> Phase[UpgradeContext]:
+    """``control_plane_only`` (``upgrade node``): each addon is skipped on a worker, whose kubelet
+    identity may not read or write the addons' objects (upstream: the addon phase of ``upgrade node``,
+    cmd/kubeadm/app/cmd/phases/upgrade/node/addons.go, came with kubernetes/kubernetes#127242 in v1.32,
+    and kubernetes/kubernetes#127289, fixing kubernetes/kubeadm#3109 in the same release, skips it
+    when ``!data.IsControlPlaneNode()`` with "Skipping the addon/<name> phase. Not a control plane
+    node."; v1.20's ``upgrade node`` had no addon phase at all)."""
     return Phase(
         "addon",
         "Upgrade the default kubeadm addons (skipped when disabled or removed)",
@@ -88,6 +103,8 @@ def upgrade_addon_phase() -> Phase[UpgradeContext]:
                 run=_addon_runner(name),
                 flags=FLAGS,
                 requires=(ADMIN_KUBECONFIG,),
+                run_if=on_control_plane if control_plane_only else None,
+                skip_reason=NOT_CONTROL_PLANE,
             )
             for name in ADDONS
         ),

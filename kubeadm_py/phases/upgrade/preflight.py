@@ -4,12 +4,12 @@ input is not a terminal, and by the dry-run prompt)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_py.certs.rotatesa import PREVIOUS_PUB as PREVIOUS_SA_PUB
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import CONTROL_PLANE_COMPONENTS
-from kubeadm_py.errors import KubeadmError, PreflightError
+from kubeadm_py.errors import ApiError, KubeadmError, PreflightError
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
@@ -54,6 +54,34 @@ def _self_hosted(ctx: UpgradeContext) -> None:
         )
 
 
+def _ca_rotation(ctx: UpgradeContext) -> None:
+    """``certs rotate-ca`` in progress (docs/pki.md): stop before any change, as for a self-hosted
+    control plane. Read with the run's identity; a worker's kubelet may read the rotation ConfigMap
+    only through the Role ``begin`` creates before the ConfigMap, so a refusal means no rotation."""
+    from kubeadm_py.certs import rotateca as rc
+    from kubeadm_py.constants import KUBE_SYSTEM
+    from kubeadm_py.kube.client import ForbiddenError
+
+    if _ignored(ctx, "CARotationInProgress"):
+        return
+    client = ctx.kube()
+    try:
+        rot = rc.from_configmap(client.get("ConfigMap", rc.NAME, KUBE_SYSTEM))
+    except ForbiddenError:
+        return
+    try:
+        nodes: list[dict[str, Any]] | None = client.list("Node") if rot is not None else None
+    except ApiError:
+        nodes = None  # the refusal still names the stage
+    why = rc.upgrade_refusal(rot, nodes)
+    if why:
+        raise PreflightError(
+            f"[preflight] CARotationInProgress: {why}",
+            hint="finish the rotation first ('kubeadm-py certs rotate-ca status', then sync, switch, "
+            "finish); --ignore-preflight-errors=CARotationInProgress upgrades anyway",
+        )
+
+
 def run_preflight(ctx: UpgradeContext) -> list[Change]:
     from kubeadm_py.upgrade.policy import enforce
 
@@ -68,6 +96,7 @@ def run_preflight(ctx: UpgradeContext) -> list[Change]:
     ctx.log(f"[upgrade/versions] Cluster version: {f.cluster_version}")
     ctx.log(f"[upgrade/versions] Target version: {f.target}")
     _self_hosted(ctx)
+    _ca_rotation(ctx)
     if f.control_plane:
         missing = [c for c in CONTROL_PLANE_COMPONENTS if not ctx.fs.exists(f"{ctx.manifests_dir}/{c}.yaml")]
         if missing and not _ignored(ctx, "StaticPodManifest"):

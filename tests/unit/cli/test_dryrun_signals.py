@@ -48,6 +48,9 @@ def interrupt(args: list[str], sig: signal.Signals, tmpdir: Path) -> int:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=env,
+        # a shell's background job starts with SIGINT ignored, and Python then keeps ignoring it:
+        # give the child the default disposition, as an operator's terminal does
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()

@@ -26,6 +26,7 @@ def test_pivot_moves_each_component_to_its_daemonset(node: Node) -> None:
     assert report.ok
     assert [(p.path, p.status) for p in report.phases] == [
         ("upload-secrets", "skipped"),
+        ("install-checkpointer", "changed"),
         *((c, "changed") for c in COMPONENTS),
     ]
     # one component at a time: its Pod is on the node before its manifest goes, healthy after
@@ -142,6 +143,7 @@ def test_init_runs_the_phase_only_with_the_feature_gate(node: Node) -> None:
     report = node.run("init", phases=["selfhosting"], options=INIT_OPTIONS)
     assert {p.path: p.status for p in report.phases if p.path.count("/")} == {
         "selfhosting/upload-secrets": "skipped",
+        "selfhosting/install-checkpointer": "skipped",
         **{f"selfhosting/{c}": "skipped" for c in COMPONENTS},
     }
     assert not node.server.mutations()

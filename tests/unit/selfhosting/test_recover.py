@@ -1,5 +1,5 @@
-"""``selfhosting recover`` (checkpoints or kubeadm-config -> active checkpoints) and the
-checkpointer's systemd unit."""
+"""``selfhosting recover`` (checkpoints or kubeadm-config -> active checkpoints); the checkpointer's
+systemd unit is in test_checkpointer_install.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeadm_py.effectors.commands import CommandResult
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import HostFS
-from kubeadm_py.selfhosting import checkpoint_unit
 from kubeadm_py.selfhosting.checkpoint import active_path, stored_path
 from kubeadm_py.selfhosting.recover import recover
 
@@ -68,47 +66,3 @@ def test_recover_leaves_static_manifests(fs: HostFS) -> None:
     for c in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         fs.write(f"/etc/kubernetes/manifests/{c}.yaml", yaml.safe_dump(pod(c)).encode(), 0o600)
     assert {r.source for r in recover(fs, None)} == {"static"}
-
-
-class Commands:
-    def __init__(self) -> None:
-        self.ran: list[list[str]] = []
-
-    def run(self, argv: Any, *, timeout: float = 60.0, mutates: bool = True) -> CommandResult:
-        self.ran.append(list(argv))
-        return CommandResult(0, "")
-
-
-def test_unit_install(fs: HostFS, tmp_path: Path) -> None:
-    cmds, lines = Commands(), []
-    argv = ["/opt/venv/bin/python", "-m", "kubeadm_py", "selfhosting", "checkpointer", "run"]
-    changes = checkpoint_unit.install(fs, cmds, "systemd", lines.append, argv)  # type: ignore[arg-type]
-    text = (tmp_path / "etc/systemd/system/kubeadm-py-checkpointer.service").read_text()
-    assert "ExecStart=/opt/venv/bin/python -m kubeadm_py selfhosting checkpointer run\n" in text
-    assert "Restart=always\n" in text and "WantedBy=multi-user.target kubelet.service\n" in text
-    assert cmds.ran == [
-        ["systemctl", "daemon-reload"],
-        ["systemctl", "enable", "kubeadm-py-checkpointer.service"],
-        ["systemctl", "restart", "kubeadm-py-checkpointer.service"],
-    ]
-    assert [c.action for c in changes] == ["create", "run", "run", "run"]
-    cmds.ran.clear()
-    checkpoint_unit.install(fs, cmds, "systemd", lines.append, argv)  # unchanged: started, not restarted
-    assert cmds.ran[-1] == ["systemctl", "start", "kubeadm-py-checkpointer.service"]
-    cmds.ran.clear()
-    checkpoint_unit.install(fs, cmds, "bash", lines.append, argv)
-    assert cmds.ran == [] and "PID 1 is 'bash'" in lines[-1]
-
-
-def test_install_checkpointer_phase(tmp_path: Path) -> None:
-    from kubeadm_py import api
-    from kubeadm_py.phases.shared.selfhosting_checkpointer import install_checkpointer_phase
-    from tests.unit.runctx import build
-
-    ctx, logs = build(api.load_config(None), tmp_path)
-    phase = install_checkpointer_phase()
-    assert phase.run is not None
-    changes = phase.run(ctx)
-    assert changes and changes[0].target == "/etc/systemd/system/kubeadm-py-checkpointer.service"
-    assert (tmp_path / "etc/systemd/system/kubeadm-py-checkpointer.service").exists()
-    assert any("enable and start kubeadm-py-checkpointer.service" in line for line in logs)  # --rootfs

@@ -23,7 +23,7 @@ def test_reset_removes_what_self_hosting_added(node: Node) -> None:
     services = FakeServices(active={contract.CHECKPOINTER_UNIT})
     report = node.run("reset", phases=["remove-selfhosting"], services=services)
     assert report.ok
-    assert services.calls == [f"stop {contract.CHECKPOINTER_UNIT}"]
+    assert services.calls == [f"disable --now {contract.CHECKPOINTER_UNIT}", "daemon-reload"]
     assert contract.NODE_LABEL not in node.labels()
     for path in (contract.CHECKPOINTER_UNIT_FILE, contract.SELFHOSTING_DIR, contract.BACKUP_DIR):
         assert not node.path(path).exists(), path

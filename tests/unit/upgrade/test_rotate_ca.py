@@ -556,3 +556,39 @@ def test_the_configmap_round_trips_the_set_of_cas() -> None:
     legacy["data"]["cas"] = "cluster,etcd"
     with pytest.raises(KubeadmError, match="unknown CA 'etcd'"):
         rc.from_configmap(legacy)
+
+
+# --- certs renew during a rotation -----------------------------------------------------------------
+@pytest.mark.parametrize("stage", ["begin", "switch", "finish"])
+def test_certs_renew_signs_with_the_signer_of_the_stage_and_keeps_the_bundle(cp: Node, stage: str) -> None:
+    """``certs renew all`` signs with ca.crt: the old CA at begin, the new one from switch on (what the
+    rotation's own re-issue does); kubeconfigs keep trusting the bundle."""
+    from kubeadm_py import api
+    from kubeadm_py.certs import renew
+    from kubeadm_py.hostfs import HostFS
+
+    node = cp
+    for command_ in ("begin", "switch", "finish")[: ("begin", "switch", "finish").index(stage) + 1]:
+        rotate(node, command_)
+    rot = stored(node)
+    before = {n: conf(node, n)[0] for n in CONFS}
+    result = api.certs("renew", name="all", rootfs=str(node.root))
+    assert result["changed"]
+    lines: list[str] = []
+    renew.renew(
+        HostFS(rootfs=str(node.root), dry_run=True),
+        api.load_config(kind="init"),
+        "all",
+        "/etc/kubernetes",
+        log=lines.append,
+        planned=True,
+    )
+    assert any("A CA rotation is in progress on this node" in line for line in lines) == (stage != "finish")
+    signer = cert(node, f"{PKI}/ca.crt")
+    assert node.path(f"{PKI}/ca.crt").read_bytes() == rot.signer
+    for leaf in ("apiserver", "apiserver-kubelet-client"):
+        assert signed_by(cert(node, f"{PKI}/{leaf}.crt"), signer), leaf
+    for name in CONFS:
+        ca_data, client = conf(node, name)
+        assert ca_data == before[name], name  # the trust is the rotation's, untouched
+        assert signed_by(client, signer), name

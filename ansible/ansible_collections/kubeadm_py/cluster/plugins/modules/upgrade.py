@@ -8,7 +8,7 @@ module: upgrade
 short_description: Upgrade a node with kubeadm-py (upgrade apply or upgrade node)
 description:
   - O(mode=apply) runs C(kubeadm-py upgrade apply VERSION) on the first control plane (the control plane and the cluster-wide objects; with O(config), a configuration-only change at the current version).
-  - O(mode=node) runs C(kubeadm-py upgrade node) on the other nodes (another control plane's static Pods, then the kubelet configuration).
+  - O(mode=node) runs C(kubeadm-py upgrade node) on the other nodes (another control plane's static Pods, then the kubelet configuration; on a worker only the kubelet configuration, read with C(/etc/kubernetes/kubelet.conf) unless O(options) names a C(kubeconfig), and the addon phase skipped).
 version_added: 0.1.0
 options:
   mode:
