@@ -26,6 +26,7 @@ images (``image_of``), while the kubelet runs."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -84,8 +85,25 @@ class ComponentReport:
         if self.state == "not created":
             return f"{self.component}: no container was created ({self.reason})"
         exits = f"exited {self.restarts + 1} times" if self.restarts else "exited"
-        last = f"; last log line: {self.log_tail[-1]!r}" if self.log_tail else ""
-        return f"{self.component} {exits} (exit code {self.exit_code}, {self.reason}){last}"
+        return (
+            f"{self.component} {exits} (exit code {self.exit_code}, {self.reason}){_telling(self.log_tail)}"
+        )
+
+
+# A line a component logs when it gives up: klog's error/fatal levels, cobra's "Error: ...".
+_ERROR_LINE = re.compile(r"^(?:[EF]\d{4} |Error: |error: )")
+
+
+def _telling(tail: Sequence[str]) -> str:
+    """The log line that says why: the last error line of the tail, else its last line. A dying
+    component can log informer noise after its error (on the test bed the API server's last line
+    was 'Waiting for caches to sync' after the audit policy error)."""
+    if not tail:
+        return ""
+    errors = [line for line in tail if _ERROR_LINE.match(line)]
+    if errors and errors[-1] != tail[-1]:
+        return f"; last error in its log: {errors[-1]!r}"
+    return f"; last log line: {tail[-1]!r}"
 
 
 class ComponentsFailed(KubeadmError):

@@ -113,6 +113,23 @@ def test_a_component_that_exited_twice_fails_with_its_exit_code_and_log_tail() -
     assert rt.calls == ["list kube-system", "status kube-apiserver-1"]
 
 
+def test_the_error_line_is_quoted_when_noise_follows_it() -> None:
+    """On the test bed the API server logged informer noise after its audit policy error: the
+    report quotes the error, and the whole tail stays in the report."""
+    tail = (
+        "I0101 flags",
+        "E0101 failed to load audit policy: open /x: no such file or directory",
+        "I0101 shared_informer.go:240] Waiting for caches to sync for node_authorizer",
+    )
+    report = ComponentReport("kube-apiserver", "exited", 1, 1, tail, LOG, "Error")
+    assert report.line().endswith(
+        "; last error in its log: 'E0101 failed to load audit policy: open /x: no such file or directory'"
+    )
+    assert report.to_json()["logTail"] == list(tail)
+    plain = ComponentReport("kube-apiserver", "exited", 1, 0, ("I0101 a", "I0101 b"), LOG, "Error")
+    assert plain.line().endswith("; last log line: 'I0101 b'")
+
+
 @pytest.mark.parametrize(
     ("c", "failed"),
     [
