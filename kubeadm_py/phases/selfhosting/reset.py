@@ -46,8 +46,9 @@ def run_remove_selfhosting(ctx: AnyContext) -> list[Change]:
     if fs.exists(contract.SELFHOSTING_DIR) or fs.exists(contract.BACKUP_DIR):
         changes += _unlabel(ctx, node_name(ctx))
     unit = fs.exists(contract.CHECKPOINTER_UNIT_FILE)  # installed by install-checkpointer
+    manager = ctx.fx.services.manager() if unit else ""
     if unit:
-        changes += _stop_checkpointer(ctx)
+        changes += _stop_checkpointer(ctx, manager)
     for path in (
         contract.CHECKPOINTER_UNIT_FILE,
         contract.SELFHOSTING_DIR,
@@ -56,18 +57,18 @@ def run_remove_selfhosting(ctx: AnyContext) -> list[Change]:
     ):
         if fs.exists(path):
             changes.append(fs.remove(path))
-    if unit and ctx.fx.services.manager() == "systemd":
+    if manager == "systemd":
         changes.append(ctx.fx.services.daemon_reload())
     return changes
 
 
-def _stop_checkpointer(ctx: AnyContext) -> list[Change]:
-    """``systemctl disable --now`` when systemd drives the node (stops it and removes the links
-    ``enable`` made); otherwise the operator stops it with the node's service manager."""
+def _stop_checkpointer(ctx: AnyContext, manager: str) -> list[Change]:
+    """``systemctl disable --now`` when systemd drives the node (``manager``: the services
+    effector's answer; stops it and removes the links ``enable`` made); otherwise the operator
+    stops it with the node's service manager."""
     from kubeadm_py.effectors.services import not_driven
 
     services, unit = ctx.fx.services, contract.CHECKPOINTER_UNIT
-    manager = services.manager()
     if manager == "systemd":
         return [services.disable(unit)]
     why = not_driven(manager)
