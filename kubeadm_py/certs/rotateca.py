@@ -118,22 +118,27 @@ COMMANDS: dict[str, tuple[tuple[str | None, ...], str, str | None]] = {
 }
 
 
+def _der_fingerprint(cert: Any) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()[:16]
+
+
 def fingerprint(cert_pem: bytes) -> str:
     """sha256 of the certificate's DER, first 16 hex characters (what annotations and status show)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
 
-    der = x509.load_pem_x509_certificate(cert_pem).public_bytes(Encoding.DER)
-    return hashlib.sha256(der).hexdigest()[:16]
+    return _der_fingerprint(x509.load_pem_x509_certificate(cert_pem))
 
 
 def fingerprints(bundle: bytes | str) -> frozenset[str]:
     """The :func:`fingerprint` of every certificate of a PEM bundle (PEM text may differ byte-wise)."""
-    import re
+    from cryptography import x509
 
     text = bundle.encode() if isinstance(bundle, str) else bundle
-    blocks = re.findall(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", text, re.S)
-    return frozenset(fingerprint(b + b"\n") for b in blocks)
+    if b"-----BEGIN CERTIFICATE-----" not in text:
+        return frozenset()
+    return frozenset(_der_fingerprint(c) for c in x509.load_pem_x509_certificates(text))
 
 
 @dataclass(frozen=True)
