@@ -25,14 +25,12 @@ import pytest
 import yaml
 
 from tests.integration.test_lifecycle_testbed import Poller  # /readyz through admin.conf every 0.5 s
-from tests.testbed.configs import KUBE_PROXY_CONFIG, init_config_v1beta4
 
 pytestmark = [pytest.mark.testbed, pytest.mark.integration]
 
 KUBEADM_PY = [sys.executable, "-m", "kubeadm_py"]
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOKEN = "abcdef.0123456789abcdef"
-CRI = "unix:///run/containerd/containerd.sock"
 PKI = "/etc/kubernetes/pki"
 TIMINGS: dict[str, float] = {}
 # begin --front-proxy and the front-proxy checks. Off: the one run with it on (2026-12-03, 255 s)
@@ -47,46 +45,15 @@ def kubeadm_py(node: Any, *args: str, timeout: float = 600, check: bool = True) 
 
 @pytest.fixture(scope="module")
 def bed(request: pytest.FixtureRequest):  # noqa: ANN201
-    from tests.testbed import Network, Node, skip_reason
-    from tests.testbed.fixtures import cleanup_stale_cgroups
+    from tests.testbed.fixtures import init_and_join_worker
 
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    cleanup_stale_cgroups()
-    net = Network(name="kpt-carot", subnet="192.168.96.0/24").start()
     # PID 1 named systemd: kubeadm-py restarts the kubelets through the systemctl shim (the supervisor);
     # under the keeper's own name it cannot, and rotate-ca stops at its kubelet phase
-    a, b = (Node(n, network=net, pid1_name="systemd") for n in ("car-a", "car-b"))
-    failed = False
-    try:
-        t0 = time.monotonic()
-        for n in (a, b):
-            n.start()
-            n.supervise_kubelet()
-        cfg = os.path.join(a.workdir, "init.yaml")
-        text = init_config_v1beta4(a.address, a.name, token=TOKEN, control_plane_endpoint=f"{a.address}:6443")
-        with open(cfg, "w") as f:
-            f.write(text + "---\n" + KUBE_PROXY_CONFIG)
-        out = json.loads(
-            kubeadm_py(a, "init", "--config", cfg, "--ignore-preflight-errors=all", "-o", "json").stdout
-        )["outputs"]
-        kubeadm_py(
-            b, "join", f"{a.address}:6443", "--token", TOKEN, "--discovery-token-ca-cert-hash",
-            out["ca_cert_hash"], "--cri-socket", CRI, "--node-name", b.name, "--ignore-preflight-errors=all",
-        )  # fmt: skip
-        TIMINGS["cluster-setup"] = time.monotonic() - t0
-        yield {"a": a, "b": b}
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        print(f"\n[carotate-testbed] seconds: { {k: round(v, 1) for k, v in TIMINGS.items()} }")
-        for n in (b, a):
-            kept = n.stop(keep_logs=failed or request.session.testsfailed > 0)
-            if kept:
-                print(f"\n[testbed] kept logs: {kept}")
-        net.stop()
+    with init_and_join_worker(
+        request, "carotate-testbed", ("car-a", "car-b"), "kpt-carot", "192.168.96.0/24", TOKEN, TIMINGS,
+        pid1_name="systemd",
+    ) as nodes:  # fmt: skip
+        yield nodes
 
 
 def read(node: Any, path: str) -> bytes:

@@ -21,14 +21,11 @@ from typing import Any
 
 import pytest
 
-from tests.testbed.configs import KUBE_PROXY_CONFIG, init_config_v1beta4
-
 pytestmark = [pytest.mark.testbed, pytest.mark.integration]
 
 KUBEADM_PY = [sys.executable, "-m", "kubeadm_py"]
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOKEN = "abcdef.0123456789abcdef"
-CRI = "unix:///run/containerd/containerd.sock"
 MANIFESTS = "/etc/kubernetes/manifests"
 TIMINGS: dict[str, float] = {}
 
@@ -75,56 +72,12 @@ def healthy_again(node: Any, what: str, *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def bed(request: pytest.FixtureRequest):  # noqa: ANN201
-    from tests.testbed import Network, Node, skip_reason
-    from tests.testbed.fixtures import cleanup_stale_cgroups
+    from tests.testbed.fixtures import init_and_join_worker
 
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    cleanup_stale_cgroups()
-    net = Network(name="kpt-verify", subnet="192.168.97.0/24").start()
-    a, b = Node("vfy-a", network=net), Node("vfy-b", network=net)
-    failed = False
-    try:
-        t0 = time.monotonic()
-        for n in (a, b):
-            n.start()
-            n.supervise_kubelet()
-        cfg = os.path.join(a.workdir, "init.yaml")
-        # kube-proxy must leave the global conntrack sysctls alone in a node's network namespace:
-        # without this document it crash-loops (nf_conntrack_max: permission denied), as verify said.
-        text = init_config_v1beta4(a.address, a.name, token=TOKEN, control_plane_endpoint=f"{a.address}:6443")
-        with open(cfg, "w") as f:
-            f.write(text + "---\n" + KUBE_PROXY_CONFIG)
-        out = json.loads(
-            kubeadm_py(a, "init", "--config", cfg, "--ignore-preflight-errors=all", "-o", "json").stdout
-        )["outputs"]
-        kubeadm_py(
-            b,
-            "join",
-            f"{a.address}:6443",
-            "--token",
-            TOKEN,
-            "--discovery-token-ca-cert-hash",
-            out["ca_cert_hash"],
-            "--cri-socket",
-            CRI,
-            "--node-name",
-            b.name,
-            "--ignore-preflight-errors=all",
-        )
-        TIMINGS["cluster-setup"] = time.monotonic() - t0
-        yield {"a": a, "b": b}
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        print(f"\n[verify-testbed] seconds: { {k: round(v, 1) for k, v in TIMINGS.items()} }")
-        for n in (b, a):
-            kept = n.stop(keep_logs=failed)
-            if kept:
-                print(f"\n[testbed] kept logs: {kept}")
-        net.stop()
+    with init_and_join_worker(
+        request, "verify-testbed", ("vfy-a", "vfy-b"), "kpt-verify", "192.168.97.0/24", TOKEN, TIMINGS
+    ) as nodes:
+        yield nodes
 
 
 def test_healthy_cluster_passes_with_the_missing_pod_network_said_plainly(bed: dict[str, Any]) -> None:

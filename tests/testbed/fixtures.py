@@ -166,3 +166,64 @@ def control_plane_node(request, name: str, net_name: str, config_text):
         net.stop()
         if kept:
             print(f"\n[testbed] kept logs: {kept}")
+
+
+WORKER_CRI = "unix:///run/containerd/containerd.sock"
+
+
+@contextlib.contextmanager
+def init_and_join_worker(request, label: str, names: tuple[str, str], net_name: str, subnet: str,
+                         token: str, timings: dict, pid1_name: str | None = None):  # fmt: skip
+    """Two nodes with supervised kubelets: ``kubeadm-py init`` on the first (a v1beta4 config with
+    ``token`` and the kube-proxy document), the second joined as a worker. Yields ``{"a", "b"}``;
+    records ``cluster-setup`` in ``timings`` and prints them as ``[label] seconds``; stops both
+    nodes (keeping logs if anything failed) and the network afterwards."""
+    import json
+    import sys
+    import time
+
+    from .configs import KUBE_PROXY_CONFIG, init_config_v1beta4
+
+    reason = cache.skip_reason()
+    if reason:
+        pytest.skip(reason)
+    cleanup_stale_cgroups()
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    def kubeadm_py(node: Node, *args: str) -> str:
+        argv = [sys.executable, "-m", "kubeadm_py", *args]
+        return node.run(argv, env={"PYTHONPATH": repo}, timeout=600).stdout
+
+    net = Network(name=net_name, subnet=subnet).start()
+    a, b = (Node(n, network=net, pid1_name=pid1_name) for n in names)
+    failed = False
+    try:
+        t0 = time.monotonic()
+        for n in (a, b):
+            n.start()
+            n.supervise_kubelet()
+        cfg = os.path.join(a.workdir, "init.yaml")
+        text = init_config_v1beta4(a.address, a.name, token=token, control_plane_endpoint=f"{a.address}:6443")
+        with open(cfg, "w") as f:
+            # kube-proxy must leave the global conntrack sysctls alone in a node's network namespace:
+            # without this document it crash-loops (nf_conntrack_max: permission denied)
+            f.write(text + "---\n" + KUBE_PROXY_CONFIG)
+        init = kubeadm_py(a, "init", "--config", cfg, "--ignore-preflight-errors=all", "-o", "json")
+        out = json.loads(init)
+        kubeadm_py(
+            b, "join", f"{a.address}:6443", "--token", token, "--discovery-token-ca-cert-hash",
+            out["outputs"]["ca_cert_hash"], "--cri-socket", WORKER_CRI, "--node-name", b.name,
+            "--ignore-preflight-errors=all",
+        )  # fmt: skip
+        timings["cluster-setup"] = time.monotonic() - t0
+        yield {"a": a, "b": b}
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        print(f"\n[{label}] seconds: { {k: round(v, 1) for k, v in timings.items()} }")
+        for n in (b, a):
+            kept = n.stop(keep_logs=failed or request.session.testsfailed > 0)
+            if kept:
+                print(f"\n[testbed] kept logs: {kept}")
+        net.stop()
