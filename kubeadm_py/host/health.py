@@ -28,6 +28,23 @@ def http_check(url: str, timeout: float = 5.0) -> tuple[bool, str]:
         return False, str(reason)
 
 
+def port_free(url: str, timeout: float = 2.0) -> bool:
+    """Nothing listens at ``url``'s host and port: a TCP connect is refused (a timeout or another
+    error says nothing, and is False)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=timeout):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+
+
 def peer_certificate(host: str, port: int, timeout: float = 5.0) -> bytes:
     """The DER certificate a TLS server presents at ``host:port`` (not verified: only its dates are
     read). Raises OSError when nothing answers."""

@@ -15,6 +15,9 @@ mutators below, listed per component in :data:`MUTATORS`, make it fit every cont
 - ``dnsPolicy: ClusterFirstWithHostNet``;
 - no service account token volume and no Service environment variables (kubeadm-py: a Pod with
   either cannot start without an API server, and the self-hosted API server must);
+- a readiness probe where the manifest has a startup probe but none (kubeadm-py: the kubelet of
+  v1.18-v1.20 marks such a container Ready only at its next periodic pod sync, 60-90 s after the
+  startup probe passed, kubernetes/kubernetes#95140);
 - kube-apiserver: ``--advertise-address=$(HOST_IP)`` from the downward API, and probes without the
   node's address as ``host`` (the kubelet probes a host-network Pod at the node's IP): one template
   serves every node;
@@ -122,6 +125,29 @@ def probes_on_pod_ip(spec: Spec) -> None:
                 del get["host"]
 
 
+# kubeadm's readiness probe of the API server since v1.20 (period 1 s, 3 failures), for a container
+# that has only a startup probe; the handler and timeout are the startup probe's.
+READINESS = {"periodSeconds": 1, "failureThreshold": 3}
+HANDLERS = ("httpGet", "tcpSocket", "exec")
+
+
+def ready_when_started(spec: Spec) -> None:
+    """A container with a startup probe and no readiness probe gets one with the startup probe's
+    handler. Its kubelet (up to v1.20) sets the container Ready when a readiness result arrives,
+    but after a startup probe passed it only recomputes Ready at the next periodic sync of the Pod
+    (``--sync-frequency`` 1m, plus up to 50 % jitter): on the test bed the controller-manager's and
+    the scheduler's DaemonSet Pods served at once and turned Ready 73-101 s later. The probe runs
+    only once the startup probe passed, as the kubelet holds back other probes until then."""
+    for container in spec.get("containers") or []:
+        startup = container.get("startupProbe") or {}
+        if container.get("readinessProbe") or not any(h in startup for h in HANDLERS):
+            continue
+        probe = {h: copy.deepcopy(startup[h]) for h in HANDLERS if h in startup}
+        if "timeoutSeconds" in startup:
+            probe["timeoutSeconds"] = startup["timeoutSeconds"]
+        container["readinessProbe"] = {**probe, **READINESS}
+
+
 def default_mutators(version: str) -> dict[str, list[Mutator]]:
     """Upstream GetDefaultMutators, with kubeadm-py's node selector, tolerations and probe hosts."""
     common: list[Mutator] = [
@@ -130,6 +156,7 @@ def default_mutators(version: str) -> dict[str, list[Mutator]]:
         set_dns_policy,
         set_priority_class,
         no_api_volumes,
+        ready_when_started,
     ]
     return {
         "kube-apiserver": [*common, set_host_ip, probes_on_pod_ip],

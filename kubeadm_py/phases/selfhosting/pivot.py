@@ -10,7 +10,8 @@
 3. wait until the DaemonSet's Pod is on this node and the kubelet has started it (its container
    keeps failing to bind the port the static Pod holds: that is expected);
 4. move the static manifest to /etc/kubernetes/tmp/kubeadm-py-selfhosting/ (the kubelet stops the
-   static Pod; the DaemonSet Pod's container binds on its next restart);
+   static Pod; the DaemonSet Pod's container binds on its next restart, which the pivot brings
+   forward once the port is free: :mod:`kubeadm_py.selfhosting.handoff`);
 5. wait until the mirror Pod is gone, the DaemonSet Pod on this node is Ready and the component's
    health endpoint (the manifest's liveness probe) answers.
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kubeadm_py.changes import Change
+    from kubeadm_py.effectors.cri import ContainerRuntime
     from kubeadm_py.kube.client import KubeClient, Obj
     from kubeadm_py.phases.context import AnyContext
 
@@ -119,6 +121,8 @@ class Pivot:
         self.timeout = ctx.cfg.timeout("upgradeManifests")
         self.created = False
         self.labelled = False
+        self.restarts = 0  # DaemonSet Pod sandboxes removed to skip the kubelet's back-off
+        self.runtime: ContainerRuntime | None = None
 
     def log(self, text: str) -> None:
         self.ctx.log(f"{PREFIX} {text}")
@@ -171,6 +175,9 @@ class Pivot:
                 hint=f"kubectl -n kube-system describe ds {contract.ds_name(self.component)}; "
                 f"crictl ps -a --name {self.component}",
             ) from None
+        finally:
+            if self.runtime is not None:
+                self.runtime.close()
         took = seconds_text(self.ctx.fx.waiter.clock.monotonic() - moved)
         self.log(
             f"{self.component} is self-hosted on {self.node}: healthy {took} after its static Pod was stopped"
@@ -223,6 +230,7 @@ class Pivot:
             if url is not None:
                 ok, detail = http_check(url, timeout=2.0)
                 if not ok:
+                    self._restart_now(url)
                     return False, f"{url}: {detail}"
             if client.get("Pod", mirror, KUBE_SYSTEM) is not None:
                 return False, f"the static Pod's mirror {mirror} is still there"
@@ -232,6 +240,42 @@ class Pivot:
             return True, ""
 
         self._wait(SELF_HOSTED, f"the self-hosted {self.component} to be healthy on {self.node}", check)
+
+    def _cri(self) -> ContainerRuntime:
+        """The kubelet's container runtime (kubeadm-flags.env, else the configuration's)."""
+        from kubeadm_py.effectors.cri import endpoint_under
+        from kubeadm_py.kubelet.flags import cri_socket
+        from kubeadm_py.upgrade.config import node_local
+
+        if self.runtime is None:
+            socket = node_local(self.ctx.fs, self.ctx.manifests_dir).cri_socket or cri_socket(self.ctx.cfg)
+            self.runtime = self.ctx.fx.cri(endpoint_under(self.ctx.fs, socket))
+        return self.runtime
+
+    def _restart_now(self, url: str) -> None:
+        """Once nothing listens on the component's port, remove the sandbox of a DaemonSet Pod
+        whose container exited, so the kubelet starts it without its crash-loop back-off
+        (:func:`kubeadm_py.selfhosting.handoff.sandboxes_to_remove`). A runtime that does not
+        answer only leaves the back-off as it is."""
+        from kubeadm_py.host.cri import CriError
+        from kubeadm_py.host.health import port_free
+        from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, sandboxes_to_remove
+
+        if self.restarts >= MAX_RESTARTS:
+            return
+        try:
+            runtime = self._cri()
+            stale = sandboxes_to_remove(
+                self.component, port_free(url), runtime.list_containers(KUBE_SYSTEM), runtime.list_sandboxes()
+            )
+            for sandbox in stale:
+                self.log(f"Restarting {sandbox.label} at once: the port is free, no back-off to wait out")
+                runtime.remove_sandbox(sandbox)
+        except CriError as e:
+            self.log(f"WARNING: not restarting {contract.ds_name(self.component)} early (CRI: {e})")
+            self.restarts = MAX_RESTARTS
+            return
+        self.restarts += bool(stale)
 
     def _rollback(self, manifest: bytes) -> None:
         from kubeadm_py.host.health import http_check

@@ -93,12 +93,14 @@ class Node:
     def connect(self, path: str, display_path: str, retry: RetryPolicy | None) -> KubeClient:
         return self.server.client()
 
-    def run(self, workflow: str = "selfhosting-pivot", services: Any = None, **kw: Any) -> RunReport:
+    def run(
+        self, workflow: str = "selfhosting-pivot", services: Any = None, cri: Any = None, **kw: Any
+    ) -> RunReport:
         from tests.unit.runctx import Logs
 
         reporter = Logs()
         reporter.lines = self.logs
-        hooks = Hooks(kubeconfig_client=self.connect, waiter=self.waiter, services=services)
+        hooks = Hooks(kubeconfig_client=self.connect, waiter=self.waiter, services=services, cri=cri)
         return api.run(workflow, rootfs=str(self.root), reporter=reporter, hooks=hooks, **kw)
 
     def path(self, host_path: str) -> Path:

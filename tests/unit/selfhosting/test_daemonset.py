@@ -316,3 +316,56 @@ def test_secret_objects_from_files() -> None:
 
     with pytest.raises(KubeadmError, match="ca.key not found"):
         secrets.secret_objects(lambda f, kubeconfig: None if f == "ca.key" else b"x")
+
+
+STARTUP = {
+    "httpGet": {"host": "127.0.0.1", "path": "/healthz", "port": 10257, "scheme": "HTTPS"},
+    "initialDelaySeconds": 10,
+    "periodSeconds": 10,
+    "timeoutSeconds": 15,
+    "failureThreshold": 24,
+}
+
+
+def test_a_startup_probe_alone_gets_a_readiness_probe_with_its_handler() -> None:
+    """kubeadm v1.20's controller-manager and scheduler have a startup probe and no readiness
+    probe: their DaemonSet Pod must not wait for the kubelet's periodic sync to turn Ready."""
+    spec: dict[str, Any] = {"containers": [{"name": "c", "startupProbe": copy.deepcopy(STARTUP)}]}
+    daemonset.ready_when_started(spec)
+    assert spec["containers"][0]["readinessProbe"] == {
+        "httpGet": STARTUP["httpGet"],
+        "timeoutSeconds": 15,
+        "periodSeconds": 1,
+        "failureThreshold": 3,
+    }
+    container = spec["containers"][0]
+    assert container["startupProbe"] == STARTUP  # the manifest's probes stay as they are
+    assert container["readinessProbe"]["httpGet"] is not container["startupProbe"]["httpGet"]  # a copy
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        {"name": "has-one", "startupProbe": STARTUP, "readinessProbe": {"httpGet": {"path": "/readyz"}}},
+        {"name": "no-startup-probe", "livenessProbe": STARTUP},
+        {"name": "no-handler", "startupProbe": {"periodSeconds": 10}},
+    ],
+)
+def test_readiness_probe_left_alone(container: dict[str, Any]) -> None:
+    spec = {"containers": [copy.deepcopy(container)]}
+    daemonset.ready_when_started(spec)
+    assert spec == {"containers": [container]}
+
+
+def test_every_component_gets_the_readiness_probe_and_the_api_servers_loses_the_node_address() -> None:
+    """v1.19's API server had no readiness probe: the copy drops the node's address as the others."""
+    for component in contract.COMPONENTS:
+        startup = copy.deepcopy(STARTUP)
+        startup["httpGet"]["host"] = "10.0.0.1"
+        spec: dict[str, Any] = {"containers": [{"name": component, "startupProbe": startup}]}
+        mutate_pod_spec(mutators("v1.20.2"), component, spec)
+        got = spec["containers"][0]["readinessProbe"]["httpGet"]
+        if component == "kube-apiserver":
+            assert "host" not in got
+        else:
+            assert got["host"] == "10.0.0.1"

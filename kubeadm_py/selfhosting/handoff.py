@@ -1,0 +1,53 @@
+"""The pivot's hand-off from the static Pod to the DaemonSet Pod on this node: which of the
+DaemonSet Pod's sandboxes to remove so the kubelet starts its container at once.
+
+Until the pivot parks the static manifest, the DaemonSet Pod's container exits (the static Pod
+holds the port), and every exit lengthens the kubelet's crash-loop back-off (10 s, 20 s, 40 s ...).
+Once nothing listens on the component's port any more, removing the Pod's sandbox through the CRI
+ends that wait: the kubelet sees the sandbox die, syncs the Pod at once, makes a new sandbox, and
+starts the container without back-off (it has no exited container of that name left to count
+from). Removing only the exited container would not do: the kubelet does not sync a Pod for a
+removed container, and waits for its next retry (10-15 s). The decision is the table below; the
+pivot (:mod:`kubeadm_py.phases.selfhosting.pivot`) does the CRI calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from kubeadm_py.constants import KUBE_SYSTEM
+from kubeadm_py.selfhosting.checkpoint import is_ds_pod_name
+
+if TYPE_CHECKING:
+    from kubeadm_py.host.cri import ContainerInfo, Sandbox
+
+# At most this many restarts per component's pivot: one is the rule (the port is free when it
+# happens); a container that still fails after that is the wait's timeout to report.
+MAX_RESTARTS = 3
+# A container in one of these states is (about to be) running: nothing to speed up.
+ALIVE = ("running", "created")
+
+
+def sandboxes_to_remove(
+    component: str, port_free: bool, containers: Sequence[ContainerInfo], sandboxes: Sequence[Sandbox]
+) -> list[Sandbox]:
+    """The sandboxes of ``component``'s DaemonSet Pod to remove (empty: leave the kubelet alone):
+
+    | when | what |
+    |---|---|
+    | something still listens on the component's port (the static Pod, or the DaemonSet Pod) | nothing |
+    | no container of the DaemonSet Pod is listed (not created yet) | nothing |
+    | one is running or created | nothing |
+    | all of them exited | its sandboxes |
+    """
+    if not port_free:
+        return []
+    mine = [
+        c
+        for c in containers
+        if c.namespace == KUBE_SYSTEM and c.name == component and is_ds_pod_name(component, c.pod)
+    ]
+    if not mine or any(c.state in ALIVE for c in mine):
+        return []
+    pods = {c.pod for c in mine}
+    return [s for s in sandboxes if s.namespace == KUBE_SYSTEM and s.name in pods]

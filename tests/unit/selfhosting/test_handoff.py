@@ -1,0 +1,159 @@
+"""The pivot's hand-off (kubeadm_py/selfhosting/handoff.py): when the DaemonSet Pod's sandbox is
+removed so the kubelet starts its container without the crash-loop back-off, and the pivot doing
+it through the CRI effector (a real run) or only saying so (a dry run's twin)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeadm_py.changes import Change
+from kubeadm_py.effectors.waiting import Log, Target
+from kubeadm_py.effectors.watch import Watch
+from kubeadm_py.host.cri import ContainerInfo, CriNotRunning, Sandbox
+from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, sandboxes_to_remove
+from tests.unit.selfhosting.conftest import KubeletWaiter, make_node
+
+DS_POD = "self-hosted-kube-apiserver-x7k2p"
+STATIC_POD = "kube-apiserver-cp-1"
+SANDBOX = Sandbox("sb-ds", DS_POD, "kube-system", True)
+STATIC_SANDBOX = Sandbox("sb-static", STATIC_POD, "kube-system", True)
+
+
+def ctr(state: str, pod: str = DS_POD, name: str = "kube-apiserver", attempt: int = 0) -> ContainerInfo:
+    return ContainerInfo(f"{pod}-{attempt}", name, pod, "kube-system", state, attempt, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("port_free", "containers", "want"),
+    [
+        # the static Pod (or anything) still listens: its next restart would fail again
+        (False, [ctr("exited")], []),
+        # both exits of the DaemonSet Pod are behind it and the port is free: start it now
+        (True, [ctr("exited"), ctr("exited", attempt=1)], [SANDBOX]),
+        # the kubelet has started (or is starting) it already
+        (True, [ctr("exited"), ctr("running", attempt=1)], []),
+        (True, [ctr("exited"), ctr("created", attempt=1)], []),
+        # no container yet: the kubelet is still creating it
+        (True, [], []),
+        # the static Pod's containers and other components' are not this Pod's
+        (True, [ctr("exited", pod=STATIC_POD)], []),
+        (True, [ctr("exited", name="kube-scheduler", pod="self-hosted-kube-scheduler-ab12c")], []),
+        # a checkpoint's static Pod is never touched either
+        (True, [ctr("exited", pod="kubeadm-py-checkpoint-kube-apiserver-cp-1")], []),
+    ],
+)
+def test_which_sandboxes_to_remove(
+    port_free: bool, containers: list[ContainerInfo], want: list[Sandbox]
+) -> None:
+    got = sandboxes_to_remove("kube-apiserver", port_free, containers, [STATIC_SANDBOX, SANDBOX])
+    assert got == want
+
+
+class Runtime:
+    """The node's runtime as the hand-off sees it: the DaemonSet Pod's container has exited."""
+
+    endpoint = "unix:///run/containerd/containerd.sock"
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.sandboxes = [STATIC_SANDBOX, SANDBOX]
+        self.removed: list[str] = []
+        self.closed = 0
+
+    def list_containers(self, namespace: str = "") -> list[ContainerInfo]:
+        if self.fail:
+            raise CriNotRunning("connection refused")
+        if SANDBOX in self.sandboxes:
+            return [ctr("exited"), ctr("exited", pod=STATIC_POD)]
+        return [ctr("running", attempt=2)]  # the kubelet started it again at once
+
+    def list_sandboxes(self) -> list[Sandbox]:
+        return list(self.sandboxes)
+
+    def remove_sandbox(self, sandbox: Sandbox) -> Change:
+        self.removed.append(sandbox.id)
+        self.sandboxes.remove(sandbox)
+        return Change("process", "delete", sandbox.label, "stopped and removed")
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class CheckingWaiter(KubeletWaiter):
+    """Runs the API server's ``self-hosted`` check a few times (its health URL down, the port
+    free) before the Pod turns Ready, as the real wait polls it."""
+
+    def wait_all(
+        self,
+        targets: Sequence[Target],
+        timeout: float,
+        *,
+        interval: float = 1.0,
+        log: Log | None = None,
+        prefix: str = "",
+        watch: Watch | None = None,
+    ) -> dict[str, str]:
+        for t in targets:
+            if t.name == "kube-apiserver/self-hosted":
+                for _ in range(MAX_RESTARTS + 2):
+                    assert t.check()[0] is False
+        return super().wait_all(targets, timeout, interval=interval, log=log, prefix=prefix, watch=watch)
+
+
+@pytest.fixture
+def down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing answers on the components' ports."""
+    monkeypatch.setattr("kubeadm_py.host.health.http_check", lambda url, timeout=5.0: (False, "refused"))
+    monkeypatch.setattr("kubeadm_py.host.health.port_free", lambda url, timeout=2.0: True)
+
+
+def run_pivot(node_template: Path, root: Path, runtime: Runtime, **kw: Any) -> list[str]:
+    node = make_node(node_template, root)
+    node.waiter = CheckingWaiter(node.server)
+    endpoints: list[str] = []
+
+    def factory(endpoint: str) -> Runtime:
+        endpoints.append(endpoint)
+        return runtime
+
+    report = node.run(phases=["kube-apiserver"], cri=factory, **kw)
+    assert report.ok, report
+    # the kubelet's runtime, reached under --rootfs
+    assert [e.startswith(f"unix://{root}/") and e.endswith("/containerd.sock") for e in endpoints] == [True]
+    return node.logs
+
+
+@pytest.mark.usefixtures("down")
+def test_the_pivot_removes_the_exited_daemonset_sandbox_once(node_template: Path, tmp_path: Path) -> None:
+    runtime = Runtime()
+    logs = run_pivot(node_template, tmp_path / "root", runtime)
+    assert runtime.removed == ["sb-ds"]  # once: the container runs after it; the static Pod's stays
+    assert runtime.closed == 1
+    assert any(f"Restarting pod kube-system/{DS_POD}" in line for line in logs), logs
+
+
+@pytest.mark.usefixtures("down")
+def test_a_runtime_that_does_not_answer_leaves_the_back_off_alone(
+    node_template: Path, tmp_path: Path
+) -> None:
+    runtime = Runtime(fail=True)
+    logs = run_pivot(node_template, tmp_path / "root", runtime)
+    assert runtime.removed == []
+    assert sum("not restarting self-hosted-kube-apiserver early" in line for line in logs) == 1, logs
+
+
+def test_port_free_only_when_the_connect_is_refused() -> None:
+    import socket
+
+    from kubeadm_py.host.health import port_free
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert port_free(f"https://127.0.0.1:{port}/livez") is False
+    assert port_free(f"https://127.0.0.1:{port}/livez") is True
