@@ -31,6 +31,7 @@ from kubeadm_py.selfhosting.checkpoint import (
 )
 from kubeadm_py.selfhosting.checkpoint_secrets import materialize, secret_names
 from kubeadm_py.selfhosting.contract import COMPONENTS
+from kubeadm_py.selfhosting.handoff import sandboxes_to_remove
 
 if TYPE_CHECKING:
     from kubeadm_py.effectors.cri import ContainerRuntime
@@ -227,12 +228,29 @@ class Checkpointer:
             self.fs.remove(active_path(c, self.manifests_dir))
             t.sandboxes_at_activation = set()
             # Free the host ports now rather than when the kubelet gets to the static Pod: the
-            # DaemonSet Pod's next start (after the kubelet's back-off) then binds.
+            # DaemonSet Pod's next start then binds.
+            freed = True
             for sandbox in view.checkpoints[c]:
                 try:
                     self.cri.remove_sandbox(sandbox)
                 except Exception as e:  # the kubelet stops it anyway
+                    freed = False
                     self.log(f"{c}: could not stop {sandbox.label}: {e}")
+            self._restart_ds_pod(c, freed)
+
+    def _restart_ds_pod(self, c: str, port_free: bool) -> None:
+        """After a hand-off: the DaemonSet Pod whose container exited (it failed to bind the
+        checkpoint's port) starts again at once instead of after the kubelet's back-off
+        (:mod:`kubeadm_py.selfhosting.handoff`)."""
+        try:
+            stale = sandboxes_to_remove(
+                c, port_free, self.cri.list_containers(KUBE_SYSTEM), self.cri.list_sandboxes()
+            )
+            for sandbox in stale:
+                self.cri.remove_sandbox(sandbox)
+                self.log(f"{c}: restarted {sandbox.label} at once (no back-off to wait out)")
+        except Exception as e:  # the back-off runs out by itself
+            self.log(f"{c}: could not restart the DaemonSet Pod early: {e}")
 
     def adopt_active(self) -> None:
         """At start: a checkpoint already active keeps running until a DaemonSet sandbox appears

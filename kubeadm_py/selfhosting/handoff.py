@@ -8,7 +8,9 @@ ends that wait: the kubelet sees the sandbox die, syncs the Pod at once, makes a
 starts the container without back-off (it has no exited container of that name left to count
 from). Removing only the exited container would not do: the kubelet does not sync a Pod for a
 removed container, and waits for its next retry (10-15 s). The decision is the table below; the
-pivot (:mod:`kubeadm_py.phases.selfhosting.pivot`) does the CRI calls."""
+pivot (:mod:`kubeadm_py.phases.selfhosting.pivot`) and the checkpointer, when it hands a
+checkpoint back to the DaemonSet Pod (:mod:`kubeadm_py.selfhosting.checkpointer`), do the CRI
+calls."""
 
 from __future__ import annotations
 
@@ -42,11 +44,7 @@ def sandboxes_to_remove(
     """
     if not port_free:
         return []
-    mine = [
-        c
-        for c in containers
-        if c.namespace == KUBE_SYSTEM and c.name == component and is_ds_pod_name(component, c.pod)
-    ]
+    mine = [c for c in containers if c.namespace == KUBE_SYSTEM and is_ds_pod_name(component, c.pod)]
     if not mine or any(c.state in ALIVE for c in mine):
         return []
     pods = {c.pod for c in mine}

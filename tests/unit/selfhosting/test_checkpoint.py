@@ -336,6 +336,31 @@ def test_active_at_start_waits_for_a_new_sandbox(loop: Any, tmp_path: Path) -> N
     assert [a for _, a, _ in cp.poll()] == [Action.DEACTIVATE]
 
 
+@pytest.mark.parametrize(("ds_state", "ds_restarted"), [("exited", True), ("running", False)])
+def test_the_hand_off_restarts_an_exited_daemonset_pod_at_once(
+    loop: Any, ds_state: str, ds_restarted: bool
+) -> None:
+    """Deactivation frees the checkpoint's ports; a DaemonSet Pod whose container exited against
+    them loses its sandbox too, so the kubelet starts it now rather than after its back-off."""
+    cp, cri, client, clock, fs, lines = loop
+    pod = ds_pod()
+    fs.write(
+        stored_path("kube-apiserver"), yaml.safe_dump(to_static_pod(pod, "kube-apiserver")).encode(), 0o600
+    )
+    fs.write(active_path("kube-apiserver"), b"{}", 0o600)
+    cp.adopt_active()
+    checkpoint = Sandbox("cp", "kubeadm-py-checkpoint-kube-apiserver-cp1", "kube-system", True)
+    ds = Sandbox("sb1", pod["metadata"]["name"], "kube-system", True)
+    cri.sandboxes = [checkpoint, ds]
+    cri.running = {checkpoint.name: "running", ds.name: ds_state}
+    assert [a for _, a, _ in cp.poll()] == [Action.DEACTIVATE]
+    assert checkpoint not in cri.sandboxes
+    assert (ds not in cri.sandboxes) is ds_restarted
+    assert (
+        any("restarted pod kube-system/self-hosted-kube-apiserver" in line for line in lines) is ds_restarted
+    )
+
+
 def test_runtime_down_decides_nothing(loop: Any) -> None:
     cp, cri, client, clock, fs, lines = loop
 
