@@ -2,9 +2,10 @@
 module, initialised by kubeadm-py with the SelfHosting feature gate, so init's selfhosting phase
 pivots kube-apiserver, kube-controller-manager and kube-scheduler to DaemonSets.
 
-The cluster is the module-scoped fixture ``selfhosted``; a test that restarts the node (the
-checkpointer's) takes it as well and leaves the control plane healthy for the tests after it.
-Seconds per step are printed (``[selfhosting-testbed] seconds: ...``)."""
+The cluster is the module-scoped fixture ``selfhosted``. Its node's PID 1 calls itself systemd, so
+kubeadm-py starts the checkpointer service itself (through the test bed's systemctl stand-in,
+tests/testbed/units.py). The restart test comes last: it stops the kubelet and every container.
+Seconds per step are printed (``[selfhosting-testbed] seconds: ...``), and the pivot's waits."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from kubeadm_py.durations import duration_seconds
+from tests.testbed._proc import wait_for
 from tests.testbed.configs import KUBE_PROXY_CONFIG, init_config_v1beta4
 from tests.testbed.fixtures import control_plane_node
 
@@ -29,8 +31,10 @@ TOKEN = "abcdef.0123456789abcdef"
 MANIFESTS = "/etc/kubernetes/manifests"
 BACKUPS = "/etc/kubernetes/tmp/kubeadm-py-selfhosting"
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
-CHECKPOINTER_UNIT = "/etc/systemd/system/kubeadm-py-checkpointer.service"
+CHECKPOINTER = "kubeadm-py-checkpointer"
+CHECKPOINTER_UNIT = f"/etc/systemd/system/{CHECKPOINTER}.service"
 TIMINGS: dict[str, float] = {}
+WAITS: list[str] = []  # the pivot's progress lines: what each wait waited for
 
 
 def kubeadm_py(node: Any, *args: str, timeout: float = 600, check: bool = True) -> Any:
@@ -49,11 +53,13 @@ def config(address: str, name: str) -> str:
 @pytest.fixture(scope="module")
 def selfhosted(request: pytest.FixtureRequest):  # noqa: ANN201
     """The self-hosted control-plane node (a test bed Node), after ``init`` with SelfHosting on."""
-    with control_plane_node(request, "sh-a", "kpt-selfhost", config) as (node, cfg):
+    # PID 1 named systemd: install-checkpointer enables and starts the unit itself
+    with control_plane_node(request, "sh-a", "kpt-selfhost", config, pid1_name="systemd") as (node, cfg):
         t0 = time.monotonic()
         try:
             r = kubeadm_py(node, "init", "--config", cfg, "--ignore-preflight-errors=all", "-o", "json")
             TIMINGS["init-with-selfhosting"] = time.monotonic() - t0
+            WAITS.extend(line for line in r.stderr.splitlines() if "self-hosted" in line)
             node.init_report = json.loads(r.stdout)
             # how long each component was down: from its static Pod's stop to its DaemonSet Pod's health
             for comp, took in re.findall(
@@ -62,7 +68,8 @@ def selfhosted(request: pytest.FixtureRequest):  # noqa: ANN201
                 TIMINGS[f"down-{comp}"] = duration_seconds(took, "pivot log")
             yield node
         finally:
-            print(f"\n[selfhosting-testbed] seconds: { {k: round(v, 1) for k, v in TIMINGS.items()} }")
+            print("\n[selfhosting-testbed] pivot:\n  " + "\n  ".join(WAITS))
+            print(f"[selfhosting-testbed] seconds: { {k: round(v, 1) for k, v in TIMINGS.items()} }")
 
 
 def pods(node: Any, component: str) -> list[dict[str, Any]]:
@@ -82,12 +89,12 @@ def test_init_runs_the_control_plane_as_daemonset_pods(selfhosted: Any) -> None:
     phases = {p["phase"]: p["status"] for p in node.init_report["phases"]}
     for comp in COMPONENTS:
         assert phases[f"selfhosting/{comp}"] == "changed", phases
-    # the checkpointer's unit lands before the pivot; PID 1 of a test-bed node is not systemd, so
-    # kubeadm-py only writes it (enabling and starting it is the node's service manager's business)
+    # the checkpointer's unit lands before the pivot, and kubeadm-py enables and starts it
     assert phases["selfhosting/install-checkpointer"] == "changed", phases
     with open(node.path(CHECKPOINTER_UNIT)) as f:
         unit = f.read()
     assert f"selfhosting checkpointer run --node-name {node.name} --cri-socket " in unit, unit
+    assert node.units.state_line(CHECKPOINTER) == "active enabled"
     listing = node.run(["ls", MANIFESTS]).stdout.split()
     assert listing == ["etcd.yaml"], listing  # local etcd stays static; no control-plane manifest left
     assert sorted(node.run(["ls", BACKUPS]).stdout.split()) == sorted(f"{c}.yaml" for c in COMPONENTS)
@@ -133,3 +140,64 @@ def test_pivot_again_changes_nothing(selfhosted: Any) -> None:
     TIMINGS["pivot-rerun"] = time.monotonic() - t0
     phases = {p["phase"]: p["status"] for p in json.loads(r.stdout)["phases"]}
     assert all(phases[c] == "unchanged" for c in (*COMPONENTS, "install-checkpointer")), phases
+
+
+# --- restart recovery (the checkpointer, docs/selfhosting-recovery.md); keep it the last test -----
+ACTIVE = MANIFESTS + "/kubeadm-py-checkpoint-{}.yaml"
+STORED = "/etc/kubernetes/selfhosting/checkpoints/{}.yaml"
+
+
+def until(pred: Any, timeout: float, what: str, interval: float = 2) -> float:
+    t0 = time.monotonic()
+    wait_for(pred, timeout, interval, what)
+    return time.monotonic() - t0
+
+
+def control_plane_back(node: Any) -> bool:
+    """The three DaemonSet Pods of this node Running and Ready, and no checkpoint active."""
+    if any(os.path.exists(node.path(ACTIVE.format(c))) for c in COMPONENTS):
+        return False
+    r = node.kubectl(
+        "-n", "kube-system", "get", "pods", "-l", "tier=control-plane", "-o", "json", timeout=20, check=False
+    )
+    if r.returncode != 0:
+        return False
+    mine = [
+        p
+        for p in json.loads(r.stdout)["items"]
+        if p["metadata"]["name"].startswith("self-hosted-") and p["spec"].get("nodeName") == node.name
+    ]
+    return sorted(p["metadata"]["labels"]["k8s-app"] for p in mine if ready(p)) == [
+        f"self-hosted-{c}" for c in COMPONENTS
+    ]
+
+
+def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
+    """The issue's restart check: stop the kubelet, the units and every pod sandbox and container;
+    start the units (the checkpointer, enabled by init) as at boot, and the kubelet. The control
+    plane comes back by itself, the checkpoints hand over to the DaemonSet Pods, verify passes."""
+    node = selfhosted
+    # the checkpointer init started runs, and has stored a checkpoint of each component
+    assert node.run(["systemctl", "is-active", CHECKPOINTER], check=False).returncode == 0
+    TIMINGS["checkpoints-stored"] = until(
+        lambda: all(os.path.exists(node.path(STORED.format(c))) for c in COMPONENTS), 60, "stored checkpoints"
+    )
+    node.run(["systemctl", "stop", "kubelet"])
+    node.units.stop_all()
+    node.remove_all_pods()
+    t0 = time.monotonic()
+    node.units.boot()  # the enabled units start with the node, as systemd starts them
+    node.run(["systemctl", "start", "kubelet"])
+    try:
+        until(lambda: control_plane_back(node), 420, "the control plane after the restart", interval=3)
+    finally:
+        TIMINGS["restart-recovery"] = time.monotonic() - t0
+        print(f"\n[selfhosting-testbed] recovered after a restart in {TIMINGS['restart-recovery']:.0f} s")
+        with open(os.path.join(node.logdir, f"{CHECKPOINTER}.log")) as f:
+            print("[checkpointer log]\n" + "".join(f.readlines()[-20:]))
+    r = kubeadm_py(node, "verify", "--wait", "240s", "-o", "json", check=False, timeout=400)
+    TIMINGS["restart-verify"] = time.monotonic() - t0
+    report = json.loads(r.stdout)
+    assert r.returncode == 0 and report["healthy"], [
+        f"{p['check']}: {p['message']}" for p in report["problems"]
+    ]

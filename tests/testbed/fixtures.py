@@ -139,17 +139,18 @@ def testbed_node_factory(testbed, request):
 
 
 @contextlib.contextmanager
-def control_plane_node(request, name: str, net_name: str, config_text):
+def control_plane_node(request, name: str, net_name: str, config_text, pid1_name: str | None = None):
     """A started node whose kubelet runs as kubeadm's unit would, with ``config_text(address,
     name)`` written to ``<workdir>/kubeadm-py.yaml``: yields ``(node, config path)``; stops the
     node (keeping its logs if anything failed) and its network afterwards. For module-scoped
-    fixtures that share one cluster."""
+    fixtures that share one cluster. ``pid1_name``: as :class:`Node`'s ("systemd": kubeadm-py
+    drives the node's units through the systemctl shim)."""
     reason = cache.skip_reason()
     if reason:
         pytest.skip(reason)
     cleanup_stale_cgroups()
     net = Network(name=net_name).start()
-    node = Node(name, network=net)
+    node = Node(name, network=net, pid1_name=pid1_name)
     failed = False
     try:
         node.start()
