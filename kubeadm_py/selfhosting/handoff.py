@@ -10,7 +10,8 @@ from). Removing only the exited container would not do: the kubelet does not syn
 removed container, and waits for its next retry (10-15 s). The decision is the table below; the
 pivot (:mod:`kubeadm_py.phases.selfhosting.pivot`) and the checkpointer, when it hands a
 checkpoint back to the DaemonSet Pod (:mod:`kubeadm_py.selfhosting.checkpointer`), do the CRI
-calls."""
+calls. Once the DaemonSet Pod serves, the pivot also removes the static Pod's sandbox rather than
+wait out its grace period (:func:`static_sandboxes`)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,11 @@ def sandboxes_to_remove(
         return []
     pods = {c.pod for c in mine}
     return [s for s in sandboxes if s.namespace == KUBE_SYSTEM and s.name in pods]
+
+
+def static_sandboxes(static_pod: str, sandboxes: Sequence[Sandbox]) -> list[Sandbox]:
+    """The sandboxes of the static Pod ``<component>-<node>`` to remove once the DaemonSet Pod is
+    Ready and the component's health endpoint answers: the DaemonSet Pod has bound the port, so the
+    static Pod serves nothing, but the kubelet gives it its grace period, and its mirror Pod stays
+    until then (the API server took the whole 30 s on the test bed)."""
+    return [s for s in sandboxes if s.namespace == KUBE_SYSTEM and s.name == static_pod]

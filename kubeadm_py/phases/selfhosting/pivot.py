@@ -122,6 +122,7 @@ class Pivot:
         self.created = False
         self.labelled = False
         self.restarts = 0  # DaemonSet Pod sandboxes removed to skip the kubelet's back-off
+        self.static_stopped = False  # the static Pod's sandbox removed once the DaemonSet Pod serves
         self.runtime: ContainerRuntime | None = None
 
     def log(self, text: str) -> None:
@@ -232,11 +233,12 @@ class Pivot:
                 if not ok:
                     self._restart_now(url)
                     return False, f"{url}: {detail}"
-            if client.get("Pod", mirror, KUBE_SYSTEM) is not None:
-                return False, f"the static Pod's mirror {mirror} is still there"
             pods = pods_on(client, self.component, self.node)
             if not any(pod_ready(p) for p in pods):
                 return False, f"the {contract.ds_name(self.component)} Pod on {self.node} is not Ready"
+            if client.get("Pod", mirror, KUBE_SYSTEM) is not None:
+                self._stop_static(mirror)
+                return False, f"the static Pod's mirror {mirror} is still there"
             return True, ""
 
         self._wait(SELF_HOSTED, f"the self-hosted {self.component} to be healthy on {self.node}", check)
@@ -276,6 +278,24 @@ class Pivot:
             self.restarts = MAX_RESTARTS
             return
         self.restarts += bool(stale)
+
+    def _stop_static(self, pod: str) -> None:
+        """The DaemonSet Pod serves, and the static Pod ``pod`` still terminates: the kubelet gives
+        it its grace period (30 s, which the API server takes, finishing requests it no longer
+        accepts). Its sandbox goes now (once; :func:`kubeadm_py.selfhosting.handoff.static_sandboxes`)."""
+        from kubeadm_py.host.cri import CriError
+        from kubeadm_py.selfhosting.handoff import static_sandboxes
+
+        if self.static_stopped:
+            return
+        self.static_stopped = True
+        try:
+            runtime = self._cri()
+            for sandbox in static_sandboxes(pod, runtime.list_sandboxes()):
+                self.log(f"Stopping {sandbox.label} now: the DaemonSet Pod serves in its place")
+                runtime.remove_sandbox(sandbox)
+        except CriError as e:
+            self.log(f"WARNING: leaving the static Pod {pod} to the kubelet (CRI: {e})")
 
     def _rollback(self, manifest: bytes) -> None:
         from kubeadm_py.host.health import http_check

@@ -14,8 +14,8 @@ from kubeadm_py.changes import Change
 from kubeadm_py.effectors.waiting import Log, Target
 from kubeadm_py.effectors.watch import Watch
 from kubeadm_py.host.cri import ContainerInfo, CriNotRunning, Sandbox
-from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, sandboxes_to_remove
-from tests.unit.selfhosting.conftest import KubeletWaiter, make_node
+from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, sandboxes_to_remove, static_sandboxes
+from tests.unit.selfhosting.conftest import KubeletWaiter, ds_pod, make_node
 
 DS_POD = "self-hosted-kube-apiserver-x7k2p"
 STATIC_POD = "kube-apiserver-cp-1"
@@ -144,6 +144,57 @@ def test_a_runtime_that_does_not_answer_leaves_the_back_off_alone(
     logs = run_pivot(node_template, tmp_path / "root", runtime)
     assert runtime.removed == []
     assert sum("not restarting self-hosted-kube-apiserver early" in line for line in logs) == 1, logs
+
+
+def test_static_sandboxes_are_the_static_pods_own() -> None:
+    others = [
+        SANDBOX,
+        Sandbox("x", STATIC_POD, "default", True),
+        Sandbox("y", "kube-apiserver-cp-10", "kube-system", True),
+    ]
+    assert static_sandboxes(STATIC_POD, [STATIC_SANDBOX, *others]) == [STATIC_SANDBOX]
+
+
+class ServingWaiter(KubeletWaiter):
+    """The DaemonSet Pod is Ready and the API server answers, but the static Pod terminates for a
+    while (its mirror Pod stays): the check asks for it to go, once, and passes once it has."""
+
+    def wait_all(
+        self,
+        targets: Sequence[Target],
+        timeout: float,
+        *,
+        interval: float = 1.0,
+        log: Log | None = None,
+        prefix: str = "",
+        watch: Watch | None = None,
+    ) -> dict[str, str]:
+        for t in targets:
+            if t.name == "kube-apiserver/self-hosted":
+                self.server.put(ds_pod("kube-apiserver", ready=True))
+                mirror = {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {"name": STATIC_POD, "namespace": "kube-system"},
+                }
+                self.server.put(mirror)
+                assert t.check() == (False, f"the static Pod's mirror {STATIC_POD} is still there")
+                assert t.check()[0] is False
+                del self.server.objects[("Pod", "kube-system", STATIC_POD)]  # the kubelet finished it
+                assert t.check() == (True, "")
+        return super().wait_all(targets, timeout, interval=interval, log=log, prefix=prefix, watch=watch)
+
+
+def test_the_pivot_stops_the_terminating_static_pod_once_the_daemonset_pod_serves(
+    node_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kubeadm_py.host.health.http_check", lambda url, timeout=5.0: (True, "HTTP 200 ok"))
+    runtime = Runtime()
+    node = make_node(node_template, tmp_path / "root")
+    node.waiter = ServingWaiter(node.server)
+    assert node.run(phases=["kube-apiserver"], cri=lambda endpoint: runtime).ok
+    assert runtime.removed == ["sb-static"]  # once, and only the static Pod's
+    assert any(f"Stopping pod kube-system/{STATIC_POD}" in line for line in node.logs), node.logs
 
 
 def test_port_free_only_when_the_connect_is_refused() -> None:
