@@ -399,10 +399,10 @@ def status_lines(doc: Obj) -> list[str]:
 def key_secret(pairs: dict[str, tuple[bytes, bytes]], certificate_key: bytes) -> Obj:
     """The new CAs for other control-plane nodes (``pairs``: CA base -> (certificate, key) PEM), each
     encrypted as upload-certs does, as ``<base>.crt``/``<base>.key``."""
-    from kubeadm_py.cluster.copycerts import encrypt_bytes
+    from kubeadm_py.cluster.copycerts import encrypt_bytes, secret_key_name
 
     enc = {
-        f"{_secret_base(base)}.{ext}": pem
+        secret_key_name(f"{base}.{ext}"): pem
         for base, (crt, key) in pairs.items()
         for ext, pem in (("crt", crt), ("key", key))
     }
@@ -415,21 +415,16 @@ def key_secret(pairs: dict[str, tuple[bytes, bytes]], certificate_key: bytes) ->
     }
 
 
-def _secret_base(base: str) -> str:
-    """A CA base as a Secret key (no ``/``): ``etcd/ca`` is ``etcd-ca``, as upload-certs names it."""
-    return base.replace("/", "-")
-
-
 def read_key_secret(secret: Obj | None, certificate_key: str, base: str = "ca") -> tuple[bytes, bytes]:
-    from kubeadm_py.cluster.copycerts import decode_key, decrypt_secret
+    from kubeadm_py.cluster.copycerts import decode_key, decrypt_secret, secret_key_name
 
     if secret is None:
         raise KubeadmError(f"Secret {KUBE_SYSTEM}/{NAME} not found: the new CA key cannot be downloaded")
     plain = decrypt_secret(secret, decode_key(certificate_key))
-    base = _secret_base(base)
-    if not plain.get(f"{base}.crt") or not plain.get(f"{base}.key"):
-        raise KubeadmError(f"Secret {KUBE_SYSTEM}/{NAME} lacks {base}.crt or {base}.key")
-    return plain[f"{base}.crt"], plain[f"{base}.key"]
+    crt, key = secret_key_name(f"{base}.crt"), secret_key_name(f"{base}.key")  # as upload-certs names them
+    if not plain.get(crt) or not plain.get(key):
+        raise KubeadmError(f"Secret {KUBE_SYSTEM}/{NAME} lacks {crt} or {key}")
+    return plain[crt], plain[key]
 
 
 def reader_rbac() -> list[Obj]:
