@@ -5,7 +5,7 @@ the DaemonSet controller and the kubelet (``Hooks(waiter=...)``)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,13 +33,20 @@ class KubeletWaiter(Waiter):
     """Waits as if a DaemonSet controller and a kubelet ran: ``<component>/scheduled`` puts the
     DaemonSet's Pod on the node, ``<component>/self-hosted`` makes it Ready, except for the
     ``broken`` components (their Pod never gets healthy). ``<component>/static`` (a rollback's wait
-    for the static Pod) is healthy. Records ``(kind, component)`` per wait."""
+    for the static Pod) is healthy. Records ``(kind, component)`` per wait. ``polls``: called with
+    each target first, to run its check as the real wait would."""
 
-    def __init__(self, server: FakeAPIServer, broken: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        server: FakeAPIServer,
+        broken: set[str] | None = None,
+        polls: Callable[[Target], None] | None = None,
+    ) -> None:
         super().__init__()
         self.server = server
         self.broken = broken or set()
         self.calls: list[tuple[str, str]] = []
+        self.polls = polls
 
     def wait_all(
         self,
@@ -53,6 +60,8 @@ class KubeletWaiter(Waiter):
     ) -> dict[str, str]:
         bad = {}
         for t in targets:
+            if self.polls is not None:
+                self.polls(t)
             component, _, kind = t.name.partition("/")
             self.calls.append((kind, component))
             if kind == "scheduled":

@@ -4,17 +4,17 @@ it through the CRI effector (a real run) or only saying so (a dry run's twin).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kubeadm_py.changes import Change
-from kubeadm_py.effectors.waiting import Log, Target
-from kubeadm_py.effectors.watch import Watch
+from kubeadm_py.effectors.waiting import Target
 from kubeadm_py.host.cri import ContainerInfo, CriNotRunning, Sandbox
 from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, sandboxes_to_remove, static_sandboxes
+from tests.unit.cluster.fakeapi import FakeAPIServer
 from tests.unit.selfhosting.conftest import KubeletWaiter, ds_pod, make_node
 
 DS_POD = "self-hosted-kube-apiserver-x7k2p"
@@ -83,25 +83,12 @@ class Runtime:
         self.closed += 1
 
 
-class CheckingWaiter(KubeletWaiter):
-    """Runs the API server's ``self-hosted`` check a few times (its health URL down, the port
-    free) before the Pod turns Ready, as the real wait polls it."""
-
-    def wait_all(
-        self,
-        targets: Sequence[Target],
-        timeout: float,
-        *,
-        interval: float = 1.0,
-        log: Log | None = None,
-        prefix: str = "",
-        watch: Watch | None = None,
-    ) -> dict[str, str]:
-        for t in targets:
-            if t.name == "kube-apiserver/self-hosted":
-                for _ in range(MAX_RESTARTS + 2):
-                    assert t.check()[0] is False
-        return super().wait_all(targets, timeout, interval=interval, log=log, prefix=prefix, watch=watch)
+def restart_checks(t: Target) -> None:
+    """The API server's ``self-hosted`` check a few times (its health URL down, the port free)
+    before the Pod turns Ready, as the real wait polls it."""
+    if t.name == "kube-apiserver/self-hosted":
+        for _ in range(MAX_RESTARTS + 2):
+            assert t.check()[0] is False
 
 
 @pytest.fixture
@@ -113,7 +100,7 @@ def down(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def run_pivot(node_template: Path, root: Path, runtime: Runtime, **kw: Any) -> list[str]:
     node = make_node(node_template, root)
-    node.waiter = CheckingWaiter(node.server)
+    node.waiter = KubeletWaiter(node.server, polls=restart_checks)
     endpoints: list[str] = []
 
     def factory(endpoint: str) -> Runtime:
@@ -155,34 +142,23 @@ def test_static_sandboxes_are_the_static_pods_own() -> None:
     assert static_sandboxes(STATIC_POD, [STATIC_SANDBOX, *others]) == [STATIC_SANDBOX]
 
 
-class ServingWaiter(KubeletWaiter):
+def serving_checks(server: FakeAPIServer) -> Callable[[Target], None]:
     """The DaemonSet Pod is Ready and the API server answers, but the static Pod terminates for a
     while (its mirror Pod stays): the check asks for it to go, once, and passes once it has."""
 
-    def wait_all(
-        self,
-        targets: Sequence[Target],
-        timeout: float,
-        *,
-        interval: float = 1.0,
-        log: Log | None = None,
-        prefix: str = "",
-        watch: Watch | None = None,
-    ) -> dict[str, str]:
-        for t in targets:
-            if t.name == "kube-apiserver/self-hosted":
-                self.server.put(ds_pod("kube-apiserver", ready=True))
-                mirror = {
-                    "apiVersion": "v1",
-                    "kind": "Pod",
-                    "metadata": {"name": STATIC_POD, "namespace": "kube-system"},
-                }
-                self.server.put(mirror)
-                assert t.check() == (False, f"the static Pod's mirror {STATIC_POD} is still there")
-                assert t.check()[0] is False
-                del self.server.objects[("Pod", "kube-system", STATIC_POD)]  # the kubelet finished it
-                assert t.check() == (True, "")
-        return super().wait_all(targets, timeout, interval=interval, log=log, prefix=prefix, watch=watch)
+    def polls(t: Target) -> None:
+        if t.name != "kube-apiserver/self-hosted":
+            return
+        server.put(ds_pod("kube-apiserver", ready=True))
+        server.put(
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": STATIC_POD, "namespace": "kube-system"}}
+        )
+        assert t.check() == (False, f"the static Pod's mirror {STATIC_POD} is still there")
+        assert t.check()[0] is False
+        del server.objects[("Pod", "kube-system", STATIC_POD)]  # the kubelet finished it
+        assert t.check() == (True, "")
+
+    return polls
 
 
 def test_the_pivot_stops_the_terminating_static_pod_once_the_daemonset_pod_serves(
@@ -191,7 +167,7 @@ def test_the_pivot_stops_the_terminating_static_pod_once_the_daemonset_pod_serve
     monkeypatch.setattr("kubeadm_py.host.health.http_check", lambda url, timeout=5.0: (True, "HTTP 200 ok"))
     runtime = Runtime()
     node = make_node(node_template, tmp_path / "root")
-    node.waiter = ServingWaiter(node.server)
+    node.waiter = KubeletWaiter(node.server, polls=serving_checks(node.server))
     assert node.run(phases=["kube-apiserver"], cri=lambda endpoint: runtime).ok
     assert runtime.removed == ["sb-static"]  # once, and only the static Pod's
     assert any(f"Stopping pod kube-system/{STATIC_POD}" in line for line in node.logs), node.logs
