@@ -143,6 +143,10 @@ def step(node: Any, what: str, *args: str) -> dict[str, Any]:
     )
     report: dict[str, Any] = json.loads(r.stdout)
     assert report["ok"], report
+    for p in report["phases"]:  # after finish: how long until the API server republished new-only
+        deletes = sum(c["action"] == "delete" and "authentication" in c["target"] for c in p["changes"])
+        if p["phase"] == "published-trust" and deletes:
+            print(f"[rotate-ca] {what}: published-trust {p['seconds']:.1f}s, {deletes} delete(s)")
     return report
 
 
