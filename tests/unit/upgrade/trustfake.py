@@ -12,8 +12,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from kubeadm_py.effectors.waiting import Log, Target
-from kubeadm_py.effectors.watch import Watch
+from kubeadm_py.effectors.waiting import Target
 from kubeadm_py.phases.rotateca.published import AUTH_CONFIGMAP
 from tests.unit.join.conftest import FakeClock
 from tests.unit.upgrade.conftest import FakeWaiter, Node
@@ -102,20 +101,11 @@ class PollingWaiter(FakeWaiter):
         super().__init__()
         self.clock = FakeClock()
 
-    def wait_all(
-        self,
-        targets: Sequence[Target],
-        timeout: float,
-        *,
-        interval: float = 1.0,
-        log: Log | None = None,
-        prefix: str = "",
-        watch: Watch | None = None,
-    ) -> dict[str, str]:
+    def wait_all(self, targets: Sequence[Target], timeout: float, **kw: Any) -> dict[str, str]:
         polled = [t for t in targets if AUTH_CONFIGMAP in t.name]
         rest = [t for t in targets if t not in polled]
-        bad = super().wait_all(rest, timeout, interval=interval, log=log, prefix=prefix) if rest else {}
+        bad = super().wait_all(rest, timeout, **kw) if rest else {}
         if polled:
             self.calls += [("polled", t.name) for t in polled]
-            bad |= self._poll(polled, timeout, interval, log or (lambda m: None), prefix)
+            bad |= self._poll(polled, timeout, kw.get("interval", 1.0), lambda m: None, "")
         return bad
