@@ -90,19 +90,28 @@ class ComponentReport:
         )
 
 
-# A line a component logs when it gives up: klog's error/fatal levels, cobra's "Error: ...".
-_ERROR_LINE = re.compile(r"^(?:[EF]\d{4} |Error: |error: )")
+# Lines a component logs when it gives up, best first: cobra's "Error: ..." is the process's last
+# word before it exits; klog's fatal, then error levels. Goroutines can log after any of them.
+_ERROR_LINES = (
+    re.compile(r"^(?:Error: |error: )"),
+    re.compile(r"^F\d{4} "),
+    re.compile(r"^E\d{4} "),
+)
 
 
 def _telling(tail: Sequence[str]) -> str:
-    """The log line that says why: the last error line of the tail, else its last line. A dying
-    component can log informer noise after its error (on the test bed the API server's last line
-    was 'Waiting for caches to sync' after the audit policy error)."""
+    """The log line that says why: the last line of the best error kind in the tail, else its last
+    line. A dying component can log noise after its error: the v1.20 API server's node authorizer
+    goroutine logs 'Waiting for caches to sync for node_authorizer' around its 'Error: loading audit
+    policy file' (seen last on the test bed once), and controllers log 'E...' connection errors."""
     if not tail:
         return ""
-    errors = [line for line in tail if _ERROR_LINE.match(line)]
-    if errors and errors[-1] != tail[-1]:
-        return f"; last error in its log: {errors[-1]!r}"
+    for kind in _ERROR_LINES:
+        errors = [line for line in tail if kind.match(line)]
+        if errors:
+            if errors[-1] == tail[-1]:
+                break
+            return f"; last error in its log: {errors[-1]!r}"
     return f"; last log line: {tail[-1]!r}"
 
 

@@ -101,6 +101,9 @@ def test_upgrade_apply_on_a_real_kubelet(testbed_node_factory) -> None:  # type:
         after_crash = ended - crash.first_exit if crash.first_exit else float("nan")
         print(f"\n[upgrade-testbed] {case}: exit {took[case]:.1f}s, {after_crash:.1f}s after first crash")
         print("[upgrade-testbed] " + (res.stderr.strip().splitlines() or [""])[-1])
+        for line in res.stdout.splitlines():  # what the rollback did, for the CI log
+            if line.startswith("[upgrade/rollback]"):
+                print(f"[upgrade-testbed] {line}")
         assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]
         assert "the upgrade of kube-apiserver failed: kube-apiserver exited" in res.stderr, res.stderr
         assert "exit code 1" in res.stderr and words in res.stderr, res.stderr

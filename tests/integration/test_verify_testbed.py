@@ -63,7 +63,12 @@ def until_reported(node: Any, expect: str, *args: str, timeout: float = 120) -> 
         time.sleep(3)
 
 
-def healthy_again(node: Any, what: str, *args: str) -> None:
+def healthy_again(node: Any, what: str, *args: str, forget: tuple[str, ...] = ()) -> None:
+    """verify --wait passes again; ``forget``: components whose static Pods the fault stopped,
+    whose sandboxes are removed first so the kubelet's crash-loop back-off (up to 5 min, ~90 s
+    here) does not hold their restart (see Node.forget_pods)."""
+    if forget:
+        node.forget_pods(*(f"{c}-{node.name}" for c in forget))
     t0 = time.monotonic()
     rc, report, _ = verify(node, "--wait", "240s", *args)
     TIMINGS[f"recover-{what}"] = time.monotonic() - t0
@@ -148,7 +153,7 @@ def test_scheduler_stopped(bed: dict[str, Any]) -> None:
         assert any("kube-scheduler" in ln for ln in lines(report) if ln.startswith("control-plane-pods"))
     finally:
         shutil.move(aside, src)
-    healthy_again(a, "scheduler")
+    healthy_again(a, "scheduler", forget=("kube-scheduler",))
 
 
 def test_manifest_drift(bed: dict[str, Any]) -> None:
@@ -172,7 +177,7 @@ def test_manifest_drift(bed: dict[str, Any]) -> None:
     finally:
         with open(path, "w") as f:
             f.write(original)
-    healthy_again(a, "drift")
+    healthy_again(a, "drift", forget=("kube-scheduler",))
 
 
 def test_certificate_near_expiry(bed: dict[str, Any]) -> None:
@@ -240,4 +245,4 @@ def test_etcd_member_down(bed: dict[str, Any]) -> None:
         ) or any("does not answer" in ln for ln in lines(report)), lines(report)
     finally:
         shutil.move(aside, src)
-    healthy_again(a, "etcd")
+    healthy_again(a, "etcd", forget=("etcd", "kube-apiserver"))

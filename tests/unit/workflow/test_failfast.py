@@ -130,6 +130,43 @@ def test_the_error_line_is_quoted_when_noise_follows_it() -> None:
     assert plain.line().endswith("; last log line: 'I0101 b'")
 
 
+def test_cobras_error_line_beats_klog_noise_around_it() -> None:
+    """The v1.20 API server's own output for a file that is no audit policy (run on this machine):
+    cobra's 'Error:' is its last word, klog lines from goroutines can come after it."""
+    tail = (
+        "I1203 11:04:39.735701   21844 server.go:182] Version: v1.20.2",
+        "Error: loading audit policy file: failed decoding: couldn't get version/kind",
+        "I1203 11:04:39.867721   21844 shared_informer.go:240] Waiting for caches to sync for node_authorizer",  # noqa: E501
+        'E1203 11:04:39.9   21844 controller.go:184] Get "https://[::1]:6443/api": connection refused',
+    )
+    report = ComponentReport("kube-apiserver", "exited", 1, 1, tail, LOG, "Error")
+    assert report.line().endswith(f"; last error in its log: {tail[1]!r}")
+    last = ComponentReport("kube-apiserver", "exited", 1, 1, tail[:2], LOG, "Error")
+    assert last.line().endswith(f"; last log line: {tail[1]!r}")
+
+
+def test_the_log_tail_is_the_counted_containers_own() -> None:
+    """An upgrade's rollback leaves the previous Pod's containers listed (the restored manifest has
+    the same Pod UID): the report reads the log of the exited container it counts, the newest one
+    created since the wait began, not an older one of the same component."""
+    old_log = "/var/log/pods/kube-system_kube-apiserver-cp1_u0/kube-apiserver/1.log"
+    new_log = "/var/log/pods/kube-system_kube-apiserver-cp1_u2/kube-apiserver/1.log"
+    old = container(id="old", attempt=1, created_at=NOW - 120, log_path=old_log)
+    new = container(id="new", attempt=1, created_at=NOW - 5, log_path=new_log)
+    tails = {old_log: ["I0101 Waiting for caches to sync"], new_log: ["Error: loading audit policy file"]}
+    rt = Runtime([new, old])
+    w = ComponentWatch(
+        runtime=lambda: rt,
+        components=["kube-apiserver"],
+        log_tail=lambda path, n: tails[path][-n:],
+        since=NOW - 60,
+        now=lambda: NOW,
+    )
+    [report] = w(["kube-apiserver"])
+    assert report.log_path == new_log and report.log_tail == ("Error: loading audit policy file",)
+    assert rt.calls == ["list kube-system", "status new"]
+
+
 @pytest.mark.parametrize(
     ("c", "failed"),
     [
