@@ -163,6 +163,7 @@ FLAGS: dict[str, FlagSpec] = {
         _F("allow-release-candidate-upgrades", bool, "Allow upgrading to release candidate versions."),
         _F("finish", bool, "Finish a service-account key rotation: stop trusting the previous key."),
         _F("front-proxy", bool, "certs rotate-ca begin: rotate the front-proxy CA with the cluster CA."),
+        _F("etcd", bool, "certs rotate-ca begin: rotate the local etcd's CA with the cluster CA."),
         _F(
             "certs-in-secrets",
             bool,

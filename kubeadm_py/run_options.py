@@ -32,6 +32,7 @@ class RunOptions:
     discovery_token_ca_cert_hash: list[str] | None = None
     discovery_token_unsafe_skip_ca_verification: bool | None = None
     dry_run: bool | None = None
+    etcd: bool | None = None
     etcd_upgrade: bool | None = None
     feature_gates: str | None = None
     finish: bool | None = None

@@ -11,7 +11,8 @@ Every node converges to the stage with ``sync`` and records its progress on its 
 
 Stages, as a table (:data:`STAGES`): what a node trusts and which CA signs its certificates. The
 CAs a rotation covers, as a table too (:data:`CAS`): the cluster CA always, the front-proxy CA with
-``begin --front-proxy``; the ConfigMap's ``cas`` names them, so every later command follows that set.
+``begin --front-proxy``, the local etcd's CA with ``begin --etcd``; the ConfigMap's ``cas`` names them,
+so every later command follows that set.
 """
 
 from __future__ import annotations
@@ -46,15 +47,23 @@ class CASpec:
     new_base: str  # the new CA on control-plane nodes until switch
     old_base: str  # the old CA from switch until finish
     trust_flags: dict[str, tuple[str, ...]]  # component -> the flags naming this CA as trust
-    published: str  # the key of extension-apiserver-authentication holding this trust
+    published: str  # the key of extension-apiserver-authentication holding this trust ("": none)
     prefix: str  # of the rotation ConfigMap's keys for this CA ("" for the cluster CA)
     control_plane_only: bool  # workers hold none of its files
     node_annotation: str  # fingerprint of the CA that issued this node's ``issued`` certificate
     issued: str  # the certificate status names the issuer of, per node
+    # components that read this CA's bundle at start only: restarted when its content changes
+    restarted: tuple[str, ...] = ()
+    spec: str = ""  # its row in pki/specs.py when not named as ``base``
+
+    @property
+    def spec_name(self) -> str:
+        return self.spec or self.base
 
 
 CLUSTER = "cluster"
 FRONT_PROXY = "front-proxy"
+ETCD = "etcd"
 CAS = {
     c.name: c
     for c in (
@@ -86,6 +95,26 @@ CAS = {
             control_plane_only=True,  # workers never get front-proxy files
             node_annotation="kubeadm-py.io/front-proxy-issuer",
             issued="front-proxy-client.crt",
+        ),
+        CASpec(
+            name=ETCD,  # local etcd only (begin refuses --etcd with an external etcd)
+            base="etcd/ca",
+            bundle="etcd/ca-bundle.crt",
+            new_base="etcd/ca-new",
+            old_base="etcd/ca-old",
+            trust_flags={  # the API server's flag change rides on its restart for the cluster CA
+                "etcd": ("--trusted-ca-file", "--peer-trusted-ca-file"),
+                "kube-apiserver": ("--etcd-cafile",),
+            },
+            published="",  # none: aggregated API servers never see etcd
+            prefix="etcd-",
+            control_plane_only=True,
+            node_annotation="kubeadm-py.io/etcd-issuer",
+            issued="etcd/server.crt",
+            # etcd reads its trusted CA files at start only (it reloads its serving and peer
+            # certificates at every handshake): restarted at begin and at finish, not at switch
+            restarted=("etcd",),
+            spec="etcd-ca",
         ),
     )
 }
@@ -377,10 +406,10 @@ def status_lines(doc: Obj) -> list[str]:
 def key_secret(pairs: dict[str, tuple[bytes, bytes]], certificate_key: bytes) -> Obj:
     """The new CAs for other control-plane nodes (``pairs``: CA base -> (certificate, key) PEM), each
     encrypted as upload-certs does, as ``<base>.crt``/``<base>.key``."""
-    from kubeadm_py.cluster.copycerts import encrypt_bytes
+    from kubeadm_py.cluster.copycerts import encrypt_bytes, secret_key_name
 
     enc = {
-        f"{base}.{ext}": pem
+        secret_key_name(f"{base}.{ext}"): pem
         for base, (crt, key) in pairs.items()
         for ext, pem in (("crt", crt), ("key", key))
     }
@@ -394,14 +423,15 @@ def key_secret(pairs: dict[str, tuple[bytes, bytes]], certificate_key: bytes) ->
 
 
 def read_key_secret(secret: Obj | None, certificate_key: str, base: str = "ca") -> tuple[bytes, bytes]:
-    from kubeadm_py.cluster.copycerts import decode_key, decrypt_secret
+    from kubeadm_py.cluster.copycerts import decode_key, decrypt_secret, secret_key_name
 
     if secret is None:
         raise KubeadmError(f"Secret {KUBE_SYSTEM}/{NAME} not found: the new CA key cannot be downloaded")
     plain = decrypt_secret(secret, decode_key(certificate_key))
-    if not plain.get(f"{base}.crt") or not plain.get(f"{base}.key"):
-        raise KubeadmError(f"Secret {KUBE_SYSTEM}/{NAME} lacks {base}.crt or {base}.key")
-    return plain[f"{base}.crt"], plain[f"{base}.key"]
+    crt, key = secret_key_name(f"{base}.crt"), secret_key_name(f"{base}.key")  # as upload-certs names them
+    if not plain.get(crt) or not plain.get(key):
+        raise KubeadmError(f"Secret {KUBE_SYSTEM}/{NAME} lacks {crt} or {key}")
+    return plain[crt], plain[key]
 
 
 def reader_rbac() -> list[Obj]:

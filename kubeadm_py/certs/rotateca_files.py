@@ -1,12 +1,12 @@
 """What ``certs rotate-ca sync`` changes in a node's files, as pure functions of their text.
 
 * Static Pod manifests: the flags that name a rotated CA as a trust store (the cluster CA's:
-  :data:`TRUST_FLAGS`; the front-proxy CA's: its row of ``rotateca.CAS``) point at its bundle
-  (``ca-bundle.crt``, ``front-proxy-ca-bundle.crt``) while both CAs are trusted, and keep naming it
-  once the rotation is finished (it then holds the new CA alone). ``--cluster-signing-cert-file`` keeps
-  ``ca.crt``: the controller-manager signs with the current CA, never with a bundle. Annotation
-  :data:`MANIFEST_ANNOTATION` (hash of the signing CA and the bundle) makes the kubelet restart a
-  component when either changes.
+  :data:`TRUST_FLAGS`; the front-proxy and etcd CAs': their rows of ``rotateca.CAS``) point at its
+  bundle (``ca-bundle.crt``, ``front-proxy-ca-bundle.crt``, ``etcd/ca-bundle.crt``) while both CAs
+  are trusted, and keep naming it once the rotation is finished (it then holds the new CA alone).
+  ``--cluster-signing-cert-file`` keeps ``ca.crt``: the controller-manager signs with the current
+  CA, never with a bundle. Annotation :data:`MANIFEST_ANNOTATION` (hash of the signing CA and the
+  bundle) makes the kubelet restart a component when either changes.
 * kubeconfig files: every cluster's ``certificate-authority-data`` is the trust.
 * The kubelet's configuration: ``authentication.x509.clientCAFile``.
 * Certificates: re-issued with the same profile by another CA (:func:`reissue`).
@@ -37,6 +37,7 @@ TRUST_FLAGS: dict[str, tuple[str, ...]] = {
 # (the first begin): it reloads its serving certificate and the client CA bundle when they change
 # (on the test bed an API server swapped after the kubelet had restarted was not started again).
 RESTARTED = ("kube-controller-manager", "kube-scheduler")
+FIRST = ("etcd",)  # swapped before the other components, as an upgrade does
 
 
 def manifest(

@@ -9,7 +9,7 @@ TREE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool], ...], bool]] = {
     'certs check-expiration': ((), (('--config', True), ('--cert-dir', True), ('--kubeconfig-dir', True), ('--output|-o', True), ('--rootfs', True)), False),
     'certs generate-csr': ((), (('--config', True), ('--cert-dir', True), ('--kubeconfig-dir', True), ('--rootfs', True)), False),
     'certs renew': ((), (('--config', True), ('--cert-dir', True), ('--kubeconfig-dir', True), ('--reuse-key', False), ('--dry-run', False), ('--rootfs', True)), True),
-    'certs rotate-ca': ((), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--certificate-key', True), ('--front-proxy', False), ('--skip-phases', True), ('--rootfs', True)), True),
+    'certs rotate-ca': ((), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--certificate-key', True), ('--front-proxy', False), ('--etcd', False), ('--skip-phases', True), ('--rootfs', True)), True),
     'certs rotate-sa': (('phase',), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--finish', False), ('--skip-phases', True), ('--rootfs', True)), False),
     'certs rotate-sa phase': (('keys', 'tokens', 'kube-apiserver', 'kube-controller-manager', 'cleanup'), (), False),
     'certs rotate-sa phase cleanup': ((), (('--output|-o', True), ('--verbose|-v', False), ('--config', True), ('--kubeconfig', True), ('--cert-dir', True), ('--dry-run', False), ('--finish', False), ('--rootfs', True)), False),

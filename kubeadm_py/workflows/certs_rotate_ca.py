@@ -14,7 +14,16 @@ from kubeadm_py.workflows.base import Workflow
 if TYPE_CHECKING:
     from kubeadm_py.workflow.phase import Phase
 
-FLAGS = ("config", "kubeconfig", "cert-dir", "dry-run", "certificate-key", "front-proxy", "skip-phases")
+FLAGS = (
+    "config",
+    "kubeconfig",
+    "cert-dir",
+    "dry-run",
+    "certificate-key",
+    "front-proxy",
+    "etcd",
+    "skip-phases",
+)
 COMMANDS = ("begin", "sync", "switch", "finish", "status")
 
 STAGE_ARGUMENT = inspect.Parameter(
@@ -41,11 +50,14 @@ def _prepare(ctx: RotateCAContext) -> None:
         raise KubeadmError(
             f"certs rotate-ca needs one of {', '.join(COMMANDS)}" + (f", not {command!r}" if command else "")
         )
-    if ctx.options.front_proxy and command != "begin":
-        raise KubeadmError(
-            f"--front-proxy is an option of 'certs rotate-ca begin', not of {command}",
-            hint="sync, switch and finish follow the CAs the rotation recorded at begin",
-        )
+    from kubeadm_py.certs.rotateca import OPTIONAL
+
+    for option in OPTIONAL:
+        if getattr(ctx.options, option.replace("-", "_"), None) and command != "begin":
+            raise KubeadmError(
+                f"--{option} is an option of 'certs rotate-ca begin', not of {command}",
+                hint="sync, switch and finish follow the CAs the rotation recorded at begin",
+            )
     ctx.state.command = command
     ctx.state.node_name = node_local(ctx.fs, ctx.manifests_dir).node_name or ctx.cfg.node_name
     ctx.state.timestamp = timestamp()
@@ -55,8 +67,8 @@ def _prepare(ctx: RotateCAContext) -> None:
 WORKFLOW = Workflow(
     name="certs-rotate-ca",
     help=(
-        "Rotate the cluster CA (and with --front-proxy the front-proxy CA) in stages: begin, sync (every "
-        "node), switch, sync, finish, sync; status"
+        "Rotate the cluster CA (and with --front-proxy, --etcd the front-proxy and etcd CAs) in stages: "
+        "begin, sync (every node), switch, sync, finish, sync; status"
     ),
     config_kind="init",
     new_state=RotateCAState,

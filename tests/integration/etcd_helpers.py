@@ -51,6 +51,7 @@ class EtcdMember:
     client_port: int = field(default_factory=free_port)
     peer_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    trust: str = "etcd/ca.crt"  # --trusted-ca-file and --peer-trusted-ca-file, under pki
 
     @property
     def client_url(self) -> str:
@@ -79,11 +80,11 @@ class EtcdMember:
             f"--initial-cluster-state={state}",
             f"--cert-file={d / 'etcd/server.crt'}",
             f"--key-file={d / 'etcd/server.key'}",
-            f"--trusted-ca-file={d / 'etcd/ca.crt'}",
+            f"--trusted-ca-file={d / self.trust}",
             "--client-cert-auth=true",
             f"--peer-cert-file={d / 'etcd/peer.crt'}",
             f"--peer-key-file={d / 'etcd/peer.key'}",
-            f"--peer-trusted-ca-file={d / 'etcd/ca.crt'}",
+            f"--peer-trusted-ca-file={d / self.trust}",
             "--peer-client-cert-auth=true",
             "--snapshot-count=10000",
         ]
@@ -117,16 +118,23 @@ class EtcdMember:
         self.proc = None
 
 
-def etcdctl(pki: Path, endpoints: list[str], *args: str) -> subprocess.CompletedProcess[str]:
-    """The independent checker: Debian's etcdctl with the healthcheck-client certificate."""
+def etcdctl(
+    pki: Path,
+    endpoints: list[str],
+    *args: str,
+    cacert: str = "etcd/ca.crt",
+    client: str = "etcd/healthcheck-client",
+) -> subprocess.CompletedProcess[str]:
+    """The independent checker: Debian's etcdctl, by default trusting etcd/ca.crt with the
+    healthcheck-client certificate (``cacert``, ``client``: other files under ``pki``)."""
     cmd = [
         ETCDCTL,
         f"--endpoints={','.join(endpoints)}",
         "--dial-timeout=3s",
         "--command-timeout=5s",
-        f"--cacert={pki / 'etcd/ca.crt'}",
-        f"--cert={pki / 'etcd/healthcheck-client.crt'}",
-        f"--key={pki / 'etcd/healthcheck-client.key'}",
+        f"--cacert={pki / cacert}",
+        f"--cert={pki / client}.crt",
+        f"--key={pki / client}.key",
         *args,
     ]
     return subprocess.run(

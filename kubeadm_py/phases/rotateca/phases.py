@@ -78,6 +78,8 @@ def _begin(ctx: RotateCAContext, client: KubeClient, current: Rotation | None) -
         ctx.log(f"{PREFIX} Rotation {current.generation} already begun: converging this node")
         ctx.state.rotation = current
         return []
+    if rc.ETCD in wanted:
+        _refuse_external_etcd(ctx)
     cas = (rc.CAS[rc.CLUSTER], *(rc.CAS[n] for n in wanted))
     olds = {}
     for ca in cas:  # every CA and its key, before any write
@@ -111,6 +113,16 @@ def _begin(ctx: RotateCAContext, client: KubeClient, current: Rotation | None) -
     return changes
 
 
+def _refuse_external_etcd(ctx: RotateCAContext) -> None:
+    """``--etcd`` rotates the CA of the stacked etcd members kubeadm-py runs as static Pods."""
+    if not ctx.cfg.local_etcd or not ctx.fs.exists(f"{ctx.manifests_dir}/etcd.yaml"):
+        raise KubeadmError(
+            "certs rotate-ca begin --etcd: this cluster's etcd is external (no etcd static Pod on "
+            "this node): rotate its CA where that etcd is run",
+            hint="without --etcd, begin rotates the cluster CA and leaves etcd's trust alone",
+        )
+
+
 def _new_ca(ctx: RotateCAContext, ca: CASpec) -> tuple[list[Change], bytes, bytes]:
     """<new_base>.crt/.key: kept when an interrupted begin wrote them, else generated."""
     from kubeadm_py.pki import issue, keys, manager, specs, verify
@@ -124,7 +136,7 @@ def _new_ca(ctx: RotateCAContext, ca: CASpec) -> tuple[list[Change], bytes, byte
             return [], have_crt, have_key
     st = manager.settings(ctx.cfg)
     new_key = keys.generate_key(st.algorithm)
-    prof = manager.expected_profile(ctx.cfg, specs.get(ca.base))
+    prof = manager.expected_profile(ctx.cfg, specs.get(ca.spec_name))
     cert = issue.self_signed_ca(prof.cn, new_key, st.not_before, st.start + st.ca_validity, prof.orgs)
     key_pem, crt_pem = keys.encode_private_key(new_key), issue.encode_cert(cert)
     ctx.log(f"{PREFIX} Generating a new {ca.name} CA ({crt})")
@@ -269,7 +281,7 @@ def run_certificates(ctx: RotateCAContext) -> list[Change]:
     for ca in rot.cas:
         signer_cert, signer_key = store.read_cert(ca.base), store.read_key(ca.base)
         assert signer_cert is not None and signer_key is not None
-        for spec in specs.leaves_of(ca.base):
+        for spec in specs.leaves_of(ca.spec_name):
             cert = store.read_cert(spec.base)
             if cert is None or verify.signed_by(cert, signer_cert):
                 continue
@@ -347,14 +359,16 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
     if rot is None or not ctx.state.control_plane:
         return []
     swaps = []
-    # one manifest change per component for every rotated CA: the API server restarts once at most
-    for component in dict.fromkeys(c for ca in rot.cas for c in ca.trust_flags):
+    # one manifest change per component for every rotated CA: the API server restarts once at most;
+    # etcd first, as an upgrade swaps it
+    components = dict.fromkeys(c for ca in rot.cas for c in ca.trust_flags)
+    for component in sorted(components, key=lambda c: c not in rf.FIRST):
         path = f"{ctx.manifests_dir}/{component}.yaml"
         old = ctx.fs.read_bytes(path)
         if old is None:
             raise KubeadmError(f"{path} not found")
         flags = {f: pki_path(ctx, ca.bundle) for ca in rot.cas for f in ca.trust_flags.get(component, ())}
-        stamp = rf.stamp(rot.signer, rot.trust) if component in rf.RESTARTED else None
+        stamp = rf.stamp(rot.signer, rot.trust) if component in rf.RESTARTED else _trust_stamp(rot, component)
         new = rf.manifest(old, path, component, flags, stamp)
         if new != old:
             swaps.append(ManifestSwap(component, path, new, old))
@@ -363,6 +377,15 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
         return []
     swap_manifests(ctx, ctx.state.node_name, ctx.state.timestamp, swaps)
     return []  # files written through ctx.fs are collected by the runner
+
+
+def _trust_stamp(rot: Rotation, component: str) -> str | None:
+    """The restart annotation of a component that reads a rotated CA's bundle at start only (etcd's
+    trusted CA files): a hash of that bundle, so the kubelet restarts it when its content changes."""
+    from kubeadm_py.certs import rotateca_files as rf
+
+    trusts = [rot.trust_of(ca.name) for ca in rot.cas if component in ca.restarted]
+    return rf.stamp(b"", b"".join(trusts)) if trusts else None
 
 
 # --- cluster-info, the node's progress, clean-up --------------------------------------------------
@@ -449,7 +472,7 @@ def run_cleanup(ctx: RotateCAContext) -> list[Change]:
     return changes
 
 
-FLAGS = ("config", "kubeconfig", "cert-dir", "dry-run", "certificate-key", "front-proxy")
+FLAGS = ("config", "kubeconfig", "cert-dir", "dry-run", "certificate-key", "front-proxy", "etcd")
 
 
 def phases() -> tuple[Phase[RotateCAContext], ...]:
@@ -471,7 +494,7 @@ def phases() -> tuple[Phase[RotateCAContext], ...]:
         ),
         (
             "control-plane",
-            "Point the API server and controller-manager at the trust bundle; restart them",
+            "Point the API server, controller-manager (and etcd) at the trust bundles; restart them",
             run_control_plane,
         ),
         ("kubeconfigs", "Every kubeconfig's CA data: the trusted CAs", run_kubeconfigs),

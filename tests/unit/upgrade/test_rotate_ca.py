@@ -355,8 +355,8 @@ class Killed(BaseException):
 def expect_stage(node: Node, stage: str, old: bytes, manifests: dict[str, str]) -> None:
     rot = stored(node)
     assert rot.stage == stage
-    if len(rot.cas) > 1:
-        expect_front_proxy(node, rot)
+    for ca in rot.cas[1:]:
+        expect_optional(node, rot, ca)
     ca = cert(node, f"{PKI}/ca.crt")
     if stage == "begin":
         assert node.path(f"{PKI}/ca.crt").read_bytes() == old
@@ -381,41 +381,44 @@ def expect_stage(node: Node, stage: str, old: bytes, manifests: dict[str, str]) 
         assert not node.path(f"{PKI}/ca-old.key").exists()
 
 
-def expect_front_proxy(node: Node, rot: rc.Rotation) -> None:
-    old, new = rot.pair("front-proxy")
-    bundle = fp(node, "front-proxy-ca-bundle.crt")
-    assert bundle == rot.trust_of("front-proxy") and fp(node, "front-proxy-ca.crt") == rot.signer_of(
-        "front-proxy"
+def expect_optional(node: Node, rot: rc.Rotation, ca: rc.CASpec) -> None:
+    """An optional CA's files at ``rot``'s stage: its bundle, its signer, every trust flag naming the
+    bundle, every certificate it issues signed by the signer, the old pair kept from switch to finish."""
+    from kubeadm_py.pki import specs
+
+    old, _ = rot.pair(ca.name)
+    assert fp(node, ca.bundle) == rot.trust_of(ca.name) and fp(node, f"{ca.base}.crt") == rot.signer_of(
+        ca.name
     )
-    assert f"--requestheader-client-ca-file={PKI}/front-proxy-ca-bundle.crt" in command(
-        node, "kube-apiserver"
-    )
-    client = cert(node, f"{PKI}/front-proxy-client.crt")
-    assert signed_by(client, x509.load_pem_x509_certificate(rot.signer_of("front-proxy")))
+    for component, flags in ca.trust_flags.items():
+        assert all(f"{f}={PKI}/{ca.bundle}" in command(node, component) for f in flags), component
+    signer = x509.load_pem_x509_certificate(rot.signer_of(ca.name))
+    for leaf in specs.leaves_of(ca.spec_name):
+        assert signed_by(cert(node, f"{PKI}/{leaf.cert_file}"), signer), leaf.cert_file
     if rot.stage == "switch":
-        assert fp(node, "front-proxy-ca-old.crt") == old
-        old_key = serialization.load_pem_private_key(fp(node, "front-proxy-ca-old.key"), None)
+        assert fp(node, f"{ca.old_base}.crt") == old
+        old_key = serialization.load_pem_private_key(fp(node, f"{ca.old_base}.key"), None)
         assert old_key.public_key().public_numbers() == (  # type: ignore[union-attr]
             x509.load_pem_x509_certificate(old).public_key().public_numbers()  # type: ignore[union-attr]
         )
     if rot.stage == "finished":
-        assert not node.path(f"{PKI}/front-proxy-ca-old.key").exists()
+        assert not node.path(f"{PKI}/{ca.old_base}.key").exists()
 
 
-@pytest.mark.parametrize("front_proxy", [False, True], ids=["cluster", "front-proxy"])
+@pytest.mark.parametrize("optional", ["", "front-proxy", "etcd"], ids=["cluster", "front-proxy", "etcd"])
 @pytest.mark.parametrize("command_", ["begin", "switch", "finish"])
 @pytest.mark.parametrize("kill_at", [1, 3, 5, 8, 12, 17, 23])
 def test_killed_mid_stage_a_rerun_converges(
-    cp: Node, monkeypatch: pytest.MonkeyPatch, command_: str, kill_at: int, front_proxy: bool
+    cp: Node, monkeypatch: pytest.MonkeyPatch, command_: str, kill_at: int, optional: str
 ) -> None:
     from kubeadm_py.hostfs import HostFS
 
     node = cp
     old = node.path(f"{PKI}/ca.crt").read_bytes()
     manifests = {c: node.manifest(c) for c in rf.TRUST_FLAGS}
-    options = {"front-proxy": True} if front_proxy and command_ == "begin" else {}  # recorded at begin
+    options = {optional: True} if optional and command_ == "begin" else {}  # recorded at begin
     for earlier in ("begin", "switch", "finish")[: ("begin", "switch", "finish").index(command_)]:
-        rotate(node, earlier, **({"front-proxy": True} if front_proxy and earlier == "begin" else {}))
+        rotate(node, earlier, **({optional: True} if optional and earlier == "begin" else {}))
     real_write, writes = HostFS.write, [0]
 
     def dying_write(self: HostFS, *args: Any, **kw: Any) -> Any:
@@ -433,7 +436,7 @@ def test_killed_mid_stage_a_rerun_converges(
     rotate(node, command_, **options)
     stage = "finished" if command_ == "finish" else command_
     expect_stage(node, stage, old, manifests)
-    assert len(stored(node).cas) == (2 if front_proxy else 1)
+    assert [c.name for c in stored(node).cas] == ["cluster", *([optional] if optional else [])]
     assert not rotate(node, command_, **options).changed
 
 
@@ -651,9 +654,107 @@ def test_the_configmap_round_trips_the_set_of_cas() -> None:
     legacy = rot.configmap()
     del legacy["data"]["cas"]  # written before the table: the cluster CA alone
     assert rc.from_configmap(legacy) == rc.Rotation(2, "switch", b"OLD\n", b"NEW\n")
-    legacy["data"]["cas"] = "cluster,etcd"
-    with pytest.raises(KubeadmError, match="unknown CA 'etcd'"):
+    legacy["data"]["cas"] = "cluster,kubelet-serving"
+    with pytest.raises(KubeadmError, match="unknown CA 'kubelet-serving'"):
         rc.from_configmap(legacy)
+
+
+# --- the etcd CA (begin --etcd) ---------------------------------------------------------------------
+ETCD_LEAVES = ("etcd/server", "etcd/peer", "etcd/healthcheck-client", "apiserver-etcd-client")
+
+
+def restarts(waiter: FakeWaiter) -> list[str]:
+    return [c for what, c in waiter.calls if what == "new-pod"]
+
+
+def test_etcd_ca_rotates_with_the_cluster_ca(cp: Node, waiter: FakeWaiter) -> None:
+    """etcd reads its trusted CA files at start only and reloads its serving and peer certificates at
+    every handshake: it restarts at begin (flags to the bundle) and at finish (the bundle's content),
+    not at switch; the API server's --etcd-cafile change rides on its one restart at begin."""
+    node = cp
+    old_etcd = fp(node, "etcd/ca.crt")
+    begin = rotate(node, "begin", etcd=True)
+    rot = stored(node)
+    assert [c.name for c in rot.cas] == ["cluster", "etcd"]
+    new_etcd = rot.pem("new", "etcd")
+    assert rot.pair("etcd")[0] == old_etcd and new_etcd != old_etcd
+    assert fp(node, "etcd/ca-new.crt") == new_etcd and fp(node, "etcd/ca-bundle.crt") == old_etcd + new_etcd
+    assert fp(node, "etcd/ca.crt") == old_etcd  # the signer until switch
+    etcd = command(node, "etcd")
+    assert f"--trusted-ca-file={PKI}/etcd/ca-bundle.crt" in etcd
+    assert f"--peer-trusted-ca-file={PKI}/etcd/ca-bundle.crt" in etcd
+    assert f"--cert-file={PKI}/etcd/server.crt" in etcd  # served certificates keep their paths
+    apiserver = command(node, "kube-apiserver")
+    assert f"--etcd-cafile={PKI}/etcd/ca-bundle.crt" in apiserver
+    assert f"--client-ca-file={PKI}/ca-bundle.crt" in apiserver
+    # etcd first, as an upgrade swaps it; the API server restarted once for both CAs
+    assert (
+        restarts(waiter)[:2] == ["etcd", "kube-apiserver"] and restarts(waiter).count("kube-apiserver") == 1
+    )
+    secret = node.api.obj("Secret", rc.NAME, "kube-system")
+    assert "etcd-ca.crt" in secret["data"]  # type: ignore[index]  # a Secret key has no "/"
+    assert rc.read_key_secret(secret, begin.outputs["certificate_key"], "etcd/ca")[0] == new_etcd
+    waiter.calls.clear()
+    assert not rotate(node, "sync").changed and not restarts(waiter)  # sync follows without --etcd
+
+    rotate(node, "switch")
+    assert fp(node, "etcd/ca.crt") == new_etcd and fp(node, "etcd/ca-old.crt") == old_etcd
+    new_ca = cert(node, f"{PKI}/etcd/ca.crt")
+    for leaf in ETCD_LEAVES:
+        assert signed_by(cert(node, f"{PKI}/{leaf}.crt"), new_ca), leaf
+    assert "etcd" not in restarts(waiter) and "kube-apiserver" not in restarts(waiter)
+    annotations = node.api.obj("Node", NODE)["metadata"]["annotations"]  # type: ignore[index]
+    assert annotations["kubeadm-py.io/etcd-issuer"] == rc.fingerprint(new_etcd)
+    doc = rotate(node, "status").outputs["ca_rotation"]
+    assert doc["nodes"] == [{"node": NODE, "synced": "1/switch", "issuer": "new", "etcd": "new"}]
+    lines = rc.status_lines(doc)
+    assert lines[-2].endswith("ETCD/SERVER.CRT FROM") and lines[-1].split()[-1] == "new"
+
+    waiter.calls.clear()
+    rotate(node, "finish")
+    assert fp(node, "etcd/ca-bundle.crt") == new_etcd
+    assert restarts(waiter).count("etcd") == 1  # its trusted CA files are read at start only
+    assert "kube-apiserver" not in restarts(waiter)
+    for name in ("etcd/ca-old.crt", "etcd/ca-old.key", "etcd/ca-new.crt", "etcd/ca-new.key"):
+        assert not node.path(f"{PKI}/{name}").exists(), name
+    assert f"--trusted-ca-file={PKI}/etcd/ca-bundle.crt" in command(node, "etcd")
+    waiter.calls.clear()
+    assert not rotate(node, "sync").changed and not restarts(waiter)
+
+
+def test_etcd_ca_with_an_external_etcd_is_refused_before_any_write(cp: Node) -> None:
+    cp.path("/etc/kubernetes/manifests/etcd.yaml").unlink()
+    with pytest.raises(PhaseError, match="begin --etcd: this cluster's etcd is external"):
+        rotate(cp, "begin", etcd=True)
+    assert not cp.path(f"{PKI}/ca-new.key").exists() and not cp.path(f"{PKI}/etcd/ca-new.key").exists()
+    assert cp.api.obj("ConfigMap", rc.NAME, "kube-system") is None
+    with pytest.raises(KubeadmError, match="--etcd is an option of 'certs rotate-ca begin', not of switch"):
+        rotate(cp, "switch", etcd=True)
+
+
+def test_another_control_plane_downloads_the_new_etcd_ca(cp: Node, tmp_path: Path) -> None:
+    """A second control-plane node (its own etcd member) gets the new etcd CA from the Secret in sync and
+    converges its own member: bundle and flags at begin, its etcd certificates at switch."""
+    import shutil
+
+    begin = rotate(cp, "begin", etcd=True)
+    other = Node(tmp_path / "cp2", cp.api, waiter=FakeWaiter(), services=cp.services)
+    shutil.copytree(cp.root, other.root, symlinks=True)
+    for name in ("etcd/ca-new.crt", "etcd/ca-new.key", "etcd/ca-bundle.crt", "ca-new.crt", "ca-new.key"):
+        other.path(f"{PKI}/{name}").unlink()
+    other.path("/etc/kubernetes/manifests/etcd.yaml").write_text(
+        cp.manifest("etcd").replace(f"{PKI}/etcd/ca-bundle.crt", f"{PKI}/etcd/ca.crt")
+    )
+    other.connect = cp.connect  # type: ignore[method-assign]
+    with pytest.raises(PhaseError, match="lacks the new cluster CA"):
+        rotate(other, "sync")
+    rotate(other, "sync", certificate_key=begin.outputs["certificate_key"])
+    rot = stored(cp)
+    assert fp(other, "etcd/ca-new.crt") == rot.pem("new", "etcd")
+    assert f"--trusted-ca-file={PKI}/etcd/ca-bundle.crt" in command(other, "etcd")
+    rotate(cp, "switch")
+    rotate(other, "sync")
+    expect_optional(other, stored(cp), rc.CAS["etcd"])
 
 
 # --- certs renew during a rotation -----------------------------------------------------------------
