@@ -9,11 +9,12 @@ the first control plane (``-o json`` for the CA hash and certificate key), ``kub
 ``kubeadm-py verify``.
 The playbook does the same with its modules (plus its own bookkeeping: facts it passes between
 plays, the second control plane joined serially, verify waiting). Between the two sides every node
-is reset (``reset.yml``, not timed); the order alternates per repetition.
+is reset (``reset.yml``, not timed; not after the last build); the order alternates per
+repetition.
 
 Usage: sudo .venv/bin/python bench/ansible_vs_manual.py [--reps 1] [--json out.json]
 Needs root, the test bed (testbed/build.sh), ansible-core and openssh-server (install.sh --dev);
-otherwise prints ``skipped: ...`` and exits 0. About 4 minutes per repetition.
+otherwise prints ``skipped: ...`` and exits 0. About 11 minutes for one repetition.
 """
 
 from __future__ import annotations
@@ -101,14 +102,15 @@ def main() -> int:
         print(f"skipped: {reason}")
         return 0
     times: dict[str, list[float]] = {"playbook": [], "by hand": []}
+    order = [("playbook", with_playbook), ("by hand", by_hand)]
+    runs = [(rep, *side) for rep in range(args.reps) for side in (order if rep % 2 == 0 else order[::-1])]
     with ansible_bed.bed() as bed:
-        for rep in range(args.reps):
-            order = [("playbook", with_playbook), ("by hand", by_hand)]
-            for name, fn in order if rep % 2 == 0 else order[::-1]:
-                secs = fn(bed)
-                times[name].append(secs)
-                print(f"rep {rep + 1}: {name:9} {secs:6.1f} s", flush=True)
+        for i, (rep, name, fn) in enumerate(runs):
+            if i:  # the nodes are stopped after the last run: no reset needed there
                 reset(bed)
+            secs = fn(bed)
+            times[name].append(secs)
+            print(f"rep {rep + 1}: {name:9} {secs:6.1f} s", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     ratio = med["playbook"] / med["by hand"]
     print(f"\nfour-node cluster, median of {args.reps}: playbook {med['playbook']:.1f} s, "

@@ -268,6 +268,13 @@ def from_configmap(cm: Obj | None) -> Rotation | None:
     return rot
 
 
+def stale_published(data: dict[str, Any], rot: Rotation) -> list[str]:
+    """The keys of ConfigMap ``kube-system/extension-apiserver-authentication`` (its ``data``) that
+    hold another set of CAs than the rotation trusts now (a key the ConfigMap lacks is not one)."""
+    keys = {ca.published: ca.name for ca in rot.cas if ca.published in data}
+    return [k for k, ca in keys.items() if fingerprints(str(data[k])) != fingerprints(rot.trust_of(ca))]
+
+
 def next_stage(command: str, current: Rotation | None) -> str:
     """The stage ``command`` sets from ``current``, or a one-line refusal."""
     allowed, target, _ = COMMANDS[command]

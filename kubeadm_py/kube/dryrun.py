@@ -72,6 +72,8 @@ class DryRunKubeClient(KubeClient):
         sel = _parse_selector(label_selector)
         for src in (self.canned, self.store):
             for key, o in src.items():
+                if src is self.canned and key in found:
+                    continue  # a canned stand-in never hides the real object (as in get)
                 if key[0] == kind and (namespace is None or key[1] == namespace) and _selected(o, sel):
                     found[key] = o
         return [copy.deepcopy(o) for k, o in sorted(found.items()) if k not in self.deleted]

@@ -9,8 +9,10 @@ worker's kubelet runs with a client certificate from the new CA and still renews
 front-proxy CA rotates with it: A's front-proxy-client.crt chains to the new front-proxy CA
 (``openssl verify``), the front-proxy bundle holds the new CA alone, the API server accepts a
 front-proxy request with the new client certificate and refuses one with the old, and B got no
-front-proxy file. The test bed has no pod network, so Nodes stay NotReady for that reason alone:
-the worker's liveness is its Lease."""
+front-proxy file. ConfigMap kube-system/extension-apiserver-authentication ends listing the new
+cluster CA and the new front-proxy CA alone (finish deletes it until the API server's trust
+controller writes it back from its reloaded files). The test bed has no pod network, so Nodes
+stay NotReady for that reason alone: the worker's liveness is its Lease."""
 
 from __future__ import annotations
 
@@ -33,10 +35,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TOKEN = "abcdef.0123456789abcdef"
 PKI = "/etc/kubernetes/pki"
 TIMINGS: dict[str, float] = {}
-# begin --front-proxy and the front-proxy checks. Off: the one run with it on (2026-12-03, 255 s)
-# passed every front-proxy check but the last, extension-apiserver-authentication still listing the
-# old front-proxy CA after finish (docs/pki.md); turn it on again once that is fixed.
-FRONT_PROXY = False
+FRONT_PROXY = True  # begin --front-proxy and the front-proxy checks
 
 
 def kubeadm_py(node: Any, *args: str, timeout: float = 600, check: bool = True) -> Any:
@@ -144,6 +143,10 @@ def step(node: Any, what: str, *args: str) -> dict[str, Any]:
     )
     report: dict[str, Any] = json.loads(r.stdout)
     assert report["ok"], report
+    for p in report["phases"]:  # after finish: how long until the API server republished new-only
+        deletes = sum(c["action"] == "delete" and "authentication" in c["target"] for c in p["changes"])
+        if p["phase"] == "published-trust" and deletes:
+            print(f"[rotate-ca] {what}: published-trust {p['seconds']:.1f}s, {deletes} delete(s)")
     return report
 
 
@@ -222,6 +225,8 @@ def test_full_rotation_keeps_the_api_served_and_every_node_on_the_new_ca(bed: di
     assert "Unauthorized" in r.stderr, r.stderr
     print(f"[rotate-ca] old-CA client certificate refused {time.monotonic() - t0:.0f}s after the last sync")
     assert a.kubectl("get", "--raw", "/readyz", timeout=30).returncode == 0
+    # aggregated API servers read the client CA from here: finish left only the new cluster CA
+    assert published_cas(a, "client-ca-file") == [public_key(new_ca)]
 
     # the worker's kubelet talks to the API server with its new certificate: its Lease renews
     def renew_time() -> str:
@@ -272,10 +277,20 @@ def check_front_proxy(a: Any, b: Any, old_fp_ca: bytes, fpc: tuple[str, str]) ->
     )
     print(f"[rotate-ca] old front-proxy client certificate refused {took:.0f}s after the checks above")
     # aggregated API servers read the front-proxy trust from here: only the new CA is published
-    auth = json.loads(
-        a.kubectl(
-            "-n", "kube-system", "get", "configmap", "extension-apiserver-authentication", "-o", "json"
-        ).stdout
-    )["data"]
-    published = auth["requestheader-client-ca-file"].encode()
-    assert published.count(b"BEGIN CERTIFICATE") == 1 and public_key(published) == public_key(new_fp_ca)
+    assert published_cas(a, "requestheader-client-ca-file") == [public_key(new_fp_ca)]
+
+
+def published_cas(a: Any, key: str) -> list[bytes]:
+    """The public keys of the CAs ConfigMap kube-system/extension-apiserver-authentication lists
+    under ``key`` (the API server's trust controller writes it; finish made it drop the old CAs)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    cm = a.kubectl(
+        "-n", "kube-system", "get", "configmap", "extension-apiserver-authentication", "-o", "json"
+    )
+    pem = json.loads(cm.stdout)["data"][key].encode()
+    return [
+        c.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        for c in x509.load_pem_x509_certificates(pem)
+    ]

@@ -414,46 +414,6 @@ def run_cluster_info(ctx: RotateCAContext) -> list[Change]:
     return [client.apply(obj, merge=True, detail=f"trusts {'+'.join(rot.spec.trust)} CA")]
 
 
-AUTH_CONFIGMAP = "extension-apiserver-authentication"
-
-
-def run_published(ctx: RotateCAContext) -> list[Change]:
-    """Control plane: ConfigMap kube-system/extension-apiserver-authentication (what aggregated API
-    servers trust for client certificates and front-proxy requests) holds each rotated CA's trust.
-    The API server's cluster-authentication-trust controller publishes the CA files it reads there,
-    but adds to what the ConfigMap holds instead of replacing it (it drops expired CAs only): after
-    finish the old CAs stay until written out here; the controller, its files reloaded, keeps that."""
-    from kubeadm_py.certs import rotateca as rc
-
-    rot = rotation_of(ctx)
-    if rot is None or not ctx.state.control_plane:
-        return []
-    client = run_client(ctx)
-    cm = client.get("ConfigMap", AUTH_CONFIGMAP, KUBE_SYSTEM)
-    if cm is None:
-        return []
-    data = cm.get("data") or {}
-    wanted = {
-        ca.published: rot.trust_of(ca.name).decode()
-        for ca in rot.cas
-        if ca.published in data
-        and rc.fingerprints(str(data[ca.published])) != rc.fingerprints(rot.trust_of(ca.name))
-    }
-    if not wanted:
-        return []
-    obj = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": AUTH_CONFIGMAP, "namespace": KUBE_SYSTEM},
-        "data": wanted,
-    }
-    return [
-        client.apply(
-            obj, merge=True, detail=f"{', '.join(wanted)}: the trusted {'+'.join(rot.spec.trust)} CAs"
-        )
-    ]
-
-
 def run_node(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca as rc
     from kubeadm_py.certs import rotateca_files as rf
@@ -517,6 +477,7 @@ FLAGS = ("config", "kubeconfig", "cert-dir", "dry-run", "certificate-key", "fron
 
 def phases() -> tuple[Phase[RotateCAContext], ...]:
     from kubeadm_py.phases.rotateca.kubelet import run_kubelet
+    from kubeadm_py.phases.rotateca.published import run_published
 
     rows = (
         ("stage", "begin, switch, finish: change the cluster's rotation stage; status: show it", run_stage),
@@ -545,7 +506,8 @@ def phases() -> tuple[Phase[RotateCAContext], ...]:
         ("cluster-info", "Control plane: kube-public/cluster-info carries the trusted CAs", run_cluster_info),
         (
             "published-trust",
-            "Control plane: kube-system/extension-apiserver-authentication holds only the trusted CAs",
+            "Control plane: kube-system/extension-apiserver-authentication holds only the trusted CAs; "
+            "after finish, deleted until the API servers write it back from new-only files",
             run_published,
         ),
         ("node", "Record on this node's Node object the stage it synced", run_node),

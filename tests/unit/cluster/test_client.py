@@ -218,6 +218,20 @@ def test_dry_run_patch_node_without_a_cluster_makes_the_node_up() -> None:
     assert c.get("Node", "cp-1")["spec"]["taints"] == [{"key": "k", "effect": "NoSchedule"}]
 
 
+def test_dry_run_list_never_hides_a_real_object_behind_its_canned_stand_in() -> None:
+    """A dry run on a node of a live cluster (certs rotate-ca finish --dry-run) lists the real Node,
+    with its annotations, not the bare Node a dry-run init makes up for itself."""
+    from kubeadm_py.kube.dryrun import canned_node
+
+    api = FakeAPIServer()
+    api.put({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "cp-1", "annotations": {"a": "synced"}}})  # noqa: E501
+    c = DryRunKubeClient(api.client(), [canned_node("cp-1"), canned_node("cp-2")])
+    nodes = {n["metadata"]["name"]: n for n in c.list("Node")}
+    assert nodes["cp-1"]["metadata"]["annotations"] == {"a": "synced"}
+    assert c.get("Node", "cp-1")["metadata"]["annotations"] == {"a": "synced"}
+    assert "cp-2" in nodes  # a stand-in the cluster does not have is still listed
+
+
 def _closed_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

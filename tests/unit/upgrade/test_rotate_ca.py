@@ -23,6 +23,7 @@ from kubeadm_py.errors import KubeadmError, PhaseError
 from kubeadm_py.pki.verify import signed_by
 from tests.unit.runctx import FakeServices
 from tests.unit.upgrade.conftest import NODE, FakeWaiter, Node
+from tests.unit.upgrade.trustfake import PollingWaiter, TrustController
 
 PKI = "/etc/kubernetes/pki"
 CONFS = ("admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf", "kubelet.conf")
@@ -137,9 +138,16 @@ class SigningAPI:
     def __init__(self, node: Node) -> None:
         self.node, self.inner = node, node.api
         self.endpoint = node.api.endpoint
+        self.trust = TrustController(node)  # the API server's cluster-authentication-trust controller
+        self.die_after: tuple[str, str] | None = None  # (method, path suffix): kill -9 once it is sent
 
     def send(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+        self.trust.before(method, path)
         answer = self.inner.send(method, path, body, headers)
+        self.trust.after(method, path)
+        if self.die_after and method == self.die_after[0] and path.endswith(self.die_after[1]):
+            self.die_after = None
+            raise Killed
         if method == "POST" and path.endswith("/certificatesigningrequests") and body:
             obj = json.loads(body)
             obj["status"] = {"certificate": base64.b64encode(self.sign(obj)).decode()}
@@ -165,10 +173,17 @@ class SigningAPI:
 
 
 @pytest.fixture
+def waiter(node: Node) -> FakeWaiter:
+    node.waiter = PollingWaiter()
+    return node.waiter
+
+
+@pytest.fixture
 def cp(node: Node, waiter: FakeWaiter) -> Node:
     from kubeadm_py.kube.client import KubeClient, RetryPolicy
 
     signing = SigningAPI(node)
+    node.signing = signing  # type: ignore[attr-defined]
     node.services = FakeServices("systemd", active={"kubelet"})  # the kubelet restarts are recorded
     node.connect = lambda *a: KubeClient(  # type: ignore[method-assign]
         signing, user="kubernetes-admin", retry=RetryPolicy(attempts=2, first_delay=0.0), sleep=lambda s: None
@@ -438,19 +453,15 @@ def fp(node: Node, name: str) -> bytes:
     return node.path(f"{PKI}/{name}").read_bytes()
 
 
-def auth_configmap(*bundles: bytes) -> dict[str, Any]:
-    """kube-system/extension-apiserver-authentication as the API server's trust controller leaves it:
-    the union of every CA it read."""
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": "extension-apiserver-authentication", "namespace": "kube-system"},
-        "data": {
-            "client-ca-file": bundles[0].decode(),
-            "requestheader-client-ca-file": bundles[1].decode(),
-            "requestheader-allowed-names": '["front-proxy-client"]',
-        },
-    }
+def published(node: Node) -> dict[str, frozenset[str]]:
+    """The CAs (fingerprints) kube-system/extension-apiserver-authentication lists, per key."""
+    cm = node.api.obj("ConfigMap", "extension-apiserver-authentication", "kube-system")
+    assert cm is not None
+    return {k: rc.fingerprints(v) for k, v in cm["data"].items() if k.endswith("ca-file")}
+
+
+def fps(*pems: bytes) -> frozenset[str]:
+    return rc.fingerprints(b"".join(pems))
 
 
 def test_front_proxy_ca_rotates_with_the_cluster_ca(cp: Node, waiter: FakeWaiter) -> None:
@@ -474,8 +485,9 @@ def test_front_proxy_ca_rotates_with_the_cluster_ca(cp: Node, waiter: FakeWaiter
     secret = node.api.obj("Secret", rc.NAME, "kube-system")
     assert rc.read_key_secret(secret, begin.outputs["certificate_key"], "front-proxy-ca")[0] == new_fp
     assert rc.read_key_secret(secret, begin.outputs["certificate_key"])[0] == rot.new
-    # the API server's trust controller publishes the union of what it read
-    node.api.put(auth_configmap(old + rot.new, old_fp + new_fp))
+    # the API server's trust controller publishes the union of what it read: both CAs of each
+    both = {"client-ca-file": fps(old, rot.new), "requestheader-client-ca-file": fps(old_fp, new_fp)}
+    assert published(node) == both
     assert not rotate(node, "sync").changed  # sync follows the recorded set without the flag
 
     waiter.calls.clear()
@@ -496,12 +508,98 @@ def test_front_proxy_ca_rotates_with_the_cluster_ca(cp: Node, waiter: FakeWaiter
     assert f"--requestheader-client-ca-file={PKI}/front-proxy-ca-bundle.crt" in command(
         node, "kube-apiserver"
     )
-    published = node.api.obj("ConfigMap", "extension-apiserver-authentication", "kube-system")
-    assert published is not None
-    assert published["data"]["requestheader-client-ca-file"] == new_fp.decode()
-    assert published["data"]["client-ca-file"] == rot.new.decode()
-    assert published["data"]["requestheader-allowed-names"] == '["front-proxy-client"]'  # merged, kept
+    assert published(node) == {"client-ca-file": fps(rot.new), "requestheader-client-ca-file": fps(new_fp)}
     assert not rotate(node, "sync").changed
+
+
+# --- the published trust after finish (extension-apiserver-authentication) --------------------------
+AUTH_PATH = "/configmaps/extension-apiserver-authentication"
+
+
+def trust(node: Node) -> TrustController:
+    return node.signing.trust  # type: ignore[attr-defined,no-any-return]
+
+
+def test_finish_deletes_the_published_trust_until_the_api_server_reloaded_its_files(
+    cp: Node, waiter: FakeWaiter
+) -> None:
+    """kube-apiserver v1.20 reads its CA files once a minute; until then its trust controller writes
+    the old CAs back (the union of the ConfigMap and its files) every time the ConfigMap changes, even
+    when deleted. finish deletes it again until it comes back with the new CAs alone."""
+    rotate(cp, "begin", **{"front-proxy": True})
+    rotate(cp, "switch")
+    trust(cp).set_lag(3)
+    rotate(cp, "finish")
+    rot = stored(cp)
+    new_fp = rot.pem("new", "front-proxy")
+    assert published(cp) == {"client-ca-file": fps(rot.new), "requestheader-client-ca-file": fps(new_fp)}
+    assert trust(cp).deletes >= 2  # written back with the old CAs at least once, deleted again
+    assert any(what == "polled" for what, _ in waiter.calls)
+    assert not rotate(cp, "sync").changed and trust(cp).deletes >= 2
+
+
+def test_only_the_last_control_plane_to_sync_finish_clears_the_published_trust(cp: Node) -> None:
+    """Another control-plane node that has not synced finish still has the old CA in its bundle: its
+    API server would merge it back, so the ConfigMap is left alone until that node's sync."""
+    rotate(cp, "begin")
+    rot = stored(cp)
+    other = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": "cp-2",
+            "labels": {"node-role.kubernetes.io/master": ""},
+            "annotations": {rc.NODE_STAGE: "1/begin"},
+        },
+    }
+    cp.api.put(other)
+    rotate(cp, "switch")
+    other["metadata"]["annotations"] = {rc.NODE_STAGE: "1/switch", rc.NODE_ISSUER: rc.fingerprint(rot.new)}
+    cp.api.put(other)
+    rotate(cp, "finish")
+    assert trust(cp).deletes == 0 and published(cp)["client-ca-file"] == fps(rot.old, rot.new)
+    other["metadata"]["annotations"][rc.NODE_STAGE] = "1/finished"
+    cp.api.put(other)
+    assert rotate(cp, "sync").changed  # the last one: this node's sync stands for cp-2's here
+    assert trust(cp).deletes == 1 and published(cp)["client-ca-file"] == fps(rot.new)
+
+
+def test_an_api_server_that_does_not_reload_stops_finish_before_the_node_is_recorded(cp: Node) -> None:
+    rotate(cp, "begin")
+    rotate(cp, "switch")
+    trust(cp).set_lag(10**6)
+    with pytest.raises(PhaseError, match=r"did not come back with only the new CAs \(written back with"):
+        rotate(cp, "finish")
+    annotations = cp.api.obj("Node", NODE)["metadata"]["annotations"]  # type: ignore[index]
+    assert annotations[rc.NODE_STAGE] == "1/switch"  # not recorded: rerun finish
+    trust(cp).set_lag(0)
+    rotate(cp, "finish")
+    rot = stored(cp)
+    assert published(cp)["client-ca-file"] == fps(rot.new)
+    annotations = cp.api.obj("Node", NODE)["metadata"]["annotations"]  # type: ignore[index]
+    assert annotations[rc.NODE_STAGE] == "1/finished"
+
+
+@pytest.mark.parametrize("lag", [0, 2])
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_finish_killed_around_the_delete_converges_on_rerun(cp: Node, lag: int, method: str) -> None:
+    """kill -9 right after reading the ConfigMap, or after a delete (before the API server wrote it
+    back): the rerun deletes or waits again."""
+    rotate(cp, "begin", **{"front-proxy": True})
+    rotate(cp, "switch")
+    trust(cp).set_lag(lag)
+    cp.signing.die_after = (method, AUTH_PATH)  # type: ignore[attr-defined]
+    rotate_killed = False
+    try:
+        rotate(cp, "finish")
+    except BaseException as e:  # the runner reports the kill as an internal error
+        rotate_killed = "Killed" in f"{e!r} {e}"
+    assert rotate_killed and cp.signing.die_after is None  # type: ignore[attr-defined]
+    rotate(cp, "finish")
+    rot = stored(cp)
+    new_fp = rot.pem("new", "front-proxy")
+    assert published(cp) == {"client-ca-file": fps(rot.new), "requestheader-client-ca-file": fps(new_fp)}
+    assert not rotate(cp, "finish").changed
 
 
 def test_a_worker_syncs_without_front_proxy_files(cp: Node, tmp_path: Path) -> None:
