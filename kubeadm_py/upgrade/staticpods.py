@@ -13,10 +13,7 @@ kube-controller-manager, kube-scheduler):
    ``kubernetes.io/config.hash`` annotation changes) and for the component's health endpoint (the
    manifest's liveness probe) to answer 200;
 5. on failure, put back the backup of **every** manifest written so far (the failing one included),
-   let ``after_restore`` clear the kubelet's crash-loop back-off for each previous Pod (kubeadm-py
-   goes beyond upstream here: the restored manifest is the previous Pod again, with the same UID,
-   whose killed container the kubelet would otherwise hold back for 10 s and more), wait
-   (bounded) for them to be healthy again, and fail with a message saying what happened.
+   wait (bounded) for them to be healthy again, and fail with a message saying what happened.
    For etcd, when the previous etcd does not come back, the data directory backup
    (``/etc/kubernetes/tmp/kubeadm-backup-etcd-<timestamp>/etcd``) is copied back.
 
@@ -100,12 +97,7 @@ class StaticPodUpgrade:
     # renewal, as upstream's renewCertsByComponent.
     before: Callable[[ManifestSwap], list[Change]] | None = None
     clock: Callable[[], float] = time.monotonic
-    # Called after a previous manifest is put back, with the component and the wall-clock time
-    # its swap began (see step 5); its failures are the caller's to log.
-    after_restore: Callable[[str, float], list[Change]] | None = None
-    wall: Callable[[], float] = time.time
     moved: list[ManifestSwap] = field(default_factory=list)
-    began: dict[str, float] = field(default_factory=dict)
     result: SwapResult = field(default_factory=SwapResult)
 
     def run(self, swaps: Sequence[ManifestSwap]) -> SwapResult:
@@ -155,7 +147,6 @@ class StaticPodUpgrade:
             f'[upgrade/staticpods] Moved new manifest to "{swap.path}" and backed up old manifest to '
             f'"{self.backup_dir}/{comp}.yaml"'
         )
-        self.began[comp] = self.wall()
         self.result.changes.append(
             self.fs.write(swap.path, swap.new, MANIFEST_MODE, detail=f"new {comp} manifest")
         )
@@ -184,8 +175,6 @@ class StaticPodUpgrade:
                 self.fs.write(swap.path, swap.old, MANIFEST_MODE, detail=f"rollback of {swap.component}")
                 restored.append(swap.component)
             self.log(f"[upgrade/rollback] Restored the previous manifest of {swap.component} to {swap.path}")
-            if swap.old is not None and self.after_restore is not None:
-                self.result.changes += self.after_restore(swap.component, self.began[swap.component])
         health = self._recover_health()
         etcd_note = ""
         if (

@@ -122,7 +122,6 @@ def run_tokens(ctx: RotateContext) -> list[Change]:
 def swap_manifests(ctx: AnyContext, node_name: str, timestamp: str, swaps: list[ManifestSwap]) -> None:
     """Swap static Pod manifests through the upgrade's machine (backup, wait for the kubelet to run
     the new one and for health, roll back on failure); also used by ``certs rotate-ca``."""
-    from kubeadm_py.phases.shared.kit import backoff_clearer
     from kubeadm_py.phases.upgrade.control_plane import make_waiter
     from kubeadm_py.upgrade.staticpods import StaticPodUpgrade
 
@@ -133,7 +132,6 @@ def swap_manifests(ctx: AnyContext, node_name: str, timestamp: str, swaps: list[
         timeout=WAIT_TIMEOUT,
         log=ctx.log,
         clock=ctx.fx.waiter.clock.monotonic,
-        after_restore=backoff_clearer(ctx, node_name),
     )
     machine.run(swaps)
 

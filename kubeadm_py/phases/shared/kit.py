@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 from kubeadm_py.workflow.phase import Requirement
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
-    from kubeadm_py.changes import Change
     from kubeadm_py.effectors.watch import ComponentWatch
     from kubeadm_py.patches import PatchSet
     from kubeadm_py.phases.context import AnyContext
@@ -74,42 +73,3 @@ def component_watch(ctx: AnyContext, components: Sequence[str], since: float = 0
         log_tail=lambda path, lines: log_tail(str(ctx.fs.real_path(path)), lines),
         image_of=image_of,
     )
-
-
-def backoff_clearer(ctx: AnyContext, node_name: str) -> Callable[[str, float], list[Change]]:
-    """For a rollback (:class:`~kubeadm_py.upgrade.staticpods.StaticPodUpgrade`'s ``after_restore``):
-    remove, through the run's CRI effector, the stopped sandboxes of ``<component>-<node_name>``
-    created before the swap began. Those hold the previous Pod's killed container, and the kubelet
-    delays restarting a container whose exited predecessor the runtime still lists (crash-loop
-    back-off, 10 s doubling to 5 min); without it the restored Pod starts at once. The failed new
-    Pod's sandboxes (created after) stay, with their logs. A runtime that does not answer is a
-    warning: the kubelet still restarts the Pod after its back-off."""
-    from kubeadm_py.constants import KUBE_SYSTEM
-    from kubeadm_py.effectors.cri import endpoint_under
-    from kubeadm_py.host.cri import CriError
-    from kubeadm_py.kubelet.flags import cri_socket
-
-    def clear(component: str, before: float) -> list[Change]:
-        pod = f"{component}-{node_name}"
-        try:
-            rt = ctx.fx.cri(endpoint_under(ctx.fs, cri_socket(ctx.cfg)))
-            try:
-                stale = [
-                    s
-                    for s in rt.list_sandboxes()
-                    if s.namespace == KUBE_SYSTEM and s.name == pod and not s.ready and s.created_at < before
-                ]
-                changes = [rt.remove_sandbox(s) for s in stale]
-            finally:
-                rt.close()
-        except CriError as e:
-            ctx.log(f"[upgrade/rollback] WARNING: could not clear the kubelet's back-off for {pod}: {e}")
-            return []
-        if changes:
-            ctx.log(
-                f"[upgrade/rollback] Removed {len(changes)} stopped sandbox(es) of the previous {pod} so the "
-                "kubelet restarts it without its crash-loop back-off"
-            )
-        return changes
-
-    return clear

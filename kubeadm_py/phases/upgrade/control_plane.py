@@ -80,7 +80,7 @@ def save_etcd_snapshot(ctx: UpgradeContext, dest: str) -> str | None:
 
 def run_control_plane(ctx: UpgradeContext) -> list[Change]:
     from kubeadm_py.manifests.etcd import etcd_data_dir
-    from kubeadm_py.phases.shared.kit import backoff_clearer, run_patches
+    from kubeadm_py.phases.shared.kit import run_patches
     from kubeadm_py.upgrade import certs
     from kubeadm_py.upgrade.config import parse_bool
     from kubeadm_py.upgrade.manifests import NodeManifests, unified_diff
@@ -118,7 +118,6 @@ def run_control_plane(ctx: UpgradeContext) -> list[Change]:
             ctx.fs, ctx.cfg, s.component, renewal, ctx.kubeconfig_dir, ctx.log
         ),
         clock=ctx.fx.waiter.clock.monotonic,
-        after_restore=backoff_clearer(ctx, ctx.cfg.node_name),
     )
     try:
         result = machine.run(swaps)

@@ -171,25 +171,3 @@ def test_dry_run_writes_only_to_memory(tmp_path: Path) -> None:
     assert not (real / ETCD_BACKUP.lstrip("/")).exists()
     assert any("Would wait for the kubelet to restart kube-apiserver" in m for m in log)
     assert any(c.target == f"{ETCD_BACKUP}/etcd" and "would copy" in c.detail for c in dry.changes)
-
-
-def test_each_restored_component_gets_its_swap_start_for_clearing_back_off(tmp_path: Path) -> None:
-    """after_restore runs once per previous manifest put back, right after it is written (before
-    the health wait), with the wall-clock time that component's swap began."""
-    fs, swaps = setup(tmp_path)
-    waiter, log = FakeWaiter(broken={"kube-apiserver"}), []
-    ticks = iter(range(100, 200))
-    seen: list[tuple[str, float, str]] = []
-
-    def clear(component: str, before: float) -> list[Change]:
-        seen.append((component, before, content(tmp_path, f"{MANIFESTS}/{component}.yaml")))
-        return [Change("process", "delete", f"pod {component}", "stopped and removed")]
-
-    m = machine(fs, waiter, log, after_restore=clear, wall=lambda: float(next(ticks)))
-    with pytest.raises(UpgradeFailed):
-        m.run(swaps)
-    assert seen == [
-        ("kube-apiserver", 101.0, manifest("old", "kube-apiserver")),
-        ("etcd", 100.0, manifest("old", "etcd")),
-    ]
-    assert [c.target for c in m.result.changes if c.action == "delete"] == ["pod kube-apiserver", "pod etcd"]
