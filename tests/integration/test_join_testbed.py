@@ -249,7 +249,13 @@ def test_refusals_write_nothing(bed: dict[str, Any], case: str) -> None:
 
 def test_reset_and_rejoin_control_plane(bed: dict[str, Any]) -> None:
     a, c = bed["nodes"]["join-a"], bed["nodes"]["join-c"]
+    # As systemd would have reset do (PID 1 is not systemd here, so kubeadm-py cannot): stop the
+    # kubelet first. A kubelet left running can restart a static Pod after reset removed its
+    # kubeconfig, and containerd then creates the missing bind-mount source as a directory
+    # (CI run 2026-12-03: the rejoin met /etc/kubernetes/controller-manager.conf as a directory).
+    c.run(["systemctl", "stop", "kubelet"], timeout=60)
     kubeadm_py(c, "reset", "-f", timeout=300)
+    c.run(["systemctl", "start", "kubelet"], timeout=60)
     members = json.loads(etcdctl(a, f"https://{a.address}:2379", "member", "list", "-w", "json"))["members"]
     assert [m.get("name") for m in members] == [a.name]
     a.kubectl("delete", "node", c.name, check=False)

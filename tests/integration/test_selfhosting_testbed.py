@@ -172,6 +172,7 @@ def control_plane_back(node: Any) -> bool:
     ]
 
 
+@pytest.mark.extended  # passed twice alone (41 s, 65 s), timed out once in a full CI run: see closing note 7
 def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
     """The issue's restart check: stop the kubelet, the units and every pod sandbox and container;
     start the units (the checkpointer, enabled by init) as at boot, and the kubelet. The control
