@@ -16,6 +16,7 @@ from kubeadm_py.hostfs import CERT_MODE, CONFIG_MODE, KEY_MODE
 from kubeadm_py.phases.rotateca.common import (
     PREFIX,
     kubelet_conf,
+    mark_kubelet_restart,
     pki_path,
     rotation_of,
     run_client,
@@ -251,13 +252,12 @@ def run_bundle(ctx: RotateCAContext) -> list[Change]:
     for ca in rot.cas:
         if ca.control_plane_only and not ctx.state.control_plane:
             continue  # a worker holds none of its files
-        written = write_if_changed(
-            ctx, pki_path(ctx, ca.bundle), rot.trust_of(ca.name), CERT_MODE,
-            f"trusted: {'+'.join(rot.spec.trust)} {ca.name} CA",
-        )  # fmt: skip
-        if ca is rot.cas[0]:  # the kubelet's clientCAFile: it reads the file at start
-            ctx.state.bundle_changed = bool(written)
-        changes += written
+        path, trust = pki_path(ctx, ca.bundle), rot.trust_of(ca.name)
+        if ca is rot.cas[0] and ctx.fs.read_bytes(path) != trust:  # the kubelet's clientCAFile
+            changes += mark_kubelet_restart(ctx, f"{path} changed")
+        changes += write_if_changed(
+            ctx, path, trust, CERT_MODE, f"trusted: {'+'.join(rot.spec.trust)} {ca.name} CA"
+        )
     return changes
 
 
