@@ -352,7 +352,7 @@ def _same_trust(a: bytes, b: bytes, path: str) -> bool:
 # --- control-plane components --------------------------------------------------------------------
 def run_control_plane(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca_files as rf
-    from kubeadm_py.phases.rotatesa.phases import swap_manifests
+    from kubeadm_py.phases.rotateca.swaps import swap
     from kubeadm_py.upgrade.staticpods import ManifestSwap
 
     rot = rotation_of(ctx)
@@ -369,13 +369,9 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
             raise KubeadmError(f"{path} not found")
         flags = {f: pki_path(ctx, ca.bundle) for ca in rot.cas for f in ca.trust_flags.get(component, ())}
         stamp = rf.stamp(rot.signer, rot.trust) if component in rf.RESTARTED else _trust_stamp(rot, component)
-        new = rf.manifest(old, path, component, flags, stamp)
-        if new != old:
-            swaps.append(ManifestSwap(component, path, new, old))
-    if not swaps:
+        swaps.append(ManifestSwap(component, path, rf.manifest(old, path, component, flags, stamp), old))
+    if not swap(ctx, swaps):
         ctx.log(f"{PREFIX} The control-plane components already run with the wanted CA files")
-        return []
-    swap_manifests(ctx, ctx.state.node_name, ctx.state.timestamp, swaps)
     return []  # files written through ctx.fs are collected by the runner
 
 
