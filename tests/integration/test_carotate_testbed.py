@@ -165,7 +165,7 @@ def killed(node: Any, trigger: str, *args: str) -> tuple[float, list[str]]:
     assert p.stderr is not None
     try:
         for line in p.stderr:
-            lines.append(line.rstrip())
+            lines.append(f"{time.monotonic() - t0:5.1f}s {line.rstrip()}")
             if trigger in line:
                 landed = time.monotonic() - t0
                 os.killpg(p.pid, signal.SIGKILL)
@@ -206,14 +206,18 @@ def step(node: Any, what: str, *args: str, kill: str = "") -> dict[str, Any]:
         rerun = time.monotonic() - t1
         TIMINGS[f"{what}-rerun"] = rerun
         redone = [p["phase"] for p in report["phases"] if p["changes"]]
+        resumed = [
+            line for line in r.stderr.splitlines() if "interrupted run" in line or "Restarting the" in line
+        ]
         note = (
-            f"{what}: SIGKILL {landed:.1f}s in, at '{kill}' (last lines: "
-            + " | ".join(log[-3:])
-            + f"); rerun {rerun:.1f}s, phases that changed something: {', '.join(redone) or 'none'}"
+            f"{what}: SIGKILL {landed:.1f}s in, at '{kill}'; rerun {rerun:.1f}s, phases that changed "
+            f"something: {', '.join(redone) or 'none'}; " + " | ".join(resumed)
         )
         KILLED.append(note)
-        print(f"[rotate-ca] {note}")
+        print(f"[rotate-ca] {note}\n[rotate-ca] {what}, the killed run's log:\n  " + "\n  ".join(log))
         report["killed_log"] = log
+    slow = [f"{p['phase']} {p['seconds']:.1f}s" for p in report["phases"] if p["seconds"] >= 1]
+    print(f"[rotate-ca] {what}: phases of 1 s or more: {', '.join(slow) or 'none'}")
     for p in report["phases"]:  # after finish: how long until the API server republished new-only
         deletes = sum(c["action"] == "delete" and "authentication" in c["target"] for c in p["changes"])
         if p["phase"] == "published-trust" and deletes:
