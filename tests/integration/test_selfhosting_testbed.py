@@ -172,6 +172,24 @@ def control_plane_back(node: Any) -> bool:
     ]
 
 
+CRI_LISTING = """from kubeadm_py.host.cri import CriClient
+import time
+c = CriClient('unix:///run/containerd/containerd.sock')
+t = lambda x: time.strftime('%H:%M:%S', time.localtime(x)) if x else '-'
+for s in sorted(c.list_sandboxes(), key=lambda s: s.created_at):
+    print('sandbox', s.id[:13], s.namespace, s.name, 'ready' if s.ready else 'notready', t(s.created_at))
+for k in sorted(c.list_containers(), key=lambda k: k.created_at):
+    print('container', k.id[:13], k.pod, k.name, k.state, 'attempt', k.attempt, t(k.created_at))
+"""
+
+
+def keep_runtime_state(node: Any) -> None:
+    """The node's sandboxes and containers now, into its log directory (kept when the test fails)."""
+    r = node.run([sys.executable, "-c", CRI_LISTING], env={"PYTHONPATH": REPO}, check=False, timeout=30)
+    with open(os.path.join(node.logdir, "cri-after-restart.txt"), "a") as f:
+        f.write(f"===== {time.strftime('%H:%M:%S')}\n{r.stdout}{r.stderr}")
+
+
 @pytest.mark.extended  # passed twice alone (41 s, 65 s), timed out once in a full CI run: see closing note 7
 def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
     """The issue's restart check: stop the kubelet, the units and every pod sandbox and container;
@@ -188,9 +206,14 @@ def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
     node.remove_all_pods()
     t0 = time.monotonic()
     node.units.boot()  # the enabled units start with the node, as systemd starts them
+    # the kubelet's pod syncs and kills at --v=2 in its log (kept if this test fails)
+    node.kubelet_extra_args.append("--v=2")
     node.run(["systemctl", "start", "kubelet"])
     try:
         until(lambda: control_plane_back(node), 420, "the control plane after the restart", interval=3)
+    except BaseException:
+        keep_runtime_state(node)
+        raise
     finally:
         TIMINGS["restart-recovery"] = time.monotonic() - t0
         print(f"\n[selfhosting-testbed] recovered after a restart in {TIMINGS['restart-recovery']:.0f} s")
