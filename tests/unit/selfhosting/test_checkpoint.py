@@ -315,10 +315,21 @@ def test_reboot_cycle(loop: Any, tmp_path: Path) -> None:
     client.pods, cri.running = None, {}
     clock.now += 30
     assert cp.poll() == []
-    assert [line.split(" (")[0] for line in lines] == [
+    assert [line.split(" (")[0] for line in lines if ": sees " not in line] == [
         "kube-apiserver: store", "kube-scheduler: store", "kube-apiserver: store",
         "kube-apiserver: activate", "kube-scheduler: activate", "kube-apiserver: deactivate",
     ]  # fmt: skip
+    # what it saw is logged when it changes (the evidence for each decision), not at every poll
+    seen = [line for line in lines if line.startswith("kube-apiserver: sees ")]
+    assert seen == [
+        "kube-apiserver: sees API up; DaemonSet Pod container runs; its ready sandboxes: none",
+        "kube-apiserver: sees API down (cannot reach the API server); DaemonSet Pod container not running;"
+        " its ready sandboxes: none",
+        "kube-apiserver: sees API up; DaemonSet Pod container not running; its ready sandboxes: none",
+        "kube-apiserver: sees API up; DaemonSet Pod container not running; its ready sandboxes: sb1",
+        "kube-apiserver: sees API down (cannot reach the API server); DaemonSet Pod container not running;"
+        " its ready sandboxes: sb1",
+    ]
 
 
 def test_active_at_start_waits_for_a_new_sandbox(loop: Any, tmp_path: Path) -> None:
@@ -359,6 +370,55 @@ def test_the_hand_off_restarts_an_exited_daemonset_pod_at_once(
     assert (
         any("restarted pod kube-system/self-hosted-kube-apiserver" in line for line in lines) is ds_restarted
     )
+
+
+def test_activation_removes_a_stuck_daemonset_sandbox_so_the_hand_off_sees_a_new_one(
+    loop: Any, tmp_path: Path
+) -> None:
+    """CI 2026-12-03: after a hand-off the DaemonSet Pods' sandboxes stayed ready and ran nothing
+    (a kubelet without an API server never cleans up sandboxes of Pods it does not know), so the
+    checkpoints were activated again after ``takeover``; the kubelet then reused those sandboxes
+    for the DaemonSet Pods the checkpoint served, no new sandbox appeared, and the checkpoints
+    held the ports for good. Activation removes them, so the kubelet's next sandbox is new."""
+    cp, cri, client, clock, fs, lines = loop
+    pod = ds_pod()
+    fs.write(
+        stored_path("kube-apiserver"), yaml.safe_dump(to_static_pod(pod, "kube-apiserver")).encode(), 0o600
+    )
+    stuck = Sandbox("stuck", pod["metadata"]["name"], "kube-system", True)
+    cri.sandboxes = [stuck]
+    clock.now += 60
+    assert cp.poll() == []  # a ready sandbox may still start its container: wait
+    clock.now += T.takeover
+    assert [a for _, a, _ in cp.poll()] == [Action.ACTIVATE]
+    assert cri.sandboxes == [] and "removed the stale pod kube-system/self-hosted-kube-apiserver" in lines[-2]
+    # the checkpoint serves; the kubelet syncs the DaemonSet Pod and, its sandbox gone, makes one
+    client.pods = [pod]
+    assert cp.poll() == []
+    cri.sandboxes = [Sandbox("fresh", pod["metadata"]["name"], "kube-system", True)]
+    assert [a for _, a, _ in cp.poll()] == [Action.DEACTIVATE]
+
+
+def test_a_stale_sandbox_that_cannot_be_removed_does_not_count_as_new(loop: Any) -> None:
+    from kubeadm_py.host.cri import CriError
+
+    cp, cri, client, clock, fs, lines = loop
+    pod = ds_pod()
+    fs.write(
+        stored_path("kube-apiserver"), yaml.safe_dump(to_static_pod(pod, "kube-apiserver")).encode(), 0o600
+    )
+    stuck = Sandbox("stuck", pod["metadata"]["name"], "kube-system", True)
+    cri.sandboxes = [stuck]
+
+    def refuse(sandbox: Sandbox) -> None:
+        raise CriError("rpc error: code = DeadlineExceeded desc = context deadline exceeded")
+
+    cri.remove_sandbox = refuse
+    clock.now += T.takeover + 1
+    assert [a for _, a, _ in cp.poll()] == [Action.ACTIVATE]
+    assert "could not remove the stale pod" in lines[-2]
+    client.pods = [pod]
+    assert cp.poll() == []  # the same sandbox: not the kubelet's answer to the checkpoint
 
 
 def test_runtime_down_decides_nothing(loop: Any) -> None:
