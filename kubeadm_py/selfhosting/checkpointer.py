@@ -56,18 +56,34 @@ class RuntimeView:
     running: dict[str, bool]  # component -> a DaemonSet Pod container runs
     ready_sandboxes: dict[str, list[Sandbox]]  # component -> ready DaemonSet Pod sandboxes
     checkpoints: dict[str, list[Sandbox]]  # component -> sandboxes of its checkpoint's static Pod
+    created: dict[str, float]  # DaemonSet Pod name -> when its newest container was created
 
     def ready_ids(self, component: str) -> set[str]:
         return {s.id for s in self.ready_sandboxes[component]}
+
+    def created_in_new_sandbox(self, component: str, old: set[str]) -> bool:
+        """The kubelet created a container of the DaemonSet Pod in a ready sandbox not in ``old``.
+        A new sandbox alone is not enough: the v1.20 kubelet makes it, then refuses to create the
+        containers of an API Pod until its Service informer has listed once ("services have not
+        yet been read at least once"); a hand-off then would leave it with no API server to list
+        from, for good."""
+        return any(
+            s.id not in old and self.created.get(s.name, -1.0) >= s.created_at
+            for s in self.ready_sandboxes[component]
+        )
 
 
 def runtime_view(cri: ContainerRuntime) -> RuntimeView:
     containers = cri.list_containers(KUBE_SYSTEM)
     sandboxes = [s for s in cri.list_sandboxes() if s.namespace == KUBE_SYSTEM]
+    created: dict[str, float] = {}
+    for k in containers:
+        created[k.pod] = max(created.get(k.pod, k.created_at), k.created_at)
     return RuntimeView(
         {c: any(is_ds_pod_name(c, k.pod) and k.state == "running" for k in containers) for c in COMPONENTS},
         {c: [s for s in sandboxes if s.ready and is_ds_pod_name(c, s.name)] for c in COMPONENTS},
         {c: [s for s in sandboxes if s.name.startswith(checkpoint_name(c) + "-")] for c in COMPONENTS},
+        created,
     )
 
 
@@ -199,7 +215,7 @@ class Checkpointer:
                 ds_running=view.running[c],
                 ds_down_for=now - t.ds_seen_at,
                 ds_sandbox_ready=bool(view.ready_sandboxes[c]),
-                new_sandbox=bool(view.ready_ids(c) - t.sandboxes_at_activation),
+                new_ds_container=view.created_in_new_sandbox(c, t.sandboxes_at_activation),
                 stored=t.stored is not None,
                 active=active,
             )
