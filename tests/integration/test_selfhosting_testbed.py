@@ -221,6 +221,7 @@ def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
             print("[checkpointer log]\n" + "".join(f.readlines()[-20:]))
     r = kubeadm_py(node, "verify", "--wait", "240s", "-o", "json", check=False, timeout=400)
     TIMINGS["restart-verify"] = time.monotonic() - t0
+    print("[verify after the restart]\n" + "\n".join(x for x in r.stderr.splitlines() if "[verify]" in x))
     report = json.loads(r.stdout)
     assert r.returncode == 0 and report["healthy"], [
         f"{p['check']}: {p['message']}" for p in report["problems"]
