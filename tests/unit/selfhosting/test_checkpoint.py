@@ -393,6 +393,18 @@ def test_the_hand_off_restarts_an_exited_daemonset_pod_at_once(
     )
 
 
+def stored_with_a_stuck_sandbox(loop: Any) -> dict[str, Any]:
+    """A stored checkpoint of the API server's DaemonSet Pod, whose only sandbox is ready and runs
+    nothing; returns the Pod."""
+    cp, cri, client, clock, fs, lines = loop
+    pod = ds_pod()
+    fs.write(
+        stored_path("kube-apiserver"), yaml.safe_dump(to_static_pod(pod, "kube-apiserver")).encode(), 0o600
+    )
+    cri.sandboxes = [Sandbox("stuck", pod["metadata"]["name"], "kube-system", True)]
+    return pod
+
+
 def test_activation_removes_a_stuck_daemonset_sandbox_so_the_hand_off_sees_a_new_one(
     loop: Any, tmp_path: Path
 ) -> None:
@@ -402,12 +414,7 @@ def test_activation_removes_a_stuck_daemonset_sandbox_so_the_hand_off_sees_a_new
     for the DaemonSet Pods the checkpoint served, no new sandbox appeared, and the checkpoints
     held the ports for good. Activation removes them, so the kubelet's next sandbox is new."""
     cp, cri, client, clock, fs, lines = loop
-    pod = ds_pod()
-    fs.write(
-        stored_path("kube-apiserver"), yaml.safe_dump(to_static_pod(pod, "kube-apiserver")).encode(), 0o600
-    )
-    stuck = Sandbox("stuck", pod["metadata"]["name"], "kube-system", True)
-    cri.sandboxes = [stuck]
+    pod = stored_with_a_stuck_sandbox(loop)
     clock.now += 60
     assert cp.poll() == []  # a ready sandbox may still start its container: wait
     clock.now += T.takeover
@@ -417,7 +424,7 @@ def test_activation_removes_a_stuck_daemonset_sandbox_so_the_hand_off_sees_a_new
     client.pods = [pod]
     assert cp.poll() == []
     cri.sandboxes = [Sandbox("fresh", pod["metadata"]["name"], "kube-system", True, 2000.0)]
-    cri.running[pod["metadata"]["name"]], cri.created[pod["metadata"]["name"]] = "running", 2001.0
+    cri.container(pod["metadata"]["name"], "running", 2001.0)
     assert [a for _, a, _ in cp.poll()] == [Action.DEACTIVATE]
 
 
@@ -425,12 +432,7 @@ def test_a_stale_sandbox_that_cannot_be_removed_does_not_count_as_new(loop: Any)
     from kubeadm_py.host.cri import CriError
 
     cp, cri, client, clock, fs, lines = loop
-    pod = ds_pod()
-    fs.write(
-        stored_path("kube-apiserver"), yaml.safe_dump(to_static_pod(pod, "kube-apiserver")).encode(), 0o600
-    )
-    stuck = Sandbox("stuck", pod["metadata"]["name"], "kube-system", True)
-    cri.sandboxes = [stuck]
+    pod = stored_with_a_stuck_sandbox(loop)
 
     def refuse(sandbox: Sandbox) -> None:
         raise CriError("rpc error: code = DeadlineExceeded desc = context deadline exceeded")
@@ -440,7 +442,7 @@ def test_a_stale_sandbox_that_cannot_be_removed_does_not_count_as_new(loop: Any)
     assert [a for _, a, _ in cp.poll()] == [Action.ACTIVATE]
     assert "could not remove the stale pod" in lines[-2]
     client.pods = [pod]
-    cri.running[pod["metadata"]["name"]], cri.created[pod["metadata"]["name"]] = "running", 2001.0
+    cri.container(pod["metadata"]["name"], "running", 2001.0)
     assert cp.poll() == []  # the same sandbox: not the kubelet's answer to the checkpoint
 
 
