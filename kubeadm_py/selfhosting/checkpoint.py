@@ -119,8 +119,9 @@ class Seen:
     ``api_up``: the API server answered (and for how long it has not, ``api_down_for``);
     ``api_pod``: the DaemonSet Pod for this node, Running and Ready, as the API has it, differs
     from the stored checkpoint (None: nothing to store); ``ds_running``: a container of the
-    DaemonSet Pod runs here (CRI); ``ds_down_for``: since when none has; ``new_sandbox``: a ready
-    sandbox of the DaemonSet Pod exists that was not there when the checkpoint was activated;
+    DaemonSet Pod runs here (CRI); ``ds_down_for``: since when none has; ``new_ds_container``: the
+    kubelet has created a container of the DaemonSet Pod in a ready sandbox that was not there when
+    the checkpoint was activated;
     ``stored`` / ``active``: the checkpoint files."""
 
     api_up: bool
@@ -129,7 +130,7 @@ class Seen:
     ds_running: bool
     ds_down_for: float
     ds_sandbox_ready: bool
-    new_sandbox: bool
+    new_ds_container: bool
     stored: bool
     active: bool
 
@@ -142,7 +143,11 @@ class Timing:
 
 # (condition, action, why), first match wins; every row names its reason for the transition log.
 RULES: tuple[tuple[str, Action, str], ...] = (
-    ("active and new_sandbox", Action.DEACTIVATE, "the kubelet has a new DaemonSet Pod sandbox"),
+    (
+        "active and new_ds_container",
+        Action.DEACTIVATE,
+        "the kubelet has created the DaemonSet Pod's container in a new sandbox",
+    ),
     ("active", Action.NONE, "checkpoint running"),
     ("api_pod_changed and ds_running", Action.STORE, "the DaemonSet Pod runs"),
     ("stored and can_activate", Action.ACTIVATE, "no API server and no DaemonSet Pod running"),
@@ -159,7 +164,7 @@ def decide(seen: Seen, timing: Timing = Timing()) -> tuple[Action, str]:
     names = {
         "active": seen.active,
         "stored": seen.stored,
-        "new_sandbox": seen.new_sandbox,
+        "new_ds_container": seen.new_ds_container,
         "api_pod_changed": seen.api_pod_changed,
         "ds_running": seen.ds_running,
         "can_activate": (

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from kubeadm_py.constants import KUBE_SYSTEM, MANIFESTS_DIR
 from kubeadm_py.errors import KubeadmError
+from kubeadm_py.host.cri import CriError
 from kubeadm_py.hostfs import MANIFEST_MODE
 from kubeadm_py.kube.compare import changed_paths
 from kubeadm_py.manifests.pod import from_yaml, to_yaml
@@ -47,22 +48,42 @@ class Track:
     ds_seen_at: float  # a DaemonSet container last ran (or the last transition)
     stored: dict[str, Any] | None = None
     sandboxes_at_activation: set[str] = field(default_factory=set)
+    seen_line: str = ""  # what the last poll saw, as logged
 
 
 @dataclass(frozen=True)
 class RuntimeView:
     running: dict[str, bool]  # component -> a DaemonSet Pod container runs
-    ready_sandboxes: dict[str, set[str]]  # component -> ids of ready DaemonSet Pod sandboxes
+    ready_sandboxes: dict[str, list[Sandbox]]  # component -> ready DaemonSet Pod sandboxes
     checkpoints: dict[str, list[Sandbox]]  # component -> sandboxes of its checkpoint's static Pod
+    created: dict[str, float]  # DaemonSet Pod name -> when its newest container was created
+
+    def ready_ids(self, component: str) -> set[str]:
+        return {s.id for s in self.ready_sandboxes[component]}
+
+    def created_in_new_sandbox(self, component: str, old: set[str]) -> bool:
+        """The kubelet created a container of the DaemonSet Pod in a ready sandbox not in ``old``.
+        A new sandbox alone is not enough: the v1.20 kubelet makes it, then refuses to create the
+        containers of an API Pod until its Service informer has listed once ("services have not
+        yet been read at least once"); a hand-off then would leave it with no API server to list
+        from, for good."""
+        return any(
+            s.id not in old and self.created.get(s.name, -1.0) >= s.created_at
+            for s in self.ready_sandboxes[component]
+        )
 
 
 def runtime_view(cri: ContainerRuntime) -> RuntimeView:
     containers = cri.list_containers(KUBE_SYSTEM)
     sandboxes = [s for s in cri.list_sandboxes() if s.namespace == KUBE_SYSTEM]
+    created: dict[str, float] = {}
+    for k in containers:
+        created[k.pod] = max(created.get(k.pod, k.created_at), k.created_at)
     return RuntimeView(
         {c: any(is_ds_pod_name(c, k.pod) and k.state == "running" for k in containers) for c in COMPONENTS},
-        {c: {s.id for s in sandboxes if s.ready and is_ds_pod_name(c, s.name)} for c in COMPONENTS},
+        {c: [s for s in sandboxes if s.ready and is_ds_pod_name(c, s.name)] for c in COMPONENTS},
         {c: [s for s in sandboxes if s.name.startswith(checkpoint_name(c) + "-")] for c in COMPONENTS},
+        created,
     )
 
 
@@ -100,6 +121,7 @@ class Checkpointer:
         self.api_seen_at = now
         self.tracks = {c: Track(now) for c in COMPONENTS}
         self._last_error = ""
+        self._api_error = ""
         self._secrets: tuple[float, dict[str, dict[str, str] | None]] = (-1e9, {})
 
     # --- files ----------------------------------------------------------------------------------
@@ -121,6 +143,7 @@ class Checkpointer:
         try:
             pods = node_pods(self.client(), self.node)
         except KubeadmError as e:
+            self._api_error = str(e).splitlines()[0] if str(e) else type(e).__name__
             if getattr(e, "status", None) is not None and isinstance(self.client, ClientCache):
                 self.client.forget()  # the server answered but refused: build the client again
             return None
@@ -192,10 +215,11 @@ class Checkpointer:
                 ds_running=view.running[c],
                 ds_down_for=now - t.ds_seen_at,
                 ds_sandbox_ready=bool(view.ready_sandboxes[c]),
-                new_sandbox=bool(view.ready_sandboxes[c] - t.sandboxes_at_activation),
+                new_ds_container=view.created_in_new_sandbox(c, t.sandboxes_at_activation),
                 stored=t.stored is not None,
                 active=active,
             )
+            self._observe(c, seen, view)
             action, why = decide(seen, self.timing)
             if action is Action.NONE:
                 continue
@@ -221,7 +245,7 @@ class Checkpointer:
             self.fs.write(stored_path(c), to_yaml(static).encode(), MANIFEST_MODE)
             t.stored = static
         elif action is Action.ACTIVATE:
-            t.sandboxes_at_activation = set(view.ready_sandboxes[c])
+            t.sandboxes_at_activation = self._remove_stale(c, view.ready_sandboxes[c])
             assert t.stored is not None
             write_static_pod(self.fs, self.manifests_dir, checkpoint_name(c), t.stored)
         elif action is Action.DEACTIVATE:
@@ -233,10 +257,38 @@ class Checkpointer:
             for sandbox in view.checkpoints[c]:
                 try:
                     self.cri.remove_sandbox(sandbox)
-                except Exception as e:  # the kubelet stops it anyway
+                except CriError as e:  # the kubelet stops it anyway
                     freed = False
                     self.log(f"{c}: could not stop {sandbox.label}: {e}")
             self._restart_ds_pod(c, freed)
+
+    def _remove_stale(self, c: str, ready: list[Sandbox]) -> set[str]:
+        """At activation: remove the DaemonSet Pod's ready sandboxes (activation means none of its
+        containers ran for ``takeover`` seconds: stuck, or orphans of a kubelet that restarted
+        without an API server and so never cleans them up). Kept, the kubelet would reuse such a
+        sandbox once the checkpoint serves the DaemonSet Pod to it, the hand-off would never see
+        a new sandbox, and the checkpoint would keep the ports its DaemonSet Pod needs. The ids
+        of those that could not be removed (they do not count as new)."""
+        left = set()
+        for sandbox in ready:
+            try:
+                self.cri.remove_sandbox(sandbox)
+                self.log(f"{c}: removed the stale {sandbox.label}")
+            except CriError as e:
+                left.add(sandbox.id)
+                self.log(f"{c}: could not remove the stale {sandbox.label}: {e}")
+        return left
+
+    def _observe(self, c: str, seen: Seen, view: RuntimeView) -> None:
+        """One log line whenever what the checkpointer sees of ``c`` changes: the evidence for its
+        next decision."""
+        api = "API up" if seen.api_up else f"API down ({self._api_error})"
+        ds = "runs" if seen.ds_running else "not running"
+        ids = ", ".join(sorted(s.id[:13] for s in view.ready_sandboxes[c])) or "none"
+        line = f"{c}: sees {api}; DaemonSet Pod container {ds}; its ready sandboxes: {ids}"
+        if line != self.tracks[c].seen_line:
+            self.tracks[c].seen_line = line
+            self.log(line)
 
     def _restart_ds_pod(self, c: str, port_free: bool) -> None:
         """After a hand-off: the DaemonSet Pod whose container exited (it failed to bind the
@@ -249,7 +301,7 @@ class Checkpointer:
             for sandbox in stale:
                 self.cri.remove_sandbox(sandbox)
                 self.log(f"{c}: restarted {sandbox.label} at once (no back-off to wait out)")
-        except Exception as e:  # the back-off runs out by itself
+        except CriError as e:  # the back-off runs out by itself
             self.log(f"{c}: could not restart the DaemonSet Pod early: {e}")
 
     def adopt_active(self) -> None:
@@ -260,7 +312,7 @@ class Checkpointer:
         except Exception:
             return
         for c in COMPONENTS:
-            self.tracks[c].sandboxes_at_activation = set(view.ready_sandboxes[c])
+            self.tracks[c].sandboxes_at_activation = view.ready_ids(c)
 
     def _say(self, message: str) -> None:
         if message != self._last_error:

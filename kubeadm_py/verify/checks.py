@@ -152,6 +152,6 @@ def verify(
         report.seconds = elapsed
         if report.healthy or elapsed + interval > wait:
             return report
-        bad = sum(1 for r in report.results if r.status == "fail")
-        env.log(f"[verify] attempt {attempts}: {bad} check(s) failing; again in {interval:g}s")
+        bad = ", ".join(r.name for r in report.results if r.status == "fail")
+        env.log(f"[verify] attempt {attempts}: check(s) failing: {bad}; again in {interval:g}s")
         env.clock.sleep(interval)

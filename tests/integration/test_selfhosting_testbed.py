@@ -172,7 +172,25 @@ def control_plane_back(node: Any) -> bool:
     ]
 
 
-@pytest.mark.extended  # passed twice alone (41 s, 65 s), timed out once in a full CI run: see closing note 7
+CRI_LISTING = """from kubeadm_py.host.cri import CriClient
+import time
+c = CriClient('unix:///run/containerd/containerd.sock')
+t = lambda x: time.strftime('%H:%M:%S', time.localtime(x)) if x else '-'
+for s in sorted(c.list_sandboxes(), key=lambda s: s.created_at):
+    print('sandbox', s.id[:13], s.namespace, s.name, 'ready' if s.ready else 'notready', t(s.created_at))
+for k in sorted(c.list_containers(), key=lambda k: k.created_at):
+    print('container', k.id[:13], k.pod, k.name, k.state, 'attempt', k.attempt, t(k.created_at))
+"""
+
+
+def keep_runtime_state(node: Any) -> None:
+    """The node's sandboxes and containers now, into its log directory (kept when the test fails)."""
+    r = node.run([sys.executable, "-c", CRI_LISTING], env={"PYTHONPATH": REPO}, check=False, timeout=30)
+    with open(os.path.join(node.logdir, "cri-after-restart.txt"), "a") as f:
+        f.write(f"===== {time.strftime('%H:%M:%S')}\n{r.stdout}{r.stderr}")
+
+
+@pytest.mark.extended  # CI timeout of 2026-12-03 diagnosed and fixed; 4 of 4 module runs passed since (docs)
 def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
     """The issue's restart check: stop the kubelet, the units and every pod sandbox and container;
     start the units (the checkpointer, enabled by init) as at boot, and the kubelet. The control
@@ -188,16 +206,28 @@ def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
     node.remove_all_pods()
     t0 = time.monotonic()
     node.units.boot()  # the enabled units start with the node, as systemd starts them
+    # the kubelet's pod syncs and kills at --v=2 in its log (kept if this test fails)
+    node.kubelet_extra_args.append("--v=2")
     node.run(["systemctl", "start", "kubelet"])
     try:
         until(lambda: control_plane_back(node), 420, "the control plane after the restart", interval=3)
+    except BaseException:
+        keep_runtime_state(node)
+        raise
     finally:
         TIMINGS["restart-recovery"] = time.monotonic() - t0
         print(f"\n[selfhosting-testbed] recovered after a restart in {TIMINGS['restart-recovery']:.0f} s")
         with open(os.path.join(node.logdir, f"{CHECKPOINTER}.log")) as f:
-            print("[checkpointer log]\n" + "".join(f.readlines()[-20:]))
+            print("[checkpointer log since the restart]\n" + f.read().rsplit("===== ", 1)[-1])
+    # etcd restarted with the node and its startup probe passed long ago, but the v1.20 kubelet sets a
+    # static Pod Ready only at its next periodic sync of it (kubernetes/kubernetes#95140), up to ~90 s
+    # after boot; an annotation change on the mirror Pod makes it sync at once (test_verify_testbed's
+    # nudging). Without this, verify waited 55-66 s here for that sync.
+    node.kubectl("-n", "kube-system", "annotate", "--overwrite", "pod", f"etcd-{node.name}",
+                 "kubeadm-py.test/nudge=restart", timeout=20, check=False)  # fmt: skip
     r = kubeadm_py(node, "verify", "--wait", "240s", "-o", "json", check=False, timeout=400)
     TIMINGS["restart-verify"] = time.monotonic() - t0
+    print("[verify after the restart]\n" + "\n".join(x for x in r.stderr.splitlines() if "[verify]" in x))
     report = json.loads(r.stdout)
     assert r.returncode == 0 and report["healthy"], [
         f"{p['check']}: {p['message']}" for p in report["problems"]

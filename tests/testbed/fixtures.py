@@ -142,9 +142,9 @@ def testbed_node_factory(testbed, request):
 def control_plane_node(request, name: str, net_name: str, config_text, pid1_name: str | None = None):
     """A started node whose kubelet runs as kubeadm's unit would, with ``config_text(address,
     name)`` written to ``<workdir>/kubeadm-py.yaml``: yields ``(node, config path)``; stops the
-    node (keeping its logs if anything failed) and its network afterwards. For module-scoped
-    fixtures that share one cluster. ``pid1_name``: as :class:`Node`'s ("systemd": kubeadm-py
-    drives the node's units through the systemctl shim)."""
+    node (keeping its logs if its setup or any test that used it failed) and its network
+    afterwards. For module-scoped fixtures that share one cluster. ``pid1_name``: as
+    :class:`Node`'s ("systemd": kubeadm-py drives the node's units through the systemctl shim)."""
     reason = cache.skip_reason()
     if reason:
         pytest.skip(reason)
@@ -152,6 +152,8 @@ def control_plane_node(request, name: str, net_name: str, config_text, pid1_name
     net = Network(name=net_name).start()
     node = Node(name, network=net, pid1_name=pid1_name)
     failed = False
+    # request.node is the module here: a failed test shows only in the session's count
+    failed_before = request.session.testsfailed
     try:
         node.start()
         cfg = os.path.join(node.workdir, "kubeadm-py.yaml")
@@ -163,7 +165,7 @@ def control_plane_node(request, name: str, net_name: str, config_text, pid1_name
         failed = True
         raise
     finally:
-        kept = node.stop(keep_logs=failed or getattr(request.node, "_failed", False))
+        kept = node.stop(keep_logs=failed or request.session.testsfailed > failed_before)
         net.stop()
         if kept:
             print(f"\n[testbed] kept logs: {kept}")

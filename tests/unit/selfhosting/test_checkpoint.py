@@ -28,7 +28,7 @@ from kubeadm_py.selfhosting.checkpointer import Checkpointer, states
 T = Timing(grace=10, takeover=120)
 BASE = dict(
     api_up=True, api_down_for=0.0, api_pod_changed=False, ds_running=True, ds_down_for=0.0,
-    ds_sandbox_ready=True, new_sandbox=False, stored=True, active=False,
+    ds_sandbox_ready=True, new_ds_container=False, stored=True, active=False,
 )  # fmt: skip
 
 # (what changes from BASE, expected action): API up?, DS pod running?, checkpoint stored/active?
@@ -97,8 +97,8 @@ TABLE: list[tuple[str, dict[str, Any], Action]] = [
         Action.NONE,
     ),
     (
-        "checkpoint active, the kubelet made a new DS sandbox",
-        {"active": True, "new_sandbox": True},
+        "checkpoint active, the kubelet created the DS container in a new sandbox",
+        {"active": True, "new_ds_container": True},
         Action.DEACTIVATE,
     ),
     (
@@ -219,10 +219,18 @@ class FakeCri:
 
     def __init__(self) -> None:
         self.running: dict[str, str] = {}  # pod name -> container state
+        self.created: dict[str, float] = {}  # pod name -> its container's creation time (default 0)
         self.sandboxes: list[Sandbox] = []
 
+    def container(self, pod: str, state: str, created: float) -> None:
+        """The kubelet created (and maybe started) the container of ``pod`` at ``created``."""
+        self.running[pod], self.created[pod] = state, created
+
     def list_containers(self, namespace: str = "") -> list[ContainerInfo]:
-        return [ContainerInfo(f"c-{p}", "c", p, "kube-system", s, 0, 0.0) for p, s in self.running.items()]
+        return [
+            ContainerInfo(f"c-{p}", "c", p, "kube-system", s, 0, self.created.get(p, 0.0))
+            for p, s in self.running.items()
+        ]
 
     def list_sandboxes(self) -> list[Sandbox]:
         return list(self.sandboxes)
@@ -307,18 +315,37 @@ def test_reboot_cycle(loop: Any, tmp_path: Path) -> None:
     checkpoint_sandbox = Sandbox("cp", "kubeadm-py-checkpoint-kube-apiserver-cp1", "kube-system", True)
     cri.sandboxes = [checkpoint_sandbox]
     assert cp.poll() == []  # the checkpoint's own sandbox is not the DaemonSet Pod's
-    cri.sandboxes.append(Sandbox("sb1", pod["metadata"]["name"], "kube-system", True))
+    cri.sandboxes.append(Sandbox("sb1", pod["metadata"]["name"], "kube-system", True, created_at=5000.0))
+    # a new sandbox, but the kubelet has not created the container (v1.20: not before its Service
+    # informer listed once): the checkpoint's API server must stay up until it has
+    assert cp.poll() == []
+    cri.running[pod["metadata"]["name"]], cri.created[pod["metadata"]["name"]] = "exited", 5001.0
     assert [(c, a) for c, a, _ in cp.poll()] == [("kube-apiserver", Action.DEACTIVATE)]
     assert not active.exists() and stored.exists()
     assert checkpoint_sandbox not in cri.sandboxes  # its ports freed at once
-    # the API goes down while the DaemonSet Pod leaves its back-off: no re-activation
+    assert cri.sandboxes == []  # and the exited DaemonSet Pod restarted at once
+    # the kubelet makes its next sandbox; the API is down until its container serves: no re-activation
+    cri.sandboxes = [Sandbox("sb2", pod["metadata"]["name"], "kube-system", True, created_at=5010.0)]
     client.pods, cri.running = None, {}
     clock.now += 30
     assert cp.poll() == []
-    assert [line.split(" (")[0] for line in lines] == [
+    assert [line.split(" (")[0] for line in lines if ": sees " not in line] == [
         "kube-apiserver: store", "kube-scheduler: store", "kube-apiserver: store",
-        "kube-apiserver: activate", "kube-scheduler: activate", "kube-apiserver: deactivate",
+        "kube-apiserver: activate", "kube-scheduler: activate",
+        "kube-apiserver: restarted pod kube-system/self-hosted-kube-apiserver-x7k2p",
+        "kube-apiserver: deactivate",
     ]  # fmt: skip
+    # what it saw is logged when it changes (the evidence for each decision), not at every poll
+    seen = [line for line in lines if line.startswith("kube-apiserver: sees ")]
+    assert seen == [
+        "kube-apiserver: sees API up; DaemonSet Pod container runs; its ready sandboxes: none",
+        "kube-apiserver: sees API down (cannot reach the API server); DaemonSet Pod container not running;"
+        " its ready sandboxes: none",
+        "kube-apiserver: sees API up; DaemonSet Pod container not running; its ready sandboxes: none",
+        "kube-apiserver: sees API up; DaemonSet Pod container not running; its ready sandboxes: sb1",
+        "kube-apiserver: sees API down (cannot reach the API server); DaemonSet Pod container not running;"
+        " its ready sandboxes: sb2",
+    ]
 
 
 def test_active_at_start_waits_for_a_new_sandbox(loop: Any, tmp_path: Path) -> None:
@@ -329,10 +356,15 @@ def test_active_at_start_waits_for_a_new_sandbox(loop: Any, tmp_path: Path) -> N
         0o600,
     )
     fs.write(active_path("kube-apiserver"), b"{}", 0o600)
-    cri.sandboxes = [Sandbox("old", "self-hosted-kube-apiserver-x7k2p", "kube-system", True)]  # crash-looping
+    cri.sandboxes = [Sandbox("old", "self-hosted-kube-apiserver-x7k2p", "kube-system", True, 100.0)]
     cp.adopt_active()
     assert cp.poll() == []
-    cri.sandboxes.append(Sandbox("new", "self-hosted-kube-apiserver-q9w8e", "kube-system", True))
+    # crash-looping: the kubelet creates its container again and again in the old sandbox
+    cri.container("self-hosted-kube-apiserver-x7k2p", "exited", 900.0)
+    assert cp.poll() == []
+    cri.sandboxes.append(Sandbox("new", "self-hosted-kube-apiserver-q9w8e", "kube-system", True, 1000.0))
+    assert cp.poll() == []  # no container in it yet
+    cri.container("self-hosted-kube-apiserver-q9w8e", "created", 1001.0)
     assert [a for _, a, _ in cp.poll()] == [Action.DEACTIVATE]
 
 
@@ -359,6 +391,59 @@ def test_the_hand_off_restarts_an_exited_daemonset_pod_at_once(
     assert (
         any("restarted pod kube-system/self-hosted-kube-apiserver" in line for line in lines) is ds_restarted
     )
+
+
+def stored_with_a_stuck_sandbox(loop: Any) -> dict[str, Any]:
+    """A stored checkpoint of the API server's DaemonSet Pod, whose only sandbox is ready and runs
+    nothing; returns the Pod."""
+    cp, cri, client, clock, fs, lines = loop
+    pod = ds_pod()
+    fs.write(
+        stored_path("kube-apiserver"), yaml.safe_dump(to_static_pod(pod, "kube-apiserver")).encode(), 0o600
+    )
+    cri.sandboxes = [Sandbox("stuck", pod["metadata"]["name"], "kube-system", True)]
+    return pod
+
+
+def test_activation_removes_a_stuck_daemonset_sandbox_so_the_hand_off_sees_a_new_one(
+    loop: Any, tmp_path: Path
+) -> None:
+    """CI 2026-12-03: after a hand-off the DaemonSet Pods' sandboxes stayed ready and ran nothing
+    (a kubelet without an API server never cleans up sandboxes of Pods it does not know), so the
+    checkpoints were activated again after ``takeover``; the kubelet then reused those sandboxes
+    for the DaemonSet Pods the checkpoint served, no new sandbox appeared, and the checkpoints
+    held the ports for good. Activation removes them, so the kubelet's next sandbox is new."""
+    cp, cri, client, clock, fs, lines = loop
+    pod = stored_with_a_stuck_sandbox(loop)
+    clock.now += 60
+    assert cp.poll() == []  # a ready sandbox may still start its container: wait
+    clock.now += T.takeover
+    assert [a for _, a, _ in cp.poll()] == [Action.ACTIVATE]
+    assert cri.sandboxes == [] and "removed the stale pod kube-system/self-hosted-kube-apiserver" in lines[-2]
+    # the checkpoint serves; the kubelet syncs the DaemonSet Pod and, its sandbox gone, makes one
+    client.pods = [pod]
+    assert cp.poll() == []
+    cri.sandboxes = [Sandbox("fresh", pod["metadata"]["name"], "kube-system", True, 2000.0)]
+    cri.container(pod["metadata"]["name"], "running", 2001.0)
+    assert [a for _, a, _ in cp.poll()] == [Action.DEACTIVATE]
+
+
+def test_a_stale_sandbox_that_cannot_be_removed_does_not_count_as_new(loop: Any) -> None:
+    from kubeadm_py.host.cri import CriError
+
+    cp, cri, client, clock, fs, lines = loop
+    pod = stored_with_a_stuck_sandbox(loop)
+
+    def refuse(sandbox: Sandbox) -> None:
+        raise CriError("rpc error: code = DeadlineExceeded desc = context deadline exceeded")
+
+    cri.remove_sandbox = refuse
+    clock.now += T.takeover + 1
+    assert [a for _, a, _ in cp.poll()] == [Action.ACTIVATE]
+    assert "could not remove the stale pod" in lines[-2]
+    client.pods = [pod]
+    cri.container(pod["metadata"]["name"], "running", 2001.0)
+    assert cp.poll() == []  # the same sandbox: not the kubelet's answer to the checkpoint
 
 
 def test_runtime_down_decides_nothing(loop: Any) -> None:
