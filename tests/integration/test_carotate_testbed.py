@@ -12,14 +12,29 @@ front-proxy request with the new client certificate and refuses one with the old
 front-proxy file. ConfigMap kube-system/extension-apiserver-authentication ends listing the new
 cluster CA and the new front-proxy CA alone (finish deletes it until the API server's trust
 controller writes it back from its reloaded files). The test bed has no pod network, so Nodes
-stay NotReady for that reason alone: the worker's liveness is its Lease."""
+stay NotReady for that reason alone: the worker's liveness is its Lease.
+
+The etcd CA rotates with them (``begin --front-proxy --etcd``; etcd is a static Pod the kubelet
+restarts at begin and at finish): etcd's server, peer and healthcheck-client certificates and
+apiserver-etcd-client chain to the new etcd CA, etcd/ca-bundle.crt holds it alone, and etcd refuses a
+client certificate of the old etcd CA (made at the start) and accepts one of the new.
+
+Four commands are killed with SIGKILL (their whole process group) mid-command and run again, which
+must complete: begin while it waits for the kubelet to restart etcd, the worker's switch sync right
+after it wrote its new kubelet client certificate and before it restarts the kubelet, switch while it
+waits for the controller-manager's restart, finish while it waits for the API servers to publish the
+new CAs alone. Every end-state check above holds after those reruns."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import re
+import signal
+import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -36,6 +51,9 @@ TOKEN = "abcdef.0123456789abcdef"
 PKI = "/etc/kubernetes/pki"
 TIMINGS: dict[str, float] = {}
 FRONT_PROXY = True  # begin --front-proxy and the front-proxy checks
+ETCD = True  # begin --etcd and the etcd checks
+KILLED: list[str] = []  # per killed command: where the kill landed, how long the rerun took
+PROBLEMS: list[str] = []  # a rerun after a kill that failed
 
 
 def kubeadm_py(node: Any, *args: str, timeout: float = 600, check: bool = True) -> Any:
@@ -130,10 +148,51 @@ def wait_front_proxy(node: Any, cert: str, key: str, answers: tuple[str, ...], w
     return time.monotonic() - t0
 
 
-def step(node: Any, what: str, *args: str) -> dict[str, Any]:
+def killed(node: Any, trigger: str, *args: str) -> tuple[float, list[str]]:
+    """Run ``certs rotate-ca ARGS`` on ``node`` and SIGKILL it, with everything it started (its process
+    group), as soon as a line of its log contains ``trigger``; (seconds into the command, its log)."""
+    argv = [*node.nsenter_argv(), *KUBEADM_PY, "certs", "rotate-ca", *args, "-o", "json"]
+    env = node.env({"PYTHONPATH": REPO, "PYTHONUNBUFFERED": "1"})
+    t0 = time.monotonic()
+    p = subprocess.Popen(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    watchdog = threading.Timer(600, os.killpg, (p.pid, signal.SIGKILL))  # the trigger never shows
+    watchdog.start()
+    lines: list[str] = []
+    landed = None
+    assert p.stderr is not None
+    try:
+        for line in p.stderr:
+            lines.append(f"{time.monotonic() - t0:5.1f}s {line.rstrip()}")
+            if trigger in line:
+                landed = time.monotonic() - t0
+                os.killpg(p.pid, signal.SIGKILL)
+                break
+    finally:
+        watchdog.cancel()
+        p.wait(60)
+        p.stderr.close()
+    assert landed is not None and p.returncode == -signal.SIGKILL, (
+        f"'{trigger}' not seen before the command ended ({p.returncode}):\n" + "\n".join(lines[-20:])
+    )
+    return landed, lines
+
+
+def step(node: Any, what: str, *args: str, kill: str = "") -> dict[str, Any]:
+    """``certs rotate-ca ARGS`` on node["on"] while node["poll"]'s API is polled; with ``kill``, first
+    killed (SIGKILL) when its log shows ``kill``, then run again, which must complete."""
     t0 = time.monotonic()
     with Poller(node["poll"]) as poll:
-        r = kubeadm_py(node["on"], "certs", "rotate-ca", *args, "-o", "json")
+        if kill:
+            landed, log = killed(node["on"], kill, *args)
+            t1 = time.monotonic()
+        r = kubeadm_py(node["on"], "certs", "rotate-ca", *args, "-o", "json", check=not kill)
+        if r.returncode != 0:  # recorded (the test fails at its end), and run once more to go on
+            PROBLEMS.append(f"{what}: the rerun after the kill failed: {r.stderr.strip()[-800:]}")
+            print(f"\n[rotate-ca] {PROBLEMS[-1]}")
+            r = kubeadm_py(node["on"], "certs", "rotate-ca", *args, "-o", "json")
     took = time.monotonic() - t0
     TIMINGS[what] = took
     TIMINGS[f"{what}-gap"] = poll.longest
@@ -143,6 +202,22 @@ def step(node: Any, what: str, *args: str) -> dict[str, Any]:
     )
     report: dict[str, Any] = json.loads(r.stdout)
     assert report["ok"], report
+    if kill:
+        rerun = time.monotonic() - t1
+        TIMINGS[f"{what}-rerun"] = rerun
+        redone = [p["phase"] for p in report["phases"] if p["changes"]]
+        resumed = [
+            line for line in r.stderr.splitlines() if "interrupted run" in line or "Restarting the" in line
+        ]
+        note = (
+            f"{what}: SIGKILL {landed:.1f}s in, at '{kill}'; rerun {rerun:.1f}s, phases that changed "
+            f"something: {', '.join(redone) or 'none'}; " + " | ".join(resumed)
+        )
+        KILLED.append(note)
+        print(f"[rotate-ca] {note}\n[rotate-ca] {what}, the killed run's log:\n  " + "\n  ".join(log))
+        report["killed_log"] = log
+    slow = [f"{p['phase']} {p['seconds']:.1f}s" for p in report["phases"] if p["seconds"] >= 1]
+    print(f"[rotate-ca] {what}: phases of 1 s or more: {', '.join(slow) or 'none'}")
     for p in report["phases"]:  # after finish: how long until the API server republished new-only
         deletes = sum(c["action"] == "delete" and "authentication" in c["target"] for c in p["changes"])
         if p["phase"] == "published-trust" and deletes:
@@ -162,12 +237,21 @@ def test_full_rotation_keeps_the_api_served_and_every_node_on_the_new_ca(bed: di
     fpc = (f"{PKI}/front-proxy-client.crt", f"{PKI}/front-proxy-client.key")
     if FRONT_PROXY:
         wait_front_proxy(a, *fpc, ("200",), "front-proxy request before the rotation")
+    old_etcd_ca = read(a, f"{PKI}/etcd/ca.crt")
+    for ext in ("crt", "key"):  # an etcd client certificate the old etcd CA signed
+        with open(a.path(f"{OLD_ETCD_CLIENT}.{ext}"), "wb") as out:
+            out.write(read(a, f"{PKI}/apiserver-etcd-client.{ext}"))
+    if ETCD:
+        assert etcd_request(a, OLD_ETCD_CLIENT) == "200", "etcd refuses its own client certificate"
 
-    begin = step({"on": a, "poll": a}, "begin", "begin", *(["--front-proxy"] if FRONT_PROXY else []))
-    key = begin["outputs"]["certificate_key"]
-    assert len(key) == 64
+    flags = [*(["--front-proxy"] if FRONT_PROXY else []), *(["--etcd"] if ETCD else [])]
+    # killed while it waits for the kubelet to restart etcd (its first static Pod swap)
+    begin = step({"on": a, "poll": a}, "begin", "begin", *flags, kill=KILL_AT["begin"])
+    # the rerun finds the rotation begun and converges this node: the key was printed before the kill
+    printed = re.findall(r"--certificate-key ([0-9a-f]{64})", "\n".join(begin["killed_log"]))
+    assert len(printed) == 1, begin["killed_log"]
     step({"on": b, "poll": a}, "sync-begin-worker", "sync")
-    step({"on": a, "poll": a}, "switch", "switch")
+    step({"on": a, "poll": a}, "switch", "switch", kill=KILL_AT["switch"])
     served = a.sh(
         f"openssl s_client -connect {a.address}:6443 </dev/null 2>/dev/null | openssl x509", check=False
     )
@@ -178,11 +262,14 @@ def test_full_rotation_keeps_the_api_served_and_every_node_on_the_new_ca(bed: di
         refused.stderr
     )
     starts = b.kubelet_starts
-    step({"on": b, "poll": a}, "sync-switch-worker", "sync")
-    # its new client certificate is read at start only: the sync restarted the worker's kubelet
+    # killed after it wrote the kubelet's new client certificate, before it restarts the kubelet
+    step({"on": b, "poll": a}, "sync-switch-worker", "sync", kill=KILL_AT["sync"])
+    # its new client certificate is read at start only: the (re)run restarted the worker's kubelet
     assert b.kubelet_starts > starts, "the worker's kubelet was not restarted by its switch sync"
-    step({"on": a, "poll": a}, "finish", "finish")
+    # killed while it deletes extension-apiserver-authentication until it lists the new CAs alone
+    step({"on": a, "poll": a}, "finish", "finish", kill=KILL_AT["finish"])
     step({"on": b, "poll": a}, "sync-finish-worker", "sync")
+    print("[rotate-ca] killed and rerun:\n  " + "\n  ".join(KILLED))
 
     # the CA is new on both nodes, and every certificate chains to it
     new_ca = read(a, f"{PKI}/ca.crt")
@@ -242,19 +329,65 @@ def test_full_rotation_keeps_the_api_served_and_every_node_on_the_new_ca(bed: di
         "ca_rotation"
     ]
     assert status["stage"] == "finished"
-    assert {r["node"]: (r["synced"], r["issuer"], r.get("front-proxy")) for r in status["nodes"]} == {
-        a.name: (f"{status['generation']}/finished", "new", "new" if FRONT_PROXY else None),
-        b.name: (
-            f"{status['generation']}/finished",
-            "new",
-            "-" if FRONT_PROXY else None,
-        ),  # a worker: no file
+    rows = {
+        r["node"]: (r["synced"], r["issuer"], r.get("front-proxy"), r.get("etcd")) for r in status["nodes"]
+    }
+    done = f"{status['generation']}/finished"
+    assert rows == {
+        a.name: (done, "new", "new" if FRONT_PROXY else None, "new" if ETCD else None),
+        # a worker: no front-proxy or etcd file
+        b.name: (done, "new", "-" if FRONT_PROXY else None, "-" if ETCD else None),
     }
     if FRONT_PROXY:
         check_front_proxy(a, b, old_fp_ca, fpc)
+    if ETCD:
+        check_etcd(a, b, old_etcd_ca)
     # reruns change nothing
     again = json.loads(kubeadm_py(b, "certs", "rotate-ca", "sync", "-o", "json").stdout)
     assert again["ok"] and not again["changed"], again
+    assert not PROBLEMS, PROBLEMS
+
+
+OLD_ETCD_CLIENT = "/etc/kubernetes/tmp/old-etcd-client"
+# where each killed command is killed: the first log line that contains this
+KILL_AT = {
+    "begin": "Waiting for the kubelet to restart the component etcd",
+    "switch": "Waiting for the kubelet to restart the component kube-controller-manager",
+    "sync": "[rotate-ca] Restarting the kubelet",
+    "finish": "Deleting ConfigMap kube-system/extension-apiserver-authentication",
+}
+
+
+def etcd_request(node: Any, client: str) -> str:
+    """HTTP status of etcd's /version on this node with client certificate ``client``.crt/.key, the
+    server verified against the etcd CA (000: the TLS handshake failed)."""
+    r = node.run(
+        [
+            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+            "--cacert", f"{PKI}/etcd/ca.crt", "--cert", f"{client}.crt", "--key", f"{client}.key",
+            "https://127.0.0.1:2379/version",
+        ],
+        check=False, timeout=30,
+    )  # fmt: skip
+    return str(r.stdout).strip()
+
+
+def check_etcd(a: Any, b: Any, old_etcd_ca: bytes) -> None:
+    """The etcd CA is new, every certificate it issues chains to it, the bundle holds it alone, and
+    etcd (restarted by finish's sync: it reads its trusted CA files at start) refuses the old CA's
+    client certificate and accepts the new one."""
+    new = read(a, f"{PKI}/etcd/ca.crt")
+    assert public_key(new) != public_key(old_etcd_ca)
+    for leaf in ("etcd/server", "etcd/peer", "etcd/healthcheck-client", "apiserver-etcd-client"):
+        openssl_verify(a, f"{PKI}/etcd/ca.crt", f"{PKI}/{leaf}.crt")
+    assert read(a, f"{PKI}/etcd/ca-bundle.crt") == new
+    assert not any(os.path.exists(a.path(f"{PKI}/etcd/ca-{n}.crt")) for n in ("old", "new"))
+    assert not os.path.exists(b.path(f"{PKI}/etcd/ca-bundle.crt")), "a worker got an etcd file"
+    assert etcd_request(a, f"{PKI}/apiserver-etcd-client") == "200"
+    assert etcd_request(a, f"{PKI}/etcd/healthcheck-client") == "200"
+    refused = etcd_request(a, OLD_ETCD_CLIENT)
+    assert refused == "000", f"etcd answered {refused} to a client certificate of the old etcd CA"
+    print("[rotate-ca] etcd: old etcd-CA client certificate refused, new ones accepted")
 
 
 def check_front_proxy(a: Any, b: Any, old_fp_ca: bytes, fpc: tuple[str, str]) -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from kubeadm_py.changes import Change
 from kubeadm_py.constants import KUBELET_KUBECONFIG
-from kubeadm_py.hostfs import KEY_MODE
+from kubeadm_py.hostfs import CERT_MODE, KEY_MODE
 
 if TYPE_CHECKING:
     from kubeadm_py.certs.rotateca import Rotation
@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from kubeadm_py.phases.rotateca.state import RotateCAContext
 
 PREFIX = "[rotate-ca]"
+# In the kubelet's directory while a file the running kubelet read at start (its clientCAFile, client
+# certificate, config.yaml) has changed and the kubelet has not been restarted since: a run killed
+# between the write and the restart leaves it, and the rerun restarts the kubelet for it.
+RESTART_MARK = "kubeadm-py-ca-rotation-restart"
 
 
 def pki_path(ctx: RotateCAContext, name: str) -> str:
@@ -41,3 +45,16 @@ def write_if_changed(ctx: RotateCAContext, path: str, data: bytes, mode: int, de
     if ctx.fs.read_bytes(path) == data:
         return []
     return [ctx.fs.write(path, data, mode, secret=mode == KEY_MODE, detail=detail)]
+
+
+def restart_mark(ctx: RotateCAContext) -> str:
+    return f"{ctx.kubelet_dir.rstrip('/')}/{RESTART_MARK}"
+
+
+def mark_kubelet_restart(ctx: RotateCAContext, why: str) -> list[Change]:
+    """Before writing a file the kubelet reads at start: the kubelet phase restarts it while the mark
+    is there and removes the mark once it runs again (so a kill in between is not forgotten)."""
+    mark = restart_mark(ctx)
+    if ctx.fs.exists(mark):
+        return []
+    return [ctx.fs.write(mark, f"{why}\n".encode(), CERT_MODE, detail="the kubelet must restart")]

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 from kubeadm_py.changes import Change
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.hostfs import CONFIG_MODE, KEY_MODE
-from kubeadm_py.phases.rotateca.common import PREFIX, kubelet_conf, pki_path, rotation_of
+from kubeadm_py.phases.rotateca.common import (
+    PREFIX,
+    kubelet_conf,
+    mark_kubelet_restart,
+    pki_path,
+    restart_mark,
+    rotation_of,
+)
 
 if TYPE_CHECKING:
     from kubeadm_py.certs.rotateca import Rotation
@@ -35,19 +42,23 @@ def run_kubelet(ctx: RotateCAContext) -> list[Change]:
         client_ca = pki_path(ctx, rc.BUNDLE)
         new = rf.kubelet_config(text, path, client_ca)
         if new != text:
+            changes += mark_kubelet_restart(ctx, f"{path} changed")
             changes.append(ctx.fs.write(path, new, 0o644, detail=f"clientCAFile {client_ca}"))
     if rot.spec.signer == "new":
         changes += _kubelet_client_cert(ctx, rot)
-    if changes or ctx.state.bundle_changed:  # the kubelet reads its clientCAFile at start
+    # it reads its clientCAFile (the bundle phase's), client certificate and config.yaml at start; the
+    # mark outlives a kill between those writes and this restart
+    if ctx.fs.exists(restart_mark(ctx)):
         ctx.log(f"{PREFIX} Restarting the kubelet")
         restarted = restart_kubelet(ctx.fx.services, ctx.fs, ctx.log)
         changes.append(restarted)
-        _refuse_unrestarted(restarted, ctx.fx.services.manager(), ctx.state.command)
+        _refuse_unrestarted(ctx, restarted, ctx.fx.services.manager(), ctx.state.command)
         _wait_for_kubelet(ctx)
+        changes.append(ctx.fs.remove(restart_mark(ctx)))
     return changes
 
 
-def _refuse_unrestarted(restarted: Change, manager: str, command: str) -> None:
+def _refuse_unrestarted(ctx: RotateCAContext, restarted: Change, manager: str, command: str) -> None:
     """The running kubelet keeps the client certificate and clientCAFile it read at start (v1.20's
     certificate manager loads kubelet-client-current.pem once and only renews near expiry). When
     kubeadm-py could not restart it (PID 1 is not systemd, --rootfs, a failed systemctl), its old
@@ -61,6 +72,7 @@ def _refuse_unrestarted(restarted: Change, manager: str, command: str) -> None:
         return
     if error is None and manager != "systemd":
         error = f"the service manager is {manager!r}, not systemd"
+    ctx.fs.remove(restart_mark(ctx))  # the restart is now the operator's, before the rerun
     raise KubeadmError(
         "the kubelet must restart to use its new CA files and client certificate, and kubeadm-py "
         f"could not restart it: {error or restarted.detail}",
@@ -153,6 +165,7 @@ def _kubelet_client_cert(ctx: RotateCAContext, rot: Rotation) -> list[Change]:
             f"CSR {name} was signed by another CA than the new one: has the controller-manager restarted?"
         )
     both = cert_pem + key_pem
+    changes += mark_kubelet_restart(ctx, "its client certificate is from the new CA")
     if path is None:
         return changes + _embed_kubelet_cert(ctx, cert_pem, key_pem)
     directory = path.rsplit("/", 1)[0]

@@ -16,6 +16,7 @@ from kubeadm_py.hostfs import CERT_MODE, CONFIG_MODE, KEY_MODE
 from kubeadm_py.phases.rotateca.common import (
     PREFIX,
     kubelet_conf,
+    mark_kubelet_restart,
     pki_path,
     rotation_of,
     run_client,
@@ -251,13 +252,12 @@ def run_bundle(ctx: RotateCAContext) -> list[Change]:
     for ca in rot.cas:
         if ca.control_plane_only and not ctx.state.control_plane:
             continue  # a worker holds none of its files
-        written = write_if_changed(
-            ctx, pki_path(ctx, ca.bundle), rot.trust_of(ca.name), CERT_MODE,
-            f"trusted: {'+'.join(rot.spec.trust)} {ca.name} CA",
-        )  # fmt: skip
-        if ca is rot.cas[0]:  # the kubelet's clientCAFile: it reads the file at start
-            ctx.state.bundle_changed = bool(written)
-        changes += written
+        path, trust = pki_path(ctx, ca.bundle), rot.trust_of(ca.name)
+        if ca is rot.cas[0] and ctx.fs.read_bytes(path) != trust:  # the kubelet's clientCAFile
+            changes += mark_kubelet_restart(ctx, f"{path} changed")
+        changes += write_if_changed(
+            ctx, path, trust, CERT_MODE, f"trusted: {'+'.join(rot.spec.trust)} {ca.name} CA"
+        )
     return changes
 
 
@@ -352,7 +352,7 @@ def _same_trust(a: bytes, b: bytes, path: str) -> bool:
 # --- control-plane components --------------------------------------------------------------------
 def run_control_plane(ctx: RotateCAContext) -> list[Change]:
     from kubeadm_py.certs import rotateca_files as rf
-    from kubeadm_py.phases.rotatesa.phases import swap_manifests
+    from kubeadm_py.phases.rotateca.swaps import swap
     from kubeadm_py.upgrade.staticpods import ManifestSwap
 
     rot = rotation_of(ctx)
@@ -369,13 +369,9 @@ def run_control_plane(ctx: RotateCAContext) -> list[Change]:
             raise KubeadmError(f"{path} not found")
         flags = {f: pki_path(ctx, ca.bundle) for ca in rot.cas for f in ca.trust_flags.get(component, ())}
         stamp = rf.stamp(rot.signer, rot.trust) if component in rf.RESTARTED else _trust_stamp(rot, component)
-        new = rf.manifest(old, path, component, flags, stamp)
-        if new != old:
-            swaps.append(ManifestSwap(component, path, new, old))
-    if not swaps:
+        swaps.append(ManifestSwap(component, path, rf.manifest(old, path, component, flags, stamp), old))
+    if not swap(ctx, swaps):
         ctx.log(f"{PREFIX} The control-plane components already run with the wanted CA files")
-        return []
-    swap_manifests(ctx, ctx.state.node_name, ctx.state.timestamp, swaps)
     return []  # files written through ctx.fs are collected by the runner
 
 

@@ -19,7 +19,6 @@ class RotateCAState(RunState):
     timestamp: str = ""  # one per run: names the manifest backup directory
     control_plane: bool = False  # this node runs a kube-apiserver static Pod
     rotation: Rotation | None = None  # the cluster's rotation after this command's stage change
-    bundle_changed: bool = False  # ca-bundle.crt written by this run: the kubelet must read it again
     client: KubeClient | None = None  # admin.conf on a control-plane node, kubelet.conf elsewhere
 
 
