@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -213,18 +212,11 @@ def test_killed_while_the_api_server_restarts_the_rerun_waits_for_it(
     /etc/kubernetes/tmp) before the controller-manager's swap and the cleanup."""
     from kubeadm_py.phases.rotatesa.phases import SWAP_MARK
     from kubeadm_py.phases.shared.manifest_swaps import mark_path
-    from tests.unit.upgrade.test_rotate_ca import Killed
+    from tests.unit.upgrade.conftest import killed_in_wait
 
     if finish:
         node.run("certs-rotate-sa")
-    real = waiter.wait_all
-
-    def dying(targets: Any, timeout: float, **kw: Any) -> dict[str, str]:
-        if any(t.name == "kube-apiserver/new-pod" for t in targets):
-            raise Killed
-        return real(targets, timeout, **kw)
-
-    monkeypatch.setattr(waiter, "wait_all", dying)
+    killed_in_wait(monkeypatch, waiter, "kube-apiserver/new-pod")
     options = {"finish": True} if finish else {}
     with pytest.raises(BaseException, match="Killed"):
         node.run("certs-rotate-sa", options=options)
