@@ -15,7 +15,7 @@ wait out its grace period (:func:`static_sandboxes`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kubeadm_py.constants import KUBE_SYSTEM
@@ -32,9 +32,16 @@ ALIVE = ("running", "created")
 
 
 def sandboxes_to_remove(
-    component: str, port_free: bool, containers: Sequence[ContainerInfo], sandboxes: Sequence[Sandbox]
+    component: str,
+    port_free: bool,
+    containers: Sequence[ContainerInfo],
+    sandboxes: Sequence[Sandbox],
+    *,
+    pod_of: Callable[[str, str], bool] = is_ds_pod_name,
 ) -> list[Sandbox]:
-    """The sandboxes of ``component``'s DaemonSet Pod to remove (empty: leave the kubelet alone):
+    """The sandboxes of ``component``'s DaemonSet Pod (``pod_of``: or another Pod of it, the
+    checkpoint's static Pod while ``upgrade apply`` replaces the DaemonSet Pod) to remove (empty:
+    leave the kubelet alone):
 
     | when | what |
     |---|---|
@@ -45,7 +52,7 @@ def sandboxes_to_remove(
     """
     if not port_free:
         return []
-    mine = [c for c in containers if c.namespace == KUBE_SYSTEM and is_ds_pod_name(component, c.pod)]
+    mine = [c for c in containers if c.namespace == KUBE_SYSTEM and pod_of(component, c.pod)]
     if not mine or any(c.state in ALIVE for c in mine):
         return []
     pods = {c.pod for c in mine}
