@@ -155,8 +155,10 @@ def self_hosted(node: Node, desired: int = 1) -> dict[str, dict[str, Any]]:
         manifest.rename(backup)
         stored = node.path(stored_path(c))
         stored.parent.mkdir(parents=True, exist_ok=True)
-        stored.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {
-            "name": f"kubeadm-py-checkpoint-{c}", "namespace": "kube-system"}, "spec": pod["spec"]}))  # fmt: skip
+        meta = {"name": f"kubeadm-py-checkpoint-{c}", "namespace": "kube-system"}
+        stored.write_text(
+            yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod["spec"]})
+        )
     return out
 
 
@@ -185,7 +187,6 @@ def shnode(node: Node) -> tuple[Node, DaemonSetWaiter, FakeCri]:
 
 def run(node: Node, cri: FakeCri, cfg: Path, **options: Any) -> Any:
     from kubeadm_py import api
-
     from kubeadm_py.effectors.bundle import Hooks
 
     hooks = Hooks(kubeconfig_client=node.connect, waiter=node.waiter, cri=cri, etcd=node.etcd.for_node)  # type: ignore[arg-type]
