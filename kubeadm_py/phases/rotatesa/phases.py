@@ -9,18 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kubeadm_py.changes import Change
-from kubeadm_py.constants import TMP_DIR
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
-    from kubeadm_py.phases.context import AnyContext
     from kubeadm_py.phases.rotatesa.state import RotateContext
     from kubeadm_py.pki.keys import PublicKey
-    from kubeadm_py.upgrade.staticpods import ManifestSwap
 
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
-WAIT_TIMEOUT = 300.0
+# a swap in progress (phases/shared/manifest_swaps.py): a rerun after a kill still waits for the new Pod
+SWAP_MARK = "kubeadm-py-sa-rotation-swap-{}"
 
 
 def _pub(ctx: RotateContext, name: str) -> PublicKey | None:
@@ -119,32 +117,17 @@ def run_tokens(ctx: RotateContext) -> list[Change]:
     return changes
 
 
-def swap_manifests(ctx: AnyContext, node_name: str, timestamp: str, swaps: list[ManifestSwap]) -> None:
-    """Swap static Pod manifests through the upgrade's machine (backup, wait for the kubelet to run
-    the new one and for health, roll back on failure); also used by ``certs rotate-ca``."""
-    from kubeadm_py.phases.upgrade.control_plane import make_waiter
-    from kubeadm_py.upgrade.staticpods import StaticPodUpgrade
-
-    machine = StaticPodUpgrade(
-        fs=ctx.fs,
-        waiter=make_waiter(ctx, node_name),
-        backup_dir=f"{TMP_DIR}/kubeadm-backup-manifests-{timestamp}",
-        timeout=WAIT_TIMEOUT,
-        log=ctx.log,
-        clock=ctx.fx.waiter.clock.monotonic,
-    )
-    machine.run(swaps)
-
-
 def _swap(ctx: RotateContext, component: str, new: bytes) -> list[Change]:
+    from kubeadm_py.phases.shared.manifest_swaps import mark_path, swap_marked
     from kubeadm_py.upgrade.staticpods import ManifestSwap
 
     path = f"{ctx.manifests_dir}/{component}.yaml"
     old = ctx.fs.read_bytes(path)
-    if old == new:
+    if old == new and not ctx.fs.exists(mark_path(SWAP_MARK, component)):
         ctx.log(f"[rotate-sa] {component} already runs with the wanted keys")
         return []
-    swap_manifests(ctx, ctx.state.node_name, ctx.state.timestamp, [ManifestSwap(component, path, new, old)])
+    swap = ManifestSwap(component, path, new, old)
+    swap_marked(ctx, ctx.state.node_name, ctx.state.timestamp, [swap], SWAP_MARK, "[rotate-sa]")
     return []  # files written through ctx.fs are collected by the runner
 
 

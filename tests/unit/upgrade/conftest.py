@@ -187,3 +187,21 @@ class FakeWaiter(Waiter):
 def waiter(node: Node) -> FakeWaiter:
     node.waiter = FakeWaiter()
     return node.waiter
+
+
+class Killed(BaseException):
+    """Stands for kill -9 between two file writes (each write is atomic: see tests/unit/crash)."""
+
+
+def killed_in_wait(monkeypatch: pytest.MonkeyPatch, waiter: FakeWaiter, target: str) -> None:
+    """Raise :class:`Killed` from the waiter when a wait includes ``target`` (``<component>/new-pod``
+    or ``<component>/healthy``): a kill while the command waits for the kubelet. ``monkeypatch.undo()``
+    revives it."""
+    real = waiter.wait_all
+
+    def dying(targets: Any, timeout: float, **kw: Any) -> dict[str, str]:
+        if any(t.name == target for t in targets):
+            raise Killed
+        return real(targets, timeout, **kw)
+
+    monkeypatch.setattr(waiter, "wait_all", dying)

@@ -22,7 +22,7 @@ from kubeadm_py.certs import rotateca_files as rf
 from kubeadm_py.errors import KubeadmError, PhaseError
 from kubeadm_py.pki.verify import signed_by
 from tests.unit.runctx import FakeServices
-from tests.unit.upgrade.conftest import NODE, FakeWaiter, Node
+from tests.unit.upgrade.conftest import NODE, FakeWaiter, Killed, Node
 from tests.unit.upgrade.trustfake import PollingWaiter, TrustController
 
 PKI = "/etc/kubernetes/pki"
@@ -348,10 +348,6 @@ def test_another_control_plane_needs_the_certificate_key(cp: Node, tmp_path: Pat
 
 
 # --- killed mid-stage, then rerun ------------------------------------------------------------------
-class Killed(BaseException):
-    """Stands for kill -9 between two file writes (each write is atomic: see tests/unit/crash)."""
-
-
 def expect_stage(node: Node, stage: str, old: bytes, manifests: dict[str, str]) -> None:
     rot = stored(node)
     assert rot.stage == stage

@@ -11,9 +11,8 @@ import pytest
 
 from kubeadm_py.phases.rotateca.common import RESTART_MARK
 from kubeadm_py.phases.rotateca.swaps import mark_path
-from tests.unit.upgrade.conftest import FakeWaiter, Node
+from tests.unit.upgrade.conftest import FakeWaiter, Killed, Node, killed_in_wait
 from tests.unit.upgrade.test_rotate_ca import (  # noqa: F401 (cp, waiter: fixtures)
-    Killed,
     command,
     cp,
     restarts,
@@ -79,14 +78,7 @@ def test_killed_while_etcd_restarts_the_rerun_waits_for_it(
     for earlier in STAGES[: STAGES.index(command_)]:
         rotate(cp, earlier, **({"etcd": True} if earlier == "begin" else {}))
     options = {"etcd": True} if command_ == "begin" else {}
-    real = waiter.wait_all
-
-    def dying(targets: Any, timeout: float, **kw: Any) -> dict[str, str]:
-        if any(t.name == "etcd/new-pod" for t in targets):
-            raise Killed
-        return real(targets, timeout, **kw)
-
-    monkeypatch.setattr(waiter, "wait_all", dying)
+    killed_in_wait(monkeypatch, waiter, "etcd/new-pod")
     killed(cp, command_, **options)
     assert cp.path(mark_path("etcd")).exists()
     etcd = cp.manifest("etcd")

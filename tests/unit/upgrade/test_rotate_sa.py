@@ -201,3 +201,38 @@ def test_stopped_after_some_phases_a_rerun_converges(node: Node, waiter: FakeWai
     node.run("certs-rotate-sa", options={"finish": True})
     assert {c: node.manifest(c) for c in before} == before
     assert not node.path(f"{PKI}/sa-previous.pub").exists()
+
+
+@pytest.mark.parametrize("finish", [False, True])
+def test_killed_while_the_api_server_restarts_the_rerun_waits_for_it(
+    node: Node, waiter: FakeWaiter, monkeypatch: pytest.MonkeyPatch, finish: bool
+) -> None:
+    """Killed while waiting for the kubelet to run kube-apiserver's new manifest: the rerun finds that
+    manifest in place and swaps nothing again, but still waits for the new Pod and health (the mark in
+    /etc/kubernetes/tmp) before the controller-manager's swap and the cleanup."""
+    from kubeadm_py.phases.rotatesa.phases import SWAP_MARK
+    from kubeadm_py.phases.shared.manifest_swaps import mark_path
+    from tests.unit.upgrade.conftest import killed_in_wait
+
+    if finish:
+        node.run("certs-rotate-sa")
+    killed_in_wait(monkeypatch, waiter, "kube-apiserver/new-pod")
+    options = {"finish": True} if finish else {}
+    with pytest.raises(BaseException, match="Killed"):
+        node.run("certs-rotate-sa", options=options)
+    mark = node.path(mark_path(SWAP_MARK, "kube-apiserver"))
+    assert mark.exists()
+    apiserver = node.manifest("kube-apiserver")
+    assert (PREVIOUS_FLAG in command(node, "kube-apiserver")) is not finish  # the new manifest is in place
+    monkeypatch.undo()
+    waiter.calls.clear()
+    node.run("certs-rotate-sa", options=options)
+    assert node.manifest("kube-apiserver") == apiserver  # not swapped again
+    assert waiter.calls[:2] == [("new-pod", "kube-apiserver"), ("healthy", "kube-apiserver")]
+    assert not mark.exists()
+    if finish:  # done: sa-previous.pub is gone, a third --finish says no rotation is in progress
+        assert not node.path(f"{PKI}/sa-previous.pub").exists()
+        return
+    waiter.calls.clear()
+    assert not node.run("certs-rotate-sa", options=options).changed
+    assert ("new-pod", "kube-apiserver") not in waiter.calls
