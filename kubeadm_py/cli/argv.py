@@ -150,4 +150,3 @@ def _rewrite(command: Command, ctx: Context, args: list[str]) -> tuple[list[str]
             break
         out.append(tok)
     return out, falses
-

@@ -92,7 +92,7 @@ class DaemonSetUpdate:
         self.timeout = upgrade_timeout(ctx)
         self.bridge = False
         self.handed_back_at: float | None = None  # wall clock, for the CRI watch
-        self.active_seen_at = self.written_at = time.time()
+        self.written_at = time.time()
         self.hurried = 0  # checkpoint sandboxes removed to skip the kubelet's back-off
         self.restarts = 0  # the new Pod's sandboxes removed, the same way
         self.runtime: ContainerRuntime | None = None
@@ -266,14 +266,15 @@ class DaemonSetUpdate:
 
         if self.bridge:
             if self._active():
-                self.active_seen_at = time.time()
                 self._checkpointer().poll()  # hands back when the kubelet runs the new Pod
             if self._active():
                 self._hurry()
                 return False, f"the checkpoint of {self.component} serves until the new {self.ds} Pod starts"
             self._checkpointer().poll()  # stores the new Pod as the checkpoint once it runs
         if self.handed_back_at is None:
-            self.handed_back_at = self.active_seen_at if self.bridge else self.written_at
+            # Watched from here: the new Pod's container that exited on the checkpoint's port (the
+            # one the hand-back waited for) was created before, and is not a failure.
+            self.handed_back_at = time.time() if self.bridge else self.written_at
             if self.bridge:
                 self.log(f"The checkpoint of {self.component} handed back to the new {self.ds} Pod")
         if self.url is not None:
@@ -311,11 +312,12 @@ class DaemonSetUpdate:
 
     def _restart_now(self, url: str) -> None:
         """After the hand-back: the new Pod's container exited on the port the checkpoint held;
-        once it is free, start it at once (the pivot's rule, at most 3 times)."""
+        once it is free, start it at once (the pivot's rule, once per hand-back: a container that
+        exits again has another reason, and restarting it would only hide that from the watch)."""
         from kubeadm_py.host.health import port_free
-        from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, sandboxes_to_remove
+        from kubeadm_py.selfhosting.handoff import sandboxes_to_remove
 
-        if not self.bridge or self.restarts >= MAX_RESTARTS:
+        if not self.bridge or self.restarts >= 1:
             return
         runtime = self._cri()
         stale = sandboxes_to_remove(
