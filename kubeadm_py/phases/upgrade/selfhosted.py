@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from kubeadm_py.constants import KUBE_SYSTEM
 from kubeadm_py.errors import KubeadmError
 from kubeadm_py.selfhosting import contract
+from kubeadm_py.selfhosting.checkpoint import active_path
 from kubeadm_py.workflow.phase import Phase
 
 if TYPE_CHECKING:
@@ -150,8 +151,6 @@ class DaemonSetUpdate:
             ) from None
 
     def _active(self) -> bool:
-        from kubeadm_py.selfhosting.checkpoint import active_path
-
         return self.ctx.fs.exists(active_path(self.component, self.ctx.manifests_dir))
 
     # --- the update -------------------------------------------------------------------------------
@@ -184,7 +183,13 @@ class DaemonSetUpdate:
             self._activate()
         t0 = self.ctx.fx.waiter.clock.monotonic()
         self.written_at = time.time()
-        client.apply(want, detail="updated from kubeadm-config")
+        try:
+            client.apply(want, detail="updated from kubeadm-config")
+        except KubeadmError:
+            if self.bridge:  # the old Pod keeps running: nothing to bridge
+                self.ctx.fs.remove(active_path(self.component, self.ctx.manifests_dir))
+            self._close()
+            raise
         try:
             try:
                 self._wait_rolled_out("updated")
@@ -210,11 +215,12 @@ class DaemonSetUpdate:
             self._wait_rolled_out("rolled back")
         except KubeadmError as e:
             state = f"NOT healthy after the rollback: {e}"
+        logs = ", ".join(r.log_path for r in self.failures if r.log_path)
         raise KubeadmError(
             f"the update of the DaemonSet {KUBE_SYSTEM}/{self.ds} failed: {reason}; "
             f"rolled back, {self.component} {state}",
-            hint=f"crictl ps -a --name {self.component}; crictl logs <container>; "
-            f"kubectl -n {KUBE_SYSTEM} describe ds {self.ds}",
+            hint=(f"its log: {logs}; " if logs else "")
+            + f"crictl ps -a --name {self.component}; kubectl -n {KUBE_SYSTEM} describe ds {self.ds}",
         ) from None
 
     # --- waiting ----------------------------------------------------------------------------------

@@ -256,6 +256,9 @@ def test_a_broken_flag_is_rolled_back(shnode: Any, tmp_path: Path) -> None:
     )
     assert "Error: unknown flag: --no-such-flag" in message
     assert "rolled back, kube-apiserver healthy again with the previous template" in message
+    assert (
+        "its log: /var/log/pods/kube-system_self-hosted-kube-apiserver-x1x2x/kube-apiserver/1.log" in message
+    )
     assert command(node, "kube-apiserver") == before
     # updated; then the checkpoint again (serving the API for the rollback), the old template back
     assert waiter.calls == [
@@ -292,3 +295,12 @@ def test_a_missing_daemonset_is_one_error(shnode: Any, tmp_path: Path) -> None:
     with pytest.raises(KubeadmError, match="kube-apiserver is self-hosted on cp-1 but the DaemonSet"):
         run(node, cri, config_change(node, tmp_path))
     assert NODE == "cp-1"
+
+
+def test_a_refused_write_takes_the_checkpoint_back(shnode: Any, tmp_path: Path) -> None:
+    """The old Pod keeps running when its DaemonSet cannot be written: no bridge is left behind."""
+    node, waiter, cri = shnode
+    node.api.forbid.add(("PUT", "daemonsets"))
+    with pytest.raises(PhaseError, match="daemonsets is forbidden"):
+        run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
+    assert not node.path(active_path("kube-apiserver")).exists() and waiter.calls == []
