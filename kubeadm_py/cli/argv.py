@@ -150,3 +150,4 @@ def _rewrite(command: Command, ctx: Context, args: list[str]) -> tuple[list[str]
             break
         out.append(tok)
     return out, falses
+

@@ -130,8 +130,9 @@ def wait_status(e: WaitEvent, details: dict[str, str]) -> str:
     from kubeadm_py.effectors.waiting import seconds_text
 
     last = "; ".join(details[w] for w in e.pending if details.get(w))
-    return f"{seconds_text(e.elapsed)} of {seconds_text(e.timeout)} waiting for {', '.join(e.pending)}" + (
-        f" ({last})" if last else ""
+    return (
+        f"{seconds_text(e.elapsed)} of {seconds_text(e.timeout)} waiting for {', '.join(e.pending)}"
+        + (f" ({last})" if last else "")
     )
 
 

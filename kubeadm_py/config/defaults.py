@@ -67,6 +67,8 @@ class Probe(Protocol):
     def cri_socket(self) -> str: ...
 
 
+
+
 def _durations(owner: Doc | None, keys: list[str] | tuple[str, ...]) -> None:
     if not isinstance(owner, dict):
         return

@@ -65,7 +65,6 @@ OLD_FIELD_HINTS = {
     "useHyperKubeImage": "removed in v1beta3: kubeadm no longer uses the hyperkube image",
 }
 
-
 @dataclass
 class Issue:
     message: str
@@ -172,7 +171,9 @@ def misplaced_hint(api_version: str, kind: str, path: str) -> str | None:
     flavor = FLAVORS.get(version)
     candidates = [(api_version, k) for k in (flavor.kinds if flavor else ()) if k != kind]
     candidates += [(api, k) for k, api in COMPONENT_KINDS.items() if k != kind]
-    owners = [k for api, k in candidates if path in ((load_schema(api, k) or {}).get("properties") or {})]
+    owners = [
+        k for api, k in candidates if path in ((load_schema(api, k) or {}).get("properties") or {})
+    ]
     if not owners:
         return None
     return f"{path} belongs in {' or '.join(owners)}"

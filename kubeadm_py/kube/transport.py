@@ -167,7 +167,11 @@ class UrllibTransport:
         _check_server(c.host, shown)
         ctx = None
         if c.host.startswith("https://"):
-            ctx = client_context(cafile=c.ssl_ca_cert) if c.ssl_ca_cert else client_context()
+            ctx = (
+                client_context(cafile=c.ssl_ca_cert)
+                if c.ssl_ca_cert
+                else client_context()
+            )
             if not c.verify_ssl:
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE

@@ -383,6 +383,8 @@ class KubeletVersion:
         return [], []
 
 
+
+
 INSTALL_UNIT_HINT = (
     "install the kubelet and kubeadm packages, or write the unit and kubeadm's drop-in with "
     "'kubeadm-py kubelet install-unit'"

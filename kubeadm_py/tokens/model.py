@@ -208,3 +208,5 @@ def secret_name(token_id: str) -> str:
 
 def b64(s: str | bytes) -> str:
     return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
+
+

@@ -146,10 +146,36 @@ class RealControlPlane:
         )
         self._wait(lambda: self.admin().reachable(), apiserver, "kube-apiserver")
         assert etcd.poll() is None
-        kcm_args = [a for a in self.command("kube-controller-manager") if not a.startswith("--secure-port")]
-        self._spawn("kube-controller-manager", [str(KCM), *kcm_args, f"--secure-port={self.ports[10257]}"])
+        self.kcm = self._spawn_kcm()
         self.cluster_objects()
         return self
+
+    def _spawn_kcm(self) -> subprocess.Popen[bytes]:
+        """The controller-manager on a port picked now: a port picked before etcd and the API server
+        started can meanwhile be the local port of one of their connections (same ephemeral range)."""
+        self.ports[10257] = free_port()
+        kcm_args = [a for a in self.command("kube-controller-manager") if not a.startswith("--secure-port")]
+        return self._spawn(
+            "kube-controller-manager", [str(KCM), *kcm_args, f"--secure-port={self.ports[10257]}"]
+        )
+
+    def _kcm_log(self) -> str:
+        return self.logs["kube-controller-manager"].read_text(errors="replace")
+
+    def _kcm_alive(self, respawns: list[str]) -> None:
+        """Restart an exited controller-manager, at most twice, as the kubelet restarts a static Pod
+        (it exits when it loses a port race, or when a controller's service-account token is late on
+        a busy machine); a third exit fails with its log."""
+        if self.kcm.poll() is None:
+            return
+        log = self._kcm_log()
+        if len(respawns) >= 2:
+            raise RuntimeError(
+                f"kube-controller-manager exited ({self.kcm.returncode}) 3 times: {log[-3000:]}"
+            )
+        last = [line for line in log.splitlines() if line.strip()][-1:] or ["(empty log)"]
+        respawns.append(f"exit {self.kcm.returncode}: {last[0][:300]}")
+        self.kcm = self._spawn_kcm()
 
     def cluster_objects(self) -> None:
         """upload-config, upload-certs and bootstrap-token through kubeadm-py's init phases."""
@@ -163,16 +189,24 @@ class RealControlPlane:
             options={**self.options(), "upload-certs": True, "skip-token-print": True},
         )
 
-    def wait_signed(self, token: str = TOKEN, timeout: float = 60.0) -> float:
+    def wait_signed(self, token: str = TOKEN, timeout: float = 120.0) -> float:
         """Seconds until the bootstrap signer has added jws-kubeconfig-<id>."""
         start = time.monotonic()
         key = f"jws-kubeconfig-{token.split('.')[0]}"
+        respawns: list[str] = []
         while time.monotonic() - start < timeout:
+            self._kcm_alive(respawns)
             cm = self.admin().get("ConfigMap", "cluster-info", "kube-public") or {}
             if key in (cm.get("data") or {}):
+                if respawns:
+                    print(f"[join-apiserver] controller-manager restarted: {respawns}")
                 return time.monotonic() - start
             time.sleep(0.2)
-        raise RuntimeError(f"the bootstrap signer did not sign cluster-info within {timeout}s")
+        raise RuntimeError(
+            f"the bootstrap signer did not sign cluster-info within {timeout}s (controller-manager "
+            f"restarts: {respawns or 'none'}); "
+            f"controller-manager log (last 4000 characters): {self._kcm_log()[-4000:]}"
+        )
 
     def ca_pem(self) -> bytes:
         return (self.root / "etc/kubernetes/pki/ca.crt").read_bytes()

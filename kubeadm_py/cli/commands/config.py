@@ -154,9 +154,8 @@ KubernetesVersionOpt = typer.Option(
     "", "--kubernetes-version", help="Choose a specific Kubernetes version for the control plane."
 )
 ImageRepositoryOpt = typer.Option(
-    "",
-    "--image-repository",
-    help="Choose a container registry to pull control plane images from (default registry.k8s.io).",
+    "", "--image-repository", help="Choose a container registry to pull control plane images from "
+    "(default registry.k8s.io)."
 )
 FeatureGatesOpt = typer.Option("", "--feature-gates", help="Feature gates, key=value pairs, comma-separated.")
 
@@ -191,9 +190,8 @@ def images_pull(
     image_repository: str = ImageRepositoryOpt,
     feature_gates: str = FeatureGatesOpt,
     cri_socket: str = typer.Option(
-        "",
-        "--cri-socket",
-        help="Path to the CRI socket to connect to (default: nodeRegistration.criSocket, else detected).",
+        "", "--cri-socket", help="Path to the CRI socket to connect to (default: nodeRegistration.criSocket, "
+        "else detected)."
     ),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds one image pull may take."),
 ) -> None:

@@ -149,7 +149,9 @@ def unmount_kubelet_dir(ctx: ResetContext) -> tuple[bool, list[Change]]:
         ctx.log(
             f"[reset] Not deleting the contents of {KUBELET_DIR}; unmount them (umount -R), then reset again"
         )
-        ctx.outputs.manual(f"unmount directories below {real}", f"umount -R {' '.join(failed_paths(failed))}")
+        ctx.outputs.manual(
+            f"unmount directories below {real}", f"umount -R {' '.join(failed_paths(failed))}"
+        )
         return False, changes
     return True, changes
 
