@@ -8,7 +8,9 @@ on this node (docs/selfhosting.md, "Upgrades"), one component at a time, in pivo
    the component first (:meth:`~kubeadm_py.selfhosting.checkpointer.Checkpointer.activate`): a
    static Pod that serves while the DaemonSet Pod is replaced, so the API stays served and a
    controller-manager and a scheduler are there to create and bind the new Pod. Its container fails
-   to bind the port until the old Pod is gone; then it is started at once;
+   to bind the port until the old Pod is gone; then it is started at once. Once the old Pod is being
+   deleted and the checkpoint serves, the old Pod's sandbox is removed rather than left its grace
+   period (the controller creates the new Pod only when the old one is gone);
 3. write the DaemonSet (RollingUpdate, one node at a time);
 4. wait (``--upgrade-timeout``) until the checkpoint has handed back (the checkpointer's rule: the
    kubelet created the new Pod's container in a new sandbox; the phase runs that rule itself too,
@@ -96,6 +98,7 @@ class DaemonSetUpdate:
         self.written_at = time.time()
         self.hurried = 0  # checkpoint sandboxes removed to skip the kubelet's back-off
         self.restarts = 0  # the new Pod's sandboxes removed, the same way
+        self.old_stopped = False  # the replaced Pod's sandboxes removed once the checkpoint serves
         self.runtime: ContainerRuntime | None = None
         self.checkpointer: Checkpointer | None = None
         self.watching: ComponentWatch | None = None
@@ -143,6 +146,7 @@ class DaemonSetUpdate:
         from kubeadm_py.host.cri import CriError
 
         self.hurried = self.restarts = 0
+        self.old_stopped = False
         try:
             self._checkpointer().activate(self.component)
         except CriError as e:
@@ -275,6 +279,7 @@ class DaemonSetUpdate:
                 self._checkpointer().poll()  # hands back when the kubelet runs the new Pod
             if self._active():
                 self._hurry()
+                self._stop_old()
                 return False, f"the checkpoint of {self.component} serves until the new {self.ds} Pod starts"
             self._checkpointer().poll()  # stores the new Pod as the checkpoint once it runs
         if self.handed_back_at is None:
@@ -315,6 +320,39 @@ class DaemonSetUpdate:
         if self.url is None or self.hurried >= MAX_RESTARTS:
             return
         self.hurried += bool(self._checkpointer().hurry_checkpoint(self.component, port_free(self.url)))
+
+    def _stop_old(self) -> None:
+        """The DaemonSet controller deletes the old Pod, and the kubelet gives it its grace period
+        (30 s, which the API server takes); the controller creates the new Pod only once the old
+        one is gone. Once the old Pod is being deleted and the checkpoint serves in its place (its
+        container runs and the health endpoint answers), the old Pod's sandboxes, as recorded at
+        the activation, go now (once), as the pivot stops the static Pod it replaced."""
+        from kubeadm_py.host.health import http_check
+        from kubeadm_py.phases.selfhosting.pivot import pods_on
+        from kubeadm_py.selfhosting.checkpoint import is_checkpoint_pod_name
+
+        if self.old_stopped or self.url is None:
+            return
+        try:
+            pods = pods_on(self._fail_fast(), self.component, self.node)
+        except KubeadmError:
+            return
+        if not any((p.get("metadata") or {}).get("deletionTimestamp") for p in pods):
+            return
+        runtime = self._cri()
+        containers = runtime.list_containers(KUBE_SYSTEM)
+        if not any(
+            k.state == "running" and is_checkpoint_pod_name(self.component, k.pod) for k in containers
+        ):
+            return
+        if not http_check(self.url, timeout=2.0)[0]:
+            return
+        self.old_stopped = True
+        old = self._checkpointer().tracks[self.component].sandboxes_at_activation
+        for sandbox in runtime.list_sandboxes():
+            if sandbox.id in old:
+                self.log(f"Stopping {sandbox.label} now: it is being deleted and the checkpoint serves")
+                runtime.remove_sandbox(sandbox)
 
     def _restart_now(self, url: str) -> None:
         """After the hand-back: the new Pod's container exited on the port the checkpoint held;

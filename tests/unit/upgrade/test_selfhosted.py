@@ -304,3 +304,46 @@ def test_a_refused_write_takes_the_checkpoint_back(shnode: Any, tmp_path: Path) 
     with pytest.raises(PhaseError, match="daemonsets is forbidden"):
         run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
     assert not node.path(active_path("kube-apiserver")).exists() and waiter.calls == []
+
+
+def test_the_replaced_pod_is_stopped_once_the_checkpoint_serves(
+    shnode: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kubelet gives the old Pod its grace period, and the controller waits for it to be gone:
+    once it is being deleted and the checkpoint's container runs and answers, its recorded sandbox
+    goes through the CRI (the check, run once as the real wait would)."""
+    from kubeadm_py.host import health
+
+    node, waiter, cri = shnode
+    monkeypatch.setattr(health, "http_check", lambda url, timeout=5.0: (True, ""))
+    monkeypatch.setattr(health, "port_free", lambda url, timeout=2.0: False)
+    old = node.api.put(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "self-hosted-kube-apiserver-x1x2x",
+                "namespace": "kube-system",
+                "labels": {"k8s-app": "self-hosted-kube-apiserver", "tier": "control-plane"},
+            },
+            "spec": {"nodeName": NODE},
+        }
+    )
+    seen: list[tuple[bool, str]] = []
+
+    def check_once(targets: Sequence[Target], timeout: float, **kw: Any) -> dict[str, str]:
+        if targets[0].name == "kube-apiserver/updated":
+            seen.append(targets[0].check())  # the old Pod runs: nothing stopped
+            old["metadata"]["deletionTimestamp"] = "2026-12-03T18:00:00Z"
+            node.api.put(old)
+            cri.sandboxes.append(
+                Sandbox("sb-cp", f"kubeadm-py-checkpoint-kube-apiserver-{NODE}", "kube-system", True)
+            )
+            seen.append(targets[0].check())
+        return {}
+
+    waiter.wait_all = check_once  # type: ignore[method-assign]
+    run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
+    assert [ok for ok, _ in seen] == [False, False]
+    assert "the checkpoint of kube-apiserver serves" in seen[1][1]
+    assert cri.removed == ["sb-kube-apiserver"]
