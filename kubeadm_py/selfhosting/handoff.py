@@ -23,6 +23,7 @@ from kubeadm_py.constants import KUBE_SYSTEM
 from kubeadm_py.selfhosting.checkpoint import is_ds_pod_name
 
 if TYPE_CHECKING:
+    from kubeadm_py.effectors.cri import ContainerRuntime
     from kubeadm_py.host.cri import ContainerInfo, Sandbox
 
 # At most this many restarts per component's pivot: one is the rule (the port is free when it
@@ -70,6 +71,20 @@ def sandboxes_to_remove(
         for s in sandboxes
         if s.namespace == KUBE_SYSTEM and s.name in pods and now - s.created_at >= MIN_AGE
     ]
+
+
+def restart_exited(
+    runtime: ContainerRuntime, component: str, port_free: bool, log: Callable[[str], None]
+) -> int:
+    """Remove the sandboxes :func:`sandboxes_to_remove` names for the DaemonSet Pod, so the kubelet
+    starts it at once; how many were removed."""
+    stale = sandboxes_to_remove(
+        component, port_free, runtime.list_containers(KUBE_SYSTEM), runtime.list_sandboxes()
+    )
+    for sandbox in stale:
+        log(f"Restarting {sandbox.label} at once: the port is free, no back-off to wait out")
+        runtime.remove_sandbox(sandbox)
+    return len(stale)
 
 
 def static_sandboxes(static_pod: str, sandboxes: Sequence[Sandbox]) -> list[Sandbox]:

@@ -359,18 +359,11 @@ class DaemonSetUpdate:
         once it is free, start it at once (the pivot's rule, once per hand-back: a container that
         exits again has another reason, and restarting it would only hide that from the watch)."""
         from kubeadm_py.host.health import port_free
-        from kubeadm_py.selfhosting.handoff import sandboxes_to_remove
+        from kubeadm_py.selfhosting.handoff import restart_exited
 
         if not self.bridge or self.restarts >= 1:
             return
-        runtime = self._cri()
-        stale = sandboxes_to_remove(
-            self.component, port_free(url), runtime.list_containers(KUBE_SYSTEM), runtime.list_sandboxes()
-        )
-        for sandbox in stale:
-            self.log(f"Restarting {sandbox.label} at once: the port is free, no back-off to wait out")
-            runtime.remove_sandbox(sandbox)
-        self.restarts += bool(stale)
+        self.restarts += restart_exited(self._cri(), self.component, port_free(url), self.log)
 
     def _close_watch(self) -> None:
         if self.watching is not None:
