@@ -207,7 +207,7 @@ class DaemonSetUpdate:
 
     def _rollback(self, before: Obj, reason: str) -> None:
         self.log(f"Rolling {self.ds} back to its previous template: {reason}")
-        state = "healthy again with the previous template"
+        outcome = f"rolled back, {self.component} healthy again with the previous template"
         try:
             if self.bridge and not self._active():
                 self._activate()
@@ -218,11 +218,10 @@ class DaemonSetUpdate:
             self._fail_fast().apply(before, detail="rolled back to the previous template")
             self._wait_rolled_out("rolled back")
         except KubeadmError as e:
-            state = f"NOT healthy after the rollback: {e}"
+            outcome = f"the rollback did not complete, {self.component} is NOT healthy: {e}"
         logs = ", ".join(r.log_path for r in self.failures if r.log_path)
         raise KubeadmError(
-            f"the update of the DaemonSet {KUBE_SYSTEM}/{self.ds} failed: {reason}; "
-            f"rolled back, {self.component} {state}",
+            f"the update of the DaemonSet {KUBE_SYSTEM}/{self.ds} failed: {reason}; {outcome}",
             hint=(f"its log: {logs}; " if logs else "")
             + f"crictl ps -a --name {self.component}; kubectl -n {KUBE_SYSTEM} describe ds {self.ds}",
         ) from None

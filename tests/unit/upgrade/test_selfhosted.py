@@ -75,6 +75,7 @@ class DaemonSetWaiter(Waiter):
         self.broken = broken or set()
         self.calls: list[tuple[str, str]] = []
         self.active: list[bool] = []
+        self.never_recovers: set[str] = set()  # their rollback's wait times out too
 
     def wait_all(
         self,
@@ -104,6 +105,8 @@ class DaemonSetWaiter(Waiter):
                         )
                     ]
                 )
+            if kind == "rolled back" and component in self.never_recovers:
+                return {t.name: f"{component} stays down"}
         return {}
 
 
@@ -347,3 +350,15 @@ def test_the_replaced_pod_is_stopped_once_the_checkpoint_serves(
     assert [ok for ok, _ in seen] == [False, False]
     assert "the checkpoint of kube-apiserver serves" in seen[1][1]
     assert cri.removed == ["sb-kube-apiserver"]
+
+
+def test_a_rollback_that_does_not_recover_says_so(shnode: Any, tmp_path: Path) -> None:
+    node, waiter, cri = shnode
+    waiter.broken = waiter.never_recovers = {"kube-apiserver"}
+    with pytest.raises(PhaseError) as e:
+        run(node, cri, config_change(node, tmp_path, **{"no-such-flag": "1"}), **{
+            "ignore-preflight-errors": ["UnknownExtraArgs"]})  # fmt: skip
+    assert (
+        "; the rollback did not complete, kube-apiserver is NOT healthy: timed out waiting for the rolled"
+        in str(e.value)
+    )
