@@ -188,7 +188,7 @@ def no_checkpoint_active(node: Any) -> bool:
     return not any(os.path.exists(node.path(ACTIVE.format(c))) for c in COMPONENTS)
 
 
-@pytest.mark.extended  # CI time: two DaemonSet updates of the API server, one of them rolled back
+@pytest.mark.extended  # CI time: two API server DaemonSet updates (40-60 s each, docs/selfhosting.md)
 def test_upgrade_apply_updates_the_daemonsets_and_rolls_back_a_broken_flag(selfhosted: Any) -> None:
     """The issue's upgrade check: a config-only ``upgrade apply`` changes the DaemonSets and keeps the
     API served (the checkpoint bridges the replacement of the only API server Pod); a rerun changes
