@@ -24,6 +24,10 @@ from kubeadm_py.selfhosting.contract import CHECKPOINT_ANNOTATION, ds_name
 CHECKPOINTS_DIR = contract.CHECKPOINT_DIR
 SOURCE_ANNOTATION = "kubeadm-py.io/checkpoint-source"  # namespace/name of the Pod it came from
 GENERATION_ANNOTATION = "kubeadm-py.io/checkpoint-generation"  # the DaemonSet's pod-template generation
+# On an active checkpoint activated while its DaemonSet Pod ran (``upgrade apply``'s bridge): the ids
+# of the DaemonSet Pod's sandboxes then, comma-separated. They do not count as new for the hand-back,
+# in whichever process (the service, the upgrade) decides it.
+SANDBOXES_ANNOTATION = "kubeadm-py.io/checkpoint-sandboxes"
 # Labels the DaemonSet controller adds to its Pods; a static Pod has no business with them.
 DS_ONLY_LABELS = ("controller-revision-hash", "pod-template-generation", "pod-template-hash")
 # Pod spec fields a static Pod does not take (scheduling, service accounts, the API's defaults that
@@ -52,6 +56,11 @@ def is_ds_pod_name(component: str, pod_name: str) -> bool:
     checkpoint's static Pod, ``kubeadm-py-checkpoint-<component>-<node>``)."""
     prefix = ds_name(component) + "-"
     return pod_name.startswith(prefix) and "-" not in pod_name[len(prefix) :]
+
+
+def is_checkpoint_pod_name(component: str, pod_name: str) -> bool:
+    """The static Pod of the component's active checkpoint, ``kubeadm-py-checkpoint-<component>-<node>``."""
+    return pod_name.startswith(checkpoint_name(component) + "-")
 
 
 def _token_volumes(spec: dict[str, Any]) -> set[str]:

@@ -6,6 +6,7 @@ with neither a checkpoint on this node nor a DaemonSet Pod bound to it are never
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,21 +21,24 @@ from kubeadm_py.kube.compare import changed_paths
 from kubeadm_py.manifests.pod import from_yaml, to_yaml
 from kubeadm_py.manifests.write import write_static_pod
 from kubeadm_py.selfhosting.checkpoint import (
+    SANDBOXES_ANNOTATION,
     Action,
     Seen,
     Timing,
     active_path,
     checkpoint_name,
     decide,
+    is_checkpoint_pod_name,
     is_ds_pod_name,
     stored_path,
     to_static_pod,
 )
 from kubeadm_py.selfhosting.checkpoint_secrets import materialize, secret_names
-from kubeadm_py.selfhosting.contract import COMPONENTS
+from kubeadm_py.selfhosting.contract import CHECKPOINTER_UNIT, COMPONENTS
 from kubeadm_py.selfhosting.handoff import sandboxes_to_remove
 
 if TYPE_CHECKING:
+    from kubeadm_py.changes import Change
     from kubeadm_py.effectors.cri import ContainerRuntime
     from kubeadm_py.host.cri import Sandbox
     from kubeadm_py.hostfs import HostFS
@@ -112,14 +116,16 @@ class Checkpointer:
         manifests_dir: str = MANIFESTS_DIR,
         timing: Timing = Timing(),
         clock: Callable[[], float] = time.monotonic,
+        components: tuple[str, ...] = COMPONENTS,
     ) -> None:
         self.fs, self.cri, self.client, self.node, self.log = fs, cri, client, node, log
         self.manifests_dir = manifests_dir
         self.timing = timing
         self.clock = clock
+        self.components = components  # the upgrade's own loop looks after one component only
         now = clock()
         self.api_seen_at = now
-        self.tracks = {c: Track(now) for c in COMPONENTS}
+        self.tracks = {c: Track(now) for c in components}
         self._last_error = ""
         self._api_error = ""
         self._secrets: tuple[float, dict[str, dict[str, str] | None]] = (-1e9, {})
@@ -136,6 +142,14 @@ class Checkpointer:
 
     def _active(self, component: str) -> bool:
         return self.fs.exists(active_path(component, self.manifests_dir))
+
+    def _old_sandboxes(self, component: str) -> set[str]:
+        """The DaemonSet sandboxes that do not count as new for the hand-back: those there when this
+        loop activated the checkpoint (or found it active at start), and those the active
+        checkpoint's annotation records (activated by another process: ``upgrade apply``)."""
+        return self.tracks[component].sandboxes_at_activation | recorded_sandboxes(
+            self.fs, component, self.manifests_dir
+        )
 
     # --- one poll -------------------------------------------------------------------------------
     def _api_pods(self) -> dict[str, dict[str, Any]] | None:
@@ -197,7 +211,7 @@ class Checkpointer:
         if api is not None:
             self.api_seen_at = now
         done: list[tuple[str, Action, str]] = []
-        for c in COMPONENTS:
+        for c in self.components:
             t = self.tracks[c]
             if t.stored is None:
                 t.stored = self._read_stored(c)
@@ -215,7 +229,7 @@ class Checkpointer:
                 ds_running=view.running[c],
                 ds_down_for=now - t.ds_seen_at,
                 ds_sandbox_ready=bool(view.ready_sandboxes[c]),
-                new_ds_container=view.created_in_new_sandbox(c, t.sandboxes_at_activation),
+                new_ds_container=active and view.created_in_new_sandbox(c, self._old_sandboxes(c)),
                 stored=t.stored is not None,
                 active=active,
             )
@@ -261,6 +275,48 @@ class Checkpointer:
                     freed = False
                     self.log(f"{c}: could not stop {sandbox.label}: {e}")
             self._restart_ds_pod(c, freed)
+
+    def activate(self, c: str) -> Change:
+        """Activate ``c``'s checkpoint while its DaemonSet Pod still runs (``upgrade apply``'s bridge
+        over the replacement of that Pod): from the stored checkpoint, else from the running Pod as
+        the API has it (stored first). The DaemonSet Pod's ready sandboxes are recorded in the
+        manifest (:data:`SANDBOXES_ANNOTATION`), not removed: the hand-back then waits for a
+        container in a sandbox newer than those, whichever process decides it."""
+        t = self.tracks[c]
+        t.stored = t.stored or self._read_stored(c)
+        if t.stored is None:
+            api = self._api_pods()
+            form = self._checkpoint_of(api[c], c, self.clock()) if api and c in api else None
+            if form is None:
+                raise KubeadmError(
+                    f"no checkpoint of {c} on {self.node} to serve while its DaemonSet Pod is replaced: "
+                    "none stored and no Running, Ready DaemonSet Pod to take one from",
+                    hint=f"systemctl status {CHECKPOINTER_UNIT} (it stores the checkpoints)",
+                )
+            self._apply(c, Action.STORE, form, runtime_view(self.cri))
+        assert t.stored is not None
+        old = runtime_view(self.cri).ready_ids(c)
+        t.sandboxes_at_activation = set(old)
+        pod = copy.deepcopy(t.stored)
+        pod["metadata"].setdefault("annotations", {})[SANDBOXES_ANNOTATION] = ",".join(sorted(old))
+        change = write_static_pod(self.fs, self.manifests_dir, checkpoint_name(c), pod)
+        t.ds_seen_at = self.clock()
+        self.log(f"{c}: activate (bridge while its DaemonSet Pod is replaced; its sandboxes now: "
+                 f"{', '.join(s[:13] for s in sorted(old)) or 'none'})")  # fmt: skip
+        return change
+
+    def hurry_checkpoint(self, c: str, port_free: bool) -> list[str]:
+        """An active checkpoint whose containers all exited (they could not bind the port its
+        DaemonSet Pod held) while the port is free now: remove its sandbox so the kubelet starts it
+        at once instead of after its crash-loop back-off. The labels of the sandboxes removed."""
+        containers = self.cri.list_containers(KUBE_SYSTEM)
+        stale = sandboxes_to_remove(
+            c, port_free, containers, self.cri.list_sandboxes(), pod_of=is_checkpoint_pod_name
+        )
+        for sandbox in stale:
+            self.cri.remove_sandbox(sandbox)
+            self.log(f"{c}: restarted {sandbox.label} at once (the port is free, no back-off to wait out)")
+        return [s.label for s in stale]
 
     def _remove_stale(self, c: str, ready: list[Sandbox]) -> set[str]:
         """At activation: remove the DaemonSet Pod's ready sandboxes (activation means none of its
@@ -311,7 +367,7 @@ class Checkpointer:
             view = runtime_view(self.cri)
         except Exception:
             return
-        for c in COMPONENTS:
+        for c in self.components:
             self.tracks[c].sandboxes_at_activation = view.ready_ids(c)
 
     def _say(self, message: str) -> None:
@@ -343,6 +399,22 @@ class ClientCache:
 
     def forget(self) -> None:
         self._client = None
+
+
+def recorded_sandboxes(fs: HostFS, component: str, manifests_dir: str = MANIFESTS_DIR) -> set[str]:
+    """The sandbox ids an active checkpoint's :data:`SANDBOXES_ANNOTATION` records (empty when it
+    has none, or is not active)."""
+    text = fs.read_text(active_path(component, manifests_dir))
+    if not text:
+        return set()
+    try:
+        doc = from_yaml(text, active_path(component, manifests_dir))
+    except KubeadmError:
+        return set()
+    annotations = (
+        ((doc or {}).get("metadata") or {}).get("annotations") or {} if isinstance(doc, dict) else {}
+    )
+    return {s for s in str(annotations.get(SANDBOXES_ANNOTATION, "")).split(",") if s}
 
 
 def read_stored(fs: HostFS, component: str) -> dict[str, Any] | None:

@@ -15,13 +15,15 @@ wait out its grace period (:func:`static_sandboxes`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kubeadm_py.constants import KUBE_SYSTEM
 from kubeadm_py.selfhosting.checkpoint import is_ds_pod_name
 
 if TYPE_CHECKING:
+    from kubeadm_py.effectors.cri import ContainerRuntime
     from kubeadm_py.host.cri import ContainerInfo, Sandbox
 
 # At most this many restarts per component's pivot: one is the rule (the port is free when it
@@ -29,27 +31,60 @@ if TYPE_CHECKING:
 MAX_RESTARTS = 3
 # A container in one of these states is (about to be) running: nothing to speed up.
 ALIVE = ("running", "created")
+# A sandbox younger than this is left alone: the kubelet's PLEG relists every second, and a sandbox
+# created and removed between two relists is never seen, so the kubelet syncs its Pod only at the
+# next periodic sync (``--sync-frequency`` 1m plus jitter). On the test bed (2026-12-03) ``upgrade
+# apply``'s hand-back removed the new API server Pod's sandbox within a second of its creation, and
+# the kubelet made the next one 80 s later.
+MIN_AGE = 5.0
 
 
 def sandboxes_to_remove(
-    component: str, port_free: bool, containers: Sequence[ContainerInfo], sandboxes: Sequence[Sandbox]
+    component: str,
+    port_free: bool,
+    containers: Sequence[ContainerInfo],
+    sandboxes: Sequence[Sandbox],
+    *,
+    pod_of: Callable[[str, str], bool] = is_ds_pod_name,
+    now: float | None = None,
 ) -> list[Sandbox]:
-    """The sandboxes of ``component``'s DaemonSet Pod to remove (empty: leave the kubelet alone):
+    """The sandboxes of ``component``'s DaemonSet Pod (``pod_of``: or another Pod of it, the
+    checkpoint's static Pod while ``upgrade apply`` replaces the DaemonSet Pod) to remove (empty:
+    leave the kubelet alone):
 
     | when | what |
     |---|---|
     | something still listens on the component's port (the static Pod, or the DaemonSet Pod) | nothing |
     | no container of the DaemonSet Pod is listed (not created yet) | nothing |
     | one is running or created | nothing |
-    | all of them exited | its sandboxes |
+    | all of them exited | its sandboxes older than :data:`MIN_AGE` (``now``: seconds since the epoch) |
     """
     if not port_free:
         return []
-    mine = [c for c in containers if c.namespace == KUBE_SYSTEM and is_ds_pod_name(component, c.pod)]
+    mine = [c for c in containers if c.namespace == KUBE_SYSTEM and pod_of(component, c.pod)]
     if not mine or any(c.state in ALIVE for c in mine):
         return []
     pods = {c.pod for c in mine}
-    return [s for s in sandboxes if s.namespace == KUBE_SYSTEM and s.name in pods]
+    now = time.time() if now is None else now
+    return [
+        s
+        for s in sandboxes
+        if s.namespace == KUBE_SYSTEM and s.name in pods and now - s.created_at >= MIN_AGE
+    ]
+
+
+def restart_exited(
+    runtime: ContainerRuntime, component: str, port_free: bool, log: Callable[[str], None]
+) -> int:
+    """Remove the sandboxes :func:`sandboxes_to_remove` names for the DaemonSet Pod, so the kubelet
+    starts it at once; how many were removed."""
+    stale = sandboxes_to_remove(
+        component, port_free, runtime.list_containers(KUBE_SYSTEM), runtime.list_sandboxes()
+    )
+    for sandbox in stale:
+        log(f"Restarting {sandbox.label} at once: the port is free, no back-off to wait out")
+        runtime.remove_sandbox(sandbox)
+    return len(stale)
 
 
 def static_sandboxes(static_pod: str, sandboxes: Sequence[Sandbox]) -> list[Sandbox]:

@@ -303,7 +303,8 @@ def render_text(result: Mapping[str, Any]) -> str:
         lines.append(
             "[upgrade/config] Control plane mode on this node: "
             + ", ".join(f"{c} {m}" for c, m in modes.items())
-            + " (self-hosted components are DaemonSets: 'upgrade apply' does not update them yet)"
+            + " (self-hosted components are DaemonSets: 'upgrade apply' updates them for a configuration "
+            "change, not yet for a version change)"
         )
     elif modes:
         lines.append("[upgrade/config] Control plane mode on this node: static Pods")

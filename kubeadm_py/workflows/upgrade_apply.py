@@ -50,10 +50,12 @@ def phases() -> tuple[Phase[UpgradeContext], ...]:
     from kubeadm_py.phases.upgrade.control_plane import upgrade_control_plane_phase
     from kubeadm_py.phases.upgrade.kubelet import upgrade_kubelet_config_phase
     from kubeadm_py.phases.upgrade.preflight import upgrade_preflight_phase
+    from kubeadm_py.phases.upgrade.selfhosted import upgrade_self_hosted_phase
 
     return (
         upgrade_preflight_phase(),
         upgrade_control_plane_phase(),
+        upgrade_self_hosted_phase(),
         upgrade_upload_config_phase(),
         upgrade_kubelet_config_phase(),
         upgrade_bootstrap_token_phase(),

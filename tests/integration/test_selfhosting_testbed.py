@@ -17,8 +17,10 @@ import time
 from typing import Any
 
 import pytest
+import yaml
 
 from kubeadm_py.durations import duration_seconds
+from tests.integration.test_lifecycle_testbed import Poller  # /readyz through admin.conf every 0.5 s
 from tests.testbed._proc import wait_for
 from tests.testbed.configs import KUBE_PROXY_CONFIG, init_config_v1beta4
 from tests.testbed.fixtures import control_plane_node
@@ -140,6 +142,100 @@ def test_pivot_again_changes_nothing(selfhosted: Any) -> None:
     TIMINGS["pivot-rerun"] = time.monotonic() - t0
     phases = {p["phase"]: p["status"] for p in json.loads(r.stdout)["phases"]}
     assert all(phases[c] == "unchanged" for c in (*COMPONENTS, "install-checkpointer")), phases
+
+
+# --- upgrade apply: the DaemonSets (docs/selfhosting.md, "Upgrades") ---------------------------------
+def daemonset(node: Any, component: str) -> dict[str, Any]:
+    r = node.kubectl("-n", "kube-system", "get", "ds", f"self-hosted-{component}", "-o", "json")
+    return dict(json.loads(r.stdout))
+
+
+def write_change(node: Any, name: str, extra_args: dict[str, str]) -> str:
+    """The stored ClusterConfiguration with ``extra_args`` added to the API server's, as a file."""
+    text = node.kubectl(
+        "-n", "kube-system", "get", "cm", "kubeadm-config", "-o", "jsonpath={.data.ClusterConfiguration}"
+    ).stdout
+    doc = yaml.safe_load(text)
+    doc.setdefault("apiServer", {}).setdefault("extraArgs", []).extend(
+        {"name": k, "value": v} for k, v in extra_args.items()
+    )
+    path = f"/etc/kubernetes/tmp-{name}.yaml"
+    with open(node.path(path), "w") as f:
+        f.write(yaml.safe_dump(doc))
+    return path
+
+
+def upgrade(node: Any, what: str, config: str, *flags: str) -> Any:
+    """``upgrade apply v1.20.2 --config <config>`` while /readyz is polled every 0.5 s; prints the
+    seconds, the longest gap without an answer, and the phase's lines."""
+    t0 = time.monotonic()
+    with Poller(node) as poll:
+        r = kubeadm_py(
+            node, "upgrade", "apply", "v1.20.2", "--config", config, "-y", "-o", "json", *flags,
+            check=False, timeout=700,
+        )  # fmt: skip
+    TIMINGS[f"upgrade-{what}"] = time.monotonic() - t0
+    TIMINGS[f"upgrade-{what}-gap"] = poll.longest
+    print(
+        f"\n[selfhosting-testbed] upgrade {what}: {TIMINGS[f'upgrade-{what}']:.1f}s, exit {r.returncode}, "
+        f"longest API gap {poll.longest:.1f}s ({poll.failures} failed polls)"
+    )
+    print("  " + "\n  ".join(x for x in r.stderr.splitlines() if "self-hosted" in x or x.startswith("error")))
+    return r
+
+
+def no_checkpoint_active(node: Any) -> bool:
+    return not any(os.path.exists(node.path(ACTIVE.format(c))) for c in COMPONENTS)
+
+
+@pytest.mark.extended  # CI time: two API server DaemonSet updates (40-60 s each, docs/selfhosting.md)
+def test_upgrade_apply_updates_the_daemonsets_and_rolls_back_a_broken_flag(selfhosted: Any) -> None:
+    """The issue's upgrade check: a config-only ``upgrade apply`` changes the DaemonSets and keeps the
+    API served (the checkpoint bridges the replacement of the only API server Pod); a rerun changes
+    nothing; a broken flag is rolled back."""
+    node = selfhosted
+    before = {c: daemonset(node, c) for c in COMPONENTS}
+    # 1. a configuration change: a new API server flag
+    good = write_change(node, "good", {"event-ttl": "2h0m0s"})
+    r = upgrade(node, "flag", good, "--upgrade-timeout", "300s")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
+    phases = {p["phase"]: p["status"] for p in json.loads(r.stdout)["phases"]}
+    assert phases["self-hosted"] == "changed", phases
+    after = {c: daemonset(node, c) for c in COMPONENTS}
+    command = after["kube-apiserver"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert "--event-ttl=2h0m0s" in command, command
+    for c in ("kube-controller-manager", "kube-scheduler"):  # unchanged: not written
+        assert after[c]["metadata"]["generation"] == before[c]["metadata"]["generation"], c
+    mine = [p for p in pods(node, "kube-apiserver") if p["spec"]["nodeName"] == node.name]
+    assert len(mine) == 1 and ready(mine[0]), mine
+    assert "--event-ttl=2h0m0s" in mine[0]["spec"]["containers"][0]["command"]
+    assert no_checkpoint_active(node)
+    stored = node.kubectl("-n", "kube-system", "get", "cm", "kubeadm-config", "-o", "yaml").stdout
+    assert "event-ttl" in stored
+
+    # 2. the same configuration again: nothing to change
+    r = upgrade(node, "rerun", good)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
+    phases = {p["phase"]: p["status"] for p in json.loads(r.stdout)["phases"]}
+    assert phases["self-hosted"] == "unchanged", phases
+    assert (
+        daemonset(node, "kube-apiserver")["metadata"]["generation"]
+        == after["kube-apiserver"]["metadata"]["generation"]
+    )
+
+    # 3. a broken flag (an unknown one, past the offline check): the DaemonSet is rolled back
+    bad = write_change(node, "broken", {"no-such-flag": "1"})
+    r = upgrade(node, "broken", bad, "--ignore-preflight-errors=UnknownExtraArgs")
+    assert r.returncode == 1, r.stdout[-3000:] + r.stderr[-5000:]
+    assert "the update of the DaemonSet kube-system/self-hosted-kube-apiserver failed" in r.stderr, r.stderr
+    assert "unknown flag: --no-such-flag" in r.stderr, r.stderr
+    assert "rolled back, kube-apiserver healthy again" in r.stderr, r.stderr
+    template = daemonset(node, "kube-apiserver")["spec"]["template"]
+    assert template == after["kube-apiserver"]["spec"]["template"]
+    assert no_checkpoint_active(node)
+    stored = node.kubectl("-n", "kube-system", "get", "cm", "kubeadm-config", "-o", "yaml").stdout
+    assert "no-such-flag" not in stored and "event-ttl" in stored
+    node.wait_for_apiserver(timeout=60)
 
 
 # --- restart recovery (the checkpointer, docs/selfhosting-recovery.md); keep it the last test -----

@@ -261,23 +261,17 @@ class Pivot:
         answer only leaves the back-off as it is."""
         from kubeadm_py.host.cri import CriError
         from kubeadm_py.host.health import port_free
-        from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, sandboxes_to_remove
+        from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, restart_exited
 
         if self.restarts >= MAX_RESTARTS:
             return
         try:
-            runtime = self._cri()
-            stale = sandboxes_to_remove(
-                self.component, port_free(url), runtime.list_containers(KUBE_SYSTEM), runtime.list_sandboxes()
-            )
-            for sandbox in stale:
-                self.log(f"Restarting {sandbox.label} at once: the port is free, no back-off to wait out")
-                runtime.remove_sandbox(sandbox)
+            removed = restart_exited(self._cri(), self.component, port_free(url), self.log)
         except CriError as e:
             self.log(f"WARNING: not restarting {contract.ds_name(self.component)} early (CRI: {e})")
             self.restarts = MAX_RESTARTS
             return
-        self.restarts += bool(stale)
+        self.restarts += bool(removed)
 
     def _stop_static(self, pod: str) -> None:
         """The DaemonSet Pod serves, and the static Pod ``pod`` still terminates: the kubelet gives

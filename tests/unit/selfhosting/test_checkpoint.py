@@ -496,3 +496,61 @@ def test_secrets_kept_as_files(loop: Any, tmp_path: Path) -> None:
     del secrets["ca"]
     clock.now += 61
     assert cp.poll() == [] and "cannot checkpoint yet: secret kube-system/ca" in lines[-1]
+
+
+# --- upgrade apply's bridge: activate() while the DaemonSet Pod runs ---------------------------------
+def test_a_bridge_hands_back_only_to_a_container_in_a_sandbox_it_did_not_record(
+    loop: Any, tmp_path: Path
+) -> None:
+    from kubeadm_py.selfhosting.checkpoint import SANDBOXES_ANNOTATION
+
+    cp, cri, client, clock, fs, lines = loop
+    old, new = ds_pod(), ds_pod(name="self-hosted-kube-apiserver-n3w4p")
+    client.pods = [old]
+    cri.sandboxes = [Sandbox("sb-old", old["metadata"]["name"], "kube-system", True, created_at=100.0)]
+    cri.container(old["metadata"]["name"], "running", 101.0)
+    cp.activate("kube-apiserver")  # nothing stored yet: taken from the running Pod first
+    active = tmp_path / active_path("kube-apiserver").lstrip("/")
+    doc = yaml.safe_load(active.read_text())
+    assert doc["metadata"]["annotations"][SANDBOXES_ANNOTATION] == "sb-old"
+    assert (tmp_path / stored_path("kube-apiserver").lstrip("/")).exists()
+    assert cri.sandboxes[0].id == "sb-old"  # recorded, not removed
+    # the service did not activate it: the annotation tells it the running Pod's sandbox is old
+    service = Checkpointer(fs, cri, lambda: client, "cp1", lines.append, timing=T, clock=clock)  # type: ignore[arg-type]
+    clock.now += 2
+    assert service.poll() == [] and cp.poll() == []
+    # the DaemonSet controller replaced the Pod; the kubelet created its container (it cannot bind)
+    cri.sandboxes = [Sandbox("sb-new", new["metadata"]["name"], "kube-system", True, created_at=200.0)]
+    cri.running, cri.created = {}, {}
+    cri.container(new["metadata"]["name"], "exited", 201.0)
+    client.pods = [new]
+    assert [(c, a) for c, a, _ in service.poll()] == [("kube-apiserver", Action.DEACTIVATE)]
+    assert not active.exists()
+    assert cri.sandboxes == []  # the new Pod restarted at once: no back-off
+
+
+def test_a_bridge_without_a_checkpoint_or_a_running_pod_is_one_error(loop: Any) -> None:
+    from kubeadm_py.errors import KubeadmError
+
+    cp, cri, client, clock, fs, lines = loop
+    client.pods = []
+    with pytest.raises(KubeadmError, match="no checkpoint of kube-apiserver on cp1 to serve"):
+        cp.activate("kube-apiserver")
+    assert states(fs)["kube-apiserver"] == "none"
+
+
+@pytest.mark.parametrize(
+    ("port_free", "state", "removed"),
+    [(True, "exited", True), (False, "exited", False), (True, "running", False)],
+)
+def test_a_waiting_checkpoint_starts_at_once_when_the_port_is_free(
+    loop: Any, port_free: bool, state: str, removed: bool
+) -> None:
+    cp, cri, client, clock, fs, lines = loop
+    name = "kubeadm-py-checkpoint-kube-apiserver-cp1"
+    cri.sandboxes = [Sandbox("sb-cp", name, "kube-system", True, created_at=100.0)]
+    cri.container(name, state, 101.0)
+    assert cp.hurry_checkpoint("kube-apiserver", port_free) == (
+        [f"pod kube-system/{name} (sandbox sb-cp)"] if removed else []
+    )
+    assert (cri.sandboxes == []) is removed

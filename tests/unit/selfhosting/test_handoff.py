@@ -184,3 +184,14 @@ def test_port_free_only_when_the_connect_is_refused() -> None:
         port = listener.getsockname()[1]
         assert port_free(f"https://127.0.0.1:{port}/livez") is False
     assert port_free(f"https://127.0.0.1:{port}/livez") is True
+
+
+def test_a_sandbox_younger_than_the_kubelets_relist_is_left_alone() -> None:
+    """Removed before the kubelet's PLEG saw it, the kubelet would not sync the Pod until its
+    periodic sync (80 s on the test bed)."""
+    from kubeadm_py.selfhosting.handoff import MIN_AGE
+
+    young = Sandbox("sb-ds", DS_POD, "kube-system", True, created_at=1000.0)
+    containers = [ctr("exited")]
+    assert sandboxes_to_remove("kube-apiserver", True, containers, [young], now=1000.0 + MIN_AGE - 1) == []
+    assert sandboxes_to_remove("kube-apiserver", True, containers, [young], now=1000.0 + MIN_AGE) == [young]

@@ -1,24 +1,44 @@
-"""``upgrade apply`` on a node whose control plane is self-hosted (docs/selfhosting.md): updating the
-DaemonSets is not built, so preflight stops before any change."""
+"""``upgrade apply`` on a node whose control plane is self-hosted (docs/selfhosting.md, "Upgrades"):
+preflight refuses a version change; the ``self-hosted`` phase updates the DaemonSets that differ
+from kubeadm-config, bridges the replacement of a single node's Pod with its checkpoint, and rolls
+a DaemonSet back when its new Pod keeps exiting. The waiter plays the DaemonSet controller and the
+kubelet; a fake runtime lists the DaemonSet Pods' sandboxes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import pytest
+import yaml
 
-from kubeadm_py.errors import PhaseError
+from kubeadm_py.effectors.waiting import Log, Target, Waiter
+from kubeadm_py.effectors.watch import ComponentReport, ComponentsFailed, Watch
+from kubeadm_py.errors import KubeadmError, PhaseError
+from kubeadm_py.host.cri import ContainerInfo, Sandbox
+from kubeadm_py.selfhosting.checkpoint import SANDBOXES_ANNOTATION, active_path, stored_path
 from kubeadm_py.selfhosting.contract import backup_path
-from tests.unit.upgrade.conftest import FakeWaiter, Node
+from kubeadm_py.selfhosting.daemonset import build_daemonset, image_version
+from tests.unit.upgrade.conftest import BASE_VERSION, NODE, FakeWaiter, Node
+
+COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+MANIFESTS = "/etc/kubernetes/manifests"
 
 
-def test_a_self_hosted_node_is_refused_before_any_change(node: Node, waiter: FakeWaiter) -> None:
-    manifest = node.path("/etc/kubernetes/manifests/kube-scheduler.yaml")
+def test_a_version_change_on_a_self_hosted_node_is_refused_before_any_change(
+    node: Node, waiter: FakeWaiter
+) -> None:
+    manifest = node.path(f"{MANIFESTS}/kube-scheduler.yaml")
     backup = node.path(backup_path("kube-scheduler"))
     backup.parent.mkdir(parents=True)
     manifest.rename(backup)
     before = node.manifest("kube-apiserver")
     writes = len(node.api.mutations())
     with pytest.raises(
-        PhaseError, match="SelfHostedControlPlane: kube-scheduler run as DaemonSets on this node"
+        PhaseError,
+        match="SelfHostedControlPlane: kube-scheduler run as DaemonSets on this node; upgrade apply "
+        r"changes their configuration only; a version change \(v1.30.14 -> v1.31.14\)",
     ):
         node.run("upgrade-apply", options={"version": "v1.31.14", "yes": True})
     assert node.manifest("kube-apiserver") == before and waiter.calls == []
@@ -29,13 +49,316 @@ def test_plan_says_the_mode_of_each_component(node: Node) -> None:
     from kubeadm_py.upgrade import plan as planlib
 
     result = planlib.plan(*node.open())
-    assert result["controlPlaneMode"] == dict.fromkeys(
-        ("kube-apiserver", "kube-controller-manager", "kube-scheduler"), "static"
-    )
+    assert result["controlPlaneMode"] == dict.fromkeys(COMPONENTS, "static")
     assert "Control plane mode on this node: static Pods" in planlib.render_text(result)
     backup = node.path(backup_path("kube-scheduler"))
     backup.parent.mkdir(parents=True)
-    node.path("/etc/kubernetes/manifests/kube-scheduler.yaml").rename(backup)
+    node.path(f"{MANIFESTS}/kube-scheduler.yaml").rename(backup)
     result = planlib.plan(*node.open())
     assert result["controlPlaneMode"]["kube-scheduler"] == "self-hosted"
-    assert "kube-scheduler self-hosted (self-hosted components are DaemonSets" in planlib.render_text(result)
+    text = planlib.render_text(result)
+    assert (
+        "kube-scheduler self-hosted (self-hosted components are DaemonSets: 'upgrade apply' updates" in text
+    )
+
+
+# --- the self-hosted phase ---------------------------------------------------------------------------
+class DaemonSetWaiter(Waiter):
+    """Waits as if the DaemonSet controller and the kubelet ran: ``<component>/updated`` and
+    ``<component>/rolled back`` succeed, except ``updated`` of the ``broken`` components, whose new
+    Pod keeps exiting (the CRI watch's verdict); ``<component>/api`` (the checkpoint serving during a
+    rollback) succeeds. Records ``(kind, component)`` per wait, and the checkpoint files then."""
+
+    def __init__(self, node: Node, broken: set[str] | None = None) -> None:
+        super().__init__()
+        self.node = node
+        self.broken = broken or set()
+        self.calls: list[tuple[str, str]] = []
+        self.active: list[bool] = []
+        self.never_recovers: set[str] = set()  # their rollback's wait times out too
+
+    def wait_all(
+        self,
+        targets: Sequence[Target],
+        timeout: float,
+        *,
+        interval: float = 1.0,
+        log: Log | None = None,
+        prefix: str = "",
+        watch: Watch | None = None,
+    ) -> dict[str, str]:
+        for t in targets:
+            component, _, kind = t.name.partition("/")
+            self.calls.append((kind, component))
+            self.active.append(self.node.path(active_path(component)).exists())
+            if kind == "updated" and component in self.broken:
+                raise ComponentsFailed(
+                    [
+                        ComponentReport(
+                            component,
+                            "exited",
+                            exit_code=1,
+                            restarts=1,
+                            log_tail=("Error: unknown flag: --no-such-flag",),
+                            log_path=f"/var/log/pods/kube-system_self-hosted-{component}-x1x2x/{component}/1.log",
+                            reason="Error",
+                        )
+                    ]
+                )
+            if kind == "rolled back" and component in self.never_recovers:
+                return {t.name: f"{component} stays down"}
+        return {}
+
+
+class FakeCri:
+    """The node's runtime: the DaemonSet Pods' sandboxes (one each, ready) and their containers."""
+
+    endpoint = "unix:///run/containerd/containerd.sock"
+
+    def __init__(self) -> None:
+        self.sandboxes = [
+            Sandbox(f"sb-{c}", f"self-hosted-{c}-x1x2x", "kube-system", True, 100.0) for c in COMPONENTS
+        ]
+        self.removed: list[str] = []
+
+    def __call__(self, endpoint: str) -> FakeCri:
+        return self
+
+    def list_containers(self, namespace: str = "") -> list[ContainerInfo]:
+        return [
+            ContainerInfo(
+                f"c-{s.id}", s.name.split("-x1x2x")[0][12:], s.name, "kube-system", "running", 0, 101.0
+            )
+            for s in self.sandboxes
+        ]
+
+    def list_sandboxes(self) -> list[Sandbox]:
+        return list(self.sandboxes)
+
+    def remove_sandbox(self, sandbox: Sandbox) -> None:
+        self.removed.append(sandbox.id)
+        self.sandboxes.remove(sandbox)
+
+    def close(self) -> None:
+        return None
+
+
+def self_hosted(node: Node, desired: int = 1) -> dict[str, dict[str, Any]]:
+    """Pivot the node as ``selfhosting pivot`` leaves it: DaemonSets from its manifests (with
+    ``desired`` Pods scheduled), the manifests parked, a checkpoint of each stored."""
+    out = {}
+    for c in COMPONENTS:
+        manifest = node.path(f"{MANIFESTS}/{c}.yaml")
+        pod = yaml.safe_load(manifest.read_text())
+        ds = build_daemonset(c, pod, image_version(pod))
+        ds["status"] = {"desiredNumberScheduled": desired}
+        out[c] = node.api.put(ds)
+        backup = node.path(backup_path(c))
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        manifest.rename(backup)
+        stored = node.path(stored_path(c))
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"name": f"kubeadm-py-checkpoint-{c}", "namespace": "kube-system"}
+        stored.write_text(
+            yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod["spec"]})
+        )
+    return out
+
+
+def config_change(node: Node, tmp_path: Path, **args: str) -> Path:
+    doc = yaml.safe_load(node.stored_cluster())
+    extra = doc.setdefault("apiServer", {}).setdefault("extraArgs", [])
+    extra.extend({"name": k, "value": v} for k, v in args.items())
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def command(node: Node, component: str) -> list[str]:
+    ds = node.api.obj("DaemonSet", f"self-hosted-{component}", "kube-system")
+    assert ds is not None
+    return list(ds["spec"]["template"]["spec"]["containers"][0]["command"])
+
+
+@pytest.fixture
+def shnode(node: Node) -> tuple[Node, DaemonSetWaiter, FakeCri]:
+    self_hosted(node)
+    waiter = DaemonSetWaiter(node)
+    node.waiter = waiter
+    return node, waiter, FakeCri()
+
+
+def run(node: Node, cri: FakeCri, cfg: Path, **options: Any) -> Any:
+    from kubeadm_py import api
+    from kubeadm_py.effectors.bundle import Hooks
+
+    hooks = Hooks(kubeconfig_client=node.connect, waiter=node.waiter, cri=cri, etcd=node.etcd.for_node)  # type: ignore[arg-type]
+    return api.run(
+        "upgrade-apply",
+        rootfs=str(node.root),
+        hooks=hooks,
+        options={"version": BASE_VERSION, "config": str(cfg), "yes": True, **options},
+    )
+
+
+def test_a_config_change_updates_the_daemonset_over_the_checkpoint(shnode: Any, tmp_path: Path) -> None:
+    node, waiter, cri = shnode
+    before = {c: command(node, c) for c in COMPONENTS}
+    report = run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
+    phases = {p.path: p.status for p in report.phases}
+    assert phases["control-plane"] == "unchanged" and phases["self-hosted"] == "changed", phases
+    assert "--audit-log-maxage=7" in command(node, "kube-apiserver")
+    assert [command(node, c) for c in COMPONENTS[1:]] == [before[c] for c in COMPONENTS[1:]]
+    # the checkpoint was written (and still is: this waiter does not hand it back) before the wait
+    assert waiter.calls == [("updated", "kube-apiserver")] and waiter.active == [True]
+    checkpoint = yaml.safe_load(node.path(active_path("kube-apiserver")).read_text())
+    assert checkpoint["metadata"]["annotations"][SANDBOXES_ANNOTATION] == "sb-kube-apiserver"
+    assert checkpoint["spec"] == yaml.safe_load(node.path(stored_path("kube-apiserver")).read_text())["spec"]
+    assert cri.removed == []  # recorded, not removed
+    assert report.outputs["upgraded"] == ["kube-apiserver"]
+    assert report.outputs["unchanged"] == ["kube-controller-manager", "kube-scheduler"]
+    stored = yaml.safe_load(node.stored_cluster())
+    assert {"name": "audit-log-maxage", "value": "7"} in stored["apiServer"]["extraArgs"]
+
+
+def test_the_same_configuration_again_changes_nothing(shnode: Any, tmp_path: Path) -> None:
+    node, waiter, cri = shnode
+    cfg = config_change(node, tmp_path)
+    writes = [m for m in node.api.mutations() if m[0] != "GET"]
+    report = run(node, cri, cfg)
+    assert {p.path: p.status for p in report.phases}["self-hosted"] == "unchanged"
+    assert waiter.calls == []
+    assert not any(node.path(active_path(c)).exists() for c in COMPONENTS)
+    assert [m for m in node.api.mutations() if "daemonsets" in m[1]] == [
+        m for m in writes if "daemonsets" in m[1]
+    ]
+
+
+def test_a_broken_flag_is_rolled_back(shnode: Any, tmp_path: Path) -> None:
+    node, waiter, cri = shnode
+    waiter.broken = {"kube-apiserver"}
+    before = command(node, "kube-apiserver")
+    stored_before = node.stored_cluster()
+    # the hand-back happened (the new Pod then kept exiting): the checkpoint is gone
+    node_path = node.path(active_path("kube-apiserver"))
+    waiter_calls = waiter.wait_all
+
+    def handed_back(targets: Sequence[Target], timeout: float, **kw: Any) -> dict[str, str]:
+        if node_path.exists() and targets[0].name.endswith("/updated"):
+            node_path.unlink()
+        return waiter_calls(targets, timeout, **kw)
+
+    waiter.wait_all = handed_back  # type: ignore[method-assign]
+    with pytest.raises(PhaseError) as e:
+        run(node, cri, config_change(node, tmp_path, **{"no-such-flag": "1"}), **{
+            "ignore-preflight-errors": ["UnknownExtraArgs"]})  # fmt: skip
+    message = str(e.value)
+    assert (
+        "the update of the DaemonSet kube-system/self-hosted-kube-apiserver failed: kube-apiserver "
+        in message
+    )
+    assert "Error: unknown flag: --no-such-flag" in message
+    assert "rolled back, kube-apiserver healthy again with the previous template" in message
+    assert (
+        "its log: /var/log/pods/kube-system_self-hosted-kube-apiserver-x1x2x/kube-apiserver/1.log" in message
+    )
+    assert command(node, "kube-apiserver") == before
+    # updated; then the checkpoint again (serving the API for the rollback), the old template back
+    assert waiter.calls == [
+        ("updated", "kube-apiserver"),
+        ("api", "kube-apiserver"),
+        ("rolled back", "kube-apiserver"),
+    ]
+    assert waiter.active == [False, True, True]
+    assert node.stored_cluster() == stored_before  # upload-config is not reached
+
+
+def test_ha_replaces_the_pods_without_a_checkpoint(node: Node, tmp_path: Path) -> None:
+    self_hosted(node, desired=3)
+    node.waiter = waiter = DaemonSetWaiter(node)
+    report = run(node, FakeCri(), config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
+    assert report.ok and waiter.calls == [("updated", "kube-apiserver")] and waiter.active == [False]
+
+
+def test_dry_run_prints_the_daemonset_and_the_checkpoint(shnode: Any, tmp_path: Path) -> None:
+    node, waiter, cri = shnode
+    before = command(node, "kube-apiserver")
+    report = run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}), **{"dry-run": True})
+    targets = {(c.action, c.target) for p in report.phases if p.path == "self-hosted" for c in p.changes}
+    assert ("update", "DaemonSet kube-system/self-hosted-kube-apiserver") in targets, targets
+    assert any(t.endswith("kubeadm-py-checkpoint-kube-apiserver.yaml") for _, t in targets), targets
+    assert command(node, "kube-apiserver") == before
+    assert not node.path(active_path("kube-apiserver")).exists()
+    assert waiter.calls == []
+
+
+def test_a_missing_daemonset_is_one_error(shnode: Any, tmp_path: Path) -> None:
+    node, waiter, cri = shnode
+    node.api.objects = {k: v for k, v in node.api.objects.items() if k[0] != "DaemonSet"}
+    with pytest.raises(KubeadmError, match="kube-apiserver is self-hosted on cp-1 but the DaemonSet"):
+        run(node, cri, config_change(node, tmp_path))
+    assert NODE == "cp-1"
+
+
+def test_a_refused_write_takes_the_checkpoint_back(shnode: Any, tmp_path: Path) -> None:
+    """The old Pod keeps running when its DaemonSet cannot be written: no bridge is left behind."""
+    node, waiter, cri = shnode
+    node.api.forbid.add(("PUT", "daemonsets"))
+    with pytest.raises(PhaseError, match="daemonsets is forbidden"):
+        run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
+    assert not node.path(active_path("kube-apiserver")).exists() and waiter.calls == []
+
+
+def test_the_replaced_pod_is_stopped_once_the_checkpoint_serves(
+    shnode: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kubelet gives the old Pod its grace period, and the controller waits for it to be gone:
+    once it is being deleted and the checkpoint's container runs and answers, its recorded sandbox
+    goes through the CRI (the check, run once as the real wait would)."""
+    from kubeadm_py.host import health
+
+    node, waiter, cri = shnode
+    monkeypatch.setattr(health, "http_check", lambda url, timeout=5.0: (True, ""))
+    monkeypatch.setattr(health, "port_free", lambda url, timeout=2.0: False)
+    old = node.api.put(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "self-hosted-kube-apiserver-x1x2x",
+                "namespace": "kube-system",
+                "labels": {"k8s-app": "self-hosted-kube-apiserver", "tier": "control-plane"},
+            },
+            "spec": {"nodeName": NODE},
+        }
+    )
+    seen: list[tuple[bool, str]] = []
+
+    def check_once(targets: Sequence[Target], timeout: float, **kw: Any) -> dict[str, str]:
+        if targets[0].name == "kube-apiserver/updated":
+            seen.append(targets[0].check())  # the old Pod runs: nothing stopped
+            old["metadata"]["deletionTimestamp"] = "2026-12-03T18:00:00Z"
+            node.api.put(old)
+            cri.sandboxes.append(
+                Sandbox("sb-cp", f"kubeadm-py-checkpoint-kube-apiserver-{NODE}", "kube-system", True)
+            )
+            seen.append(targets[0].check())
+        return {}
+
+    waiter.wait_all = check_once  # type: ignore[method-assign]
+    run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
+    assert [ok for ok, _ in seen] == [False, False]
+    assert "the checkpoint of kube-apiserver serves" in seen[1][1]
+    assert cri.removed == ["sb-kube-apiserver"]
+
+
+def test_a_rollback_that_does_not_recover_says_so(shnode: Any, tmp_path: Path) -> None:
+    node, waiter, cri = shnode
+    waiter.broken = waiter.never_recovers = {"kube-apiserver"}
+    with pytest.raises(PhaseError) as e:
+        run(node, cri, config_change(node, tmp_path, **{"no-such-flag": "1"}), **{
+            "ignore-preflight-errors": ["UnknownExtraArgs"]})  # fmt: skip
+    assert (
+        "; the rollback did not complete, kube-apiserver is NOT healthy: timed out waiting for the rolled"
+        in str(e.value)
+    )

@@ -1,0 +1,85 @@
+"""What ``upgrade apply`` decides about a self-hosted component (docs/selfhosting.md, "Upgrades"):
+the DaemonSet that kubeadm-config renders now (the pivot's renderer, on the static Pod ``init``
+would write), whether the live one already matches it, whether this node needs the checkpoint as a
+bridge while its Pod is replaced, and when the rolling update is done. Nothing here writes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kubeadm_py.kube.compare import changed_paths, comparable, matches
+from kubeadm_py.manifests.pod import from_yaml
+from kubeadm_py.selfhosting.checkpoint_secrets import secret_names
+from kubeadm_py.selfhosting.daemonset import build_daemonset, image_version
+
+Obj = dict[str, Any]
+# The annotation the DaemonSet controller keeps on a DaemonSet (not part of what pivot writes).
+TEMPLATE_GENERATION = "pod-template-generation"
+
+
+def template_spec(ds: Obj | None) -> Obj:
+    return (((ds or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
+
+
+def wanted(component: str, manifest: bytes, live: Obj | None) -> Obj:
+    """The DaemonSet ``component``'s rendered static Pod ``manifest`` becomes, as pivot builds it;
+    with certificates from Secrets when the live DaemonSet mounts Secrets (pivot's
+    ``--certs-in-secrets``)."""
+    pod = from_yaml(manifest, f"the rendered {component} manifest")
+    in_secrets = bool(secret_names(template_spec(live)))
+    return build_daemonset(component, pod, image_version(pod), certs_in_secrets=in_secrets)
+
+
+def unchanged(want: Obj, live: Obj) -> bool:
+    """The live DaemonSet has every field of the wanted one (the API adds defaults)."""
+    return matches(want, live)
+
+
+def changed(want: Obj, live: Obj) -> list[str]:
+    """Where the wanted template differs from the live one (for the log), a few paths."""
+    return changed_paths(comparable(want), live)[:5]
+
+
+def previous(live: Obj) -> Obj:
+    """The live DaemonSet as it can be written back (rollback): no status, no server metadata."""
+    return comparable(copy.deepcopy(live))
+
+
+def needs_bridge(live: Obj) -> bool:
+    """One Pod of the DaemonSet at most (a single control-plane node): while it is replaced no other
+    Pod serves (the API server), creates its successor (the controller-manager, whose DaemonSet
+    controller does that), or binds it to the node (the scheduler). The checkpoint serves meanwhile."""
+    status = live.get("status") or {}
+    return int(status.get("desiredNumberScheduled") or 0) <= 1
+
+
+def _ready(pod: Obj) -> bool:
+    conds = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
+
+
+def rolled_out(ds: Obj | None, pods_here: list[Obj], node: str) -> tuple[bool, str]:
+    """The rolling update is done: the controller saw the DaemonSet's generation, every node runs a
+    Pod of it and they are Ready, and this node's Pod is of that generation and Ready. Else why not."""
+    if ds is None:
+        return False, "the DaemonSet is gone"
+    meta, status = ds.get("metadata") or {}, ds.get("status") or {}
+    generation = int(meta.get("generation") or 0)
+    if int(status.get("observedGeneration") or 0) < generation:
+        return False, f"the DaemonSet controller has not seen generation {generation} yet"
+    desired = int(status.get("desiredNumberScheduled") or 0)
+    updated = int(status.get("updatedNumberScheduled") or 0)
+    ready = int(status.get("numberReady") or 0)
+    if updated < desired or ready < desired:
+        return False, f"{updated}/{desired} Pods updated, {ready}/{desired} Ready"
+    mine = [
+        p
+        for p in pods_here
+        if str(((p.get("metadata") or {}).get("labels") or {}).get(TEMPLATE_GENERATION)) == str(generation)
+    ]
+    if not mine:
+        return False, f"no Pod of generation {generation} on {node} yet"
+    if not any(_ready(p) for p in mine):
+        return False, f"the Pod {mine[0]['metadata']['name']} on {node} is not Ready"
+    return True, ""
