@@ -163,3 +163,21 @@ def test_units_run_like_systemd(tmp_path):
         time.sleep(0.05)
     units.stop_all()
     assert marker.read_text().count("x") == before + 1 and not units.active("demo")
+
+
+def test_api_outages_per_server_and_for_both():
+    from tests.testbed.apipoll import Sample, longest_gap, outages
+
+    a, b = "10.0.0.1:6443", "10.0.0.2:6443"
+    up_a = [0.5, 1.0, 1.5, 6.5, 7.0]  # A down from 1.5 to 6.5
+    up_b = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 7.0]  # B down from 3.5 to 7.0
+    samples = [Sample(t, a, True) for t in up_a] + [Sample(t, b, True) for t in up_b]
+    samples += [Sample(t, a, False) for t in (2.0, 4.0, 6.0)] + [Sample(5.0, b, False), Sample(9.0, a, False)]
+    got = outages(samples, [a, b], 0.0, 7.5)
+    assert got.longest_gap == {a: 5.0, b: 3.5}
+    assert got.neither == 3.0  # 3.5 (B's last answer) to 6.5 (A's first again)
+    assert got.polls == {a: 8, b: 9} and got.failed == {a: 3, b: 1}  # 9.0 is outside the window
+    assert "neither served for 3.0 s at most" in got.line()
+    # the window's edges count: a server that never answered was down all the time
+    assert longest_gap([], 2.0, 5.0) == 3.0
+    assert longest_gap([0.1, 4.0], 1.0, 5.0) == 3.0

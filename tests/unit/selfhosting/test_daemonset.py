@@ -10,12 +10,17 @@ says so."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kubeadm_py.hostfs import HostFS
+from kubeadm_py.manifests.controlplane import build_control_plane
 from kubeadm_py.selfhosting import contract, daemonset, secrets
 from kubeadm_py.selfhosting.daemonset import build_daemonset, mutate_pod_spec, mutators
+from kubeadm_py.versions import RELEASES
+from tests.unit.manifests.helpers import make_cfg
 
 MASTER_TOLERATION = {
     "key": "node-role.kubernetes.io/master",
@@ -369,3 +374,22 @@ def test_every_component_gets_the_readiness_probe_and_the_api_servers_loses_the_
             assert "host" not in got
         else:
             assert got["host"] == "10.0.0.1"
+
+
+
+@pytest.mark.parametrize("version", [r.default_patch for r in RELEASES])
+def test_two_control_plane_nodes_build_the_same_daemonsets(version: str, tmp_path: Path) -> None:
+    """HA: the second node's pivot applies the DaemonSets built from its own manifests over the first
+    node's. Any difference in the templates would start a rolling update of the first node's Pods,
+    the API server's included, in the middle of the second node's pivot."""
+
+    def manifests(address: str, name: str) -> dict[str, Any]:
+        init = {"localAPIEndpoint": {"advertiseAddress": address}, "nodeRegistration": {"name": name}}
+        cfg = make_cfg(version, cluster={"controlPlaneEndpoint": "10.0.0.5:6443"}, init=init)
+        return build_control_plane(cfg, HostFS(rootfs=tmp_path), environ={}).pods
+
+    first, second = manifests("10.0.0.5", "cp-1"), manifests("10.0.0.6", "cp-2")
+    assert first["kube-apiserver"] != second["kube-apiserver"]  # the address, in flags, probes, annotation
+    for component in contract.COMPONENTS:
+        built = [build_daemonset(component, pods[component], version) for pods in (first, second)]
+        assert built[0] == built[1], component
