@@ -220,7 +220,8 @@ CONTAINER_STATES = {0: "created", 1: "running", 2: "exited", 3: "unknown"}
 class ContainerInfo:
     """One container as the runtime reports it (``Container``, then ``ContainerStatus`` for the
     exit code, reason and log path). ``attempt`` is the kubelet's restart count for the container
-    name in its pod; times are seconds since the epoch (0: not yet)."""
+    name in its pod; times are seconds since the epoch (0: not yet). ``sandbox_id``: the pod sandbox
+    it runs in ("" from ``ContainerStatus``, which does not say)."""
 
     id: str
     name: str
@@ -234,6 +235,7 @@ class ContainerInfo:
     message: str = ""
     log_path: str = ""
     finished_at: float = 0.0
+    sandbox_id: str = ""
 
 
 def _api() -> Any:
@@ -262,6 +264,7 @@ def _container(c: api_pb2.Container | api_pb2.ContainerStatus, **status: Any) ->
         state=CONTAINER_STATES.get(c.state, "unknown"),
         attempt=c.metadata.attempt,
         created_at=_seconds(c.created_at),
+        sandbox_id=str(getattr(c, "pod_sandbox_id", "")),
         **status,
     )
 

@@ -35,7 +35,7 @@ from kubeadm_py.selfhosting.checkpoint import (
 )
 from kubeadm_py.selfhosting.checkpoint_secrets import materialize, secret_names
 from kubeadm_py.selfhosting.contract import CHECKPOINTER_UNIT, COMPONENTS
-from kubeadm_py.selfhosting.handoff import sandboxes_to_remove
+from kubeadm_py.selfhosting.handoff import restart_exited
 
 if TYPE_CHECKING:
     from kubeadm_py.changes import Change
@@ -308,15 +308,10 @@ class Checkpointer:
     def hurry_checkpoint(self, c: str, port_free: bool) -> list[str]:
         """An active checkpoint whose containers all exited (they could not bind the port its
         DaemonSet Pod held) while the port is free now: remove its sandbox so the kubelet starts it
-        at once instead of after its crash-loop back-off. The labels of the sandboxes removed."""
-        containers = self.cri.list_containers(KUBE_SYSTEM)
-        stale = sandboxes_to_remove(
-            c, port_free, containers, self.cri.list_sandboxes(), pod_of=is_checkpoint_pod_name
+        at once instead of after its crash-loop back-off. The labels of the sandboxes tried."""
+        return restart_exited(
+            self.cri, c, port_free, self.log, pod_of=is_checkpoint_pod_name, prefix=f"{c}: "
         )
-        for sandbox in stale:
-            self.cri.remove_sandbox(sandbox)
-            self.log(f"{c}: restarted {sandbox.label} at once (the port is free, no back-off to wait out)")
-        return [s.label for s in stale]
 
     def _remove_stale(self, c: str, ready: list[Sandbox]) -> set[str]:
         """At activation: remove the DaemonSet Pod's ready sandboxes (activation means none of its
@@ -351,12 +346,7 @@ class Checkpointer:
         checkpoint's port) starts again at once instead of after the kubelet's back-off
         (:mod:`kubeadm_py.selfhosting.handoff`)."""
         try:
-            stale = sandboxes_to_remove(
-                c, port_free, self.cri.list_containers(KUBE_SYSTEM), self.cri.list_sandboxes()
-            )
-            for sandbox in stale:
-                self.cri.remove_sandbox(sandbox)
-                self.log(f"{c}: restarted {sandbox.label} at once (no back-off to wait out)")
+            restart_exited(self.cri, c, port_free, self.log, prefix=f"{c}: ")
         except CriError as e:  # the back-off runs out by itself
             self.log(f"{c}: could not restart the DaemonSet Pod early: {e}")
 

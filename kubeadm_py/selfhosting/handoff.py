@@ -58,10 +58,21 @@ def sandboxes_to_remove(
     | no container of the DaemonSet Pod is listed (not created yet) | nothing |
     | one is running or created | nothing |
     | all of them exited | its sandboxes older than :data:`MIN_AGE` (``now``: seconds since the epoch) |
+
+    Only containers in ready sandboxes decide. A sandbox that is no longer ready (a removal that
+    failed half-way leaves one: on the test bed the kubelet was removing its exited container at
+    the same moment) is replaced by the kubelet anyway, and its exited containers must not make us
+    remove the new sandbox before the kubelet has created its container. When the Pod is restarted,
+    such sandboxes go too: their exited containers are what the kubelet counts its back-off from.
     """
     if not port_free:
         return []
-    mine = [c for c in containers if c.namespace == KUBE_SYSTEM and pod_of(component, c.pod)]
+    stopped = {s.id for s in sandboxes if not s.ready}
+    mine = [
+        c
+        for c in containers
+        if c.namespace == KUBE_SYSTEM and pod_of(component, c.pod) and c.sandbox_id not in stopped
+    ]
     if not mine or any(c.state in ALIVE for c in mine):
         return []
     pods = {c.pod for c in mine}
@@ -74,17 +85,31 @@ def sandboxes_to_remove(
 
 
 def restart_exited(
-    runtime: ContainerRuntime, component: str, port_free: bool, log: Callable[[str], None]
-) -> int:
-    """Remove the sandboxes :func:`sandboxes_to_remove` names for the DaemonSet Pod, so the kubelet
-    starts it at once; how many were removed."""
+    runtime: ContainerRuntime,
+    component: str,
+    port_free: bool,
+    log: Callable[[str], None],
+    *,
+    pod_of: Callable[[str, str], bool] = is_ds_pod_name,
+    prefix: str = "",
+) -> list[str]:
+    """Remove the sandboxes :func:`sandboxes_to_remove` names (``pod_of``: whose Pod), so the
+    kubelet starts the Pod at once; the labels of those tried. A removal the runtime refuses (on
+    the test bed: "container is already in removing state", the kubelet removing the same exited
+    container) is logged and counts as tried: the caller's next poll looks again. Listing errors
+    (:class:`~kubeadm_py.host.cri.CriError`) are the caller's."""
+    from kubeadm_py.host.cri import CriError
+
     stale = sandboxes_to_remove(
-        component, port_free, runtime.list_containers(KUBE_SYSTEM), runtime.list_sandboxes()
+        component, port_free, runtime.list_containers(KUBE_SYSTEM), runtime.list_sandboxes(), pod_of=pod_of
     )
     for sandbox in stale:
-        log(f"Restarting {sandbox.label} at once: the port is free, no back-off to wait out")
-        runtime.remove_sandbox(sandbox)
-    return len(stale)
+        log(f"{prefix}Restarting {sandbox.label} at once: the port is free, no back-off to wait out")
+        try:
+            runtime.remove_sandbox(sandbox)
+        except CriError as e:
+            log(f"{prefix}WARNING: removing {sandbox.label} failed, the next poll looks again (CRI: {e})")
+    return [s.label for s in stale]
 
 
 def static_sandboxes(static_pod: str, sandboxes: Sequence[Sandbox]) -> list[Sandbox]:

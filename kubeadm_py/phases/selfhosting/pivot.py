@@ -257,8 +257,9 @@ class Pivot:
     def _restart_now(self, url: str) -> None:
         """Once nothing listens on the component's port, remove the sandbox of a DaemonSet Pod
         whose container exited, so the kubelet starts it without its crash-loop back-off
-        (:func:`kubeadm_py.selfhosting.handoff.sandboxes_to_remove`). A runtime that does not
-        answer only leaves the back-off as it is."""
+        (:func:`kubeadm_py.selfhosting.handoff.sandboxes_to_remove`), at most ``MAX_RESTARTS``
+        times. A runtime that does not answer only leaves the back-off as it is; a removal the
+        runtime refuses counts as one of the tries, and the next poll looks again."""
         from kubeadm_py.host.cri import CriError
         from kubeadm_py.host.health import port_free
         from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, restart_exited

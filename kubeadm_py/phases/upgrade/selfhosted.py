@@ -362,7 +362,7 @@ class DaemonSetUpdate:
 
         if not self.bridge or self.restarts >= 1:
             return
-        self.restarts += restart_exited(self._cri(), self.component, port_free(url), self.log)
+        self.restarts += len(restart_exited(self._cri(), self.component, port_free(url), self.log))
 
     def _close_watch(self) -> None:
         if self.watching is not None:

@@ -174,7 +174,12 @@ def test_containers_and_their_status_over_grpc(tmp_path: Path) -> None:
     labels = {cri.CONTAINER_NAME_LABEL: "kube-apiserver", cri.POD_NAMESPACE_LABEL: "kube-system"}
     meta = api.ContainerMetadata(name="kube-apiserver", attempt=1)
     listed = api.Container(
-        id="c1", metadata=meta, state=api.CONTAINER_EXITED, created_at=2_000_000_000, labels=labels
+        id="c1",
+        pod_sandbox_id="s1",
+        metadata=meta,
+        state=api.CONTAINER_EXITED,
+        created_at=2_000_000_000,
+        labels=labels,
     )
     status = api.ContainerStatus(
         id="c1",
@@ -206,6 +211,7 @@ def test_containers_and_their_status_over_grpc(tmp_path: Path) -> None:
         server.stop()
     assert seen == [{cri.POD_NAMESPACE_LABEL: "kube-system"}]
     assert (c.name, c.state, c.attempt, c.created_at, c.exit_code) == ("kube-apiserver", "exited", 1, 2.0, 0)
+    assert (c.sandbox_id, full.sandbox_id) == ("s1", "")  # ContainerStatus does not name its sandbox
     assert (full.exit_code, full.reason, full.log_path, full.finished_at) == (
         1,
         "Error",

@@ -332,7 +332,7 @@ def test_reboot_cycle(loop: Any, tmp_path: Path) -> None:
     assert [line.split(" (")[0] for line in lines if ": sees " not in line] == [
         "kube-apiserver: store", "kube-scheduler: store", "kube-apiserver: store",
         "kube-apiserver: activate", "kube-scheduler: activate",
-        "kube-apiserver: restarted pod kube-system/self-hosted-kube-apiserver-x7k2p",
+        "kube-apiserver: Restarting pod kube-system/self-hosted-kube-apiserver-x7k2p",
         "kube-apiserver: deactivate",
     ]  # fmt: skip
     # what it saw is logged when it changes (the evidence for each decision), not at every poll
@@ -389,7 +389,7 @@ def test_the_hand_off_restarts_an_exited_daemonset_pod_at_once(
     assert checkpoint not in cri.sandboxes
     assert (ds not in cri.sandboxes) is ds_restarted
     assert (
-        any("restarted pod kube-system/self-hosted-kube-apiserver" in line for line in lines) is ds_restarted
+        any("Restarting pod kube-system/self-hosted-kube-apiserver" in line for line in lines) is ds_restarted
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from kubeadm_py.changes import Change
 from kubeadm_py.effectors.waiting import Target
-from kubeadm_py.host.cri import ContainerInfo, CriNotRunning, Sandbox
+from kubeadm_py.host.cri import ContainerInfo, CriError, CriNotRunning, Sandbox
 from kubeadm_py.selfhosting.handoff import MAX_RESTARTS, sandboxes_to_remove, static_sandboxes
 from tests.unit.cluster.fakeapi import FakeAPIServer
 from tests.unit.selfhosting.conftest import KubeletWaiter, ds_pod, make_node
@@ -23,8 +23,12 @@ SANDBOX = Sandbox("sb-ds", DS_POD, "kube-system", True)
 STATIC_SANDBOX = Sandbox("sb-static", STATIC_POD, "kube-system", True)
 
 
-def ctr(state: str, pod: str = DS_POD, name: str = "kube-apiserver", attempt: int = 0) -> ContainerInfo:
-    return ContainerInfo(f"{pod}-{attempt}", name, pod, "kube-system", state, attempt, 0.0)
+def ctr(
+    state: str, pod: str = DS_POD, name: str = "kube-apiserver", attempt: int = 0, sandbox: str = ""
+) -> ContainerInfo:
+    return ContainerInfo(
+        f"{pod}-{attempt}", name, pod, "kube-system", state, attempt, 0.0, sandbox_id=sandbox
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,13 +57,45 @@ def test_which_sandboxes_to_remove(
     assert got == want
 
 
+STOPPED = Sandbox("sb-old", DS_POD, "kube-system", False)  # a removal stopped it, then failed
+
+
+@pytest.mark.parametrize(
+    ("containers", "sandboxes", "want"),
+    [
+        # only the stopped sandbox and its exited container: the kubelet makes a new sandbox anyway
+        ([ctr("exited", sandbox="sb-old")], [STOPPED], []),
+        # the kubelet's new sandbox has no container yet: the old one's exited container does not count
+        ([ctr("exited", sandbox="sb-old")], [STOPPED, SANDBOX], []),
+        # the new sandbox's container exited as well: both go (the old one's exited container would
+        # otherwise keep the kubelet's back-off counting)
+        (
+            [ctr("exited", sandbox="sb-old"), ctr("exited", attempt=1, sandbox="sb-ds")],
+            [STOPPED, SANDBOX],
+            [STOPPED, SANDBOX],
+        ),
+        # a running container in the new sandbox: nothing
+        (
+            [ctr("exited", sandbox="sb-old"), ctr("running", attempt=1, sandbox="sb-ds")],
+            [STOPPED, SANDBOX],
+            [],
+        ),
+    ],
+)
+def test_a_stopped_sandbox_and_its_containers_do_not_decide(
+    containers: list[ContainerInfo], sandboxes: list[Sandbox], want: list[Sandbox]
+) -> None:
+    assert sandboxes_to_remove("kube-apiserver", True, containers, sandboxes) == want
+
+
 class Runtime:
     """The node's runtime as the hand-off sees it: the DaemonSet Pod's container has exited."""
 
     endpoint = "unix:///run/containerd/containerd.sock"
 
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, fail: bool = False, refuse: int = 0) -> None:
         self.fail = fail
+        self.refuse = refuse  # removals refused first (the kubelet removing the same container)
         self.sandboxes = [STATIC_SANDBOX, SANDBOX]
         self.removed: list[str] = []
         self.closed = 0
@@ -75,6 +111,9 @@ class Runtime:
         return list(self.sandboxes)
 
     def remove_sandbox(self, sandbox: Sandbox) -> Change:
+        if self.refuse:
+            self.refuse -= 1
+            raise CriError("rpc error: code = Unknown desc = container is already in removing state")
         self.removed.append(sandbox.id)
         self.sandboxes.remove(sandbox)
         return Change("process", "delete", sandbox.label, "stopped and removed")
@@ -195,3 +234,15 @@ def test_a_sandbox_younger_than_the_kubelets_relist_is_left_alone() -> None:
     containers = [ctr("exited")]
     assert sandboxes_to_remove("kube-apiserver", True, containers, [young], now=1000.0 + MIN_AGE - 1) == []
     assert sandboxes_to_remove("kube-apiserver", True, containers, [young], now=1000.0 + MIN_AGE) == [young]
+
+
+@pytest.mark.usefixtures("down")
+def test_a_refused_removal_is_tried_again_at_the_next_poll(node_template: Path, tmp_path: Path) -> None:
+    """Test bed, HA pivot run 1 (2026-12-03): containerd refused the removal ("container is already
+    in removing state": the kubelet was removing that exited container); the pivot used to give up
+    its early restarts for the component there."""
+    runtime = Runtime(refuse=1)
+    logs = run_pivot(node_template, tmp_path / "root", runtime)
+    assert runtime.removed == ["sb-ds"]
+    assert sum("failed, the next poll looks again" in line for line in logs) == 1, logs
+    assert not any("not restarting" in line for line in logs), logs
