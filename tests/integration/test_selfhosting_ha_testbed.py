@@ -10,7 +10,9 @@ Meanwhile a poller in the bridge's network namespace GETs ``kube-system`` from b
 longest gap per server and the longest time neither served, per pivot, and each component's
 downtime as the pivot logs it. Then checked: no static manifests of the three components on either
 node, one Ready DaemonSet Pod per component per node, ``verify --cluster --wait 3m`` passes (both
-etcd members healthy), ``selfhosting status -o json`` says self-hosted on each node.
+etcd members healthy), ``selfhosting status -o json`` says self-hosted on each node. Last, a
+config-only ``upgrade apply`` on A (a new API server flag) rolls the API server DaemonSet over both
+nodes, one at a time, while both API servers are polled again (printed: the gaps).
 
 Extended (CI time): ``KUBEADM_PY_EXTENDED=1`` runs it. The whole pivot happens in the module's
 fixture, so a failure keeps both nodes' logs (/var/tmp/kubeadm-py-testbed-logs/)."""
@@ -28,6 +30,7 @@ from typing import Any
 import pytest
 
 from kubeadm_py.durations import duration_seconds
+from tests.integration.test_selfhosting_testbed import daemonset, write_change
 from tests.testbed._proc import wait_for
 from tests.testbed.apipoll import ApiPoller, Outages, admin_credentials
 from tests.testbed.configs import KUBE_PROXY_CONFIG, init_config_v1beta4
@@ -136,7 +139,10 @@ def ha(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
         # the kubelet refuses a Pod its Node (as it knows it) does not match: an event, not a log line
         rejected = a.kubectl("get", "events", "-A", "--field-selector", "reason=NodeAffinity", "-o", "name")
         print(f"\n{LABEL} NodeAffinity rejections during the pivots: {len(rejected.stdout.split())}")
-        yield {"a": a, "b": b, "reports": reports, "servers": servers, "before": before, "after": after}
+        yield {
+            "a": a, "b": b, "reports": reports, "servers": servers, "before": before, "after": after,
+            "hub": net.pid, "creds": creds,
+        }  # fmt: skip
     except BaseException:
         failed = True
         raise
@@ -218,3 +224,49 @@ def test_status_says_self_hosted_on_each_node(ha: dict[str, Any]) -> None:
                 assert rows[(comp, name)]["mode"] == "self-hosted", (node.name, rows)
                 assert rows[(comp, name)]["pod"] == "Running, Ready", (node.name, rows)
             assert rows[(comp, node.name)]["checkpoint"] != "active", (node.name, rows)
+
+
+def test_upgrade_apply_rolls_the_api_server_over_both_nodes(ha: dict[str, Any]) -> None:
+    """The issue's upgrade on HA: ``upgrade apply`` (config only) on A updates the API server
+    DaemonSet; the DaemonSet controller replaces one node's Pod at a time (no checkpoint bridge with
+    two Pods), the phase waits for both, and the other API server serves meanwhile (printed)."""
+    a, b = ha["a"], ha["b"]
+    before = {c: daemonset(a, c) for c in COMPONENTS}
+    config = write_change(a, "ha-flag", {"event-ttl": "2h0m0s"})
+    t0 = time.monotonic()
+    with ApiPoller(ha["hub"], ha["servers"], ha["creds"]) as poller:
+        r = kubeadm_py(
+            a, "upgrade", "apply", "v1.20.2", "--config", config, "-y", "-o", "json",
+            "--upgrade-timeout", "480s", check=False, timeout=700,
+        )  # fmt: skip
+        end = time.monotonic()
+        OUTAGES["upgrade apply"] = poller.outages(t0, end)
+        time.sleep(2)
+        after_samples = [s for s in poller.samples if s.t > end]
+    TIMINGS["upgrade-apply"] = end - t0
+    api = OUTAGES["upgrade apply"].line()
+    print(f"\n{LABEL} upgrade apply {end - t0:.1f}s, exit {r.returncode}; API: {api}")
+    print("  " + "\n  ".join(x for x in r.stderr.splitlines() if "self-hosted" in x or x.startswith("error")))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
+    phases = {p["phase"]: p["status"] for p in json.loads(r.stdout)["phases"]}
+    assert phases["self-hosted"] == "changed", phases
+    ds = daemonset(a, "kube-apiserver")
+    assert "--event-ttl=2h0m0s" in ds["spec"]["template"]["spec"]["containers"][0]["command"]
+    for c in ("kube-controller-manager", "kube-scheduler"):  # unchanged: not written
+        assert daemonset(a, c)["metadata"]["generation"] == before[c]["metadata"]["generation"], c
+    r = a.kubectl(
+        "-n", "kube-system", "get", "pods", "-l", "k8s-app=self-hosted-kube-apiserver", "-o", "json"
+    )
+    pods = json.loads(r.stdout)["items"]
+    by_node = {
+        p["spec"]["nodeName"]: (
+            "--event-ttl=2h0m0s" in p["spec"]["containers"][0]["command"],
+            any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or []),
+        )
+        for p in pods
+    }
+    assert by_node == {a.name: (True, True), b.name: (True, True)}, by_node
+    for server in ha["servers"]:  # both serve after it
+        assert any(s.ok for s in after_samples if s.server == server), server
+    stored = a.kubectl("-n", "kube-system", "get", "cm", "kubeadm-config", "-o", "yaml").stdout
+    assert "event-ttl" in stored
