@@ -246,3 +246,17 @@ def test_a_refused_removal_is_tried_again_at_the_next_poll(node_template: Path, 
     assert runtime.removed == ["sb-ds"]
     assert sum("failed, the next poll looks again" in line for line in logs) == 1, logs
     assert not any("not restarting" in line for line in logs), logs
+
+
+def test_restart_exited_logs_a_refused_removal_and_counts_it_as_tried() -> None:
+    """``upgrade apply``'s hand-back calls it too: a refusal used to end that phase with the CRI error."""
+    from kubeadm_py.selfhosting.handoff import restart_exited
+
+    runtime = Runtime(refuse=1)
+    runtime.sandboxes = [SANDBOX]
+    lines: list[str] = []
+    tried = restart_exited(runtime, "kube-apiserver", True, lines.append, prefix="kube-apiserver: ")  # type: ignore[arg-type]
+    assert tried == [SANDBOX.label] and runtime.removed == []
+    assert lines[-1].startswith(f"kube-apiserver: WARNING: removing {SANDBOX.label} failed"), lines
+    assert restart_exited(runtime, "kube-apiserver", True, lines.append) == [SANDBOX.label]  # type: ignore[arg-type]
+    assert runtime.removed == ["sb-ds"]
