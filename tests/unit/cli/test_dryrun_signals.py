@@ -39,6 +39,11 @@ def snapshot(d: Path) -> dict[str, bytes]:
     return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
 
 
+def default_dispositions() -> None:
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def interrupt(args: list[str], sig: signal.Signals, tmpdir: Path) -> int:
     """Start ``kubeadm-py args``, send ``sig`` once it has printed its first line (it is busy
     generating keys then), and return its exit status."""
@@ -48,9 +53,10 @@ def interrupt(args: list[str], sig: signal.Signals, tmpdir: Path) -> int:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=env,
-        # a shell's background job starts with SIGINT ignored, and Python then keeps ignoring it:
-        # give the child the default disposition, as an operator's terminal does
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        # a shell's background job starts with SIGINT ignored, and under nohup SIGHUP is ignored:
+        # Python keeps an inherited SIG_IGN (the run then finished with 0). Give the child the
+        # default dispositions, as an operator's terminal does.
+        preexec_fn=default_dispositions,
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()
