@@ -188,7 +188,6 @@ def no_checkpoint_active(node: Any) -> bool:
     return not any(os.path.exists(node.path(ACTIVE.format(c))) for c in COMPONENTS)
 
 
-@pytest.mark.extended  # CI time: two API server DaemonSet updates (40-60 s each, docs/selfhosting.md)
 def test_upgrade_apply_updates_the_daemonsets_and_rolls_back_a_broken_flag(selfhosted: Any) -> None:
     """The issue's upgrade check: a config-only ``upgrade apply`` changes the DaemonSets and keeps the
     API served (the checkpoint bridges the replacement of the only API server Pod); a rerun changes
@@ -286,7 +285,6 @@ def keep_runtime_state(node: Any) -> None:
         f.write(f"===== {time.strftime('%H:%M:%S')}\n{r.stdout}{r.stderr}")
 
 
-@pytest.mark.extended  # CI timeout of 2026-12-03 diagnosed and fixed; 4 of 4 module runs passed since (docs)
 def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
     """The issue's restart check: stop the kubelet, the units and every pod sandbox and container;
     start the units (the checkpointer, enabled by init) as at boot, and the kubelet. The control
