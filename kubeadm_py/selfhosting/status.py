@@ -48,6 +48,11 @@ def local_mode(fs: HostFS, manifests_dir: str, component: str) -> str:
     return "absent"
 
 
+def self_hosted_components(fs: HostFS, manifests_dir: str) -> list[str]:
+    """The components this node runs as DaemonSet Pods, in pivot order."""
+    return [c for c in contract.COMPONENTS if local_mode(fs, manifests_dir, c) == "self-hosted"]
+
+
 def pod_state(pod: Obj | None) -> str:
     if pod is None:
         return "no Pod"
@@ -58,7 +63,7 @@ def pod_state(pod: Obj | None) -> str:
     return f"{status.get('phase', 'Unknown')}, {'Ready' if ready else 'not Ready'}"
 
 
-def _control_plane_nodes(client: KubeClient) -> list[str]:
+def control_plane_nodes(client: KubeClient) -> list[str]:
     nodes = client.list("Node")
     return sorted(
         str(n["metadata"]["name"])
@@ -75,7 +80,7 @@ def rows(fs: HostFS, manifests_dir: str, node: str, client: KubeClient | None) -
     if client is not None:
         try:
             pods = client.list("Pod", KUBE_SYSTEM)
-            nodes = sorted(set(_control_plane_nodes(client)) | {node})
+            nodes = sorted(set(control_plane_nodes(client)) | {node})
         except KubeadmError as e:
             note = f"the API server was not read ({e}): rows of this node come from its files"
     out = []

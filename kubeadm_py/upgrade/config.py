@@ -161,7 +161,10 @@ def node_local(fs: HostFS, manifests_dir: str = MANIFESTS_DIR) -> NodeLocal:
 
 
 def is_control_plane(fs: HostFS, manifests_dir: str = MANIFESTS_DIR) -> bool:
-    return fs.exists(f"{manifests_dir}/kube-apiserver.yaml")
+    """A kube-apiserver static Pod manifest, or the copy a pivot moved aside (self-hosted)."""
+    from kubeadm_py.selfhosting.status import local_mode
+
+    return local_mode(fs, manifests_dir, "kube-apiserver") != "absent"
 
 
 def upgrade_settings(cfg: KubeadmConfig, section: str, options: RunOptions) -> dict[str, Any]:

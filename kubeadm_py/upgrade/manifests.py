@@ -4,7 +4,7 @@ extraArgs/extraVolumes/extraEnvs, ``--patches``), compared with the ones on disk
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,16 +118,16 @@ class NodeManifests:
             )
         return EtcdDecision(True, cur_tag, new_tag, "")
 
-    def swaps(self, etcd_upgrade: bool) -> tuple[list[ManifestSwap], EtcdDecision]:
-        """The ordered swaps: etcd first (when it is to be upgraded), then the control plane."""
-        comps = (
-            (ETCD, *CONTROL_PLANE_COMPONENTS)
-            if self.cfg.local_etcd and self.fs.exists(self.path(ETCD))
-            else CONTROL_PLANE_COMPONENTS
-        )
+    def swaps(
+        self, etcd_upgrade: bool, self_hosted: Collection[str] = ()
+    ) -> tuple[list[ManifestSwap], EtcdDecision]:
+        """The ordered swaps: etcd first (when it is to be upgraded), then the control plane but the
+        ``self_hosted`` components (their DaemonSets are updated through the API instead)."""
+        static = tuple(c for c in CONTROL_PLANE_COMPONENTS if c not in self_hosted)
+        comps = (ETCD, *static) if self.cfg.local_etcd and self.fs.exists(self.path(ETCD)) else static
         new = self.generate(comps)
         decision = self.etcd_decision(etcd_upgrade, new.get(ETCD))
-        order = (ETCD, *CONTROL_PLANE_COMPONENTS) if decision.upgrade else CONTROL_PLANE_COMPONENTS
+        order = (ETCD, *static) if decision.upgrade else static
         out = [ManifestSwap(c, self.path(c), new[c], self.current(c)) for c in order]
         return out, decision
 

@@ -18,6 +18,7 @@ from kubeadm_py.hostfs import HostFS
 from kubeadm_py.kube.client import KubeClient
 from kubeadm_py.patches import PatchSet, load_patches_for, patches_directory
 from kubeadm_py.run_options import RunOptions
+from kubeadm_py.selfhosting.status import self_hosted_components
 from kubeadm_py.semver import Version
 from kubeadm_py.upgrade import certs, manifests
 from kubeadm_py.upgrade.addons import ADDONS
@@ -58,6 +59,25 @@ def _live_image(client: KubeClient, kind: str, name: str) -> str:
         "containers"
     ) or []
     return str(containers[0].get("image", "")) if containers else ""
+
+
+def _live_template(client: KubeClient, component: str, rendered: bytes) -> tuple[bytes | None, bool]:
+    """A self-hosted component's live DaemonSet Pod template as a Pod manifest (its image and
+    flags, which the plan compares with the rendered static Pod), and whether ``upgrade apply``
+    would write the DaemonSet (:mod:`kubeadm_py.selfhosting.update`)."""
+    from kubeadm_py.manifests.pod import to_yaml
+    from kubeadm_py.selfhosting import update
+    from kubeadm_py.selfhosting.contract import ds_name
+
+    try:
+        ds = client.get("DaemonSet", ds_name(component), KUBE_SYSTEM)
+    except KubeadmError:
+        ds = None
+    spec = update.template_spec(ds)
+    if ds is None or not spec:
+        return None, True
+    pod = to_yaml({"apiVersion": "v1", "kind": "Pod", "spec": spec}).encode()
+    return pod, not update.unchanged(update.wanted(component, rendered, ds), ds)
 
 
 def _addon(client: KubeClient, cfg: KubeadmConfig, name: str) -> dict[str, Any]:
@@ -125,8 +145,14 @@ def plan_for(r: _Reader, f: UpgradeFacts, version: str) -> dict[str, Any]:
     swaps: list[ManifestSwap] = []
     decision = None
     if f.control_plane:
-        swaps, decision = node_manifests.swaps(etcd_upgrade)
+        hosted = self_hosted_components(r.fs, MANIFESTS_DIR)
+        swaps, decision = node_manifests.swaps(etcd_upgrade, hosted)
         by_name = {s.component: s for s in swaps}
+        new = node_manifests.generate(tuple(hosted)) if hosted else {}
+        changed = {}
+        for comp in hosted:
+            live, changed[comp] = _live_template(r.client, comp, new[comp])
+            by_name[comp] = ManifestSwap(comp, "", new[comp], live)
         for comp in CONTROL_PLANE_COMPONENTS:
             s = by_name[comp]
             cur_img, new_img = manifests.image_of(s.old), manifests.image_of(s.new)
@@ -138,7 +164,8 @@ def plan_for(r: _Reader, f: UpgradeFacts, version: str) -> dict[str, Any]:
                     "target": _image_version(new_img),
                     "currentImage": cur_img,
                     "targetImage": new_img,
-                    "manifestChanged": not s.unchanged,
+                    "mode": "self-hosted" if comp in changed else "static",
+                    "manifestChanged": changed.get(comp, not s.unchanged),
                     "flags": manifests.flag_changes(s.old, s.new),
                 }
             )
@@ -303,8 +330,8 @@ def render_text(result: Mapping[str, Any]) -> str:
         lines.append(
             "[upgrade/config] Control plane mode on this node: "
             + ", ".join(f"{c} {m}" for c, m in modes.items())
-            + " (self-hosted components are DaemonSets: 'upgrade apply' updates them for a configuration "
-            "change, not yet for a version change)"
+            + " (self-hosted components are DaemonSets: 'upgrade apply' updates them through the API, "
+            "for a configuration or a version change)"
         )
     elif modes:
         lines.append("[upgrade/config] Control plane mode on this node: static Pods")

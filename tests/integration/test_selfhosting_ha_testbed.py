@@ -270,3 +270,30 @@ def test_upgrade_apply_rolls_the_api_server_over_both_nodes(ha: dict[str, Any]) 
         assert any(s.ok for s in after_samples if s.server == server), server
     stored = a.kubectl("-n", "kube-system", "get", "cm", "kubeadm-config", "-o", "yaml").stdout
     assert "event-ttl" in stored
+
+
+def test_upgrade_node_on_the_other_node_keeps_its_daemonset_pods(ha: dict[str, Any]) -> None:
+    """``upgrade node`` on B after A's ``upgrade apply``: B counts as a control-plane node (pivot's
+    copies), its static etcd is upgraded when its manifest differs, its certificates are renewed;
+    the DaemonSets (cluster-wide, A's apply updated them) and B's Pods stay as they are, no static
+    manifest appears for them."""
+    a, b = ha["a"], ha["b"]
+    before = {c: daemonset(a, c)["metadata"]["generation"] for c in COMPONENTS}
+    crt = b.path("/etc/kubernetes/pki/apiserver.crt")
+    mtime = os.stat(crt).st_mtime
+    t0 = time.monotonic()
+    r = kubeadm_py(b, "upgrade", "node", "-o", "json", check=False, timeout=600)
+    print(f"\n{LABEL} upgrade node on B {time.monotonic() - t0:.1f}s, exit {r.returncode}")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
+    report = json.loads(r.stdout)
+    phases = {p["phase"]: p for p in report["phases"]}
+    written = [c["target"] for c in phases["control-plane"]["changes"]]
+    assert not any(t.endswith(f"manifests/{c}.yaml") for c in COMPONENTS for t in written), written
+    assert os.stat(crt).st_mtime > mtime  # renewed on the host, where its DaemonSet Pod reads it
+    assert "run as DaemonSets on this node" in r.stderr, r.stderr[-3000:]
+    assert {c: daemonset(a, c)["metadata"]["generation"] for c in COMPONENTS} == before
+    assert not any(os.path.exists(b.path(f"{MANIFESTS}/{c}.yaml")) for c in COMPONENTS)
+    for comp in COMPONENTS:
+        r = b.kubectl("-n", "kube-system", "get", "pods", "-l", f"k8s-app=self-hosted-{comp}", "-o", "json")
+        mine = [p for p in json.loads(r.stdout)["items"] if p["spec"]["nodeName"] == b.name]
+        assert len(mine) == 1 and mine[0]["status"]["phase"] == "Running", (comp, mine)

@@ -237,6 +237,29 @@ def test_upgrade_apply_updates_the_daemonsets_and_rolls_back_a_broken_flag(selfh
     node.wait_for_apiserver(timeout=60)
 
 
+def test_a_version_upgrade_dry_run_renders_the_daemonsets_at_the_target(selfhosted: Any) -> None:
+    """Only v1.20.2 runs here, so a version upgrade of the self-hosted node goes as far as its dry
+    run: the real code path on the real node and cluster (preflight, this node's static etcd, the
+    DaemonSets rendered from kubeadm-config at the target), with the effects swapped out."""
+    node = selfhosted
+    before = {c: daemonset(node, c)["metadata"]["generation"] for c in COMPONENTS}
+    r = kubeadm_py(
+        node, "upgrade", "apply", "v1.20.15", "--dry-run", "-y", "-o", "json", check=False, timeout=300
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
+    report = json.loads(r.stdout)
+    changes = [c for p in report["phases"] for c in p["changes"]]
+    for c in COMPONENTS:
+        ds = [x for x in changes if x["target"] == f"DaemonSet kube-system/self-hosted-{c}"]
+        assert ds and ds[0]["action"] == "update", (c, [x["target"] for x in changes])
+        assert f"/{c}:v1.20.15" in ds[0]["content"], ds[0]["content"][:2000]
+        assert not any(x["target"].endswith(f"manifests/{c}.yaml") for x in changes), c
+    assert "run as DaemonSets on this node" in r.stderr, r.stderr[-3000:]
+    assert {c: daemonset(node, c)["metadata"]["generation"] for c in COMPONENTS} == before
+    assert not any(os.path.exists(node.path(f"{MANIFESTS}/{c}.yaml")) for c in COMPONENTS)
+    assert no_checkpoint_active(node)
+
+
 # --- restart recovery (the checkpointer, docs/selfhosting-recovery.md); keep it the last test -----
 ACTIVE = MANIFESTS + "/kubeadm-py-checkpoint-{}.yaml"
 STORED = "/etc/kubernetes/selfhosting/checkpoints/{}.yaml"

@@ -326,8 +326,9 @@ class Pivot:
             self.log(f"WARNING: could not undo the API changes of this pivot: {e}")
 
 
-def run_upload_secrets(ctx: AnyContext) -> list[Change]:
-    """With --certs-in-secrets: the certificates and kubeconfigs as Secrets in kube-system."""
+def upload_secrets(ctx: AnyContext) -> list[Change]:
+    """The certificates and kubeconfigs of this node as Secrets in kube-system (unchanged ones are
+    not written)."""
     from kubeadm_py.selfhosting.secrets import secret_objects
 
     def read(file: str, kubeconfig: bool) -> bytes | None:
@@ -335,6 +336,23 @@ def run_upload_secrets(ctx: AnyContext) -> list[Change]:
 
     client = ctx.kube()
     return [client.apply(s, detail="stored for self-hosting") for s in secret_objects(read)]
+
+
+def run_upload_secrets(ctx: AnyContext) -> list[Change]:
+    """With --certs-in-secrets, on the only control-plane node: the Secrets are cluster-wide, and
+    kube-apiserver's serving certificate names this node's address (another node's API server would
+    serve it, and a later pivot of another node would replace it under this one)."""
+    from kubeadm_py.selfhosting.status import control_plane_nodes
+
+    me = node_name(ctx)
+    others = [n for n in control_plane_nodes(ctx.kube()) if n != me]
+    if others:
+        raise KubeadmError(
+            f"--certs-in-secrets needs a single control-plane node; {', '.join(others)} is one too "
+            "(the Secrets are cluster-wide, the API server's serving certificate is this node's)",
+            hint="pivot without --certs-in-secrets (certificates from host paths, the default)",
+        )
+    return upload_secrets(ctx)
 
 
 def gate_on(ctx: AnyContext) -> bool:

@@ -81,6 +81,7 @@ def save_etcd_snapshot(ctx: UpgradeContext, dest: str) -> str | None:
 def run_control_plane(ctx: UpgradeContext) -> list[Change]:
     from kubeadm_py.manifests.etcd import etcd_data_dir
     from kubeadm_py.phases.shared.kit import run_patches
+    from kubeadm_py.selfhosting.status import self_hosted_components
     from kubeadm_py.upgrade import certs
     from kubeadm_py.upgrade.config import parse_bool
     from kubeadm_py.upgrade.manifests import NodeManifests, unified_diff
@@ -94,7 +95,13 @@ def run_control_plane(ctx: UpgradeContext) -> list[Change]:
     etcd_upgrade = parse_bool(f.settings.get("etcdUpgrade", True), "etcd-upgrade")
     patches = run_patches(ctx)
     node = NodeManifests(ctx.cfg, ctx.fs, ctx.manifests_dir, patches, ctx.log)
-    swaps, decision = node.swaps(etcd_upgrade)
+    hosted = self_hosted_components(ctx.fs, ctx.manifests_dir)
+    swaps, decision = node.swaps(etcd_upgrade, hosted)
+    if hosted:
+        ctx.log(
+            f"[upgrade/control-plane] {', '.join(hosted)} run as DaemonSets: the self-hosted phase of "
+            "'upgrade apply' updates them through the API; their certificates are renewed here"
+        )
     if not decision.upgrade and decision.reason:
         ctx.log(f"[upgrade/etcd] Not upgrading etcd: {decision.reason}")
     ts = timestamp()
@@ -124,7 +131,8 @@ def run_control_plane(ctx: UpgradeContext) -> list[Change]:
     finally:
         if waiter.failures:  # why a component's wait ended early: -o json and the run journal
             ctx.outputs.failures = [r.to_json() for r in waiter.failures]
-    certs.apply_component(ctx.fs, ctx.cfg, "admin", renewal, ctx.kubeconfig_dir, ctx.log)
+    for component in (*hosted, "admin"):  # a DaemonSet Pod reads its certificates from the host
+        certs.apply_component(ctx.fs, ctx.cfg, component, renewal, ctx.kubeconfig_dir, ctx.log)
     ctx.outputs.upgraded = list(result.upgraded)
     ctx.outputs.unchanged = list(result.skipped)
     ctx.outputs.backup_dir = result.backup_dir if result.upgraded else ""

@@ -38,33 +38,22 @@ def _ignored(ctx: UpgradeContext, name: str) -> bool:
     return "all" in wanted or name.lower() in wanted
 
 
-def _self_hosted(ctx: UpgradeContext) -> None:
-    """A self-hosted control plane: ``upgrade apply``'s ``self-hosted`` phase updates its DaemonSets
-    for a configuration change. A version change through the DaemonSets is untested (only v1.20.2
-    runs on the test bed; ``upgrade node`` does not update them at all): stop before any change."""
-    from kubeadm_py.selfhosting.status import local_mode
-    from kubeadm_py.semver import Version
+def _self_hosted(ctx: UpgradeContext) -> list[str]:
+    """The components that run as DaemonSets on this node (docs/selfhosting.md, "Upgrades"), said
+    before any change: ``upgrade apply``'s ``self-hosted`` phase updates them cluster-wide, for a
+    configuration or a version change; ``upgrade node`` leaves them to it and upgrades this node's
+    static Pods (local etcd) only."""
+    from kubeadm_py.selfhosting.status import self_hosted_components
 
-    f = ctx.state.facts
-    hosted = [
-        c for c in CONTROL_PLANE_COMPONENTS if local_mode(ctx.fs, ctx.manifests_dir, c) == "self-hosted"
-    ]
-    if not hosted or _ignored(ctx, "SelfHostedControlPlane"):
-        return
-    if f.section == "node":
-        why = "upgrade node does not update self-hosted components (upgrade apply does)"
-    elif Version.parse_semantic(f.target) != Version.parse_semantic(f.cluster_version):
-        why = (
-            f"upgrade apply changes their configuration only; a version change ({f.cluster_version} -> "
-            f"{f.target}) through the DaemonSets is not supported yet"
+    hosted = self_hosted_components(ctx.fs, ctx.manifests_dir)
+    if hosted:
+        how = (
+            "upgrade apply updated their DaemonSets for every node; this node upgrades its static Pods only"
+            if ctx.state.facts.section == "node"
+            else "the self-hosted phase updates their DaemonSets through the API, one node at a time"
         )
-    else:
-        return
-    raise PreflightError(
-        f"[preflight] SelfHostedControlPlane: {', '.join(hosted)} run as DaemonSets on this node; {why}",
-        hint="docs/selfhosting.md; --ignore-preflight-errors=SelfHostedControlPlane goes on anyway "
-        "(upgrade apply then updates the DaemonSets to the target, untested)",
-    )
+        ctx.log(f"[preflight] {', '.join(hosted)} run as DaemonSets on this node: {how}")
+    return hosted
 
 
 def _ca_rotation(ctx: UpgradeContext) -> None:
@@ -108,10 +97,14 @@ def run_preflight(ctx: UpgradeContext) -> list[Change]:
         )
     ctx.log(f"[upgrade/versions] Cluster version: {f.cluster_version}")
     ctx.log(f"[upgrade/versions] Target version: {f.target}")
-    _self_hosted(ctx)
+    hosted = _self_hosted(ctx)
     _ca_rotation(ctx)
     if f.control_plane:
-        missing = [c for c in CONTROL_PLANE_COMPONENTS if not ctx.fs.exists(f"{ctx.manifests_dir}/{c}.yaml")]
+        missing = [
+            c
+            for c in CONTROL_PLANE_COMPONENTS
+            if c not in hosted and not ctx.fs.exists(f"{ctx.manifests_dir}/{c}.yaml")
+        ]
         if missing and not _ignored(ctx, "StaticPodManifest"):
             raise PreflightError(
                 f"[preflight] StaticPodManifest: missing static Pod manifests for {', '.join(missing)} "

@@ -1,5 +1,8 @@
 """``upgrade apply phase self-hosted``: update the DaemonSets of the components that run self-hosted
-on this node (docs/selfhosting.md, "Upgrades"), one component at a time, in pivot order:
+on this node (docs/selfhosting.md, "Upgrades"), for a configuration or a version change (the
+``control-plane`` phase before it upgraded this node's static etcd and renewed the certificates;
+DaemonSets that mount them from Secrets get the renewed files first), one component at a time, in
+pivot order:
 
 1. render the component's static Pod from kubeadm-config (as ``init`` and the control-plane phase
    do, ``--patches`` applied) and turn it into its DaemonSet as the pivot does
@@ -52,9 +55,9 @@ NO_COMPONENT = "no control-plane component runs self-hosted on this node"
 def self_hosted(ctx: UpgradeContext) -> list[str]:
     """The components whose DaemonSet Pods run this node's control plane (pivot's copies of their
     static manifests are there, the manifests are not)."""
-    from kubeadm_py.selfhosting.status import local_mode
+    from kubeadm_py.selfhosting.status import self_hosted_components
 
-    return [c for c in contract.COMPONENTS if local_mode(ctx.fs, ctx.manifests_dir, c) == "self-hosted"]
+    return self_hosted_components(ctx.fs, ctx.manifests_dir)
 
 
 def any_self_hosted(ctx: UpgradeContext) -> bool:
@@ -377,12 +380,28 @@ class DaemonSetUpdate:
             self.checkpointer = None
 
 
+def _refresh_secrets(ctx: UpgradeContext, components: list[str]) -> None:
+    """DaemonSets that mount their certificates from Secrets (pivot's ``--certs-in-secrets``): the
+    Secrets get the files the ``control-plane`` phase renewed (unchanged ones are not written)."""
+    from kubeadm_py.phases.selfhosting.pivot import upload_secrets
+    from kubeadm_py.selfhosting.checkpoint_secrets import secret_names
+    from kubeadm_py.selfhosting.update import template_spec
+
+    client = ctx.kube()
+    if any(
+        secret_names(template_spec(client.get("DaemonSet", contract.ds_name(c), KUBE_SYSTEM)))
+        for c in components
+    ):
+        upload_secrets(ctx)
+
+
 def run_self_hosted(ctx: UpgradeContext) -> list[Change]:
     from kubeadm_py.changes import Change
     from kubeadm_py.phases.shared.kit import run_patches
     from kubeadm_py.upgrade.manifests import NodeManifests
 
     components = self_hosted(ctx)
+    _refresh_secrets(ctx, components)
     node = NodeManifests(ctx.cfg, ctx.fs, ctx.manifests_dir, run_patches(ctx), ctx.log)
     rendered = node.generate(tuple(components))
     updated: list[str] = []

@@ -139,6 +139,20 @@ def test_certs_in_secrets_stores_them_and_mounts_them(node: Node) -> None:
     assert "projected" in volumes["k8s-certs"]
 
 
+def test_certs_in_secrets_is_refused_with_another_control_plane_node(node: Node) -> None:
+    """The Secrets are cluster-wide and the API server's serving certificate names this node."""
+    from kubeadm_py.errors import PhaseError
+
+    labels = {"node-role.kubernetes.io/master": ""}
+    node.server.put({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "cp-2", "labels": labels}})
+    with pytest.raises(PhaseError, match="--certs-in-secrets needs a single control-plane node; cp-2 is one"):
+        node.run(options={"certs-in-secrets": True})
+    assert node.server.obj("Secret", "apiserver", "kube-system") is None
+    assert all(manifest(node, c).exists() for c in COMPONENTS)
+    report = node.run()  # host paths: both nodes' Pods read their own certificates
+    assert report.ok and node.server.obj("Secret", "apiserver", "kube-system") is None
+
+
 def test_init_runs_the_phase_only_with_the_feature_gate(node: Node) -> None:
     report = node.run("init", phases=["selfhosting"], options=INIT_OPTIONS)
     assert {p.path: p.status for p in report.phases if p.path.count("/")} == {

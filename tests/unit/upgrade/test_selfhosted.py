@@ -1,6 +1,7 @@
 """``upgrade apply`` on a node whose control plane is self-hosted (docs/selfhosting.md, "Upgrades"):
-preflight refuses a version change; the ``self-hosted`` phase updates the DaemonSets that differ
-from kubeadm-config, bridges the replacement of a single node's Pod with its checkpoint, and rolls
+the ``control-plane`` phase swaps this node's static etcd only and renews the certificates; the
+``self-hosted`` phase updates the DaemonSets that differ from kubeadm-config (a configuration or a
+version change), bridges the replacement of a single node's Pod with its checkpoint, and rolls
 a DaemonSet back when its new Pod keeps exiting. The waiter plays the DaemonSet controller and the
 kubelet; a fake runtime lists the DaemonSet Pods' sandboxes."""
 
@@ -20,29 +21,10 @@ from kubeadm_py.host.cri import ContainerInfo, Sandbox
 from kubeadm_py.selfhosting.checkpoint import SANDBOXES_ANNOTATION, active_path, stored_path
 from kubeadm_py.selfhosting.contract import backup_path
 from kubeadm_py.selfhosting.daemonset import build_daemonset, image_version
-from tests.unit.upgrade.conftest import BASE_VERSION, NODE, FakeWaiter, Node
+from tests.unit.upgrade.conftest import BASE_VERSION, NODE, Node
 
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 MANIFESTS = "/etc/kubernetes/manifests"
-
-
-def test_a_version_change_on_a_self_hosted_node_is_refused_before_any_change(
-    node: Node, waiter: FakeWaiter
-) -> None:
-    manifest = node.path(f"{MANIFESTS}/kube-scheduler.yaml")
-    backup = node.path(backup_path("kube-scheduler"))
-    backup.parent.mkdir(parents=True)
-    manifest.rename(backup)
-    before = node.manifest("kube-apiserver")
-    writes = len(node.api.mutations())
-    with pytest.raises(
-        PhaseError,
-        match="SelfHostedControlPlane: kube-scheduler run as DaemonSets on this node; upgrade apply "
-        r"changes their configuration only; a version change \(v1.30.14 -> v1.31.14\)",
-    ):
-        node.run("upgrade-apply", options={"version": "v1.31.14", "yes": True})
-    assert node.manifest("kube-apiserver") == before and waiter.calls == []
-    assert len(node.api.mutations()) == writes
 
 
 def test_plan_says_the_mode_of_each_component(node: Node) -> None:
@@ -143,14 +125,20 @@ class FakeCri:
         return None
 
 
-def self_hosted(node: Node, desired: int = 1) -> dict[str, dict[str, Any]]:
+def self_hosted(node: Node, desired: int = 1, in_secrets: bool = False) -> dict[str, dict[str, Any]]:
     """Pivot the node as ``selfhosting pivot`` leaves it: DaemonSets from its manifests (with
-    ``desired`` Pods scheduled), the manifests parked, a checkpoint of each stored."""
+    ``desired`` Pods scheduled; ``in_secrets``: certificates from Secrets, stored too), the
+    manifests parked, a checkpoint of each stored."""
+    from kubeadm_py.selfhosting.secrets import secret_objects
+
+    if in_secrets:
+        for secret in secret_objects(lambda file, kc: _host_file(node, file, kc)):
+            node.api.put(secret)
     out = {}
     for c in COMPONENTS:
         manifest = node.path(f"{MANIFESTS}/{c}.yaml")
         pod = yaml.safe_load(manifest.read_text())
-        ds = build_daemonset(c, pod, image_version(pod))
+        ds = build_daemonset(c, pod, image_version(pod), certs_in_secrets=in_secrets)
         ds["status"] = {"desiredNumberScheduled": desired}
         out[c] = node.api.put(ds)
         backup = node.path(backup_path(c))
@@ -163,6 +151,11 @@ def self_hosted(node: Node, desired: int = 1) -> dict[str, dict[str, Any]]:
             yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod["spec"]})
         )
     return out
+
+
+def _host_file(node: Node, file: str, kubeconfig: bool) -> bytes | None:
+    path = node.path(f"/etc/kubernetes/{'' if kubeconfig else 'pki/'}{file}")
+    return path.read_bytes() if path.exists() else None
 
 
 def config_change(node: Node, tmp_path: Path, **args: str) -> Path:
@@ -206,7 +199,10 @@ def test_a_config_change_updates_the_daemonset_over_the_checkpoint(shnode: Any, 
     before = {c: command(node, c) for c in COMPONENTS}
     report = run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
     phases = {p.path: p.status for p in report.phases}
-    assert phases["control-plane"] == "unchanged" and phases["self-hosted"] == "changed", phases
+    assert phases["self-hosted"] == "changed", phases
+    # control-plane: certificates renewed (the default), no manifest written (etcd's is the same)
+    written = {c.target for p in report.phases if p.path == "control-plane" for c in p.changes}
+    assert written and not any(t.endswith(".yaml") for t in written), written
     assert "--audit-log-maxage=7" in command(node, "kube-apiserver")
     assert [command(node, c) for c in COMPONENTS[1:]] == [before[c] for c in COMPONENTS[1:]]
     # the checkpoint was written (and still is: this waiter does not hand it back) before the wait
@@ -216,7 +212,7 @@ def test_a_config_change_updates_the_daemonset_over_the_checkpoint(shnode: Any, 
     assert checkpoint["spec"] == yaml.safe_load(node.path(stored_path("kube-apiserver")).read_text())["spec"]
     assert cri.removed == []  # recorded, not removed
     assert report.outputs["upgraded"] == ["kube-apiserver"]
-    assert report.outputs["unchanged"] == ["kube-controller-manager", "kube-scheduler"]
+    assert report.outputs["unchanged"] == ["etcd", "kube-controller-manager", "kube-scheduler"]
     stored = yaml.safe_load(node.stored_cluster())
     assert {"name": "audit-log-maxage", "value": "7"} in stored["apiServer"]["extraArgs"]
 
@@ -362,3 +358,87 @@ def test_a_rollback_that_does_not_recover_says_so(shnode: Any, tmp_path: Path) -
         "; the rollback did not complete, kube-apiserver is NOT healthy: timed out waiting for the rolled"
         in str(e.value)
     )
+
+
+def image(node: Node, component: str) -> str:
+    ds = node.api.obj("DaemonSet", f"self-hosted-{component}", "kube-system")
+    assert ds is not None
+    return str(ds["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def test_a_version_change_upgrades_etcd_then_each_daemonset(shnode: Any) -> None:
+    """Static etcd first (the control-plane phase: manifest swap, snapshot), then the three
+    DaemonSets at the target version (the self-hosted phase); no static manifest appears for them."""
+    from kubeadm_py import api
+    from kubeadm_py.effectors.bundle import Hooks
+
+    node, waiter, cri = shnode
+    etcd_before = node.manifest("etcd")
+    assert "etcd:3.5.15-0" in etcd_before and all(BASE_VERSION in image(node, c) for c in COMPONENTS)
+    hooks = Hooks(kubeconfig_client=node.connect, waiter=node.waiter, cri=cri, etcd=node.etcd.for_node)  # type: ignore[arg-type]
+    report = api.run(
+        "upgrade-apply", rootfs=str(node.root), hooks=hooks, options={"version": "v1.31.14", "yes": True}
+    )
+    phases = {p.path: p.status for p in report.phases}
+    assert phases["control-plane"] == "changed" and phases["self-hosted"] == "changed", phases
+    assert "etcd:3.5.24-0" in node.manifest("etcd")
+    assert [image(node, c) for c in COMPONENTS] == [f"registry.k8s.io/{c}:v1.31.14" for c in COMPONENTS]
+    assert not any(node.path(f"{MANIFESTS}/{c}.yaml").exists() for c in COMPONENTS)
+    assert report.outputs["upgraded"] == ["etcd", *COMPONENTS]
+    # one DaemonSet at a time, each bridged by its checkpoint (one Pod each)
+    assert [c for kind, c in waiter.calls if kind == "updated"] == list(COMPONENTS)
+    assert yaml.safe_load(node.stored_cluster())["kubernetesVersion"] == "v1.31.14"
+    changed = {c.target for p in report.phases if p.path == "control-plane" for c in p.changes}
+    assert any(t.endswith("pki/apiserver.crt") for t in changed), changed  # renewed on the host
+
+
+def test_upgrade_node_on_a_self_hosted_node_leaves_the_daemonsets_alone(shnode: Any) -> None:
+    from kubeadm_py import api
+    from kubeadm_py.effectors.bundle import Hooks
+
+    node, waiter, cri = shnode
+    before = {c: command(node, c) for c in COMPONENTS}
+    hooks = Hooks(kubeconfig_client=node.connect, waiter=node.waiter, cri=cri, etcd=node.etcd.for_node)  # type: ignore[arg-type]
+    report = api.run("upgrade-node", rootfs=str(node.root), hooks=hooks, options={"yes": True})
+    assert report.ok
+    assert {c: command(node, c) for c in COMPONENTS} == before
+    assert "self-hosted" not in {p.path for p in report.phases}
+    assert not any(node.path(f"{MANIFESTS}/{c}.yaml").exists() for c in COMPONENTS)
+    assert not [kind for kind, _ in waiter.calls if kind in ("updated", "rolled back")]
+
+
+def test_certificates_in_secrets_get_the_renewed_files(node: Node, tmp_path: Path) -> None:
+    """``--certs-in-secrets``: the Secrets the DaemonSets mount are refreshed from the certificates
+    the control-plane phase renewed (before the DaemonSets are written)."""
+    import base64
+
+    self_hosted(node, in_secrets=True)
+    node.waiter = DaemonSetWaiter(node)
+    secret = node.api.obj("Secret", "apiserver", "kube-system")
+    assert secret is not None
+    before = base64.b64decode(secret["data"]["tls.crt"])
+    assert before == _host_file(node, "apiserver.crt", False)
+    report = run(node, FakeCri(), config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
+    renewed = _host_file(node, "apiserver.crt", False)
+    assert report.ok and renewed != before
+    secret = node.api.obj("Secret", "apiserver", "kube-system")
+    assert secret is not None and base64.b64decode(secret["data"]["tls.crt"]) == renewed
+    scheduler = node.api.obj("Secret", "scheduler.conf", "kube-system")
+    assert scheduler is not None
+    assert base64.b64decode(scheduler["data"]["scheduler.conf"]) == _host_file(node, "scheduler.conf", True)
+
+
+def test_plan_compares_the_live_daemonsets_with_the_target(node: Node) -> None:
+    from kubeadm_py.upgrade import plan as planlib
+
+    self_hosted(node)
+    same = planlib.plan(*node.open(version=BASE_VERSION))["plans"][0]
+    rows = {c["name"]: c for c in same["components"]}
+    assert {c: (r["mode"], r["manifestChanged"]) for c, r in rows.items()} == dict.fromkeys(
+        COMPONENTS, ("self-hosted", False)
+    )
+    target = planlib.plan(*node.open(version="v1.31.14"))["plans"][0]
+    rows = {c["name"]: c for c in target["components"]}
+    assert all(rows[c]["current"] == BASE_VERSION and rows[c]["target"] == "v1.31.14" for c in COMPONENTS)
+    assert all(rows[c]["manifestChanged"] for c in COMPONENTS)
+    assert target["etcd"]["upgrade"] is True  # the static etcd of this node
