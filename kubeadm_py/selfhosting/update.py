@@ -14,8 +14,6 @@ from kubeadm_py.selfhosting.checkpoint_secrets import secret_names
 from kubeadm_py.selfhosting.daemonset import build_daemonset, image_version
 
 Obj = dict[str, Any]
-# The annotation the DaemonSet controller keeps on a DaemonSet (not part of what pivot writes).
-TEMPLATE_GENERATION = "pod-template-generation"
 
 
 def template_spec(ds: Obj | None) -> Obj:
@@ -61,7 +59,8 @@ def _ready(pod: Obj) -> bool:
 
 def rolled_out(ds: Obj | None, pods_here: list[Obj], node: str) -> tuple[bool, str]:
     """The rolling update is done: the controller saw the DaemonSet's generation, every node runs a
-    Pod of it and they are Ready, and this node's Pod is of that generation and Ready. Else why not."""
+    Pod of its template and they are Ready, and this node's Pod (not being deleted) is Ready. Else
+    why not."""
     if ds is None:
         return False, "the DaemonSet is gone"
     meta, status = ds.get("metadata") or {}, ds.get("status") or {}
@@ -73,11 +72,10 @@ def rolled_out(ds: Obj | None, pods_here: list[Obj], node: str) -> tuple[bool, s
     ready = int(status.get("numberReady") or 0)
     if updated < desired or ready < desired:
         return False, f"{updated}/{desired} Pods updated, {ready}/{desired} Ready"
-    mine = [
-        p
-        for p in pods_here
-        if str(((p.get("metadata") or {}).get("labels") or {}).get(TEMPLATE_GENERATION)) == str(generation)
-    ]
+    # Every scheduled Pod is updated (the controller counts a Pod whose template hash matches, as
+    # well as one labelled with the generation: after a rollback an untouched Pod keeps its older
+    # generation label), so this node's Pod that is not being deleted is of the current template.
+    mine = [p for p in pods_here if not (p.get("metadata") or {}).get("deletionTimestamp")]
     if not mine:
         return False, f"no Pod of generation {generation} on {node} yet"
     if not any(_ready(p) for p in mine):

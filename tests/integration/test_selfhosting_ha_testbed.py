@@ -272,6 +272,54 @@ def test_upgrade_apply_rolls_the_api_server_over_both_nodes(ha: dict[str, Any]) 
     assert "event-ttl" in stored
 
 
+def test_a_broken_flag_on_ha_is_rolled_back_while_the_other_api_server_serves(ha: dict[str, Any]) -> None:
+    """A flag the API server refuses, applied on A: the DaemonSet controller replaces one node's Pod
+    (either), the new Pod keeps exiting, and the phase writes the previous template back (the CRI
+    watch sees A's containers; a Pod replaced on B ends the wait at the timeout instead). The other
+    API server serves meanwhile; both Pods are Ready on the previous template afterwards."""
+    a = ha["a"]
+    before = daemonset(a, "kube-apiserver")
+    config = write_change(a, "ha-broken", {"no-such-flag": "1"})
+    t0 = time.monotonic()
+    with ApiPoller(ha["hub"], ha["servers"], ha["creds"]) as poller:
+        r = kubeadm_py(
+            a, "upgrade", "apply", "v1.20.2", "--config", config, "-y", "-o", "json",
+            "--upgrade-timeout", "240s", "--ignore-preflight-errors=UnknownExtraArgs",
+            check=False, timeout=900,
+        )  # fmt: skip
+        end = time.monotonic()
+        OUTAGES["broken flag"] = poller.outages(t0, end)
+
+        def both_ready() -> bool:
+            r = a.kubectl(
+                "-n", "kube-system", "get", "pods", "-l", "k8s-app=self-hosted-kube-apiserver", "-o", "json",
+                check=False, timeout=20,
+            )  # fmt: skip
+            if r.returncode != 0:
+                return False
+            pods = json.loads(r.stdout)["items"]
+            return len(pods) == 2 and all(
+                any(
+                    c["type"] == "Ready" and c["status"] == "True"
+                    for c in p["status"].get("conditions") or []
+                )
+                and "--no-such-flag=1" not in p["spec"]["containers"][0]["command"]
+                for p in pods
+            )
+
+        wait_for(both_ready, 240, 3, "both API server Pods Ready on the previous template")
+    TIMINGS["broken-flag"] = end - t0
+    print(f"\n{LABEL} broken flag {end - t0:.1f}s, exit {r.returncode}; API: {OUTAGES['broken flag'].line()}")
+    print("  " + "\n  ".join(x for x in r.stderr.splitlines() if "self-hosted" in x or x.startswith("error")))
+    assert r.returncode == 1, r.stdout[-3000:] + r.stderr[-5000:]
+    assert "the update of the DaemonSet kube-system/self-hosted-kube-apiserver failed" in r.stderr, r.stderr
+    assert "rolled back, kube-apiserver healthy again" in r.stderr, r.stderr[-3000:]
+    assert daemonset(a, "kube-apiserver")["spec"]["template"] == before["spec"]["template"]
+    assert OUTAGES["broken flag"].neither < 5.0, OUTAGES["broken flag"].line()
+    stored = a.kubectl("-n", "kube-system", "get", "cm", "kubeadm-config", "-o", "yaml").stdout
+    assert "no-such-flag" not in stored
+
+
 def test_upgrade_node_on_the_other_node_keeps_its_daemonset_pods(ha: dict[str, Any]) -> None:
     """``upgrade node`` on B after A's ``upgrade apply``: B counts as a control-plane node (pivot's
     copies), its static etcd is upgraded when its manifest differs, its certificates are renewed;

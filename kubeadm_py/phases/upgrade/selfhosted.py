@@ -78,7 +78,11 @@ def _guard(check: Callable[[], tuple[bool, str]]) -> Callable[[], tuple[bool, st
 
 
 class UpdateFailed(KubeadmError):
-    pass
+    """The new template failed; ``here``: this node's new Pod kept exiting (the CRI watch)."""
+
+    def __init__(self, message: str, *, here: bool = False) -> None:
+        super().__init__(message)
+        self.here = here
 
 
 class DaemonSetUpdate:
@@ -98,10 +102,11 @@ class DaemonSetUpdate:
         self.timeout = upgrade_timeout(ctx)
         self.bridge = False
         self.handed_back_at: float | None = None  # wall clock, for the CRI watch
-        self.written_at = time.time()
         self.hurried = 0  # checkpoint sandboxes removed to skip the kubelet's back-off
         self.restarts = 0  # the new Pod's sandboxes removed, the same way
         self.old_stopped = False  # the replaced Pod's sandboxes removed once the checkpoint serves
+        self.replaced: set[str] = set()  # without a bridge: this node's Pod sandboxes when written
+        self.service_bridge = False  # the checkpointer service activated the checkpoint meanwhile
         self.runtime: ContainerRuntime | None = None
         self.checkpointer: Checkpointer | None = None
         self.watching: ComponentWatch | None = None
@@ -188,8 +193,9 @@ class DaemonSetUpdate:
                 "while that Pod is replaced"
             )
             self._activate()
+        else:
+            self.replaced = self._ready_sandboxes()
         t0 = self.ctx.fx.waiter.clock.monotonic()
-        self.written_at = time.time()
         try:
             client.apply(want, detail="updated from kubeadm-config")
         except KubeadmError:
@@ -201,23 +207,27 @@ class DaemonSetUpdate:
             try:
                 self._wait_rolled_out("updated")
             except UpdateFailed as e:
-                self._rollback(before, str(e))
+                self._rollback(before, str(e), here=e.here)
         finally:
             self._close()
         took = self.ctx.fx.waiter.clock.monotonic() - t0
         self.log(f"{self.component} updated on {self.node} in {took:.1f}s")
         return True
 
-    def _rollback(self, before: Obj, reason: str) -> None:
+    def _rollback(self, before: Obj, reason: str, *, here: bool = False) -> None:
         self.log(f"Rolling {self.ds} back to its previous template: {reason}")
         outcome = f"rolled back, {self.component} healthy again with the previous template"
         try:
-            if self.bridge and not self._active():
+            if (self.bridge or here) and not self._active():
+                # This node's new Pod keeps failing (on HA too): its checkpoint serves this node's
+                # address while the previous template is written back (the endpoint may name it).
+                self.bridge = True
                 self._activate()
             self.handed_back_at = None
             self._close_watch()
             self._wait_api()
-            self.written_at = time.time()
+            if not self.bridge:
+                self.replaced = self._ready_sandboxes()
             self._fail_fast().apply(before, detail="rolled back to the previous template")
             self._wait_rolled_out("rolled back")
         except KubeadmError as e:
@@ -267,7 +277,7 @@ class DaemonSetUpdate:
             self.ctx.outputs.failures = [r.to_json() for r in self.failures]
             if e.details:
                 self.log(e.details)
-            raise UpdateFailed(e.message) from None
+            raise UpdateFailed(e.message, here=True) from None
         if name in bad:
             raise UpdateFailed(f"timed out waiting for {what}: {bad[name]}")
 
@@ -276,19 +286,27 @@ class DaemonSetUpdate:
         from kubeadm_py.phases.selfhosting.pivot import pods_on
         from kubeadm_py.selfhosting.update import rolled_out
 
-        if self.bridge:
+        if not self.bridge and self._active():
+            self._service_bridge()
+        bridged = self.bridge or self.service_bridge
+        if bridged:
             if self._active():
                 self._checkpointer().poll()  # hands back when the kubelet runs the new Pod
             if self._active():
                 self._hurry()
-                self._stop_old()
+                if self.bridge:
+                    self._stop_old()
                 return False, f"the checkpoint of {self.component} serves until the new {self.ds} Pod starts"
             self._checkpointer().poll()  # stores the new Pod as the checkpoint once it runs
-        if self.handed_back_at is None:
-            # Watched from here: the new Pod's container that exited on the checkpoint's port (the
-            # one the hand-back waited for) was created before, and is not a failure.
-            self.handed_back_at = time.time() if self.bridge else self.written_at
-            if self.bridge:
+        # Watched from here: the new Pod's container that exited on the checkpoint's port (the one
+        # the hand-back waited for) was created before, and is not a failure. Without a bridge, from
+        # when this node's replaced Pod has stopped: the kubelet may start the new Pod while the old
+        # one is in its grace period, holding the port (host network). Until then the watch waits
+        # (the rollout may not touch this node's Pod at all: a rollback leaves a Pod of the previous
+        # template alone; another node's Pod is replaced first) and the rest of the check goes on.
+        if self.handed_back_at is None and (bridged or not self.replaced & self._ready_sandboxes()):
+            self.handed_back_at = time.time()
+            if bridged:
                 self.log(f"The checkpoint of {self.component} handed back to the new {self.ds} Pod")
         if self.url is not None:
             ok, detail = http_check(self.url, timeout=2.0)
@@ -301,6 +319,33 @@ class DaemonSetUpdate:
             pods_on(client, self.component, self.node),
             self.node,
         )
+
+    def _service_bridge(self) -> None:
+        """The checkpointer service activated this node's checkpoint of the component: its API
+        server (the endpoint this node's kubeconfigs name) and its DaemonSet Pod were down for the
+        service's grace, as on HA while the DaemonSet controller replaces this node's Pod. It serves
+        until the new Pod runs, as the phase's own bridge does: the watch starts again after its
+        hand-back (the new Pod's exits on the port it holds are not failures)."""
+        if not self.service_bridge:
+            self.log(
+                f"The checkpointer service activated the checkpoint of {self.component} on {self.node}: "
+                f"it serves until the new {self.ds} Pod starts"
+            )
+        self.service_bridge = True
+        self.handed_back_at = None
+        self._close_watch()
+
+    def _ready_sandboxes(self) -> set[str]:
+        """This node's ready sandboxes of the component's DaemonSet Pods (none when the runtime
+        does not answer: the watch then starts at once)."""
+        from kubeadm_py.host.cri import CriError
+        from kubeadm_py.selfhosting.checkpoint import is_ds_pod_name
+
+        try:
+            sandboxes = self._cri().list_sandboxes()
+        except CriError:
+            return set()
+        return {s.id for s in sandboxes if s.ready and is_ds_pod_name(self.component, s.name)}
 
     def _watch(self, pending: Collection[str]) -> list[ComponentReport]:
         """The component's containers since the hand-back (before it the checkpoint, whose
@@ -363,7 +408,7 @@ class DaemonSetUpdate:
         from kubeadm_py.host.health import port_free
         from kubeadm_py.selfhosting.handoff import restart_exited
 
-        if not self.bridge or self.restarts >= 1:
+        if not (self.bridge or self.service_bridge) or self.restarts >= 1:
             return
         self.restarts += len(restart_exited(self._cri(), self.component, port_free(url), self.log))
 

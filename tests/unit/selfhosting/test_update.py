@@ -25,11 +25,12 @@ def ds(generation: int = 2, **status: int) -> dict[str, Any]:
     }
 
 
-def pod(generation: str = "2", ready: bool = True) -> dict[str, Any]:
+def pod(generation: str = "2", ready: bool = True, deleting: bool = False) -> dict[str, Any]:
     return {
         "metadata": {
             "name": "self-hosted-kube-apiserver-abcde",
             "labels": {"pod-template-generation": generation},
+            **({"deletionTimestamp": "2026-12-04T05:00:00Z"} if deleting else {}),
         },
         "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
     }
@@ -48,7 +49,8 @@ def pod(generation: str = "2", ready: bool = True) -> dict[str, Any]:
             "2/3 Pods updated",
         ),
         (ds(desiredNumberScheduled=3, updatedNumberScheduled=3, numberReady=2), [pod()], False, "2/3 Ready"),
-        (ds(), [pod("1")], False, "no Pod of generation 2 on cp1 yet"),
+        (ds(), [pod("1")], True, ""),  # the same template by hash: a rollback leaves it alone
+        (ds(), [pod(deleting=True)], False, "no Pod of generation 2 on cp1 yet"),
         (ds(), [pod(ready=False)], False, "is not Ready"),
         (ds(), [], False, "no Pod of generation 2 on cp1 yet"),
     ],

@@ -18,6 +18,7 @@ from kubeadm_py.effectors.waiting import Log, Target, Waiter
 from kubeadm_py.effectors.watch import ComponentReport, ComponentsFailed, Watch
 from kubeadm_py.errors import KubeadmError, PhaseError
 from kubeadm_py.host.cri import ContainerInfo, Sandbox
+from kubeadm_py.phases.upgrade.selfhosted import DaemonSetUpdate
 from kubeadm_py.selfhosting.checkpoint import SANDBOXES_ANNOTATION, active_path, stored_path
 from kubeadm_py.selfhosting.contract import backup_path
 from kubeadm_py.selfhosting.daemonset import build_daemonset, image_version
@@ -181,15 +182,20 @@ def shnode(node: Node) -> tuple[Node, DaemonSetWaiter, FakeCri]:
     return node, waiter, FakeCri()
 
 
-def run(node: Node, cri: FakeCri, cfg: Path, **options: Any) -> Any:
+def run(node: Node, cri: FakeCri, cfg: Path, logs: list[str] | None = None, **options: Any) -> Any:
     from kubeadm_py import api
     from kubeadm_py.effectors.bundle import Hooks
+    from tests.unit.runctx import Logs
 
+    reporter = Logs()
+    if logs is not None:
+        reporter.lines = logs
     hooks = Hooks(kubeconfig_client=node.connect, waiter=node.waiter, cri=cri, etcd=node.etcd.for_node)  # type: ignore[arg-type]
     return api.run(
         "upgrade-apply",
         rootfs=str(node.root),
         hooks=hooks,
+        reporter=reporter,
         options={"version": BASE_VERSION, "config": str(cfg), "yes": True, **options},
     )
 
@@ -442,3 +448,115 @@ def test_plan_compares_the_live_daemonsets_with_the_target(node: Node) -> None:
     assert all(rows[c]["current"] == BASE_VERSION and rows[c]["target"] == "v1.31.14" for c in COMPONENTS)
     assert all(rows[c]["manifestChanged"] for c in COMPONENTS)
     assert target["etcd"]["upgrade"] is True  # the static etcd of this node
+
+
+def test_without_a_bridge_the_watch_starts_once_the_replaced_pod_stopped(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HA: the kubelet may start the new Pod while the replaced one holds the port in its grace
+    period (host network); those exits are not the new template's fault. The watch starts only once
+    this node's replaced Pod sandbox has stopped (the rest of the check goes on meanwhile)."""
+    import dataclasses
+
+    from kubeadm_py.host import health
+
+    monkeypatch.setattr(health, "http_check", lambda url, timeout=5.0: (True, ""))
+    updates: list[DaemonSetUpdate] = []
+    init = DaemonSetUpdate.__init__
+
+    def record(self: DaemonSetUpdate, *args: Any) -> None:
+        init(self, *args)
+        updates.append(self)
+
+    monkeypatch.setattr(DaemonSetUpdate, "__init__", record)
+    self_hosted(node, desired=2)
+    cri = FakeCri()
+    seen: list[tuple[bool, str]] = []
+    watched: list[int] = []
+    started: list[float | None] = []
+
+    class Probe(DaemonSetWaiter):
+        def wait_all(self, targets: Sequence[Target], timeout: float, **kw: Any) -> dict[str, str]:
+            t, watch = targets[0], kw.get("watch")
+            if t.name.endswith("/updated") and watch is not None:
+                seen.append(t.check())
+                watched.append(len(watch([t.name])))  # nothing watched yet
+                started.append(updates[-1].handed_back_at)
+                old = next(s for s in cri.sandboxes if s.id == "sb-kube-apiserver")
+                cri.sandboxes[cri.sandboxes.index(old)] = dataclasses.replace(old, ready=False)
+                seen.append(t.check())
+                started.append(updates[-1].handed_back_at)
+            return super().wait_all(targets, timeout, **kw)
+
+    node.waiter = Probe(node)
+    report = run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}))
+    assert report.ok
+    assert not seen[0][0] and not seen[1][0], seen  # the fake DaemonSet has no status: not rolled out
+    assert watched == [0] and started[0] is None and started[1] is not None, started
+
+
+def test_a_checkpoint_the_service_activates_meanwhile_bridges_like_the_phases_own(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HA with the endpoint naming this node: while the DaemonSet controller replaces this node's
+    Pod, the checkpointer service finds the API and the Pod down for its grace and activates the
+    checkpoint, which holds the port. The wait treats it as a bridge: the watch restarts after its
+    hand-back, so the new Pod's exits on that port do not fail the update."""
+    import dataclasses
+
+    from kubeadm_py.host import health
+
+    monkeypatch.setattr(health, "http_check", lambda url, timeout=5.0: (True, ""))
+    self_hosted(node, desired=2)
+    cri = FakeCri()
+    seen: list[tuple[bool, str]] = []
+    watched: list[int] = []
+    active = node.path(active_path("kube-apiserver"))
+
+    class Probe(DaemonSetWaiter):
+        def wait_all(self, targets: Sequence[Target], timeout: float, **kw: Any) -> dict[str, str]:
+            t, watch = targets[0], kw.get("watch")
+            if t.name.endswith("/updated") and watch is not None:
+                old = next(s for s in cri.sandboxes if s.id == "sb-kube-apiserver")
+                cri.sandboxes[cri.sandboxes.index(old)] = dataclasses.replace(old, ready=False)
+                seen.append(t.check())  # the old Pod stopped: watched from here
+                active.write_text(node.path(stored_path("kube-apiserver")).read_text())  # the service
+                seen.append(t.check())
+                watched.append(len(watch([t.name])))
+                active.unlink()  # the service handed it back
+                seen.append(t.check())
+            return super().wait_all(targets, timeout, **kw)
+
+    node.waiter = Probe(node)
+    logs: list[str] = []
+    report = run(node, cri, config_change(node, tmp_path, **{"audit-log-maxage": "7"}), logs)
+    assert report.ok
+    assert "checkpoint" not in seen[0][1], seen
+    assert seen[1] == (
+        False,
+        "the checkpoint of kube-apiserver serves until the new self-hosted-kube-apiserver Pod starts",
+    )
+    assert watched == [0]  # the watch started at the first check was closed
+    assert "checkpoint" not in seen[2][1], seen
+    assert any(
+        "The checkpointer service activated the checkpoint of kube-apiserver on cp-1" in x for x in logs
+    )
+
+
+def test_ha_rollback_of_this_nodes_failing_pod_goes_over_its_checkpoint(node: Node, tmp_path: Path) -> None:
+    """HA: no bridge for the update; when this node's new Pod keeps exiting, its checkpoint serves
+    this node's address while the previous template is written back (the endpoint may name this
+    node, whose API server is the broken one)."""
+    self_hosted(node, desired=2)
+    node.waiter = waiter = DaemonSetWaiter(node, broken={"kube-apiserver"})
+    before = command(node, "kube-apiserver")
+    with pytest.raises(PhaseError, match="rolled back, kube-apiserver healthy again"):
+        run(node, FakeCri(), config_change(node, tmp_path, **{"no-such-flag": "1"}), **{
+            "ignore-preflight-errors": ["UnknownExtraArgs"]})  # fmt: skip
+    assert waiter.calls == [
+        ("updated", "kube-apiserver"),
+        ("api", "kube-apiserver"),
+        ("rolled back", "kube-apiserver"),
+    ]
+    assert waiter.active == [False, True, True]
+    assert command(node, "kube-apiserver") == before
