@@ -28,6 +28,17 @@ GENERATION_ANNOTATION = "kubeadm-py.io/checkpoint-generation"  # the DaemonSet's
 # of the DaemonSet Pod's sandboxes then, comma-separated. They do not count as new for the hand-back,
 # in whichever process (the service, the upgrade) decides it.
 SANDBOXES_ANNOTATION = "kubeadm-py.io/checkpoint-sandboxes"
+# On a checkpoint activated again because a hand-back failed: the DaemonSet Pods (names,
+# comma-separated) it is not handed back to any more. The DaemonSet controller names a Pod of a
+# changed template anew, so a fixed (or rolled back) DaemonSet gets the hand-back.
+FAILED_PODS_ANNOTATION = "kubeadm-py.io/checkpoint-failed-pods"
+# A hand-back failed when this many containers of the DaemonSet Pod, created after it, exited while
+# the API server stayed away (:attr:`Timing.handback`).
+FAILED_STARTS = 2
+# The components whose failed hand-back the API server's absence shows. A controller-manager or
+# scheduler exits by itself while no API server answers (a lost lease), so its exits then say
+# nothing of its own template; and while the API answers its checkpoint is never activated anyway.
+HANDBACK_JUDGED = frozenset({"kube-apiserver"})
 # Labels the DaemonSet controller adds to its Pods; a static Pod has no business with them.
 DS_ONLY_LABELS = ("controller-revision-hash", "pod-template-generation", "pod-template-hash")
 # Pod spec fields a static Pod does not take (scheduling, service accounts, the API's defaults that
@@ -131,7 +142,9 @@ class Seen:
     DaemonSet Pod runs here (CRI); ``ds_down_for``: since when none has; ``new_ds_container``: the
     kubelet has created a container of the DaemonSet Pod in a ready sandbox that was not there when
     the checkpoint was activated;
-    ``stored`` / ``active``: the checkpoint files."""
+    ``stored`` / ``active``: the checkpoint files; ``handback_failed``: since the last hand-back
+    the API server has not answered for :attr:`Timing.handback` and :data:`FAILED_STARTS`
+    containers of the DaemonSet Pod it went to have exited."""
 
     api_up: bool
     api_down_for: float
@@ -142,12 +155,14 @@ class Seen:
     new_ds_container: bool
     stored: bool
     active: bool
+    handback_failed: bool = False
 
 
 @dataclass(frozen=True)
 class Timing:
     grace: float = 10.0  # the API and the DaemonSet Pod down this long before a checkpoint runs
     takeover: float = 120.0  # a ready DaemonSet sandbox that runs nothing this long: back to the checkpoint
+    handback: float = 60.0  # no API server this long after a hand-back (and the Pod exits): it failed
 
 
 # (condition, action, why), first match wins; every row names its reason for the transition log.
@@ -159,6 +174,11 @@ RULES: tuple[tuple[str, Action, str], ...] = (
     ),
     ("active", Action.NONE, "checkpoint running"),
     ("api_pod_changed and ds_running", Action.STORE, "the DaemonSet Pod runs"),
+    (
+        "stored and handback_failed",
+        Action.ACTIVATE,
+        "the DaemonSet Pod keeps exiting since the hand-back and no API server answers",
+    ),
     ("stored and can_activate", Action.ACTIVATE, "no API server and no DaemonSet Pod running"),
     ("True", Action.NONE, ""),
 )
@@ -176,6 +196,7 @@ def decide(seen: Seen, timing: Timing = Timing()) -> tuple[Action, str]:
         "new_ds_container": seen.new_ds_container,
         "api_pod_changed": seen.api_pod_changed,
         "ds_running": seen.ds_running,
+        "handback_failed": seen.handback_failed and not seen.api_up and not seen.ds_running,
         "can_activate": (
             not seen.api_up
             and not seen.ds_running

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -21,6 +21,9 @@ from kubeadm_py.kube.compare import changed_paths
 from kubeadm_py.manifests.pod import from_yaml, to_yaml
 from kubeadm_py.manifests.write import write_static_pod
 from kubeadm_py.selfhosting.checkpoint import (
+    FAILED_PODS_ANNOTATION,
+    FAILED_STARTS,
+    HANDBACK_JUDGED,
     SANDBOXES_ANNOTATION,
     Action,
     Seen,
@@ -34,7 +37,7 @@ from kubeadm_py.selfhosting.checkpoint import (
     to_static_pod,
 )
 from kubeadm_py.selfhosting.checkpoint_secrets import materialize, secret_names
-from kubeadm_py.selfhosting.contract import CHECKPOINTER_UNIT, COMPONENTS
+from kubeadm_py.selfhosting.contract import CHECKPOINTER_UNIT, COMPONENTS, ds_name
 from kubeadm_py.selfhosting.handoff import restart_exited
 
 if TYPE_CHECKING:
@@ -46,6 +49,19 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class Handback:
+    """The last hand-back of a component's checkpoint: to which DaemonSet Pods, after which of their
+    containers (creation time, seconds since the epoch, as the runtime says), when (the loop's
+    clock), and the ids of their containers created after it that have exited since (kept here:
+    the kubelet's garbage collection removes all but the newest dead one)."""
+
+    pods: frozenset[str]
+    after: float
+    at: float
+    exited: set[str] = field(default_factory=set)
+
+
+@dataclass
 class Track:
     """What the loop remembers of one component between polls."""
 
@@ -53,6 +69,8 @@ class Track:
     stored: dict[str, Any] | None = None
     sandboxes_at_activation: set[str] = field(default_factory=set)
     seen_line: str = ""  # what the last poll saw, as logged
+    handback: Handback | None = None  # until the API serves the DaemonSet Pod it went to
+    failed_pods: set[str] = field(default_factory=set)  # DaemonSet Pods a hand-back failed to
 
 
 @dataclass(frozen=True)
@@ -61,20 +79,25 @@ class RuntimeView:
     ready_sandboxes: dict[str, list[Sandbox]]  # component -> ready DaemonSet Pod sandboxes
     checkpoints: dict[str, list[Sandbox]]  # component -> sandboxes of its checkpoint's static Pod
     created: dict[str, float]  # DaemonSet Pod name -> when its newest container was created
+    exited: tuple[tuple[str, str, float], ...] = ()  # (Pod name, container id, created) of exited ones
 
     def ready_ids(self, component: str) -> set[str]:
         return {s.id for s in self.ready_sandboxes[component]}
 
-    def created_in_new_sandbox(self, component: str, old: set[str]) -> bool:
-        """The kubelet created a container of the DaemonSet Pod in a ready sandbox not in ``old``.
-        A new sandbox alone is not enough: the v1.20 kubelet makes it, then refuses to create the
-        containers of an API Pod until its Service informer has listed once ("services have not
-        yet been read at least once"); a hand-off then would leave it with no API server to list
-        from, for good."""
-        return any(
-            s.id not in old and self.created.get(s.name, -1.0) >= s.created_at
+    def new_ds_pods(self, component: str, old: set[str], ignore: Collection[str] = ()) -> set[str]:
+        """The DaemonSet Pods (not in ``ignore``) of which the kubelet created a container in a ready
+        sandbox not in ``old``. A new sandbox alone is not enough: the v1.20 kubelet makes it, then
+        refuses to create the containers of an API Pod until its Service informer has listed once
+        ("services have not yet been read at least once"); a hand-off then would leave it with no
+        API server to list from, for good."""
+        return {
+            s.name
             for s in self.ready_sandboxes[component]
-        )
+            if s.id not in old and s.name not in ignore and self.created.get(s.name, -1.0) >= s.created_at
+        }
+
+    def created_in_new_sandbox(self, component: str, old: set[str]) -> bool:
+        return bool(self.new_ds_pods(component, old))
 
 
 def runtime_view(cri: ContainerRuntime) -> RuntimeView:
@@ -88,6 +111,7 @@ def runtime_view(cri: ContainerRuntime) -> RuntimeView:
         {c: [s for s in sandboxes if s.ready and is_ds_pod_name(c, s.name)] for c in COMPONENTS},
         {c: [s for s in sandboxes if s.name.startswith(checkpoint_name(c) + "-")] for c in COMPONENTS},
         created,
+        tuple((k.pod, k.id, k.created_at) for k in containers if k.state == "exited"),
     )
 
 
@@ -142,6 +166,23 @@ class Checkpointer:
 
     def _active(self, component: str) -> bool:
         return self.fs.exists(active_path(component, self.manifests_dir))
+
+    def _ignored_pods(self, component: str) -> set[str]:
+        """The DaemonSet Pods a hand-back failed to: this loop's, and those the active checkpoint's
+        :data:`FAILED_PODS_ANNOTATION` records (written before this process started)."""
+        return self.tracks[component].failed_pods | recorded_failed_pods(
+            self.fs, component, self.manifests_dir
+        )
+
+    def _handback_failed(self, c: str, view: RuntimeView, now: float) -> bool:
+        """Since the last hand-back of ``c``, no API server for :attr:`Timing.handback` and
+        :data:`FAILED_STARTS` containers of the Pod it went to exited (counted across polls)."""
+        h = self.tracks[c].handback
+        if h is None:
+            return False
+        h.exited |= {cid for pod, cid, created in view.exited if pod in h.pods and created > h.after}
+        quiet = now - max(h.at, self.api_seen_at)
+        return quiet >= self.timing.handback and len(h.exited) >= FAILED_STARTS
 
     def _old_sandboxes(self, component: str) -> set[str]:
         """The DaemonSet sandboxes that do not count as new for the hand-back: those there when this
@@ -220,8 +261,11 @@ class Checkpointer:
             active = self._active(c)
             if t.stored is None and not active and not (api and c in api):
                 continue  # not self-hosted on this node
+            if api and c in api:
+                t.handback = None  # the API serves the DaemonSet Pod: the hand-back worked
             form = self._checkpoint_of(api[c], c, now) if api and c in api else None
             static = form[0] if form else None
+            new = view.new_ds_pods(c, self._old_sandboxes(c), self._ignored_pods(c)) if active else set()
             seen = Seen(
                 api_up=api is not None,
                 api_down_for=now - self.api_seen_at,
@@ -229,9 +273,10 @@ class Checkpointer:
                 ds_running=view.running[c],
                 ds_down_for=now - t.ds_seen_at,
                 ds_sandbox_ready=bool(view.ready_sandboxes[c]),
-                new_ds_container=active and view.created_in_new_sandbox(c, self._old_sandboxes(c)),
+                new_ds_container=bool(new),
                 stored=t.stored is not None,
                 active=active,
+                handback_failed=not active and self._handback_failed(c, view, now),
             )
             self._observe(c, seen, view)
             action, why = decide(seen, self.timing)
@@ -239,14 +284,19 @@ class Checkpointer:
                 continue
             if action is Action.STORE and t.stored is not None and static is not None:
                 why += "; changed: " + ", ".join(changed_paths(static, t.stored)[:4])
-            self._apply(c, action, form, view)
+            self._apply(c, action, form, view, new)
             t.ds_seen_at = now if action is not Action.STORE else t.ds_seen_at
             self.log(f"{c}: {action.value} ({why})")
             done.append((c, action, why))
         return done
 
     def _apply(
-        self, c: str, action: Action, form: tuple[dict[str, Any], dict[str, bytes]] | None, view: RuntimeView
+        self,
+        c: str,
+        action: Action,
+        form: tuple[dict[str, Any], dict[str, bytes]] | None,
+        view: RuntimeView,
+        new: Collection[str] = (),
     ) -> None:
         t = self.tracks[c]
         if action is Action.STORE:
@@ -259,12 +309,22 @@ class Checkpointer:
             self.fs.write(stored_path(c), to_yaml(static).encode(), MANIFEST_MODE)
             t.stored = static
         elif action is Action.ACTIVATE:
-            t.sandboxes_at_activation = self._remove_stale(c, view.ready_sandboxes[c])
+            self._note_failed_handback(c)
+            stuck = [s for s in view.ready_sandboxes[c] if s.name not in t.failed_pods]
+            t.sandboxes_at_activation = self._remove_stale(c, stuck)
             assert t.stored is not None
-            write_static_pod(self.fs, self.manifests_dir, checkpoint_name(c), t.stored)
+            pod = t.stored
+            if t.failed_pods:
+                pod = copy.deepcopy(t.stored)
+                annotations = pod["metadata"].setdefault("annotations", {})
+                annotations[FAILED_PODS_ANNOTATION] = ",".join(sorted(t.failed_pods))
+            write_static_pod(self.fs, self.manifests_dir, checkpoint_name(c), pod)
         elif action is Action.DEACTIVATE:
             self.fs.remove(active_path(c, self.manifests_dir))
             t.sandboxes_at_activation = set()
+            if c in HANDBACK_JUDGED:
+                after = max((view.created.get(p, 0.0) for p in new), default=0.0)
+                t.handback = Handback(frozenset(new), after, self.clock())
             # Free the host ports now rather than when the kubelet gets to the static Pod: the
             # DaemonSet Pod's next start then binds.
             freed = True
@@ -304,6 +364,23 @@ class Checkpointer:
         self.log(f"{c}: activate (bridge while its DaemonSet Pod is replaced; its sandboxes now: "
                  f"{', '.join(s[:13] for s in sorted(old)) or 'none'})")  # fmt: skip
         return change
+
+    def _note_failed_handback(self, c: str) -> None:
+        """At an activation: the Pods of the last hand-back, when :data:`FAILED_STARTS` of their
+        containers exited since, get no hand-back any more (they keep failing: a broken template
+        written by hand, or a rollout the controller made while this node's API server was the only
+        one). The checkpoint serves until the DaemonSet's Pod changes."""
+        t = self.tracks[c]
+        h, t.handback = t.handback, None
+        if h is None or len(h.exited) < FAILED_STARTS:
+            return
+        t.failed_pods |= h.pods
+        self.log(
+            f"{c}: the hand-back to {', '.join(sorted(h.pods))} failed ({len(h.exited)} of its containers "
+            "exited, no API server): the checkpoint serves until the DaemonSet's Pod changes; fix the "
+            f"DaemonSet (kubectl -n {KUBE_SYSTEM} rollout undo ds/{ds_name(c)}, or edit it), or delete "
+            "that Pod to try it again"
+        )
 
     def hurry_checkpoint(self, c: str, port_free: bool) -> list[str]:
         """An active checkpoint whose containers all exited (they could not bind the port its
@@ -359,6 +436,7 @@ class Checkpointer:
             return
         for c in self.components:
             self.tracks[c].sandboxes_at_activation = view.ready_ids(c)
+            self.tracks[c].failed_pods = recorded_failed_pods(self.fs, c, self.manifests_dir)
 
     def _say(self, message: str) -> None:
         if message != self._last_error:
@@ -394,6 +472,16 @@ class ClientCache:
 def recorded_sandboxes(fs: HostFS, component: str, manifests_dir: str = MANIFESTS_DIR) -> set[str]:
     """The sandbox ids an active checkpoint's :data:`SANDBOXES_ANNOTATION` records (empty when it
     has none, or is not active)."""
+    return _recorded(fs, component, manifests_dir, SANDBOXES_ANNOTATION)
+
+
+def recorded_failed_pods(fs: HostFS, component: str, manifests_dir: str = MANIFESTS_DIR) -> set[str]:
+    """The DaemonSet Pods an active checkpoint's :data:`FAILED_PODS_ANNOTATION` names."""
+    return _recorded(fs, component, manifests_dir, FAILED_PODS_ANNOTATION)
+
+
+def _recorded(fs: HostFS, component: str, manifests_dir: str, annotation: str) -> set[str]:
+    """The comma-separated values of ``annotation`` on ``component``'s active checkpoint."""
     text = fs.read_text(active_path(component, manifests_dir))
     if not text:
         return set()
@@ -404,7 +492,7 @@ def recorded_sandboxes(fs: HostFS, component: str, manifests_dir: str = MANIFEST
     annotations = (
         ((doc or {}).get("metadata") or {}).get("annotations") or {} if isinstance(doc, dict) else {}
     )
-    return {s for s in str(annotations.get(SANDBOXES_ANNOTATION, "")).split(",") if s}
+    return {s for s in str(annotations.get(annotation, "")).split(",") if s}
 
 
 def read_stored(fs: HostFS, component: str) -> dict[str, Any] | None:

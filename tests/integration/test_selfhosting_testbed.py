@@ -308,6 +308,65 @@ def keep_runtime_state(node: Any) -> None:
         f.write(f"===== {time.strftime('%H:%M:%S')}\n{r.stdout}{r.stderr}")
 
 
+def api_answers(node: Any) -> bool:
+    return bool(node.kubectl("get", "--raw", "/readyz", timeout=10, check=False).returncode == 0)
+
+
+@pytest.mark.extended
+def test_a_daemonset_broken_by_hand_is_served_by_the_checkpoint_until_it_is_fixed(selfhosted: Any) -> None:
+    """docs/selfhosting-recovery.md, "A failed hand-back": a bad API server flag written into the
+    DaemonSet by hand (no ``upgrade apply`` to roll it back). The checkpointer brings the checkpoint
+    back once the hand-back to the broken Pod failed, and keeps it (before: it handed back again and
+    again, the API server came and went); ``kubectl rollout undo`` through the checkpoint's API
+    server then gives the fixed Pod the hand-back."""
+    node = selfhosted
+    log = os.path.join(node.logdir, f"{CHECKPOINTER}.log")
+    start = os.path.getsize(log)
+    active = node.path(ACTIVE.format("kube-apiserver"))
+
+    def since() -> str:
+        with open(log) as f:
+            f.seek(start)
+            return f.read()
+
+    ds = "self-hosted-kube-apiserver"
+    command = daemonset(node, "kube-apiserver")["spec"]["template"]["spec"]["containers"][0]["command"]
+    flag = "/spec/template/spec/containers/0/command/-"
+    broken = [{"op": "add", "path": flag, "value": "--no-such-flag=1"}]
+    t0 = time.monotonic()
+    node.kubectl("-n", "kube-system", "patch", "ds", ds, "--type=json", "-p", json.dumps(broken))
+    try:
+        with Poller(node) as poll:
+            until(lambda: "failed (" in since(), 420, "the checkpointer to give up on the broken Pod")
+            TIMINGS["broken-by-hand-handback-failed"] = time.monotonic() - t0
+            until(lambda: api_answers(node), 120, "the checkpoint's API server")
+            TIMINGS["broken-by-hand-served-again"] = time.monotonic() - t0
+        TIMINGS["broken-by-hand-gap"] = poll.longest
+        with open(active) as f:
+            failed = yaml.safe_load(f)["metadata"]["annotations"]["kubeadm-py.io/checkpoint-failed-pods"]
+        mine = [p for p in pods(node, "kube-apiserver") if p["spec"]["nodeName"] == node.name]
+        assert [p["metadata"]["name"] for p in mine] == [failed] and not ready(mine[0]), (failed, mine)
+        # no flapping: the old rule handed back to the broken Pod again within seconds
+        with Poller(node) as steady:
+            time.sleep(45)
+        assert os.path.exists(active), since()
+        TIMINGS["broken-by-hand-steady-gap"] = steady.longest
+        assert steady.longest < 5, since()
+        t1 = time.monotonic()
+        node.kubectl("-n", "kube-system", "rollout", "undo", f"ds/{ds}")
+        until(lambda: control_plane_back(node), 300, "the fixed DaemonSet Pod", interval=3)
+        TIMINGS["broken-by-hand-undo"] = time.monotonic() - t1
+    except BaseException:
+        keep_runtime_state(node)
+        raise
+    finally:
+        print(f"\n[checkpointer log, DaemonSet broken by hand]\n{since()}")
+    fixed = daemonset(node, "kube-apiserver")["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert fixed == command
+    assert f"the hand-back to {failed} failed" in since()
+    node.wait_for_apiserver(timeout=60)
+
+
 def test_control_plane_comes_back_after_a_restart(selfhosted: Any) -> None:
     """The issue's restart check: stop the kubelet, the units and every pod sandbox and container;
     start the units (the checkpointer, enabled by init) as at boot, and the kubelet. The control

@@ -106,6 +106,22 @@ TABLE: list[tuple[str, dict[str, Any], Action]] = [
         {"active": True, "api_pod_changed": True},
         Action.NONE,
     ),
+    (
+        "after a hand-back the DS Pod keeps exiting and no API answers: back to the checkpoint",
+        {
+            "api_up": False,
+            "api_down_for": 61,
+            "ds_running": False,
+            "ds_down_for": 20,
+            "handback_failed": True,
+        },
+        Action.ACTIVATE,
+    ),  # fmt: skip
+    (
+        "a failed hand-back while the DS container happens to run: next poll",
+        {"api_up": False, "api_down_for": 61, "handback_failed": True},
+        Action.NONE,
+    ),
 ]
 
 
@@ -221,6 +237,11 @@ class FakeCri:
         self.running: dict[str, str] = {}  # pod name -> container state
         self.created: dict[str, float] = {}  # pod name -> its container's creation time (default 0)
         self.sandboxes: list[Sandbox] = []
+        self.dead: list[ContainerInfo] = []  # more exited containers (a crash-looping Pod's)
+
+    def exit(self, pod: str, created: float) -> None:
+        """One more container of ``pod`` created at ``created`` has exited."""
+        self.dead.append(ContainerInfo(f"d-{pod}-{created}", "c", pod, "kube-system", "exited", 0, created))
 
     def container(self, pod: str, state: str, created: float) -> None:
         """The kubelet created (and maybe started) the container of ``pod`` at ``created``."""
@@ -230,7 +251,7 @@ class FakeCri:
         return [
             ContainerInfo(f"c-{p}", "c", p, "kube-system", s, 0, self.created.get(p, 0.0))
             for p, s in self.running.items()
-        ]
+        ] + list(self.dead)
 
     def list_sandboxes(self) -> list[Sandbox]:
         return list(self.sandboxes)
@@ -554,3 +575,88 @@ def test_a_waiting_checkpoint_starts_at_once_when_the_port_is_free(
         [f"pod kube-system/{name} (sandbox sb-cp)"] if removed else []
     )
     assert (cri.sandboxes == []) is removed
+
+
+# --- a hand-back to a DaemonSet Pod that keeps failing ----------------------------------------------
+BROKEN = "self-hosted-kube-apiserver-br0k3"
+
+
+def handed_back_to_a_broken_pod(loop: Any) -> Sandbox:
+    """After a restart the checkpoint serves; the DaemonSet's Pod is a broken one (a bad flag
+    written by hand); the kubelet creates its container in a new sandbox: the hand-back. Returns
+    the broken Pod's sandbox."""
+    cp, cri, client, clock, fs, lines = loop
+    fs.write(
+        stored_path("kube-apiserver"),
+        yaml.safe_dump(to_static_pod(ds_pod(), "kube-apiserver")).encode(),
+        0o600,
+    )
+    clock.now += 11
+    assert [a for _, a, _ in cp.poll()] == [Action.ACTIVATE]
+    client.pods = []  # the checkpoint serves; the broken Pod is never Ready
+    sandbox = Sandbox("sb-broken", BROKEN, "kube-system", True, created_at=2000.0)
+    cri.sandboxes = [sandbox]
+    cri.container(BROKEN, "exited", 2001.0)  # it could not bind: the checkpoint held the port
+    assert [a for _, a, _ in cp.poll()] == [Action.DEACTIVATE]
+    cri.sandboxes, client.pods = [sandbox], None  # no restart to count here: the sandbox is kept
+    return sandbox
+
+
+def test_a_failed_hand_back_goes_back_to_the_checkpoint_for_good(loop: Any, tmp_path: Path) -> None:
+    """Run ha2 (2026-12-04): a broken DaemonSet Pod got the hand-back, crash-looped, the
+    ``takeover`` activated the checkpoint after 120 s, the kubelet made the broken Pod a new
+    sandbox, the checkpoint handed back again: the API server came and went every two minutes.
+    Now the Pod a hand-back failed to gets no other one; a changed Pod (the DaemonSet fixed) does."""
+    from kubeadm_py.selfhosting.checkpoint import FAILED_PODS_ANNOTATION
+
+    cp, cri, client, clock, fs, lines = loop
+    sandbox = handed_back_to_a_broken_pod(loop)
+    clock.now += 15
+    cri.exit(BROKEN, 2015.0)
+    assert cp.poll() == []
+    clock.now += 25
+    cri.exit(BROKEN, 2040.0)
+    assert cp.poll() == []  # two exits, but only 40 s without an API server: it may still come up
+    clock.now += 21
+    assert [(a, why) for _, a, why in cp.poll()] == [
+        (Action.ACTIVATE, "the DaemonSet Pod keeps exiting since the hand-back and no API server answers")
+    ]
+    assert sandbox in cri.sandboxes  # not removed as stale: the kubelet keeps it, no new sandbox
+    assert any(f"the hand-back to {BROKEN} failed (2 of its containers exited" in line for line in lines)
+    active = yaml.safe_load((tmp_path / active_path("kube-apiserver").lstrip("/")).read_text())
+    assert active["metadata"]["annotations"][FAILED_PODS_ANNOTATION] == BROKEN
+    # the checkpoint serves again; the kubelet makes the broken Pod another sandbox: no hand-back
+    client.pods = []
+    cri.sandboxes = [Sandbox("sb-broken-2", BROKEN, "kube-system", True, created_at=2100.0)]
+    cri.container(BROKEN, "exited", 2101.0)
+    for _ in range(3):
+        clock.now += 2
+        assert cp.poll() == []
+    # a restarted service reads the failed Pod from the active checkpoint
+    service = Checkpointer(fs, cri, lambda: client, "cp1", lines.append, timing=T, clock=clock)  # type: ignore[arg-type]
+    service.adopt_active()
+    assert service.poll() == []
+    # the DaemonSet fixed: its controller makes a new Pod, which gets the hand-back
+    fixed = "self-hosted-kube-apiserver-f1x3d"
+    cri.sandboxes.append(Sandbox("sb-fixed", fixed, "kube-system", True, created_at=2200.0))
+    cri.container(fixed, "running", 2201.0)
+    assert [a for _, a, _ in service.poll()] == [Action.DEACTIVATE]
+
+
+def test_a_hand_back_that_worked_is_not_failed_by_later_exits(loop: Any) -> None:
+    """The API server answered with the Pod Ready after the hand-back: a later crash loop is not the
+    hand-back's failure (the takeover rule's business, the Pod may be handed back to again)."""
+    cp, cri, client, clock, fs, lines = loop
+    handed_back_to_a_broken_pod(loop)
+    clock.now += 20
+    client.pods = [ds_pod(name=BROKEN)]
+    cri.container(BROKEN, "running", 2010.0)
+    assert [a for _, a, _ in cp.poll()] == [Action.STORE]
+    client.pods, cri.running = None, {BROKEN: "exited"}
+    for created in (2100.0, 2120.0, 2160.0):
+        cri.exit(BROKEN, created)
+        clock.now += 30
+        assert cp.poll() == []  # 60 s and more without an API server, 2 exits and more: not failed
+    clock.now += T.takeover - 90
+    assert [why for _, _, why in cp.poll()] == ["no API server and no DaemonSet Pod running"]
+    assert not any("failed (" in line for line in lines)
