@@ -15,6 +15,12 @@ from kubeadm_py.selfhosting.daemonset import build_daemonset, image_version
 
 Obj = dict[str, Any]
 
+# A DaemonSet Pod on another node whose container has restarted this often and is not Ready keeps
+# failing (the kubelet's restart count, read through the API: this node's runtime cannot see that
+# node's containers). Three restarts take the kubelet's back-off (10 s, 20 s, 40 s) past the 30 s
+# grace period in which the Pod it replaced may still hold the port there (host network).
+OTHER_NODE_RESTARTS = 3
+
 
 def template_spec(ds: Obj | None) -> Obj:
     return (((ds or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
@@ -81,3 +87,23 @@ def rolled_out(ds: Obj | None, pods_here: list[Obj], node: str) -> tuple[bool, s
     if not any(_ready(p) for p in mine):
         return False, f"the Pod {mine[0]['metadata']['name']} on {node} is not Ready"
     return True, ""
+
+
+def failing_elsewhere(pods: list[Obj], node: str, known: set[str]) -> list[tuple[Obj, Obj]]:
+    """The Pods of ``pods`` on nodes other than ``node``, created since ``known`` was listed (not
+    named in it) and not being deleted, whose container has restarted :data:`OTHER_NODE_RESTARTS`
+    times and is not ready: (Pod, container status) each."""
+    out = []
+    for pod in pods:
+        meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+        if (
+            spec.get("nodeName") in (None, "", node)
+            or meta.get("name") in known
+            or meta.get("deletionTimestamp")
+        ):
+            continue
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+            if int(cs.get("restartCount") or 0) >= OTHER_NODE_RESTARTS and not cs.get("ready"):
+                out.append((pod, cs))
+                break
+    return out

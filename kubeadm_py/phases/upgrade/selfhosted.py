@@ -19,7 +19,8 @@ pivot order:
    kubelet created the new Pod's container in a new sandbox; the phase runs that rule itself too,
    the service does the same), the health endpoint answers, and every node runs a Ready Pod of the
    new generation. The new Pod's containers are watched through the CRI, as the static Pod
-   upgrade's are (docs/failfast.md): one that keeps exiting ends the wait;
+   upgrade's are (docs/failfast.md): one that keeps exiting ends the wait; so does a new Pod on
+   another node (HA) whose container the API shows restarted 3 times and not ready;
 5. on a failure, activate the checkpoint again (single node), write the previous template back,
    wait for it the same way, and fail naming the component and why (its last log line).
 
@@ -111,6 +112,7 @@ class DaemonSetUpdate:
         self.checkpointer: Checkpointer | None = None
         self.watching: ComponentWatch | None = None
         self.failures: list[ComponentReport] = []
+        self.known: set[str] | None = None  # the DaemonSet's Pods when its template was written
 
     def log(self, text: str) -> None:
         self.ctx.log(f"{PREFIX} {text}")
@@ -196,6 +198,7 @@ class DaemonSetUpdate:
         else:
             self.replaced = self._ready_sandboxes()
         t0 = self.ctx.fx.waiter.clock.monotonic()
+        self.known = self._pod_names()
         try:
             client.apply(want, detail="updated from kubeadm-config")
         except KubeadmError:
@@ -228,6 +231,7 @@ class DaemonSetUpdate:
             self._wait_api()
             if not self.bridge:
                 self.replaced = self._ready_sandboxes()
+            self.known = self._pod_names()
             self._fail_fast().apply(before, detail="rolled back to the previous template")
             self._wait_rolled_out("rolled back")
         except KubeadmError as e:
@@ -277,7 +281,8 @@ class DaemonSetUpdate:
             self.ctx.outputs.failures = [r.to_json() for r in self.failures]
             if e.details:
                 self.log(e.details)
-            raise UpdateFailed(e.message, here=True) from None
+            here = any(r.component == self.component for r in e.reports)
+            raise UpdateFailed(e.message, here=here) from None
         if name in bad:
             raise UpdateFailed(f"timed out waiting for {what}: {bad[name]}")
 
@@ -352,11 +357,53 @@ class DaemonSetUpdate:
         container has the same name, crash-loops on purpose)."""
         from kubeadm_py.phases.shared.kit import component_watch
 
+        elsewhere = self._failing_elsewhere()
         if self.handed_back_at is None:
-            return []
+            return elsewhere
         if self.watching is None:
             self.watching = component_watch(self.ctx, [self.component], self.handed_back_at)
-        return self.watching([self.component])
+        return [*self.watching([self.component]), *elsewhere]
+
+    def _ds_pods(self) -> list[Obj] | None:
+        """The DaemonSet's Pods on every node (None: the API did not answer)."""
+        selector = contract.label_selector(self.component)
+        try:
+            return self._fail_fast().list("Pod", KUBE_SYSTEM, label_selector=selector)
+        except KubeadmError:
+            return None
+
+    def _pod_names(self) -> set[str] | None:
+        """The names of the DaemonSet's Pods now (None: the API did not answer; then no Pod on
+        another node is judged)."""
+        pods = self._ds_pods()
+        return None if pods is None else {str((p.get("metadata") or {}).get("name", "")) for p in pods}
+
+    def _failing_elsewhere(self) -> list[ComponentReport]:
+        """New Pods of the DaemonSet on other nodes that keep failing, as the API shows them
+        (:func:`~kubeadm_py.selfhosting.update.failing_elsewhere`), one report each, named
+        ``<component> on <node>``."""
+        from kubeadm_py.effectors.watch import ComponentReport
+        from kubeadm_py.selfhosting.update import failing_elsewhere
+
+        pods = self._ds_pods() if self.known is not None else None
+        if self.known is None or pods is None:
+            return []
+        reports = []
+        for pod, cs in failing_elsewhere(pods, self.node, self.known):
+            last = (cs.get("lastState") or {}).get("terminated") or {}
+            message = str(last.get("message") or "").strip().splitlines()
+            reports.append(
+                ComponentReport(
+                    f"{self.component} on {pod['spec']['nodeName']}",
+                    "exited",
+                    last.get("exitCode"),
+                    int(cs.get("restartCount") or 0),
+                    tuple(message[-3:]),
+                    "",
+                    f"{last.get('reason') or 'Error'}, Pod {pod['metadata']['name']}",
+                )
+            )
+        return reports
 
     def _hurry(self) -> None:
         """The checkpoint's container exited (its DaemonSet Pod held the port) and the port is free

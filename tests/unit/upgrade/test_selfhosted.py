@@ -560,3 +560,63 @@ def test_ha_rollback_of_this_nodes_failing_pod_goes_over_its_checkpoint(node: No
     ]
     assert waiter.active == [False, True, True]
     assert command(node, "kube-apiserver") == before
+
+
+def other_node_pod(name: str, restarts: int, node: str = "cp-2") -> dict[str, Any]:
+    """A Pod of the API server's DaemonSet on ``node`` whose container restarted ``restarts`` times."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "kube-system",
+                     "labels": {"k8s-app": "self-hosted-kube-apiserver"}},
+        "spec": {"nodeName": node, "containers": [{"name": "kube-apiserver", "image": "x"}]},
+        "status": {
+            "containerStatuses": [
+                {
+                    "name": "kube-apiserver",
+                    "ready": False,
+                    "restartCount": restarts,
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                                                 "message": "Error: unknown flag: --no-such-flag\n"}},
+                }
+            ]
+        },
+    }  # fmt: skip
+
+
+def test_ha_a_new_pod_failing_on_another_node_ends_the_wait(node: Node, tmp_path: Path) -> None:
+    """HA: this node's runtime cannot see another node's containers; the new Pod there that the API
+    shows restarted 3 times and not ready ends the wait (before: only --upgrade-timeout did), and
+    the rollback goes without this node's checkpoint (this node's Pod is not the failing one)."""
+    self_hosted(node, desired=2)
+    node.api.put(other_node_pod("self-hosted-kube-apiserver-old12", 7))  # there before: not judged
+    node.api.put(other_node_pod("self-hosted-kube-apiserver-h3r3x", 5, node=NODE))  # this node's: the CRI's
+    seen: list[list[ComponentReport]] = []
+
+    class Probe(DaemonSetWaiter):
+        def wait_all(self, targets: Sequence[Target], timeout: float, **kw: Any) -> dict[str, str]:
+            t, watch = targets[0], kw.get("watch")
+            if t.name.endswith("/updated") and watch is not None:
+                node.api.put(other_node_pod("self-hosted-kube-apiserver-n3w12", 2))
+                seen.append(watch([t.name]))  # 2 restarts: may be the old Pod's port, not yet
+                node.api.put(other_node_pod("self-hosted-kube-apiserver-n3w12", 3))
+                seen.append(watch([t.name]))
+                if seen[-1]:
+                    raise ComponentsFailed(seen[-1])
+            return super().wait_all(targets, timeout, **kw)
+
+    node.waiter = waiter = Probe(node)
+    before = command(node, "kube-apiserver")
+    logs: list[str] = []
+    with pytest.raises(PhaseError) as e:
+        run(node, FakeCri(), config_change(node, tmp_path, **{"no-such-flag": "1"}), logs, **{
+            "ignore-preflight-errors": ["UnknownExtraArgs"]})  # fmt: skip
+    assert seen[0] == [] and [r.component for r in seen[1]] == ["kube-apiserver on cp-2"], seen
+    assert (
+        "kube-apiserver on cp-2 exited 4 times (exit code 1, Error, Pod self-hosted-kube-apiserver-n3w12)"
+        in str(e.value)
+    ), str(e.value)
+    assert "rolled back, kube-apiserver healthy again" in str(e.value)
+    assert waiter.calls == [("api", "kube-apiserver"), ("rolled back", "kube-apiserver")]
+    assert waiter.active == [False, False]  # no checkpoint: this node's Pod was not the failing one
+    assert command(node, "kube-apiserver") == before
