@@ -10,7 +10,7 @@ if _ROOT not in sys.path:  # `pytest` (not `python -m pytest`) does not put the 
 
 from tests.testbed.fixtures import *  # noqa: E402,F401,F403  (testbed fixtures + report hook)
 
-# Long test-bed modules that do not fit the CI time budget (a cold `.ci/run` must stay under 60 min):
+# Long test-bed modules (and single tests) that do not fit the CI time budget (a cold `.ci/run` must stay under 60 min):
 # marked `extended`, they are skipped by the default run, with the reason in pytest's summary, and run
 # with KUBEADM_PY_EXTENDED=1 (README, "Development").
 EXTENDED = "KUBEADM_PY_EXTENDED"
@@ -19,7 +19,7 @@ EXTENDED = "KUBEADM_PY_EXTENDED"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get(EXTENDED) == "1":
         return
-    why = f"extended test-bed module, outside the default run (CI time): {EXTENDED}=1 runs it"
+    why = f"extended test-bed test, outside the default run (CI time): {EXTENDED}=1 runs it"
     skip = pytest.mark.skip(reason=why)
     for item in items:
         if item.get_closest_marker("extended"):
