@@ -153,6 +153,7 @@ class Checkpointer:
         self._last_error = ""
         self._api_error = ""
         self._secrets: tuple[float, dict[str, dict[str, str] | None]] = (-1e9, {})
+        self.deleting: set[str] = set()  # this node's control-plane Pods being deleted (last answer)
 
     # --- files ----------------------------------------------------------------------------------
     def _read_stored(self, component: str) -> dict[str, Any] | None:
@@ -194,7 +195,9 @@ class Checkpointer:
 
     # --- one poll -------------------------------------------------------------------------------
     def _api_pods(self) -> dict[str, dict[str, Any]] | None:
-        """component -> its Running and Ready DaemonSet Pod on this node; None: no API server."""
+        """component -> its Running and Ready DaemonSet Pod on this node; None: no API server. Also
+        notes the Pods being deleted (:attr:`deleting`)."""
+        self.deleting = set()
         try:
             pods = node_pods(self.client(), self.node)
         except KubeadmError as e:
@@ -205,6 +208,8 @@ class Checkpointer:
         out: dict[str, dict[str, Any]] = {}
         for pod in pods:
             name = str((pod.get("metadata") or {}).get("name", ""))
+            if (pod.get("metadata") or {}).get("deletionTimestamp"):
+                self.deleting.add(name)
             for c in COMPONENTS:
                 if is_ds_pod_name(c, name) and _ready(pod):
                     out[c] = pod
@@ -265,7 +270,11 @@ class Checkpointer:
                 t.handback = None  # the API serves the DaemonSet Pod: the hand-back worked
             form = self._checkpoint_of(api[c], c, now) if api and c in api else None
             static = form[0] if form else None
-            new = view.new_ds_pods(c, self._old_sandboxes(c), self._ignored_pods(c)) if active else set()
+            # A Pod being deleted never gets the hand-back: the kubelet, not yet aware of the deletion,
+            # may give it a new sandbox when its old one is removed (upgrade apply's rollback, test
+            # bed 2026-12-04: the hand-back went to the broken Pod the rollback was replacing).
+            ignore = self._ignored_pods(c) | self.deleting
+            new = view.new_ds_pods(c, self._old_sandboxes(c), ignore) if active else set()
             seen = Seen(
                 api_up=api is not None,
                 api_down_for=now - self.api_seen_at,

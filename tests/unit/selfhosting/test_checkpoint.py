@@ -660,3 +660,33 @@ def test_a_hand_back_that_worked_is_not_failed_by_later_exits(loop: Any) -> None
     clock.now += T.takeover - 90
     assert [why for _, _, why in cp.poll()] == ["no API server and no DaemonSet Pod running"]
     assert not any("failed (" in line for line in lines)
+
+
+def test_a_pod_being_deleted_never_gets_the_hand_back(loop: Any) -> None:
+    """Test bed, 2026-12-04: ``upgrade apply``'s rollback removed the sandbox of the broken Pod it was
+    replacing (being deleted, the checkpoint serving); the kubelet, not yet aware of the deletion,
+    gave that Pod a new sandbox and a container, the hand-back went to it, and the rollback failed
+    on its exits. A Pod the API shows being deleted is not the DaemonSet's next Pod."""
+    cp, cri, client, clock, fs, lines = loop
+    old = ds_pod(name=BROKEN)
+    old["metadata"]["deletionTimestamp"] = "2026-12-04T10:03:00Z"
+    old["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    client.pods = [old]
+    cri.sandboxes = [Sandbox("sb-old", BROKEN, "kube-system", True, created_at=100.0)]
+    cri.container(BROKEN, "exited", 101.0)
+    fs.write(
+        stored_path("kube-apiserver"),
+        yaml.safe_dump(to_static_pod(ds_pod(), "kube-apiserver")).encode(),
+        0o600,
+    )
+    cp.activate("kube-apiserver")
+    cri.sandboxes = [Sandbox("sb-again", BROKEN, "kube-system", True, created_at=200.0)]
+    cri.container(BROKEN, "exited", 201.0)
+    for _ in range(3):
+        clock.now += 2
+        assert cp.poll() == []
+    new = "self-hosted-kube-apiserver-r0llb"
+    client.pods = [ds_pod(name=new)]
+    cri.sandboxes.append(Sandbox("sb-new", new, "kube-system", True, created_at=300.0))
+    cri.container(new, "exited", 301.0)
+    assert [a for _, a, _ in cp.poll()] == [Action.DEACTIVATE]
