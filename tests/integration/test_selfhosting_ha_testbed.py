@@ -333,6 +333,7 @@ def test_upgrade_node_on_the_other_node_keeps_its_daemonset_pods(ha: dict[str, A
     t0 = time.monotonic()
     r = kubeadm_py(b, "upgrade", "node", "-o", "json", check=False, timeout=600)
     print(f"\n{LABEL} upgrade node on B {time.monotonic() - t0:.1f}s, exit {r.returncode}")
+    print("  " + "\n  ".join(x for x in r.stderr.splitlines() if x.startswith(("[wait]", "[phase]"))))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
     report = json.loads(r.stdout)
     phases = {p["phase"]: p for p in report["phases"]}
