@@ -91,6 +91,12 @@ CHECKS: tuple[Check, ...] = (
         "each static Pod of this node answers its liveness probe",
     ),
     Check(
+        "selfhosting-checkpoints",
+        "node",
+        node.checkpoints,
+        "no checkpoint serves in place of a self-hosted component's DaemonSet Pod on this node",
+    ),
+    Check(
         "certificates",
         "node",
         certs.node_certificates,

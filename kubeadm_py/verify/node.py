@@ -160,3 +160,43 @@ def _probe_url(pod: dict[str, Any]) -> str:
     host = get.get("host") or "127.0.0.1"
     host = f"[{host}]" if ":" in str(host) else host
     return f"{scheme}://{host}:{get.get('port')}{get.get('path', '/')}"
+
+
+def checkpoints(env: VerifyEnv) -> tuple[str, list[Problem]]:
+    """On a node whose control plane is self-hosted, no checkpoint serves in place of a DaemonSet
+    Pod (docs/selfhosting-recovery.md): one does after a restart until the hand-off, during an
+    ``upgrade apply`` bridge, and for good after a failed hand-back (its manifest names the Pod)."""
+    from kubeadm_py.selfhosting.checkpoint import active_path
+    from kubeadm_py.selfhosting.checkpointer import recorded_failed_pods
+    from kubeadm_py.selfhosting.contract import CHECKPOINTER_UNIT, ds_name
+    from kubeadm_py.selfhosting.status import self_hosted_components
+
+    hosted = self_hosted_components(env.fs, env.manifests_dir)
+    if not hosted:
+        raise Skip("no self-hosted control-plane component on this node")
+    problems = []
+    for comp in hosted:
+        path = active_path(comp, env.manifests_dir)
+        if not env.fs.exists(path):
+            continue
+        failed = sorted(recorded_failed_pods(env.fs, comp, env.manifests_dir))
+        where = f"{comp} on {env.node_name()} runs from its checkpoint ({path})"
+        if failed:
+            problems.append(
+                Problem(
+                    f"{where}: the hand-back to its DaemonSet Pod {', '.join(failed)} failed",
+                    f"fix the DaemonSet: kubectl -n kube-system rollout undo ds/{ds_name(comp)} (or edit "
+                    f"it), or kubectl -n kube-system delete pod {failed[0]} to try again; "
+                    f"journalctl -u {CHECKPOINTER_UNIT}",
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    f"{where}: its DaemonSet Pod has not taken over yet",
+                    "after a restart the hand-off takes about a minute (verify --wait); else "
+                    f"journalctl -u {CHECKPOINTER_UNIT}; kubeadm-py selfhosting status",
+                )
+            )
+    served = len(hosted) - len(problems)
+    return f"{served}/{len(hosted)} self-hosted components served by their DaemonSet Pods", problems

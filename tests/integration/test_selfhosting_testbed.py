@@ -132,7 +132,13 @@ def test_verify_passes_with_the_components_self_hosted(selfhosted: Any) -> None:
     problems = [f"{p['check']}: {p['message']}" for p in report["problems"]]
     assert r.returncode == 0 and report["healthy"], problems
     by_name = {c["name"]: c for c in report["checks"]}
-    for name in ("control-plane-pods", "manifest-drift", "apiserver-readyz", "etcd"):
+    for name in (
+        "control-plane-pods",
+        "manifest-drift",
+        "apiserver-readyz",
+        "etcd",
+        "selfhosting-checkpoints",
+    ):
         assert by_name[name]["status"] == "pass", by_name[name]
 
 
@@ -352,6 +358,15 @@ def test_a_daemonset_broken_by_hand_is_served_by_the_checkpoint_until_it_is_fixe
         assert os.path.exists(active), since()
         TIMINGS["broken-by-hand-steady-gap"] = steady.longest
         assert steady.longest < 5, since()
+        # verify names the node running from its checkpoint, the failed Pod and the fix
+        r = kubeadm_py(node, "verify", "--node", "-o", "json", check=False, timeout=120)
+        report = json.loads(r.stdout)
+        found = [p for p in report["problems"] if p["check"] == "selfhosting-checkpoints"]
+        assert r.returncode != 0 and not report["healthy"], report["problems"]
+        assert [p["message"] for p in found] == [
+            f"kube-apiserver on {node.name} runs from its checkpoint ({ACTIVE.format('kube-apiserver')}): "
+            f"the hand-back to its DaemonSet Pod {failed} failed"
+        ], found
         t1 = time.monotonic()
         node.kubectl("-n", "kube-system", "rollout", "undo", f"ds/{ds}")
         until(lambda: control_plane_back(node), 300, "the fixed DaemonSet Pod", interval=3)

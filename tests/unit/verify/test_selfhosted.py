@@ -89,3 +89,39 @@ def test_version_skew_reads_the_daemonset_pods(world: World) -> None:
         m.startswith("kube-scheduler 1.99.0 on cp-1 is outside the skew policy")
         for m in messages(got["version-skew"])
     )
+
+
+def activate_checkpoint(world: World, failed: str = "") -> str:
+    """The checkpointer's active checkpoint of the scheduler (``failed``: the Pod a hand-back failed to)."""
+    from kubeadm_py.selfhosting.checkpoint import FAILED_PODS_ANNOTATION, active_path
+
+    path = active_path(COMP)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"kubeadm-py-checkpoint-{COMP}"}}
+    if failed:
+        pod["metadata"]["annotations"] = {FAILED_PODS_ANNOTATION: failed}
+    world.path(path).write_text(yaml.safe_dump(pod))
+    return path
+
+
+def test_no_checkpoint_serving_passes_and_a_static_node_skips(world: World) -> None:
+    assert results(world, "node")["selfhosting-checkpoints"].status == "skip"
+    pivot_scheduler(world)
+    got = results(world, "node")["selfhosting-checkpoints"]
+    assert got.status == "pass" and got.detail == "1/1 self-hosted components served by their DaemonSet Pods"
+
+
+def test_a_checkpoint_serving_is_one_line_with_its_fix(world: World) -> None:
+    pivot_scheduler(world)
+    path = activate_checkpoint(world)
+    got = results(world, "node")["selfhosting-checkpoints"]
+    assert got.status == "fail"
+    assert messages(got) == [
+        f"{COMP} on {NODE} runs from its checkpoint ({path}): its DaemonSet Pod has not taken over yet"
+    ]
+    activate_checkpoint(world, failed="self-hosted-kube-scheduler-br0k3")
+    got = results(world, "node")["selfhosting-checkpoints"]
+    assert messages(got) == [
+        f"{COMP} on {NODE} runs from its checkpoint ({path}): the hand-back to its DaemonSet Pod "
+        "self-hosted-kube-scheduler-br0k3 failed"
+    ]
+    assert "rollout undo ds/self-hosted-kube-scheduler" in got.problems[0].fix
