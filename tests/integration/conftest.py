@@ -10,9 +10,9 @@ if _ROOT not in sys.path:  # `pytest` (not `python -m pytest`) does not put the 
 
 from tests.testbed.fixtures import *  # noqa: E402,F401,F403  (testbed fixtures + report hook)
 
-# Long test-bed modules (and single tests) that do not fit the CI time budget (a cold `.ci/run` must stay under 60 min):
-# marked `extended`, they are skipped by the default run, with the reason in pytest's summary, and run
-# with KUBEADM_PY_EXTENDED=1 (README, "Development").
+# Long test-bed modules (and single tests) that do not fit the CI time budget (a cold `.ci/run` must
+# stay under 60 min): marked `extended`, they are skipped by the default run, with the reason in
+# pytest's summary, and run with KUBEADM_PY_EXTENDED=1 (README, "Development").
 EXTENDED = "KUBEADM_PY_EXTENDED"
 
 
