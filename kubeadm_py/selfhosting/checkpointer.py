@@ -96,9 +96,6 @@ class RuntimeView:
             if s.id not in old and s.name not in ignore and self.created.get(s.name, -1.0) >= s.created_at
         }
 
-    def created_in_new_sandbox(self, component: str, old: set[str]) -> bool:
-        return bool(self.new_ds_pods(component, old))
-
 
 def runtime_view(cri: ContainerRuntime) -> RuntimeView:
     containers = cri.list_containers(KUBE_SYSTEM)
