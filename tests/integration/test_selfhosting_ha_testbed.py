@@ -179,14 +179,24 @@ def test_no_static_manifests_and_one_ready_daemonset_pod_per_node(ha: dict[str, 
         listing = node.run(["ls", MANIFESTS]).stdout.split()
         assert listing == ["etcd.yaml"], (node.name, listing)  # local etcd stays static
         assert sorted(node.run(["ls", BACKUPS]).stdout.split()) == sorted(f"{c}.yaml" for c in COMPONENTS)
-    for comp in COMPONENTS:
+    want = {ha["a"].name: [True], ha["b"].name: [True]}
+
+    def per_node(comp: str) -> dict[str, list[bool]]:
         r = a.kubectl("-n", "kube-system", "get", "pods", "-l", f"k8s-app=self-hosted-{comp}", "-o", "json")
-        per_node: dict[str, list[bool]] = {}
+        out: dict[str, list[bool]] = {}
         for p in json.loads(r.stdout)["items"]:
             conds = (p.get("status") or {}).get("conditions") or []
             ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
-            per_node.setdefault(p["spec"]["nodeName"], []).append(ready)
-        assert per_node == {ha["a"].name: [True], ha["b"].name: [True]}, (comp, per_node)
+            out.setdefault(p["spec"]["nodeName"], []).append(ready)
+        return out
+
+    for comp in COMPONENTS:
+        # One Pod per node; its Ready may flicker under load (run ha6: A's API server Pod not Ready
+        # right after B's pivot, its /readyz failing for a moment on the shared 2-core machine).
+        t0 = time.monotonic()
+        wait_for(lambda c=comp: per_node(c) == want, 60, 2, f"one Ready {comp} DaemonSet Pod per node")
+        if time.monotonic() - t0 > 2:
+            print(f"\n{LABEL} {comp}: one Ready Pod per node after {time.monotonic() - t0:.1f}s")
         for node in (ha["a"], ha["b"]):  # no mirror Pod of a static one left
             r = a.kubectl("-n", "kube-system", "get", "pod", f"{comp}-{node.name}", check=False)
             assert r.returncode != 0 and "NotFound" in r.stderr, (comp, node.name, r.stdout)
