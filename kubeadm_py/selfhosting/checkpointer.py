@@ -165,13 +165,6 @@ class Checkpointer:
     def _active(self, component: str) -> bool:
         return self.fs.exists(active_path(component, self.manifests_dir))
 
-    def _ignored_pods(self, component: str) -> set[str]:
-        """The DaemonSet Pods a hand-back failed to: this loop's, and those the active checkpoint's
-        :data:`FAILED_PODS_ANNOTATION` records (written before this process started)."""
-        return self.tracks[component].failed_pods | recorded_failed_pods(
-            self.fs, component, self.manifests_dir
-        )
-
     def _handback_failed(self, c: str, view: RuntimeView, now: float) -> bool:
         """Since the last hand-back of ``c``, no API server for :attr:`Timing.handback` and
         :data:`FAILED_STARTS` containers of the Pod it went to exited (counted across polls)."""
@@ -182,13 +175,21 @@ class Checkpointer:
         quiet = now - max(h.at, self.api_seen_at)
         return quiet >= self.timing.handback and len(h.exited) >= FAILED_STARTS
 
-    def _old_sandboxes(self, component: str) -> set[str]:
-        """The DaemonSet sandboxes that do not count as new for the hand-back: those there when this
-        loop activated the checkpoint (or found it active at start), and those the active
-        checkpoint's annotation records (activated by another process: ``upgrade apply``)."""
-        return self.tracks[component].sandboxes_at_activation | recorded_sandboxes(
-            self.fs, component, self.manifests_dir
-        )
+    def _handback_pods(self, c: str, view: RuntimeView) -> set[str]:
+        """With ``c``'s checkpoint active: the DaemonSet Pods it may be handed back to
+        (:meth:`RuntimeView.new_ds_pods`), from one read of the active manifest. Sandboxes that do
+        not count as new: those there when this loop activated it (or found it active at start),
+        and those its :data:`SANDBOXES_ANNOTATION` records (activated by another process:
+        ``upgrade apply``). Pods that never get it: those a hand-back failed to (this loop's, and
+        those its :data:`FAILED_PODS_ANNOTATION` names, written before this process started), and
+        those being deleted: the kubelet, not yet aware of the deletion, may give one a new sandbox
+        when its old one is removed (upgrade apply's rollback, test bed 2026-12-04: the hand-back
+        went to the broken Pod the rollback was replacing)."""
+        t = self.tracks[c]
+        recorded = active_annotations(self.fs, c, self.manifests_dir)
+        old = t.sandboxes_at_activation | _listed(recorded, SANDBOXES_ANNOTATION)
+        ignore = t.failed_pods | _listed(recorded, FAILED_PODS_ANNOTATION) | self.deleting
+        return view.new_ds_pods(c, old, ignore)
 
     # --- one poll -------------------------------------------------------------------------------
     def _api_pods(self) -> dict[str, dict[str, Any]] | None:
@@ -267,11 +268,7 @@ class Checkpointer:
                 t.handback = None  # the API serves the DaemonSet Pod: the hand-back worked
             form = self._checkpoint_of(api[c], c, now) if api and c in api else None
             static = form[0] if form else None
-            # A Pod being deleted never gets the hand-back: the kubelet, not yet aware of the deletion,
-            # may give it a new sandbox when its old one is removed (upgrade apply's rollback, test
-            # bed 2026-12-04: the hand-back went to the broken Pod the rollback was replacing).
-            ignore = self._ignored_pods(c) | self.deleting
-            new = view.new_ds_pods(c, self._old_sandboxes(c), ignore) if active else set()
+            new = self._handback_pods(c, view) if active else set()
             seen = Seen(
                 api_up=api is not None,
                 api_down_for=now - self.api_seen_at,
@@ -475,30 +472,27 @@ class ClientCache:
         self._client = None
 
 
-def recorded_sandboxes(fs: HostFS, component: str, manifests_dir: str = MANIFESTS_DIR) -> set[str]:
-    """The sandbox ids an active checkpoint's :data:`SANDBOXES_ANNOTATION` records (empty when it
-    has none, or is not active)."""
-    return _recorded(fs, component, manifests_dir, SANDBOXES_ANNOTATION)
-
-
 def recorded_failed_pods(fs: HostFS, component: str, manifests_dir: str = MANIFESTS_DIR) -> set[str]:
-    """The DaemonSet Pods an active checkpoint's :data:`FAILED_PODS_ANNOTATION` names."""
-    return _recorded(fs, component, manifests_dir, FAILED_PODS_ANNOTATION)
+    """The DaemonSet Pods an active checkpoint's :data:`FAILED_PODS_ANNOTATION` names (empty when it
+    has none, or is not active)."""
+    return _listed(active_annotations(fs, component, manifests_dir), FAILED_PODS_ANNOTATION)
 
 
-def _recorded(fs: HostFS, component: str, manifests_dir: str, annotation: str) -> set[str]:
-    """The comma-separated values of ``annotation`` on ``component``'s active checkpoint."""
+def active_annotations(fs: HostFS, component: str, manifests_dir: str = MANIFESTS_DIR) -> dict[str, Any]:
+    """The annotations of ``component``'s active checkpoint (empty when it is not active)."""
     text = fs.read_text(active_path(component, manifests_dir))
     if not text:
-        return set()
+        return {}
     try:
         doc = from_yaml(text, active_path(component, manifests_dir))
     except KubeadmError:
-        return set()
-    annotations = (
-        ((doc or {}).get("metadata") or {}).get("annotations") or {} if isinstance(doc, dict) else {}
-    )
-    return {s for s in str(annotations.get(annotation, "")).split(",") if s}
+        return {}
+    return ((doc or {}).get("metadata") or {}).get("annotations") or {} if isinstance(doc, dict) else {}
+
+
+def _listed(annotations: dict[str, Any], key: str) -> set[str]:
+    """The comma-separated values of the annotation ``key``."""
+    return {s for s in str(annotations.get(key, "")).split(",") if s}
 
 
 def read_stored(fs: HostFS, component: str) -> dict[str, Any] | None:
