@@ -118,6 +118,26 @@ def _ready(pod: dict[str, Any]) -> bool:
     return status.get("phase") == "Running" and conds.get("Ready") == "True"
 
 
+def ready_ds_pods(pods: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]] | None:
+    """component -> its Running and Ready DaemonSet Pod among ``pods`` (None: no API answer)."""
+    if pods is None:
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for pod in pods:
+        name = str((pod.get("metadata") or {}).get("name", ""))
+        for c in COMPONENTS:
+            if is_ds_pod_name(c, name) and _ready(pod):
+                out[c] = pod
+    return out
+
+
+def being_deleted(pods: list[dict[str, Any]]) -> set[str]:
+    """The names of the Pods of ``pods`` that have a deletionTimestamp."""
+    return {
+        str(meta.get("name", "")) for p in pods if (meta := p.get("metadata") or {}).get("deletionTimestamp")
+    }
+
+
 def node_pods(client: KubeClient, node: str) -> list[dict[str, Any]]:
     """The control-plane Pods bound to ``node`` (a node's own credentials may list these)."""
     query = urlencode({"labelSelector": "tier=control-plane", "fieldSelector": f"spec.nodeName={node}"})
@@ -150,7 +170,6 @@ class Checkpointer:
         self._last_error = ""
         self._api_error = ""
         self._secrets: tuple[float, dict[str, dict[str, str] | None]] = (-1e9, {})
-        self.deleting: set[str] = set()  # this node's control-plane Pods being deleted (last answer)
 
     # --- files ----------------------------------------------------------------------------------
     def _read_stored(self, component: str) -> dict[str, Any] | None:
@@ -175,43 +194,33 @@ class Checkpointer:
         quiet = now - max(h.at, self.api_seen_at)
         return quiet >= self.timing.handback and len(h.exited) >= FAILED_STARTS
 
-    def _handback_pods(self, c: str, view: RuntimeView) -> set[str]:
+    def _handback_pods(self, c: str, view: RuntimeView, deleting: set[str]) -> set[str]:
         """With ``c``'s checkpoint active: the DaemonSet Pods it may be handed back to
         (:meth:`RuntimeView.new_ds_pods`), from one read of the active manifest. Sandboxes that do
         not count as new: those there when this loop activated it (or found it active at start),
         and those its :data:`SANDBOXES_ANNOTATION` records (activated by another process:
         ``upgrade apply``). Pods that never get it: those a hand-back failed to (this loop's, and
         those its :data:`FAILED_PODS_ANNOTATION` names, written before this process started), and
-        those being deleted: the kubelet, not yet aware of the deletion, may give one a new sandbox
-        when its old one is removed (upgrade apply's rollback, test bed 2026-12-04: the hand-back
-        went to the broken Pod the rollback was replacing)."""
+        those being deleted (``deleting``): the kubelet, not yet aware of the deletion, may give
+        one a new sandbox when its old one is removed (upgrade apply's rollback, test bed
+        2026-12-04: the hand-back went to the broken Pod the rollback was replacing)."""
         t = self.tracks[c]
         recorded = active_annotations(self.fs, c, self.manifests_dir)
         old = t.sandboxes_at_activation | _listed(recorded, SANDBOXES_ANNOTATION)
-        ignore = t.failed_pods | _listed(recorded, FAILED_PODS_ANNOTATION) | self.deleting
+        ignore = t.failed_pods | _listed(recorded, FAILED_PODS_ANNOTATION) | deleting
         return view.new_ds_pods(c, old, ignore)
 
     # --- one poll -------------------------------------------------------------------------------
-    def _api_pods(self) -> dict[str, dict[str, Any]] | None:
-        """component -> its Running and Ready DaemonSet Pod on this node; None: no API server. Also
-        notes the Pods being deleted (:attr:`deleting`)."""
-        self.deleting = set()
+    def _node_pods(self) -> list[dict[str, Any]] | None:
+        """This node's control-plane Pods as the API has them; None: no API server (noted for the
+        log)."""
         try:
-            pods = node_pods(self.client(), self.node)
+            return node_pods(self.client(), self.node)
         except KubeadmError as e:
             self._api_error = str(e).splitlines()[0] if str(e) else type(e).__name__
             if getattr(e, "status", None) is not None and isinstance(self.client, ClientCache):
                 self.client.forget()  # the server answered but refused: build the client again
             return None
-        out: dict[str, dict[str, Any]] = {}
-        for pod in pods:
-            name = str((pod.get("metadata") or {}).get("name", ""))
-            if (pod.get("metadata") or {}).get("deletionTimestamp"):
-                self.deleting.add(name)
-            for c in COMPONENTS:
-                if is_ds_pod_name(c, name) and _ready(pod):
-                    out[c] = pod
-        return out
 
     def _secret_data(self, names: set[str], now: float) -> dict[str, dict[str, str] | None]:
         """The data of the Secrets a Pod mounts, read again at most every minute (or when another
@@ -250,7 +259,9 @@ class Checkpointer:
             self._say(f"container runtime not answering: {e}")
             return []
         self._last_error = ""
-        api = self._api_pods()
+        pods = self._node_pods()
+        api = ready_ds_pods(pods)
+        deleting = being_deleted(pods or [])
         now = self.clock()
         if api is not None:
             self.api_seen_at = now
@@ -268,7 +279,7 @@ class Checkpointer:
                 t.handback = None  # the API serves the DaemonSet Pod: the hand-back worked
             form = self._checkpoint_of(api[c], c, now) if api and c in api else None
             static = form[0] if form else None
-            new = self._handback_pods(c, view) if active else set()
+            new = self._handback_pods(c, view, deleting) if active else set()
             seen = Seen(
                 api_up=api is not None,
                 api_down_for=now - self.api_seen_at,
@@ -348,7 +359,7 @@ class Checkpointer:
         t = self.tracks[c]
         t.stored = t.stored or self._read_stored(c)
         if t.stored is None:
-            api = self._api_pods()
+            api = ready_ds_pods(self._node_pods())
             form = self._checkpoint_of(api[c], c, self.clock()) if api and c in api else None
             if form is None:
                 raise KubeadmError(
