@@ -385,8 +385,10 @@ class DaemonSetUpdate:
         from kubeadm_py.effectors.watch import ComponentReport
         from kubeadm_py.selfhosting.update import failing_elsewhere
 
-        pods = self._ds_pods() if self.known is not None else None
-        if self.known is None or pods is None:
+        if self.known is None:
+            return []
+        pods = self._ds_pods()
+        if pods is None:
             return []
         reports = []
         for pod, cs in failing_elsewhere(pods, self.node, self.known):
